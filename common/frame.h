@@ -1,0 +1,56 @@
+/*
+ * Framing on a SOCK_STREAM UNIX socket: a 4-byte little-endian length, then
+ * that many bytes of one protobuf message. File descriptors ride on the
+ * sendmsg that carries the frame's first byte. The reader never reads past
+ * the end of the current frame, so fds received while a frame is being read
+ * belong to that frame. Used by both the daemon and libboxclient; knows
+ * nothing of protobuf or libevent.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define FRAME_HEADER_SIZE 4
+#define FRAME_MAX_DEFAULT (4u << 20)
+#define FRAME_MAX_FDS 3 /* the most any message carries */
+
+struct frame_reader {
+	uint32_t max;       /* largest body accepted */
+	uint8_t hdr[FRAME_HEADER_SIZE];
+	size_t hdr_got;
+	uint8_t *body;
+	uint32_t body_len;
+	uint32_t body_got;
+	int fds[FRAME_MAX_FDS];
+	size_t n_fds;
+};
+
+void frame_reader_init(struct frame_reader *r, uint32_t max);
+
+/* Free the body and close fds nobody took; ready for the next frame. */
+void frame_reader_reset(struct frame_reader *r);
+
+/*
+ * Read as much of the current frame as the socket has (use a non-blocking
+ * socket; on a blocking one this blocks until the frame is whole).
+ * Returns 1 when r->body/r->body_len/r->fds hold a whole frame (take fds
+ * by setting them to -1, then frame_reader_reset()), 0 when more bytes are
+ * needed, -ECONNRESET on EOF between frames, and on errors:
+ *   -EMSGSIZE  length above max (checked before allocating)
+ *   -EPROTO    EOF inside a frame, MSG_CTRUNC, a non-SCM_RIGHTS control
+ *              message, or more than FRAME_MAX_FDS fds
+ * After an error the connection must be dropped.
+ */
+int frame_read(struct frame_reader *r, int sock);
+
+/* Write header + body into out (FRAME_HEADER_SIZE + len bytes). */
+void frame_header(uint8_t out[FRAME_HEADER_SIZE], uint32_t len);
+
+/*
+ * Send one frame and its fds with blocking semantics (loops over partial
+ * writes and EINTR; fds go with the first sendmsg). MSG_NOSIGNAL.
+ */
+int frame_send(int sock, const void *body, uint32_t len, const int *fds,
+	       size_t n_fds);

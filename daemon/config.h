@@ -1,0 +1,82 @@
+/*
+ * Daemon configuration and per-tenant policy, loaded from an INI file
+ * (/etc/boxd/boxd.conf, libinih). A config is immutable once loaded:
+ * SIGHUP builds a new one and swaps the pointer only if it parsed and
+ * validated, so a bad file never replaces a good policy.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum uid_mode {
+	UID_MODE_CALLER = 0, /* sandbox ids map to the caller's uid/gid */
+	UID_MODE_PRIVATE,    /* each run gets a unique uid from a range */
+};
+
+struct bind_rule {
+	char *prefix;   /* absolute, normalised, no trailing slash ("/" ok) */
+	bool writable;
+};
+
+/* Ceilings: 0 means "no ceiling". */
+struct tenant_policy {
+	char *name;                 /* section name, for messages */
+	uid_t *uids; size_t n_uids; /* match by uid ... */
+	gid_t *gids; size_t n_gids; /* ... or by primary/supplementary group */
+	bool allow_connect;
+	uint64_t max_memory_bytes;
+	uint32_t max_cpu_millis;
+	uint32_t max_pids;
+	uint64_t max_timeout_ns;
+	uint64_t max_cpu_time_ns;
+	uint32_t max_runs;          /* concurrent */
+	uint32_t max_connections;   /* concurrent */
+	bool allow_net_host;
+	bool allow_seccomp_none;
+	bool allow_custom_seccomp;
+	bool binds_restricted;      /* false: any path the caller can open */
+	struct bind_rule *binds; size_t n_binds;
+	enum uid_mode uid_mode;
+};
+
+struct config {
+	/* [daemon] */
+	char *socket_path;
+	uint32_t max_frame_bytes;
+	uint32_t max_connections;       /* all tenants together */
+	uint32_t pool_size;             /* high watermark; 0 disables the pool */
+	uint32_t pool_low;              /* refill when below */
+	uint64_t tmpfs_default_bytes;   /* tmpfs without an explicit size */
+	uid_t private_uid_first;        /* [private-ids] range for UID_MODE_PRIVATE */
+	uint32_t private_uid_count;
+	/* [tenant.NAME] sections, in file order; the first match wins. */
+	struct tenant_policy *tenants;
+	size_t n_tenants;
+	/* [default]: for callers no section matches. root matches a built-in
+	 * unrestricted tenant unless a section names uid 0. */
+	struct tenant_policy fallback;
+	struct tenant_policy root;
+};
+
+/* Built-in defaults: everyone may connect, no ceilings, caller uid mode. */
+int config_new_default(struct config **ret);
+
+/* Parse and validate path. On error, returns -errno and writes
+ * "file:line: why" into why. */
+int config_load(const char *path, struct config **ret, char *why,
+		size_t why_len);
+
+struct config *config_free(struct config *c);
+
+/* The policy for a peer: first tenant section matching its uid, its gid or
+ * one of its groups; else root's for uid 0; else the fallback. */
+const struct tenant_policy *config_tenant(const struct config *c, uid_t uid,
+					  gid_t gid, const gid_t *groups,
+					  size_t n_groups);
+
+/* Is a bind of host path src (absolute, normalised) allowed, and writable? */
+bool tenant_may_bind(const struct tenant_policy *t, const char *src,
+		     bool writable);

@@ -1,0 +1,119 @@
+/*
+ * cgroup manager: one interface, two backends chosen once at startup
+ * (cgroup-v2.c for a delegated unified hierarchy, cgroup-v1.c for hybrid
+ * hosts with cpu, cpuacct, memory and pids on v1). The engine calls only
+ * these functions; nothing else in the daemon touches cgroupfs.
+ *
+ * Layout under the delegated root (v2) or under "<controller>/<root>" (v1):
+ *   supervisor/            the daemon itself (v2 "no internal processes")
+ *   pool/                  pre-warmed pool members before they are taken
+ *   tenant-<uid>/run-<id>  one cgroup per run, under one per tenant
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "result.h"
+#include "spec.h"
+
+enum cgroup_mode {
+	CGROUP_MODE_AUTO = 0, /* v2 if delegated, else v1, else fail */
+	CGROUP_MODE_V2,
+	CGROUP_MODE_V1,
+	CGROUP_MODE_NONE,     /* --no-cgroups: every limit request is refused */
+};
+
+/* What this host can enforce, as a bit set. */
+enum {
+	CGROUP_CAN_MEMORY = 1u << 0,
+	CGROUP_CAN_SWAP = 1u << 1,
+	CGROUP_CAN_CPUS = 1u << 2,
+	CGROUP_CAN_PIDS = 1u << 3,
+	CGROUP_CAN_CPU_TIME = 1u << 4, /* needs a CPU usage counter */
+	CGROUP_CAN_PEAK_MEMORY = 1u << 5,
+	CGROUP_CAN_PEAK_PIDS = 1u << 6,
+	CGROUP_CAN_KILL = 1u << 7,
+	CGROUP_CAN_CLONE_INTO = 1u << 8,
+};
+
+struct cgroup_config {
+	enum cgroup_mode mode;
+	const char *root;   /* --cgroup-root; NULL: find it (v2: own cgroup) */
+	const char *v1_mount; /* v1 hierarchy base; NULL: /sys/fs/cgroup */
+};
+
+struct cgroup_manager;
+struct cgroup_run;
+
+/* Find and prepare the hierarchy: v2 moves the daemon into supervisor/ and
+ * enables controllers; both kill and remove leftovers of an earlier daemon.
+ * ret_why gets a readable reason on failure. */
+int cgroup_manager_open(const struct cgroup_config *cfg,
+			struct cgroup_manager **ret, char *ret_why,
+			size_t why_len);
+struct cgroup_manager *cgroup_manager_free(struct cgroup_manager *m);
+
+enum cgroup_mode cgroup_manager_mode(const struct cgroup_manager *m);
+const char *cgroup_manager_mode_name(const struct cgroup_manager *m);
+const char *cgroup_manager_path(const struct cgroup_manager *m);
+unsigned cgroup_manager_can(const struct cgroup_manager *m);
+/* Space-separated list of usable controllers, e.g. "cpu memory pids". */
+const char *cgroup_manager_controllers(const struct cgroup_manager *m);
+
+/* Checks that every limit in lim can be enforced. On -EOPNOTSUPP, ret_why
+ * names the missing controller or file. */
+int cgroup_manager_check(const struct cgroup_manager *m,
+			 const struct spec_limits *lim, char *ret_why,
+			 size_t why_len);
+
+/* mkdir tenant-<uid>/run-<id>, write the limits (memory.max, swap,
+ * cpu.max, pids.max, memory.oom.group). */
+int cgroup_run_create(struct cgroup_manager *m, uid_t tenant, uint64_t run_id,
+		      const struct spec_limits *lim, struct cgroup_run **ret);
+
+/* v2: an O_DIRECTORY fd for clone3(CLONE_INTO_CGROUP); -1 when the backend
+ * cannot (v1): then call cgroup_run_attach() after the clone. The fd stays
+ * owned by the run. */
+int cgroup_run_clone_fd(struct cgroup_run *r);
+
+/* Move pid (and so its future children) into the run's cgroup(s). */
+int cgroup_run_attach(struct cgroup_run *r, pid_t pid);
+
+/* Total CPU time used so far, nanoseconds. */
+int cgroup_run_cpu_ns(struct cgroup_run *r, uint64_t *ret);
+
+/* Fills user_ns, system_ns, peak_memory_bytes + peak_source, oom_kills,
+ * peak_pids (those the backend has; others are left alone). */
+int cgroup_run_stats(struct cgroup_run *r, struct run_result *res);
+
+/* Kill every process in the run's cgroup (cgroup.kill, or freeze + kill
+ * on v1). */
+int cgroup_run_kill(struct cgroup_run *r);
+
+/* Kill, wait (bounded) until empty, rmdir. -EBUSY if it stays populated;
+ * the manager keeps it and retries on the next cgroup_manager_reap(). */
+int cgroup_run_destroy(struct cgroup_run *r);
+
+/* Frees the handle; destroys the cgroup first if still there. */
+struct cgroup_run *cgroup_run_free(struct cgroup_run *r);
+
+/* Retry removing cgroups that were still busy. */
+void cgroup_manager_reap(struct cgroup_manager *m);
+
+/* Backend vtable, one per cgroup-vN.c. */
+struct cgroup_ops {
+	const char *name;
+	int (*open)(struct cgroup_manager *m, const struct cgroup_config *cfg,
+		    char *why, size_t why_len);
+	void (*close)(struct cgroup_manager *m);
+	int (*run_create)(struct cgroup_manager *m, struct cgroup_run *r,
+			  const struct spec_limits *lim);
+	int (*run_attach)(struct cgroup_run *r, pid_t pid);
+	int (*run_cpu_ns)(struct cgroup_run *r, uint64_t *ret);
+	int (*run_stats)(struct cgroup_run *r, struct run_result *res);
+	int (*run_kill)(struct cgroup_run *r);
+	int (*run_rmdir)(struct cgroup_run *r);
+	bool (*run_populated)(struct cgroup_run *r);
+};

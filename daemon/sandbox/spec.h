@@ -1,0 +1,99 @@
+/*
+ * What the engine is asked to build: a plain C description of one run,
+ * produced by the request layer from a decoded, policy-checked message.
+ * The engine never sees protobuf or libevent types; this file is the
+ * boundary. Everything here is owned by the spec and freed by spec_free().
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum spec_mount_kind {
+	SPEC_MOUNT_RO_BIND = 1,
+	SPEC_MOUNT_BIND,
+	SPEC_MOUNT_TMPFS,
+	SPEC_MOUNT_PROC,
+	SPEC_MOUNT_DEV,
+	SPEC_MOUNT_SYMLINK,
+	SPEC_MOUNT_DIR,
+	SPEC_MOUNT_REMOUNT_RO,
+	SPEC_MOUNT_DEV_BIND,
+};
+
+/* A mount whose source is a daemon-chosen path (a profile's /usr, the
+ * host's /dev/null) is opened with the daemon's rights; every other source
+ * is opened with the caller's. */
+#define SPEC_MOUNT_TRUSTED (1u << 0)
+
+struct spec_mount {
+	enum spec_mount_kind kind;
+	uint32_t flags;  /* SPEC_MOUNT_* */
+	char *src;       /* binds: host path; SYMLINK: link target */
+	char *dst;       /* absolute path inside the sandbox, normalised */
+	uint64_t size;   /* TMPFS: bytes (0: engine default) */
+	uint32_t mode;   /* TMPFS, DIR: permission bits */
+};
+
+enum spec_net {
+	SPEC_NET_NONE = 0,
+	SPEC_NET_LOOPBACK,
+	SPEC_NET_HOST,
+};
+
+/* Every limit: 0 means "none". */
+struct spec_limits {
+	uint64_t memory_bytes;
+	uint64_t memory_swap_bytes; /* 0: swap off */
+	uint32_t cpu_millis;        /* 1500 = 1.5 CPUs */
+	uint32_t pids;
+	uint64_t timeout_ns;        /* wall time */
+	uint64_t cpu_time_ns;       /* user + system */
+};
+
+enum spec_rlimit_kind {
+	SPEC_RLIMIT_NOFILE,
+	SPEC_RLIMIT_FSIZE,
+	SPEC_RLIMIT_CORE,
+	SPEC_RLIMIT_NPROC,
+	SPEC_RLIMIT_STACK,
+	_SPEC_RLIMIT_MAX,
+};
+
+struct spec_rlimit {
+	bool set;
+	uint64_t soft, hard;
+};
+
+/* A compiled seccomp program (classic BPF), shared between specs. */
+struct seccomp_prog;
+
+struct run_spec {
+	char **argv;       /* NULL-terminated, argc >= 1 */
+	char **env;        /* NULL-terminated, the complete environment */
+	char *cwd;         /* absolute, inside the sandbox */
+	char *hostname;
+	uid_t uid;         /* ids inside the sandbox */
+	gid_t gid;
+	enum spec_net net;
+	bool new_session;
+	struct spec_mount *mounts; /* in order; the profile's come first */
+	size_t n_mounts;
+	struct spec_limits limits;
+	struct spec_rlimit rlimits[_SPEC_RLIMIT_MAX];
+	struct seccomp_prog *seccomp; /* NULL: no filter */
+	char *tag;
+};
+
+/* Who the run is for and which host ids its sandbox ids map to. */
+struct run_ids {
+	uid_t caller_uid;   /* SO_PEERCRED, never from a message */
+	gid_t caller_gid;
+	pid_t caller_pid;
+	uid_t host_uid;     /* spec->uid maps to this host uid */
+	gid_t host_gid;     /* spec->gid maps to this host gid */
+};
+
+struct run_spec *spec_new(void);
+struct run_spec *spec_free(struct run_spec *s);
