@@ -26,6 +26,8 @@ enum spec_mount_kind {
  * host's /dev/null) is opened with the daemon's rights; every other source
  * is opened with the caller's. */
 #define SPEC_MOUNT_TRUSTED (1u << 0)
+/* Skip the operation if the source does not exist (profiles' /lib32). */
+#define SPEC_MOUNT_OPTIONAL (1u << 1)
 
 struct spec_mount {
 	enum spec_mount_kind kind;

@@ -1,0 +1,782 @@
+/*
+ * Daemon side of a sandbox: clone pid 1 into fresh namespaces (straight
+ * into the run's cgroup where the kernel allows), write its id maps, hand
+ * it the spec and the caller's stdio, and later reap it and assemble the
+ * result record.
+ *
+ * The code between clone3() and execveat() runs in a copy of the daemon:
+ * it allocates nothing, logs nothing and touches no shared state; on
+ * failure it reports {step, errno} on the control socket and _exits. It
+ * must never exec anything but boxd-init, and never with an fd of the
+ * daemon's beyond the control socket and /dev/null on 0-2.
+ */
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "config-build.h"
+#include "engine.h"
+#include "initmsg.h"
+#include "log.h"
+#include "seccomp.h"
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+struct engine {
+	int init_fd;      /* O_PATH of boxd-init */
+	int devnull;
+	int last_cap;
+	char *stage;      /* <state_dir>/root: mount point for new roots */
+	uint64_t tmpfs_default;
+	struct cgroup_manager *cg;
+	struct sandbox *dying; /* freed while pid 1 was still exiting */
+};
+
+enum sandbox_state {
+	SB_SETUP,
+	SB_RUNNING,
+	SB_DONE,
+};
+
+struct sandbox {
+	struct engine *e;
+	uint64_t run_id;
+	pid_t pid;
+	int pidfd;
+	int ctl;
+	struct cgroup_run *cg;
+	uint64_t start_ns;
+	uint64_t cpu_limit_ns;
+	uint32_t cpu_millis;
+	enum sandbox_state state;
+	enum run_termination forced; /* 0: none */
+	bool kill_requested;
+	bool have_exit, have_error;
+	struct init_report exit_report;
+	struct init_report error_report;
+	struct sandbox *next_dying;
+};
+
+static int sys_clone3(struct clone_args *args)
+{
+	return (int)syscall(SYS_clone3, args, sizeof(*args));
+}
+
+static int sys_pidfd_send_signal(int pidfd, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+static int sys_waitid_rusage(int pidfd, siginfo_t *si, int options,
+			     struct rusage *ru)
+{
+	return (int)syscall(SYS_waitid, P_PIDFD, pidfd, si, options, ru);
+}
+
+static int read_last_cap(void)
+{
+	char buf[16] = "";
+	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return CAP_LAST_CAP;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return CAP_LAST_CAP;
+	return atoi(buf);
+}
+
+static int open_init_binary(const char *explicit_path)
+{
+	char self[4096], path[4200];
+	ssize_t n;
+	int fd;
+
+	if (explicit_path)
+		return open(explicit_path, O_PATH | O_CLOEXEC);
+	/* Next to the daemon (build tree, or a prefix install). */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		char *slash;
+
+		self[n] = 0;
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = 0;
+			snprintf(path, sizeof(path), "%s/sandbox/boxd-init",
+				 self);
+			fd = open(path, O_PATH | O_CLOEXEC);
+			if (fd >= 0)
+				return fd;
+			snprintf(path, sizeof(path), "%s/boxd-init", self);
+			fd = open(path, O_PATH | O_CLOEXEC);
+			if (fd >= 0)
+				return fd;
+		}
+	}
+	return open(BOXD_LIBEXECDIR "/boxd-init", O_PATH | O_CLOEXEC);
+}
+
+static int move_fd_high(int *fd)
+{
+	int n = fcntl(*fd, F_DUPFD_CLOEXEC, 10);
+
+	if (n < 0)
+		return negerrno();
+	close(*fd);
+	*fd = n;
+	return 0;
+}
+
+int engine_new(const struct engine_config *cfg, struct engine **ret,
+	       char *why, size_t why_len)
+{
+	struct engine *e;
+	struct stat st;
+	char buf[4096];
+
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->init_fd = e->devnull = -1;
+	e->cg = cfg->cgroups;
+	e->tmpfs_default = cfg->tmpfs_default;
+	e->last_cap = read_last_cap();
+
+	e->init_fd = open_init_binary(cfg->init_path);
+	if (e->init_fd < 0) {
+		snprintf(why, why_len, "cannot find boxd-init: %m");
+		goto fail;
+	}
+	/* The daemon execs this in every sandbox: it must not be writable
+	 * by anyone but root. */
+	if (fstat(e->init_fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(why, why_len,
+			 "boxd-init must be a regular file owned by root and "
+			 "writable only by root");
+		errno = EPERM;
+		goto fail;
+	}
+	e->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (e->devnull < 0) {
+		snprintf(why, why_len, "open /dev/null: %m");
+		goto fail;
+	}
+	/* The clone child rearranges fds 0-3; keep ours out of the way. */
+	if (move_fd_high(&e->init_fd) < 0 || move_fd_high(&e->devnull) < 0) {
+		snprintf(why, why_len, "fcntl: %m");
+		goto fail;
+	}
+
+	if (mkdir(cfg->state_dir, 0755) < 0 && errno != EEXIST) {
+		snprintf(why, why_len, "mkdir %s: %m", cfg->state_dir);
+		goto fail;
+	}
+	snprintf(buf, sizeof(buf), "%s/root", cfg->state_dir);
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST) {
+		snprintf(why, why_len, "mkdir %s: %m", buf);
+		goto fail;
+	}
+	e->stage = strdup(buf);
+	if (!e->stage) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	*ret = e;
+	return 0;
+fail:;
+	int r = negerrno();
+	engine_free(e);
+	return r;
+}
+
+struct engine *engine_free(struct engine *e)
+{
+	if (!e)
+		return NULL;
+	while (e->dying) {
+		struct sandbox *sb = e->dying;
+		siginfo_t si;
+		struct rusage ru;
+
+		e->dying = sb->next_dying;
+		/* Daemon shutdown: wait for pid 1 for real, it was SIGKILLed. */
+		sys_waitid_rusage(sb->pidfd, &si, WEXITED, &ru);
+		safe_close(sb->pidfd);
+		cgroup_run_free(sb->cg);
+		free(sb);
+	}
+	safe_close(e->init_fd);
+	safe_close(e->devnull);
+	free(e->stage);
+	free(e);
+	return NULL;
+}
+
+struct cgroup_manager *engine_cgroups(struct engine *e) { return e->cg; }
+
+/* ---- between clone3() and execveat(): no allocation, no logging ---- */
+
+static _noreturn_ void child_fail(int ctl, const char *step)
+{
+	struct init_report rep = {
+		.magic = INIT_MAGIC,
+		.kind = INIT_FAILED,
+		.err = errno,
+		.seccomp_nr = -1,
+	};
+
+	memcpy(rep.step, step, strnlen(step, sizeof(rep.step) - 1));
+	(void)!send(ctl, &rep, sizeof(rep), MSG_NOSIGNAL);
+	_exit(127);
+}
+
+static _noreturn_ void child_exec_init(const struct engine *e, int ctl)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+	char *const argv[] = {(char *)"boxd-init", NULL};
+	char *const envp[] = {NULL};
+	sigset_t none;
+	int fd;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	/* The daemon shields itself from the OOM killer; its sandboxes must
+	 * not inherit that. Raising the value needs no privilege. */
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, "0", 1);
+		close(fd);
+	}
+
+	/* We hold every capability of the new user namespace (and none
+	 * outside it), but execve of a binary by a uid that is not root in
+	 * that namespace would drop them. Carry them over as ambient caps so
+	 * boxd-init can build the sandbox; it drops them all before the
+	 * command runs. */
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		child_fail(ctl, "capget");
+	data[0].inheritable = data[0].permitted;
+	data[1].inheritable = data[1].permitted;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		child_fail(ctl, "capset");
+	for (int cap = 0; cap <= e->last_cap; cap++)
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+			child_fail(ctl, "ambient caps");
+
+	/* fds: /dev/null on 0-2, the control socket on 3, nothing else. */
+	if (dup2(e->devnull, 0) < 0 || dup2(e->devnull, 1) < 0 ||
+	    dup2(e->devnull, 2) < 0)
+		child_fail(ctl, "stdio");
+	if (ctl == INIT_CTL_FD) {
+		if (fcntl(ctl, F_SETFD, 0) < 0)
+			child_fail(ctl, "control socket");
+	} else if (dup2(ctl, INIT_CTL_FD) < 0) {
+		child_fail(ctl, "control socket");
+	}
+	ctl = INIT_CTL_FD;
+	/* Everything else closes at execveat; init_fd must survive until
+	 * then, so mark rather than close. */
+	if (syscall(SYS_close_range, INIT_CTL_FD + 1, ~0U,
+		    CLOSE_RANGE_CLOEXEC) < 0)
+		child_fail(ctl, "close_range");
+
+	syscall(SYS_execveat, e->init_fd, "", argv, envp, AT_EMPTY_PATH);
+	child_fail(ctl, "exec boxd-init");
+}
+
+/* ---- daemon side ---- */
+
+static int write_file_at(int dirfd, const char *name, const char *text)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(text);
+
+	fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return negerrno();
+	if (write(fd, text, len) != (ssize_t)len)
+		return negerrno();
+	return 0;
+}
+
+/* Map exactly one uid and one gid: the sandbox's ids to the host ids the
+ * run is entitled to. setgroups is denied first, so the sandbox can never
+ * drop a group to get past a "deny this group" permission. */
+static int write_id_maps(pid_t pid, const struct run_spec *spec,
+			 const struct run_ids *ids, struct run_error *err)
+{
+	_cleanup_close_ int dir = -1;
+	char path[64], map[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	dir = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0) {
+		err->step = "uid map";
+		return negerrno();
+	}
+	snprintf(map, sizeof(map), "%u %u 1\n", spec->uid, ids->host_uid);
+	r = write_file_at(dir, "uid_map", map);
+	if (r < 0) {
+		err->step = "uid map";
+		return r;
+	}
+	r = write_file_at(dir, "setgroups", "deny");
+	if (r < 0) {
+		err->step = "setgroups";
+		return r;
+	}
+	snprintf(map, sizeof(map), "%u %u 1\n", spec->gid, ids->host_gid);
+	r = write_file_at(dir, "gid_map", map);
+	if (r < 0)
+		err->step = "gid map";
+	return r;
+}
+
+static int spec_to_memfd(const struct engine *e, const struct run_spec *spec,
+			 struct run_error *err)
+{
+	struct init_blob blob = {0};
+	const void *insns = NULL;
+	size_t insns_len = 0;
+	bool listener = false;
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (spec->seccomp) {
+		insns = seccomp_prog_insns(spec->seccomp, &insns_len);
+		listener = seccomp_prog_needs_listener(spec->seccomp);
+	}
+	r = init_blob_encode(&blob, spec, e->stage, e->tmpfs_default, insns,
+			     insns_len, listener);
+	if (r < 0) {
+		err->step = "encode spec";
+		init_blob_free(&blob);
+		return r;
+	}
+	fd = memfd_create("boxd-spec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || write(fd, blob.data, blob.len) != (ssize_t)blob.len ||
+	    fcntl(fd, F_ADD_SEALS,
+		  F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+		r = negerrno();
+		err->step = "spec memfd";
+		init_blob_free(&blob);
+		return r;
+	}
+	init_blob_free(&blob);
+	return TAKE_FD(fd);
+}
+
+static int send_take(int ctl, int memfd, size_t size, const int stdio[3])
+{
+	struct init_take take = {
+		.magic = INIT_MAGIC,
+		.kind = INIT_TAKE,
+		.spec_size = size,
+	};
+	int fds[4] = {memfd, stdio[0], stdio[1], stdio[2]};
+	union {
+		char buf[CMSG_SPACE(sizeof(fds))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = &take, .iov_len = sizeof(take)};
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	memset(u.buf, 0, sizeof(u.buf));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	if (sendmsg(ctl, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(take))
+		return negerrno();
+	return 0;
+}
+
+int sandbox_start(struct engine *e, uint64_t run_id,
+		  const struct run_spec *spec, const struct run_ids *ids,
+		  const int stdio[3], struct sandbox **ret,
+		  struct run_error *ret_err)
+{
+	struct run_error err = {0};
+	struct sandbox *sb;
+	struct clone_args args = {0};
+	int sv[2] = {-1, -1}, pidfd = -1, cgfd = -1, memfd = -1, r;
+	struct stat st;
+	pid_t pid;
+
+	sb = calloc(1, sizeof(*sb));
+	if (!sb)
+		return -ENOMEM;
+	sb->e = e;
+	sb->run_id = run_id;
+	sb->pidfd = sb->ctl = -1;
+	sb->cpu_limit_ns = spec->limits.cpu_time_ns;
+	sb->cpu_millis = spec->limits.cpu_millis;
+
+	if (e->cg && cgroup_manager_mode(e->cg) != CGROUP_MODE_NONE) {
+		r = cgroup_run_create(e->cg, ids->caller_uid, run_id,
+				      &spec->limits, &sb->cg);
+		if (r < 0) {
+			err.step = "create cgroup";
+			goto fail;
+		}
+		cgfd = cgroup_run_clone_fd(sb->cg);
+	}
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = negerrno();
+		err.step = "socketpair";
+		goto fail;
+	}
+
+	args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+		     CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_PIDFD;
+	if (spec->net != SPEC_NET_HOST)
+		args.flags |= CLONE_NEWNET;
+	if (cgfd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgfd;
+	}
+	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	args.exit_signal = SIGCHLD;
+
+	pid = sys_clone3(&args);
+	if (pid < 0) {
+		r = negerrno();
+		err.step = "clone3";
+		goto fail;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		child_exec_init(e, sv[1]);
+	}
+	sb->pid = pid;
+	sb->pidfd = pidfd;
+	sb->ctl = TAKE_FD(sv[0]);
+	sv[1] = safe_close(sv[1]);
+	sb->start_ns = now_ns();
+
+	if (sb->cg && cgfd < 0) {
+		/* No CLONE_INTO_CGROUP (v1): pid 1 runs nothing of the
+		 * caller's until it has the spec, so attaching now is not
+		 * racy. */
+		r = cgroup_run_attach(sb->cg, pid);
+		if (r < 0) {
+			err.step = "attach cgroup";
+			goto fail;
+		}
+	}
+
+	r = write_id_maps(pid, spec, ids, &err);
+	if (r < 0)
+		goto fail;
+
+	memfd = spec_to_memfd(e, spec, &err);
+	if (memfd < 0) {
+		r = memfd;
+		goto fail;
+	}
+	if (fstat(memfd, &st) < 0) {
+		r = negerrno();
+		err.step = "spec memfd";
+		goto fail;
+	}
+	r = send_take(sb->ctl, memfd, (size_t)st.st_size, stdio);
+	memfd = safe_close(memfd);
+	if (r < 0) {
+		err.step = "hand over spec";
+		goto fail;
+	}
+	if (fcntl(sb->ctl, F_SETFL, O_NONBLOCK) < 0) {
+		r = negerrno();
+		err.step = "control socket";
+		goto fail;
+	}
+	*ret = sb;
+	return 0;
+
+fail:
+	err.err = -r;
+	*ret_err = err;
+	safe_close(sv[0]);
+	safe_close(sv[1]);
+	safe_close(memfd);
+	sandbox_free(sb);
+	return r;
+}
+
+int sandbox_ctl_fd(const struct sandbox *sb) { return sb->ctl; }
+int sandbox_pidfd(const struct sandbox *sb) { return sb->pidfd; }
+pid_t sandbox_pid(const struct sandbox *sb) { return sb->pid; }
+uint64_t sandbox_run_id(const struct sandbox *sb) { return sb->run_id; }
+uint64_t sandbox_started_ns(const struct sandbox *sb) { return sb->start_ns; }
+
+int sandbox_on_ctl(struct sandbox *sb)
+{
+	struct init_report rep;
+	int started = 0;
+
+	if (sb->ctl < 0)
+		return 0;
+	for (;;) {
+		ssize_t n = recv(sb->ctl, &rep, sizeof(rep), MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 || (n < 0 && errno != EAGAIN)) {
+			/* pid 1 is gone; the pidfd tells the rest. */
+			sb->ctl = safe_close(sb->ctl);
+			return started;
+		}
+		if (n < 0)
+			return started;
+		if (n != sizeof(rep) || rep.magic != INIT_MAGIC)
+			continue; /* not from our boxd-init: ignore */
+		rep.step[sizeof(rep.step) - 1] = 0;
+		rep.detail[sizeof(rep.detail) - 1] = 0;
+		switch (rep.kind) {
+		case INIT_STARTED:
+			if (sb->state == SB_SETUP) {
+				sb->state = SB_RUNNING;
+				started = 1;
+			}
+			break;
+		case INIT_FAILED:
+			sb->have_error = true;
+			sb->error_report = rep;
+			break;
+		case INIT_EXITED:
+			sb->have_exit = true;
+			sb->exit_report = rep;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+int sandbox_kill(struct sandbox *sb, enum run_termination why, int sig)
+{
+	int r = 0;
+
+	if (sb->state == SB_DONE || sb->pidfd < 0)
+		return -ESRCH;
+	if (why == RUN_KILLED)
+		sb->kill_requested = true;
+	if (sig == SIGKILL) {
+		if (!sb->forced)
+			sb->forced = why;
+		/* SIGKILL to a pid namespace's init takes down everything in
+		 * it; the cgroup kill also catches anything that is not. */
+		if (sys_pidfd_send_signal(sb->pidfd, SIGKILL) < 0)
+			r = negerrno();
+		if (sb->cg)
+			cgroup_run_kill(sb->cg);
+		return r;
+	}
+	/* pid 1 forwards SIGTERM, SIGINT and SIGHUP to the command. */
+	if (sys_pidfd_send_signal(sb->pidfd, sig) < 0)
+		r = negerrno();
+	return r;
+}
+
+int sandbox_check_cpu(struct sandbox *sb, uint64_t *ret_next_ns)
+{
+	uint64_t used = 0, left, millis;
+	long ncpu;
+	int r;
+
+	if (!sb->cpu_limit_ns || !sb->cg)
+		return -EOPNOTSUPP;
+	r = cgroup_run_cpu_ns(sb->cg, &used);
+	if (r < 0)
+		return r;
+	if (used >= sb->cpu_limit_ns) {
+		sandbox_kill(sb, RUN_CPU_TIMEOUT, SIGKILL);
+		return 1;
+	}
+	/* The soonest the run can reach its limit is when it keeps every
+	 * CPU it may use busy: check again then, not sooner. */
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	millis = (uint64_t)(ncpu > 0 ? ncpu : 1) * 1000;
+	if (sb->cpu_millis && sb->cpu_millis < millis)
+		millis = sb->cpu_millis;
+	left = sb->cpu_limit_ns - used;
+	left = left * 1000 / millis;
+	*ret_next_ns = left < 2000000 ? 2000000 : left;
+	return 0;
+}
+
+static void fill_from_status(struct run_result *res, int status)
+{
+	if (WIFEXITED(status)) {
+		res->termination = RUN_EXITED;
+		res->exit_code = WEXITSTATUS(status);
+	} else if (WIFSIGNALED(status)) {
+		res->termination = RUN_SIGNALED;
+		res->signal = WTERMSIG(status);
+	}
+}
+
+int sandbox_finish(struct sandbox *sb, struct run_result *res,
+		   struct run_error *err)
+{
+	struct run_result out = {.seccomp_syscall = -1};
+	struct rusage ru = {0};
+	siginfo_t si = {0};
+
+	if (sb->state == SB_DONE)
+		return -EALREADY;
+	sandbox_on_ctl(sb);
+	if (sys_waitid_rusage(sb->pidfd, &si, WEXITED | WNOHANG, &ru) < 0)
+		return negerrno();
+	if (si.si_pid == 0)
+		return -EAGAIN;
+	/* Whatever pid 1 wrote before dying is still queued. */
+	sandbox_on_ctl(sb);
+	sb->state = SB_DONE;
+	sb->pidfd = safe_close(sb->pidfd);
+	sb->ctl = safe_close(sb->ctl);
+
+	out.wall_ns = now_ns() - sb->start_ns;
+	out.user_ns = (uint64_t)ru.ru_utime.tv_sec * 1000000000ULL +
+		      (uint64_t)ru.ru_utime.tv_usec * 1000ULL;
+	out.system_ns = (uint64_t)ru.ru_stime.tv_sec * 1000000000ULL +
+			(uint64_t)ru.ru_stime.tv_usec * 1000ULL;
+	out.peak_rss_bytes = (uint64_t)ru.ru_maxrss * 1024;
+	out.peak_memory_bytes = out.peak_rss_bytes;
+	out.peak_source = RUN_PEAK_RUSAGE;
+	if (sb->cg)
+		cgroup_run_stats(sb->cg, &out);
+
+	if (sb->have_error && !sb->have_exit && !sb->forced) {
+		const struct init_report *rep = &sb->error_report;
+
+		*err = (struct run_error){.step = "setup", .err = rep->err};
+		snprintf(err->detail, sizeof(err->detail), "%s%s%s", rep->step,
+			 rep->detail[0] ? " " : "", rep->detail);
+		goto done_error;
+	}
+	if (!sb->have_exit && !sb->forced && !out.oom_kills &&
+	    sb->state != SB_RUNNING && !sb->kill_requested) {
+		/* pid 1 died before the command started and said nothing:
+		 * a crash of boxd-init, or a kill from outside. */
+		*err = (struct run_error){.step = "setup", .err = ECHILD};
+		snprintf(err->detail, sizeof(err->detail),
+			 "sandbox init %s %d before the command started",
+			 si.si_code == CLD_EXITED ? "exited with" : "killed by",
+			 si.si_status);
+		goto done_error;
+	}
+
+	if (sb->have_exit) {
+		fill_from_status(&out, sb->exit_report.status);
+		if (sb->exit_report.seccomp_nr >= 0) {
+			out.seccomp_syscall = sb->exit_report.seccomp_nr;
+			out.seccomp_arch = sb->exit_report.seccomp_arch;
+		}
+	} else {
+		/* pid 1 itself was killed: by us, or by the OOM killer with
+		 * memory.oom.group. */
+		out.termination = RUN_SIGNALED;
+		out.signal = si.si_code == CLD_EXITED ? 0 : si.si_status;
+	}
+	if (out.termination != RUN_EXITED) {
+		if (sb->forced)
+			out.termination = sb->forced;
+		else if (out.oom_kills && out.signal == SIGKILL)
+			out.termination = RUN_OUT_OF_MEMORY;
+		else if (sb->kill_requested)
+			out.termination = RUN_KILLED;
+	}
+	*res = out;
+	if (sb->cg)
+		sb->cg = cgroup_run_free(sb->cg);
+	return 0;
+
+done_error:
+	if (sb->cg)
+		sb->cg = cgroup_run_free(sb->cg);
+	return 1;
+}
+
+struct sandbox *sandbox_free(struct sandbox *sb)
+{
+	siginfo_t si = {0};
+	struct rusage ru;
+
+	if (!sb)
+		return NULL;
+	sb->ctl = safe_close(sb->ctl);
+	if (sb->pidfd >= 0 && sb->state != SB_DONE) {
+		sys_pidfd_send_signal(sb->pidfd, SIGKILL);
+		if (sb->cg)
+			cgroup_run_kill(sb->cg);
+		if (sys_waitid_rusage(sb->pidfd, &si, WEXITED | WNOHANG, &ru) <
+			    0 ||
+		    si.si_pid == 0) {
+			/* Still dying: reap it later, never block here. */
+			sb->next_dying = sb->e->dying;
+			sb->e->dying = sb;
+			return NULL;
+		}
+	}
+	safe_close(sb->pidfd);
+	cgroup_run_free(sb->cg);
+	free(sb);
+	return NULL;
+}
+
+void engine_reap(struct engine *e)
+{
+	struct sandbox **pp = &e->dying;
+
+	while (*pp) {
+		struct sandbox *sb = *pp;
+		siginfo_t si = {0};
+		struct rusage ru;
+
+		if (sys_waitid_rusage(sb->pidfd, &si, WEXITED | WNOHANG, &ru) ==
+			    0 &&
+		    si.si_pid == 0) {
+			pp = &sb->next_dying;
+			continue;
+		}
+		*pp = sb->next_dying;
+		safe_close(sb->pidfd);
+		cgroup_run_free(sb->cg);
+		free(sb);
+	}
+	if (e->cg)
+		cgroup_manager_reap(e->cg);
+}

@@ -1,0 +1,76 @@
+/*
+ * The engine: turns a run_spec into a running sandbox and tells the layer
+ * above when it started and how it ended. It owns no event loop: the
+ * caller watches sandbox_ctl_fd() and sandbox_pidfd() and calls back in.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "result.h"
+#include "spec.h"
+
+struct engine_config {
+	const char *init_path;  /* boxd-init; NULL: next to the daemon, else libexecdir */
+	const char *state_dir;  /* private dir for staging mounts, e.g. /run/boxd */
+	struct cgroup_manager *cgroups; /* NULL: none */
+	uint64_t tmpfs_default; /* size of a tmpfs without an explicit size */
+};
+
+struct engine;
+struct sandbox;
+
+int engine_new(const struct engine_config *cfg, struct engine **ret,
+	       char *why, size_t why_len);
+struct engine *engine_free(struct engine *e);
+struct cgroup_manager *engine_cgroups(struct engine *e);
+
+/*
+ * Start a run: create its cgroup, clone pid 1 into fresh namespaces, map
+ * ids, hand it the spec and stdio. Returns once pid 1 has everything; the
+ * sandbox then builds itself and execs. On failure before that, ret_err
+ * says which step failed. stdio fds are duplicated, not taken.
+ */
+int sandbox_start(struct engine *e, uint64_t run_id,
+		  const struct run_spec *spec, const struct run_ids *ids,
+		  const int stdio[3], struct sandbox **ret,
+		  struct run_error *ret_err);
+
+int sandbox_ctl_fd(const struct sandbox *sb); /* readable: call sandbox_on_ctl */
+int sandbox_pidfd(const struct sandbox *sb);  /* readable: pid 1 ended */
+pid_t sandbox_pid(const struct sandbox *sb);
+uint64_t sandbox_run_id(const struct sandbox *sb);
+uint64_t sandbox_started_ns(const struct sandbox *sb);
+
+/* Reads what pid 1 reported. Returns 1 the moment the command has been
+ * exec'd, 0 otherwise (including errors: those surface at finish). */
+int sandbox_on_ctl(struct sandbox *sb);
+
+/*
+ * Stop a run. SIGKILL (and every limit) kills the whole sandbox at once;
+ * other signals go to pid 1, which forwards them to the command. why is
+ * what the result will say if the command dies of it.
+ */
+int sandbox_kill(struct sandbox *sb, enum run_termination why, int sig);
+
+/* CPU time limit: 1 if the run was over its limit and has been killed,
+ * else 0 with *ret_next_ns = how long until it could be over. */
+int sandbox_check_cpu(struct sandbox *sb, uint64_t *ret_next_ns);
+
+/*
+ * After sandbox_pidfd() became readable: reap pid 1 and fill res (returns
+ * 0) or, if the command never started, err (returns 1). -EAGAIN if pid 1
+ * has not exited yet. Removes the run's cgroup.
+ */
+int sandbox_finish(struct sandbox *sb, struct run_result *res,
+		   struct run_error *err);
+
+/* Kills pid 1 if it still runs and releases everything. If it cannot be
+ * reaped at once, the engine reaps it later (engine_reap). */
+struct sandbox *sandbox_free(struct sandbox *sb);
+
+/* Reap sandboxes freed while still dying; call on SIGCHLD or a timer. */
+void engine_reap(struct engine *e);

@@ -1,0 +1,625 @@
+/*
+ * The sandbox's filesystem, built by pid 1 in its own mount namespace:
+ *
+ *  1. begin:   make every mount private, so nothing propagates either way;
+ *              open the staging directory while still the host's root.
+ *  2. prepare: open every bind source AS THE SANDBOX USER (mapped to the
+ *              caller) and clone it into a detached mount; create proc
+ *              while the host's proc is still visible (the kernel insists).
+ *  3. enter:   a fresh tmpfs becomes the root via pivot_root; the old root
+ *              is detached at once. From here no path leads to the host:
+ *              the only host objects left are the prepared mounts.
+ *  4. apply:   the request's operations, in order, each target resolved
+ *              inside the new root without following magic links.
+ *  5. finish:  the root itself goes read-only.
+ *
+ * Mount sources are never opened with the daemon's rights: a caller who
+ * cannot open a path cannot have it bound. Targets are created with the
+ * sandbox user's ids, so nothing root-owned is left in a writable bind.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "init.h"
+#include "util.h"
+
+static int stage_fd = -1;
+
+/* Host device nodes a minimal /dev gets, bound one by one: a user
+ * namespace cannot mknod them. */
+static const char *const dev_nodes[] = {
+	"null", "zero", "full", "random", "urandom", "tty",
+};
+
+/* Parts of /proc that expose the host kernel beyond what a sandbox
+ * needs: files are covered by /dev/null, directories by an empty
+ * read-only tmpfs, and these subtrees are made read-only. */
+static const char *const proc_masked_files[] = {
+	"kcore", "keys", "key-users", "timer_list", "sched_debug",
+	"sysrq-trigger", "latency_stats",
+};
+static const char *const proc_masked_dirs[] = {"acpi", "asound", "scsi"};
+static const char *const proc_readonly[] = {"sys", "irq", "bus", "fs"};
+
+_Static_assert(ELEMENTSOF(dev_nodes) <= 8, "extra[] too small");
+_Static_assert(ELEMENTSOF(proc_masked_files) <= 8, "extra[] too small");
+
+static int openat2_in(int dirfd, const char *path, int flags,
+		      unsigned long long resolve)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.resolve = resolve,
+	};
+
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+int mounts_begin(struct init_spec *s)
+{
+	/* Nothing we mount may leak to the host, and nothing the host mounts
+	 * later should appear in a running sandbox. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return init_fail("make mounts private", NULL, errno);
+	stage_fd = open(s->stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (stage_fd < 0)
+		return init_fail("open staging dir", s->stage, errno);
+	return 0;
+}
+
+/* Detached copy of a host mount tree, with its mount flags set. */
+static int clone_tree(int fd, bool recursive, uint64_t attr_set)
+{
+	struct mount_attr attr = {.attr_set = attr_set};
+	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH;
+	int tree;
+
+	if (recursive)
+		flags |= AT_RECURSIVE;
+	tree = open_tree(fd, "", flags);
+	if (tree < 0)
+		return -errno;
+	if (attr_set && mount_setattr(tree, "", AT_EMPTY_PATH |
+				      (recursive ? AT_RECURSIVE : 0),
+				      &attr, sizeof(attr)) < 0) {
+		int r = -errno;
+		close(tree);
+		return r;
+	}
+	return tree;
+}
+
+static int prepare_bind(struct init_mount *m)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	uint64_t attr = MOUNT_ATTR_NOSUID;
+	int mode;
+
+	if (!m->src || m->src[0] != '/')
+		return init_fail("bind source", m->src, EINVAL);
+	/* No magic links: /proc/self/fd/N would hand us an object the
+	 * caller never named by path. Ordinary symlinks resolve as the user
+	 * would resolve them. */
+	fd = openat2_in(AT_FDCWD, m->src, O_PATH, RESOLVE_NO_MAGICLINKS);
+	if (fd < 0) {
+		if (errno == ENOENT && (m->flags & SPEC_MOUNT_OPTIONAL))
+			return 0;
+		return init_fail("bind source", m->src, errno);
+	}
+	if (fstat(fd, &st) < 0)
+		return init_fail("bind source", m->src, errno);
+	/* Opening with O_PATH only needs search rights on the way; the
+	 * caller must also be able to read (and for a writable bind, write)
+	 * the thing itself. */
+	mode = R_OK | (S_ISDIR(st.st_mode) ? X_OK : 0);
+	if (m->kind == SPEC_MOUNT_BIND || m->kind == SPEC_MOUNT_DEV_BIND)
+		mode |= W_OK;
+	if (!(m->flags & SPEC_MOUNT_TRUSTED) &&
+	    faccessat(fd, "", mode, AT_EMPTY_PATH | AT_EACCESS) < 0)
+		return init_fail("bind source", m->src, errno);
+	if (m->kind == SPEC_MOUNT_RO_BIND)
+		attr |= MOUNT_ATTR_RDONLY;
+	if (m->kind != SPEC_MOUNT_DEV_BIND)
+		attr |= MOUNT_ATTR_NODEV;
+	m->tree = clone_tree(fd, true, attr);
+	if (m->tree < 0)
+		return init_fail("bind source", m->src, -m->tree);
+	return 0;
+}
+
+static int new_fs(const char *type, const char *const *opts,
+		  uint64_t attr)
+{
+	_cleanup_close_ int fs = -1;
+	int mnt;
+
+	fs = fsopen(type, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	for (; opts && opts[0]; opts += 2)
+		if (fsconfig(fs, opts[1] ? FSCONFIG_SET_STRING
+					 : FSCONFIG_SET_FLAG,
+			     opts[0], opts[1], 0) < 0)
+			return -errno;
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned)attr);
+	if (mnt < 0)
+		return -errno;
+	return mnt;
+}
+
+static int prepare_dev(struct init_mount *m)
+{
+	for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+		char path[32];
+		_cleanup_close_ int fd = -1;
+
+		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
+		fd = open(path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			return init_fail("dev", path, errno);
+		m->extra[i] = clone_tree(fd, false, MOUNT_ATTR_NOSUID |
+							    MOUNT_ATTR_NOEXEC);
+		if (m->extra[i] < 0)
+			return init_fail("dev", path, -m->extra[i]);
+	}
+	return 0;
+}
+
+static int prepare_proc(struct init_mount *m)
+{
+	_cleanup_close_ int null = -1;
+
+	/* Must happen before pivot_root: the kernel only lets a user
+	 * namespace mount proc while a full proc is visible to it. */
+	m->tree = new_fs("proc", NULL,
+			 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+				 MOUNT_ATTR_NOEXEC);
+	if (m->tree < 0)
+		return init_fail("proc", m->dst, -m->tree);
+	null = open("/dev/null", O_PATH | O_CLOEXEC | O_NOFOLLOW);
+	if (null < 0)
+		return init_fail("proc", "/dev/null", errno);
+	for (size_t i = 0; i < ELEMENTSOF(proc_masked_files); i++) {
+		m->extra[i] = clone_tree(null, false,
+					 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC);
+		if (m->extra[i] < 0)
+			return init_fail("proc", "/dev/null", -m->extra[i]);
+	}
+	return 0;
+}
+
+int mounts_prepare(struct init_spec *s)
+{
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		struct init_mount *m = &s->mounts[i];
+		int r = 0;
+
+		for (size_t j = 0; j < ELEMENTSOF(m->extra); j++)
+			m->extra[j] = -1;
+		switch (m->kind) {
+		case SPEC_MOUNT_RO_BIND:
+		case SPEC_MOUNT_BIND:
+		case SPEC_MOUNT_DEV_BIND:
+			r = prepare_bind(m);
+			break;
+		case SPEC_MOUNT_PROC:
+			r = prepare_proc(m);
+			break;
+		case SPEC_MOUNT_DEV:
+			r = prepare_dev(m);
+			break;
+		case SPEC_MOUNT_TMPFS:
+		case SPEC_MOUNT_SYMLINK:
+		case SPEC_MOUNT_DIR:
+		case SPEC_MOUNT_REMOUNT_RO:
+			break;
+		default:
+			return init_fail("mount", m->dst, EINVAL);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int mounts_enter_root(struct init_spec *s)
+{
+	static const char *const opts[] = {"mode", "0755", "size", "1m",
+					   "nr_inodes", "4096", NULL};
+	_cleanup_close_ int root = -1;
+
+	(void)s;
+	root = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (root < 0)
+		return init_fail("root tmpfs", NULL, -root);
+	if (move_mount(root, "", stage_fd, "",
+		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return init_fail("attach root", NULL, errno);
+	stage_fd = safe_close(stage_fd);
+	/* pivot_root(".", ".") stacks the old root on top of the new one;
+	 * detaching "." then removes the old root from this namespace
+	 * entirely, without needing a directory to park it in. */
+	if (fchdir(root) < 0)
+		return init_fail("pivot_root", NULL, errno);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return init_fail("pivot_root", NULL, errno);
+	if (umount2(".", MNT_DETACH) < 0)
+		return init_fail("detach old root", NULL, errno);
+	if (chdir("/") < 0)
+		return init_fail("pivot_root", NULL, errno);
+	return 0;
+}
+
+/*
+ * Resolve an absolute sandbox path, creating missing directories (as the
+ * sandbox user) when create is set. The last component is created as a
+ * directory or an empty file per leaf_dir. Every step stays inside the
+ * root and refuses magic links.
+ */
+static int open_target(const char *dst, bool create, bool leaf_dir,
+		       mode_t dir_mode, int *ret_fd)
+{
+	_cleanup_close_ int dir = -1;
+	char comp[256];
+	const char *p = dst;
+
+	dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	while (*p == '/')
+		p++;
+	while (*p) {
+		const char *end = strchrnul(p, '/');
+		size_t len = (size_t)(end - p);
+		bool last;
+		int next;
+
+		while (*end == '/')
+			end++;
+		last = *end == 0;
+		if (len >= sizeof(comp))
+			return -ENAMETOOLONG;
+		memcpy(comp, p, len);
+		comp[len] = 0;
+		next = openat2_in(dir, comp, O_PATH,
+				  RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+		if (next < 0 && errno == ENOENT && create) {
+			if (!last || leaf_dir) {
+				if (mkdirat(dir, comp, last ? dir_mode : 0755) <
+					    0 &&
+				    errno != EEXIST)
+					return -errno;
+			} else {
+				int f = openat(dir, comp,
+					       O_CREAT | O_EXCL | O_WRONLY |
+						       O_CLOEXEC | O_NOFOLLOW,
+					       0444);
+				if (f < 0 && errno != EEXIST)
+					return -errno;
+				safe_close(f);
+			}
+			next = openat2_in(dir, comp, O_PATH,
+					  RESOLVE_IN_ROOT |
+						  RESOLVE_NO_MAGICLINKS);
+		}
+		if (next < 0)
+			return -errno;
+		safe_close(dir);
+		dir = next;
+		p = end;
+	}
+	*ret_fd = TAKE_FD(dir);
+	return 0;
+}
+
+/* Split dst into its parent (opened, created if needed) and last name. */
+static int open_parent(const char *dst, int *ret_fd, const char **ret_name)
+{
+	char parent[4096];
+	const char *slash = strrchr(dst, '/');
+	size_t len;
+
+	if (!slash || !slash[1])
+		return -EINVAL;
+	len = (size_t)(slash - dst);
+	if (len >= sizeof(parent))
+		return -ENAMETOOLONG;
+	memcpy(parent, dst, len);
+	parent[len] = 0;
+	*ret_name = slash + 1;
+	return open_target(len ? parent : "/", true, true, 0755, ret_fd);
+}
+
+static int attach(int tree, int target)
+{
+	if (move_mount(tree, "", target, "",
+		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+static int apply_bind(struct init_mount *m)
+{
+	_cleanup_close_ int target = -1;
+	struct stat st;
+	int r;
+
+	if (m->tree < 0)
+		return 0; /* optional source that does not exist */
+	if (fstat(m->tree, &st) < 0)
+		return init_fail("bind", m->dst, errno);
+	r = open_target(m->dst, true, S_ISDIR(st.st_mode), 0755, &target);
+	if (r >= 0)
+		r = attach(m->tree, target);
+	if (r < 0)
+		return init_fail("bind", m->dst, r);
+	m->tree = safe_close(m->tree);
+	return 0;
+}
+
+static int apply_tmpfs(struct init_spec *s, struct init_mount *m)
+{
+	char size[32], mode[16];
+	const char *opts[] = {"size", size, "mode", mode, NULL};
+	_cleanup_close_ int target = -1, fs = -1;
+	int r;
+
+	snprintf(size, sizeof(size), "%llu",
+		 (unsigned long long)(m->size ? m->size : s->tmpfs_default));
+	snprintf(mode, sizeof(mode), "%o", m->mode ? m->mode : 0755);
+	r = open_target(m->dst, true, true, 0755, &target);
+	if (r < 0)
+		return init_fail("tmpfs", m->dst, r);
+	fs = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (fs < 0)
+		return init_fail("tmpfs", m->dst, -fs);
+	r = attach(fs, target);
+	if (r < 0)
+		return init_fail("tmpfs", m->dst, r);
+	return 0;
+}
+
+static int mask_proc(struct init_mount *m, int proc)
+{
+	static const char *const ro_opts[] = {"size", "0", "mode", "0555",
+					      NULL};
+
+	for (size_t i = 0; i < ELEMENTSOF(proc_masked_files); i++) {
+		_cleanup_close_ int t = openat2_in(
+			proc, proc_masked_files[i], O_PATH | O_NOFOLLOW,
+			RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+
+		if (t < 0)
+			continue; /* not on this kernel */
+		if (attach(m->extra[i], t) < 0)
+			return init_fail("mask /proc", proc_masked_files[i],
+					 errno);
+		m->extra[i] = safe_close(m->extra[i]);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(proc_masked_dirs); i++) {
+		_cleanup_close_ int t = openat2_in(
+			proc, proc_masked_dirs[i], O_PATH | O_DIRECTORY,
+			RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+		_cleanup_close_ int fs = -1;
+
+		if (t < 0)
+			continue;
+		fs = new_fs("tmpfs", ro_opts,
+			    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+				    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+		if (fs < 0 || attach(fs, t) < 0)
+			return init_fail("mask /proc", proc_masked_dirs[i],
+					 fs < 0 ? -fs : errno);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(proc_readonly); i++) {
+		_cleanup_close_ int t = openat2_in(
+			proc, proc_readonly[i], O_PATH | O_DIRECTORY,
+			RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+		_cleanup_close_ int tree = -1;
+
+		if (t < 0)
+			continue;
+		tree = clone_tree(t, true, MOUNT_ATTR_RDONLY |
+						    MOUNT_ATTR_NOSUID |
+						    MOUNT_ATTR_NODEV);
+		if (tree < 0 || attach(tree, t) < 0)
+			return init_fail("read-only /proc", proc_readonly[i],
+					 tree < 0 ? -tree : errno);
+	}
+	return 0;
+}
+
+static int apply_proc(struct init_mount *m)
+{
+	_cleanup_close_ int target = -1, proc = -1;
+	int r;
+
+	r = open_target(m->dst, true, true, 0555, &target);
+	if (r >= 0)
+		r = attach(m->tree, target);
+	if (r < 0)
+		return init_fail("proc", m->dst, r);
+	m->tree = safe_close(m->tree);
+	proc = openat2_in(AT_FDCWD, m->dst, O_PATH | O_DIRECTORY,
+			  RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+	if (proc < 0)
+		return init_fail("proc", m->dst, errno);
+	return mask_proc(m, proc);
+}
+
+static int apply_dev(struct init_mount *m)
+{
+	static const char *const tmpfs_opts[] = {"mode", "0755", "size", "64k",
+						 NULL};
+	static const char *const pts_opts[] = {"newinstance", NULL,
+					       "ptmxmode", "0666",
+					       "mode", "0620", NULL};
+	static const char *const links[][2] = {
+		{"/proc/self/fd", "fd"},	{"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+		{"pts/ptmx", "ptmx"},
+	};
+	_cleanup_close_ int target = -1, fs = -1, dev = -1, pts = -1;
+	int r;
+
+	r = open_target(m->dst, true, true, 0755, &target);
+	if (r < 0)
+		return init_fail("dev", m->dst, r);
+	fs = new_fs("tmpfs", tmpfs_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+	if (fs < 0)
+		return init_fail("dev", m->dst, -fs);
+	if (attach(fs, target) < 0)
+		return init_fail("dev", m->dst, errno);
+	dev = openat2_in(AT_FDCWD, m->dst, O_PATH | O_DIRECTORY,
+			 RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+	if (dev < 0)
+		return init_fail("dev", m->dst, errno);
+
+	for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+		_cleanup_close_ int node = -1;
+		int f = openat(dev, dev_nodes[i],
+			       O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0444);
+
+		if (f < 0)
+			return init_fail("dev", dev_nodes[i], errno);
+		close(f);
+		node = openat(dev, dev_nodes[i], O_PATH | O_CLOEXEC);
+		if (node < 0 || attach(m->extra[i], node) < 0)
+			return init_fail("dev", dev_nodes[i], errno);
+		m->extra[i] = safe_close(m->extra[i]);
+	}
+	if (mkdirat(dev, "shm", 01777) < 0 || mkdirat(dev, "pts", 0755) < 0)
+		return init_fail("dev", m->dst, errno);
+	fchmodat(dev, "shm", 01777, 0);
+	pts = openat(dev, "pts", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	fs = safe_close(fs);
+	fs = new_fs("devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+	if (pts < 0 || fs < 0 || attach(fs, pts) < 0)
+		return init_fail("dev", "pts", fs < 0 ? -fs : errno);
+	for (size_t i = 0; i < ELEMENTSOF(links); i++)
+		if (symlinkat(links[i][0], dev, links[i][1]) < 0)
+			return init_fail("dev", links[i][1], errno);
+	return 0;
+}
+
+static int apply_symlink(const struct init_mount *m)
+{
+	_cleanup_close_ int parent = -1;
+	const char *name;
+	char have[4096];
+	ssize_t n;
+	int r;
+
+	if (!m->src)
+		return init_fail("symlink", m->dst, EINVAL);
+	r = open_parent(m->dst, &parent, &name);
+	if (r < 0)
+		return init_fail("symlink", m->dst, r);
+	if (symlinkat(m->src, parent, name) == 0)
+		return 0;
+	/* The same link already there (a profile's /bin) is fine. */
+	n = readlinkat(parent, name, have, sizeof(have) - 1);
+	if (n >= 0) {
+		have[n] = 0;
+		if (strcmp(have, m->src) == 0)
+			return 0;
+	}
+	return init_fail("symlink", m->dst, EEXIST);
+}
+
+static int apply_dir(const struct init_mount *m)
+{
+	_cleanup_close_ int target = -1;
+	int r = open_target(m->dst, true, true, m->mode ? m->mode : 0755,
+			    &target);
+
+	if (r < 0)
+		return init_fail("dir", m->dst, r);
+	return 0;
+}
+
+static int apply_remount_ro(const struct init_mount *m)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+	_cleanup_close_ int target = -1;
+	int r;
+
+	r = open_target(m->dst, false, false, 0, &target);
+	if (r < 0)
+		return init_fail("remount-ro", m->dst, r);
+	if (mount_setattr(target, "", AT_EMPTY_PATH, &attr, sizeof(attr)) ==
+	    0)
+		return 0;
+	if (errno != EINVAL)
+		return init_fail("remount-ro", m->dst, errno);
+	/* Not a mount point: bind it onto itself first, so only this path
+	 * changes, and nothing mounted below it. */
+	_cleanup_close_ int tree = clone_tree(target, true, 0);
+	if (tree < 0)
+		return init_fail("remount-ro", m->dst, -tree);
+	if (attach(tree, target) < 0)
+		return init_fail("remount-ro", m->dst, errno);
+	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return init_fail("remount-ro", m->dst, errno);
+	return 0;
+}
+
+int mounts_apply(struct init_spec *s)
+{
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		struct init_mount *m = &s->mounts[i];
+		int r;
+
+		switch (m->kind) {
+		case SPEC_MOUNT_RO_BIND:
+		case SPEC_MOUNT_BIND:
+		case SPEC_MOUNT_DEV_BIND:
+			r = apply_bind(m);
+			break;
+		case SPEC_MOUNT_TMPFS:
+			r = apply_tmpfs(s, m);
+			break;
+		case SPEC_MOUNT_PROC:
+			r = apply_proc(m);
+			break;
+		case SPEC_MOUNT_DEV:
+			r = apply_dev(m);
+			break;
+		case SPEC_MOUNT_SYMLINK:
+			r = apply_symlink(m);
+			break;
+		case SPEC_MOUNT_DIR:
+			r = apply_dir(m);
+			break;
+		case SPEC_MOUNT_REMOUNT_RO:
+			r = apply_remount_ro(m);
+			break;
+		default:
+			r = init_fail("mount", m->dst, EINVAL);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int mounts_finish(struct init_spec *s)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+
+	(void)s;
+	/* Only mount points the request made are writable; "/" is not. */
+	if (mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof(attr)) < 0)
+		return init_fail("read-only root", NULL, errno);
+	return 0;
+}

@@ -1,0 +1,339 @@
+/*
+ * The sandbox's setup, as two ordered lists of named steps:
+ *
+ *   setup_sandbox()       in pid 1: filesystem, hostname, network
+ *   setup_exec_command()  in the forked command: session, limits, ids,
+ *                         capabilities, no_new_privs, fds, cwd, seccomp,
+ *                         execve
+ *
+ * pid 1 holds every capability of the sandbox's user namespace (none
+ * outside it). The command must hold none when it execs: the bounding set
+ * is emptied and the securebits locked so that even uid 0 inside cannot
+ * regain them, and no_new_privs stops setuid binaries. Seccomp comes last
+ * so the filter never has to allow the setup's own calls.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <linux/securebits.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "init.h"
+#include "util.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static int set_effective_caps(uint64_t keep)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -errno;
+	data[0].effective &= (uint32_t)keep;
+	data[1].effective &= (uint32_t)(keep >> 32);
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * From here on pid 1 touches files as the sandbox user, which the daemon
+ * mapped to the caller's host ids: a bind source the caller cannot open is
+ * refused. The fs capabilities go too, so nothing overrides permission
+ * bits on the way (they would only ever apply to the caller's own files).
+ */
+static int creds_as_user(const struct init_spec *s)
+{
+	const uint64_t fs_caps = (1ULL << CAP_DAC_OVERRIDE) |
+				 (1ULL << CAP_DAC_READ_SEARCH) |
+				 (1ULL << CAP_FOWNER) | (1ULL << CAP_FSETID);
+	int r = set_effective_caps(~fs_caps);
+
+	if (r < 0)
+		return init_fail("drop fs capabilities", NULL, r);
+	setfsgid(s->gid);
+	setfsuid(s->uid);
+	if ((uid_t)setfsuid((uid_t)-1) != s->uid ||
+	    (gid_t)setfsgid((gid_t)-1) != s->gid)
+		return init_fail("set fs ids", NULL, EPERM);
+	return 0;
+}
+
+static int set_hostname(const struct init_spec *s)
+{
+	if (sethostname(s->hostname, strlen(s->hostname)) < 0)
+		return init_fail("sethostname", s->hostname, errno);
+	return 0;
+}
+
+static int bring_up_loopback(const struct init_spec *s)
+{
+	struct ifreq ifr = {0};
+	_cleanup_close_ int fd = -1;
+
+	if (!(s->flags & INIT_FLAG_NET_LOOPBACK))
+		return 0;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return init_fail("loopback", NULL, errno);
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return init_fail("loopback", "lo", errno);
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return init_fail("loopback", "lo", errno);
+	return 0;
+}
+
+int setup_sandbox(struct init_spec *s)
+{
+	int r;
+
+	if ((r = mounts_begin(s)) < 0 ||      /* private propagation */
+	    (r = creds_as_user(s)) < 0 ||     /* caller's rights from here */
+	    (r = mounts_prepare(s)) < 0 ||    /* open every source */
+	    (r = mounts_enter_root(s)) < 0 || /* tmpfs root, pivot_root */
+	    (r = mounts_apply(s)) < 0 ||      /* the ordered operations */
+	    (r = mounts_finish(s)) < 0 ||     /* root read-only */
+	    (r = set_hostname(s)) < 0 ||
+	    (r = bring_up_loopback(s)) < 0)
+		return r;
+	return 0;
+}
+
+/* ---- the command's side: after fork, before execve ---- */
+
+static _noreturn_ void cmd_fail(int errfd, const char *step,
+				const char *detail, int err)
+{
+	struct init_report rep = {
+		.magic = INIT_MAGIC,
+		.kind = INIT_FAILED,
+		.err = err,
+		.seccomp_nr = -1,
+	};
+
+	snprintf(rep.step, sizeof(rep.step), "%s", step);
+	snprintf(rep.detail, sizeof(rep.detail), "%s", detail ? detail : "");
+	(void)!write(errfd, &rep, sizeof(rep));
+	_exit(127);
+}
+
+static const int rlimit_resource[_SPEC_RLIMIT_MAX] = {
+	[SPEC_RLIMIT_NOFILE] = RLIMIT_NOFILE,
+	[SPEC_RLIMIT_FSIZE] = RLIMIT_FSIZE,
+	[SPEC_RLIMIT_CORE] = RLIMIT_CORE,
+	[SPEC_RLIMIT_NPROC] = RLIMIT_NPROC,
+	[SPEC_RLIMIT_STACK] = RLIMIT_STACK,
+};
+
+static const char *const rlimit_name[_SPEC_RLIMIT_MAX] = {
+	[SPEC_RLIMIT_NOFILE] = "nofile",
+	[SPEC_RLIMIT_FSIZE] = "fsize",
+	[SPEC_RLIMIT_CORE] = "core",
+	[SPEC_RLIMIT_NPROC] = "nproc",
+	[SPEC_RLIMIT_STACK] = "stack",
+};
+
+static int drop_capabilities(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = {{0}};
+
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Empty the bounding set and lock the securebits: uid 0 in the sandbox
+ * gets no capabilities back on execve, and nothing can undo that. */
+static int lock_down_capabilities(void)
+{
+	if (prctl(PR_SET_SECUREBITS,
+		  SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
+			  SECBIT_NO_SETUID_FIXUP_LOCKED |
+			  SECBIT_KEEP_CAPS_LOCKED |
+			  SECBIT_NO_CAP_AMBIENT_RAISE |
+			  SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+		  0, 0, 0) < 0)
+		return -errno;
+	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			return -errno;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static const char *env_get(char **env, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (char **e = env; *e; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+/* execvpe() semantics with the sandbox's own PATH, without allocating:
+ * EACCES wins over ENOENT so "found but not executable" is reported. */
+static int exec_command(struct init_spec *s)
+{
+	const char *path, *p;
+	char buf[4096];
+	int err = ENOENT;
+
+	if (strchr(s->argv[0], '/')) {
+		execve(s->argv[0], s->argv, s->env);
+		return errno;
+	}
+	path = env_get(s->env, "PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path;; p++) {
+		const char *end = strchrnul(p, ':');
+		size_t dlen = (size_t)(end - p);
+
+		if (dlen + strlen(s->argv[0]) + 2 < sizeof(buf)) {
+			memcpy(buf, p, dlen);
+			if (dlen == 0)
+				buf[dlen++] = '.';
+			buf[dlen] = '/';
+			strcpy(buf + dlen + 1, s->argv[0]);
+			execve(buf, s->argv, s->env);
+			if (errno == EACCES || errno == ENOEXEC ||
+			    errno == EPERM)
+				err = errno;
+			else if (errno != ENOENT && errno != ENOTDIR &&
+				 err == ENOENT)
+				err = errno;
+		}
+		if (!*end)
+			break;
+		p = end;
+	}
+	return err;
+}
+
+static int load_seccomp(const struct init_spec *s, int listener_sock)
+{
+	struct sock_fprog prog = {
+		.len = (unsigned short)(s->seccomp_len /
+					sizeof(struct sock_filter)),
+		.filter = (struct sock_filter *)s->seccomp,
+	};
+	unsigned int flags = 0;
+	int fd;
+
+	if (!s->seccomp)
+		return 0;
+	if (listener_sock >= 0)
+		flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+	fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	if (fd < 0)
+		return -errno;
+	if (listener_sock >= 0) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		char byte = 0;
+		struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+		struct msghdr msg = {
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = u.buf,
+			.msg_controllen = sizeof(u.buf),
+		};
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+		memset(u.buf, 0, sizeof(u.buf));
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		if (sendmsg(listener_sock, &msg, MSG_NOSIGNAL) != 1)
+			return -errno;
+		close(fd);
+	}
+	return 0;
+}
+
+void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
+{
+	char cwd[4096];
+	sigset_t none;
+	int r;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	if ((s->flags & INIT_FLAG_NEW_SESSION) && setsid() < 0)
+		cmd_fail(errfd, "setsid", NULL, errno);
+
+	for (int i = 0; i < _SPEC_RLIMIT_MAX; i++) {
+		struct rlimit rl = {
+			.rlim_cur = s->rlimits[i].soft,
+			.rlim_max = s->rlimits[i].hard,
+		};
+
+		if (s->rlimit_set[i] &&
+		    setrlimit(rlimit_resource[i], &rl) < 0)
+			cmd_fail(errfd, "setrlimit", rlimit_name[i], errno);
+	}
+
+	r = lock_down_capabilities();
+	if (r < 0)
+		cmd_fail(errfd, "drop capabilities", NULL, -r);
+	if (setresgid(s->gid, s->gid, s->gid) < 0)
+		cmd_fail(errfd, "setgid", NULL, errno);
+	if (setresuid(s->uid, s->uid, s->uid) < 0)
+		cmd_fail(errfd, "setuid", NULL, errno);
+	r = drop_capabilities();
+	if (r < 0)
+		cmd_fail(errfd, "drop capabilities", NULL, -r);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		cmd_fail(errfd, "no_new_privs", NULL, errno);
+
+	/* Exactly the caller's stdio on 0-2; everything else closes at
+	 * execve (the error pipe stays usable until then). */
+	for (int i = 0; i < 3; i++)
+		if (dup2(s->stdio[i], i) < 0)
+			cmd_fail(errfd, "stdio", NULL, errno);
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		cmd_fail(errfd, "close fds", NULL, errno);
+
+	/* As the sandbox user: a cwd it may not enter is refused. The root
+	 * was pivoted and the old one detached, so no path leads outside;
+	 * getcwd() proves it ("(unreachable)" would mean otherwise). */
+	if (chdir(s->cwd) < 0)
+		cmd_fail(errfd, "chdir", s->cwd, errno);
+	if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')
+		cmd_fail(errfd, "chdir", s->cwd, EACCES);
+
+	r = load_seccomp(s, listener_sock);
+	if (r < 0)
+		cmd_fail(errfd, "seccomp", NULL, -r);
+
+	r = exec_command(s);
+	cmd_fail(errfd, "execve", s->argv[0], r);
+}

@@ -1,0 +1,461 @@
+/*
+ * boxd-init: pid 1 of every sandbox.
+ *
+ * Life: say READY, wait for the daemon's spec and the caller's stdio,
+ * build the sandbox (init-setup.c), fork the command, report STARTED or
+ * the failed step, then reap every process until the command ends,
+ * forwarding SIGTERM/SIGINT/SIGHUP to it, and report its status and
+ * rusage. When pid 1 exits the kernel kills everything left in the pid
+ * namespace, so the command's orphans never outlive it.
+ *
+ * If the daemon goes away (control socket EOF), pid 1 exits at once and
+ * takes the sandbox with it. Never logs: it has no stderr worth writing to.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "init.h"
+#include "util.h"
+
+struct init_failure init_failure;
+
+int init_fail(const char *step, const char *detail, int err)
+{
+	if (err < 0)
+		err = -err;
+	if (!err)
+		err = EIO;
+	init_failure.step = step;
+	init_failure.err = err;
+	snprintf(init_failure.detail, sizeof(init_failure.detail), "%s",
+		 detail ? detail : "");
+	return -err;
+}
+
+static void report(uint32_t kind, const struct init_report *extra)
+{
+	struct init_report rep = {0};
+
+	if (extra)
+		rep = *extra;
+	rep.magic = INIT_MAGIC;
+	rep.kind = kind;
+	/* Best effort: a daemon that stopped listening learns nothing. */
+	(void)!send(INIT_CTL_FD, &rep, sizeof(rep), MSG_NOSIGNAL);
+}
+
+static _noreturn_ void report_failure_and_exit(void)
+{
+	struct init_report rep = {.err = init_failure.err, .seccomp_nr = -1};
+
+	snprintf(rep.step, sizeof(rep.step), "%s",
+		 init_failure.step ? init_failure.step : "setup");
+	snprintf(rep.detail, sizeof(rep.detail), "%s", init_failure.detail);
+	report(INIT_FAILED, &rep);
+	_exit(1);
+}
+
+/* Receive the take header and its four fds. */
+static int receive_take(int *ret_memfd, size_t *ret_size, int stdio[3])
+{
+	struct init_take take;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = &take, .iov_len = sizeof(take)};
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *c;
+	int fds[4];
+	ssize_t n;
+
+	do
+		n = recvmsg(INIT_CTL_FD, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		_exit(0); /* the daemon let go of an idle member */
+	if (n < 0)
+		return init_fail("receive spec", NULL, errno);
+	c = CMSG_FIRSTHDR(&msg);
+	if (n != sizeof(take) || take.magic != INIT_MAGIC ||
+	    take.kind != INIT_TAKE || (msg.msg_flags & MSG_CTRUNC) || !c ||
+	    c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(fds)))
+		return init_fail("receive spec", "malformed take message",
+				 EBADMSG);
+	memcpy(fds, CMSG_DATA(c), sizeof(fds));
+	*ret_memfd = fds[0];
+	*ret_size = take.spec_size;
+	memcpy(stdio, fds + 1, sizeof(int) * 3);
+	return 0;
+}
+
+static int parse_spec(const uint8_t *data, size_t size, struct init_spec *s)
+{
+	size_t off = 0, n_args = 0, n_env = 0, n_mounts = 0;
+	const uint8_t *p;
+	uint32_t type, len;
+	int r;
+
+	/* Two passes: count, then fill arrays that point into the blob. */
+	while ((r = init_blob_next(data, size, &off, &type, &p, &len)) > 0) {
+		n_args += type == REC_ARG;
+		n_env += type == REC_ENV;
+		n_mounts += type == REC_MOUNT;
+	}
+	if (r < 0 || n_args == 0)
+		return init_fail("parse spec", NULL, EBADMSG);
+	s->argv = calloc(n_args + 1, sizeof(char *));
+	s->env = calloc(n_env + 1, sizeof(char *));
+	s->mounts = calloc(n_mounts ? n_mounts : 1, sizeof(*s->mounts));
+	if (!s->argv || !s->env || !s->mounts)
+		return init_fail("parse spec", NULL, ENOMEM);
+
+	n_args = n_env = 0;
+	off = 0;
+	while ((r = init_blob_next(data, size, &off, &type, &p, &len)) > 0) {
+		const char *str = (const char *)p;
+		bool is_str = len > 0 && p[len - 1] == 0;
+
+		switch (type) {
+		case REC_ARG:
+		case REC_ENV:
+		case REC_CWD:
+		case REC_HOSTNAME:
+		case REC_STAGE:
+			if (!is_str)
+				return init_fail("parse spec", NULL, EBADMSG);
+			if (type == REC_ARG)
+				s->argv[n_args++] = (char *)str;
+			else if (type == REC_ENV)
+				s->env[n_env++] = (char *)str;
+			else if (type == REC_CWD)
+				s->cwd = str;
+			else if (type == REC_HOSTNAME)
+				s->hostname = str;
+			else
+				s->stage = str;
+			break;
+		case REC_IDS: {
+			struct init_rec_ids ids;
+
+			if (len != sizeof(ids))
+				return init_fail("parse spec", NULL, EBADMSG);
+			memcpy(&ids, p, sizeof(ids));
+			s->uid = ids.uid;
+			s->gid = ids.gid;
+			s->flags = ids.flags;
+			s->tmpfs_default = ids.tmpfs_default;
+			break;
+		}
+		case REC_MOUNT: {
+			struct init_rec_mount rm;
+			struct init_mount *m = &s->mounts[s->n_mounts];
+			const char *rest;
+			size_t rest_len;
+
+			if (len < sizeof(rm))
+				return init_fail("parse spec", NULL, EBADMSG);
+			memcpy(&rm, p, sizeof(rm));
+			rest = (const char *)p + sizeof(rm);
+			rest_len = len - sizeof(rm);
+			if (rm.src_len > rest_len ||
+			    (rm.src_len && rest[rm.src_len - 1]) ||
+			    rest_len == rm.src_len || p[len - 1])
+				return init_fail("parse spec", NULL, EBADMSG);
+			*m = (struct init_mount){
+				.kind = rm.kind,
+				.flags = rm.flags,
+				.size = rm.size,
+				.mode = rm.mode,
+				.src = rm.src_len ? rest : NULL,
+				.dst = rest + rm.src_len,
+				.tree = -1,
+			};
+			s->n_mounts++;
+			break;
+		}
+		case REC_RLIMIT: {
+			struct init_rec_rlimit rl;
+
+			if (len != sizeof(rl))
+				return init_fail("parse spec", NULL, EBADMSG);
+			memcpy(&rl, p, sizeof(rl));
+			if (rl.resource >= _SPEC_RLIMIT_MAX)
+				return init_fail("parse spec", NULL, EBADMSG);
+			s->rlimits[rl.resource] = rl;
+			s->rlimit_set[rl.resource] = true;
+			break;
+		}
+		case REC_SECCOMP:
+			s->seccomp = p;
+			s->seccomp_len = len;
+			break;
+		default:
+			return init_fail("parse spec", NULL, EBADMSG);
+		}
+	}
+	if (!s->stage || !s->cwd || !s->hostname)
+		return init_fail("parse spec", NULL, EBADMSG);
+	return 0;
+}
+
+/* Wait for the command's exec: EOF on the CLOEXEC pipe means it happened,
+ * a report means a step failed. The listener socket delivers the seccomp
+ * notification fd first when the filter has kill rules. */
+static int wait_exec(int errfd, int listener_sock, int *ret_listener)
+{
+	struct init_report rep;
+	ssize_t n;
+
+	if (listener_sock >= 0) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		char byte;
+		struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+		struct msghdr msg = {
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = u.buf,
+			.msg_controllen = sizeof(u.buf),
+		};
+		struct cmsghdr *c;
+
+		do
+			n = recvmsg(listener_sock, &msg, MSG_CMSG_CLOEXEC);
+		while (n < 0 && errno == EINTR);
+		c = CMSG_FIRSTHDR(&msg);
+		if (n == 1 && c && c->cmsg_type == SCM_RIGHTS)
+			memcpy(ret_listener, CMSG_DATA(c), sizeof(int));
+	}
+	do
+		n = read(errfd, &rep, sizeof(rep));
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 0;
+	if (n != sizeof(rep))
+		return init_fail("start command", NULL, EPROTO);
+	rep.step[sizeof(rep.step) - 1] = 0;
+	rep.detail[sizeof(rep.detail) - 1] = 0;
+	init_failure.err = rep.err;
+	init_failure.step = strdup(rep.step);
+	memcpy(init_failure.detail, rep.detail, sizeof(init_failure.detail));
+	return -rep.err;
+}
+
+static uint64_t tv_ns(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000000000ULL +
+	       (uint64_t)tv->tv_usec * 1000ULL;
+}
+
+struct supervise {
+	pid_t cmd;
+	int listener;
+	int seccomp_nr;
+	uint32_t seccomp_arch;
+	pid_t seccomp_pid;
+};
+
+/* A filter rule said "kill": record which call, kill the caller. */
+static void on_seccomp_notification(struct supervise *sv)
+{
+	struct seccomp_notif req;
+	struct seccomp_notif_resp resp;
+
+	memset(&req, 0, sizeof(req));
+	if (ioctl(sv->listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
+		return;
+	if (sv->seccomp_nr < 0) {
+		sv->seccomp_nr = req.data.nr;
+		sv->seccomp_arch = req.data.arch;
+		sv->seccomp_pid = (pid_t)req.pid;
+	}
+	kill((pid_t)req.pid, SIGKILL);
+	memset(&resp, 0, sizeof(resp));
+	resp.id = req.id;
+	resp.error = -EPERM;
+	ioctl(sv->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+}
+
+/* Reap everything that ended; 1 once the command itself is gone. */
+static int reap(struct supervise *sv)
+{
+	for (;;) {
+		struct rusage ru;
+		int status;
+		pid_t pid = wait4(-1, &status, WNOHANG, &ru);
+
+		if (pid <= 0)
+			return 0;
+		if (pid != sv->cmd)
+			continue;
+		struct init_report rep = {
+			.status = status,
+			.cmd_pid = pid,
+			.seccomp_nr = sv->seccomp_nr,
+			.seccomp_arch = sv->seccomp_arch,
+			.utime_ns = tv_ns(&ru.ru_utime),
+			.stime_ns = tv_ns(&ru.ru_stime),
+			.maxrss_bytes = (uint64_t)ru.ru_maxrss * 1024,
+		};
+		/* Killed for a seccomp kill rule: say so the usual way. */
+		if (sv->seccomp_nr >= 0 && sv->seccomp_pid == pid &&
+		    WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+			rep.status = SIGSYS;
+		report(INIT_EXITED, &rep);
+		return 1;
+	}
+}
+
+static _noreturn_ void supervise(struct supervise *sv, int sigfd)
+{
+	struct pollfd pfd[3] = {
+		{.fd = INIT_CTL_FD, .events = POLLIN},
+		{.fd = sigfd, .events = POLLIN},
+		{.fd = sv->listener, .events = POLLIN},
+	};
+
+	for (;;) {
+		if (poll(pfd, sv->listener >= 0 ? 3 : 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		if (pfd[0].revents) {
+			char buf[64];
+			ssize_t n = recv(INIT_CTL_FD, buf, sizeof(buf),
+					 MSG_DONTWAIT);
+
+			/* The daemon sends nothing more; readable means it
+			 * is gone. */
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+				_exit(1);
+		}
+		if (sv->listener >= 0 && pfd[2].revents) {
+			if (pfd[2].revents & (POLLHUP | POLLERR))
+				pfd[2].fd = -1;
+			else
+				on_seccomp_notification(sv);
+		}
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGCHLD)
+					continue;
+				kill(sv->cmd, (int)si.ssi_signo);
+			}
+			if (reap(sv))
+				_exit(0);
+		}
+	}
+}
+
+int main(void)
+{
+	struct init_spec spec = {.stdio = {-1, -1, -1}};
+	struct supervise sv = {.listener = -1, .seccomp_nr = -1};
+	int memfd = -1, sigfd, errpipe[2], lsock[2] = {-1, -1};
+	size_t size = 0;
+	sigset_t mask;
+	void *blob;
+	pid_t pid;
+
+	/* Die with the daemon even if the socket EOF is missed. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	setsid();
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0) {
+		init_fail("signalfd", NULL, errno);
+		report_failure_and_exit();
+	}
+
+	report(INIT_READY, NULL);
+	if (receive_take(&memfd, &size, spec.stdio) < 0)
+		report_failure_and_exit();
+	blob = mmap(NULL, size ? size : 1, PROT_READ, MAP_PRIVATE, memfd, 0);
+	if (blob == MAP_FAILED) {
+		init_fail("map spec", NULL, errno);
+		report_failure_and_exit();
+	}
+	close(memfd);
+	if (parse_spec(blob, size, &spec) < 0)
+		report_failure_and_exit();
+
+	if (setup_sandbox(&spec) < 0)
+		report_failure_and_exit();
+
+	if (pipe2(errpipe, O_CLOEXEC) < 0) {
+		init_fail("pipe", NULL, errno);
+		report_failure_and_exit();
+	}
+	if ((spec.flags & INIT_FLAG_SECCOMP_LISTENER) &&
+	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, lsock) < 0) {
+		init_fail("socketpair", NULL, errno);
+		report_failure_and_exit();
+	}
+
+	pid = fork();
+	if (pid < 0) {
+		init_fail("fork", NULL, errno);
+		report_failure_and_exit();
+	}
+	if (pid == 0) {
+		close(errpipe[0]);
+		safe_close(lsock[0]);
+		setup_exec_command(&spec, errpipe[1], lsock[1]);
+	}
+	sv.cmd = pid;
+	close(errpipe[1]);
+	safe_close(lsock[1]);
+	/* The command holds the caller's stdio now; pid 1 must not keep a
+	 * pipe's write end open past the command's exit. */
+	for (int i = 0; i < 3; i++)
+		spec.stdio[i] = safe_close(spec.stdio[i]);
+
+	if (wait_exec(errpipe[0], lsock[0], &sv.listener) < 0) {
+		int status;
+
+		waitpid(pid, &status, 0);
+		report_failure_and_exit();
+	}
+	close(errpipe[0]);
+	safe_close(lsock[0]);
+	report(INIT_STARTED, &(struct init_report){.cmd_pid = pid,
+						   .seccomp_nr = -1});
+
+	/* The command may already be gone. */
+	if (reap(&sv))
+		_exit(0);
+	supervise(&sv, sigfd);
+}

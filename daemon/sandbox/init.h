@@ -1,0 +1,66 @@
+/*
+ * boxd-init internals. boxd-init is exec'd by the daemon as pid 1 of each
+ * fresh sandbox; it receives the spec, builds the root, starts the command
+ * with no privileges left, reaps orphans and reports how the command
+ * ended. It is a separate program so that no sandbox ever holds a copy of
+ * the daemon's memory or descriptors.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "initmsg.h"
+
+struct init_mount {
+	uint32_t kind;  /* enum spec_mount_kind */
+	uint32_t flags; /* SPEC_MOUNT_* */
+	uint64_t size;
+	uint32_t mode;
+	const char *src;
+	const char *dst;
+	int tree;       /* prepared detached mount (binds, proc), or -1 */
+	int extra[8];   /* DEV: host device nodes; PROC: /dev/null for masks */
+};
+
+struct init_spec {
+	char **argv;
+	char **env;
+	const char *cwd, *hostname, *stage;
+	uint32_t uid, gid, flags;
+	uint64_t tmpfs_default;
+	struct init_mount *mounts;
+	size_t n_mounts;
+	struct init_rec_rlimit rlimits[_SPEC_RLIMIT_MAX];
+	bool rlimit_set[_SPEC_RLIMIT_MAX];
+	const void *seccomp;
+	size_t seccomp_len;
+	int stdio[3];
+};
+
+/* The failure being reported: set by init_fail(), sent as INIT_FAILED. */
+struct init_failure {
+	const char *step;
+	char detail[192];
+	int err;
+};
+extern struct init_failure init_failure;
+
+/* Record a failed step; returns -err so callers can "return init_fail()". */
+int init_fail(const char *step, const char *detail, int err);
+
+/* init-mounts.c: everything about the sandbox's filesystem. */
+int mounts_begin(struct init_spec *s);     /* as root: private propagation */
+int mounts_prepare(struct init_spec *s);   /* as the caller, before pivot */
+int mounts_enter_root(struct init_spec *s); /* new tmpfs root + pivot_root */
+int mounts_apply(struct init_spec *s);     /* the ordered operations */
+int mounts_finish(struct init_spec *s);    /* read-only root */
+
+/* init-setup.c */
+int setup_sandbox(struct init_spec *s);
+/* In the forked command process: drop everything, exec. Never returns;
+ * failures go to errfd as a struct init_report. */
+void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
+	__attribute__((noreturn));
+

@@ -1,0 +1,116 @@
+/*
+ * The private protocol between the daemon and a sandbox's pid 1
+ * (boxd-init), over a SOCK_SEQPACKET pair. Both ends are built from this
+ * tree, so the format has no compatibility story beyond a magic number.
+ *
+ *   init -> daemon  INIT_READY    the member is alive and waiting
+ *   daemon -> init  take header   + fds [spec memfd, stdin, stdout, stderr]
+ *   init -> daemon  INIT_STARTED  the command was exec'd
+ *                   INIT_FAILED   a setup step failed (step, errno, detail)
+ *                   INIT_EXITED   the command ended (wait status, rusage)
+ *
+ * The spec travels in a sealed memfd as a list of records, so its size is
+ * not bounded by the socket buffer. The daemon writes the uid/gid maps
+ * before it sends the take header.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "spec.h"
+
+#define INIT_MAGIC 0x62786431u /* "bxd1" */
+#define INIT_CTL_FD 3          /* where boxd-init finds its socket */
+
+enum init_msg_kind {
+	INIT_READY = 1,
+	INIT_STARTED,
+	INIT_FAILED,
+	INIT_EXITED,
+	INIT_TAKE,
+};
+
+struct init_take {
+	uint32_t magic;
+	uint32_t kind; /* INIT_TAKE */
+	uint64_t spec_size;
+};
+
+struct init_report {
+	uint32_t magic;
+	uint32_t kind;
+	int32_t err;          /* INIT_FAILED: positive errno */
+	int32_t status;       /* INIT_EXITED: wait status of the command */
+	int32_t cmd_pid;      /* pid of the command inside the sandbox */
+	int32_t seccomp_nr;   /* -1, or the syscall a kill rule stopped */
+	uint32_t seccomp_arch;
+	uint32_t pad;
+	uint64_t utime_ns, stime_ns, maxrss_bytes;
+	char step[32];        /* INIT_FAILED */
+	char detail[192];     /* INIT_FAILED: path or value, may be empty */
+};
+
+/* Record types in the spec blob. Each record: u32 type, u32 length,
+ * payload, zero padding to 8 bytes. Strings include their NUL. */
+enum init_rec {
+	REC_ARG = 1,
+	REC_ENV,
+	REC_CWD,
+	REC_HOSTNAME,
+	REC_IDS,      /* struct init_rec_ids */
+	REC_MOUNT,    /* struct init_rec_mount + src\0 + dst\0 */
+	REC_RLIMIT,   /* struct init_rec_rlimit */
+	REC_SECCOMP,  /* raw struct sock_filter array */
+	REC_STAGE,    /* staging directory for the new root */
+};
+
+#define INIT_FLAG_NEW_SESSION (1u << 0)
+#define INIT_FLAG_NET_LOOPBACK (1u << 1)
+#define INIT_FLAG_SECCOMP_LISTENER (1u << 2)
+
+struct init_rec_ids {
+	uint32_t uid, gid;
+	uint32_t flags;  /* INIT_FLAG_* */
+	uint32_t pad;
+	uint64_t tmpfs_default; /* bytes for a TMPFS without size */
+};
+
+struct init_rec_mount {
+	uint32_t kind;   /* enum spec_mount_kind */
+	uint32_t flags;  /* SPEC_MOUNT_* */
+	uint64_t size;
+	uint32_t mode;
+	uint32_t src_len; /* including NUL; 0: no source */
+};
+
+struct init_rec_rlimit {
+	uint32_t resource; /* enum spec_rlimit_kind */
+	uint32_t pad;
+	uint64_t soft, hard;
+};
+
+/* A growable blob, written by the daemon. */
+struct init_blob {
+	uint8_t *data;
+	size_t len, cap;
+};
+
+int init_blob_add(struct init_blob *b, uint32_t type, const void *p1,
+		  size_t n1, const void *p2, size_t n2, const void *p3,
+		  size_t n3);
+void init_blob_free(struct init_blob *b);
+
+/* Encode a whole spec (argv, env, cwd, ...) plus stage dir and extras. */
+int init_blob_encode(struct init_blob *b, const struct run_spec *spec,
+		     const char *stage, uint64_t tmpfs_default,
+		     const void *seccomp, size_t seccomp_len,
+		     bool seccomp_listener);
+
+/* Iterate records: returns 1 with the type, payload and length set, 0 at the end,
+ * -EBADMSG on a malformed blob. *off starts at 0. */
+int init_blob_next(const uint8_t *data, size_t size, size_t *off,
+		   uint32_t *ret_type, const uint8_t **ret_payload,
+		   uint32_t *ret_len);
