@@ -68,6 +68,7 @@ struct sandbox {
 	enum run_termination forced; /* 0: none */
 	bool kill_requested;
 	bool have_exit, have_error;
+	bool ctl_eof;
 	struct init_report exit_report;
 	struct init_report error_report;
 	struct sandbox *next_dying;
@@ -310,6 +311,11 @@ static _noreturn_ void child_exec_init(const struct engine *e, int ctl)
 
 /* ---- daemon side ---- */
 
+static void set_step(struct run_error *err, const char *step)
+{
+	snprintf(err->step, sizeof(err->step), "%s", step);
+}
+
 static int write_file_at(int dirfd, const char *name, const char *text)
 {
 	_cleanup_close_ int fd = -1;
@@ -336,24 +342,24 @@ static int write_id_maps(pid_t pid, const struct run_spec *spec,
 	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
 	dir = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0) {
-		err->step = "uid map";
+		set_step(err, "uid map");
 		return negerrno();
 	}
 	snprintf(map, sizeof(map), "%u %u 1\n", spec->uid, ids->host_uid);
 	r = write_file_at(dir, "uid_map", map);
 	if (r < 0) {
-		err->step = "uid map";
+		set_step(err, "uid map");
 		return r;
 	}
 	r = write_file_at(dir, "setgroups", "deny");
 	if (r < 0) {
-		err->step = "setgroups";
+		set_step(err, "setgroups");
 		return r;
 	}
 	snprintf(map, sizeof(map), "%u %u 1\n", spec->gid, ids->host_gid);
 	r = write_file_at(dir, "gid_map", map);
 	if (r < 0)
-		err->step = "gid map";
+		set_step(err, "gid map");
 	return r;
 }
 
@@ -374,7 +380,7 @@ static int spec_to_memfd(const struct engine *e, const struct run_spec *spec,
 	r = init_blob_encode(&blob, spec, e->stage, e->tmpfs_default, insns,
 			     insns_len, listener);
 	if (r < 0) {
-		err->step = "encode spec";
+		set_step(err, "encode spec");
 		init_blob_free(&blob);
 		return r;
 	}
@@ -383,7 +389,7 @@ static int spec_to_memfd(const struct engine *e, const struct run_spec *spec,
 	    fcntl(fd, F_ADD_SEALS,
 		  F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
 		r = negerrno();
-		err->step = "spec memfd";
+		set_step(err, "spec memfd");
 		init_blob_free(&blob);
 		return r;
 	}
@@ -447,7 +453,7 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 		r = cgroup_run_create(e->cg, ids->caller_uid, run_id,
 				      &spec->limits, &sb->cg);
 		if (r < 0) {
-			err.step = "create cgroup";
+			set_step(&err, "create cgroup");
 			goto fail;
 		}
 		cgfd = cgroup_run_clone_fd(sb->cg);
@@ -455,7 +461,7 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = negerrno();
-		err.step = "socketpair";
+		set_step(&err, "socketpair");
 		goto fail;
 	}
 
@@ -473,7 +479,7 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 	pid = sys_clone3(&args);
 	if (pid < 0) {
 		r = negerrno();
-		err.step = "clone3";
+		set_step(&err, "clone3");
 		goto fail;
 	}
 	if (pid == 0) {
@@ -492,7 +498,7 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 		 * racy. */
 		r = cgroup_run_attach(sb->cg, pid);
 		if (r < 0) {
-			err.step = "attach cgroup";
+			set_step(&err, "attach cgroup");
 			goto fail;
 		}
 	}
@@ -508,18 +514,18 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 	}
 	if (fstat(memfd, &st) < 0) {
 		r = negerrno();
-		err.step = "spec memfd";
+		set_step(&err, "spec memfd");
 		goto fail;
 	}
 	r = send_take(sb->ctl, memfd, (size_t)st.st_size, stdio);
 	memfd = safe_close(memfd);
 	if (r < 0) {
-		err.step = "hand over spec";
+		set_step(&err, "hand over spec");
 		goto fail;
 	}
 	if (fcntl(sb->ctl, F_SETFL, O_NONBLOCK) < 0) {
 		r = negerrno();
-		err.step = "control socket";
+		set_step(&err, "control socket");
 		goto fail;
 	}
 	*ret = sb;
@@ -546,17 +552,19 @@ int sandbox_on_ctl(struct sandbox *sb)
 	struct init_report rep;
 	int started = 0;
 
-	if (sb->ctl < 0)
-		return 0;
+	if (sb->ctl < 0 || sb->ctl_eof)
+		return sb->ctl_eof ? -EPIPE : 0;
 	for (;;) {
 		ssize_t n = recv(sb->ctl, &rep, sizeof(rep), MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0 || (n < 0 && errno != EAGAIN)) {
-			/* pid 1 is gone; the pidfd tells the rest. */
-			sb->ctl = safe_close(sb->ctl);
-			return started;
+			/* pid 1 is gone; the pidfd tells the rest. The fd
+			 * stays open until finish: the caller's event loop
+			 * still has it registered. */
+			sb->ctl_eof = true;
+			return started ? started : -EPIPE;
 		}
 		if (n < 0)
 			return started;
@@ -682,16 +690,17 @@ int sandbox_finish(struct sandbox *sb, struct run_result *res,
 	if (sb->have_error && !sb->have_exit && !sb->forced) {
 		const struct init_report *rep = &sb->error_report;
 
-		*err = (struct run_error){.step = "setup", .err = rep->err};
-		snprintf(err->detail, sizeof(err->detail), "%s%s%s", rep->step,
-			 rep->detail[0] ? " " : "", rep->detail);
+		*err = (struct run_error){.err = rep->err};
+		set_step(err, rep->step);
+		snprintf(err->detail, sizeof(err->detail), "%s", rep->detail);
 		goto done_error;
 	}
 	if (!sb->have_exit && !sb->forced && !out.oom_kills &&
 	    sb->state != SB_RUNNING && !sb->kill_requested) {
 		/* pid 1 died before the command started and said nothing:
 		 * a crash of boxd-init, or a kill from outside. */
-		*err = (struct run_error){.step = "setup", .err = ECHILD};
+		*err = (struct run_error){.err = ECHILD};
+		set_step(err, "sandbox init");
 		snprintf(err->detail, sizeof(err->detail),
 			 "sandbox init %s %d before the command started",
 			 si.si_code == CLD_EXITED ? "exited with" : "killed by",

@@ -46,7 +46,8 @@ uint64_t sandbox_run_id(const struct sandbox *sb);
 uint64_t sandbox_started_ns(const struct sandbox *sb);
 
 /* Reads what pid 1 reported. Returns 1 the moment the command has been
- * exec'd, 0 otherwise (including errors: those surface at finish). */
+ * exec'd, 0 otherwise, -EPIPE once pid 1 closed its end (stop watching;
+ * failures surface at finish). */
 int sandbox_on_ctl(struct sandbox *sb);
 
 /*

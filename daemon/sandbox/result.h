@@ -39,7 +39,7 @@ struct run_result {
 
 /* Why a run could not start: the setup step that failed and its errno. */
 struct run_error {
-	const char *step;  /* static string, e.g. "mount /usr" is never built: */
-	char detail[256];  /* ...the path or value goes here */
+	char step[32];     /* e.g. "bind source", "execve", "create cgroup" */
+	char detail[192];  /* the path or value involved, may be empty */
 	int err;           /* positive errno */
 };

@@ -1,0 +1,462 @@
+/*
+ * boxd: options, config, the listening socket, cgroups, the engine, the
+ * event loop, sd_notify, and teardown. Everything that decides anything
+ * lives in the layers below; this file only wires them together. It may
+ * exit on startup errors, never afterwards.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "config-build.h"
+#include "config.h"
+#include "engine.h"
+#include "hostcheck.h"
+#include "log.h"
+#include "session.h"
+
+struct options {
+	const char *socket_path;
+	const char *config_path;
+	bool config_explicit;
+	const char *state_dir;
+	const char *init_path;
+	const char *cgroup_root;
+	enum cgroup_mode cgroup_mode;
+	unsigned socket_mode;
+	bool check_config;
+	bool check_environment;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: boxd [OPTIONS]\n"
+		"\n"
+		"Run commands in sandboxes for clients on a UNIX socket.\n"
+		"\n"
+		"  -s, --socket PATH        listen on PATH (default %s, or the\n"
+		"                           socket systemd passes)\n"
+		"      --socket-mode MODE   permissions of a socket boxd creates\n"
+		"                           (default 0666: tenant policy decides)\n"
+		"  -c, --config PATH        configuration (default %s)\n"
+		"      --check-config       validate the configuration and exit\n"
+		"      --check-environment  report the kernel features boxd uses\n"
+		"                           and exit non-zero if isolation lacks one\n"
+		"      --state-dir DIR      runtime state (default /run/boxd)\n"
+		"      --init PATH          boxd-init binary (default: next to boxd,\n"
+		"                           else %s)\n"
+		"      --cgroup-root PATH   delegated cgroup (v2) or name under each\n"
+		"                           v1 controller (default: own cgroup / boxd)\n"
+		"      --cgroup-mode MODE   auto, v2 or v1 (default auto)\n"
+		"      --no-cgroups         run without cgroups; limits are refused\n"
+		"  -v, --verbose            log debug messages\n"
+		"  -h, --help               this text\n"
+		"      --version            print the version\n",
+		BOXD_DEFAULT_SOCKET, BOXD_DEFAULT_CONFIG, BOXD_LIBEXECDIR);
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum {
+		OPT_CHECK_CONFIG = 256,
+		OPT_CHECK_ENV,
+		OPT_STATE_DIR,
+		OPT_INIT,
+		OPT_CGROUP_ROOT,
+		OPT_CGROUP_MODE,
+		OPT_NO_CGROUPS,
+		OPT_SOCKET_MODE,
+		OPT_VERSION,
+	};
+	static const struct option longopts[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"socket-mode", required_argument, NULL, OPT_SOCKET_MODE},
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+		{"check-environment", no_argument, NULL, OPT_CHECK_ENV},
+		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+		{"init", required_argument, NULL, OPT_INIT},
+		{"cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT},
+		{"cgroup-mode", required_argument, NULL, OPT_CGROUP_MODE},
+		{"no-cgroups", no_argument, NULL, OPT_NO_CGROUPS},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{0},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "s:c:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o->socket_path = optarg;
+			break;
+		case OPT_SOCKET_MODE: {
+			char *end;
+			unsigned long m = strtoul(optarg, &end, 8);
+
+			if (*end || m > 0777) {
+				fprintf(stderr, "boxd: bad --socket-mode %s\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->socket_mode = (unsigned)m;
+			break;
+		}
+		case 'c':
+			o->config_path = optarg;
+			o->config_explicit = true;
+			break;
+		case OPT_CHECK_CONFIG:
+			o->check_config = true;
+			break;
+		case OPT_CHECK_ENV:
+			o->check_environment = true;
+			break;
+		case OPT_STATE_DIR:
+			o->state_dir = optarg;
+			break;
+		case OPT_INIT:
+			o->init_path = optarg;
+			break;
+		case OPT_CGROUP_ROOT:
+			o->cgroup_root = optarg;
+			break;
+		case OPT_CGROUP_MODE:
+			if (strcmp(optarg, "auto") == 0)
+				o->cgroup_mode = CGROUP_MODE_AUTO;
+			else if (strcmp(optarg, "v2") == 0)
+				o->cgroup_mode = CGROUP_MODE_V2;
+			else if (strcmp(optarg, "v1") == 0)
+				o->cgroup_mode = CGROUP_MODE_V1;
+			else {
+				fprintf(stderr,
+					"boxd: --cgroup-mode: auto, v2 or v1\n");
+				return -EINVAL;
+			}
+			break;
+		case OPT_NO_CGROUPS:
+			o->cgroup_mode = CGROUP_MODE_NONE;
+			break;
+		case 'v':
+			log_set_max_level(LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_SUCCESS);
+		case OPT_VERSION:
+			printf("boxd %s\n", BOXD_VERSION);
+			exit(EXIT_SUCCESS);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "boxd: unexpected argument %s\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int load_config(const struct options *o, struct config **ret)
+{
+	char why[512] = "";
+	int r;
+
+	if (!o->config_explicit && access(o->config_path, F_OK) < 0)
+		return config_new_default(ret);
+	r = config_load(o->config_path, ret, why, sizeof(why));
+	if (r < 0)
+		log_error("%s", why[0] ? why : "cannot load configuration");
+	return r;
+}
+
+/* A socket file left by a daemon that died is replaced; a live one is
+ * not stolen. */
+static int listen_on(const char *path, unsigned mode)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[sizeof(sa.sun_path)];
+	char *slash;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return log_errno(LOG_ERR, -ENAMETOOLONG, "socket path %s", path);
+	strcpy(sa.sun_path, path);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return log_errno(LOG_ERR, -errno, "mkdir %s", dir);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return log_errno(LOG_ERR, -errno, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		close(fd);
+		log_error("%s: another daemon is listening there", path);
+		return -EADDRINUSE;
+	}
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, mode) < 0 || listen(fd, 1024) < 0) {
+		int r = -errno;
+		close(fd);
+		return log_errno(LOG_ERR, r, "listen on %s", path);
+	}
+	return fd;
+}
+
+static int get_listen_fd(const struct options *o, bool *ret_created)
+{
+	int n = sd_listen_fds(1);
+
+	*ret_created = false;
+	if (n > 1) {
+		log_error("systemd passed %d sockets, expected one", n);
+		return -EINVAL;
+	}
+	if (n == 1 && !o->socket_path) {
+		int fd = SD_LISTEN_FDS_START;
+
+		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+			log_error("the socket systemd passed is not a listening "
+				  "UNIX stream socket");
+			return -EINVAL;
+		}
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		return fd;
+	}
+	*ret_created = true;
+	return listen_on(o->socket_path ? o->socket_path : BOXD_DEFAULT_SOCKET,
+			 o->socket_mode);
+}
+
+/* The daemon must outlive anything a run does: it is never the OOM
+ * killer's choice (sandboxes reset this to 0 for themselves). */
+static void protect_self(void)
+{
+	struct rlimit rl;
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (write(fd, "-1000", 5) != 5)
+			log_warning("cannot set oom_score_adj: %m");
+		close(fd);
+	}
+	/* One fd per connection, several per run: use what we may. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+struct loop_ctx {
+	struct server *srv;
+	struct engine *engine;
+	const struct options *opt;
+};
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct loop_ctx *ctx = arg;
+
+	(void)what;
+	log_info("signal %d: stopping", (int)sig);
+	sd_notify(0, "STOPPING=1");
+	server_shutdown(ctx->srv);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct loop_ctx *ctx = arg;
+	struct config *cfg = NULL;
+
+	(void)sig;
+	(void)what;
+	sd_notify(0, "RELOADING=1");
+	if (load_config(ctx->opt, &cfg) < 0) {
+		log_error("reload: new configuration rejected, keeping the old "
+			  "one");
+	} else {
+		server_set_config(ctx->srv, cfg);
+		log_info("reload: configuration %s applied",
+			 ctx->opt->config_path);
+	}
+	sd_notify(0, "READY=1");
+}
+
+static void on_child(evutil_socket_t sig, short what, void *arg)
+{
+	struct loop_ctx *ctx = arg;
+
+	(void)sig;
+	(void)what;
+	engine_reap(ctx->engine);
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt = {
+		.config_path = BOXD_DEFAULT_CONFIG,
+		.state_dir = "/run/boxd",
+		.socket_mode = 0666,
+	};
+	struct cgroup_config cgcfg = {0};
+	struct cgroup_manager *cg = NULL;
+	struct engine *engine = NULL;
+	struct server *srv = NULL;
+	struct event_base *base = NULL;
+	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL,
+		     *ev_chld = NULL;
+	struct config *cfg = NULL;
+	struct loop_ctx ctx = {.opt = &opt};
+	char why[512] = "";
+	bool created = false;
+	int lfd = -1, ret = EXIT_FAILURE;
+
+	if (parse_options(argc, argv, &opt) < 0)
+		return 2;
+
+	if (load_config(&opt, &cfg) < 0)
+		return EXIT_FAILURE;
+	if (opt.check_config) {
+		printf("%s: ok (%zu tenant sections)\n",
+		       opt.config_explicit || access(opt.config_path, F_OK) == 0
+			       ? opt.config_path
+			       : "built-in defaults",
+		       cfg->n_tenants);
+		config_free(cfg);
+		return EXIT_SUCCESS;
+	}
+	if (opt.check_environment) {
+		int missing = hostcheck_report(stdout, opt.cgroup_root);
+
+		config_free(cfg);
+		return missing > 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	}
+
+	if (geteuid() != 0) {
+		log_error("boxd must run as root");
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	umask(022);
+	/* Supplementary groups would follow pid 1 of every sandbox into its
+	 * permission checks on bind sources: drop them. */
+	if (setgroups(0, NULL) < 0) {
+		log_error("setgroups: %m");
+		goto out;
+	}
+	protect_self();
+
+	cgcfg.mode = opt.cgroup_mode;
+	cgcfg.root = opt.cgroup_root;
+	if (cgroup_manager_open(&cgcfg, &cg, why, sizeof(why)) < 0) {
+		log_error("cgroups: %s", why);
+		log_error("give a delegated cgroup with --cgroup-root, or run "
+			  "with --no-cgroups (limits will then be refused)");
+		goto out;
+	}
+	log_info("cgroups: %s at %s (%s)", cgroup_manager_mode_name(cg),
+		 cgroup_manager_path(cg) ? cgroup_manager_path(cg) : "-",
+		 cgroup_manager_controllers(cg));
+
+	struct engine_config ecfg = {
+		.init_path = opt.init_path,
+		.state_dir = opt.state_dir,
+		.cgroups = cg,
+		.tmpfs_default = cfg->tmpfs_default_bytes
+					 ? cfg->tmpfs_default_bytes
+					 : 256u << 20,
+	};
+	if (engine_new(&ecfg, &engine, why, sizeof(why)) < 0) {
+		log_error("engine: %s", why);
+		goto out;
+	}
+	ctx.engine = engine;
+
+	lfd = get_listen_fd(&opt, &created);
+	if (lfd < 0)
+		goto out;
+
+	base = event_base_new();
+	if (!base) {
+		log_error("cannot create the event loop");
+		goto out;
+	}
+	struct server_options sopt = {
+		.base = base,
+		.engine = engine,
+		.cfg = cfg,
+		.listen_fd = lfd,
+	};
+	if (server_new(&sopt, &srv) < 0) {
+		log_error("cannot start the server");
+		goto out;
+	}
+	cfg = NULL; /* the server owns it */
+	ctx.srv = srv;
+
+	ev_term = evsignal_new(base, SIGTERM, on_stop, &ctx);
+	ev_int = evsignal_new(base, SIGINT, on_stop, &ctx);
+	ev_hup = evsignal_new(base, SIGHUP, on_hup, &ctx);
+	ev_chld = evsignal_new(base, SIGCHLD, on_child, &ctx);
+	if (!ev_term || !ev_int || !ev_hup || !ev_chld ||
+	    evsignal_add(ev_term, NULL) < 0 || evsignal_add(ev_int, NULL) < 0 ||
+	    evsignal_add(ev_hup, NULL) < 0 || evsignal_add(ev_chld, NULL) < 0) {
+		log_error("cannot install signal handlers");
+		goto out;
+	}
+
+	log_info("boxd %s ready on %s", BOXD_VERSION,
+		 created ? (opt.socket_path ? opt.socket_path
+					    : BOXD_DEFAULT_SOCKET)
+			 : "the socket from systemd");
+	sd_notifyf(0, "READY=1\nSTATUS=serving, cgroups %s",
+		   cgroup_manager_mode_name(cg));
+
+	event_base_dispatch(base);
+	ret = EXIT_SUCCESS;
+	sd_notify(0, "STOPPING=1");
+
+out:
+	if (ev_term)
+		event_free(ev_term);
+	if (ev_int)
+		event_free(ev_int);
+	if (ev_hup)
+		event_free(ev_hup);
+	if (ev_chld)
+		event_free(ev_chld);
+	server_free(srv);
+	engine_free(engine);
+	cgroup_manager_free(cg);
+	config_free(cfg);
+	if (base)
+		event_base_free(base);
+	if (lfd >= 0) {
+		close(lfd);
+		if (created)
+			unlink(opt.socket_path ? opt.socket_path
+					       : BOXD_DEFAULT_SOCKET);
+	}
+	return ret;
+}

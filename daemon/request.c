@@ -1,0 +1,788 @@
+/*
+ * RunRequest -> run_spec. Every byte here came from a client: lengths are
+ * bounded, strings are checked for NUL, paths are normalised and must be
+ * absolute, enums are checked against their known values, and each
+ * request for a limit or a privilege is held against the tenant's policy
+ * and against what the host can enforce. A refusal names what was refused
+ * and why; nothing is clamped or dropped silently (lenient mode drops an
+ * unenforceable limit only with a caveat in the result).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "parse.h"
+#include "request.h"
+#include "seccomp.h"
+
+#define MAX_ARGS 65536
+#define MAX_ENV 65536
+#define MAX_MOUNTS 256
+#define MAX_PATH 4096
+#define MAX_HOSTNAME 64
+#define MAX_TAG 256
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static int fail(struct request_error *err, Boxd__V1__ErrorCode code,
+		const char *fmt, ...) _printf_(3, 4);
+
+static int fail(struct request_error *err, Boxd__V1__ErrorCode code,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	switch (code) {
+	case BOXD__V1__ERROR_CODE__DENIED:
+		return -EPERM;
+	case BOXD__V1__ERROR_CODE__UNSUPPORTED:
+		return -EOPNOTSUPP;
+	default:
+		return -EINVAL;
+	}
+}
+
+#define BAD(err, ...) fail(err, BOXD__V1__ERROR_CODE__BAD_REQUEST, __VA_ARGS__)
+
+/* A C string from bytes that must not contain NUL. */
+static int bytes_to_str(const ProtobufCBinaryData *b, size_t max,
+			char **ret)
+{
+	char *s;
+
+	if (b->len > max || memchr(b->data, 0, b->len))
+		return -EINVAL;
+	s = malloc(b->len + 1);
+	if (!s)
+		return -ENOMEM;
+	memcpy(s, b->data, b->len);
+	s[b->len] = 0;
+	*ret = s;
+	return 0;
+}
+
+int request_normalize_path(const uint8_t *data, size_t len, char **ret)
+{
+	char *out, *w;
+	size_t i = 0;
+
+	if (len == 0 || len >= MAX_PATH || data[0] != '/' ||
+	    memchr(data, 0, len))
+		return -EINVAL;
+	out = malloc(len + 1);
+	if (!out)
+		return -ENOMEM;
+	w = out;
+	while (i < len) {
+		size_t start, clen;
+
+		while (i < len && data[i] == '/')
+			i++;
+		start = i;
+		while (i < len && data[i] != '/')
+			i++;
+		clen = i - start;
+		if (clen == 0)
+			break;
+		/* "." and ".." are refused rather than resolved: the path
+		 * a caller meant and the path we use must be the same. */
+		if ((clen == 1 && data[start] == '.') ||
+		    (clen == 2 && data[start] == '.' && data[start + 1] == '.')) {
+			free(out);
+			return -EINVAL;
+		}
+		*w++ = '/';
+		memcpy(w, data + start, clen);
+		w += clen;
+	}
+	if (w == out)
+		*w++ = '/';
+	*w = 0;
+	*ret = out;
+	return 0;
+}
+
+/* ---- the built-in profiles, computed once from the host ---- */
+
+struct profile {
+	struct spec_mount *mounts;
+	size_t n;
+};
+
+static int profile_add(struct profile *p, enum spec_mount_kind kind,
+		       uint32_t flags, const char *src, const char *dst,
+		       uint32_t mode)
+{
+	struct spec_mount *m = realloc(p->mounts, (p->n + 1) * sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	p->mounts = m;
+	m[p->n] = (struct spec_mount){
+		.kind = kind,
+		.flags = flags,
+		.src = src ? strdup(src) : NULL,
+		.dst = strdup(dst),
+		.mode = mode,
+	};
+	if ((src && !m[p->n].src) || !m[p->n].dst)
+		return -ENOMEM;
+	p->n++;
+	return 0;
+}
+
+/*
+ * The default profile: the host's system directories read-only (a
+ * merged-/usr symlink such as /bin -> usr/bin is recreated as the same
+ * symlink), fresh tmpfs for /tmp, /run and /var, proc and a minimal dev.
+ */
+static const struct profile *default_profile(void)
+{
+	static const char *const sys_dirs[] = {
+		"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
+		"/etc",
+	};
+	static struct profile p;
+	static bool done;
+	int r = 0;
+
+	if (done)
+		return &p;
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(sys_dirs); i++) {
+		struct stat st;
+		char target[MAX_PATH];
+		ssize_t n;
+
+		if (lstat(sys_dirs[i], &st) < 0)
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			n = readlink(sys_dirs[i], target, sizeof(target) - 1);
+			if (n <= 0)
+				continue;
+			target[n] = 0;
+			r = profile_add(&p, SPEC_MOUNT_SYMLINK, 0, target,
+					sys_dirs[i], 0);
+		} else if (S_ISDIR(st.st_mode)) {
+			r = profile_add(&p, SPEC_MOUNT_RO_BIND,
+					SPEC_MOUNT_TRUSTED | SPEC_MOUNT_OPTIONAL,
+					sys_dirs[i], sys_dirs[i], 0);
+		}
+	}
+	if (r >= 0)
+		r = profile_add(&p, SPEC_MOUNT_TMPFS, 0, NULL, "/tmp", 01777);
+	if (r >= 0)
+		r = profile_add(&p, SPEC_MOUNT_TMPFS, 0, NULL, "/run", 0755);
+	if (r >= 0)
+		r = profile_add(&p, SPEC_MOUNT_TMPFS, 0, NULL, "/var", 0755);
+	if (r >= 0)
+		r = profile_add(&p, SPEC_MOUNT_PROC, 0, NULL, "/proc", 0);
+	if (r >= 0)
+		r = profile_add(&p, SPEC_MOUNT_DEV, 0, NULL, "/dev", 0);
+	if (r < 0)
+		return NULL;
+	done = true;
+	return &p;
+}
+
+static int copy_profile(struct run_spec *s, const struct profile *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct spec_mount *m = &s->mounts[s->n_mounts];
+
+		*m = p->mounts[i];
+		m->src = p->mounts[i].src ? strdup(p->mounts[i].src) : NULL;
+		m->dst = strdup(p->mounts[i].dst);
+		s->n_mounts++;
+		if ((p->mounts[i].src && !m->src) || !m->dst)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- pieces of the request ---- */
+
+static int convert_argv(const Boxd__V1__RunRequest *req, struct run_spec *s,
+			struct request_error *err)
+{
+	if (req->n_argv == 0)
+		return BAD(err, "argv is empty: nothing to run");
+	if (req->n_argv > MAX_ARGS)
+		return BAD(err, "too many arguments (%zu, at most %d)",
+			   req->n_argv, MAX_ARGS);
+	if (req->argv[0].len == 0)
+		return BAD(err, "argv[0] is empty");
+	s->argv = calloc(req->n_argv + 1, sizeof(char *));
+	if (!s->argv)
+		return -ENOMEM;
+	for (size_t i = 0; i < req->n_argv; i++)
+		if (bytes_to_str(&req->argv[i], SIZE_MAX, &s->argv[i]) < 0)
+			return BAD(err, "argv[%zu] contains a NUL byte", i);
+	return 0;
+}
+
+static bool env_name_ok(const ProtobufCBinaryData *b)
+{
+	return b->len > 0 && !memchr(b->data, '=', b->len) &&
+	       !memchr(b->data, 0, b->len);
+}
+
+static int env_find(char **env, size_t n, const char *name, size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(env[i], name, len) == 0 && env[i][len] == '=')
+			return (int)i;
+	return -1;
+}
+
+/* Environment: PATH plus what the request sets, minus what it unsets.
+ * Nothing of the daemon's own environment is ever passed on. */
+static int convert_env(const Boxd__V1__RunRequest *req, struct run_spec *s,
+		       struct request_error *err)
+{
+	size_t n = 0, cap = req->n_setenv + 2;
+	char **env;
+
+	if (req->n_setenv > MAX_ENV || req->n_unsetenv > MAX_ENV)
+		return BAD(err, "too many environment variables");
+	env = calloc(cap, sizeof(char *));
+	if (!env)
+		return -ENOMEM;
+	s->env = env;
+	env[n] = strdup("PATH=" DEFAULT_PATH);
+	if (!env[n++])
+		return -ENOMEM;
+	for (size_t i = 0; i < req->n_setenv; i++) {
+		const Boxd__V1__EnvVar *v = req->setenv[i];
+		char *entry;
+		int at;
+
+		if (!env_name_ok(&v->name))
+			return BAD(err, "setenv: bad variable name (empty, "
+					"or contains '=' or NUL)");
+		if (memchr(v->value.data, 0, v->value.len))
+			return BAD(err, "setenv %.*s: value contains NUL",
+				   (int)v->name.len, (char *)v->name.data);
+		entry = malloc(v->name.len + v->value.len + 2);
+		if (!entry)
+			return -ENOMEM;
+		memcpy(entry, v->name.data, v->name.len);
+		entry[v->name.len] = '=';
+		memcpy(entry + v->name.len + 1, v->value.data, v->value.len);
+		entry[v->name.len + 1 + v->value.len] = 0;
+		at = env_find(env, n, entry, v->name.len);
+		if (at >= 0) {
+			free(env[at]);
+			env[at] = entry;
+		} else {
+			env[n++] = entry;
+		}
+	}
+	for (size_t i = 0; i < req->n_unsetenv; i++) {
+		const ProtobufCBinaryData *name = &req->unsetenv[i];
+		int at;
+
+		if (!env_name_ok(name))
+			return BAD(err, "unsetenv: bad variable name");
+		at = env_find(env, n, (const char *)name->data, name->len);
+		if (at >= 0) {
+			free(env[at]);
+			env[at] = env[--n];
+			env[n] = NULL;
+		}
+	}
+	return 0;
+}
+
+static const char *mount_kind_name(Boxd__V1__Mount__Kind k)
+{
+	switch (k) {
+	case BOXD__V1__MOUNT__KIND__RO_BIND:
+		return "ro-bind";
+	case BOXD__V1__MOUNT__KIND__BIND:
+		return "bind";
+	case BOXD__V1__MOUNT__KIND__DEV_BIND:
+		return "dev-bind";
+	case BOXD__V1__MOUNT__KIND__TMPFS:
+		return "tmpfs";
+	case BOXD__V1__MOUNT__KIND__PROC:
+		return "proc";
+	case BOXD__V1__MOUNT__KIND__DEV:
+		return "dev";
+	case BOXD__V1__MOUNT__KIND__SYMLINK:
+		return "symlink";
+	case BOXD__V1__MOUNT__KIND__DIR:
+		return "dir";
+	case BOXD__V1__MOUNT__KIND__REMOUNT_RO:
+		return "remount-ro";
+	default:
+		return NULL;
+	}
+}
+
+static int convert_mount(const Boxd__V1__Mount *in, size_t idx,
+			 const struct request_ctx *ctx, struct spec_mount *m,
+			 struct request_error *err)
+{
+	const char *kind = mount_kind_name(in->kind);
+	bool bind = false, writable = false;
+
+	if (!kind)
+		return BAD(err, "mount %zu: unknown kind %d", idx, (int)in->kind);
+	if (request_normalize_path(in->dst.data, in->dst.len, &m->dst) < 0)
+		return BAD(err,
+			   "%s: destination must be an absolute path without "
+			   "'.' or '..' components (mount %zu)",
+			   kind, idx);
+	if (strcmp(m->dst, "/") == 0)
+		return BAD(err, "%s: cannot mount over the sandbox root", kind);
+
+	switch (in->kind) {
+	case BOXD__V1__MOUNT__KIND__RO_BIND:
+		m->kind = SPEC_MOUNT_RO_BIND;
+		bind = true;
+		break;
+	case BOXD__V1__MOUNT__KIND__BIND:
+		m->kind = SPEC_MOUNT_BIND;
+		bind = writable = true;
+		break;
+	case BOXD__V1__MOUNT__KIND__DEV_BIND:
+		m->kind = SPEC_MOUNT_DEV_BIND;
+		bind = writable = true;
+		break;
+	case BOXD__V1__MOUNT__KIND__TMPFS:
+		m->kind = SPEC_MOUNT_TMPFS;
+		break;
+	case BOXD__V1__MOUNT__KIND__PROC:
+		m->kind = SPEC_MOUNT_PROC;
+		break;
+	case BOXD__V1__MOUNT__KIND__DEV:
+		m->kind = SPEC_MOUNT_DEV;
+		break;
+	case BOXD__V1__MOUNT__KIND__SYMLINK:
+		m->kind = SPEC_MOUNT_SYMLINK;
+		if (!in->has_src || in->src.len == 0 ||
+		    bytes_to_str(&in->src, MAX_PATH, &m->src) < 0)
+			return BAD(err, "symlink %s: needs a target without NUL",
+				   m->dst);
+		break;
+	case BOXD__V1__MOUNT__KIND__DIR:
+		m->kind = SPEC_MOUNT_DIR;
+		break;
+	case BOXD__V1__MOUNT__KIND__REMOUNT_RO:
+		m->kind = SPEC_MOUNT_REMOUNT_RO;
+		break;
+	default:
+		return BAD(err, "mount %zu: unknown kind", idx);
+	}
+	if (bind) {
+		if (!in->has_src ||
+		    request_normalize_path(in->src.data, in->src.len,
+					   &m->src) < 0)
+			return BAD(err,
+				   "%s %s: source must be an absolute path "
+				   "without '.' or '..' components",
+				   kind, m->dst);
+		if (ctx->tenant && ctx->tenant->binds_restricted &&
+		    !tenant_may_bind(ctx->tenant, m->src, writable))
+			return fail(err, BOXD__V1__ERROR_CODE__DENIED,
+				    "%s %s: tenant '%s' may not bind %s%s",
+				    kind, m->dst, ctx->tenant->name, m->src,
+				    writable ? " writable" : "");
+	}
+	if (in->has_mode) {
+		if (in->mode & ~07777u)
+			return BAD(err, "%s %s: bad mode %o", kind, m->dst,
+				   in->mode);
+		if (m->kind != SPEC_MOUNT_TMPFS && m->kind != SPEC_MOUNT_DIR)
+			return BAD(err, "%s %s: mode applies to tmpfs and dir "
+					"only", kind, m->dst);
+		m->mode = in->mode;
+	}
+	if (in->has_size && in->size) {
+		if (m->kind != SPEC_MOUNT_TMPFS)
+			return BAD(err, "%s %s: size applies to tmpfs only",
+				   kind, m->dst);
+		if (ctx->tenant && ctx->tenant->max_memory_bytes &&
+		    in->size > ctx->tenant->max_memory_bytes)
+			return fail(err, BOXD__V1__ERROR_CODE__DENIED,
+				    "tmpfs %s: size exceeds the tenant's "
+				    "memory ceiling", m->dst);
+		m->size = in->size;
+	}
+	return 0;
+}
+
+static int convert_mounts(const Boxd__V1__RunRequest *req,
+			  const struct request_ctx *ctx, struct run_spec *s,
+			  struct request_error *err)
+{
+	const struct profile *prof = NULL;
+	size_t total;
+	int r;
+
+	switch ((int)req->profile) {
+	case BOXD__V1__PROFILE__PROFILE_DEFAULT:
+		prof = default_profile();
+		if (!prof)
+			return -ENOMEM;
+		break;
+	case BOXD__V1__PROFILE__PROFILE_BARE:
+		break;
+	default:
+		return BAD(err, "unknown profile %d (known: default, bare)",
+			   (int)req->profile);
+	}
+	if (req->n_mounts > MAX_MOUNTS)
+		return BAD(err, "too many mounts (%zu, at most %d)",
+			   req->n_mounts, MAX_MOUNTS);
+	total = req->n_mounts + (prof ? prof->n : 0);
+	s->mounts = calloc(total ? total : 1, sizeof(*s->mounts));
+	if (!s->mounts)
+		return -ENOMEM;
+	if (prof && (r = copy_profile(s, prof)) < 0)
+		return r;
+	for (size_t i = 0; i < req->n_mounts; i++) {
+		r = convert_mount(req->mounts[i], i, ctx,
+				  &s->mounts[s->n_mounts], err);
+		s->n_mounts++; /* owned by the spec even when half-filled */
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int add_caveat(struct request_out *out, const char *what)
+{
+	if (out->n_caveats >= REQUEST_MAX_CAVEATS)
+		return 0;
+	out->caveats[out->n_caveats] = strdup(what);
+	if (!out->caveats[out->n_caveats])
+		return -ENOMEM;
+	out->n_caveats++;
+	return 0;
+}
+
+/* A tenant ceiling turns an absent limit into that ceiling; a request
+ * above it is refused, never clamped. */
+static int apply_ceiling64(uint64_t *v, uint64_t ceiling, const char *what,
+			   const char *tenant, bool duration,
+			   struct request_error *err)
+{
+	char a[32], b[32];
+
+	if (!ceiling)
+		return 0;
+	if (!*v) {
+		*v = ceiling;
+		return 0;
+	}
+	if (*v <= ceiling)
+		return 0;
+	if (duration)
+		return fail(err, BOXD__V1__ERROR_CODE__DENIED,
+			    "%s %s exceeds tenant '%s' ceiling %s", what,
+			    format_duration(*v, a, sizeof(a)), tenant,
+			    format_duration(ceiling, b, sizeof(b)));
+	return fail(err, BOXD__V1__ERROR_CODE__DENIED,
+		    "%s %s exceeds tenant '%s' ceiling %s", what,
+		    format_size(*v, a, sizeof(a)), tenant,
+		    format_size(ceiling, b, sizeof(b)));
+}
+
+static int convert_limits(const Boxd__V1__RunRequest *req,
+			  const struct request_ctx *ctx, struct run_spec *s,
+			  struct request_out *out, struct request_error *err)
+{
+	const Boxd__V1__Limits *l = req->limits;
+	const struct tenant_policy *t = ctx->tenant;
+	struct spec_limits *lim = &s->limits;
+	uint64_t v;
+	char why[256];
+	int r;
+
+	if (l) {
+		lim->memory_bytes = l->has_memory_bytes ? l->memory_bytes : 0;
+		lim->memory_swap_bytes =
+			l->has_memory_swap_bytes ? l->memory_swap_bytes : 0;
+		lim->cpu_millis = l->has_cpu_millis ? l->cpu_millis : 0;
+		lim->pids = l->has_pids ? l->pids : 0;
+		lim->timeout_ns = l->has_timeout_ns ? l->timeout_ns : 0;
+		lim->cpu_time_ns = l->has_cpu_time_ns ? l->cpu_time_ns : 0;
+		if ((l->has_memory_bytes && !l->memory_bytes) ||
+		    (l->has_cpu_millis && !l->cpu_millis) ||
+		    (l->has_pids && !l->pids) ||
+		    (l->has_timeout_ns && !l->timeout_ns) ||
+		    (l->has_cpu_time_ns && !l->cpu_time_ns))
+			return BAD(err, "a limit of 0 is not a limit: leave "
+					"the field unset for none");
+		if (lim->memory_swap_bytes && !lim->memory_bytes)
+			return BAD(err, "memory_swap needs a memory limit");
+		if (lim->memory_bytes && lim->memory_bytes < (1u << 20))
+			return BAD(err, "memory limit below 1M cannot even "
+					"start a sandbox");
+	}
+	if (t) {
+		const char *n = t->name;
+		uint64_t cpu = lim->cpu_millis, pids = lim->pids;
+
+		if ((r = apply_ceiling64(&lim->memory_bytes, t->max_memory_bytes,
+					 "memory", n, false, err)) < 0 ||
+		    (r = apply_ceiling64(&cpu, t->max_cpu_millis, "cpu millis",
+					 n, false, err)) < 0 ||
+		    (r = apply_ceiling64(&pids, t->max_pids, "pids", n, false,
+					 err)) < 0 ||
+		    (r = apply_ceiling64(&lim->timeout_ns, t->max_timeout_ns,
+					 "timeout", n, true, err)) < 0 ||
+		    (r = apply_ceiling64(&lim->cpu_time_ns, t->max_cpu_time_ns,
+					 "cpu time", n, true, err)) < 0)
+			return r;
+		lim->cpu_millis = (uint32_t)cpu;
+		lim->pids = (uint32_t)pids;
+	}
+
+	/* Wall time is enforced by the daemon itself; everything else
+	 * needs the cgroup controllers. */
+	v = lim->timeout_ns;
+	lim->timeout_ns = 0;
+	why[0] = 0;
+	r = ctx->cgroups ? cgroup_manager_check(ctx->cgroups, lim, why,
+						 sizeof(why))
+			 : ((lim->memory_bytes || lim->cpu_millis ||
+			     lim->pids || lim->cpu_time_ns)
+				    ? (snprintf(why, sizeof(why),
+						"cgroups are disabled "
+						"(--no-cgroups)"),
+				       -EOPNOTSUPP)
+				    : 0);
+	lim->timeout_ns = v;
+	if (r < 0) {
+		if (!req->lenient)
+			return fail(err, BOXD__V1__ERROR_CODE__UNSUPPORTED,
+				    "cannot enforce the requested limits: %s "
+				    "(lenient mode would run without them)",
+				    why);
+		if (t && (t->max_memory_bytes || t->max_cpu_millis ||
+			  t->max_pids || t->max_cpu_time_ns))
+			return fail(err, BOXD__V1__ERROR_CODE__UNSUPPORTED,
+				    "tenant '%s' has ceilings this host cannot "
+				    "enforce: %s", t->name, why);
+		lim->memory_bytes = lim->memory_swap_bytes = 0;
+		lim->cpu_millis = lim->pids = 0;
+		lim->cpu_time_ns = 0;
+		snprintf(err->message, sizeof(err->message),
+			 "limits not enforced: %s", why);
+		if ((r = add_caveat(out, err->message)) < 0)
+			return r;
+		err->message[0] = 0;
+	}
+	return 0;
+}
+
+static int convert_seccomp(const Boxd__V1__RunRequest *req,
+			   const struct request_ctx *ctx, struct run_spec *s,
+			   struct request_error *err)
+{
+	const Boxd__V1__Seccomp *sc = req->seccomp;
+	const struct tenant_policy *t = ctx->tenant;
+	char why[256] = "";
+	int r;
+
+	if (!sc || sc->mode == BOXD__V1__SECCOMP__MODE__DEFAULT) {
+		r = seccomp_default(&s->seccomp);
+		if (r < 0)
+			return fail(err, BOXD__V1__ERROR_CODE__INTERNAL,
+				    "cannot build the default seccomp filter");
+		return 0;
+	}
+	switch ((int)sc->mode) {
+	case BOXD__V1__SECCOMP__MODE__NONE:
+		if (t && !t->allow_seccomp_none)
+			return fail(err, BOXD__V1__ERROR_CODE__DENIED,
+				    "tenant '%s' may not run without a seccomp "
+				    "filter", t->name);
+		return 0;
+	case BOXD__V1__SECCOMP__MODE__CUSTOM:
+		if (t && !t->allow_custom_seccomp)
+			return fail(err, BOXD__V1__ERROR_CODE__DENIED,
+				    "tenant '%s' may not use custom seccomp "
+				    "policies", t->name);
+		if (!sc->has_policy)
+			return BAD(err, "custom seccomp needs a policy");
+		r = seccomp_compile_policy((const char *)sc->policy.data,
+					   sc->policy.len, &s->seccomp, why,
+					   sizeof(why));
+		if (r < 0)
+			return BAD(err, "seccomp policy: %s", why);
+		return 0;
+	default:
+		return BAD(err, "unknown seccomp mode %d", (int)sc->mode);
+	}
+}
+
+static int convert_rlimits(const Boxd__V1__RunRequest *req,
+			   struct run_spec *s, struct request_error *err)
+{
+	static const int res_of[_SPEC_RLIMIT_MAX] = {
+		[SPEC_RLIMIT_NOFILE] = RLIMIT_NOFILE,
+		[SPEC_RLIMIT_FSIZE] = RLIMIT_FSIZE,
+		[SPEC_RLIMIT_CORE] = RLIMIT_CORE,
+		[SPEC_RLIMIT_NPROC] = RLIMIT_NPROC,
+		[SPEC_RLIMIT_STACK] = RLIMIT_STACK,
+	};
+
+	/* Safe defaults: no core dumps (they would land in the sandbox's
+	 * cwd, possibly a writable bind of the caller's). */
+	s->rlimits[SPEC_RLIMIT_CORE] = (struct spec_rlimit){true, 0, 0};
+	for (size_t i = 0; i < req->n_rlimits; i++) {
+		const Boxd__V1__Rlimit *rl = req->rlimits[i];
+		struct rlimit mine;
+		int k;
+
+		switch ((int)rl->resource) {
+		case BOXD__V1__RLIMIT__RESOURCE__NOFILE:
+			k = SPEC_RLIMIT_NOFILE;
+			break;
+		case BOXD__V1__RLIMIT__RESOURCE__FSIZE:
+			k = SPEC_RLIMIT_FSIZE;
+			break;
+		case BOXD__V1__RLIMIT__RESOURCE__CORE:
+			k = SPEC_RLIMIT_CORE;
+			break;
+		case BOXD__V1__RLIMIT__RESOURCE__NPROC:
+			k = SPEC_RLIMIT_NPROC;
+			break;
+		case BOXD__V1__RLIMIT__RESOURCE__STACK:
+			k = SPEC_RLIMIT_STACK;
+			break;
+		default:
+			return BAD(err, "unknown rlimit resource %d",
+				   (int)rl->resource);
+		}
+		if (rl->soft > rl->hard)
+			return BAD(err, "rlimit %d: soft limit above hard limit",
+				   (int)rl->resource);
+		/* Raising a hard limit needs privilege in the host's user
+		 * namespace, which sandboxes never have. Say so up front. */
+		if (getrlimit(res_of[k], &mine) == 0 &&
+		    mine.rlim_max != RLIM_INFINITY && rl->hard > mine.rlim_max)
+			return BAD(err, "rlimit %d: hard limit above the "
+					"daemon's own (%llu)", (int)rl->resource,
+				   (unsigned long long)mine.rlim_max);
+		s->rlimits[k] = (struct spec_rlimit){true, rl->soft, rl->hard};
+	}
+	return 0;
+}
+
+int request_to_spec(const Boxd__V1__RunRequest *req,
+		    const struct request_ctx *ctx, struct request_out *out,
+		    struct request_error *err)
+{
+	const struct tenant_policy *t = ctx->tenant;
+	struct run_spec *s;
+	int r;
+
+	*out = (struct request_out){.die_with_client = true};
+	err->code = BOXD__V1__ERROR_CODE__BAD_REQUEST;
+	err->message[0] = 0;
+
+	s = spec_new();
+	if (!s)
+		return -ENOMEM;
+	out->spec = s;
+
+	if ((r = convert_argv(req, s, err)) < 0 ||
+	    (r = convert_env(req, s, err)) < 0 ||
+	    (r = convert_mounts(req, ctx, s, err)) < 0 ||
+	    (r = convert_limits(req, ctx, s, out, err)) < 0 ||
+	    (r = convert_seccomp(req, ctx, s, err)) < 0 ||
+	    (r = convert_rlimits(req, s, err)) < 0)
+		goto fail;
+
+	if (req->has_cwd) {
+		if (request_normalize_path(req->cwd.data, req->cwd.len,
+					   &s->cwd) < 0) {
+			r = BAD(err, "cwd must be an absolute path without '.' "
+				     "or '..' components");
+			goto fail;
+		}
+	} else if (!(s->cwd = strdup("/"))) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (req->has_hostname) {
+		if (req->hostname.len == 0 ||
+		    bytes_to_str(&req->hostname, MAX_HOSTNAME, &s->hostname) <
+			    0) {
+			r = BAD(err, "hostname must be 1-%d bytes without NUL",
+				MAX_HOSTNAME);
+			goto fail;
+		}
+	} else if (!(s->hostname = strdup("boxd"))) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (req->has_tag &&
+	    bytes_to_str(&req->tag, MAX_TAG, &s->tag) < 0) {
+		r = BAD(err, "tag must be at most %d bytes without NUL",
+			MAX_TAG);
+		goto fail;
+	}
+
+	/* Ids inside default to the caller's own, so files written to a
+	 * writable bind carry the caller's uid inside and out. */
+	s->uid = req->has_uid ? req->uid : ctx->uid;
+	s->gid = req->has_gid ? req->gid : ctx->gid;
+	if (s->uid == (uid_t)-1 || s->gid == (gid_t)-1) {
+		r = BAD(err, "uid/gid 4294967295 is not a valid id");
+		goto fail;
+	}
+
+	switch ((int)req->net) {
+	case BOXD__V1__NET__NET_NONE:
+		s->net = SPEC_NET_NONE;
+		break;
+	case BOXD__V1__NET__NET_LOOPBACK:
+		s->net = SPEC_NET_LOOPBACK;
+		break;
+	case BOXD__V1__NET__NET_HOST:
+		if (t && !t->allow_net_host) {
+			r = fail(err, BOXD__V1__ERROR_CODE__DENIED,
+				 "tenant '%s' may not use the host network",
+				 t->name);
+			goto fail;
+		}
+		s->net = SPEC_NET_HOST;
+		break;
+	default:
+		r = BAD(err, "unknown network mode %d (known: none, loopback, "
+			     "host)", (int)req->net);
+		goto fail;
+	}
+	s->new_session = req->new_session;
+	out->die_with_client = req->die_with_client;
+	return 0;
+
+fail:
+	if (r == -ENOMEM && !err->message[0])
+		snprintf(err->message, sizeof(err->message), "out of memory");
+	if (r == -ENOMEM)
+		err->code = BOXD__V1__ERROR_CODE__INTERNAL;
+	request_out_clear(out);
+	return r;
+}
+
+void request_out_clear(struct request_out *out)
+{
+	out->spec = spec_free(out->spec);
+	for (size_t i = 0; i < out->n_caveats; i++)
+		free(out->caveats[i]);
+	out->n_caveats = 0;
+}
