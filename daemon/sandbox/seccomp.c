@@ -16,6 +16,23 @@
  * ABI (i386 "int 0x80", x32 numbers) kills the process, because
  * libseccomp's rules are written for native numbers and the same number
  * means a different call in another ABI.
+ *
+ * Policy files (a tenant's own filter), one directive per line:
+ *
+ *   # comment (also after a directive)
+ *   default ACTION          what unlisted calls get
+ *   base default            start from the built-in filter instead
+ *   ACTION SYSCALL...       a rule for each named call
+ *
+ * ACTION is allow, log (allow and audit), kill (the sandbox's pid 1
+ * kills the caller and the run's result names the call) or errno E
+ * (E a name such as EPERM or a number from 1 to 4095). "default" or
+ * "base default" comes first (both is fine if the default is allow;
+ * "base default" alone means default allow). A rule replaces the
+ * built-in handling of its call, so "allow ptrace" after "base default"
+ * lets a debugger work. Each call has at most one rule, names are native
+ * syscall names, and the text is at most 64 KiB; any error names the
+ * line.
  */
 #include <errno.h>
 #include <linux/audit.h>
