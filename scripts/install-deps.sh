@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install everything boxd needs to build, test and benchmark on Debian 12.
+# Idempotent; skips apt entirely when every package is already present.
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential meson ninja-build pkg-config
+	# required libraries
+	libevent-dev libseccomp-dev libprotobuf-c-dev protobuf-c-compiler
+	libsystemd-dev libinih-dev libjson-c-dev
+	# tests
+	libcriterion-dev valgrind strace
+	# cgroup v2 tests in a VM
+	qemu-system-x86 busybox-static linux-image-amd64 cpio
+	# fuzzing and sanitizers
+	clang-14 libclang-rt-14-dev
+	# benchmarks and comparisons
+	bubblewrap hyperfine
+	# systemd unit checks
+	systemd
+	# tools the tests call
+	iproute2 procps python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+	echo "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,397 @@
+/*
+ * See harness.h. The daemon runs from the build tree (BOXD_BIN), with a
+ * per-daemon cgroup root so test binaries running side by side never see
+ * each other's cgroups.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+void require_root(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root: boxd is a root daemon");
+}
+
+static const char *env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : fallback;
+}
+
+const char *probe_dir(void) { return env_or("BOXD_PROBE_DIR", "."); }
+
+static bool file_has(const char *path, const char *word)
+{
+	char buf[512] = "";
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strstr(buf, word) != NULL;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* Pick the cgroup setup this host allows: a fresh delegated subtree on a
+ * cgroup2 mount with the controllers (the VM), a private name under the
+ * v1 controllers (hybrid hosts), or none. BOXD_TEST_CGROUP overrides. */
+static void pick_cgroups(struct daemon *d)
+{
+	const char *want = env_or("BOXD_TEST_CGROUP", "auto");
+	bool v2 = file_has("/sys/fs/cgroup/cgroup.controllers", "memory");
+	bool v1 = path_exists("/sys/fs/cgroup/memory/tasks");
+
+	if ((strcmp(want, "auto") == 0 || strcmp(want, "v2") == 0) && v2) {
+		strcpy(d->cgroup_mode, "v2");
+		snprintf(d->cgroup_root, sizeof(d->cgroup_root),
+			 "/sys/fs/cgroup/boxd-test-%d", (int)getpid());
+		write_file("/sys/fs/cgroup/cgroup.subtree_control",
+			   "+cpu +memory +pids");
+		mkdir(d->cgroup_root, 0755);
+	} else if ((strcmp(want, "auto") == 0 || strcmp(want, "v1") == 0) &&
+		   v1) {
+		strcpy(d->cgroup_mode, "v1");
+		snprintf(d->cgroup_root, sizeof(d->cgroup_root),
+			 "boxd-test-%d", (int)getpid());
+	} else {
+		strcpy(d->cgroup_mode, "none");
+		d->cgroup_root[0] = 0;
+	}
+}
+
+bool path_exists(const char *path) { return access(path, F_OK) == 0; }
+
+void daemon_start(struct daemon *d, const char *const *extra,
+		  const char *config_text)
+{
+	const char *bin = env_or("BOXD_BIN", "boxd");
+	char state[128], conf[128];
+	const char *argv[40];
+	int n = 0;
+
+	memset(d, 0, sizeof(*d));
+	strcpy(d->dir, "/tmp/boxd-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(d->dir), "mkdtemp: %s", strerror(errno));
+	chmod(d->dir, 0755);
+	snprintf(d->sock, sizeof(d->sock), "%s/boxd.sock", d->dir);
+	snprintf(state, sizeof(state), "%s/state", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/boxd.log", d->dir);
+	pick_cgroups(d);
+
+	argv[n++] = bin;
+	argv[n++] = "--socket";
+	argv[n++] = d->sock;
+	argv[n++] = "--state-dir";
+	argv[n++] = state;
+	if (strcmp(d->cgroup_mode, "none") == 0) {
+		argv[n++] = "--no-cgroups";
+	} else {
+		argv[n++] = "--cgroup-mode";
+		argv[n++] = d->cgroup_mode;
+		argv[n++] = "--cgroup-root";
+		argv[n++] = d->cgroup_root;
+	}
+	snprintf(conf, sizeof(conf), "%s/boxd.conf", d->dir);
+	if (config_text)
+		write_file(conf, config_text);
+	argv[n++] = "--config";
+	argv[n++] = config_text ? conf : "/dev/null";
+	argv[n++] = "--verbose";
+	for (; extra && *extra && n < 38; extra++)
+		argv[n++] = *extra;
+	argv[n] = NULL;
+
+	d->pid = fork();
+	cr_assert(d->pid >= 0);
+	if (d->pid == 0) {
+		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			      0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execv(bin, (char **)argv);
+		_exit(127);
+	}
+	/* Ready when the socket accepts. */
+	for (int i = 0; i < 500; i++) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int status;
+
+		strcpy(sa.sun_path, d->sock);
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(fd);
+			return;
+		}
+		close(fd);
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			char cmd[256];
+
+			snprintf(cmd, sizeof(cmd), "cat %s >&2", d->log);
+			(void)!system(cmd);
+			d->pid = 0;
+			cr_fatal("boxd exited at startup (status %d)", status);
+		}
+		usleep(10000);
+	}
+	cr_fatal("boxd did not start listening on %s", d->sock);
+}
+
+bool daemon_alive(const struct daemon *d)
+{
+	return d->pid > 0 && kill(d->pid, 0) == 0 &&
+	       waitpid(d->pid, NULL, WNOHANG) == 0;
+}
+
+static void cleanup_dir(struct daemon *d)
+{
+	char cmd[256];
+
+	if (getenv("BOXD_TEST_KEEP"))
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", d->dir);
+	(void)!system(cmd);
+	if (strcmp(d->cgroup_mode, "v2") == 0)
+		rmdir(d->cgroup_root);
+}
+
+void daemon_stop(struct daemon *d)
+{
+	int status;
+
+	if (d->pid <= 0)
+		return;
+	kill(d->pid, SIGTERM);
+	for (int i = 0; i < 1000; i++) {
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			d->pid = 0;
+			break;
+		}
+		usleep(10000);
+	}
+	if (d->pid > 0) {
+		kill(d->pid, SIGKILL);
+		waitpid(d->pid, &status, 0);
+		d->pid = 0;
+	}
+	cleanup_dir(d);
+}
+
+void daemon_kill9(struct daemon *d)
+{
+	if (d->pid > 0) {
+		kill(d->pid, SIGKILL);
+		waitpid(d->pid, NULL, 0);
+	}
+	d->pid = 0;
+}
+
+box_client *connect_as(const struct daemon *d, uid_t uid, gid_t gid)
+{
+	int sv[2];
+	pid_t pid;
+	box_client *c = NULL;
+	int fd = -1, status, r;
+
+	cr_assert(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		/* Connect with the tenant's credentials, hand the connected
+		 * socket back: SO_PEERCRED records who called connect(). */
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		int s;
+
+		strcpy(sa.sun_path, d->sock);
+		if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+		    setresuid(uid, uid, uid) < 0)
+			_exit(1);
+		s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			_exit(2);
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr a;
+		} u = {0};
+		char b = 0;
+		struct iovec iov = {&b, 1};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1,
+				   .msg_control = u.buf,
+				   .msg_controllen = sizeof(u.buf)};
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &s, sizeof(int));
+		_exit(sendmsg(sv[1], &m, 0) == 1 ? 0 : 3);
+	}
+	close(sv[1]);
+	{
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr a;
+		} u;
+		char b;
+		struct iovec iov = {&b, 1};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1,
+				   .msg_control = u.buf,
+				   .msg_controllen = sizeof(u.buf)};
+
+		if (recvmsg(sv[0], &m, MSG_CMSG_CLOEXEC) == 1 &&
+		    CMSG_FIRSTHDR(&m))
+			memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+	}
+	close(sv[0]);
+	waitpid(pid, &status, 0);
+	cr_assert(fd >= 0, "could not connect as uid %u", uid);
+	cr_assert(box_client_new(&c) >= 0);
+	r = box_client_connect_fd(c, fd);
+	cr_assert(r >= 0, "handshake as uid %u failed: %s", uid,
+		  box_client_last_error(c)
+			  ? box_error_message(box_client_last_error(c))
+			  : strerror(-r));
+	return c;
+}
+
+box_client *connect_root(const struct daemon *d)
+{
+	box_client *c = NULL;
+	int r = box_connect(d->sock, &c);
+
+	cr_assert(r >= 0, "connect %s: %s", d->sock, strerror(-r));
+	return c;
+}
+
+box_spec *spec_argv(const char *const *argv)
+{
+	box_spec *s = NULL;
+
+	cr_assert(box_spec_new(&s) >= 0);
+	cr_assert(box_spec_set_argv(s, argv) >= 0);
+	return s;
+}
+
+static char *slurp(int fd)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= cap)
+			buf = realloc(buf, cap *= 2);
+		n = read(fd, buf + len, cap - len - 1);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = 0;
+	return buf;
+}
+
+box_run *run_capture(box_client *c, const box_spec *s, const char *in,
+		     char **out, char **err)
+{
+	int pin[2], pout[2], perr[2];
+	box_run *run = NULL;
+	int r;
+
+	cr_assert(pipe2(pin, O_CLOEXEC) == 0 && pipe2(pout, O_CLOEXEC) == 0 &&
+		  pipe2(perr, O_CLOEXEC) == 0);
+	r = box_run_start(c, s, pin[0], pout[1], perr[1], &run);
+	close(pin[0]);
+	close(pout[1]);
+	close(perr[1]);
+	if (in)
+		(void)!write(pin[1], in, strlen(in));
+	close(pin[1]);
+	cr_assert(r >= 0 || run, "box_run_start: %s", strerror(-r));
+	/* Outputs here are small: read them fully, then wait. */
+	*out = slurp(pout[0]);
+	*err = slurp(perr[0]);
+	close(pout[0]);
+	close(perr[0]);
+	box_run_wait(run);
+	return run;
+}
+
+char *sh_out(const struct daemon *d, const char *script, int *ret_status)
+{
+	const char *argv[] = {"/bin/sh", "-c", script, NULL};
+	box_client *c = connect_root(d);
+	box_spec *s = spec_argv(argv);
+	char *out, *err;
+	box_run *run = run_capture(c, s, NULL, &out, &err);
+
+	if (ret_status)
+		*ret_status = box_run_exit_status(run);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+	return out;
+}
+
+int count_procs(const char *needle)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir))) {
+		char path[300], buf[4096];
+		ssize_t len;
+		int fd;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		for (ssize_t i = 0; i < len; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		buf[len] = 0;
+		n += strstr(buf, needle) != NULL;
+	}
+	closedir(dir);
+	return n;
+}

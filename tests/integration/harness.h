@@ -1,0 +1,59 @@
+/*
+ * Integration test harness: starts a real boxd on a private socket and
+ * state directory (with its own cgroup root), connects to it as any uid,
+ * and runs commands through libboxclient. Tests that need what the host
+ * lacks skip with the reason printed.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "boxclient.h"
+
+struct daemon {
+	pid_t pid;
+	char dir[64];
+	char sock[128];
+	char cgroup_mode[8];   /* "v2", "v1", "none" */
+	char cgroup_root[256]; /* what --cgroup-root got ("" for none) */
+	char log[128];
+};
+
+/* Skips the current test (with the reason) unless root. */
+void require_root(void);
+
+/* Start boxd with extra arguments (NULL-terminated, may be NULL) and an
+ * optional config text. Aborts the test on failure. */
+void daemon_start(struct daemon *d, const char *const *extra,
+		  const char *config_text);
+void daemon_stop(struct daemon *d);
+/* SIGKILL, no cleanup: for crash-recovery tests. */
+void daemon_kill9(struct daemon *d);
+bool daemon_alive(const struct daemon *d);
+
+/* Connect as uid/gid (credentials are those at connect time). */
+box_client *connect_as(const struct daemon *d, uid_t uid, gid_t gid);
+box_client *connect_root(const struct daemon *d);
+
+/* A spec running argv with the default profile. */
+box_spec *spec_argv(const char *const *argv);
+
+/* Run spec with stdin from in (NULL: empty) and capture stdout/stderr.
+ * Returns the run (freed by caller) and sets *out/*err (malloc'd, NUL
+ * terminated). */
+box_run *run_capture(box_client *c, const box_spec *s, const char *in,
+		     char **out, char **err);
+
+/* Shell one-liner in the default profile, as root; returns stdout. */
+char *sh_out(const struct daemon *d, const char *script, int *ret_status);
+
+/* Count processes whose cmdline contains needle. */
+int count_procs(const char *needle);
+
+/* True if the path exists. */
+bool path_exists(const char *path);
+
+/* Directory of test helper programs (probes), from the environment. */
+const char *probe_dir(void);

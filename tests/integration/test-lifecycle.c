@@ -1,0 +1,168 @@
+/*
+ * Runs end with their client, their daemon, or a kill request, and leave
+ * nothing behind: no process, no cgroup.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static struct daemon d;
+
+static void setup(void)
+{
+	require_root();
+	daemon_start(&d, NULL, NULL);
+}
+
+static void teardown(void) { daemon_stop(&d); }
+
+TestSuite(lifecycle, .init = setup, .fini = teardown, .timeout = 60);
+
+static bool wait_until_gone(const char *needle, int ms)
+{
+	for (int i = 0; i < ms / 10; i++) {
+		if (count_procs(needle) == 0)
+			return true;
+		usleep(10000);
+	}
+	return count_procs(needle) == 0;
+}
+
+static bool wait_until_present(const char *needle, int ms)
+{
+	for (int i = 0; i < ms / 10; i++) {
+		if (count_procs(needle) > 0)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* Number of run cgroups left under the daemon's root, -1 if unknown. */
+static int run_cgroups(void)
+{
+	char cmd[512], buf[32] = "";
+	FILE *p;
+
+	if (strcmp(d.cgroup_mode, "v1") == 0)
+		snprintf(cmd, sizeof(cmd),
+			 "find /sys/fs/cgroup/memory/%s -type d -name 'run-*' "
+			 "2>/dev/null | wc -l", d.cgroup_root);
+	else if (strcmp(d.cgroup_mode, "v2") == 0)
+		snprintf(cmd, sizeof(cmd),
+			 "find %s -type d -name 'run-*' 2>/dev/null | wc -l",
+			 d.cgroup_root);
+	else
+		return -1;
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (!fgets(buf, sizeof(buf), p))
+		buf[0] = 0;
+	pclose(p);
+	return atoi(buf);
+}
+
+Test(lifecycle, killing_the_client_kills_the_sandbox)
+{
+	/* A unique marker so we only count our own processes. */
+	char marker[64], script[160];
+	pid_t client;
+	int status;
+
+	snprintf(marker, sizeof(marker), "sleep 4%d.25", (int)getpid() % 1000);
+	snprintf(script, sizeof(script),
+		 "(%s &) ; (setsid %s &); %s", marker, marker, marker);
+	client = fork();
+	cr_assert(client >= 0);
+	if (client == 0) {
+		const char *argv[] = {"/bin/sh", "-c", script, NULL};
+		box_client *c = NULL;
+		box_spec *s = NULL;
+		box_run *run = NULL;
+
+		if (box_connect(d.sock, &c) < 0 || box_spec_new(&s) < 0 ||
+		    box_spec_set_argv(s, argv) < 0 ||
+		    box_run_start(c, s, -1, -1, -1, &run) < 0)
+			_exit(1);
+		box_run_wait(run); /* never returns: we get killed */
+		_exit(2);
+	}
+	cr_assert(wait_until_present(marker, 10000),
+		  "the sandbox never started");
+	cr_expect_eq(count_procs(marker), 3);
+	kill(client, SIGKILL);
+	waitpid(client, &status, 0);
+	cr_expect(wait_until_gone(marker, 10000),
+		  "%d sandbox processes outlived their client",
+		  count_procs(marker));
+	/* Its cgroup goes too. */
+	for (int i = 0; i < 200 && run_cgroups() > 0; i++)
+		usleep(10000);
+	if (run_cgroups() >= 0)
+		cr_expect_eq(run_cgroups(), 0, "run cgroups left behind");
+	cr_expect(daemon_alive(&d));
+}
+
+Test(lifecycle, kill_request_ends_the_run)
+{
+	const char *argv[] = {"/bin/sleep", "1000", NULL};
+	box_client *c = connect_root(&d);
+	box_client *k = connect_root(&d);
+	box_spec *s = spec_argv(argv);
+	box_run *run = NULL;
+
+	cr_assert(box_run_start(c, s, -1, -1, -1, &run) >= 0);
+	while (box_run_state(run) < BOX_RUN_STARTED)
+		cr_assert(box_run_dispatch(run) >= 0);
+	cr_assert(box_client_kill(k, (uint64_t)box_run_id(run), SIGKILL) >= 0);
+	box_run_wait(run);
+	cr_assert_eq(box_run_state(run), BOX_RUN_FINISHED);
+	cr_expect_eq(box_result_termination(box_run_result(run)), BOX_TERM_KILLED);
+	cr_expect_eq(box_run_exit_status(run), 128 + SIGKILL);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(k);
+	box_client_free(c);
+}
+
+Test(lifecycle, daemon_sigterm_kills_runs_and_exits)
+{
+	char marker[64];
+	const char *argv[] = {"/bin/sh", "-c", marker, NULL};
+	box_client *c = connect_root(&d);
+	box_spec *s;
+	box_run *run = NULL;
+	int status;
+
+	snprintf(marker, sizeof(marker), "sleep 5%d.5", (int)getpid() % 1000);
+	s = spec_argv(argv);
+	cr_assert(box_run_start(c, s, -1, -1, -1, &run) >= 0);
+	while (box_run_state(run) < BOX_RUN_STARTED)
+		cr_assert(box_run_dispatch(run) >= 0);
+	cr_assert(wait_until_present(marker, 5000));
+	kill(d.pid, SIGTERM);
+	box_run_wait(run);
+	cr_expect_eq(box_result_termination(box_run_result(run)), BOX_TERM_KILLED);
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(d.pid, &status, WNOHANG) == d.pid) {
+			d.pid = 0;
+			break;
+		}
+		usleep(10000);
+	}
+	cr_expect_eq(d.pid, 0, "boxd did not exit on SIGTERM");
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_expect(wait_until_gone(marker, 5000));
+	cr_expect(!path_exists(d.sock), "socket left behind");
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+}
