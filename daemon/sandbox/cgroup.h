@@ -93,7 +93,8 @@ int cgroup_run_stats(struct cgroup_run *r, struct run_result *res);
 int cgroup_run_kill(struct cgroup_run *r);
 
 /* Kill, wait (bounded) until empty, rmdir. -EBUSY if it stays populated;
- * the manager keeps it and retries on the next cgroup_manager_reap(). */
+ * the manager keeps it and retries on the next cgroup_manager_reap().
+ * Collect stats before this: the counters go with the directory. */
 int cgroup_run_destroy(struct cgroup_run *r);
 
 /* Frees the handle; destroys the cgroup first if still there. */
@@ -101,6 +102,15 @@ struct cgroup_run *cgroup_run_free(struct cgroup_run *r);
 
 /* Retry removing cgroups that were still busy. */
 void cgroup_manager_reap(struct cgroup_manager *m);
+
+/* Pre-warmed pool members wait in pool/ until taken. v2: an O_DIRECTORY fd
+ * of pool/ for clone3(CLONE_INTO_CGROUP), owned by the manager; -1 when
+ * the backend cannot (v1, none). Taking a member then moves it into its
+ * run with cgroup_run_attach(). */
+int cgroup_manager_pool_fd(struct cgroup_manager *m);
+
+/* Moves pid into pool/ (v1, or v2 without clone3 placement). */
+int cgroup_manager_pool_attach(struct cgroup_manager *m, pid_t pid);
 
 /* Backend vtable, one per cgroup-vN.c. */
 struct cgroup_ops {
@@ -116,4 +126,5 @@ struct cgroup_ops {
 	int (*run_kill)(struct cgroup_run *r);
 	int (*run_rmdir)(struct cgroup_run *r);
 	bool (*run_populated)(struct cgroup_run *r);
+	int (*pool_attach)(struct cgroup_manager *m, pid_t pid);
 };

@@ -1,0 +1,132 @@
+/*
+ * Private to cgroup.c, cgroup-v1.c and cgroup-v2.c: the manager and run
+ * structures the backends fill in, and the small cgroupfs file helpers they
+ * share. Nothing outside the cgroup manager includes this header.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "util.h"
+
+/* v1 hierarchies boxd uses. A co-mounted "cpu,cpuacct" is one hierarchy
+ * reached under two indexes; only the first index owns the fds. */
+enum cgroup_v1_hier {
+	CGROUP_V1_CPU,
+	CGROUP_V1_CPUACCT,
+	CGROUP_V1_MEMORY,
+	CGROUP_V1_PIDS,
+	CGROUP_V1_FREEZER,
+	_CGROUP_V1_MAX,
+};
+
+/* Number of CGROUP_CAN_* bits, for the table of reasons. */
+#define CGROUP_CAN_BITS 9
+/* The reason slot of one CGROUP_CAN_* bit: CGROUP_MISSING(m, SWAP) = "..." */
+#define CGROUP_MISSING(m, what) ((m)->missing[__builtin_ctz(CGROUP_CAN_##what)])
+
+/* How long destroy waits for a killed cgroup to empty before giving it to
+ * the reap list. */
+#define CGROUP_EMPTY_WAIT_NS (1000ULL * 1000 * 1000)
+
+/* Deepest nesting the leftover sweep descends into. A run cgroup has no
+ * children of its own; anything deeper than this was not made by boxd. */
+#define CGROUP_SWEEP_MAX_DEPTH 8
+
+struct cgroup_run {
+	struct cgroup_manager *m; /* NULL once the manager is gone */
+	uid_t tenant;
+	uint64_t id;
+	char rel[64];     /* "tenant-<uid>/run-<id>", relative to the root */
+	char suffix[160]; /* "/<root basename>/<rel>", to recognise members */
+
+	int fd;                    /* v2: the run's directory (clone3, files) */
+	int v1_fd[_CGROUP_V1_MAX]; /* v1: the run's directory per hierarchy */
+
+	bool removed;        /* rmdir done: nothing left on disk */
+	bool on_busy_list;   /* rmdir failed; cgroup_manager_reap() retries */
+	bool caller_dropped; /* cgroup_run_free() was called while busy */
+
+	LIST_ENTRY(cgroup_run) live; /* every run not yet freed */
+	LIST_ENTRY(cgroup_run) busy; /* runs waiting for a retried rmdir */
+};
+
+struct cgroup_v1_hierarchy {
+	const char *controller; /* "cpu", "memory", ... */
+	bool present;
+	int owner;      /* index that owns the fds (co-mounts) */
+	int root_fd;    /* "<mount>/<root>" */
+	int pool_fd;    /* "<mount>/<root>/pool" */
+	char path[256]; /* "<mount>/<root>", for messages */
+};
+
+struct cgroup_manager {
+	const struct cgroup_ops *ops;
+	enum cgroup_mode mode;
+	bool probing; /* auto mode: fail before changing anything */
+	unsigned can; /* CGROUP_CAN_* */
+	/* Why a capability is missing, by bit number; NULL: not explained. */
+	const char *missing[CGROUP_CAN_BITS];
+	char path[256];       /* the root directory, for status and messages */
+	char root_name[64];   /* basename of the root, for membership checks */
+	char controllers[64]; /* "cpu memory pids" */
+
+	/* v2 */
+	int root_fd;
+	int pool_fd;
+	bool v2_memory, v2_cpu, v2_pids;
+	bool has_kill;   /* cgroup.kill */
+	bool has_freeze; /* cgroup.freeze */
+	bool has_memory_peak;
+	bool has_pids_peak;
+
+	/* v1 */
+	struct cgroup_v1_hierarchy v1[_CGROUP_V1_MAX];
+	bool v1_usage_split; /* cpuacct.usage_user/usage_sys exist */
+
+	LIST_HEAD(, cgroup_run) runs;
+	LIST_HEAD(, cgroup_run) busy;
+};
+
+extern const struct cgroup_ops cgroup_v2_ops;
+extern const struct cgroup_ops cgroup_v1_ops;
+
+/* Formats into why (if any), returns err: "return cgroup_why(...)". */
+int cgroup_why(char *why, size_t why_len, int err, const char *fmt, ...)
+    _printf_(4, 5);
+
+/* cgroupfs files relative to a directory fd. Values are written with one
+ * write(2), as cgroupfs wants. Reads NUL-terminate and strip nothing. */
+int cgroup_write_at(int dfd, const char *file, const char *value);
+int cgroup_writef_at(int dfd, const char *file, const char *fmt, ...)
+    _printf_(3, 4);
+int cgroup_read_at(int dfd, const char *file, char *buf, size_t size);
+/* A file holding one number; "max" reads as UINT64_MAX. */
+int cgroup_read_u64_at(int dfd, const char *file, uint64_t *ret);
+/* "key value" lines (cpu.stat, memory.events, memory.oom_control). */
+int cgroup_read_key_at(int dfd, const char *file, const char *key,
+		       uint64_t *ret);
+bool cgroup_has_file_at(int dfd, const char *file);
+/* Does the whitespace-separated list contain word? */
+bool cgroup_word_in(const char *list, const char *word);
+/* Opens a subdirectory O_DIRECTORY|O_CLOEXEC. */
+int cgroup_open_dir_at(int dfd, const char *name);
+
+/* Any pid listed in dfd's cgroup.procs? */
+int cgroup_procs_empty_at(int dfd, bool *ret_empty);
+/* SIGKILLs every pid in dfd's cgroup.procs that /proc/<pid>/cgroup still
+ * places in a cgroup whose path ends in suffix (pidfd-checked, so a pid
+ * reused by an outside process between the read and the kill is never
+ * hit). Never signals the daemon itself. Returns how many were signalled. */
+int cgroup_kill_procs_at(int dfd, const char *suffix);
+
+/* Sleeps a little more on each call: the bounded waits' back-off. */
+void cgroup_backoff(unsigned *round);
+
+/* "/<root_name>/<rel>" for membership checks. */
+void cgroup_make_suffix(const struct cgroup_manager *m, const char *rel,
+			char *buf, size_t size);

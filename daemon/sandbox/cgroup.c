@@ -1,0 +1,797 @@
+/*
+ * The cgroup manager: picks a backend once (v2, v1 or none), keeps the
+ * bookkeeping of run handles, and owns the list of runs whose cgroup could
+ * not be removed yet. The public functions of cgroup.h live here and
+ * dispatch to the backend's ops; the cgroupfs file helpers the backends
+ * share live here too.
+ *
+ * This file must never log above debug, never exit, and never signal a
+ * process without first checking, through a pidfd, that it still sits in a
+ * cgroup of ours: a pid read from cgroup.procs may have been reused by the
+ * time we act on it.
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cgroup-internal.h"
+#include "log.h"
+
+static const char *const can_names[CGROUP_CAN_BITS] = {
+    "a memory limit", "a swap limit",     "a CPU limit",
+    "a pids limit",   "a CPU time limit", "peak memory",
+    "peak pids",      "killing a run",    "spawning into a cgroup",
+};
+
+int cgroup_why(char *why, size_t why_len, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why && why_len > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, why_len, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+int cgroup_open_dir_at(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? negerrno() : fd;
+}
+
+int cgroup_write_at(int dfd, const char *file, const char *value)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(value);
+	ssize_t n;
+
+	fd = openat(dfd, file, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return negerrno();
+	/* cgroupfs takes each write(2) as one complete value. */
+	do {
+		n = write(fd, value, len);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return negerrno();
+	if ((size_t)n != len)
+		return -EIO;
+	return 0;
+}
+
+int cgroup_writef_at(int dfd, const char *file, const char *fmt, ...)
+{
+	char buf[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	return cgroup_write_at(dfd, file, buf);
+}
+
+int cgroup_read_at(int dfd, const char *file, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len = 0;
+	ssize_t n;
+
+	if (size == 0)
+		return -EINVAL;
+	fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return negerrno();
+	while (len < size - 1) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return negerrno();
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return (int)len;
+}
+
+static int parse_u64(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (strncmp(s, "max", 3) == 0) {
+		*ret = UINT64_MAX;
+		return 0;
+	}
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+int cgroup_read_u64_at(int dfd, const char *file, uint64_t *ret)
+{
+	char buf[64];
+	int r;
+
+	r = cgroup_read_at(dfd, file, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	return parse_u64(buf, ret);
+}
+
+int cgroup_read_key_at(int dfd, const char *file, const char *key,
+		       uint64_t *ret)
+{
+	char buf[4096];
+	size_t klen = strlen(key);
+	const char *p, *next;
+	int r;
+
+	r = cgroup_read_at(dfd, file, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	for (p = buf; p && *p; p = next) {
+		next = strchr(p, '\n');
+		if (next)
+			next++;
+		if (strncmp(p, key, klen) == 0 && p[klen] == ' ')
+			return parse_u64(p + klen + 1, ret);
+	}
+	return -ENOENT;
+}
+
+bool cgroup_has_file_at(int dfd, const char *file)
+{
+	return faccessat(dfd, file, F_OK, 0) == 0;
+}
+
+bool cgroup_word_in(const char *list, const char *word)
+{
+	size_t len = strlen(word);
+	const char *p = list;
+
+	while ((p = strstr(p, word))) {
+		bool start = p == list || isspace((unsigned char)p[-1]);
+		bool end = p[len] == '\0' || isspace((unsigned char)p[len]);
+
+		if (start && end)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+void cgroup_make_suffix(const struct cgroup_manager *m, const char *rel,
+			char *buf, size_t size)
+{
+	snprintf(buf, size, "/%s/%s", m->root_name, rel);
+}
+
+void cgroup_backoff(unsigned *round)
+{
+	/* 100us, 200us, ... capped at 10ms: a killed cgroup usually empties
+	 * within the first few rounds. */
+	long us = 100L << (*round < 7 ? *round : 7);
+	struct timespec ts;
+
+	if (us > 10000)
+		us = 10000;
+	ts.tv_sec = 0;
+	ts.tv_nsec = us * 1000;
+	nanosleep(&ts, NULL);
+	(*round)++;
+}
+
+int cgroup_procs_empty_at(int dfd, bool *ret_empty)
+{
+	char buf[16];
+	int r;
+
+	/* One byte is enough to know: any pid makes it non-empty. */
+	r = cgroup_read_at(dfd, "cgroup.procs", buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	*ret_empty = r == 0;
+	return 0;
+}
+
+/* Is pid, per /proc/<pid>/cgroup, in a cgroup whose path ends in suffix? */
+static bool pid_in_cgroup(pid_t pid, const char *suffix)
+{
+	char path[64], buf[4096];
+	size_t slen = strlen(suffix);
+	char *line, *save = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if (cgroup_read_at(AT_FDCWD, path, buf, sizeof(buf)) < 0)
+		return false;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* "hierarchy-id:controllers:path" */
+		char *cg = strchr(line, ':');
+		size_t len;
+
+		if (!cg || !(cg = strchr(cg + 1, ':')))
+			continue;
+		cg++;
+		len = strlen(cg);
+		if (len >= slen && strcmp(cg + len - slen, suffix) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int kill_one(pid_t pid, const char *suffix)
+{
+	_cleanup_close_ int pidfd = -1;
+
+	if (pid <= 1 || pid == getpid())
+		return 0;
+	/* Pin the process first, then check where it is: if the pid was
+	 * reused after cgroup.procs was read, the check sees the new process
+	 * and leaves it alone; if the pinned process died since, the signal
+	 * below fails harmlessly. */
+	pidfd = pidfd_open(pid, 0);
+	if (pidfd < 0) {
+		if (errno != ENOSYS)
+			return 0;
+		/* Pre-5.3 kernel: the check below still narrows the window. */
+	}
+	if (!pid_in_cgroup(pid, suffix))
+		return 0;
+	if (pidfd >= 0) {
+		if (pidfd_send_signal(pidfd, SIGKILL, NULL, 0) < 0)
+			return 0;
+	} else if (kill(pid, SIGKILL) < 0) {
+		return 0;
+	}
+	return 1;
+}
+
+int cgroup_kill_procs_at(int dfd, const char *suffix)
+{
+	_cleanup_close_ int fd = -1;
+	char buf[4096];
+	uint64_t pid = 0;
+	bool in_num = false;
+	int killed = 0;
+	ssize_t n;
+
+	fd = openat(dfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return negerrno();
+	/* Streamed: a fork bomb's cgroup.procs can be far larger than any
+	 * buffer we would want to allocate. */
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return negerrno();
+		}
+		if (n == 0)
+			break;
+		for (ssize_t i = 0; i < n; i++) {
+			if (isdigit((unsigned char)buf[i])) {
+				if (pid < INT32_MAX)
+					pid =
+					    pid * 10 + (uint64_t)(buf[i] - '0');
+				in_num = true;
+				continue;
+			}
+			if (in_num && pid <= INT32_MAX)
+				killed += kill_one((pid_t)pid, suffix);
+			pid = 0;
+			in_num = false;
+		}
+	}
+	if (in_num && pid <= INT32_MAX)
+		killed += kill_one((pid_t)pid, suffix);
+	return killed;
+}
+
+/* The "none" backend: no cgroups at all. Runs still get a handle so the
+ * engine needs no special case; every limit was refused by check(). */
+
+static int none_open(struct cgroup_manager *m _unused_,
+		     const struct cgroup_config *cfg _unused_,
+		     char *why _unused_, size_t why_len _unused_)
+{
+	return 0;
+}
+
+static void none_close(struct cgroup_manager *m _unused_) {}
+
+static int none_run_create(struct cgroup_manager *m _unused_,
+			   struct cgroup_run *r _unused_,
+			   const struct spec_limits *lim _unused_)
+{
+	return 0;
+}
+
+static int none_run_attach(struct cgroup_run *r _unused_, pid_t pid _unused_)
+{
+	return 0;
+}
+
+static int none_run_cpu_ns(struct cgroup_run *r _unused_,
+			   uint64_t *ret _unused_)
+{
+	return -EOPNOTSUPP;
+}
+
+static int none_run_stats(struct cgroup_run *r _unused_,
+			  struct run_result *res _unused_)
+{
+	return 0;
+}
+
+static int none_run_kill(struct cgroup_run *r _unused_)
+{
+	return -EOPNOTSUPP;
+}
+static int none_run_rmdir(struct cgroup_run *r _unused_)
+{
+	return 0;
+}
+static bool none_run_populated(struct cgroup_run *r _unused_)
+{
+	return false;
+}
+
+static int none_pool_attach(struct cgroup_manager *m _unused_,
+			    pid_t pid _unused_)
+{
+	return 0;
+}
+
+static const struct cgroup_ops cgroup_none_ops = {
+    .name = "none",
+    .open = none_open,
+    .close = none_close,
+    .run_create = none_run_create,
+    .run_attach = none_run_attach,
+    .run_cpu_ns = none_run_cpu_ns,
+    .run_stats = none_run_stats,
+    .run_kill = none_run_kill,
+    .run_rmdir = none_run_rmdir,
+    .run_populated = none_run_populated,
+    .pool_attach = none_pool_attach,
+};
+
+static struct cgroup_manager *manager_new(enum cgroup_mode mode,
+					  const struct cgroup_ops *ops)
+{
+	struct cgroup_manager *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->ops = ops;
+	m->mode = mode;
+	m->root_fd = -1;
+	m->pool_fd = -1;
+	for (int i = 0; i < _CGROUP_V1_MAX; i++) {
+		m->v1[i].root_fd = -1;
+		m->v1[i].pool_fd = -1;
+		m->v1[i].owner = i;
+	}
+	LIST_INIT(&m->runs);
+	LIST_INIT(&m->busy);
+	return m;
+}
+
+static void manager_freep(struct cgroup_manager **m)
+{
+	if (*m) {
+		(*m)->ops->close(*m);
+		free(*m);
+	}
+}
+
+static int open_backend(enum cgroup_mode mode, const struct cgroup_ops *ops,
+			const struct cgroup_config *cfg, bool probing,
+			struct cgroup_manager **ret, char *why, size_t why_len)
+{
+	_cleanup_(manager_freep) struct cgroup_manager *m = NULL;
+	int r;
+
+	m = manager_new(mode, ops);
+	if (!m)
+		return cgroup_why(why, why_len, -ENOMEM, "out of memory");
+	m->probing = probing;
+	r = ops->open(m, cfg, why, why_len);
+	if (r < 0)
+		return r;
+	m->probing = false;
+	*ret = TAKE_PTR(m);
+	return 0;
+}
+
+int cgroup_manager_open(const struct cgroup_config *cfg,
+			struct cgroup_manager **ret, char *ret_why,
+			size_t why_len)
+{
+	struct cgroup_manager *m = NULL;
+	char why_v2[256] = "", why_v1[256] = "";
+	int r, r1;
+
+	switch (cfg->mode) {
+	case CGROUP_MODE_NONE:
+		r = open_backend(CGROUP_MODE_NONE, &cgroup_none_ops, cfg, false,
+				 &m, ret_why, why_len);
+		if (r < 0)
+			return r;
+		for (int i = 0; i < CGROUP_CAN_BITS; i++)
+			m->missing[i] = "cgroups are disabled (--no-cgroups)";
+		snprintf(m->path, sizeof(m->path), "-");
+		break;
+	case CGROUP_MODE_V2:
+		r = open_backend(CGROUP_MODE_V2, &cgroup_v2_ops, cfg, false, &m,
+				 ret_why, why_len);
+		if (r < 0)
+			return r;
+		break;
+	case CGROUP_MODE_V1:
+		r = open_backend(CGROUP_MODE_V1, &cgroup_v1_ops, cfg, false, &m,
+				 ret_why, why_len);
+		if (r < 0)
+			return r;
+		break;
+	case CGROUP_MODE_AUTO:
+	default:
+		/* Probing: a backend that cannot serve fails before it moves
+		 * the daemon or creates anything, so the next one starts from
+		 * a clean slate. */
+		r = open_backend(CGROUP_MODE_V2, &cgroup_v2_ops, cfg, true, &m,
+				 why_v2, sizeof(why_v2));
+		if (r >= 0)
+			break;
+		log_debug("cgroup: v2 not usable: %s", why_v2);
+		r1 = open_backend(CGROUP_MODE_V1, &cgroup_v1_ops, cfg, true, &m,
+				  why_v1, sizeof(why_v1));
+		if (r1 >= 0)
+			break;
+		return cgroup_why(ret_why, why_len, r1,
+				  "no usable cgroup hierarchy: v2: %s; v1: %s",
+				  why_v2, why_v1);
+	}
+	log_debug("cgroup: %s backend at %s, controllers '%s'", m->ops->name,
+		  m->path, m->controllers);
+	*ret = m;
+	return 0;
+}
+
+static void run_release(struct cgroup_run *r)
+{
+	if (r->m) {
+		LIST_REMOVE(r, live);
+		if (r->on_busy_list)
+			LIST_REMOVE(r, busy);
+	}
+	r->fd = safe_close(r->fd);
+	for (int i = 0; i < _CGROUP_V1_MAX; i++)
+		r->v1_fd[i] = safe_close(r->v1_fd[i]);
+	free(r);
+}
+
+/* Kill what is left, wait (bounded) for it to go if asked to, and rmdir.
+ * An empty process list is not yet an rmdir-able cgroup: a killed task
+ * leaves the list as it starts exiting but keeps its cgroup busy a little
+ * longer, so EBUSY is retried within the same bound. */
+static int run_try_remove(struct cgroup_run *r, bool wait)
+{
+	const struct cgroup_ops *ops = r->m->ops;
+	uint64_t deadline = now_ns() + CGROUP_EMPTY_WAIT_NS;
+	unsigned round = 0;
+	bool killed = false;
+	int k;
+
+	for (;;) {
+		if (ops->run_populated(r)) {
+			/* Again now and then: without cgroup.kill, a child
+			 * forked while the list was walked escaped it. */
+			if (!killed || round % 8 == 7) {
+				k = ops->run_kill(r);
+				if (k < 0 && k != -EOPNOTSUPP)
+					log_debug("cgroup: kill %s: %s", r->rel,
+						  strerror(-k));
+				killed = true;
+			}
+		} else {
+			k = ops->run_rmdir(r);
+			if (k >= 0)
+				break;
+			if (k != -EBUSY)
+				return k;
+		}
+		if (!wait || now_ns() >= deadline) {
+			k = ops->run_rmdir(r);
+			if (k < 0)
+				return k;
+			break;
+		}
+		cgroup_backoff(&round);
+	}
+	r->removed = true;
+	r->fd = safe_close(r->fd);
+	for (int i = 0; i < _CGROUP_V1_MAX; i++)
+		r->v1_fd[i] = safe_close(r->v1_fd[i]);
+	return 0;
+}
+
+static void manager_release_runs(struct cgroup_manager *m)
+{
+	struct cgroup_run *r;
+
+	while ((r = LIST_FIRST(&m->runs))) {
+		if (!r->removed)
+			(void)run_try_remove(r, true);
+		if (r->on_busy_list && r->caller_dropped) {
+			run_release(r);
+			continue;
+		}
+		/* Still held by the caller: orphan it. Its cgroup, if still
+		 * there, is swept by the next daemon's startup. */
+		LIST_REMOVE(r, live);
+		if (r->on_busy_list)
+			LIST_REMOVE(r, busy);
+		r->on_busy_list = false;
+		r->m = NULL;
+		r->fd = safe_close(r->fd);
+		for (int i = 0; i < _CGROUP_V1_MAX; i++)
+			r->v1_fd[i] = safe_close(r->v1_fd[i]);
+	}
+}
+
+struct cgroup_manager *cgroup_manager_free(struct cgroup_manager *m)
+{
+	if (!m)
+		return NULL;
+	cgroup_manager_reap(m);
+	manager_release_runs(m);
+	m->ops->close(m);
+	free(m);
+	return NULL;
+}
+
+enum cgroup_mode cgroup_manager_mode(const struct cgroup_manager *m)
+{
+	return m->mode;
+}
+
+const char *cgroup_manager_mode_name(const struct cgroup_manager *m)
+{
+	return m->ops->name;
+}
+
+const char *cgroup_manager_path(const struct cgroup_manager *m)
+{
+	return m->path;
+}
+
+unsigned cgroup_manager_can(const struct cgroup_manager *m)
+{
+	return m->can;
+}
+
+const char *cgroup_manager_controllers(const struct cgroup_manager *m)
+{
+	return m->controllers;
+}
+
+static int bit_index(unsigned bit)
+{
+	return __builtin_ctz(bit);
+}
+
+static int refuse(const struct cgroup_manager *m, unsigned bit, char *why,
+		  size_t why_len)
+{
+	int i = bit_index(bit);
+
+	if (m->missing[i])
+		return cgroup_why(why, why_len, -EOPNOTSUPP, "%s",
+				  m->missing[i]);
+	return cgroup_why(why, why_len, -EOPNOTSUPP,
+			  "this host cannot enforce %s", can_names[i]);
+}
+
+int cgroup_manager_check(const struct cgroup_manager *m,
+			 const struct spec_limits *lim, char *ret_why,
+			 size_t why_len)
+{
+	const struct {
+		bool wanted;
+		unsigned bit;
+	} needs[] = {
+	    {lim && lim->memory_bytes, CGROUP_CAN_MEMORY},
+	    {lim && lim->memory_swap_bytes, CGROUP_CAN_SWAP},
+	    {lim && lim->cpu_millis, CGROUP_CAN_CPUS},
+	    {lim && lim->pids, CGROUP_CAN_PIDS},
+	    {lim && lim->cpu_time_ns, CGROUP_CAN_CPU_TIME},
+	};
+
+	if (!lim)
+		return 0;
+	/* The wall-time limit is the engine's timer, not a cgroup's: it
+	 * stays available with --no-cgroups. */
+	for (size_t i = 0; i < ELEMENTSOF(needs); i++)
+		if (needs[i].wanted && !(m->can & needs[i].bit))
+			return refuse(m, needs[i].bit, ret_why, why_len);
+	/* cpu.max and cfs_quota_us reject a quota under 1ms per 100ms. */
+	if (lim->cpu_millis && lim->cpu_millis < 10)
+		return cgroup_why(ret_why, why_len, -EOPNOTSUPP,
+				  "a CPU limit below 0.01 CPUs cannot be "
+				  "enforced (cpu quota minimum is 1ms)");
+	/* v1 bounds memory+swap together: without a memory bound there is
+	 * nothing to add the swap allowance to. */
+	if (m->mode == CGROUP_MODE_V1 && lim->memory_swap_bytes &&
+	    !lim->memory_bytes)
+		return cgroup_why(ret_why, why_len, -EOPNOTSUPP,
+				  "a swap limit needs a memory limit on "
+				  "cgroup v1 (memory.memsw.limit_in_bytes "
+				  "bounds memory and swap together)");
+	return 0;
+}
+
+int cgroup_run_create(struct cgroup_manager *m, uid_t tenant, uint64_t run_id,
+		      const struct spec_limits *lim, struct cgroup_run **ret)
+{
+	struct cgroup_run *r;
+	int k;
+
+	k = cgroup_manager_check(m, lim, NULL, 0);
+	if (k < 0)
+		return k;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->m = m;
+	r->tenant = tenant;
+	r->id = run_id;
+	r->fd = -1;
+	for (int i = 0; i < _CGROUP_V1_MAX; i++)
+		r->v1_fd[i] = -1;
+	snprintf(r->rel, sizeof(r->rel), "tenant-%u/run-%" PRIu64,
+		 (unsigned)tenant, run_id);
+	cgroup_make_suffix(m, r->rel, r->suffix, sizeof(r->suffix));
+
+	k = m->ops->run_create(m, r, lim);
+	if (k < 0) {
+		r->fd = safe_close(r->fd);
+		for (int i = 0; i < _CGROUP_V1_MAX; i++)
+			r->v1_fd[i] = safe_close(r->v1_fd[i]);
+		log_debug("cgroup: create %s: %s", r->rel, strerror(-k));
+		free(r);
+		return k;
+	}
+	LIST_INSERT_HEAD(&m->runs, r, live);
+	*ret = r;
+	return 0;
+}
+
+int cgroup_run_clone_fd(struct cgroup_run *r)
+{
+	if (!r->m || r->removed || r->m->mode != CGROUP_MODE_V2)
+		return -1;
+	return r->fd;
+}
+
+int cgroup_run_attach(struct cgroup_run *r, pid_t pid)
+{
+	if (!r->m)
+		return -ENODEV;
+	if (r->removed || r->on_busy_list)
+		return -ENOENT;
+	return r->m->ops->run_attach(r, pid);
+}
+
+int cgroup_run_cpu_ns(struct cgroup_run *r, uint64_t *ret)
+{
+	if (!r->m)
+		return -ENODEV;
+	if (r->removed)
+		return -ENOENT;
+	return r->m->ops->run_cpu_ns(r, ret);
+}
+
+int cgroup_run_stats(struct cgroup_run *r, struct run_result *res)
+{
+	if (!r->m)
+		return -ENODEV;
+	if (r->removed)
+		return -ENOENT;
+	return r->m->ops->run_stats(r, res);
+}
+
+int cgroup_run_kill(struct cgroup_run *r)
+{
+	if (!r->m)
+		return -ENODEV;
+	if (r->removed)
+		return 0;
+	return r->m->ops->run_kill(r);
+}
+
+int cgroup_run_destroy(struct cgroup_run *r)
+{
+	int k;
+
+	if (!r->m)
+		return -ENODEV;
+	if (r->removed)
+		return 0;
+	if (r->on_busy_list)
+		return -EBUSY;
+	k = run_try_remove(r, true);
+	if (k == -EBUSY || k == -ENOTEMPTY) {
+		LIST_INSERT_HEAD(&r->m->busy, r, busy);
+		r->on_busy_list = true;
+		log_debug("cgroup: %s still busy, left for reaping", r->rel);
+		return -EBUSY;
+	}
+	return k;
+}
+
+struct cgroup_run *cgroup_run_free(struct cgroup_run *r)
+{
+	if (!r)
+		return NULL;
+	if (r->m && !r->removed && !r->on_busy_list)
+		(void)cgroup_run_destroy(r);
+	if (r->on_busy_list) {
+		/* The manager owns it now and frees it once removed. */
+		r->caller_dropped = true;
+		return NULL;
+	}
+	run_release(r);
+	return NULL;
+}
+
+void cgroup_manager_reap(struct cgroup_manager *m)
+{
+	struct cgroup_run *r, *next;
+
+	for (r = LIST_FIRST(&m->busy); r; r = next) {
+		next = LIST_NEXT(r, busy);
+		if (run_try_remove(r, false) < 0)
+			continue;
+		LIST_REMOVE(r, busy);
+		r->on_busy_list = false;
+		log_debug("cgroup: reaped %s", r->rel);
+		if (r->caller_dropped)
+			run_release(r);
+	}
+}
+
+int cgroup_manager_pool_fd(struct cgroup_manager *m)
+{
+	return m->mode == CGROUP_MODE_V2 ? m->pool_fd : -1;
+}
+
+int cgroup_manager_pool_attach(struct cgroup_manager *m, pid_t pid)
+{
+	return m->ops->pool_attach(m, pid);
+}

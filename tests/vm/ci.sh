@@ -1,0 +1,73 @@
+#!/bin/bash
+# The cgroup v2 suites, run inside the VM of tests/vm/run, for CI and for
+# anyone on a hybrid (cgroup v1) host.
+#
+#   tests/vm/ci.sh BUILDDIR                 the cgroup unit tests, then the
+#                                           integration suite if it is built
+#   tests/vm/ci.sh BUILDDIR -- CMD ARGS...  CMD instead, from the repo root
+#
+# BUILDDIR is a configured and built meson build directory. Exits non-zero
+# if any step fails, the VM cannot boot, or a step times out
+# (BOXD_VM_TIMEOUT seconds per step, default 1800). The initramfs is cached
+# in BUILDDIR/vm; test logs of the guest's meson run land in
+# BUILDDIR/meson-logs/vm-testlog.*.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cd "$repo"
+
+if [ $# -lt 1 ]; then
+	sed -n '5,13p' "$0" >&2
+	exit 2
+fi
+builddir=$(cd "$1" && pwd)
+shift
+[ "$(id -u)" = 0 ] || {
+	echo "tests/vm/ci.sh: needs root (boots the host kernel, creates cgroups)" >&2
+	exit 1
+}
+
+mkdir -p "$builddir/vm" "$builddir/meson-logs"
+vm=(tests/vm/run --timeout "${BOXD_VM_TIMEOUT:-1800}" --cache "$builddir/vm"
+	--share "$builddir/meson-logs")
+
+if [ "${1:-}" = -- ]; then
+	shift
+	exec "${vm[@]}" -- "$@"
+fi
+
+passed=0
+failed=0
+step() {
+	local name=$1 start rc=0
+	shift
+	echo "--- vm: $name"
+	start=$(date +%s)
+	"${vm[@]}" -- "$@" || rc=$?
+	echo "--- vm: $name: $([ $rc = 0 ] && echo ok || echo "FAILED (status $rc)") in $(($(date +%s) - start))s"
+	if [ $rc = 0 ]; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+	fi
+}
+
+cgroup_test=$builddir/tests/test-cgroup
+if [ ! -x "$cgroup_test" ]; then
+	echo "tests/vm/ci.sh: $cgroup_test is not built" >&2
+	exit 1
+fi
+# --jobs 1: the OOM and CPU-limit tests measure, and two emulated CPUs
+# are slow enough already.
+step "cgroup unit tests (v2)" "$cgroup_test" --jobs 1
+
+if meson test -C "$builddir" --list --suite integration >/dev/null 2>&1 &&
+	[ -n "$(meson test -C "$builddir" --list --suite integration 2>/dev/null)" ]; then
+	step "integration tests (v2)" meson test -C "$builddir" --no-rebuild \
+		--suite integration --print-errorlogs --num-processes 1 \
+		--timeout-multiplier 4 --logbase vm-testlog
+fi
+
+echo "vm: $passed passed, $failed failed"
+[ "$failed" = 0 ]
