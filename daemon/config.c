@@ -918,9 +918,11 @@ static int copy_binds(struct tenant_policy *t, const struct tenant_policy *d)
 static int inherit(struct tenant_policy *t, const struct tenant_lines *tl,
 		   const struct tenant_policy *d, const struct tenant_lines *dl)
 {
-#define INHERIT(k, field)              \
-	if (!tl->key[k] && dl->key[k]) \
-	t->field = d->field
+#define INHERIT(k, field)                      \
+	do {                                   \
+		if (!tl->key[k] && dl->key[k]) \
+			t->field = d->field;   \
+	} while (0)
 	INHERIT(T_MAX_MEMORY, max_memory_bytes);
 	INHERIT(T_MAX_CPUS, max_cpu_millis);
 	INHERIT(T_MAX_PIDS, max_pids);
