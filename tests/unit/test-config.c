@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -508,16 +509,28 @@ Test(config, may_bind_whole_components)
  * may not have; swap in ones every Debian system has. */
 static char *read_doc(const char *name)
 {
-	char path[512];
 	const char *slash = strrchr(__FILE__, '/');
+	int dir_len = slash ? (int)(slash - __FILE__) : 1;
+	const char *dir = slash ? __FILE__ : ".";
+	char path[PATH_MAX + 600], exe[PATH_MAX] = "";
 	FILE *f;
 	char *buf;
 	long len;
+	ssize_t n;
 
-	snprintf(path, sizeof(path), "%.*s/../../docs/%s",
-		 slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".",
-		 name);
+	/* __FILE__ is relative to the build root under meson: try from the
+	 * working directory, then from the build root (the parent of the
+	 * directory the test binary is in). */
+	snprintf(path, sizeof(path), "%.*s/../../docs/%s", dir_len, dir, name);
 	f = fopen(path, "re");
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (!f && n > 0 && dir[0] != '/') {
+		exe[n] = '\0';
+		*strrchr(exe, '/') = '\0';
+		snprintf(path, sizeof(path), "%s/../%.*s/../../docs/%s", exe,
+			 dir_len, dir, name);
+		f = fopen(path, "re");
+	}
 	if (!f)
 		return NULL;
 	fseek(f, 0, SEEK_END);
