@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "parse.h"
+#include "util.h"
 #include "request.h"
 #include "seccomp.h"
 
@@ -40,7 +41,7 @@ static int fail(struct request_error *err, Boxd__V1__ErrorCode code,
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
-	switch (code) {
+	switch ((int)code) {
 	case BOXD__V1__ERROR_CODE__DENIED:
 		return -EPERM;
 	case BOXD__V1__ERROR_CODE__UNSUPPORTED:
@@ -303,7 +304,7 @@ static int convert_env(const Boxd__V1__RunRequest *req, struct run_spec *s,
 
 static const char *mount_kind_name(Boxd__V1__Mount__Kind k)
 {
-	switch (k) {
+	switch ((int)k) {
 	case BOXD__V1__MOUNT__KIND__RO_BIND:
 		return "ro-bind";
 	case BOXD__V1__MOUNT__KIND__BIND:
@@ -344,7 +345,7 @@ static int convert_mount(const Boxd__V1__Mount *in, size_t idx,
 	if (strcmp(m->dst, "/") == 0)
 		return BAD(err, "%s: cannot mount over the sandbox root", kind);
 
-	switch (in->kind) {
+	switch ((int)in->kind) {
 	case BOXD__V1__MOUNT__KIND__RO_BIND:
 		m->kind = SPEC_MOUNT_RO_BIND;
 		bind = true;

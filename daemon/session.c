@@ -183,8 +183,8 @@ static void send_error(struct session *s, Boxd__V1__ErrorCode code,
 	e.message = (char *)msg;
 	if (step) {
 		e.step = (char *)step;
-		e.has_errno = true;
-		e.errno = err;
+		e.has_errnum = true;
+		e.errnum = err;
 	}
 	if (run_id) {
 		e.has_run_id = true;

@@ -684,8 +684,18 @@ int sandbox_finish(struct sandbox *sb, struct run_result *res,
 	out.peak_rss_bytes = (uint64_t)ru.ru_maxrss * 1024;
 	out.peak_memory_bytes = out.peak_rss_bytes;
 	out.peak_source = RUN_PEAK_RUSAGE;
-	if (sb->cg)
+	if (sb->cg) {
+		uint64_t ru_cpu = out.user_ns + out.system_ns;
+		uint64_t ru_user = out.user_ns, ru_sys = out.system_ns;
+
 		cgroup_run_stats(sb->cg, &out);
+		/* v1 splits user/system by ticks: a short run reads 0 there
+		 * while rusage, scaled by the precise runtime, does not. */
+		if (out.user_ns + out.system_ns < ru_cpu) {
+			out.user_ns = ru_user;
+			out.system_ns = ru_sys;
+		}
+	}
 
 	if (sb->have_error && !sb->have_exit && !sb->forced) {
 		const struct init_report *rep = &sb->error_report;

@@ -500,7 +500,8 @@ static int apply_dev(struct init_mount *m)
 	}
 	if (mkdirat(dev, "shm", 01777) < 0 || mkdirat(dev, "pts", 0755) < 0)
 		return init_fail("dev", m->dst, errno);
-	fchmodat(dev, "shm", 01777, 0);
+	if (fchmodat(dev, "shm", 01777, 0) < 0)
+		return init_fail("dev", "shm", errno);
 	pts = openat(dev, "pts", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	fs = safe_close(fs);
 	fs = new_fs("devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);

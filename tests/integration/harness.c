@@ -159,11 +159,11 @@ void daemon_start(struct daemon *d, const char *const *extra,
 			snprintf(cmd, sizeof(cmd), "cat %s >&2", d->log);
 			(void)!system(cmd);
 			d->pid = 0;
-			cr_fatal("boxd exited at startup (status %d)", status);
+			cr_assert_fail("boxd exited at startup (status %d)", status);
 		}
 		usleep(10000);
 	}
-	cr_fatal("boxd did not start listening on %s", d->sock);
+	cr_assert_fail("boxd did not start listening on %s", d->sock);
 }
 
 bool daemon_alive(const struct daemon *d)

@@ -41,7 +41,7 @@ box_client *connect_root(const struct daemon *d);
 box_spec *spec_argv(const char *const *argv);
 
 /* Run spec with stdin from in (NULL: empty) and capture stdout/stderr.
- * Returns the run (freed by caller) and sets *out/*err (malloc'd, NUL
+ * Returns the run (freed by caller) and sets out and err (malloc'd, NUL
  * terminated). */
 box_run *run_capture(box_client *c, const box_spec *s, const char *in,
 		     char **out, char **err);

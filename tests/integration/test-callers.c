@@ -4,6 +4,7 @@
  * a path bound that it could not open itself.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -73,7 +73,7 @@ static int run_cgroups(void)
 Test(lifecycle, killing_the_client_kills_the_sandbox)
 {
 	/* A unique marker so we only count our own processes. */
-	char marker[64], script[160];
+	char marker[64], script[256];
 	pid_t client;
 	int status;
 

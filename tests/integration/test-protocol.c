@@ -337,3 +337,85 @@ Test(protocol, many_bad_clients_at_once)
 		close(fds[i]);
 	expect_daemon_serves();
 }
+
+/* The daemon's own checks, for clients that skip the library's. */
+static Boxd__V1__Event *raw_run(int fd, Boxd__V1__RunRequest *run)
+{
+	Boxd__V1__Request req = BOXD__V1__REQUEST__INIT;
+	int fds[3];
+	Boxd__V1__Event *ev;
+
+	for (int i = 0; i < 3; i++)
+		fds[i] = open("/dev/null", O_RDWR | O_CLOEXEC);
+	req.msg_case = BOXD__V1__REQUEST__MSG_RUN;
+	req.run = run;
+	send_request(fd, &req, fds, 3);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	ev = read_event(fd);
+	cr_assert_not_null(ev);
+	return ev;
+}
+
+static void expect_bad_request(Boxd__V1__Event *ev, const char *needle)
+{
+	cr_assert_eq(ev->msg_case, BOXD__V1__EVENT__MSG_ERROR);
+	cr_expect_eq(ev->error->code, BOXD__V1__ERROR_CODE__BAD_REQUEST);
+	cr_expect(strstr(ev->error->message, needle), "'%s' lacks '%s'",
+		  ev->error->message, needle);
+	boxd__v1__event__free_unpacked(ev, NULL);
+}
+
+Test(protocol, daemon_refuses_malformed_run_requests)
+{
+	ProtobufCBinaryData arg = {.data = (uint8_t *)"/bin/true", .len = 9};
+	ProtobufCBinaryData nul = {.data = (uint8_t *)"a\0b", .len = 3};
+	Boxd__V1__Mount m = BOXD__V1__MOUNT__INIT;
+	Boxd__V1__Mount *mp = &m;
+	Boxd__V1__RunRequest run = BOXD__V1__RUN_REQUEST__INIT;
+	int fd = raw_connect();
+	Boxd__V1__Event *ev;
+
+	send_hello(fd);
+	ev = read_event(fd);
+	boxd__v1__event__free_unpacked(ev, NULL);
+	run.n_argv = 1;
+	run.argv = &arg;
+
+	/* Relative mount target. */
+	m.kind = BOXD__V1__MOUNT__KIND__TMPFS;
+	m.dst.data = (uint8_t *)"relative/x";
+	m.dst.len = 10;
+	run.n_mounts = 1;
+	run.mounts = &mp;
+	expect_bad_request(raw_run(fd, &run), "absolute");
+
+	/* ".." in a path. */
+	m.dst.data = (uint8_t *)"/a/../../etc";
+	m.dst.len = 12;
+	expect_bad_request(raw_run(fd, &run), "'..'");
+	run.n_mounts = 0;
+
+	/* Unknown profile. */
+	run.has_profile = true;
+	run.profile = (Boxd__V1__Profile)42;
+	expect_bad_request(raw_run(fd, &run), "profile");
+	run.has_profile = false;
+
+	/* Unknown network mode. */
+	run.has_net = true;
+	run.net = (Boxd__V1__Net)9;
+	expect_bad_request(raw_run(fd, &run), "network");
+	run.has_net = false;
+
+	/* NUL inside an argument. */
+	run.argv = &nul;
+	expect_bad_request(raw_run(fd, &run), "NUL");
+	run.argv = &arg;
+
+	/* And the connection still runs a good request. */
+	ev = raw_run(fd, &run);
+	cr_expect_eq(ev->msg_case, BOXD__V1__EVENT__MSG_ACCEPTED);
+	boxd__v1__event__free_unpacked(ev, NULL);
+	close(fd);
+}
