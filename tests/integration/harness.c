@@ -390,7 +390,7 @@ int count_procs(const char *needle)
 			if (!buf[i])
 				buf[i] = ' ';
 		buf[len] = 0;
-		n += strstr(buf, needle) != NULL;
+		n += strncmp(buf, needle, strlen(needle)) == 0;
 	}
 	closedir(dir);
 	return n;

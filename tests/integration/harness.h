@@ -49,7 +49,7 @@ box_run *run_capture(box_client *c, const box_spec *s, const char *in,
 /* Shell one-liner in the default profile, as root; returns stdout. */
 char *sh_out(const struct daemon *d, const char *script, int *ret_status);
 
-/* Count processes whose cmdline contains needle. */
+/* Count processes whose command line starts with needle. */
 int count_procs(const char *needle);
 
 /* True if the path exists. */

@@ -97,6 +97,9 @@ Test(lifecycle, killing_the_client_kills_the_sandbox)
 	}
 	cr_assert(wait_until_present(marker, 10000),
 		  "the sandbox never started");
+	/* All three, including the double-forked and setsid'd ones. */
+	for (int i = 0; i < 500 && count_procs(marker) < 3; i++)
+		usleep(10000);
 	cr_expect_eq(count_procs(marker), 3);
 	kill(client, SIGKILL);
 	waitpid(client, &status, 0);
