@@ -1,0 +1,49 @@
+/*
+ * libFuzzer target for seccomp policy files: tenant-supplied bytes the
+ * daemon compiles. Besides not crashing, the compiler must keep its word:
+ * an accepted policy yields a well-formed program that the cache returns
+ * again for the same bytes, and a refused one says why (with the line,
+ * for syntax errors) and hands out nothing.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "seccomp.h"
+
+#define SOCK_FILTER_SIZE 8 /* struct sock_filter */
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct seccomp_prog *p = NULL, *again = NULL;
+	char why[256];
+	size_t len = 0;
+	int r;
+
+	memset(why, 'x', sizeof(why));
+	r = seccomp_compile_policy((const char *)data, size, &p, why,
+				   sizeof(why));
+	if (!memchr(why, '\0', sizeof(why)))
+		abort();
+	if (r < 0) {
+		if (p || !why[0])
+			abort();
+		if (r == -EINVAL && strncmp(why, "line ", 5) != 0 &&
+		    strncmp(why, "compiling", 9) != 0)
+			abort();
+		return 0;
+	}
+	if (!p || !seccomp_prog_insns(p, &len) || len == 0 ||
+	    len % SOCK_FILTER_SIZE != 0)
+		abort();
+	if (seccomp_compile_policy((const char *)data, size, &again, why,
+				   sizeof(why)) != 0 ||
+	    again != p)
+		abort();
+	seccomp_prog_unref(again);
+	seccomp_prog_unref(p);
+	return 0;
+}
