@@ -26,6 +26,7 @@
 #include "engine.h"
 #include "hostcheck.h"
 #include "log.h"
+#include "parse.h"
 #include "session.h"
 
 struct options {
@@ -39,6 +40,8 @@ struct options {
 	unsigned socket_mode;
 	bool check_config;
 	bool check_environment;
+	int pool_size; /* -1: from the config */
+	int pool_low;
 };
 
 static void usage(FILE *f)
@@ -63,6 +66,9 @@ static void usage(FILE *f)
 		"                           v1 controller (default: own cgroup / boxd)\n"
 		"      --cgroup-mode MODE   auto, v2 or v1 (default auto)\n"
 		"      --no-cgroups         run without cgroups; limits are refused\n"
+		"      --pool-size N        pre-warmed sandboxes to keep (0: none;\n"
+		"                           default from the config, else 8)\n"
+		"      --pool-low N         refill when fewer are left (default N/2)\n"
 		"  -v, --verbose            log debug messages\n"
 		"  -h, --help               this text\n"
 		"      --version            print the version\n",
@@ -81,6 +87,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_NO_CGROUPS,
 		OPT_SOCKET_MODE,
 		OPT_VERSION,
+		OPT_POOL_SIZE,
+		OPT_POOL_LOW,
 	};
 	static const struct option longopts[] = {
 		{"socket", required_argument, NULL, 's'},
@@ -96,6 +104,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
+		{"pool-size", required_argument, NULL, OPT_POOL_SIZE},
+		{"pool-low", required_argument, NULL, OPT_POOL_LOW},
 		{0},
 	};
 	int c;
@@ -152,6 +162,23 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_NO_CGROUPS:
 			o->cgroup_mode = CGROUP_MODE_NONE;
 			break;
+		case OPT_POOL_SIZE:
+		case OPT_POOL_LOW: {
+			uint32_t v;
+
+			if (parse_uint32(optarg, &v) < 0 || v > 1024) {
+				fprintf(stderr, "boxd: --%s: a number from 0 to "
+						"1024\n",
+					c == OPT_POOL_SIZE ? "pool-size"
+							   : "pool-low");
+				return -EINVAL;
+			}
+			if (c == OPT_POOL_SIZE)
+				o->pool_size = (int)v;
+			else
+				o->pool_low = (int)v;
+			break;
+		}
 		case 'v':
 			log_set_max_level(LOG_DEBUG);
 			break;
@@ -318,6 +345,8 @@ int main(int argc, char **argv)
 		.config_path = BOXD_DEFAULT_CONFIG,
 		.state_dir = "/run/boxd",
 		.socket_mode = 0666,
+		.pool_size = -1,
+		.pool_low = -1,
 	};
 	struct cgroup_config cgcfg = {0};
 	struct cgroup_manager *cg = NULL;
@@ -386,7 +415,13 @@ int main(int argc, char **argv)
 		.tmpfs_default = cfg->tmpfs_default_bytes
 					 ? cfg->tmpfs_default_bytes
 					 : 256u << 20,
+		.pool_size = opt.pool_size >= 0 ? (unsigned)opt.pool_size
+						: cfg->pool_size,
+		.pool_low = opt.pool_low >= 0 ? (unsigned)opt.pool_low
+					      : cfg->pool_low,
 	};
+	if (ecfg.pool_low > ecfg.pool_size)
+		ecfg.pool_low = ecfg.pool_size;
 	if (engine_new(&ecfg, &engine, why, sizeof(why)) < 0) {
 		log_error("engine: %s", why);
 		goto out;
@@ -407,6 +442,7 @@ int main(int argc, char **argv)
 		.engine = engine,
 		.cfg = cfg,
 		.listen_fd = lfd,
+		.pool_low = ecfg.pool_low ? ecfg.pool_low : 1,
 	};
 	if (server_new(&sopt, &srv) < 0) {
 		log_error("cannot start the server");

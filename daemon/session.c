@@ -82,6 +82,8 @@ struct server {
 	struct cfgref *cfg;
 	int listen_fd;
 	struct event *listen_ev, *resume_ev, *gc_ev, *grace_ev;
+	struct event *refill_ev, *retry_ev, *maint_ev;
+	bool refilling;
 	LIST_HEAD(, session) sessions;
 	LIST_HEAD(, run) runs;
 	LIST_HEAD(, session) dead_sessions;
@@ -90,6 +92,7 @@ struct server {
 	uint64_t next_run_id;
 	uint64_t start_ns;
 	bool stopping;
+	unsigned pool_low;
 };
 
 /* ---- config references ---- */
@@ -431,6 +434,70 @@ static void run_cpu_cb(evutil_socket_t fd, short what, void *arg)
 	event_add(r->cpu_ev, &tv);
 }
 
+/* ---- the pre-warmed pool: refilled between requests, one member per
+ * loop turn, so a burst of runs is never queued behind a refill ---- */
+
+static void pool_kick(struct server *srv)
+{
+	struct engine_pool_stats st;
+
+	if (srv->stopping || srv->refilling)
+		return;
+	engine_pool_stats(srv->engine, &st);
+	/* Hysteresis: start below the low watermark, then fill to target. */
+	if (st.target && st.size < srv->pool_low) {
+		srv->refilling = true;
+		event_active(srv->refill_ev, EV_TIMEOUT, 0);
+	}
+}
+
+static void refill_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	uint64_t retry = 0;
+	int r;
+
+	(void)fd;
+	(void)what;
+	if (srv->stopping) {
+		srv->refilling = false;
+		return;
+	}
+	r = engine_pool_refill(srv->engine, &retry);
+	if (r == 1 && engine_pool_wants(srv->engine)) {
+		event_active(srv->refill_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	if (r < 0) {
+		struct timeval tv = ns_to_tv(retry);
+
+		if (r != -EAGAIN)
+			log_warning("pool: cannot start a member (%s); retrying "
+				    "in %llu ms", strerror(-r),
+				    (unsigned long long)(retry / 1000000));
+		evtimer_add(srv->retry_ev, &tv);
+		return;
+	}
+	srv->refilling = false;
+}
+
+static void maint_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	unsigned dead;
+
+	(void)fd;
+	(void)what;
+	dead = engine_pool_maintain(srv->engine);
+	if (dead)
+		log_warning("pool: %u idle member%s died before use; replacing",
+			    dead, dead == 1 ? "" : "s");
+	if (engine_pool_wants(srv->engine) && !srv->refilling) {
+		srv->refilling = true;
+		event_active(srv->refill_ev, EV_TIMEOUT, 0);
+	}
+}
+
 /* ---- request handlers ---- */
 
 static const char *const namespaces[] = {"user", "mnt", "pid", "net",
@@ -731,6 +798,7 @@ static void handle_run(struct session *s, const Boxd__V1__Request *req,
 	LIST_INSERT_HEAD(&srv->runs, r, link);
 	srv->n_runs++;
 	s->run = r;
+	pool_kick(srv);
 	if (run_watch(r, r->req.spec) < 0) {
 		sandbox_kill(r->sb, RUN_KILLED, SIGKILL);
 		send_error(s, BOXD__V1__ERROR_CODE__INTERNAL,
@@ -860,6 +928,8 @@ static void handle_status(struct session *s, const Boxd__V1__Request *req,
 	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
 	Boxd__V1__Status st = BOXD__V1__STATUS__INIT;
 	Boxd__V1__HostInfo host = BOXD__V1__HOST_INFO__INIT;
+	Boxd__V1__PoolStats pool = BOXD__V1__POOL_STATS__INIT;
+	struct engine_pool_stats ps;
 	const char *limits[8], *nets[4], *profiles[2];
 
 	(void)req;
@@ -874,6 +944,17 @@ static void handle_status(struct session *s, const Boxd__V1__Request *req,
 	st.daemon_rss_bytes = self_rss_bytes();
 	st.has_uptime_ns = true;
 	st.uptime_ns = now_ns() - s->srv->start_ns;
+	engine_pool_stats(s->srv->engine, &ps);
+	pool.has_size = pool.has_target = pool.has_hits = true;
+	pool.has_misses = pool.has_refill_failures = true;
+	pool.has_member_rss_bytes = true;
+	pool.size = ps.size;
+	pool.target = ps.target;
+	pool.hits = ps.hits;
+	pool.misses = ps.misses;
+	pool.refill_failures = ps.refill_failures;
+	pool.member_rss_bytes = ps.member_rss_bytes;
+	st.pool = &pool;
 	ev.msg_case = BOXD__V1__EVENT__MSG_STATUS;
 	ev.status = &st;
 	session_send(s, &ev);
@@ -1136,10 +1217,21 @@ int server_new(const struct server_options *opt, struct server **ret)
 				   EV_READ | EV_PERSIST, listen_cb, srv);
 	srv->resume_ev = evtimer_new(srv->base, resume_cb, srv);
 	srv->gc_ev = event_new(srv->base, -1, 0, gc_cb, srv);
+	srv->refill_ev = event_new(srv->base, -1, 0, refill_cb, srv);
+	srv->retry_ev = evtimer_new(srv->base, refill_cb, srv);
+	srv->maint_ev = event_new(srv->base, -1, EV_PERSIST, maint_cb, srv);
+	srv->pool_low = opt->pool_low;
 	if (!srv->cfg || !srv->listen_ev || !srv->resume_ev || !srv->gc_ev ||
-	    event_add(srv->listen_ev, NULL) < 0) {
+	    !srv->refill_ev || !srv->retry_ev || !srv->maint_ev ||
+	    event_add(srv->listen_ev, NULL) < 0 ||
+	    event_add(srv->maint_ev, &(struct timeval){1, 0}) < 0) {
 		server_free(srv);
 		return -ENOMEM;
+	}
+	/* Fill the pool before the first request needs it. */
+	if (engine_pool_wants(srv->engine)) {
+		srv->refilling = true;
+		event_active(srv->refill_ev, EV_TIMEOUT, 0);
 	}
 	*ret = srv;
 	return 0;
@@ -1163,6 +1255,12 @@ struct server *server_free(struct server *srv)
 		event_free(srv->gc_ev);
 	if (srv->grace_ev)
 		event_free(srv->grace_ev);
+	if (srv->refill_ev)
+		event_free(srv->refill_ev);
+	if (srv->retry_ev)
+		event_free(srv->retry_ev);
+	if (srv->maint_ev)
+		event_free(srv->maint_ev);
 	cfgref_unref(srv->cfg);
 	free(srv);
 	return NULL;
@@ -1210,6 +1308,8 @@ void server_shutdown(struct server *srv)
 	srv->stopping = true;
 	event_del(srv->listen_ev);
 	event_del(srv->resume_ev);
+	event_del(srv->retry_ev);
+	event_del(srv->maint_ev);
 	LIST_FOREACH(r, &srv->runs, link)
 		sandbox_kill(r->sb, RUN_KILLED, SIGKILL);
 	if (srv->n_runs == 0) {

@@ -19,7 +19,7 @@ struct server_options {
 	struct engine *engine;
 	struct config *cfg;        /* the server takes ownership */
 	int listen_fd;             /* bound and listening, non-blocking */
-	const char *host_landlock; /* unused placeholder for host info */
+	unsigned pool_low;         /* refill the pool below this many members */
 };
 
 int server_new(const struct server_options *opt, struct server **ret);

@@ -102,7 +102,7 @@ static bool root_name_ok(const char *name)
 {
 	const char *p = name;
 
-	if (!*name || strlen(name) >= 128)
+	if (!*name || strlen(name) >= 128 || name[strlen(name) - 1] == '/')
 		return false;
 	/* Relative, no "." or ".." component: it must stay below the
 	 * hierarchy's top. */

@@ -122,7 +122,12 @@ static int find_root(const struct cgroup_config *cfg, char *ret, size_t len,
 					  "--cgroup-root '%s' is not an "
 					  "absolute path",
 					  cfg->root);
-		snprintf(ret, len, "%s", cfg->root);
+		if (snprintf(ret, len, "%s", cfg->root) >= (int)len)
+			return cgroup_why(why, why_len, -ENAMETOOLONG,
+					  "--cgroup-root is too long");
+		/* "/x/y/" names /x/y: its basename matters for matching. */
+		for (size_t l = strlen(ret); l > 1 && ret[l - 1] == '/'; l--)
+			ret[l - 1] = '\0';
 		return 0;
 	}
 

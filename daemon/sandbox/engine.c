@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,6 +47,20 @@ struct engine {
 	uint64_t tmpfs_default;
 	struct cgroup_manager *cg;
 	struct sandbox *dying; /* freed while pid 1 was still exiting */
+	struct member *pool;   /* idle members, newest first */
+	struct engine_pool_stats stats;
+	unsigned pool_low;
+	unsigned fail_streak;
+	uint64_t retry_at_ns;  /* refill backs off after failures */
+};
+
+/* A pid 1 already in fresh namespaces, waiting for a spec. Used once. */
+struct member {
+	pid_t pid;
+	int pidfd;
+	int ctl;
+	uint64_t born_ns;
+	struct member *next;
 };
 
 enum sandbox_state {
@@ -160,6 +175,10 @@ int engine_new(const struct engine_config *cfg, struct engine **ret,
 	e->init_fd = e->devnull = -1;
 	e->cg = cfg->cgroups;
 	e->tmpfs_default = cfg->tmpfs_default;
+	e->stats.target = cfg->pool_size;
+	e->pool_low = cfg->pool_low ? cfg->pool_low : (cfg->pool_size + 1) / 2;
+	if (e->pool_low > cfg->pool_size)
+		e->pool_low = cfg->pool_size;
 	e->last_cap = read_last_cap();
 
 	e->init_fd = open_init_binary(cfg->init_path);
@@ -210,6 +229,8 @@ fail:;
 	return r;
 }
 
+static struct member *member_free(struct member *m, bool kill_it);
+
 struct engine *engine_free(struct engine *e)
 {
 	if (!e)
@@ -225,6 +246,12 @@ struct engine *engine_free(struct engine *e)
 		safe_close(sb->pidfd);
 		cgroup_run_free(sb->cg);
 		free(sb);
+	}
+	while (e->pool) {
+		struct member *m = e->pool;
+
+		e->pool = m->next;
+		member_free(m, true);
 	}
 	safe_close(e->init_fd);
 	safe_close(e->devnull);
@@ -428,17 +455,206 @@ static int send_take(int ctl, int memfd, size_t size, const int stdio[3])
 	return 0;
 }
 
+static struct member *member_free(struct member *m, bool kill_it)
+{
+	if (!m)
+		return NULL;
+	if (kill_it && m->pidfd >= 0) {
+		siginfo_t si;
+		struct rusage ru;
+
+		sys_pidfd_send_signal(m->pidfd, SIGKILL);
+		/* A member never ran anything of a caller's: it dies at
+		 * once, so waiting here is bounded. */
+		sys_waitid_rusage(m->pidfd, &si, WEXITED, &ru);
+	}
+	safe_close(m->pidfd);
+	safe_close(m->ctl);
+	free(m);
+	return NULL;
+}
+
+/* Clone a pid 1 into fresh namespaces and exec boxd-init in it. cgfd: a
+ * cgroup to be born in (CLONE_INTO_CGROUP), or -1. */
+static int member_spawn(struct engine *e, bool new_net, int cgfd,
+			struct member **ret, struct run_error *err)
+{
+	struct clone_args args = {0};
+	struct member *m;
+	int sv[2], pidfd = -1, r;
+	pid_t pid;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->pidfd = m->ctl = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = negerrno();
+		set_step(err, "socketpair");
+		free(m);
+		return r;
+	}
+	args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+		     CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_PIDFD;
+	if (new_net)
+		args.flags |= CLONE_NEWNET;
+	if (cgfd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)cgfd;
+	}
+	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	args.exit_signal = SIGCHLD;
+
+	pid = sys_clone3(&args);
+	if (pid < 0) {
+		r = negerrno();
+		set_step(err, "clone3");
+		close(sv[0]);
+		close(sv[1]);
+		free(m);
+		return r;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		child_exec_init(e, sv[1]);
+	}
+	close(sv[1]);
+	m->pid = pid;
+	m->pidfd = pidfd;
+	m->ctl = sv[0];
+	m->born_ns = now_ns();
+	*ret = m;
+	return 0;
+}
+
+static bool member_alive(const struct member *m)
+{
+	struct pollfd p = {.fd = m->pidfd, .events = POLLIN};
+
+	/* A pidfd turns readable when its process exits. */
+	return poll(&p, 1, 0) == 0;
+}
+
+static struct member *pool_take(struct engine *e)
+{
+	while (e->pool) {
+		struct member *m = e->pool;
+
+		e->pool = m->next;
+		e->stats.size--;
+		m->next = NULL;
+		if (member_alive(m))
+			return m;
+		e->stats.died_idle++;
+		member_free(m, true);
+	}
+	return NULL;
+}
+
+bool engine_pool_wants(const struct engine *e)
+{
+	return e->stats.target && e->stats.size < e->stats.target;
+}
+
+int engine_pool_refill(struct engine *e, uint64_t *ret_retry_ns)
+{
+	struct run_error err = {0};
+	struct member *m;
+	uint64_t now = now_ns();
+	int r, cgfd = -1;
+
+	if (!engine_pool_wants(e))
+		return 0;
+	if (now < e->retry_at_ns) {
+		*ret_retry_ns = e->retry_at_ns - now;
+		return -EAGAIN;
+	}
+	if (e->cg)
+		cgfd = cgroup_manager_pool_fd(e->cg);
+	r = member_spawn(e, true, cgfd, &m, &err);
+	if (r >= 0 && cgfd < 0 && e->cg &&
+	    cgroup_manager_mode(e->cg) != CGROUP_MODE_NONE) {
+		r = cgroup_manager_pool_attach(e->cg, m->pid);
+		if (r < 0)
+			m = member_free(m, true);
+	}
+	if (r < 0) {
+		/* Back off: 10 ms doubling up to 10 s, so a broken host does
+		 * not turn the daemon into a clone loop. */
+		uint64_t delay = 10000000ULL << (e->fail_streak < 10
+							 ? e->fail_streak
+							 : 10);
+
+		if (delay > 10000000000ULL)
+			delay = 10000000000ULL;
+		e->stats.refill_failures++;
+		e->fail_streak++;
+		e->retry_at_ns = now + delay;
+		*ret_retry_ns = delay;
+		return r;
+	}
+	e->fail_streak = 0;
+	m->next = e->pool;
+	e->pool = m;
+	e->stats.size++;
+	return 1;
+}
+
+unsigned engine_pool_maintain(struct engine *e)
+{
+	struct member **pp = &e->pool;
+	unsigned dead = 0;
+
+	while (*pp) {
+		struct member *m = *pp;
+
+		if (member_alive(m)) {
+			pp = &m->next;
+			continue;
+		}
+		*pp = m->next;
+		e->stats.size--;
+		e->stats.died_idle++;
+		dead++;
+		member_free(m, true);
+	}
+	return dead;
+}
+
+static uint64_t pid_rss_bytes(pid_t pid)
+{
+	char path[64], buf[128] = "";
+	unsigned long size, rss;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || sscanf(buf, "%lu %lu", &size, &rss) != 2)
+		return 0;
+	return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+void engine_pool_stats(struct engine *e, struct engine_pool_stats *ret)
+{
+	*ret = e->stats;
+	ret->member_rss_bytes = e->pool ? pid_rss_bytes(e->pool->pid) : 0;
+}
+
 int sandbox_start(struct engine *e, uint64_t run_id,
 		  const struct run_spec *spec, const struct run_ids *ids,
 		  const int stdio[3], struct sandbox **ret,
 		  struct run_error *ret_err)
 {
 	struct run_error err = {0};
+	struct member *m = NULL;
 	struct sandbox *sb;
-	struct clone_args args = {0};
-	int sv[2] = {-1, -1}, pidfd = -1, cgfd = -1, memfd = -1, r;
+	int cgfd = -1, memfd = -1, r;
 	struct stat st;
-	pid_t pid;
 
 	sb = calloc(1, sizeof(*sb));
 	if (!sb)
@@ -459,51 +675,36 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 		cgfd = cgroup_run_clone_fd(sb->cg);
 	}
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		r = negerrno();
-		set_step(&err, "socketpair");
-		goto fail;
-	}
-
-	args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-		     CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_PIDFD;
+	/* A pooled member has every namespace but the host's network. */
 	if (spec->net != SPEC_NET_HOST)
-		args.flags |= CLONE_NEWNET;
-	if (cgfd >= 0) {
-		args.flags |= CLONE_INTO_CGROUP;
-		args.cgroup = (uint64_t)cgfd;
+		m = pool_take(e);
+	if (m) {
+		e->stats.hits++;
+	} else {
+		e->stats.misses++;
+		r = member_spawn(e, spec->net != SPEC_NET_HOST, cgfd, &m, &err);
+		if (r < 0)
+			goto fail;
+		cgfd = -1; /* born in its cgroup */
 	}
-	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
-	args.exit_signal = SIGCHLD;
-
-	pid = sys_clone3(&args);
-	if (pid < 0) {
-		r = negerrno();
-		set_step(&err, "clone3");
-		goto fail;
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		child_exec_init(e, sv[1]);
-	}
-	sb->pid = pid;
-	sb->pidfd = pidfd;
-	sb->ctl = TAKE_FD(sv[0]);
-	sv[1] = safe_close(sv[1]);
+	sb->pid = m->pid;
+	sb->pidfd = TAKE_FD(m->pidfd);
+	sb->ctl = TAKE_FD(m->ctl);
 	sb->start_ns = now_ns();
+	free(m);
 
-	if (sb->cg && cgfd < 0) {
-		/* No CLONE_INTO_CGROUP (v1): pid 1 runs nothing of the
-		 * caller's until it has the spec, so attaching now is not
-		 * racy. */
-		r = cgroup_run_attach(sb->cg, pid);
+	if (sb->cg && (cgfd >= 0 || cgroup_run_clone_fd(sb->cg) < 0)) {
+		/* A pooled member, or no CLONE_INTO_CGROUP (v1): move pid 1
+		 * now. It runs nothing of the caller's until it has the spec,
+		 * so this is not racy. */
+		r = cgroup_run_attach(sb->cg, sb->pid);
 		if (r < 0) {
 			set_step(&err, "attach cgroup");
 			goto fail;
 		}
 	}
 
-	r = write_id_maps(pid, spec, ids, &err);
+	r = write_id_maps(sb->pid, spec, ids, &err);
 	if (r < 0)
 		goto fail;
 
@@ -534,8 +735,6 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 fail:
 	err.err = -r;
 	*ret_err = err;
-	safe_close(sv[0]);
-	safe_close(sv[1]);
 	safe_close(memfd);
 	sandbox_free(sb);
 	return r;

@@ -18,6 +18,18 @@ struct engine_config {
 	const char *state_dir;  /* private dir for staging mounts, e.g. /run/boxd */
 	struct cgroup_manager *cgroups; /* NULL: none */
 	uint64_t tmpfs_default; /* size of a tmpfs without an explicit size */
+	unsigned pool_size;     /* pre-warmed members to keep (0: no pool) */
+	unsigned pool_low;      /* refill below this (0: half of pool_size) */
+};
+
+struct engine_pool_stats {
+	unsigned size;          /* idle members now */
+	unsigned target;        /* high watermark */
+	uint64_t hits;          /* runs that took a member */
+	uint64_t misses;        /* runs that had to clone cold */
+	uint64_t refill_failures;
+	uint64_t died_idle;     /* members found dead before use */
+	uint64_t member_rss_bytes; /* RSS of one idle member, 0 if none */
 };
 
 struct engine;
@@ -75,3 +87,21 @@ struct sandbox *sandbox_free(struct sandbox *sb);
 
 /* Reap sandboxes freed while still dying; call on SIGCHLD or a timer. */
 void engine_reap(struct engine *e);
+
+/*
+ * The pre-warmed pool. Members are pid 1s already cloned into fresh user,
+ * mount, pid, net, ipc, uts and cgroup namespaces (inside the pool
+ * cgroup), waiting for a spec; sandbox_start() takes one when it can and
+ * clones cold otherwise. A member serves exactly one run.
+ *
+ * engine_pool_wants() says whether the pool is below its low watermark
+ * (or, once refilling, below its target); engine_pool_refill() spawns one
+ * member and returns 1, 0 when full, -EAGAIN while backing off after
+ * failures (ret_retry_ns: when to try again), or another -errno.
+ * engine_pool_maintain() drops members that died while idle and returns
+ * how many it found.
+ */
+bool engine_pool_wants(const struct engine *e);
+int engine_pool_refill(struct engine *e, uint64_t *ret_retry_ns);
+unsigned engine_pool_maintain(struct engine *e);
+void engine_pool_stats(struct engine *e, struct engine_pool_stats *ret);

@@ -19,6 +19,7 @@
 #include <linux/seccomp.h>
 #include <linux/securebits.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -102,11 +103,22 @@ static int bring_up_loopback(const struct init_spec *s)
 	return 0;
 }
 
+/* A pooled pid 1 was born in the pool's cgroup and moved into its run's
+ * since; root the cgroup namespace where it is now, so the sandbox sees
+ * "/" as its own cgroup and nothing of the daemon's layout. */
+static int reroot_cgroup_ns(void)
+{
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		return init_fail("cgroup namespace", NULL, errno);
+	return 0;
+}
+
 int setup_sandbox(struct init_spec *s)
 {
 	int r;
 
-	if ((r = mounts_begin(s)) < 0 ||      /* private propagation */
+	if ((r = reroot_cgroup_ns()) < 0 ||
+	    (r = mounts_begin(s)) < 0 ||      /* private propagation */
 	    (r = creds_as_user(s)) < 0 ||     /* caller's rights from here */
 	    (r = mounts_prepare(s)) < 0 ||    /* open every source */
 	    (r = mounts_enter_root(s)) < 0 || /* tmpfs root, pivot_root */
