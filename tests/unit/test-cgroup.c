@@ -661,22 +661,17 @@ Test(v1, check_refuses)
 	cr_assert_null(run);
 }
 
-/* A base with cpu, cpuacct and memory but no pids: bind mounts of the real
- * hierarchies in a private mount namespace of this test process. */
-Test(v1, missing_controller_is_named)
+/* A v1 base holding only some of the real hierarchies: bind mounts in a
+ * private mount namespace of this test process, gone when it exits. */
+static void scratch_base(char *base, const char *const *have, size_t n)
 {
-	struct spec_limits lim = {.pids = 10};
-	struct cgroup_config cfg = {.mode = CGROUP_MODE_V1, .root = NULL};
-	struct cgroup_manager *m = NULL;
-	char base[] = "/tmp/boxd-cgbase-XXXXXX", path[256], why[256] = "";
-	const char *have[] = {"cpu", "cpuacct", "memory"};
+	char path[256];
 
-	v1_require();
 	cr_assert_not_null(mkdtemp(base));
 	cr_assert_eq(unshare(CLONE_NEWNS), 0);
 	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
 	cr_assert_eq(mount("tmpfs", base, "tmpfs", 0, "mode=0755"), 0);
-	for (size_t i = 0; i < ELEMENTSOF(have); i++) {
+	for (size_t i = 0; i < n; i++) {
 		char src[128];
 
 		snprintf(src, sizeof(src), "/sys/fs/cgroup/%s", have[i]);
@@ -684,6 +679,37 @@ Test(v1, missing_controller_is_named)
 		cr_assert_eq(mkdir(path, 0755), 0);
 		cr_assert_eq(mount(src, path, NULL, MS_BIND, NULL), 0);
 	}
+}
+
+static void scratch_base_remove(const char *base, const char *const *have,
+				size_t n)
+{
+	char path[256];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s/%s/pool", base, have[i],
+			 root_name);
+		rmdir(path);
+		snprintf(path, sizeof(path), "%s/%s/%s", base, have[i],
+			 root_name);
+		rmdir(path);
+		snprintf(path, sizeof(path), "%s/%s", base, have[i]);
+		umount(path);
+	}
+	umount(base);
+	rmdir(base);
+}
+
+Test(v1, missing_controller_is_named)
+{
+	static const char *const have[] = {"cpu", "cpuacct", "memory"};
+	struct spec_limits lim = {.pids = 10};
+	struct cgroup_config cfg = {.mode = CGROUP_MODE_V1};
+	struct cgroup_manager *m = NULL;
+	char base[] = "/tmp/boxd-cgbase-XXXXXX", why[256] = "";
+
+	v1_require();
+	scratch_base(base, have, ELEMENTSOF(have));
 	cfg.v1_mount = base;
 	cfg.root = root_name;
 	cr_assert_eq(cgroup_manager_open(&cfg, &m, why, sizeof(why)), 0, "%s",
@@ -700,16 +726,27 @@ Test(v1, missing_controller_is_named)
 	cfg.mode = CGROUP_MODE_AUTO;
 	cr_assert_lt(cgroup_manager_open(&cfg, &m, why, sizeof(why)), 0);
 	cr_assert(strstr(why, "no v1 'pids' hierarchy"), "%s", why);
+	scratch_base_remove(base, have, ELEMENTSOF(have));
+}
 
-	for (size_t i = 0; i < ELEMENTSOF(have); i++) {
-		snprintf(path, sizeof(path), "%s/%s/%s", base, have[i],
-			 root_name);
-		rmdir(path);
-		snprintf(path, sizeof(path), "%s/%s", base, have[i]);
-		umount(path);
-	}
-	umount(base);
-	rmdir(base);
+/* Without a freezer hierarchy, kill falls back to repeated SIGKILL. */
+Test(v1, kill_without_freezer)
+{
+	static const char *const have[] = {"cpu", "cpuacct", "memory", "pids"};
+	struct cgroup_config cfg = {.mode = CGROUP_MODE_V1};
+	char base[] = "/tmp/boxd-cgbase-XXXXXX", why[256] = "";
+
+	v1_require();
+	scratch_base(base, have, ELEMENTSOF(have));
+	cfg.v1_mount = base;
+	cfg.root = root_name;
+	cr_assert_eq(cgroup_manager_open(&cfg, &mgr, why, sizeof(why)), 0, "%s",
+		     why);
+	cr_assert_not(cgroup_manager_can(mgr) & CGROUP_CAN_KILL);
+	cr_assert_not(strstr(cgroup_manager_controllers(mgr), "freezer"));
+	kill_test();
+	mgr = cgroup_manager_free(mgr);
+	scratch_base_remove(base, have, ELEMENTSOF(have));
 }
 
 Test(v1, auto_picks_v1_on_hybrid_host)
@@ -1131,6 +1168,30 @@ Test(v2, refuses_a_shared_root)
 	kill(other, SIGKILL);
 	status = wait_status(other);
 	cr_assert(WIFSIGNALED(status));
+}
+
+/* No --cgroup-root: the daemon's own cgroup is the root, as under
+ * systemd; started again from supervisor/, it finds the same root. */
+Test(v2, finds_own_cgroup)
+{
+	struct cgroup_config cfg = {.mode = CGROUP_MODE_V2};
+	char path[640], value[32], why[256] = "", suffix[600];
+
+	v2_require();
+	snprintf(path, sizeof(path), "%s/cgroup.procs", v2_root);
+	snprintf(value, sizeof(value), "%d", (int)getpid());
+	cr_assert_eq(write_file(path, value), 0);
+	cr_assert_eq(cgroup_manager_open(&cfg, &mgr, why, sizeof(why)), 0, "%s",
+		     why);
+	cr_assert_str_eq(cgroup_manager_path(mgr), v2_root);
+	snprintf(suffix, sizeof(suffix), "%s/supervisor",
+		 strrchr(v2_root, '/'));
+	cr_assert(pid_cgroup_has(getpid(), suffix), "daemon not in %s", suffix);
+	mgr = cgroup_manager_free(mgr);
+
+	cr_assert_eq(cgroup_manager_open(&cfg, &mgr, why, sizeof(why)), 0, "%s",
+		     why);
+	cr_assert_str_eq(cgroup_manager_path(mgr), v2_root);
 }
 
 Test(v2, auto_uses_v2_when_delegated)
