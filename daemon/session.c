@@ -55,6 +55,9 @@ struct run {
 	struct event *ctl_ev, *pid_ev, *timeout_ev, *cpu_ev;
 	char *argv0, *tag;
 	struct request_out req;
+	struct run_ids ids;
+	int stdio[3];   /* held until the command starts, for a retry */
+	bool retried;
 	bool finished;
 };
 
@@ -240,8 +243,15 @@ static void run_bury(struct run *r)
 		event_base_loopbreak(srv->base);
 }
 
+static void run_release_stdio(struct run *r)
+{
+	for (int i = 0; i < 3; i++)
+		r->stdio[i] = safe_close(r->stdio[i]);
+}
+
 static void run_free(struct run *r)
 {
+	run_release_stdio(r);
 	if (r->ctl_ev)
 		event_free(r->ctl_ev);
 	if (r->pid_ev)
@@ -346,6 +356,38 @@ static void send_run_error(struct run *r, const struct run_error *err)
 		   msg, err->step, err->err, r->id);
 }
 
+static int run_watch_sandbox(struct run *r);
+
+/*
+ * The pooled member this run got died before it started (a kill racing
+ * the take). Nothing of the caller's ran: start it again on a fresh
+ * sandbox with the same stdio, once.
+ */
+static int run_restart(struct run *r)
+{
+	struct run_error err = {0};
+	struct sandbox *sb = NULL;
+
+	r->retried = true;
+	if (r->stdio[0] < 0 || r->srv->stopping)
+		return -ESTALE;
+	if (sandbox_start(r->srv->engine, r->id, r->req.spec, &r->ids, r->stdio,
+			  &sb, &err) < 0)
+		return -EIO;
+	log_notice("run %llu: its pooled sandbox died before starting; "
+		   "started again", (unsigned long long)r->id);
+	event_free(r->ctl_ev);
+	event_free(r->pid_ev);
+	r->ctl_ev = r->pid_ev = NULL;
+	sandbox_free(r->sb);
+	r->sb = sb;
+	if (run_watch_sandbox(r) < 0) {
+		sandbox_kill(r->sb, RUN_KILLED, SIGKILL);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static void run_exit_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
@@ -363,6 +405,9 @@ static void run_exit_cb(evutil_socket_t fd, short what, void *arg)
 		event_add(r->pid_ev, NULL);
 		return;
 	}
+	if (ret == 1 && !r->retried && sandbox_lost_member(r->sb) &&
+	    run_restart(r) == 0)
+		return;
 	if (r->sess) {
 		if (ret == 0)
 			send_result(r, &res);
@@ -388,6 +433,8 @@ static void run_ctl_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	ret = sandbox_on_ctl(r->sb);
+	if (ret == 1)
+		run_release_stdio(r);
 	if (ret == 1 && r->sess) {
 		Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
 		Boxd__V1__Started st = BOXD__V1__STARTED__INIT;
@@ -674,7 +721,7 @@ static int check_stdio(const int fds[3], char *why, size_t len)
 	return 0;
 }
 
-static int run_watch(struct run *r, const struct run_spec *spec)
+static int run_watch_sandbox(struct run *r)
 {
 	struct event_base *base = r->srv->base;
 
@@ -684,6 +731,15 @@ static int run_watch(struct run *r, const struct run_spec *spec)
 			      r);
 	if (!r->ctl_ev || !r->pid_ev || event_add(r->ctl_ev, NULL) < 0 ||
 	    event_add(r->pid_ev, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int run_watch(struct run *r, const struct run_spec *spec)
+{
+	struct event_base *base = r->srv->base;
+
+	if (run_watch_sandbox(r) < 0)
 		return -ENOMEM;
 	if (spec->limits.timeout_ns) {
 		struct timeval tv = ns_to_tv(spec->limits.timeout_ns);
@@ -766,6 +822,8 @@ static void handle_run(struct session *s, const Boxd__V1__Request *req,
 	r->srv = srv;
 	r->sess = s;
 	r->id = ++srv->next_run_id;
+	for (int i = 0; i < 3; i++)
+		r->stdio[i] = -1;
 	r->uid = s->cred.uid;
 	r->argv0 = strdup(r->req.spec->argv[0]);
 	r->tag = r->req.spec->tag ? strdup(r->req.spec->tag) : NULL;
@@ -777,6 +835,7 @@ static void handle_run(struct session *s, const Boxd__V1__Request *req,
 		.host_uid = s->cred.uid,
 		.host_gid = s->cred.gid,
 	};
+	r->ids = ids;
 	ret = sandbox_start(srv->engine, r->id, r->req.spec, &ids, fds,
 			    &r->sb, &err);
 	if (ret < 0) {
@@ -794,6 +853,12 @@ static void handle_run(struct session *s, const Boxd__V1__Request *req,
 		free(r->tag);
 		free(r);
 		return;
+	}
+	/* Hold the caller's stdio until the command starts (a lost pooled
+	 * member is retried with it); the frame no longer owns them. */
+	for (int i = 0; i < 3; i++) {
+		r->stdio[i] = fds[i];
+		fds[i] = -1;
 	}
 	LIST_INSERT_HEAD(&srv->runs, r, link);
 	srv->n_runs++;

@@ -84,6 +84,8 @@ struct sandbox {
 	bool kill_requested;
 	bool have_exit, have_error;
 	bool ctl_eof;
+	bool pooled;
+	bool started_once;
 	struct init_report exit_report;
 	struct init_report error_report;
 	struct sandbox *next_dying;
@@ -680,6 +682,7 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 		m = pool_take(e);
 	if (m) {
 		e->stats.hits++;
+		sb->pooled = true;
 	} else {
 		e->stats.misses++;
 		r = member_spawn(e, spec->net != SPEC_NET_HOST, cgfd, &m, &err);
@@ -746,6 +749,13 @@ pid_t sandbox_pid(const struct sandbox *sb) { return sb->pid; }
 uint64_t sandbox_run_id(const struct sandbox *sb) { return sb->run_id; }
 uint64_t sandbox_started_ns(const struct sandbox *sb) { return sb->start_ns; }
 
+bool sandbox_lost_member(const struct sandbox *sb)
+{
+	return sb->pooled && sb->state == SB_DONE && !sb->have_exit &&
+	       !sb->have_error && !sb->forced && !sb->kill_requested &&
+	       !sb->started_once;
+}
+
 int sandbox_on_ctl(struct sandbox *sb)
 {
 	struct init_report rep;
@@ -775,6 +785,7 @@ int sandbox_on_ctl(struct sandbox *sb)
 		case INIT_STARTED:
 			if (sb->state == SB_SETUP) {
 				sb->state = SB_RUNNING;
+				sb->started_once = true;
 				started = 1;
 			}
 			break;

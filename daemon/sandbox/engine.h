@@ -57,6 +57,11 @@ pid_t sandbox_pid(const struct sandbox *sb);
 uint64_t sandbox_run_id(const struct sandbox *sb);
 uint64_t sandbox_started_ns(const struct sandbox *sb);
 
+/* After finish: true if this run got a pooled member that died before it
+ * could start (killed while idle, the kill racing the take) without
+ * anyone asking for it. The run may then be started again, cold. */
+bool sandbox_lost_member(const struct sandbox *sb);
+
 /* Reads what pid 1 reported. Returns 1 the moment the command has been
  * exec'd, 0 otherwise, -EPIPE once pid 1 closed its end (stop watching;
  * failures surface at finish). */

@@ -1,0 +1,311 @@
+/*
+ * The pre-warmed pool: a member serves exactly one run, so nothing passes
+ * from one run to the next; a drained pool falls back to cold spawns and
+ * refills; dead members are replaced and never handed out; ids are mapped
+ * per run; stopping the daemon leaves nothing behind.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define NOBODY 65534
+#define POOL 4
+
+static struct daemon d;
+
+static void setup(void)
+{
+	static const char *const args[] = {"--pool-size", "4", "--pool-low",
+					   "2", NULL};
+
+	require_root();
+	daemon_start(&d, args, NULL);
+}
+
+static void teardown(void) { daemon_stop(&d); }
+
+TestSuite(pool, .init = setup, .fini = teardown, .timeout = 120);
+
+static void pool_counts(unsigned *size, uint64_t *hits, uint64_t *misses)
+{
+	box_client *c = connect_root(&d);
+	box_status *st = NULL;
+
+	cr_assert(box_client_status(c, &st) >= 0);
+	*size = box_status_pool_size(st);
+	*hits = box_status_pool_hits(st);
+	*misses = box_status_pool_misses(st);
+	box_status_free(st);
+	box_client_free(c);
+}
+
+static void wait_pool_full(void)
+{
+	unsigned size = 0;
+	uint64_t h, m;
+
+	for (int i = 0; i < 500; i++) {
+		pool_counts(&size, &h, &m);
+		if (size == POOL)
+			return;
+		usleep(10000);
+	}
+	cr_assert_fail("the pool did not fill (size %u)", size);
+}
+
+static char *run_sh_as(box_client *c, const char *script, int *status)
+{
+	const char *argv[] = {"/bin/sh", "-c", script, NULL};
+	box_spec *s = spec_argv(argv);
+	char *out, *err;
+	box_run *run = run_capture(c, s, NULL, &out, &err);
+
+	if (status)
+		*status = box_run_exit_status(run);
+	if (box_run_error(run))
+		cr_log_info("run failed: %s", box_error_message(box_run_error(run)));
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	return out;
+}
+
+Test(pool, nothing_passes_between_runs)
+{
+	box_client *root, *nobody;
+	char *out;
+	unsigned size;
+	uint64_t hits0, hits1, misses;
+
+	wait_pool_full();
+	pool_counts(&size, &hits0, &misses);
+	root = connect_root(&d);
+	nobody = connect_as(&d, NOBODY, NOBODY);
+	/* Leave a file and a process behind (the process is killed with
+	 * its sandbox, but if a member were reused it would still be
+	 * there). */
+	out = run_sh_as(root,
+			"echo secret > /tmp/left; (sleep 1000 &) ; "
+			"echo $$ > /tmp/pid; ls /tmp",
+			NULL);
+	cr_expect_str_eq(out, "left\npid\n");
+	free(out);
+	for (int i = 0; i < 2 * POOL; i++) {
+		box_client *c = i % 2 ? nobody : root;
+
+		out = run_sh_as(c, "ls -A /tmp; ps -e -o comm= > /tmp/ps; "
+				   "sort /tmp/ps | tr '\\n' ' '",
+				NULL);
+		/* An empty /tmp, and only this run's processes. */
+		cr_expect_str_eq(out, "boxd-init ps sh ", "run %d saw: %s", i,
+				 out);
+		free(out);
+	}
+	pool_counts(&size, &hits1, &misses);
+	cr_expect_geq(hits1 - hits0, 2 * POOL / 2,
+		      "these runs should have come from the pool");
+	box_client_free(nobody);
+	box_client_free(root);
+}
+
+struct burst_arg {
+	const struct daemon *d;
+	int index;
+	int ok;
+};
+
+static void *burst_one(void *p)
+{
+	struct burst_arg *a = p;
+	char script[64], expect[32];
+	box_client *c = NULL;
+	box_spec *s = NULL;
+	box_run *run = NULL;
+	const char *argv[] = {"/bin/sh", "-c", script, NULL};
+	int pout[2];
+	ssize_t n;
+	char buf[64];
+
+	snprintf(script, sizeof(script), "echo run-%d; exit %d", a->index,
+		 a->index % 7);
+	snprintf(expect, sizeof(expect), "run-%d\n", a->index);
+	if (box_connect(a->d->sock, &c) < 0 || box_spec_new(&s) < 0 ||
+	    box_spec_set_argv(s, argv) < 0 || pipe2(pout, 0) < 0)
+		return NULL;
+	if (box_run_start(c, s, -1, pout[1], -1, &run) >= 0) {
+		close(pout[1]);
+		n = read(pout[0], buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = 0;
+		box_run_wait(run);
+		a->ok = strcmp(buf, expect) == 0 &&
+			box_run_exit_status(run) == a->index % 7;
+	}
+	close(pout[0]);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+	return NULL;
+}
+
+Test(pool, drained_pool_falls_back_to_cold_and_refills)
+{
+	enum { N = 16 };
+	pthread_t t[N];
+	struct burst_arg args[N];
+	unsigned size;
+	uint64_t hits, misses0, misses1;
+
+	wait_pool_full();
+	pool_counts(&size, &hits, &misses0);
+	for (int i = 0; i < N; i++) {
+		args[i] = (struct burst_arg){.d = &d, .index = i};
+		cr_assert(pthread_create(&t[i], NULL, burst_one, &args[i]) == 0);
+	}
+	for (int i = 0; i < N; i++) {
+		pthread_join(t[i], NULL);
+		cr_expect(args[i].ok, "run %d gave a wrong result", i);
+	}
+	pool_counts(&size, &hits, &misses1);
+	cr_expect_gt(misses1, misses0,
+		     "16 concurrent runs on a pool of 4 must miss");
+	wait_pool_full();
+}
+
+/* pids of the pool's idle members: boxd-init processes whose parent is
+ * the daemon and that have no children yet. */
+static int idle_members_now(pid_t *out, int max)
+{
+	char cmd[256], line[64];
+	FILE *p;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd),
+		 "for p in $(pgrep -P %d -x boxd-init); do "
+		 "[ -z \"$(pgrep -P $p)\" ] && echo $p; done",
+		 (int)d.pid);
+	p = popen(cmd, "r");
+	while (p && n < max && fgets(line, sizeof(line), p))
+		out[n++] = atoi(line);
+	if (p)
+		pclose(p);
+	return n;
+}
+
+/* A member counts once it has exec'd boxd-init: give it a moment. */
+static int idle_members(pid_t *out, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < 300; i++) {
+		n = idle_members_now(out, max);
+		if (n == max)
+			break;
+		usleep(10000);
+	}
+	return n;
+}
+
+Test(pool, dead_members_are_replaced_and_never_used)
+{
+	pid_t members[POOL];
+	int n;
+	char *out;
+	box_client *c;
+
+	wait_pool_full();
+	n = idle_members(members, POOL);
+	cr_assert_eq(n, POOL, "expected %d idle members, found %d", POOL, n);
+	for (int i = 0; i < n; i++)
+		kill(members[i], SIGKILL);
+	/* Right away: the run must not land on a corpse. */
+	c = connect_root(&d);
+	for (int i = 0; i < 3; i++) {
+		int status = -1;
+
+		out = run_sh_as(c, "echo fine", &status);
+		cr_expect_str_eq(out, "fine\n");
+		cr_expect_eq(status, 0);
+		free(out);
+	}
+	box_client_free(c);
+	wait_pool_full();
+	n = idle_members(members, POOL);
+	cr_expect_eq(n, POOL);
+	cr_expect(daemon_alive(&d));
+}
+
+Test(pool, each_pooled_run_maps_its_own_caller)
+{
+	box_client *root = connect_root(&d);
+	box_client *nobody = connect_as(&d, NOBODY, NOBODY);
+
+	wait_pool_full();
+	for (int i = 0; i < 4; i++) {
+		char *a = run_sh_as(root, "cat /proc/self/uid_map", NULL);
+		char *b = run_sh_as(nobody, "cat /proc/self/uid_map", NULL);
+		unsigned in, outside, count;
+
+		cr_assert_eq(sscanf(a, "%u %u %u", &in, &outside, &count), 3);
+		cr_expect_eq(outside, 0);
+		cr_assert_eq(sscanf(b, "%u %u %u", &in, &outside, &count), 3);
+		cr_expect_eq(in, NOBODY);
+		cr_expect_eq(outside, NOBODY);
+		cr_expect_eq(count, 1);
+		free(a);
+		free(b);
+	}
+	box_client_free(nobody);
+	box_client_free(root);
+}
+
+Test(pool, stopping_with_a_full_pool_leaves_nothing)
+{
+	char cmd[512], buf[64] = "";
+	pid_t members[POOL];
+	FILE *p;
+	int n, status;
+
+	wait_pool_full();
+	n = idle_members(members, POOL);
+	cr_assert_eq(n, POOL);
+	kill(d.pid, SIGTERM);
+	cr_assert_eq(waitpid(d.pid, &status, 0), d.pid);
+	d.pid = 0;
+	for (int i = 0; i < n; i++)
+		cr_expect(kill(members[i], 0) < 0 && errno == ESRCH,
+			  "member %d survived the daemon", members[i]);
+	/* No cgroup of ours with processes in it, no run cgroups. */
+	if (strcmp(d.cgroup_mode, "v1") == 0)
+		snprintf(cmd, sizeof(cmd),
+			 "cat $(find /sys/fs/cgroup/*/%s -name cgroup.procs "
+			 "2>/dev/null) 2>/dev/null | wc -l",
+			 d.cgroup_root);
+	else if (strcmp(d.cgroup_mode, "v2") == 0)
+		snprintf(cmd, sizeof(cmd),
+			 "cat $(find %s -name cgroup.procs) 2>/dev/null | wc -l",
+			 d.cgroup_root);
+	else
+		snprintf(cmd, sizeof(cmd), "echo 0");
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	if (!fgets(buf, sizeof(buf), p))
+		buf[0] = 0;
+	pclose(p);
+	cr_expect_eq(atoi(buf), 0, "processes left in boxd's cgroups");
+	/* No mount of ours on the host: the staging directory is empty. */
+	snprintf(cmd, sizeof(cmd), "grep -c '%s' /proc/self/mountinfo", d.dir);
+	p = popen(cmd, "r");
+	if (!fgets(buf, sizeof(buf), p))
+		buf[0] = 0;
+	pclose(p);
+	cr_expect_eq(atoi(buf), 0, "mounts left under %s", d.dir);
+}
