@@ -1,0 +1,616 @@
+/*
+ * libboxclient: the C client of boxd, the sandbox daemon.
+ *
+ * A box_client is one connection to the daemon. On it you build a box_spec
+ * (what to run and how to confine it), start a box_run with three stdio
+ * file descriptors that the sandboxed command uses directly, and receive
+ * one record when the run ends: a box_result (how it ended, what it used)
+ * or a box_error (why it could not run). The connection also answers
+ * list, kill and status requests, even while a run is in flight.
+ *
+ * Conventions:
+ *  - Functions returning int return >= 0 on success and a negative errno
+ *    on failure. Out-parameters named ret_* come last and are written only
+ *    on success.
+ *  - Getters on an absent optional value return -1 (int64_t/int) or NULL.
+ *  - Strings returned by getters belong to the object they came from and
+ *    live as long as it does.
+ *  - *_free() functions accept NULL and return NULL.
+ *  - Every fd the library creates is close-on-exec. The library never
+ *    logs, never exits, never raises SIGPIPE and installs no signal
+ *    handlers.
+ *  - One connection carries at most one run at a time; use several
+ *    connections for parallel runs. A box_client and everything obtained
+ *    from it may be used by one thread at a time.
+ *  - Blocking calls retry on EINTR. Callers that must react to signals
+ *    while a run is in flight use the non-blocking API (box_client_fd(),
+ *    box_run_dispatch()).
+ *
+ * The wire protocol is documented in docs/protocol.md.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The only protocol version this library speaks. */
+#define BOX_PROTOCOL_VERSION 1
+
+/* Use as soft or hard value of an rlimit: RLIM_INFINITY. */
+#define BOX_RLIM_INFINITY UINT64_MAX
+
+typedef struct box_client box_client;
+typedef struct box_spec box_spec;
+typedef struct box_run box_run;
+typedef struct box_result box_result;
+typedef struct box_error box_error;
+typedef struct box_host_info box_host_info;
+typedef struct box_status box_status;
+typedef struct box_run_list box_run_list;
+typedef struct box_run_info box_run_info;
+typedef struct box_process box_process;
+
+enum box_profile {
+	BOX_PROFILE_DEFAULT = 1, /* read-only system dirs, tmpfs, proc, dev */
+	BOX_PROFILE_BARE = 2,    /* empty root: the spec's mounts are all */
+};
+
+enum box_net {
+	BOX_NET_NONE = 1,     /* own network namespace, no interface up */
+	BOX_NET_LOOPBACK = 2, /* own network namespace, lo up */
+	BOX_NET_HOST = 3,     /* the host's network (if policy allows) */
+};
+
+enum box_mount_kind {
+	BOX_MOUNT_RO_BIND = 1,    /* host src -> dst, read-only */
+	BOX_MOUNT_BIND = 2,       /* host src -> dst, read-write */
+	BOX_MOUNT_TMPFS = 3,      /* fresh tmpfs on dst */
+	BOX_MOUNT_PROC = 4,       /* proc on dst */
+	BOX_MOUNT_DEV = 5,        /* minimal /dev on dst */
+	BOX_MOUNT_SYMLINK = 6,    /* symlink dst -> src */
+	BOX_MOUNT_DIR = 7,        /* directory dst */
+	BOX_MOUNT_REMOUNT_RO = 8, /* make the mount at dst read-only */
+	BOX_MOUNT_DEV_BIND = 9,   /* like BIND, device nodes usable */
+};
+
+enum box_seccomp_mode {
+	BOX_SECCOMP_DEFAULT = 1, /* the daemon's built-in filter */
+	BOX_SECCOMP_NONE = 2,    /* no filter (policy must allow it) */
+	BOX_SECCOMP_CUSTOM = 3,  /* a policy text given by the caller */
+};
+
+enum box_rlimit_resource {
+	BOX_RLIMIT_NOFILE = 1,
+	BOX_RLIMIT_FSIZE = 2,
+	BOX_RLIMIT_CORE = 3,
+	BOX_RLIMIT_NPROC = 4,
+	BOX_RLIMIT_STACK = 5,
+};
+
+enum box_termination {
+	BOX_TERM_EXITED = 1,        /* exit code in box_result_exit_code() */
+	BOX_TERM_SIGNALED = 2,      /* signal in box_result_signal() */
+	BOX_TERM_OUT_OF_MEMORY = 3, /* killed by the memory limit */
+	BOX_TERM_WALL_TIMEOUT = 4,  /* killed by the wall-time limit */
+	BOX_TERM_CPU_TIMEOUT = 5,   /* killed by the CPU-time limit */
+	BOX_TERM_KILLED = 6,        /* kill request, client gone, shutdown */
+};
+
+enum box_peak_source {
+	BOX_PEAK_NONE = 0,   /* no peak memory figure */
+	BOX_PEAK_RUSAGE = 1, /* max RSS of one process */
+	BOX_PEAK_CGROUP = 2, /* the run's cgroup high-water mark */
+};
+
+enum box_error_code {
+	BOX_ERROR_BAD_REQUEST = 1,  /* malformed or contradictory request */
+	BOX_ERROR_PROTOCOL = 2,     /* protocol violation; connection closed */
+	BOX_ERROR_DENIED = 3,       /* tenant policy refuses it */
+	BOX_ERROR_UNSUPPORTED = 4,  /* the host cannot enforce what was asked */
+	BOX_ERROR_SETUP_FAILED = 5, /* building the sandbox failed (step) */
+	BOX_ERROR_EXEC_FAILED = 6,  /* execve of the command failed */
+	BOX_ERROR_BUSY = 7,         /* a ceiling on concurrent use */
+	BOX_ERROR_INTERNAL = 8,     /* daemon bug */
+	BOX_ERROR_NOT_FOUND = 9,    /* no such run (or not the caller's) */
+	/* Not from the daemon: this library failed (connect, I/O, memory). */
+	BOX_ERROR_CLIENT = 100,
+};
+
+enum box_run_state {
+	BOX_RUN_PENDING = 0,  /* sent, not yet accepted */
+	BOX_RUN_ACCEPTED = 1, /* has a run id, sandbox being built */
+	BOX_RUN_STARTED = 2,  /* the command has been exec'd */
+	BOX_RUN_FINISHED = 3, /* a result or an error record is available */
+};
+
+/* Which stdio streams box_process_open() connects to pipes. */
+enum box_pipe {
+	BOX_PIPE_STDIN = 1 << 0,
+	BOX_PIPE_STDOUT = 1 << 1,
+	BOX_PIPE_STDERR = 1 << 2,
+};
+
+/* The library's version, e.g. "0.1.0". */
+const char *box_version(void);
+
+/*
+ * The socket path the library connects to when given `path`: `path` itself
+ * if not NULL, else $BOXD_SOCKET if set and non-empty, else the built-in
+ * default (/run/boxd/boxd.sock unless configured otherwise).
+ */
+const char *box_socket_path(const char *path);
+
+/* ------------------------------------------------------------ connection */
+
+/* A new, unconnected client. -ENOMEM. */
+int box_client_new(box_client **ret_client);
+
+/*
+ * Free text sent in the handshake and shown in the daemon's logs
+ * ("libboxclient <version>" by default). Call before connecting.
+ */
+int box_client_set_name(box_client *c, const char *name);
+
+/*
+ * Connect to the daemon at box_socket_path(path) and perform the
+ * handshake; returns once the daemon has answered. Errors:
+ * -ENAMETOOLONG, the errno of socket()/connect() (-ENOENT, -ECONNREFUSED,
+ * -EACCES...), -EACCES if the daemon refuses this user, -EPROTONOSUPPORT
+ * if it speaks no common protocol version, -EPROTO on a protocol error,
+ * -ECONNRESET if it closes the connection. -EISCONN if already connected.
+ * box_client_last_error() describes any failure.
+ */
+int box_client_connect(box_client *c, const char *path);
+
+/*
+ * Like box_client_connect() on a socket the caller already connected
+ * (SOCK_STREAM, AF_UNIX). The client takes fd in every case, also on
+ * failure, and switches it to non-blocking mode.
+ */
+int box_client_connect_fd(box_client *c, int fd);
+
+/* box_client_new() + box_client_connect(); nothing to free on failure. */
+int box_connect(const char *path, box_client **ret_client);
+
+/*
+ * Close the connection and free the client. A run still in flight on it
+ * is killed by the daemon unless it was started with die_with_client off.
+ * box_run and box_process objects obtained from the client stay valid for
+ * their getters; calls that need the connection fail with -ENOTCONN.
+ */
+box_client *box_client_free(box_client *c);
+
+/*
+ * The last failure on this connection reported by the daemon (an Error
+ * that answered a handshake, kill, list or status request, or a protocol
+ * error) or by the library itself (code BOX_ERROR_CLIENT: connect or I/O
+ * failures, a run that could not be started). NULL if nothing failed yet.
+ * Valid until the next call on c. Errors of runs that started are in
+ * box_run_error() instead.
+ */
+const box_error *box_client_last_error(const box_client *c);
+
+/*
+ * The socket, for poll()/epoll (wait for POLLIN, then call
+ * box_run_dispatch() or box_client_dispatch()). Never read or write it
+ * directly. -1 if not connected.
+ */
+int box_client_fd(const box_client *c);
+
+/*
+ * Process every complete event the socket holds without blocking: run
+ * state changes, replies to pending requests. Returns 0, or a negative
+ * errno once the connection is broken (-ECONNRESET when the daemon closed
+ * it, -EPROTO on a protocol error); a run in flight then finishes with a
+ * BOX_ERROR_CLIENT (or BOX_ERROR_PROTOCOL) error record.
+ */
+int box_client_dispatch(box_client *c);
+
+/* After the handshake: the protocol version chosen (1), or 0. */
+uint32_t box_client_protocol_version(const box_client *c);
+
+/* After the handshake: the daemon's version string, or NULL. */
+const char *box_client_daemon_version(const box_client *c);
+
+/* After the handshake: what the host can enforce, or NULL. */
+const box_host_info *box_client_host(const box_client *c);
+
+/* After the handshake: the uid/gid the daemon sees for this caller, or -1. */
+int64_t box_client_uid(const box_client *c);
+int64_t box_client_gid(const box_client *c);
+
+/* ------------------------------------------------------------- host info */
+
+/*
+ * Lists are NULL-terminated arrays of strings, never NULL themselves
+ * (an empty list is { NULL }).
+ */
+
+/* Namespaces the daemon creates: "user", "mnt", "pid", "net", ... */
+const char *const *box_host_namespaces(const box_host_info *h);
+/* "v2", "v1" or "none"; NULL if not reported. */
+const char *box_host_cgroup_mode(const box_host_info *h);
+/* The daemon's cgroup subtree; NULL if not reported. */
+const char *box_host_cgroup_path(const box_host_info *h);
+/* Usable cgroup controllers. */
+const char *const *box_host_controllers(const box_host_info *h);
+/* Enforceable: "memory", "swap", "cpus", "pids", "timeout", "cpu_time". */
+const char *const *box_host_limits(const box_host_info *h);
+/* 1 if seccomp filters are enforced, 0 if not, -1 if not reported. */
+int box_host_seccomp(const box_host_info *h);
+/* 1 if Landlock is available, 0 if not, -1 if not reported. */
+int box_host_landlock(const box_host_info *h);
+/* Network modes this caller may ask for: "none", "loopback", "host". */
+const char *const *box_host_nets(const box_host_info *h);
+/* Profiles the daemon offers: "default", "bare". */
+const char *const *box_host_profiles(const box_host_info *h);
+/* True if `name` is in box_host_limits(). */
+bool box_host_can_limit(const box_host_info *h, const char *name);
+
+/* ------------------------------------------------------------------ spec */
+
+/*
+ * A spec describes one run. Unset fields take the daemon's defaults:
+ * profile default, cwd "/", hostname "boxd", the caller's uid/gid inside,
+ * net none, new session on, die with client on, no limits beyond the
+ * tenant's ceilings, the default seccomp filter, strict (not lenient).
+ * Setters return 0, -EINVAL on a bad argument, -ENOMEM.
+ * A spec can be reused for any number of runs.
+ */
+int box_spec_new(box_spec **ret_spec);
+box_spec *box_spec_free(box_spec *s);
+
+/* Replace the command line with the NULL-terminated argv (argv[0] needed). */
+int box_spec_set_argv(box_spec *s, const char *const *argv);
+/* Append one argument. argv[0] is looked up in PATH if it has no '/'. */
+int box_spec_add_arg(box_spec *s, const char *arg);
+
+int box_spec_set_profile(box_spec *s, enum box_profile profile);
+
+/*
+ * Mounts are applied in the order they are added, after the profile's.
+ * Missing parent directories of dst are created. dst is an absolute
+ * path inside the sandbox. A relative host src (bind kinds) is taken
+ * relative to the caller's working directory, "." and ".." resolved
+ * textually; the daemon opens host paths with the caller's credentials.
+ * box_spec_add_mount() is the generic form: src only for the bind kinds
+ * and SYMLINK (its target), NULL otherwise.
+ */
+int box_spec_add_mount(box_spec *s, enum box_mount_kind kind, const char *src,
+		       const char *dst);
+int box_spec_ro_bind(box_spec *s, const char *src, const char *dst);
+int box_spec_bind(box_spec *s, const char *src, const char *dst);
+int box_spec_dev_bind(box_spec *s, const char *src, const char *dst);
+/* size_bytes 0: the daemon's default size; mode -1: the default (01777). */
+int box_spec_tmpfs(box_spec *s, const char *dst, uint64_t size_bytes, int mode);
+int box_spec_proc(box_spec *s, const char *dst);
+int box_spec_dev(box_spec *s, const char *dst);
+/* A symlink at dst pointing to target (which may be relative). */
+int box_spec_symlink(box_spec *s, const char *target, const char *dst);
+/* mode -1: the default (0755). */
+int box_spec_dir(box_spec *s, const char *dst, int mode);
+int box_spec_remount_ro(box_spec *s, const char *dst);
+
+/*
+ * Environment: the sandbox starts with PATH only; setenv adds or replaces
+ * (name must be non-empty and contain no '='), unsetenv removes.
+ */
+int box_spec_setenv(box_spec *s, const char *name, const char *value);
+int box_spec_unsetenv(box_spec *s, const char *name);
+
+/* NULL unsets (back to the default). */
+int box_spec_set_cwd(box_spec *s, const char *cwd);
+int box_spec_set_hostname(box_spec *s, const char *hostname);
+/* Ids inside the sandbox; a negative value unsets. */
+int box_spec_set_uid(box_spec *s, int64_t uid);
+int box_spec_set_gid(box_spec *s, int64_t gid);
+int box_spec_set_net(box_spec *s, enum box_net net);
+/* setsid() before exec: the command cannot reach the caller's terminal. */
+int box_spec_set_new_session(box_spec *s, bool on);
+/* Kill the run when this connection closes. */
+int box_spec_set_die_with_client(box_spec *s, bool on);
+
+/* Limits; 0 unsets (no limit beyond the tenant's ceiling). */
+int box_spec_set_memory(box_spec *s, uint64_t bytes);
+/* Memory + swap. Unset: no swap. */
+int box_spec_set_memory_swap(box_spec *s, uint64_t bytes);
+/* Fractional CPUs, e.g. 1.5; rounded to thousandths. */
+int box_spec_set_cpus(box_spec *s, double cpus);
+int box_spec_set_cpu_millis(box_spec *s, uint32_t millis);
+int box_spec_set_pids(box_spec *s, uint32_t pids);
+/* Wall time from start to end of the run. */
+int box_spec_set_timeout_ns(box_spec *s, uint64_t ns);
+/* User + system CPU time of all the run's processes. */
+int box_spec_set_cpu_time_ns(box_spec *s, uint64_t ns);
+
+/*
+ * Seccomp: DEFAULT and NONE take no policy (pass NULL, 0); CUSTOM takes
+ * the text of a policy file (see docs/security.md).
+ */
+int box_spec_set_seccomp(box_spec *s, enum box_seccomp_mode mode,
+			 const void *policy, size_t policy_len);
+
+/* setrlimit() before exec; BOX_RLIM_INFINITY for unlimited; soft <= hard. */
+int box_spec_add_rlimit(box_spec *s, enum box_rlimit_resource resource,
+			uint64_t soft, uint64_t hard);
+
+/*
+ * Lenient: run even if the host cannot enforce some of what was asked;
+ * the result then lists what was not enforced in its caveats.
+ */
+int box_spec_set_lenient(box_spec *s, bool on);
+
+/* Free text shown by list (ps). NULL unsets. */
+int box_spec_set_tag(box_spec *s, const char *tag);
+
+/* ------------------------------------------------------------------- run */
+
+/*
+ * Start a run of spec on c. The sandboxed command gets stdin_fd,
+ * stdout_fd and stderr_fd as its 0, 1, 2 (the daemon receives
+ * duplicates; the caller keeps its own and should close the ones it
+ * does not need, or it will not see EOF on its pipes). -1 means
+ * /dev/null. Returns as soon as the request is sent.
+ * Errors: -EINVAL (no argv), -EBUSY (a run is in flight on c),
+ * -ENOTCONN, -EMSGSIZE (spec larger than a frame), -EBADF, I/O errors.
+ * Errors the daemon reports later end the run with an error record.
+ */
+int box_run_start(box_client *c, const box_spec *spec, int stdin_fd,
+		  int stdout_fd, int stderr_fd, box_run **ret_run);
+
+/*
+ * Block until the run is finished. Returns 0 when it finished with a
+ * record from the daemon (box_run_result() or box_run_error()), or a
+ * negative errno when the connection broke first (the run then holds a
+ * BOX_ERROR_CLIENT record, or BOX_ERROR_PROTOCOL: -EPROTO). Interleaved
+ * replies to other requests are processed on the way.
+ */
+int box_run_wait(box_run *run);
+
+/*
+ * Non-blocking: process what the connection has (box_client_dispatch())
+ * and return the run's state (enum box_run_state). A broken connection
+ * finishes the run with a BOX_ERROR_CLIENT (or BOX_ERROR_PROTOCOL)
+ * record, so this returns BOX_RUN_FINISHED then too; negative errnos
+ * are for bad arguments (-EINVAL) and a freed client (-ENOTCONN).
+ */
+int box_run_dispatch(box_run *run);
+
+enum box_run_state box_run_state(const box_run *run);
+
+/* The daemon's run id once accepted, else -1. */
+int64_t box_run_id(const box_run *run);
+/* The host pid of the sandbox's pid 1 once started, else -1. */
+int64_t box_run_pid(const box_run *run);
+
+/* Once FINISHED: exactly one of these is not NULL. */
+const box_result *box_run_result(const box_run *run);
+const box_error *box_run_error(const box_run *run);
+
+/*
+ * Send signal to the run and wait for the daemon's answer. If the run is
+ * not accepted yet, first waits until it is. -ESRCH if it already
+ * finished (or the daemon does not know it).
+ */
+int box_run_kill(box_run *run, int signal);
+
+/*
+ * Non-blocking kill: sends the request now, or as soon as the run is
+ * accepted; the answer is consumed by dispatch. 0 also if the run has
+ * already finished (nothing to do).
+ */
+int box_run_kill_async(box_run *run, int signal);
+
+/* Shell-style status, see box_result_exit_status()/box_error_exit_status(). */
+int box_run_exit_status(const box_run *run);
+
+/* The result or error as one JSON object (malloc'd, caller frees). */
+int box_run_json(const box_run *run, char **ret_json);
+
+/*
+ * Free a run. Freeing one that is not finished does not stop it: the
+ * connection stays busy until its record arrives (kill it first).
+ */
+box_run *box_run_free(box_run *run);
+
+/* ---------------------------------------------------------------- result */
+
+uint64_t box_result_run_id(const box_result *r);
+enum box_termination box_result_termination(const box_result *r);
+/* The exit code (EXITED), else -1. */
+int box_result_exit_code(const box_result *r);
+/* The signal that ended it (SIGNALED, often KILLED/OOM/timeouts), or -1. */
+int box_result_signal(const box_result *r);
+/* Nanoseconds from start to end; user and system CPU time of all processes. */
+uint64_t box_result_wall_ns(const box_result *r);
+uint64_t box_result_user_ns(const box_result *r);
+uint64_t box_result_system_ns(const box_result *r);
+/* Largest RSS of a single process, bytes. */
+uint64_t box_result_peak_rss_bytes(const box_result *r);
+/* Peak memory of the whole run in bytes, -1 if unknown; and its source. */
+int64_t box_result_peak_memory_bytes(const box_result *r);
+enum box_peak_source box_result_peak_memory_source(const box_result *r);
+/* OOM kills in the run, -1 if unknown. */
+int64_t box_result_oom_kills(const box_result *r);
+/* Most processes alive at once, -1 if unknown. */
+int64_t box_result_peak_pids(const box_result *r);
+/* The system call a seccomp kill fired on, else NULL. */
+const char *box_result_seccomp_syscall(const box_result *r);
+/* What lenient mode did not enforce (NULL-terminated, never NULL). */
+const char *const *box_result_caveats(const box_result *r);
+
+/*
+ * Shell-style exit status: the exit code for EXITED; 128+N if the run
+ * ended by signal N (SIGNALED, and KILLED/OUT_OF_MEMORY/timeouts with a
+ * signal; 128+SIGKILL for those without one).
+ */
+int box_result_exit_status(const box_result *r);
+
+/*
+ * {"run_id":N,"termination":"exited|signaled|out_of_memory|wall_timeout|
+ *  cpu_timeout|killed","exit_code":N|null,"signal":N|null,"wall_ns":N,
+ *  "user_ns":N,"system_ns":N,"peak_rss_bytes":N,"peak_memory_bytes":N|null,
+ *  "peak_memory_source":"cgroup|rusage|none","oom_kills":N|null,
+ *  "peak_pids":N|null,"seccomp_syscall":"name"|null,"caveats":[...]}
+ */
+int box_result_json(const box_result *r, char **ret_json);
+
+/* "exited", "signaled", "out_of_memory", ...; "unknown" otherwise. */
+const char *box_termination_name(enum box_termination t);
+
+/* ----------------------------------------------------------------- error */
+
+enum box_error_code box_error_code(const box_error *e);
+/* Human-readable, never NULL (may be empty). */
+const char *box_error_message(const box_error *e);
+/* The setup step that failed ("mount", "exec", ...), else NULL. */
+const char *box_error_step(const box_error *e);
+/* The errno of that step (positive), else 0. */
+int box_error_errno(const box_error *e);
+/* The run it belongs to, else -1. */
+int64_t box_error_run_id(const box_error *e);
+
+/*
+ * Shell-style exit status of a run that failed: 127 for EXEC_FAILED with
+ * ENOENT (not found), 126 for other EXEC_FAILED (not executable), 125 for
+ * every other failure before the command started.
+ */
+int box_error_exit_status(const box_error *e);
+
+/*
+ * {"error":{"code":"setup_failed","message":"...","step":"..."|null,
+ *  "errno":N|null,"errno_name":"ENOENT"|null,"run_id":N|null}}
+ */
+int box_error_json(const box_error *e, char **ret_json);
+
+/* "bad_request", "setup_failed", ..., "client"; "unknown" otherwise. */
+const char *box_error_code_name(enum box_error_code code);
+
+/* --------------------------------------------------------------- capture */
+
+/*
+ * Run spec to completion with stdout and stderr captured through pipes:
+ * feeds stdin_data (stdin_len bytes; NULL: /dev/null) to the command,
+ * keeps at most max_output bytes of each stream (the rest is read and
+ * dropped, so the command never blocks on a full pipe) and waits for the
+ * run to finish. Returns 0 and the finished run (result or error record,
+ * including BOX_ERROR_CLIENT if the connection broke), or a negative
+ * errno if the run could not be started (-EBUSY, -EINVAL, -ENOMEM, ...).
+ * If the command closes its stdin early, the rest of stdin_data is
+ * dropped.
+ */
+int box_run_capture(box_client *c, const box_spec *spec, const void *stdin_data,
+		    size_t stdin_len, size_t max_output, box_run **ret_run);
+
+/*
+ * A captured stream (NUL-terminated, length in *ret_len if not NULL), or
+ * NULL if the run was not made by box_run_capture().
+ */
+const char *box_run_stdout(const box_run *run, size_t *ret_len);
+const char *box_run_stderr(const box_run *run, size_t *ret_len);
+/* True if the stream produced more than max_output bytes. */
+bool box_run_stdout_truncated(const box_run *run);
+bool box_run_stderr_truncated(const box_run *run);
+
+/* --------------------------------------------------------------- process */
+
+/*
+ * popen()-style: start spec with the streams named in `pipes`
+ * (BOX_PIPE_*) connected to pipes whose other ends the caller reads or
+ * writes; streams not piped are the caller's own 0/1/2 (or /dev/null if
+ * the caller has that fd closed). The process occupies the connection
+ * until closed.
+ */
+int box_process_open(box_client *c, const box_spec *spec, unsigned pipes,
+		     box_process **ret_process);
+/* Read the command's stdout. */
+int box_open_process_in(box_client *c, const box_spec *spec,
+			box_process **ret_process);
+/* Write the command's stdin. */
+int box_open_process_out(box_client *c, const box_spec *spec,
+			 box_process **ret_process);
+/* Both. */
+int box_open_process(box_client *c, const box_spec *spec,
+		     box_process **ret_process);
+/* stdin, stdout and stderr. */
+int box_open_process_full(box_client *c, const box_spec *spec,
+			  box_process **ret_process);
+
+/*
+ * Our ends of the pipes (blocking, close-on-exec), -1 for streams not
+ * piped. They belong to the process: do not close them yourself except
+ * through box_process_close_stdin().
+ */
+int box_process_stdin(const box_process *p);
+int box_process_stdout(const box_process *p);
+int box_process_stderr(const box_process *p);
+
+/* Close our end of the command's stdin, so it reads EOF. */
+void box_process_close_stdin(box_process *p);
+
+/* The run behind the process (id, pid, state). */
+const box_run *box_process_run(const box_process *p);
+
+/*
+ * Close our pipe ends (stdin first), wait for the run to finish and free
+ * the process. Returns the run's shell-style exit status (0..255), and
+ * the finished run in *ret_run if ret_run is not NULL (the caller frees
+ * it). A negative errno if p is NULL, or if waiting itself failed (the
+ * run is then freed). Unread output is discarded.
+ */
+int box_process_close(box_process *p, box_run **ret_run);
+
+/* ---------------------------------------------------- list, kill, status */
+
+/*
+ * Kill a run of the caller (root: any run) with signal and wait for the
+ * answer. -ESRCH (not found; box_client_last_error() has the daemon's
+ * record), -EINVAL for a bad signal, I/O errors.
+ */
+int box_client_kill(box_client *c, uint64_t run_id, int signal);
+
+/* The caller's runs (root: all runs). */
+int box_client_list(box_client *c, box_run_list **ret_list);
+size_t box_run_list_count(const box_run_list *l);
+/* Entry i (< count), else NULL. */
+const box_run_info *box_run_list_get(const box_run_list *l, size_t i);
+int box_run_list_json(const box_run_list *l, char **ret_json);
+box_run_list *box_run_list_free(box_run_list *l);
+
+uint64_t box_run_info_id(const box_run_info *i);
+uint32_t box_run_info_uid(const box_run_info *i);
+int64_t box_run_info_pid(const box_run_info *i);
+/* NULL if not reported. */
+const char *box_run_info_argv0(const box_run_info *i);
+const char *box_run_info_tag(const box_run_info *i);
+int64_t box_run_info_elapsed_ns(const box_run_info *i);
+
+/* The daemon's status. */
+int box_client_status(box_client *c, box_status **ret_status);
+const char *box_status_daemon_version(const box_status *st);
+/* What the host can enforce; NULL if not reported. */
+const box_host_info *box_status_host(const box_status *st);
+/* Numbers: -1 if not reported. */
+int64_t box_status_runs(const box_status *st);
+int64_t box_status_connections(const box_status *st);
+int64_t box_status_daemon_rss_bytes(const box_status *st);
+int64_t box_status_uptime_ns(const box_status *st);
+/* The pre-warmed pool: members now, target size, hits, misses, ... */
+int64_t box_status_pool_size(const box_status *st);
+int64_t box_status_pool_target(const box_status *st);
+int64_t box_status_pool_hits(const box_status *st);
+int64_t box_status_pool_misses(const box_status *st);
+int64_t box_status_pool_refill_failures(const box_status *st);
+/* RSS of one pool member, bytes. */
+int64_t box_status_pool_member_rss_bytes(const box_status *st);
+int box_status_json(const box_status *st, char **ret_json);
+box_status *box_status_free(box_status *st);
+
+#ifdef __cplusplus
+}
+#endif

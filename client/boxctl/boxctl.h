@@ -1,0 +1,43 @@
+/*
+ * boxctl's commands and the few helpers they share. Each command takes
+ * the arguments after its name and returns the process exit status.
+ */
+#pragma once
+
+#include "boxclient.h"
+
+/* Exit statuses of commands other than run. */
+#define BOXCTL_EXIT_FAILURE 1
+#define BOXCTL_EXIT_USAGE 2
+/* run: boxd or boxctl failed before the command started. */
+#define BOXCTL_EXIT_RUN_FAILED 125
+
+struct boxctl {
+	const char *socket; /* --socket, or NULL */
+};
+
+int cmd_run(const struct boxctl *ctl, int argc, char **argv);
+int cmd_ps(const struct boxctl *ctl, int argc, char **argv);
+int cmd_kill(const struct boxctl *ctl, int argc, char **argv);
+int cmd_status(const struct boxctl *ctl, int argc, char **argv);
+int cmd_version(const struct boxctl *ctl, int argc, char **argv);
+
+/* "boxctl: <message>\n" on stderr. */
+void boxctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * One line for an error record: "<message> (step S, errno ENAME)".
+ * Returns buf.
+ */
+const char *boxctl_describe_error(const box_error *e, char *buf, size_t len);
+
+static inline void box_client_freep(box_client **c)
+{
+	box_client_free(*c);
+}
+
+/* Connect to the daemon; prints why not on failure. */
+int boxctl_connect(const struct boxctl *ctl, box_client **ret_client);
+
+/* Write text and a newline to fd, all of it. */
+int boxctl_write_line(int fd, const char *text);

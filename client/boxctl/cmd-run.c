@@ -1,0 +1,781 @@
+/*
+ * boxctl run: bwrap-like options become a spec; the command runs with
+ * boxctl's own stdin, stdout and stderr; SIGINT, SIGTERM and SIGHUP sent
+ * to boxctl are forwarded to the run; boxctl exits with the command's
+ * status. Every failure before the command starts is one line on stderr
+ * and exit status 125. boxctl never writes to stdout here: it belongs to
+ * the command.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "boxctl.h"
+#include "parse.h"
+#include "util.h"
+
+/* Larger seccomp policies are certainly a mistake (and would not fit). */
+#define SECCOMP_POLICY_MAX (1u << 20)
+
+enum run_opt {
+	OPT_RO_BIND,
+	OPT_BIND,
+	OPT_DEV_BIND,
+	OPT_TMPFS,
+	OPT_SIZE,
+	OPT_PERMS,
+	OPT_PROC,
+	OPT_DEV,
+	OPT_SYMLINK,
+	OPT_DIR,
+	OPT_REMOUNT_RO,
+	OPT_SETENV,
+	OPT_UNSETENV,
+	OPT_CHDIR,
+	OPT_HOSTNAME,
+	OPT_UID,
+	OPT_GID,
+	OPT_NET,
+	OPT_PROFILE,
+	OPT_NO_NEW_SESSION,
+	OPT_NO_DIE_WITH_CLIENT,
+	OPT_MEMORY,
+	OPT_MEMORY_SWAP,
+	OPT_CPUS,
+	OPT_PIDS,
+	OPT_TIMEOUT,
+	OPT_CPU_TIME,
+	OPT_SECCOMP,
+	OPT_RLIMIT,
+	OPT_LENIENT,
+	OPT_TAG,
+	OPT_JSON,
+	OPT_RESULT_FD,
+	OPT_HELP,
+};
+
+struct run_option {
+	const char *name;
+	enum run_opt id;
+	int nargs;
+	const char *args;
+	const char *help;
+};
+
+static const struct run_option run_options[] = {
+    {"--ro-bind", OPT_RO_BIND, 2, "SRC DST",
+     "bind host path SRC read-only on DST"},
+    {"--bind", OPT_BIND, 2, "SRC DST", "bind host path SRC read-write on DST"},
+    {"--dev-bind", OPT_DEV_BIND, 2, "SRC DST",
+     "like --bind, device nodes keep working"},
+    {"--tmpfs", OPT_TMPFS, 1, "DST", "mount a fresh tmpfs on DST"},
+    {"--size", OPT_SIZE, 1, "BYTES", "size of the next --tmpfs (e.g. 64M)"},
+    {"--perms", OPT_PERMS, 1, "MODE",
+     "octal permissions of the next --tmpfs or --dir"},
+    {"--proc", OPT_PROC, 1, "DST", "mount proc on DST"},
+    {"--dev", OPT_DEV, 1, "DST", "mount a minimal /dev on DST"},
+    {"--symlink", OPT_SYMLINK, 2, "TARGET DST",
+     "create a symlink DST pointing to TARGET"},
+    {"--dir", OPT_DIR, 1, "DST", "create the directory DST"},
+    {"--remount-ro", OPT_REMOUNT_RO, 1, "DST",
+     "make the mount at DST read-only"},
+    {"--setenv", OPT_SETENV, 2, "VAR VALUE", "set VAR to VALUE"},
+    {"--unsetenv", OPT_UNSETENV, 1, "VAR", "remove VAR"},
+    {"--chdir", OPT_CHDIR, 1, "DIR", "working directory (default /)"},
+    {"--hostname", OPT_HOSTNAME, 1, "NAME", "hostname (default boxd)"},
+    {"--uid", OPT_UID, 1, "N", "uid inside the sandbox (default: yours)"},
+    {"--gid", OPT_GID, 1, "N", "gid inside the sandbox (default: yours)"},
+    {"--net", OPT_NET, 1, "none|loopback|host", "network (default none)"},
+    {"--profile", OPT_PROFILE, 1, "default|bare",
+     "base filesystem (default: read-only system dirs, tmpfs /tmp)"},
+    {"--no-new-session", OPT_NO_NEW_SESSION, 0, NULL,
+     "do not setsid(): the command may use the terminal"},
+    {"--no-die-with-client", OPT_NO_DIE_WITH_CLIENT, 0, NULL,
+     "keep the run going if boxctl goes away"},
+    {"--memory", OPT_MEMORY, 1, "SIZE", "memory limit (e.g. 512M, 2G)"},
+    {"--memory-swap", OPT_MEMORY_SWAP, 1, "SIZE",
+     "memory + swap limit (default: no swap)"},
+    {"--cpus", OPT_CPUS, 1, "N", "CPU limit, may be fractional (1.5)"},
+    {"--pids", OPT_PIDS, 1, "N", "most processes at once"},
+    {"--timeout", OPT_TIMEOUT, 1, "DURATION",
+     "wall-time limit (e.g. 30s, 250ms, 5m)"},
+    {"--cpu-time", OPT_CPU_TIME, 1, "DURATION",
+     "CPU-time limit, user + system"},
+    {"--seccomp", OPT_SECCOMP, 1, "default|none|FILE",
+     "seccomp filter; FILE holds a policy (./none for a file so named)"},
+    {"--rlimit", OPT_RLIMIT, 1, "NAME=SOFT[:HARD]",
+     "resource limit: nofile fsize core nproc stack; 'unlimited' allowed"},
+    {"--lenient", OPT_LENIENT, 0, NULL,
+     "run even if the host cannot enforce everything (see caveats)"},
+    {"--tag", OPT_TAG, 1, "TEXT", "label shown by boxctl ps"},
+    {"--json", OPT_JSON, 0, NULL,
+     "write the result record as one JSON object on stderr"},
+    {"--result-fd", OPT_RESULT_FD, 1, "N",
+     "write the JSON result record to fd N instead"},
+    {"--help", OPT_HELP, 0, NULL, "this text"},
+};
+
+struct run_args {
+	box_spec *spec;
+	bool help;
+	bool json;
+	int result_fd;
+	/* --size/--perms wait for the next --tmpfs/--dir */
+	bool has_size;
+	uint64_t size;
+	int perms;
+	char **cmd;
+};
+
+static void run_usage(FILE *f)
+{
+	fputs("Usage: boxctl [--socket PATH] run [OPTIONS] [--] CMD [ARGS...]\n"
+	      "\n"
+	      "Run CMD in a fresh sandbox with boxctl's stdin, stdout and "
+	      "stderr.\n"
+	      "Mount options apply in order, after the profile's mounts.\n"
+	      "SIGINT, SIGTERM and SIGHUP sent to boxctl are forwarded to "
+	      "the run.\n"
+	      "\n"
+	      "Options:\n",
+	      f);
+	for (size_t i = 0; i < ELEMENTSOF(run_options); i++) {
+		const struct run_option *o = &run_options[i];
+		char head[64];
+
+		snprintf(head, sizeof(head), "%s%s%s", o->name,
+			 o->args ? " " : "", o->args ? o->args : "");
+		if (strlen(head) > 28)
+			fprintf(f, "  %s\n  %-28s  %s\n", head, "", o->help);
+		else
+			fprintf(f, "  %-28s  %s\n", head, o->help);
+	}
+	fputs("\n"
+	      "SIZE: bytes with an optional K, M, G or T suffix (1024-based).\n"
+	      "DURATION: a number with ns, us, ms, s, m or h (bare: "
+	      "seconds).\n"
+	      "\n"
+	      "Exit status: the command's; 128+N if it died of signal N "
+	      "(limits kill\n"
+	      "with SIGKILL: 137); 125 if boxd or boxctl failed before the "
+	      "command\n"
+	      "started; 126 if CMD is not executable; 127 if it was not "
+	      "found.\n",
+	      f);
+}
+
+static int bad(const char *opt, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int bad(const char *opt, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "boxctl: %s: ", opt);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -EINVAL;
+}
+
+static int bad_value(const char *opt, const char *what, const char *value,
+		     int r)
+{
+	if (r == -ERANGE)
+		return bad(opt, "%s out of range: '%s'", what, value);
+	return bad(opt, "invalid %s '%s'", what, value);
+}
+
+static int spec_failed(const char *opt, int r)
+{
+	return bad(opt, "%s", r == -EINVAL ? "invalid argument" : strerror(-r));
+}
+
+static int check_dst(const char *opt, const char *dst)
+{
+	if (dst[0] != '/')
+		return bad(opt, "'%s' is not an absolute path", dst);
+	return 0;
+}
+
+static int parse_positive_size(const char *opt, const char *s, uint64_t *ret)
+{
+	int r = parse_size(s, ret);
+
+	if (r < 0)
+		return bad_value(opt, "size", s, r);
+	if (*ret == 0)
+		return bad(opt, "must be more than 0");
+	return 0;
+}
+
+static int parse_positive_duration(const char *opt, const char *s,
+				   uint64_t *ret)
+{
+	int r = parse_duration(s, ret);
+
+	if (r < 0)
+		return bad_value(opt, "duration", s, r);
+	if (*ret == 0)
+		return bad(opt, "must be more than 0");
+	return 0;
+}
+
+static int parse_mode(const char *opt, const char *s, int *ret)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || strspn(s, "01234567") != strlen(s))
+		return bad(opt, "invalid octal mode '%s'", s);
+	errno = 0;
+	v = strtoul(s, &end, 8);
+	if (errno || v > 07777)
+		return bad(opt, "mode out of range: '%s'", s);
+	*ret = (int)v;
+	return 0;
+}
+
+static int parse_rlimit_value(const char *opt, const char *s, uint64_t *ret)
+{
+	int r;
+
+	if (strcmp(s, "unlimited") == 0 || strcmp(s, "infinity") == 0) {
+		*ret = BOX_RLIM_INFINITY;
+		return 0;
+	}
+	r = parse_size(s, ret);
+	if (r < 0)
+		return bad_value(opt, "rlimit value", s, r);
+	return 0;
+}
+
+static int parse_rlimit(box_spec *spec, const char *opt, const char *arg)
+{
+	static const struct {
+		const char *name;
+		enum box_rlimit_resource res;
+	} names[] = {
+	    {"nofile", BOX_RLIMIT_NOFILE}, {"fsize", BOX_RLIMIT_FSIZE},
+	    {"core", BOX_RLIMIT_CORE},     {"nproc", BOX_RLIMIT_NPROC},
+	    {"stack", BOX_RLIMIT_STACK},
+	};
+	_cleanup_free_ char *copy = strdup(arg);
+	char *eq, *colon;
+	uint64_t soft, hard;
+	int res = -1, r;
+
+	if (!copy)
+		return bad(opt, "%s", strerror(ENOMEM));
+	eq = strchr(copy, '=');
+	if (!eq)
+		return bad(opt, "expected NAME=SOFT[:HARD], got '%s'", arg);
+	*eq = '\0';
+	for (size_t i = 0; i < ELEMENTSOF(names); i++)
+		if (strcasecmp(copy, names[i].name) == 0)
+			res = (int)names[i].res;
+	if (res < 0)
+		return bad(opt,
+			   "unknown resource '%s' (nofile fsize core nproc "
+			   "stack)",
+			   copy);
+	colon = strchr(eq + 1, ':');
+	if (colon)
+		*colon = '\0';
+	r = parse_rlimit_value(opt, eq + 1, &soft);
+	if (r < 0)
+		return r;
+	hard = soft;
+	if (colon) {
+		r = parse_rlimit_value(opt, colon + 1, &hard);
+		if (r < 0)
+			return r;
+	}
+	if (soft > hard)
+		return bad(opt, "soft limit above hard limit in '%s'", arg);
+	r = box_spec_add_rlimit(spec, (enum box_rlimit_resource)res, soft,
+				hard);
+	if (r < 0)
+		return spec_failed(opt, r);
+	return 0;
+}
+
+static int read_policy(const char *opt, const char *path, char **ret,
+		       size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return bad(opt, "%s: %s", path, strerror(errno));
+	buf = malloc(SECCOMP_POLICY_MAX + 1);
+	if (!buf)
+		return bad(opt, "%s", strerror(ENOMEM));
+	for (;;) {
+		ssize_t n = read(fd, buf + len, SECCOMP_POLICY_MAX + 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return bad(opt, "%s: %s", path, strerror(errno));
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > SECCOMP_POLICY_MAX)
+			return bad(opt, "%s: larger than %u bytes", path,
+				   SECCOMP_POLICY_MAX);
+	}
+	if (len == 0)
+		return bad(opt, "%s: empty policy", path);
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+static int apply_option(struct run_args *a, const struct run_option *o,
+			char **v)
+{
+	box_spec *s = a->spec;
+	const char *opt = o->name;
+	uint64_t u64;
+	uint32_t u32;
+	int r = 0, mode = -1;
+
+	switch (o->id) {
+	case OPT_RO_BIND:
+	case OPT_BIND:
+	case OPT_DEV_BIND:
+		r = check_dst(opt, v[1]);
+		if (r < 0)
+			return r;
+		if (!*v[0])
+			return bad(opt, "empty source path");
+		r = o->id == OPT_RO_BIND ? box_spec_ro_bind(s, v[0], v[1])
+		    : o->id == OPT_BIND  ? box_spec_bind(s, v[0], v[1])
+					 : box_spec_dev_bind(s, v[0], v[1]);
+		break;
+	case OPT_TMPFS:
+		r = check_dst(opt, v[0]);
+		if (r < 0)
+			return r;
+		r = box_spec_tmpfs(s, v[0], a->has_size ? a->size : 0,
+				   a->perms);
+		a->has_size = false;
+		a->perms = -1;
+		break;
+	case OPT_DIR:
+		r = check_dst(opt, v[0]);
+		if (r < 0)
+			return r;
+		if (a->has_size)
+			return bad("--size", "applies to --tmpfs, not --dir");
+		r = box_spec_dir(s, v[0], a->perms);
+		a->perms = -1;
+		break;
+	case OPT_SIZE:
+		r = parse_positive_size(opt, v[0], &a->size);
+		if (r < 0)
+			return r;
+		a->has_size = true;
+		return 0;
+	case OPT_PERMS:
+		r = parse_mode(opt, v[0], &mode);
+		if (r < 0)
+			return r;
+		a->perms = mode;
+		return 0;
+	case OPT_PROC:
+	case OPT_DEV:
+	case OPT_REMOUNT_RO:
+		r = check_dst(opt, v[0]);
+		if (r < 0)
+			return r;
+		r = o->id == OPT_PROC  ? box_spec_proc(s, v[0])
+		    : o->id == OPT_DEV ? box_spec_dev(s, v[0])
+				       : box_spec_remount_ro(s, v[0]);
+		break;
+	case OPT_SYMLINK:
+		r = check_dst(opt, v[1]);
+		if (r < 0)
+			return r;
+		if (!*v[0])
+			return bad(opt, "empty target");
+		r = box_spec_symlink(s, v[0], v[1]);
+		break;
+	case OPT_SETENV:
+		if (!*v[0] || strchr(v[0], '='))
+			return bad(opt, "invalid variable name '%s'", v[0]);
+		r = box_spec_setenv(s, v[0], v[1]);
+		break;
+	case OPT_UNSETENV:
+		if (!*v[0] || strchr(v[0], '='))
+			return bad(opt, "invalid variable name '%s'", v[0]);
+		r = box_spec_unsetenv(s, v[0]);
+		break;
+	case OPT_CHDIR:
+		r = check_dst(opt, v[0]);
+		if (r < 0)
+			return r;
+		r = box_spec_set_cwd(s, v[0]);
+		break;
+	case OPT_HOSTNAME:
+		if (!*v[0])
+			return bad(opt, "empty hostname");
+		r = box_spec_set_hostname(s, v[0]);
+		break;
+	case OPT_UID:
+	case OPT_GID:
+		r = parse_uint32(v[0], &u32);
+		if (r < 0 || u32 == UINT32_MAX)
+			return bad_value(opt, "id", v[0], r);
+		r = o->id == OPT_UID ? box_spec_set_uid(s, u32)
+				     : box_spec_set_gid(s, u32);
+		break;
+	case OPT_NET:
+		if (strcmp(v[0], "none") == 0)
+			r = box_spec_set_net(s, BOX_NET_NONE);
+		else if (strcmp(v[0], "loopback") == 0)
+			r = box_spec_set_net(s, BOX_NET_LOOPBACK);
+		else if (strcmp(v[0], "host") == 0)
+			r = box_spec_set_net(s, BOX_NET_HOST);
+		else
+			return bad(opt,
+				   "'%s' is not one of none, loopback, host",
+				   v[0]);
+		break;
+	case OPT_PROFILE:
+		if (strcmp(v[0], "default") == 0)
+			r = box_spec_set_profile(s, BOX_PROFILE_DEFAULT);
+		else if (strcmp(v[0], "bare") == 0)
+			r = box_spec_set_profile(s, BOX_PROFILE_BARE);
+		else
+			return bad(opt, "'%s' is not one of default, bare",
+				   v[0]);
+		break;
+	case OPT_NO_NEW_SESSION:
+		r = box_spec_set_new_session(s, false);
+		break;
+	case OPT_NO_DIE_WITH_CLIENT:
+		r = box_spec_set_die_with_client(s, false);
+		break;
+	case OPT_MEMORY:
+	case OPT_MEMORY_SWAP:
+		r = parse_positive_size(opt, v[0], &u64);
+		if (r < 0)
+			return r;
+		r = o->id == OPT_MEMORY ? box_spec_set_memory(s, u64)
+					: box_spec_set_memory_swap(s, u64);
+		break;
+	case OPT_CPUS:
+		r = parse_cpus(v[0], &u32);
+		if (r < 0)
+			return bad_value(opt, "CPU count", v[0], r);
+		if (u32 == 0)
+			return bad(opt, "must be at least 0.001");
+		r = box_spec_set_cpu_millis(s, u32);
+		break;
+	case OPT_PIDS:
+		r = parse_uint32(v[0], &u32);
+		if (r < 0)
+			return bad_value(opt, "number", v[0], r);
+		if (u32 == 0)
+			return bad(opt, "must be more than 0");
+		r = box_spec_set_pids(s, u32);
+		break;
+	case OPT_TIMEOUT:
+	case OPT_CPU_TIME:
+		r = parse_positive_duration(opt, v[0], &u64);
+		if (r < 0)
+			return r;
+		r = o->id == OPT_TIMEOUT ? box_spec_set_timeout_ns(s, u64)
+					 : box_spec_set_cpu_time_ns(s, u64);
+		break;
+	case OPT_SECCOMP:
+		if (strcmp(v[0], "default") == 0) {
+			r = box_spec_set_seccomp(s, BOX_SECCOMP_DEFAULT, NULL,
+						 0);
+		} else if (strcmp(v[0], "none") == 0) {
+			r = box_spec_set_seccomp(s, BOX_SECCOMP_NONE, NULL, 0);
+		} else {
+			_cleanup_free_ char *policy = NULL;
+			size_t len = 0;
+
+			r = read_policy(opt, v[0], &policy, &len);
+			if (r < 0)
+				return r;
+			r = box_spec_set_seccomp(s, BOX_SECCOMP_CUSTOM, policy,
+						 len);
+		}
+		break;
+	case OPT_RLIMIT:
+		return parse_rlimit(s, opt, v[0]);
+	case OPT_LENIENT:
+		r = box_spec_set_lenient(s, true);
+		break;
+	case OPT_TAG:
+		r = box_spec_set_tag(s, v[0]);
+		break;
+	case OPT_JSON:
+		a->json = true;
+		return 0;
+	case OPT_RESULT_FD:
+		r = parse_uint32(v[0], &u32);
+		if (r < 0 || u32 > INT32_MAX)
+			return bad_value(opt, "fd", v[0], r);
+		if (fcntl((int)u32, F_GETFD) < 0)
+			return bad(opt, "fd %u: %s", u32, strerror(errno));
+		a->result_fd = (int)u32;
+		a->json = true;
+		return 0;
+	case OPT_HELP:
+		a->help = true;
+		return 0;
+	}
+	if (r < 0)
+		return spec_failed(opt, r);
+	return 0;
+}
+
+static const struct run_option *find_option(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ELEMENTSOF(run_options); i++)
+		if (strlen(run_options[i].name) == len &&
+		    strncmp(run_options[i].name, name, len) == 0)
+			return &run_options[i];
+	return NULL;
+}
+
+static int parse_run_args(struct run_args *a, int argc, char **argv)
+{
+	int i = 0, r;
+
+	while (i < argc) {
+		const char *arg = argv[i];
+		const struct run_option *o;
+		const char *eq;
+		char *vals[2];
+
+		if (strcmp(arg, "--") == 0) {
+			i++;
+			break;
+		}
+		if (arg[0] != '-' || arg[1] == '\0')
+			break;
+		if (strcmp(arg, "-h") == 0) {
+			a->help = true;
+			return 0;
+		}
+		/* --name=value for options with one value */
+		eq = strchr(arg, '=');
+		o = find_option(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+		if (!o)
+			return bad(arg,
+				   "unknown option (see boxctl run --help)");
+		if (eq) {
+			if (o->nargs != 1)
+				return bad(o->name, "takes %s, not '=%s'",
+					   o->args ? o->args : "no value",
+					   eq + 1);
+			vals[0] = (char *)eq + 1;
+			i++;
+		} else {
+			if (i + o->nargs >= argc)
+				return bad(o->name, "needs %s", o->args);
+			for (int k = 0; k < o->nargs; k++)
+				vals[k] = argv[i + 1 + k];
+			i += 1 + o->nargs;
+		}
+		r = apply_option(a, o, vals);
+		if (r < 0)
+			return r;
+		if (a->help)
+			return 0;
+	}
+	if (a->has_size || a->perms >= 0)
+		return bad(a->has_size ? "--size" : "--perms",
+			   "must be followed by --tmpfs%s",
+			   a->has_size ? "" : " or --dir");
+	if (i >= argc)
+		return bad("run", "no command given (see boxctl run --help)");
+	a->cmd = argv + i;
+	for (; i < argc; i++) {
+		r = box_spec_add_arg(a->spec, argv[i]);
+		if (r < 0)
+			return spec_failed("run", r);
+	}
+	return 0;
+}
+
+static void write_json(const struct run_args *a, const box_run *run,
+		       const box_error *e)
+{
+	_cleanup_free_ char *json = NULL;
+	int r;
+
+	if (!a->json)
+		return;
+	r = run ? box_run_json(run, &json) : box_error_json(e, &json);
+	if (r >= 0)
+		r = boxctl_write_line(a->result_fd, json);
+	if (r < 0)
+		boxctl_error("writing the result record: %s", strerror(-r));
+}
+
+/* One line for the ends a shell user would not guess from the status. */
+static void report_result(const box_result *res)
+{
+	int sig = box_result_signal(res);
+	char buf[64];
+
+	switch (box_result_termination(res)) {
+	case BOX_TERM_OUT_OF_MEMORY:
+		boxctl_error("run %llu killed: out of memory",
+			     (unsigned long long)box_result_run_id(res));
+		break;
+	case BOX_TERM_WALL_TIMEOUT:
+		boxctl_error(
+		    "run %llu killed: wall-time limit hit after %s",
+		    (unsigned long long)box_result_run_id(res),
+		    format_duration(box_result_wall_ns(res), buf, sizeof(buf)));
+		break;
+	case BOX_TERM_CPU_TIMEOUT:
+		boxctl_error("run %llu killed: CPU-time limit reached",
+			     (unsigned long long)box_result_run_id(res));
+		break;
+	case BOX_TERM_KILLED:
+		boxctl_error("run %llu killed%s%s",
+			     (unsigned long long)box_result_run_id(res),
+			     sig > 0 ? " by SIG" : "",
+			     sig > 0 && sigabbrev_np(sig) ? sigabbrev_np(sig)
+							  : "");
+		break;
+	case BOX_TERM_EXITED:
+	case BOX_TERM_SIGNALED:
+	default:
+		break;
+	}
+	if (box_result_seccomp_syscall(res))
+		boxctl_error("run %llu killed by seccomp on system call %s",
+			     (unsigned long long)box_result_run_id(res),
+			     box_result_seccomp_syscall(res));
+	for (const char *const *c = box_result_caveats(res); *c; c++)
+		boxctl_error("warning: not enforced: %s", *c);
+}
+
+static int fd_or_null(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0 ? fd : -1;
+}
+
+/* Follow the run to its end, forwarding signals; returns when finished. */
+static void follow_run(box_client *c, box_run *run, int sfd)
+{
+	while (box_run_state(run) != BOX_RUN_FINISHED) {
+		struct pollfd pfd[2] = {
+		    {.fd = box_client_fd(c), .events = POLLIN},
+		    {.fd = sfd, .events = POLLIN},
+		};
+
+		if (poll(pfd, sfd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			/* Cannot wait in poll: wait without signals. */
+			(void)box_run_wait(run);
+			return;
+		}
+		if (sfd >= 0 && pfd[1].revents) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				(void)box_run_kill_async(run,
+							 (int)si.ssi_signo);
+		}
+		if (pfd[0].revents)
+			(void)box_run_dispatch(run);
+	}
+}
+
+int cmd_run(const struct boxctl *ctl, int argc, char **argv)
+{
+	struct run_args a = {.result_fd = STDERR_FILENO, .perms = -1};
+	box_client *c = NULL;
+	box_run *run = NULL;
+	_cleanup_close_ int sfd = -1;
+	char buf[1024];
+	sigset_t fwd;
+	int r, status;
+
+	r = box_spec_new(&a.spec);
+	if (r < 0) {
+		boxctl_error("%s", strerror(-r));
+		return BOXCTL_EXIT_RUN_FAILED;
+	}
+	r = parse_run_args(&a, argc, argv);
+	if (r < 0 || a.help) {
+		box_spec_free(a.spec);
+		if (a.help) {
+			run_usage(stdout);
+			return 0;
+		}
+		return BOXCTL_EXIT_RUN_FAILED;
+	}
+
+	r = box_client_new(&c);
+	if (r >= 0) {
+		box_client_set_name(c, "boxctl");
+		r = box_client_connect(c, ctl->socket);
+	}
+	if (r >= 0) {
+		/*
+		 * Signals for the run are read from a signalfd, so a Ctrl-C
+		 * becomes a kill request rather than boxctl's death (which
+		 * would also kill the run, but without a result).
+		 */
+		sigemptyset(&fwd);
+		sigaddset(&fwd, SIGINT);
+		sigaddset(&fwd, SIGTERM);
+		sigaddset(&fwd, SIGHUP);
+		sigprocmask(SIG_BLOCK, &fwd, NULL);
+		sfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
+		r = box_run_start(c, a.spec, fd_or_null(STDIN_FILENO),
+				  fd_or_null(STDOUT_FILENO),
+				  fd_or_null(STDERR_FILENO), &run);
+	}
+	if (r < 0) {
+		const box_error *e = c ? box_client_last_error(c) : NULL;
+
+		if (e) {
+			boxctl_error(
+			    "%s", boxctl_describe_error(e, buf, sizeof(buf)));
+			write_json(&a, NULL, e);
+		} else {
+			boxctl_error("%s", strerror(-r));
+		}
+		box_client_free(c);
+		box_spec_free(a.spec);
+		return BOXCTL_EXIT_RUN_FAILED;
+	}
+
+	follow_run(c, run, sfd);
+	if (box_run_error(run))
+		boxctl_error("%s", boxctl_describe_error(box_run_error(run),
+							 buf, sizeof(buf)));
+	else
+		report_result(box_run_result(run));
+	write_json(&a, run, NULL);
+	status = box_run_exit_status(run);
+	box_run_free(run);
+	box_client_free(c);
+	box_spec_free(a.spec);
+	return status;
+}

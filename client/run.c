@@ -1,0 +1,313 @@
+/*
+ * Runs: starting one with its three stdio fds, following its events
+ * (accepted, started, then one result or error), waiting for it blocking
+ * or by dispatch, killing it. A run always ends with exactly one record,
+ * made up here with code BOX_ERROR_CLIENT when the connection breaks
+ * first, so callers have one place to look. Never blocks in dispatch;
+ * never keeps a caller's fd beyond the sendmsg that hands it over.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The record of last resort, when there is no memory for a real one. */
+static struct box_error run_error_oom = {
+    .code = BOX_ERROR_CLIENT,
+    .message = (char *)"out of memory",
+    .errno_value = ENOMEM,
+};
+
+static void run_set_error(struct box_run *run, struct box_error *e)
+{
+	run->error = e ? e : &run_error_oom;
+}
+
+int run_new(box_client *c, struct box_run **ret_run)
+{
+	struct box_run *run = calloc(1, sizeof(*run));
+
+	if (!run)
+		return -ENOMEM;
+	run->client = c;
+	run->state = BOX_RUN_PENDING;
+	run->pid = -1;
+	*ret_run = run;
+	return 0;
+}
+
+static void run_destroy(struct box_run *run)
+{
+	result_free(run->result);
+	if (run->error != &run_error_oom)
+		error_free(run->error);
+	free(run->out.data);
+	free(run->err.data);
+	free(run);
+}
+
+/* The run's record is in: free the connection's slot. */
+static void run_finish(struct box_run *run)
+{
+	run->state = BOX_RUN_FINISHED;
+	run->kill_signal = 0;
+	if (run->client && run->client->run == run)
+		run->client->run = NULL;
+	if (run->orphaned)
+		run_destroy(run);
+}
+
+void run_on_accepted(struct box_run *run, uint64_t id)
+{
+	run->has_id = true;
+	run->id = id;
+	run->state = BOX_RUN_ACCEPTED;
+}
+
+void run_on_started(struct box_run *run, const Boxd__V1__Started *started)
+{
+	if (!run->has_id) {
+		run->has_id = true;
+		run->id = started->run_id;
+	}
+	if (started->has_pid)
+		run->pid = started->pid;
+	run->state = BOX_RUN_STARTED;
+}
+
+void run_on_result(struct box_run *run, Boxd__V1__Result *msg)
+{
+	run->result = result_new(msg);
+	if (!run->result) {
+		boxd__v1__result__free_unpacked(msg, NULL);
+		run_set_error(run, NULL);
+	}
+	if (!run->has_id && run->result) {
+		run->has_id = true;
+		run->id = msg->run_id;
+	}
+	run_finish(run);
+}
+
+void run_on_error(struct box_run *run, struct box_error *e)
+{
+	run_set_error(run, e);
+	if (e && e->has_run_id && !run->has_id) {
+		run->has_id = true;
+		run->id = e->run_id;
+	}
+	run_finish(run);
+}
+
+void run_detach(struct box_run *run)
+{
+	if (run->state != BOX_RUN_FINISHED) {
+		run_set_error(run, error_new(BOX_ERROR_CLIENT,
+					     "the connection was closed before "
+					     "the run finished",
+					     NULL, ENOTCONN));
+		run->state = BOX_RUN_FINISHED;
+	}
+	run->client = NULL;
+	if (run->orphaned)
+		run_destroy(run);
+}
+
+int box_run_start(box_client *c, const box_spec *spec, int stdin_fd,
+		  int stdout_fd, int stderr_fd, box_run **ret_run)
+{
+	Boxd__V1__Request req = BOXD__V1__REQUEST__INIT;
+	_cleanup_close_ int devnull = -1;
+	int fds[3] = {stdin_fd, stdout_fd, stderr_fd};
+	struct box_run *run;
+	int r;
+
+	if (!c || !spec || !ret_run || spec_message(spec)->n_argv == 0)
+		return -EINVAL;
+	if (c->fd < 0 || !c->connected)
+		return -ENOTCONN;
+	if (c->broken)
+		return c->broken;
+	/*
+	 * One run at a time per connection: a second one would only earn a
+	 * BUSY error whose run it would be ambiguous to tell.
+	 */
+	if (c->run) {
+		conn_client_error(c, -EBUSY,
+				  "a run is already in flight on this "
+				  "connection");
+		return -EBUSY;
+	}
+
+	/* The daemon wants exactly three fds: fill unset slots. */
+	for (size_t i = 0; i < ELEMENTSOF(fds); i++) {
+		if (fds[i] >= 0)
+			continue;
+		if (devnull < 0) {
+			devnull =
+			    open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+			if (devnull < 0) {
+				r = negerrno();
+				goto fail;
+			}
+		}
+		fds[i] = devnull;
+	}
+
+	r = run_new(c, &run);
+	if (r < 0)
+		goto fail;
+	req.msg_case = BOXD__V1__REQUEST__MSG_RUN;
+	/* pack() only reads it. */
+	req.run = (Boxd__V1__RunRequest *)spec_message(spec);
+	r = conn_send(c, &req, fds, ELEMENTSOF(fds));
+	if (r < 0) {
+		run_destroy(run);
+		goto fail;
+	}
+	c->run = run;
+	*ret_run = run;
+	return 0;
+fail:
+	/* A broken connection has already said why. */
+	if (!c->broken)
+		conn_client_error(c, r, "cannot start the run: %s",
+				  strerror(-r));
+	return r;
+}
+
+/* The errno that goes with a record made because the connection broke. */
+static int run_broken_errno(const struct box_run *run)
+{
+	if (!run->error)
+		return 0;
+	if (run->error->code == BOX_ERROR_PROTOCOL)
+		return -EPROTO;
+	if (run->error->code == BOX_ERROR_CLIENT)
+		return run->error->errno_value > 0 ? -run->error->errno_value
+						   : -EIO;
+	return 0;
+}
+
+int box_run_wait(box_run *run)
+{
+	if (!run)
+		return -EINVAL;
+	while (run->state != BOX_RUN_FINISHED) {
+		int r = run->client ? conn_wait(run->client) : -ENOTCONN;
+
+		if (r < 0 && run->state != BOX_RUN_FINISHED)
+			return r;
+	}
+	return run_broken_errno(run);
+}
+
+int box_run_dispatch(box_run *run)
+{
+	int r;
+
+	if (!run)
+		return -EINVAL;
+	if (run->state == BOX_RUN_FINISHED)
+		return run->state;
+	if (!run->client)
+		return -ENOTCONN;
+	r = box_client_dispatch(run->client);
+	/* A run with its record is done, whatever became of the link. */
+	if (r < 0 && run->state != BOX_RUN_FINISHED)
+		return r;
+	return run->state;
+}
+
+enum box_run_state box_run_state(const box_run *run)
+{
+	return run->state;
+}
+
+int64_t box_run_id(const box_run *run)
+{
+	return run->has_id ? (int64_t)run->id : -1;
+}
+
+int64_t box_run_pid(const box_run *run)
+{
+	return run->pid;
+}
+
+const box_result *box_run_result(const box_run *run)
+{
+	return run->state == BOX_RUN_FINISHED ? run->result : NULL;
+}
+
+const box_error *box_run_error(const box_run *run)
+{
+	return run->state == BOX_RUN_FINISHED ? run->error : NULL;
+}
+
+int box_run_kill(box_run *run, int signal)
+{
+	if (!run || signal <= 0 || signal >= _NSIG)
+		return -EINVAL;
+	/* Without an id there is nothing to name in the request: wait. */
+	while (run->state == BOX_RUN_PENDING) {
+		int r = run->client ? conn_wait(run->client) : -ENOTCONN;
+
+		if (r < 0)
+			return r;
+	}
+	if (run->state == BOX_RUN_FINISHED)
+		return -ESRCH;
+	return box_client_kill(run->client, run->id, signal);
+}
+
+int box_run_kill_async(box_run *run, int signal)
+{
+	if (!run || signal <= 0 || signal >= _NSIG)
+		return -EINVAL;
+	if (run->state == BOX_RUN_FINISHED)
+		return 0;
+	if (!run->client)
+		return -ENOTCONN;
+	if (!run->has_id) {
+		/* Sent by dispatch when Accepted arrives. */
+		run->kill_signal = signal;
+		return 0;
+	}
+	return conn_send_kill(run->client, run->id, signal, NULL);
+}
+
+int box_run_exit_status(const box_run *run)
+{
+	if (!run)
+		return -EINVAL;
+	if (run->state != BOX_RUN_FINISHED)
+		return -EBUSY;
+	if (run->result)
+		return box_result_exit_status(run->result);
+	return box_error_exit_status(run->error);
+}
+
+int box_run_json(const box_run *run, char **ret_json)
+{
+	if (!run || !ret_json)
+		return -EINVAL;
+	if (run->state != BOX_RUN_FINISHED)
+		return -EBUSY;
+	if (run->result)
+		return box_result_json(run->result, ret_json);
+	return box_error_json(run->error, ret_json);
+}
+
+box_run *box_run_free(box_run *run)
+{
+	if (!run)
+		return NULL;
+	if (run->state != BOX_RUN_FINISHED && run->client) {
+		/* Its events still come: free it when its record does. */
+		run->orphaned = true;
+		return NULL;
+	}
+	run_destroy(run);
+	return NULL;
+}
