@@ -94,6 +94,7 @@ struct server {
 	unsigned n_sessions, n_runs;
 	uint64_t next_run_id;
 	uint64_t start_ns;
+	uint32_t private_cursor; /* next private uid to try */
 	bool stopping;
 	unsigned pool_low;
 };
@@ -764,6 +765,9 @@ static int run_watch(struct run *r, const struct run_spec *spec)
 	return 0;
 }
 
+static int private_id_alloc(struct server *srv, const struct config *cfg,
+			    uid_t *ret);
+
 static void handle_run(struct session *s, const Boxd__V1__Request *req,
 		       int *fds)
 {
@@ -835,6 +839,21 @@ static void handle_run(struct session *s, const Boxd__V1__Request *req,
 		.host_uid = s->cred.uid,
 		.host_gid = s->cred.gid,
 	};
+	if (s->tenant->uid_mode == UID_MODE_PRIVATE) {
+		uid_t id;
+
+		if (private_id_alloc(srv, s->cfg->cfg, &id) < 0) {
+			send_error(s, BOXD__V1__ERROR_CODE__BUSY,
+				   "every private uid is in use", NULL, 0, 0);
+			request_out_clear(&r->req);
+			free(r->argv0);
+			free(r->tag);
+			free(r);
+			return;
+		}
+		ids.host_uid = id;
+		ids.host_gid = (gid_t)id;
+	}
 	r->ids = ids;
 	ret = sandbox_start(srv->engine, r->id, r->req.spec, &ids, fds,
 			    &r->sb, &err);
@@ -879,6 +898,37 @@ static void handle_run(struct session *s, const Boxd__V1__Request *req,
 	ev.msg_case = BOXD__V1__EVENT__MSG_ACCEPTED;
 	ev.accepted = &acc;
 	session_send(s, &ev);
+}
+
+/*
+ * Private uid mode: every run gets a host uid (and the same gid) of its
+ * own from the configured range, so runs, even of one tenant, cannot
+ * touch each other's files or processes. Handed out round-robin, so an id
+ * is reused as late as possible; never while a run still holds it.
+ */
+static int private_id_alloc(struct server *srv, const struct config *cfg,
+			    uid_t *ret)
+{
+	uint32_t count = cfg->private_uid_count;
+
+	for (uint32_t i = 0; i < count; i++) {
+		uid_t cand = cfg->private_uid_first +
+			     (srv->private_cursor + i) % count;
+		struct run *r;
+		bool used = false;
+
+		LIST_FOREACH(r, &srv->runs, link)
+			if (r->ids.host_uid == cand) {
+				used = true;
+				break;
+			}
+		if (!used) {
+			srv->private_cursor = (srv->private_cursor + i + 1) % count;
+			*ret = cand;
+			return 0;
+		}
+	}
+	return -EBUSY;
 }
 
 static bool may_see(const struct session *s, const struct run *r)
