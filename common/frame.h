@@ -36,21 +36,29 @@ void frame_reader_reset(struct frame_reader *r);
  * Read as much of the current frame as the socket has (use a non-blocking
  * socket; on a blocking one this blocks until the frame is whole).
  * Returns 1 when r->body/r->body_len/r->fds hold a whole frame (take fds
- * by setting them to -1, then frame_reader_reset()), 0 when more bytes are
- * needed, -ECONNRESET on EOF between frames, and on errors:
+ * by setting them to -1, then frame_reader_reset(); until then it keeps
+ * returning 1 without reading), 0 when more bytes are needed, -ECONNRESET
+ * on EOF between frames, and on errors:
  *   -EMSGSIZE  length above max (checked before allocating)
  *   -EPROTO    EOF inside a frame, MSG_CTRUNC, a non-SCM_RIGHTS control
  *              message, or more than FRAME_MAX_FDS fds
- * After an error the connection must be dropped.
+ *   -ENOMEM, or recvmsg's own error
+ * Every error (and -ECONNRESET) leaves the reader reset: the body freed and
+ * every fd received for the frame closed. After an error the connection
+ * must be dropped.
  */
 int frame_read(struct frame_reader *r, int sock);
 
-/* Write header + body into out (FRAME_HEADER_SIZE + len bytes). */
+/* Write the little-endian length header for a body of len bytes. */
 void frame_header(uint8_t out[FRAME_HEADER_SIZE], uint32_t len);
 
 /*
  * Send one frame and its fds with blocking semantics (loops over partial
  * writes and EINTR; fds go with the first sendmsg). MSG_NOSIGNAL.
+ * On a non-blocking socket, EAGAIN makes it poll() for POLLOUT and carry
+ * on, so a slow peer stalls the caller: the daemon must only use it where
+ * that is acceptable. Returns 0, -EINVAL for more than FRAME_MAX_FDS fds,
+ * or the sendmsg/poll error (-EPIPE when the peer is gone).
  */
 int frame_send(int sock, const void *body, uint32_t len, const int *fds,
 	       size_t n_fds);
