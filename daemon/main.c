@@ -357,6 +357,7 @@ int main(int argc, char **argv)
 		     *ev_chld = NULL;
 	struct config *cfg = NULL;
 	struct loop_ctx ctx = {.opt = &opt};
+	struct hostcheck_features host = {0};
 	char why[512] = "";
 	bool created = false;
 	int lfd = -1, ret = EXIT_FAILURE;
@@ -388,6 +389,14 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	umask(022);
+	/* Refuse to start rather than run sandboxes weaker than promised. */
+	if (hostcheck_probe(opt.cgroup_root, &host) < 0 ||
+	    (host.namespaces & HOSTCHECK_NS_REQUIRED) != HOSTCHECK_NS_REQUIRED ||
+	    !host.seccomp || !host.pidfd || !host.mount_api) {
+		log_error("this kernel lacks features sandboxes depend on; see "
+			  "boxd --check-environment");
+		goto out;
+	}
 	/* Supplementary groups would follow pid 1 of every sandbox into its
 	 * permission checks on bind sources: drop them. */
 	if (setgroups(0, NULL) < 0) {
@@ -443,6 +452,7 @@ int main(int argc, char **argv)
 		.cfg = cfg,
 		.listen_fd = lfd,
 		.pool_low = ecfg.pool_low ? ecfg.pool_low : 1,
+		.host_landlock = host.landlock,
 	};
 	if (server_new(&sopt, &srv) < 0) {
 		log_error("cannot start the server");

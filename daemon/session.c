@@ -95,6 +95,7 @@ struct server {
 	uint64_t next_run_id;
 	uint64_t start_ns;
 	uint32_t private_cursor; /* next private uid to try */
+	bool host_landlock;
 	bool stopping;
 	unsigned pool_low;
 };
@@ -597,6 +598,8 @@ static void fill_host_info(struct session *s, Boxd__V1__HostInfo *h,
 	h->limits = (char **)limits;
 	h->has_seccomp = true;
 	h->seccomp = true;
+	h->has_landlock = true;
+	h->landlock = s->srv->host_landlock;
 	nets[nn++] = "none";
 	nets[nn++] = "loopback";
 	if (!s->tenant || s->tenant->allow_net_host)
@@ -1183,6 +1186,10 @@ static void session_close(struct session *s)
 
 static void session_free(struct session *s)
 {
+	/* A last error sent just before closing: one more non-blocking try
+	 * to get it out. */
+	if (s->out && evbuffer_get_length(s->out) > 0)
+		evbuffer_write(s->out, s->fd);
 	event_free(s->rd_ev);
 	event_free(s->wr_ev);
 	evbuffer_free(s->out);
@@ -1336,6 +1343,7 @@ int server_new(const struct server_options *opt, struct server **ret)
 	srv->retry_ev = evtimer_new(srv->base, refill_cb, srv);
 	srv->maint_ev = event_new(srv->base, -1, EV_PERSIST, maint_cb, srv);
 	srv->pool_low = opt->pool_low;
+	srv->host_landlock = opt->host_landlock;
 	if (!srv->cfg || !srv->listen_ev || !srv->resume_ev || !srv->gc_ev ||
 	    !srv->refill_ev || !srv->retry_ev || !srv->maint_ev ||
 	    event_add(srv->listen_ev, NULL) < 0 ||
