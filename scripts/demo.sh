@@ -27,7 +27,7 @@ echo "== boxctl run --memory 256M --pids 64 --timeout 10s --json -- sh -c '...'"
 set +e
 build/client/boxctl/boxctl --socket "$sock" run \
 	--memory 256M --pids 64 --timeout 10s --hostname demo --json \
-	-- /bin/sh -c 'echo "hello from $(hostname): uid $(id -u), pid $$"; ls /; exit 3'
+	-- /bin/sh -c 'echo "hello from $(hostname): uid $(id -u), pid $$"; echo $(ls /); exit 3'
 status=$?
 set -e
 echo "== exit status: $status (the command's own)"
