@@ -717,7 +717,7 @@ static int v1_run_stats(struct cgroup_run *r, struct run_result *res)
 	int acct = v1_fd_of(m, CGROUP_V1_CPUACCT, r->v1_fd);
 	int mem = v1_fd_of(m, CGROUP_V1_MEMORY, r->v1_fd);
 	int pids = v1_fd_of(m, CGROUP_V1_PIDS, r->v1_fd);
-	uint64_t user, sys, v;
+	uint64_t user = 0, sys = 0, v;
 	int k, ret = 0;
 
 	if (acct >= 0) {

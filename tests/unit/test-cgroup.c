@@ -140,14 +140,15 @@ static uint64_t cpu_now_ns(void)
 	return timespec_ns(&ts);
 }
 
+static volatile uint64_t burn_sink;
+
 static void burn_cpu_ms(uint64_t ms)
 {
 	uint64_t end = cpu_now_ns() + ms * 1000000ULL;
-	volatile uint64_t x = 0;
 
 	while (cpu_now_ns() < end)
 		for (int i = 0; i < 10000; i++)
-			x += (uint64_t)i;
+			burn_sink += (uint64_t)i;
 }
 
 static void touch_memory(uint64_t bytes)
