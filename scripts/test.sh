@@ -43,12 +43,7 @@ if [ $quick = 0 ]; then
 	if [ -x tests/vm/ci.sh ]; then
 		step "cgroup v2 suites in a VM" tests/vm/ci.sh build
 	fi
-	if [ -x tests/asan.sh ]; then
-		step "ASan/UBSan build" tests/asan.sh
-	fi
-	if [ -x tests/fuzz/smoke.sh ]; then
-		step "fuzz smoke" tests/fuzz/smoke.sh
-	fi
+	step "ASan/UBSan build: unit, integration and fuzz suites" tests/asan.sh
 fi
 
 echo

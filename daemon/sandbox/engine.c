@@ -647,6 +647,71 @@ void engine_pool_stats(struct engine *e, struct engine_pool_stats *ret)
 	ret->member_rss_bytes = e->pool ? pid_rss_bytes(e->pool->pid) : 0;
 }
 
+/* Give pid 1 its cgroup, its id maps and the spec. */
+static int sandbox_hand_over(struct engine *e, struct sandbox *sb,
+			     const struct run_spec *spec,
+			     const struct run_ids *ids, const int stdio[3],
+			     bool migrate, struct run_error *err)
+{
+	_cleanup_close_ int memfd = -1;
+	struct stat st;
+	int r;
+
+	if (sb->cg && migrate) {
+		/* A pooled member, or no CLONE_INTO_CGROUP (v1): move pid 1
+		 * now. It runs nothing of the caller's until it has the spec,
+		 * so this is not racy. */
+		r = cgroup_run_attach(sb->cg, sb->pid);
+		if (r < 0) {
+			set_step(err, "attach cgroup");
+			return r;
+		}
+	}
+	r = write_id_maps(sb->pid, spec, ids, err);
+	if (r < 0)
+		return r;
+	memfd = spec_to_memfd(e, spec, err);
+	if (memfd < 0)
+		return memfd;
+	if (fstat(memfd, &st) < 0) {
+		set_step(err, "spec memfd");
+		return negerrno();
+	}
+	r = send_take(sb->ctl, memfd, (size_t)st.st_size, stdio);
+	if (r < 0) {
+		set_step(err, "hand over spec");
+		return r;
+	}
+	if (fcntl(sb->ctl, F_SETFL, O_NONBLOCK) < 0) {
+		set_step(err, "control socket");
+		return negerrno();
+	}
+	return 0;
+}
+
+static void sandbox_adopt(struct sandbox *sb, struct member *m)
+{
+	sb->pid = m->pid;
+	sb->pidfd = TAKE_FD(m->pidfd);
+	sb->ctl = TAKE_FD(m->ctl);
+	sb->start_ns = now_ns();
+	free(m);
+}
+
+/* Drop a pooled member that failed its hand-over (it died meanwhile). */
+static void sandbox_drop_member(struct sandbox *sb)
+{
+	siginfo_t si;
+	struct rusage ru;
+
+	sys_pidfd_send_signal(sb->pidfd, SIGKILL);
+	sys_waitid_rusage(sb->pidfd, &si, WEXITED, &ru);
+	sb->pidfd = safe_close(sb->pidfd);
+	sb->ctl = safe_close(sb->ctl);
+	sb->pooled = false;
+	sb->e->stats.died_idle++;
+}
+
 int sandbox_start(struct engine *e, uint64_t run_id,
 		  const struct run_spec *spec, const struct run_ids *ids,
 		  const int stdio[3], struct sandbox **ret,
@@ -655,8 +720,7 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 	struct run_error err = {0};
 	struct member *m = NULL;
 	struct sandbox *sb;
-	int cgfd = -1, memfd = -1, r;
-	struct stat st;
+	int cgfd = -1, r;
 
 	sb = calloc(1, sizeof(*sb));
 	if (!sb)
@@ -683,62 +747,30 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 	if (m) {
 		e->stats.hits++;
 		sb->pooled = true;
+		sandbox_adopt(sb, m);
+		r = sandbox_hand_over(e, sb, spec, ids, stdio, true, &err);
+		if (r >= 0)
+			goto done;
+		/* It died between the liveness check and now: go cold. */
+		sandbox_drop_member(sb);
+		err = (struct run_error){0};
 	} else {
 		e->stats.misses++;
-		r = member_spawn(e, spec->net != SPEC_NET_HOST, cgfd, &m, &err);
-		if (r < 0)
-			goto fail;
-		cgfd = -1; /* born in its cgroup */
 	}
-	sb->pid = m->pid;
-	sb->pidfd = TAKE_FD(m->pidfd);
-	sb->ctl = TAKE_FD(m->ctl);
-	sb->start_ns = now_ns();
-	free(m);
-
-	if (sb->cg && (cgfd >= 0 || cgroup_run_clone_fd(sb->cg) < 0)) {
-		/* A pooled member, or no CLONE_INTO_CGROUP (v1): move pid 1
-		 * now. It runs nothing of the caller's until it has the spec,
-		 * so this is not racy. */
-		r = cgroup_run_attach(sb->cg, sb->pid);
-		if (r < 0) {
-			set_step(&err, "attach cgroup");
-			goto fail;
-		}
-	}
-
-	r = write_id_maps(sb->pid, spec, ids, &err);
+	r = member_spawn(e, spec->net != SPEC_NET_HOST, cgfd, &m, &err);
 	if (r < 0)
 		goto fail;
-
-	memfd = spec_to_memfd(e, spec, &err);
-	if (memfd < 0) {
-		r = memfd;
+	sandbox_adopt(sb, m);
+	r = sandbox_hand_over(e, sb, spec, ids, stdio, cgfd < 0, &err);
+	if (r < 0)
 		goto fail;
-	}
-	if (fstat(memfd, &st) < 0) {
-		r = negerrno();
-		set_step(&err, "spec memfd");
-		goto fail;
-	}
-	r = send_take(sb->ctl, memfd, (size_t)st.st_size, stdio);
-	memfd = safe_close(memfd);
-	if (r < 0) {
-		set_step(&err, "hand over spec");
-		goto fail;
-	}
-	if (fcntl(sb->ctl, F_SETFL, O_NONBLOCK) < 0) {
-		r = negerrno();
-		set_step(&err, "control socket");
-		goto fail;
-	}
+done:
 	*ret = sb;
 	return 0;
 
 fail:
 	err.err = -r;
 	*ret_err = err;
-	safe_close(memfd);
 	sandbox_free(sb);
 	return r;
 }
