@@ -92,6 +92,10 @@ struct cgroup_manager {
 	LIST_HEAD(, cgroup_run) busy;
 };
 
+/* rmdir a cgroup at shutdown, waiting (at most ~1 s) for tasks that
+ * were just killed, or a child cgroup, to leave it. */
+int cgroup_rmdir_patient(int dirfd, const char *name);
+
 extern const struct cgroup_ops cgroup_v2_ops;
 extern const struct cgroup_ops cgroup_v1_ops;
 

@@ -302,7 +302,8 @@ static void sweep(struct cgroup_manager *m)
 
 		if (!hier_owner(m, i))
 			continue;
-		dfd = fcntl(m->v1[i].root_fd, F_DUPFD_CLOEXEC, 3);
+		dfd = openat(m->v1[i].root_fd, ".",
+			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		d = dfd >= 0 ? fdopendir(dfd) : NULL;
 		if (!d) {
 			safe_close(dfd);
@@ -539,20 +540,23 @@ static void v1_close(struct cgroup_manager *m)
 		m->v1[i].pool_fd = safe_close(m->v1[i].pool_fd);
 		if (m->v1[i].root_fd < 0)
 			continue;
-		(void)unlinkat(m->v1[i].root_fd, "pool", AT_REMOVEDIR);
-		dfd = fcntl(m->v1[i].root_fd, F_DUPFD_CLOEXEC, 3);
+		(void)cgroup_rmdir_patient(m->v1[i].root_fd, "pool");
+		dfd = openat(m->v1[i].root_fd, ".",
+			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		d = dfd >= 0 ? fdopendir(dfd) : NULL;
 		if (d) {
 			while ((de = readdir(d)))
 				if (strncmp(de->d_name, "tenant-", 7) == 0)
-					(void)unlinkat(m->v1[i].root_fd,
-						       de->d_name,
-						       AT_REMOVEDIR);
+					(void)cgroup_rmdir_patient(
+						m->v1[i].root_fd, de->d_name);
 			closedir(d);
 		} else {
 			safe_close(dfd);
 		}
 		m->v1[i].root_fd = safe_close(m->v1[i].root_fd);
+		/* The root is ours on v1 ("<controller>/boxd"): leave
+		 * nothing behind when it is empty. */
+		(void)cgroup_rmdir_patient(AT_FDCWD, m->v1[i].path);
 	}
 }
 

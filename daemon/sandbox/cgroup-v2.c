@@ -285,7 +285,7 @@ static void sweep(struct cgroup_manager *m)
 	struct dirent *de;
 	int dfd;
 
-	dfd = fcntl(m->root_fd, F_DUPFD_CLOEXEC, 3);
+	dfd = openat(m->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	if (!d) {
 		safe_close(dfd);
@@ -538,14 +538,14 @@ static void v2_close(struct cgroup_manager *m)
 		return;
 	/* Tidy what is empty; anything still busy is the next start's
 	 * sweep. supervisor/ holds the daemon and stays. */
-	(void)unlinkat(m->root_fd, "pool", AT_REMOVEDIR);
-	dfd = fcntl(m->root_fd, F_DUPFD_CLOEXEC, 3);
+	(void)cgroup_rmdir_patient(m->root_fd, "pool");
+	dfd = openat(m->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	if (d) {
 		while ((de = readdir(d)))
 			if (strncmp(de->d_name, "tenant-", 7) == 0)
-				(void)unlinkat(m->root_fd, de->d_name,
-					       AT_REMOVEDIR);
+				(void)cgroup_rmdir_patient(m->root_fd,
+							   de->d_name);
 		closedir(d);
 	} else {
 		safe_close(dfd);

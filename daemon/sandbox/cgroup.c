@@ -565,6 +565,19 @@ static void manager_release_runs(struct cgroup_manager *m)
 	}
 }
 
+int cgroup_rmdir_patient(int dirfd, const char *name)
+{
+	for (int round = 0;; round++) {
+		if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+			return 0;
+		/* EBUSY: tasks just killed are still leaving; ENOTEMPTY: a
+		 * child run cgroup is still being removed. */
+		if ((errno != EBUSY && errno != ENOTEMPTY) || round >= 100)
+			return negerrno();
+		usleep(10000);
+	}
+}
+
 struct cgroup_manager *cgroup_manager_free(struct cgroup_manager *m)
 {
 	if (!m)

@@ -174,14 +174,26 @@ bool daemon_alive(const struct daemon *d)
 
 static void cleanup_dir(struct daemon *d)
 {
-	char cmd[256];
+	char cmd[512];
 
 	if (getenv("BOXD_TEST_KEEP"))
 		return;
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", d->dir);
 	(void)!system(cmd);
+	/* The daemon removes what it created; this only catches what a
+	 * test that killed it with SIGKILL left behind. */
 	if (strcmp(d->cgroup_mode, "v2") == 0)
-		rmdir(d->cgroup_root);
+		snprintf(cmd, sizeof(cmd),
+			 "find %s -depth -type d -exec rmdir {} + 2>/dev/null",
+			 d->cgroup_root);
+	else if (strcmp(d->cgroup_mode, "v1") == 0)
+		snprintf(cmd, sizeof(cmd),
+			 "find /sys/fs/cgroup/*/%s -depth -type d "
+			 "-exec rmdir {} + 2>/dev/null",
+			 d->cgroup_root);
+	else
+		return;
+	(void)!system(cmd);
 }
 
 void daemon_stop(struct daemon *d)

@@ -286,12 +286,12 @@ Test(pool, stopping_with_a_full_pool_leaves_nothing)
 	/* No cgroup of ours with processes in it, no run cgroups. */
 	if (strcmp(d.cgroup_mode, "v1") == 0)
 		snprintf(cmd, sizeof(cmd),
-			 "cat $(find /sys/fs/cgroup/*/%s -name cgroup.procs "
+			 "cat /dev/null $(find /sys/fs/cgroup/*/%s -name cgroup.procs "
 			 "2>/dev/null) 2>/dev/null | wc -l",
 			 d.cgroup_root);
 	else if (strcmp(d.cgroup_mode, "v2") == 0)
 		snprintf(cmd, sizeof(cmd),
-			 "cat $(find %s -name cgroup.procs) 2>/dev/null | wc -l",
+			 "cat /dev/null $(find %s -name cgroup.procs) 2>/dev/null | wc -l",
 			 d.cgroup_root);
 	else
 		snprintf(cmd, sizeof(cmd), "echo 0");
