@@ -31,6 +31,7 @@
 
 struct options {
 	const char *socket_path;
+	bool socket_explicit;
 	const char *config_path;
 	bool config_explicit;
 	const char *state_dir;
@@ -114,6 +115,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 's':
 			o->socket_path = optarg;
+			o->socket_explicit = true;
 			break;
 		case OPT_SOCKET_MODE: {
 			char *end;
@@ -259,7 +261,7 @@ static int get_listen_fd(const struct options *o, bool *ret_created)
 		log_error("systemd passed %d sockets, expected one", n);
 		return -EINVAL;
 	}
-	if (n == 1 && !o->socket_path) {
+	if (n == 1 && !o->socket_explicit) {
 		int fd = SD_LISTEN_FDS_START;
 
 		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
@@ -272,8 +274,7 @@ static int get_listen_fd(const struct options *o, bool *ret_created)
 		return fd;
 	}
 	*ret_created = true;
-	return listen_on(o->socket_path ? o->socket_path : BOXD_DEFAULT_SOCKET,
-			 o->socket_mode);
+	return listen_on(o->socket_path, o->socket_mode);
 }
 
 /* The daemon must outlive anything a run does: it is never the OOM
@@ -437,6 +438,17 @@ int main(int argc, char **argv)
 	}
 	ctx.engine = engine;
 
+	/* --socket, else the config's [daemon] socket, else the default. */
+	if (!opt.socket_path) {
+		/* A copy: a reload frees the config it came from. */
+		static char from_config[108];
+
+		snprintf(from_config, sizeof(from_config), "%s",
+			 cfg->socket_path && cfg->socket_path[0]
+				 ? cfg->socket_path
+				 : BOXD_DEFAULT_SOCKET);
+		opt.socket_path = from_config;
+	}
 	lfd = get_listen_fd(&opt, &created);
 	if (lfd < 0)
 		goto out;
@@ -473,9 +485,7 @@ int main(int argc, char **argv)
 	}
 
 	log_info("boxd %s ready on %s", BOXD_VERSION,
-		 created ? (opt.socket_path ? opt.socket_path
-					    : BOXD_DEFAULT_SOCKET)
-			 : "the socket from systemd");
+		 created ? opt.socket_path : "the socket from systemd");
 	sd_notifyf(0, "READY=1\nSTATUS=serving, cgroups %s",
 		   cgroup_manager_mode_name(cg));
 
@@ -501,8 +511,7 @@ out:
 	if (lfd >= 0) {
 		close(lfd);
 		if (created)
-			unlink(opt.socket_path ? opt.socket_path
-					       : BOXD_DEFAULT_SOCKET);
+			unlink(opt.socket_path);
 	}
 	return ret;
 }

@@ -39,11 +39,6 @@
 #include <linux/filter.h>
 #include <sched.h>
 #include <seccomp.h>
-#ifndef SCMP_VER_MAJOR
-/* meson puts this directory on the include path, so <seccomp.h> found the
- * engine's own header; reach libseccomp's beside the kernel headers. */
-#include <linux/../seccomp.h>
-#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,0 +1,38 @@
+#!/bin/sh
+# systemd-analyze verify on the units as built, with ExecStart pointing at
+# this build's boxd (verify insists the binary exists).
+#   tests/systemd/verify.sh SRCDIR BUILDDIR
+set -eu
+src=$(cd "$1" && pwd)
+build=$(cd "$2" && pwd)
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+	echo "SKIP: systemd-analyze is not installed"
+	exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp "$src/systemd/boxd.socket" "$tmp/boxd.socket"
+sed "s|^ExecStart=[^ ]*|ExecStart=$build/daemon/boxd|" \
+	"$build/systemd/boxd.service" >"$tmp/boxd.service"
+grep -q "^ExecStart=$build/daemon/boxd " "$tmp/boxd.service"
+# Every message of verify is a finding: fail on any output.
+out=$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify \
+	"$tmp/boxd.socket" "$tmp/boxd.service" 2>&1) || {
+	echo "$out"
+	exit 1
+}
+if [ -n "$out" ]; then
+	echo "$out"
+	exit 1
+fi
+# The properties the daemon relies on.
+for want in "Type=notify" "Delegate=yes"; do
+	grep -q "^$want\$" "$tmp/boxd.service" || {
+		echo "boxd.service lacks $want"
+		exit 1
+	}
+done
+grep -q "^ListenStream=/run/boxd/boxd.sock$" "$tmp/boxd.socket"
+grep -q "^SocketMode=0660$" "$tmp/boxd.socket"
+grep -q "^SocketGroup=boxd$" "$tmp/boxd.socket"
+echo "systemd units verify cleanly"
