@@ -328,7 +328,7 @@ static const char *mount_kind_name(Boxd__V1__Mount__Kind k)
 	}
 }
 
-static int convert_mount(const Boxd__V1__Mount *in, size_t idx,
+static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 			 const struct request_ctx *ctx, struct spec_mount *m,
 			 struct request_error *err)
 {
@@ -342,8 +342,16 @@ static int convert_mount(const Boxd__V1__Mount *in, size_t idx,
 			   "%s: destination must be an absolute path without "
 			   "'.' or '..' components (mount %zu)",
 			   kind, idx);
-	if (strcmp(m->dst, "/") == 0)
-		return BAD(err, "%s: cannot mount over the sandbox root", kind);
+	/* "/" may only be the first mount of a bare profile, and only a
+	 * bind: that host directory then is the sandbox's root (a rootfs).
+	 * Anywhere else it would bury what came before it. */
+	if (strcmp(m->dst, "/") == 0 &&
+	    !(idx == 0 && bare &&
+	      (in->kind == BOXD__V1__MOUNT__KIND__RO_BIND ||
+	       in->kind == BOXD__V1__MOUNT__KIND__BIND)))
+		return BAD(err, "%s: only a bind as the first mount of the bare "
+				"profile may target / (a root filesystem)",
+			   kind);
 
 	switch ((int)in->kind) {
 	case BOXD__V1__MOUNT__KIND__RO_BIND:
@@ -451,7 +459,7 @@ static int convert_mounts(const Boxd__V1__RunRequest *req,
 	if (prof && (r = copy_profile(s, prof)) < 0)
 		return r;
 	for (size_t i = 0; i < req->n_mounts; i++) {
-		r = convert_mount(req->mounts[i], i, ctx,
+		r = convert_mount(req->mounts[i], i, !prof, ctx,
 				  &s->mounts[s->n_mounts], err);
 		s->n_mounts++; /* owned by the spec even when half-filled */
 		if (r < 0)

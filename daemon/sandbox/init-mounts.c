@@ -232,14 +232,33 @@ int mounts_prepare(struct init_spec *s)
 	return 0;
 }
 
+/* A bind onto "/" as the first operation: that tree is the root. */
+static struct init_mount *rootfs_bind(struct init_spec *s)
+{
+	struct init_mount *m = s->n_mounts ? &s->mounts[0] : NULL;
+
+	if (m && strcmp(m->dst, "/") == 0 &&
+	    (m->kind == SPEC_MOUNT_RO_BIND || m->kind == SPEC_MOUNT_BIND))
+		return m;
+	return NULL;
+}
+
 int mounts_enter_root(struct init_spec *s)
 {
 	static const char *const opts[] = {"mode", "0755", "size", "1m",
 					   "nr_inodes", "4096", NULL};
+	struct init_mount *rootfs = rootfs_bind(s);
 	_cleanup_close_ int root = -1;
 
-	(void)s;
-	root = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (rootfs) {
+		/* The caller's root filesystem (seed: run_sandbox's
+		 * rootfs_path), already opened with the caller's rights. */
+		root = TAKE_FD(rootfs->tree);
+		if (root < 0)
+			return init_fail("rootfs", rootfs->src, ENOENT);
+	} else {
+		root = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	}
 	if (root < 0)
 		return init_fail("root tmpfs", NULL, -root);
 	if (move_mount(root, "", stage_fd, "",
@@ -355,7 +374,7 @@ static int apply_bind(struct init_mount *m)
 	int r;
 
 	if (m->tree < 0)
-		return 0; /* optional source that does not exist */
+		return 0; /* optional source gone, or the rootfs (now "/") */
 	if (fstat(m->tree, &st) < 0)
 		return init_fail("bind", m->dst, errno);
 	r = open_target(m->dst, true, S_ISDIR(st.st_mode), 0755, &target);
@@ -618,7 +637,9 @@ int mounts_finish(struct init_spec *s)
 {
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 
-	(void)s;
+	/* A rootfs bind keeps the mode the request asked for. */
+	if (rootfs_bind(s))
+		return 0;
 	/* Only mount points the request made are writable; "/" is not. */
 	if (mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof(attr)) < 0)
 		return init_fail("read-only root", NULL, errno);

@@ -444,3 +444,56 @@ Test(run, mount_operations_apply_in_order)
 	unlink(path);
 	rmdir(dir);
 }
+
+Test(run, a_host_directory_can_be_the_root)
+{
+	char root[] = "/tmp/boxd-rootfs-XXXXXX", path[256];
+	const char *argv[] = {"/usr/bin/cat", "/marker", NULL};
+	box_client *c = connect_root(&d);
+	box_spec *s = spec_argv(argv);
+	char *out, *err;
+	box_run *run;
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(root));
+	chmod(root, 0755);
+	snprintf(path, sizeof(path), "%s/usr", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/lib", root);
+	cr_assert(symlink("usr/lib", path) == 0);
+	snprintf(path, sizeof(path), "%s/lib64", root);
+	cr_assert(symlink("usr/lib64", path) == 0);
+	snprintf(path, sizeof(path), "%s/marker", root);
+	f = fopen(path, "w");
+	fputs("rootfs\n", f);
+	fclose(f);
+
+	/* run_sandbox(rootfs_path, ...): the bare profile, the directory as
+	 * "/" read-only, the host's /usr inside it. */
+	box_spec_set_profile(s, BOX_PROFILE_BARE);
+	box_spec_ro_bind(s, root, "/");
+	box_spec_ro_bind(s, "/usr", "/usr");
+	run = run_capture(c, s, NULL, &out, &err);
+	cr_expect_str_eq(out, "rootfs\n", "stderr: %s, error: %s", err,
+			 box_run_error(run) ? box_error_message(box_run_error(run))
+					    : "");
+	free(out);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+
+	/* Not under the default profile: it would bury the profile. */
+	s = spec_argv(argv);
+	box_spec_ro_bind(s, root, "/");
+	run = run_capture(c, s, NULL, &out, &err);
+	cr_assert_not_null(box_run_error(run));
+	cr_expect_eq(box_error_code(box_run_error(run)), BOX_ERROR_BAD_REQUEST);
+	free(out);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+
+	snprintf(path, sizeof(path), "rm -rf %s", root);
+	(void)!system(path);
+}
