@@ -53,18 +53,25 @@ static int fail(struct request_error *err, Boxd__V1__ErrorCode code,
 
 #define BAD(err, ...) fail(err, BOXD__V1__ERROR_CODE__BAD_REQUEST, __VA_ARGS__)
 
+/* protobuf-c leaves data NULL for empty bytes; mem*() must not see it. */
+static bool has_nul(const ProtobufCBinaryData *b)
+{
+	return b->len > 0 && memchr(b->data, 0, b->len);
+}
+
 /* A C string from bytes that must not contain NUL. */
 static int bytes_to_str(const ProtobufCBinaryData *b, size_t max,
 			char **ret)
 {
 	char *s;
 
-	if (b->len > max || memchr(b->data, 0, b->len))
+	if (b->len > max || has_nul(b))
 		return -EINVAL;
 	s = malloc(b->len + 1);
 	if (!s)
 		return -ENOMEM;
-	memcpy(s, b->data, b->len);
+	if (b->len)
+		memcpy(s, b->data, b->len);
 	s[b->len] = 0;
 	*ret = s;
 	return 0;
@@ -268,7 +275,7 @@ static int convert_env(const Boxd__V1__RunRequest *req, struct run_spec *s,
 		if (!env_name_ok(&v->name))
 			return BAD(err, "setenv: bad variable name (empty, "
 					"or contains '=' or NUL)");
-		if (memchr(v->value.data, 0, v->value.len))
+		if (has_nul(&v->value))
 			return BAD(err, "setenv %.*s: value contains NUL",
 				   (int)v->name.len, (char *)v->name.data);
 		entry = malloc(v->name.len + v->value.len + 2);
@@ -276,7 +283,9 @@ static int convert_env(const Boxd__V1__RunRequest *req, struct run_spec *s,
 			return -ENOMEM;
 		memcpy(entry, v->name.data, v->name.len);
 		entry[v->name.len] = '=';
-		memcpy(entry + v->name.len + 1, v->value.data, v->value.len);
+		if (v->value.len)
+			memcpy(entry + v->name.len + 1, v->value.data,
+			       v->value.len);
 		entry[v->name.len + 1 + v->value.len] = 0;
 		at = env_find(env, n, entry, v->name.len);
 		if (at >= 0) {
