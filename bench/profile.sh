@@ -36,7 +36,17 @@ chmod 755 "$dir"
 	--cgroup-root "boxd-profile-$$" --config /dev/null --pool-size 8 \
 	2>"$dir/boxd.log" &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+cleanup() {
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -rf "$dir"
+	# What the daemon's cgroup tree left behind (v1: one per controller).
+	for _ in 1 2 3; do
+		find /sys/fs/cgroup/*/"boxd-profile-$$" -depth -type d \
+			-exec rmdir {} + 2>/dev/null || sleep 0.2
+	done
+}
+trap cleanup EXIT
 for _ in $(seq 200); do [ -S "$dir/boxd.sock" ] && break; sleep 0.05; done
 "$bin" --hammer "$dir/boxd.sock" --runs 200 >/dev/null # warm caches, pool
 
