@@ -28,6 +28,7 @@
 #include "config-build.h"
 #include "frame.h"
 #include "log.h"
+#include "plan.h"
 #include "request.h"
 #include "seccomp.h"
 #include "session.h"
@@ -56,6 +57,7 @@ struct run {
 	char *argv0, *tag;
 	struct request_out req;
 	struct run_ids ids;
+	uint64_t start_unix_ns; /* CLOCK_REALTIME of the sandbox's start */
 	int stdio[3];   /* held until the command starts, for a retry */
 	bool retried;
 	bool finished;
@@ -288,6 +290,18 @@ static Boxd__V1__Termination termination_to_proto(enum run_termination t)
 	return BOXD__V1__TERMINATION__SIGNALED;
 }
 
+/* The wall-clock time of a CLOCK_MONOTONIC instant a moment ago (the
+ * engine stamps starts with the monotonic clock). */
+static uint64_t realtime_of(uint64_t mono_ns)
+{
+	struct timespec ts;
+	uint64_t now_real, now_mono = now_ns();
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_real = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return now_real - (now_mono - mono_ns);
+}
+
 static void send_result(struct run *r, const struct run_result *res)
 {
 	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
@@ -340,6 +354,8 @@ static void send_result(struct run *r, const struct run_result *res)
 	}
 	out.n_caveats = r->req.n_caveats;
 	out.caveats = r->req.caveats;
+	out.has_start_time_unix_ns = r->start_unix_ns != 0;
+	out.start_time_unix_ns = r->start_unix_ns;
 	ev.msg_case = BOXD__V1__EVENT__MSG_RESULT;
 	ev.result = &out;
 	session_send(r->sess, &ev);
@@ -383,6 +399,7 @@ static int run_restart(struct run *r)
 	r->ctl_ev = r->pid_ev = NULL;
 	sandbox_free(r->sb);
 	r->sb = sb;
+	r->start_unix_ns = realtime_of(sandbox_started_ns(sb));
 	if (run_watch_sandbox(r) < 0) {
 		sandbox_kill(r->sb, RUN_KILLED, SIGKILL);
 		return -ENOMEM;
@@ -390,17 +407,16 @@ static int run_restart(struct run *r)
 	return 0;
 }
 
-static void run_exit_cb(evutil_socket_t fd, short what, void *arg)
+/* The command ended (pid 1 said so) or pid 1 itself exited: answer. */
+static void run_end(struct run *r)
 {
-	struct run *r = arg;
 	struct run_result res;
 	struct run_error err = {0};
 	int ret;
 
-	(void)fd;
-	(void)what;
-	/* The ctl fd is closed by finish: unregister it first. */
+	/* The ctl fd is closed by finish: unregister both first. */
 	event_del(r->ctl_ev);
+	event_del(r->pid_ev);
 	ret = sandbox_finish(r->sb, &res, &err);
 	if (ret == -EAGAIN) {
 		event_add(r->ctl_ev, NULL);
@@ -427,6 +443,13 @@ static void run_exit_cb(evutil_socket_t fd, short what, void *arg)
 	run_bury(r);
 }
 
+static void run_exit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	run_end(arg);
+}
+
 static void run_ctl_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
@@ -447,6 +470,10 @@ static void run_ctl_cb(evutil_socket_t fd, short what, void *arg)
 		ev.msg_case = BOXD__V1__EVENT__MSG_STARTED;
 		ev.started = &st;
 		session_send(r->sess, &ev);
+	}
+	if (sandbox_command_done(r->sb)) {
+		run_end(r);
+		return;
 	}
 	if (ret == -EPIPE)
 		event_del(r->ctl_ev);
@@ -488,13 +515,11 @@ static void run_cpu_cb(evutil_socket_t fd, short what, void *arg)
 
 static void pool_kick(struct server *srv)
 {
-	struct engine_pool_stats st;
-
 	if (srv->stopping || srv->refilling)
 		return;
-	engine_pool_stats(srv->engine, &st);
 	/* Hysteresis: start below the low watermark, then fill to target. */
-	if (st.target && st.size < srv->pool_low) {
+	if (engine_pool_wants(srv->engine) &&
+	    engine_pool_size(srv->engine) < srv->pool_low) {
 		srv->refilling = true;
 		event_active(srv->refill_ev, EV_TIMEOUT, 0);
 	}
@@ -551,6 +576,8 @@ static void maint_cb(evutil_socket_t fd, short what, void *arg)
 
 static const char *const namespaces[] = {"user", "mnt", "pid", "net",
 					 "ipc", "uts", "cgroup"};
+/* What a client must not assume of every version-1 daemon. */
+static const char *const features[] = {"dry_run"};
 
 static void fill_host_info(struct session *s, Boxd__V1__HostInfo *h,
 			   const char **limits, const char **nets,
@@ -610,6 +637,8 @@ static void fill_host_info(struct session *s, Boxd__V1__HostInfo *h,
 	profiles[1] = "bare";
 	h->n_profiles = 2;
 	h->profiles = (char **)profiles;
+	h->n_features = ELEMENTSOF(features);
+	h->features = (char **)features;
 }
 
 static unsigned count_for_uid(struct server *srv, uid_t uid, bool runs)
@@ -771,6 +800,31 @@ static int run_watch(struct run *r, const struct run_spec *spec)
 static int private_id_alloc(struct server *srv, const struct config *cfg,
 			    uid_t *ret);
 
+/* A dry run: the request passed every check a run gets; answer with what
+ * would be built. No run id, no cgroup, no pool member, no process. */
+static void send_plan(struct session *s, const Boxd__V1__RunRequest *req,
+		      const struct request_out *out)
+{
+	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
+	Boxd__V1__Plan *plan = NULL;
+	struct plan_ids ids = {
+		.host_uid = s->cred.uid,
+		.host_gid = s->cred.gid,
+		.private_ids = s->tenant->uid_mode == UID_MODE_PRIVATE,
+	};
+
+	if (plan_build(req, out, &ids, engine_tmpfs_default(s->srv->engine),
+		       &plan) < 0) {
+		send_error(s, BOXD__V1__ERROR_CODE__INTERNAL, "out of memory",
+			   NULL, 0, 0);
+		return;
+	}
+	ev.msg_case = BOXD__V1__EVENT__MSG_PLAN;
+	ev.plan = plan;
+	session_send(s, &ev);
+	boxd__v1__plan__free_unpacked(plan, NULL);
+}
+
 static void handle_run(struct session *s, const Boxd__V1__Request *req,
 		       int *fds)
 {
@@ -806,7 +860,9 @@ static void handle_run(struct session *s, const Boxd__V1__Request *req,
 			   0);
 		return;
 	}
-	if (s->tenant->max_runs &&
+	/* A dry run starts nothing, so the concurrent-run ceiling (a
+	 * matter of the moment, not of the request) does not apply. */
+	if (!req->run->dry_run && s->tenant->max_runs &&
 	    count_for_uid(srv, s->cred.uid, true) >= s->tenant->max_runs) {
 		snprintf(why, sizeof(why),
 			 "tenant '%s' already has %u runs (its ceiling)",
@@ -823,6 +879,12 @@ static void handle_run(struct session *s, const Boxd__V1__Request *req,
 	}
 	if (request_to_spec(req->run, &ctx, &r->req, &rerr) < 0) {
 		send_error(s, rerr.code, rerr.message, NULL, 0, 0);
+		free(r);
+		return;
+	}
+	if (req->run->dry_run) {
+		send_plan(s, req->run, &r->req);
+		request_out_clear(&r->req);
 		free(r);
 		return;
 	}
@@ -876,6 +938,7 @@ static void handle_run(struct session *s, const Boxd__V1__Request *req,
 		free(r);
 		return;
 	}
+	r->start_unix_ns = realtime_of(sandbox_started_ns(r->sb));
 	/* Hold the caller's stdio until the command starts (a lost pooled
 	 * member is retried with it); the frame no longer owns them. */
 	for (int i = 0; i < 3; i++) {

@@ -264,6 +264,11 @@ struct engine *engine_free(struct engine *e)
 
 struct cgroup_manager *engine_cgroups(struct engine *e) { return e->cg; }
 
+uint64_t engine_tmpfs_default(const struct engine *e)
+{
+	return e->tmpfs_default;
+}
+
 /* ---- between clone3() and execveat(): no allocation, no logging ---- */
 
 static _noreturn_ void child_fail(int ctl, const char *step)
@@ -641,6 +646,8 @@ static uint64_t pid_rss_bytes(pid_t pid)
 	return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+unsigned engine_pool_size(const struct engine *e) { return e->stats.size; }
+
 void engine_pool_stats(struct engine *e, struct engine_pool_stats *ret)
 {
 	*ret = e->stats;
@@ -898,24 +905,47 @@ static void fill_from_status(struct run_result *res, int status)
 	}
 }
 
+bool sandbox_command_done(const struct sandbox *sb)
+{
+	return sb->have_exit && sb->state != SB_DONE;
+}
+
 int sandbox_finish(struct sandbox *sb, struct run_result *res,
 		   struct run_error *err)
 {
 	struct run_result out = {.seccomp_syscall = -1};
 	struct rusage ru = {0};
 	siginfo_t si = {0};
+	bool reaped;
 
 	if (sb->state == SB_DONE)
 		return -EALREADY;
 	sandbox_on_ctl(sb);
 	if (sys_waitid_rusage(sb->pidfd, &si, WEXITED | WNOHANG, &ru) < 0)
 		return negerrno();
-	if (si.si_pid == 0)
+	reaped = si.si_pid != 0;
+	if (!reaped && !sb->have_exit)
 		return -EAGAIN;
-	/* Whatever pid 1 wrote before dying is still queued. */
-	sandbox_on_ctl(sb);
+	if (reaped) {
+		/* Whatever pid 1 wrote before dying is still queued. */
+		sandbox_on_ctl(sb);
+		sb->pidfd = safe_close(sb->pidfd);
+	} else {
+		/* pid 1 reported the command's end and is on its way out:
+		 * answer now, reap it and remove the cgroup afterwards
+		 * (sandbox_free), off the caller's path. The command's own
+		 * rusage stands in for pid 1's. */
+		const struct init_report *rep = &sb->exit_report;
+
+		ru.ru_utime.tv_sec = (time_t)(rep->utime_ns / 1000000000ULL);
+		ru.ru_utime.tv_usec =
+			(suseconds_t)(rep->utime_ns % 1000000000ULL / 1000);
+		ru.ru_stime.tv_sec = (time_t)(rep->stime_ns / 1000000000ULL);
+		ru.ru_stime.tv_usec =
+			(suseconds_t)(rep->stime_ns % 1000000000ULL / 1000);
+		ru.ru_maxrss = (long)(rep->maxrss_bytes / 1024);
+	}
 	sb->state = SB_DONE;
-	sb->pidfd = safe_close(sb->pidfd);
 	sb->ctl = safe_close(sb->ctl);
 
 	out.wall_ns = now_ns() - sb->start_ns;
@@ -981,12 +1011,12 @@ int sandbox_finish(struct sandbox *sb, struct run_result *res,
 			out.termination = RUN_KILLED;
 	}
 	*res = out;
-	if (sb->cg)
+	if (sb->cg && sb->pidfd < 0)
 		sb->cg = cgroup_run_free(sb->cg);
 	return 0;
 
 done_error:
-	if (sb->cg)
+	if (sb->cg && sb->pidfd < 0)
 		sb->cg = cgroup_run_free(sb->cg);
 	return 1;
 }
@@ -999,7 +1029,7 @@ struct sandbox *sandbox_free(struct sandbox *sb)
 	if (!sb)
 		return NULL;
 	sb->ctl = safe_close(sb->ctl);
-	if (sb->pidfd >= 0 && sb->state != SB_DONE) {
+	if (sb->pidfd >= 0) {
 		sys_pidfd_send_signal(sb->pidfd, SIGKILL);
 		if (sb->cg)
 			cgroup_run_kill(sb->cg);

@@ -39,6 +39,8 @@ int engine_new(const struct engine_config *cfg, struct engine **ret,
 	       char *why, size_t why_len);
 struct engine *engine_free(struct engine *e);
 struct cgroup_manager *engine_cgroups(struct engine *e);
+/* The size of a tmpfs whose spec gives none. */
+uint64_t engine_tmpfs_default(const struct engine *e);
 
 /*
  * Start a run: create its cgroup, clone pid 1 into fresh namespaces, map
@@ -78,10 +80,16 @@ int sandbox_kill(struct sandbox *sb, enum run_termination why, int sig);
  * else 0 with *ret_next_ns = how long until it could be over. */
 int sandbox_check_cpu(struct sandbox *sb, uint64_t *ret_next_ns);
 
+/* pid 1 has reported that the command ended: the run can be finished
+ * without waiting for pid 1 itself to exit. */
+bool sandbox_command_done(const struct sandbox *sb);
+
 /*
- * After sandbox_pidfd() became readable: reap pid 1 and fill res (returns
- * 0) or, if the command never started, err (returns 1). -EAGAIN if pid 1
- * has not exited yet. Removes the run's cgroup.
+ * Once pid 1 exited (sandbox_pidfd() readable) or reported the command's
+ * end (sandbox_command_done()): fill res (returns 0) or, if the command
+ * never started, err (returns 1). -EAGAIN if neither happened yet. pid 1
+ * and the run's cgroup are cleaned up by sandbox_free() / engine_reap(),
+ * after the caller has sent its answer.
  */
 int sandbox_finish(struct sandbox *sb, struct run_result *res,
 		   struct run_error *err);
@@ -110,3 +118,4 @@ bool engine_pool_wants(const struct engine *e);
 int engine_pool_refill(struct engine *e, uint64_t *ret_retry_ns);
 unsigned engine_pool_maintain(struct engine *e);
 void engine_pool_stats(struct engine *e, struct engine_pool_stats *ret);
+unsigned engine_pool_size(const struct engine *e);

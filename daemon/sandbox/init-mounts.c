@@ -190,6 +190,14 @@ static int prepare_proc(struct init_mount *m)
 	if (null < 0)
 		return init_fail("proc", "/dev/null", errno);
 	for (size_t i = 0; i < ELEMENTSOF(proc_masked_files); i++) {
+		char path[64];
+
+		/* The sandbox's proc has the files the host's has: clone
+		 * only what will be used (each copy costs a grace period
+		 * when the sandbox's mounts are torn down). */
+		snprintf(path, sizeof(path), "/proc/%s", proc_masked_files[i]);
+		if (access(path, F_OK) < 0)
+			continue;
 		m->extra[i] = clone_tree(null, false,
 					 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC);
 		if (m->extra[i] < 0)
@@ -418,7 +426,7 @@ static int mask_proc(struct init_mount *m, int proc)
 			proc, proc_masked_files[i], O_PATH | O_NOFOLLOW,
 			RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
 
-		if (t < 0)
+		if (t < 0 || m->extra[i] < 0)
 			continue; /* not on this kernel */
 		if (attach(m->extra[i], t) < 0)
 			return init_fail("mask /proc", proc_masked_files[i],
