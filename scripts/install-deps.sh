@@ -16,7 +16,7 @@ packages=(
 	# fuzzing and sanitizers
 	clang-14 libclang-rt-14-dev
 	# benchmarks and comparisons
-	bubblewrap hyperfine
+	bubblewrap hyperfine linux-perf
 	# systemd unit checks
 	systemd
 	# tools the tests call
