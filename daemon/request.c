@@ -654,11 +654,22 @@ static int convert_rlimits(const Boxd__V1__RunRequest *req,
 		[SPEC_RLIMIT_CORE] = RLIMIT_CORE,
 		[SPEC_RLIMIT_NPROC] = RLIMIT_NPROC,
 		[SPEC_RLIMIT_STACK] = RLIMIT_STACK,
+		[SPEC_RLIMIT_AS] = RLIMIT_AS,
 	};
 
+	struct rlimit daemon_nofile;
+	uint64_t nofile_hard = 65536;
+
 	/* Safe defaults: no core dumps (they would land in the sandbox's
-	 * cwd, possibly a writable bind of the caller's). */
+	 * cwd, possibly a writable bind of the caller's), and the usual 1024
+	 * open files rather than the daemon's own raised limit. */
 	s->rlimits[SPEC_RLIMIT_CORE] = (struct spec_rlimit){true, 0, 0};
+	if (getrlimit(RLIMIT_NOFILE, &daemon_nofile) == 0 &&
+	    daemon_nofile.rlim_max != RLIM_INFINITY &&
+	    daemon_nofile.rlim_max < nofile_hard)
+		nofile_hard = daemon_nofile.rlim_max;
+	s->rlimits[SPEC_RLIMIT_NOFILE] = (struct spec_rlimit){
+		true, nofile_hard < 1024 ? nofile_hard : 1024, nofile_hard};
 	for (size_t i = 0; i < req->n_rlimits; i++) {
 		const Boxd__V1__Rlimit *rl = req->rlimits[i];
 		struct rlimit mine;
@@ -679,6 +690,9 @@ static int convert_rlimits(const Boxd__V1__RunRequest *req,
 			break;
 		case BOXD__V1__RLIMIT__RESOURCE__STACK:
 			k = SPEC_RLIMIT_STACK;
+			break;
+		case BOXD__V1__RLIMIT__RESOURCE__AS:
+			k = SPEC_RLIMIT_AS;
 			break;
 		default:
 			return BAD(err, "unknown rlimit resource %d",

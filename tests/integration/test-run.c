@@ -497,3 +497,31 @@ Test(run, a_host_directory_can_be_the_root)
 	snprintf(path, sizeof(path), "rm -rf %s", root);
 	(void)!system(path);
 }
+
+Test(run, safe_default_rlimits_and_per_request_ones)
+{
+	const char *argv[] = {"/bin/sh", "-c",
+			      "ulimit -c; ulimit -n; ulimit -Sf", NULL};
+	box_client *c = connect_root(&d);
+	box_spec *s = spec_argv(argv);
+	char *out, *err;
+	box_run *run;
+
+	/* Not the daemon's own (raised) open-file limit, and no cores. */
+	run = run_capture(c, s, NULL, &out, &err);
+	cr_expect_str_eq(out, "0\n1024\nunlimited\n", "%s", err);
+	free(out);
+	free(err);
+	box_run_free(run);
+
+	cr_assert(box_spec_add_rlimit(s, BOX_RLIMIT_NOFILE, 64, 128) >= 0);
+	cr_assert(box_spec_add_rlimit(s, BOX_RLIMIT_FSIZE, 4096, 4096) >= 0);
+	run = run_capture(c, s, NULL, &out, &err);
+	/* ulimit -f counts 512-byte blocks */
+	cr_expect_str_eq(out, "0\n64\n8\n", "%s", err);
+	free(out);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+}
