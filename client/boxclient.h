@@ -54,6 +54,7 @@ typedef struct box_status box_status;
 typedef struct box_run_list box_run_list;
 typedef struct box_run_info box_run_info;
 typedef struct box_process box_process;
+typedef struct box_plan box_plan;
 
 enum box_profile {
 	BOX_PROFILE_DEFAULT = 1, /* read-only system dirs, tmpfs, proc, dev */
@@ -90,6 +91,7 @@ enum box_rlimit_resource {
 	BOX_RLIMIT_CORE = 3,
 	BOX_RLIMIT_NPROC = 4,
 	BOX_RLIMIT_STACK = 5,
+	BOX_RLIMIT_AS = 6, /* address space (virtual memory) per process */
 };
 
 enum box_termination {
@@ -251,6 +253,10 @@ const char *const *box_host_nets(const box_host_info *h);
 const char *const *box_host_profiles(const box_host_info *h);
 /* True if `name` is in box_host_limits(). */
 bool box_host_can_limit(const box_host_info *h, const char *name);
+/* Protocol features beyond the first cut of version 1: "dry_run". */
+const char *const *box_host_features(const box_host_info *h);
+/* True if `name` is in box_host_features(). */
+bool box_host_has_feature(const box_host_info *h, const char *name);
 
 /* ------------------------------------------------------------------ spec */
 
@@ -295,6 +301,14 @@ int box_spec_symlink(box_spec *s, const char *target, const char *dst);
 /* mode -1: the default (0755). */
 int box_spec_dir(box_spec *s, const char *dst, int mode);
 int box_spec_remount_ro(box_spec *s, const char *dst);
+
+/*
+ * Reorder the spec's mounts (not the profile's) by destination, so that a
+ * mount on a directory precedes mounts below it: "/a" before "/a/b" before
+ * "/a-b". Paths compare component by component, bytewise; mounts with the
+ * same destination keep their order (a bind then its remount-ro).
+ */
+int box_spec_sort_mounts(box_spec *s);
 
 /*
  * Environment: the sandbox starts with PATH only; setenv adds or replaces
@@ -443,6 +457,9 @@ int64_t box_result_peak_pids(const box_result *r);
 const char *box_result_seccomp_syscall(const box_result *r);
 /* What lenient mode did not enforce (NULL-terminated, never NULL). */
 const char *const *box_result_caveats(const box_result *r);
+/* Wall-clock time (CLOCK_REALTIME, ns since the epoch) at which the
+ * sandbox started, -1 if the daemon did not say. */
+int64_t box_result_start_time_unix_ns(const box_result *r);
 
 /*
  * Shell-style exit status: the exit code for EXITED; 128+N if the run
@@ -456,7 +473,8 @@ int box_result_exit_status(const box_result *r);
  *  cpu_timeout|killed","exit_code":N|null,"signal":N|null,"wall_ns":N,
  *  "user_ns":N,"system_ns":N,"peak_rss_bytes":N,"peak_memory_bytes":N|null,
  *  "peak_memory_source":"cgroup|rusage|none","oom_kills":N|null,
- *  "peak_pids":N|null,"seccomp_syscall":"name"|null,"caveats":[...]}
+ *  "peak_pids":N|null,"seccomp_syscall":"name"|null,"caveats":[...],
+ *  "start_time_unix_ns":N|null}
  */
 int box_result_json(const box_result *r, char **ret_json);
 
@@ -490,6 +508,104 @@ int box_error_json(const box_error *e, char **ret_json);
 
 /* "bad_request", "setup_failed", ..., "client"; "unknown" otherwise. */
 const char *box_error_code_name(enum box_error_code code);
+
+/* ------------------------------------------------------------------ plan */
+
+/*
+ * A dry run: the daemon checks spec exactly as it would for a run (tenant
+ * policy, ceilings, what the host can enforce, lenient caveats) and
+ * answers with the plan of what it would build, starting nothing. Blocks
+ * until the answer. Returns 0 and the plan, or a negative errno: the
+ * daemon refused the spec (-EINVAL bad request, -EACCES denied,
+ * -EOPNOTSUPP unsupported, -EBUSY...; box_client_last_error() has its
+ * record), -EOPNOTSUPP also when the daemon does not offer dry runs
+ * (box_host_has_feature(h, "dry_run")), -EBUSY if a run is in flight on
+ * c, -ENOTCONN, I/O errors.
+ */
+int box_run_plan(box_client *c, const box_spec *spec, box_plan **ret_plan);
+box_plan *box_plan_free(box_plan *p);
+
+/* argv as the command will get it; the complete environment, "NAME=value". */
+const char *const *box_plan_argv(const box_plan *p);
+const char *const *box_plan_env(const box_plan *p);
+const char *box_plan_cwd(const box_plan *p);
+const char *box_plan_hostname(const box_plan *p);
+/* Free text given with box_spec_set_tag(), else NULL. */
+const char *box_plan_tag(const box_plan *p);
+/* Ids inside the sandbox, and the host ids they map to (-1: a private id
+ * the daemon picks from its range when the run starts). */
+int64_t box_plan_uid(const box_plan *p);
+int64_t box_plan_gid(const box_plan *p);
+int64_t box_plan_host_uid(const box_plan *p);
+int64_t box_plan_host_gid(const box_plan *p);
+bool box_plan_private_ids(const box_plan *p);
+enum box_net box_plan_net(const box_plan *p);
+enum box_profile box_plan_profile(const box_plan *p);
+bool box_plan_new_session(const box_plan *p);
+bool box_plan_die_with_client(const box_plan *p);
+
+/*
+ * Every mount operation, in the order it is applied: the profile's, then
+ * the spec's. Getters take an index below box_plan_mount_count(); out of
+ * range they return 0, NULL, -1 or false.
+ */
+size_t box_plan_mount_count(const box_plan *p);
+enum box_mount_kind box_plan_mount_kind(const box_plan *p, size_t i);
+/* Bind kinds: the host path; SYMLINK: the link's target; else NULL. */
+const char *box_plan_mount_src(const box_plan *p, size_t i);
+const char *box_plan_mount_dst(const box_plan *p, size_t i);
+/* TMPFS: its size in bytes (the daemon's default filled in), else -1. */
+int64_t box_plan_mount_size(const box_plan *p, size_t i);
+/* TMPFS, DIR: permission bits, else -1. */
+int box_plan_mount_mode(const box_plan *p, size_t i);
+bool box_plan_mount_read_only(const box_plan *p, size_t i);
+/* Part of the profile rather than of the spec. */
+bool box_plan_mount_from_profile(const box_plan *p, size_t i);
+/* Skipped when its host source does not exist (profile directories). */
+bool box_plan_mount_if_exists(const box_plan *p, size_t i);
+
+/* Limits after the tenant's ceilings; -1: no limit. */
+int64_t box_plan_memory_bytes(const box_plan *p);
+int64_t box_plan_memory_swap_bytes(const box_plan *p);
+int64_t box_plan_cpu_millis(const box_plan *p);
+int64_t box_plan_pids(const box_plan *p);
+int64_t box_plan_timeout_ns(const box_plan *p);
+int64_t box_plan_cpu_time_ns(const box_plan *p);
+
+/* The rlimit that will be set for resource: 0 and soft/hard (either
+ * pointer may be NULL), or -ENOENT if it is left as inherited. */
+int box_plan_rlimit(const box_plan *p, enum box_rlimit_resource resource,
+		    uint64_t *ret_soft, uint64_t *ret_hard);
+
+enum box_seccomp_mode box_plan_seccomp_mode(const box_plan *p);
+/* BPF instructions of the filter, -1 without one. */
+int64_t box_plan_seccomp_instructions(const box_plan *p);
+
+/* What lenient mode would not enforce (NULL-terminated, never NULL). */
+const char *const *box_plan_caveats(const box_plan *p);
+
+/*
+ * The plan as one JSON object (malloc'd, caller frees):
+ * {"argv":[...],"env":[...],"cwd":"/","hostname":"boxd","tag":null,
+ *  "uid":N,"gid":N,"host_uid":N|null,"host_gid":N|null,
+ *  "private_ids":false,"net":"none","profile":"default",
+ *  "new_session":true,"die_with_client":true,
+ *  "mounts":[{"kind":"ro-bind","src":"/usr","dst":"/usr","size":null,
+ *             "mode":null,"read_only":true,"from_profile":true,
+ *             "if_exists":true},...],
+ *  "limits":{"memory_bytes":N|null,"memory_swap_bytes":N|null,
+ *            "cpu_millis":N|null,"pids":N|null,"timeout_ns":N|null,
+ *            "cpu_time_ns":N|null},
+ *  "rlimits":{"core":{"soft":0,"hard":0},...},
+ *  "seccomp":"default","seccomp_instructions":N|null,"caveats":[...]}
+ * Rlimit values of BOX_RLIM_INFINITY are "unlimited".
+ */
+int box_plan_json(const box_plan *p, char **ret_json);
+
+/* "ro-bind", "bind", "tmpfs", ...; "unknown" otherwise. */
+const char *box_mount_kind_name(enum box_mount_kind kind);
+/* "nofile", "fsize", "core", "nproc", "stack", "as"; "unknown" otherwise. */
+const char *box_rlimit_name(enum box_rlimit_resource resource);
 
 /* --------------------------------------------------------------- capture */
 

@@ -307,7 +307,8 @@ static void conn_handle(box_client *c, Boxd__V1__Event *ev)
 		ev->msg_case = BOXD__V1__EVENT__MSG__NOT_SET;
 		break;
 	case BOXD__V1__EVENT__MSG_ACCEPTED:
-		if (!run || run->state != BOX_RUN_PENDING)
+		/* A dry run is never accepted: it is answered by a Plan. */
+		if (!run || run->dry_run || run->state != BOX_RUN_PENDING)
 			break;
 		run_on_accepted(run, ev->accepted->run_id);
 		if (run->kill_signal) {
@@ -326,6 +327,14 @@ static void conn_handle(box_client *c, Boxd__V1__Event *ev)
 		if (run && (!run->has_id || run->id == ev->result->run_id)) {
 			run_on_result(run, ev->result);
 			ev->result = NULL;
+			ev->msg_case = BOXD__V1__EVENT__MSG__NOT_SET;
+		}
+		break;
+	case BOXD__V1__EVENT__MSG_PLAN:
+		/* Only a dry run in flight asked for one. */
+		if (run && run->dry_run && run->state == BOX_RUN_PENDING) {
+			run_on_plan(run, ev->plan);
+			ev->plan = NULL;
 			ev->msg_case = BOXD__V1__EVENT__MSG__NOT_SET;
 		}
 		break;

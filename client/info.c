@@ -40,6 +40,7 @@ struct box_host_info *host_info_free(struct box_host_info *h)
 		free(h->limits);
 		free(h->nets);
 		free(h->profiles);
+		free(h->features);
 		free(h);
 	}
 	return NULL;
@@ -57,10 +58,12 @@ struct box_host_info *host_info_new(const Boxd__V1__HostInfo *msg)
 	h->limits = strv_view(msg->limits, msg->n_limits);
 	h->nets = strv_view(msg->nets, msg->n_nets);
 	h->profiles = strv_view(msg->profiles, msg->n_profiles);
+	h->features = strv_view(msg->features, msg->n_features);
 	if (msg->has_cgroup_path)
 		h->cgroup_path = bytes_dup(&msg->cgroup_path);
 	if (!h->namespaces || !h->controllers || !h->limits || !h->nets ||
-	    !h->profiles || (msg->has_cgroup_path && !h->cgroup_path))
+	    !h->profiles || !h->features ||
+	    (msg->has_cgroup_path && !h->cgroup_path))
 		return host_info_free(h);
 	return h;
 }
@@ -108,6 +111,21 @@ const char *const *box_host_nets(const box_host_info *h)
 const char *const *box_host_profiles(const box_host_info *h)
 {
 	return h->profiles;
+}
+
+const char *const *box_host_features(const box_host_info *h)
+{
+	return h->features;
+}
+
+bool box_host_has_feature(const box_host_info *h, const char *name)
+{
+	if (!h || !name)
+		return false;
+	for (const char **f = h->features; *f; f++)
+		if (strcmp(*f, name) == 0)
+			return true;
+	return false;
 }
 
 bool box_host_can_limit(const box_host_info *h, const char *name)

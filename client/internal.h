@@ -32,6 +32,7 @@ struct box_host_info {
 	const char **limits;
 	const char **nets;
 	const char **profiles;
+	const char **features;
 };
 
 struct box_status {
@@ -72,6 +73,8 @@ struct box_run {
 	bool captured;
 	struct capture_buf out;
 	struct capture_buf err;
+	bool dry_run;         /* box_run_plan(): answered by a Plan */
+	Boxd__V1__Plan *plan; /* that answer */
 };
 
 enum request_kind {
@@ -149,7 +152,12 @@ void run_on_accepted(struct box_run *run, uint64_t id);
 void run_on_started(struct box_run *run, const Boxd__V1__Started *started);
 void run_on_result(struct box_run *run, Boxd__V1__Result *msg);
 void run_on_error(struct box_run *run, struct box_error *e);
+void run_on_plan(struct box_run *run, Boxd__V1__Plan *msg);
 void run_detach(struct box_run *run);
+/* Send msg with stdio (-1: /dev/null) as a new run in flight on c. */
+int run_send(box_client *c, const Boxd__V1__RunRequest *msg, int stdin_fd,
+	     int stdout_fd, int stderr_fd, struct box_run **ret_run);
+void run_destroy(struct box_run *run);
 const Boxd__V1__RunRequest *spec_message(const box_spec *s);
 
 /* info.c */
@@ -163,3 +171,9 @@ char *bytes_dup(const ProtobufCBinaryData *b);
 /* json.c */
 struct json_object;
 struct json_object *host_info_to_json(const struct box_host_info *h);
+/* A JSON string (invalid UTF-8 replaced by U+FFFD), null for NULL. */
+struct json_object *json_str(const char *s);
+/* An array of strings from a NULL-terminated list. */
+struct json_object *json_strv(const char *const *v);
+/* Hand out obj as a malloc'd string and drop it; -ENOMEM if obj is NULL. */
+int json_finish(struct json_object *obj, char **ret_json);

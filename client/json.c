@@ -46,7 +46,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 }
 
 /* A JSON string, invalid UTF-8 bytes replaced by U+FFFD; null for NULL. */
-static json_object *json_str(const char *s)
+json_object *json_str(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n, i = 0, o = 0;
@@ -94,7 +94,7 @@ static json_object *json_u64_opt(int64_t v)
 	return v >= 0 ? json_object_new_uint64((uint64_t)v) : NULL;
 }
 
-static json_object *json_strv(const char *const *v)
+json_object *json_strv(const char *const *v)
 {
 	json_object *a = json_object_new_array();
 
@@ -109,7 +109,7 @@ static json_object *json_bool_opt(int v)
 }
 
 /* Hand out obj as a malloc'd string and drop it. */
-static int json_finish(json_object *obj, char **ret_json)
+int json_finish(json_object *obj, char **ret_json)
 {
 	const char *text;
 	char *copy;
@@ -181,6 +181,8 @@ int box_result_json(const box_result *r, char **ret_json)
 	json_object_object_add(o, "seccomp_syscall",
 			       json_str(box_result_seccomp_syscall(r)));
 	json_object_object_add(o, "caveats", json_strv(box_result_caveats(r)));
+	json_object_object_add(o, "start_time_unix_ns",
+			       json_u64_opt(box_result_start_time_unix_ns(r)));
 	return json_finish(o, ret_json);
 }
 
@@ -240,6 +242,7 @@ json_object *host_info_to_json(const struct box_host_info *h)
 			       json_bool_opt(box_host_landlock(h)));
 	json_object_object_add(o, "nets", json_strv(box_host_nets(h)));
 	json_object_object_add(o, "profiles", json_strv(box_host_profiles(h)));
+	json_object_object_add(o, "features", json_strv(box_host_features(h)));
 	return o;
 }
 

@@ -278,6 +278,12 @@ const char *const *box_result_caveats(const box_result *r)
 	return r->caveats;
 }
 
+int64_t box_result_start_time_unix_ns(const box_result *r)
+{
+	return opt_u64(r->msg->has_start_time_unix_ns,
+		       r->msg->start_time_unix_ns);
+}
+
 int box_result_exit_status(const box_result *r)
 {
 	int sig = box_result_signal(r);

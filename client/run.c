@@ -37,8 +37,9 @@ int run_new(box_client *c, struct box_run **ret_run)
 	return 0;
 }
 
-static void run_destroy(struct box_run *run)
+void run_destroy(struct box_run *run)
 {
+	boxd__v1__plan__free_unpacked(run->plan, NULL);
 	result_free(run->result);
 	if (run->error != &run_error_oom)
 		error_free(run->error);
@@ -90,6 +91,12 @@ void run_on_result(struct box_run *run, Boxd__V1__Result *msg)
 	run_finish(run);
 }
 
+void run_on_plan(struct box_run *run, Boxd__V1__Plan *msg)
+{
+	run->plan = msg;
+	run_finish(run);
+}
+
 void run_on_error(struct box_run *run, struct box_error *e)
 {
 	run_set_error(run, e);
@@ -114,8 +121,8 @@ void run_detach(struct box_run *run)
 		run_destroy(run);
 }
 
-int box_run_start(box_client *c, const box_spec *spec, int stdin_fd,
-		  int stdout_fd, int stderr_fd, box_run **ret_run)
+int run_send(box_client *c, const Boxd__V1__RunRequest *msg, int stdin_fd,
+	     int stdout_fd, int stderr_fd, struct box_run **ret_run)
 {
 	Boxd__V1__Request req = BOXD__V1__REQUEST__INIT;
 	_cleanup_close_ int devnull = -1;
@@ -123,8 +130,6 @@ int box_run_start(box_client *c, const box_spec *spec, int stdin_fd,
 	struct box_run *run;
 	int r;
 
-	if (!c || !spec || !ret_run || spec_message(spec)->n_argv == 0)
-		return -EINVAL;
 	if (c->fd < 0 || !c->connected)
 		return -ENOTCONN;
 	if (c->broken)
@@ -160,7 +165,7 @@ int box_run_start(box_client *c, const box_spec *spec, int stdin_fd,
 		goto fail;
 	req.msg_case = BOXD__V1__REQUEST__MSG_RUN;
 	/* pack() only reads it. */
-	req.run = (Boxd__V1__RunRequest *)spec_message(spec);
+	req.run = (Boxd__V1__RunRequest *)msg;
 	r = conn_send(c, &req, fds, ELEMENTSOF(fds));
 	if (r < 0) {
 		run_destroy(run);
@@ -175,6 +180,15 @@ fail:
 		conn_client_error(c, r, "cannot start the run: %s",
 				  strerror(-r));
 	return r;
+}
+
+int box_run_start(box_client *c, const box_spec *spec, int stdin_fd,
+		  int stdout_fd, int stderr_fd, box_run **ret_run)
+{
+	if (!c || !spec || !ret_run || spec_message(spec)->n_argv == 0)
+		return -EINVAL;
+	return run_send(c, spec_message(spec), stdin_fd, stdout_fd, stderr_fd,
+			ret_run);
 }
 
 /* The errno that goes with a record made because the connection broke. */

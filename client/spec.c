@@ -314,6 +314,64 @@ int box_spec_remount_ro(box_spec *s, const char *dst)
 	return mount_add(s, BOX_MOUNT_REMOUNT_RO, NULL, dst, false, 0, -1);
 }
 
+/*
+ * Component-wise order of two absolute paths: split at '/', compare the
+ * components bytewise, a path that runs out first sorts first. So "/a"
+ * sorts before "/a/b" (a prefix of it) and "/a/b" before "/a-b" ("a" is
+ * a prefix of "a-b"), which plain strcmp gets wrong ('-' < '/').
+ * Repeated and trailing slashes do not count.
+ */
+static int path_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
+		    size_t blen)
+{
+	size_t i = 0, j = 0;
+
+	for (;;) {
+		size_t ai, bj, an, bn;
+		int c;
+
+		while (i < alen && a[i] == '/')
+			i++;
+		while (j < blen && b[j] == '/')
+			j++;
+		if (i == alen || j == blen)
+			return (i < alen) - (j < blen);
+		for (ai = i; i < alen && a[i] != '/'; i++)
+			;
+		for (bj = j; j < blen && b[j] != '/'; j++)
+			;
+		an = i - ai;
+		bn = j - bj;
+		c = memcmp(a + ai, b + bj, an < bn ? an : bn);
+		if (c)
+			return c;
+		if (an != bn)
+			return an < bn ? -1 : 1;
+	}
+}
+
+int box_spec_sort_mounts(box_spec *s)
+{
+	Boxd__V1__Mount **m;
+
+	if (!s)
+		return -EINVAL;
+	m = s->msg->mounts;
+	/* Insertion sort: stable, and a spec holds few mounts. */
+	for (size_t i = 1; i < s->msg->n_mounts; i++) {
+		Boxd__V1__Mount *cur = m[i];
+		size_t j = i;
+
+		while (j > 0 && path_cmp(m[j - 1]->dst.data, m[j - 1]->dst.len,
+					 cur->dst.data, cur->dst.len) > 0) {
+			m[j] = m[j - 1];
+			j--;
+		}
+		m[j] = cur;
+	}
+	return 0;
+}
+
 static bool env_name_ok(const char *name)
 {
 	return name && *name && !strchr(name, '=');
@@ -547,7 +605,7 @@ int box_spec_add_rlimit(box_spec *s, enum box_rlimit_resource resource,
 	Boxd__V1__Rlimit *rl;
 	int r;
 
-	if (!s || resource < BOX_RLIMIT_NOFILE || resource > BOX_RLIMIT_STACK)
+	if (!s || resource < BOX_RLIMIT_NOFILE || resource > BOX_RLIMIT_AS)
 		return -EINVAL;
 	if (soft > hard)
 		return -EINVAL;

@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include <stdio.h>
+
 #include "boxclient.h"
 
 /* Exit statuses of commands other than run. */
@@ -41,3 +43,6 @@ int boxctl_connect(const struct boxctl *ctl, box_client **ret_client);
 
 /* Write text and a newline to fd, all of it. */
 int boxctl_write_line(int fd, const char *text);
+
+/* A dry run's plan as text for people (plan-text.c). */
+int boxctl_print_plan(FILE *f, const box_plan *p);

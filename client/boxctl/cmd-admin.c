@@ -273,6 +273,7 @@ int cmd_status(const struct boxctl *ctl, int argc, char **argv)
 		printf("%-13s %s\n", "landlock:", yes_no(box_host_landlock(h)));
 		print_list("networks:", box_host_nets(h));
 		print_list("profiles:", box_host_profiles(h));
+		print_list("features:", box_host_features(h));
 	}
 	printf("%-13s %s/%s members, %s hits, %s misses, %s refill failures, "
 	       "member RSS %s\n",

@@ -36,6 +36,7 @@ enum run_opt {
 	OPT_SYMLINK,
 	OPT_DIR,
 	OPT_REMOUNT_RO,
+	OPT_SORT_MOUNTS,
 	OPT_SETENV,
 	OPT_UNSETENV,
 	OPT_CHDIR,
@@ -58,6 +59,7 @@ enum run_opt {
 	OPT_TAG,
 	OPT_JSON,
 	OPT_RESULT_FD,
+	OPT_PLAN,
 	OPT_HELP,
 };
 
@@ -86,6 +88,8 @@ static const struct run_option run_options[] = {
     {"--dir", OPT_DIR, 1, "DST", "create the directory DST"},
     {"--remount-ro", OPT_REMOUNT_RO, 1, "DST",
      "make the mount at DST read-only"},
+    {"--sort-mounts", OPT_SORT_MOUNTS, 0, NULL,
+     "apply mounts by destination, parents first"},
     {"--setenv", OPT_SETENV, 2, "VAR VALUE", "set VAR to VALUE"},
     {"--unsetenv", OPT_UNSETENV, 1, "VAR", "remove VAR"},
     {"--chdir", OPT_CHDIR, 1, "DIR", "working directory (default /)"},
@@ -111,7 +115,8 @@ static const struct run_option run_options[] = {
     {"--seccomp", OPT_SECCOMP, 1, "default|none|FILE",
      "seccomp filter; FILE holds a policy (./none for a file so named)"},
     {"--rlimit", OPT_RLIMIT, 1, "NAME=SOFT[:HARD]",
-     "resource limit: nofile fsize core nproc stack; 'unlimited' allowed"},
+     "nofile fsize core nproc stack as (e.g. as=64M);\n"
+     "'unlimited' allowed"},
     {"--lenient", OPT_LENIENT, 0, NULL,
      "run even if the host cannot enforce everything (see caveats)"},
     {"--tag", OPT_TAG, 1, "TEXT", "label shown by boxctl ps"},
@@ -119,6 +124,9 @@ static const struct run_option run_options[] = {
      "write the result record as one JSON object on stderr"},
     {"--result-fd", OPT_RESULT_FD, 1, "N",
      "write the JSON result record to fd N instead"},
+    {"--plan", OPT_PLAN, 0, NULL,
+     "run nothing: print what boxd would build\n"
+     "(text, or JSON with --json); exit 0 if accepted"},
     {"--help", OPT_HELP, 0, NULL, "this text"},
 };
 
@@ -126,6 +134,8 @@ struct run_args {
 	box_spec *spec;
 	bool help;
 	bool json;
+	bool plan;
+	bool sort_mounts;
 	int result_fd;
 	/* --size/--perms wait for the next --tmpfs/--dir */
 	bool has_size;
@@ -148,14 +158,20 @@ static void run_usage(FILE *f)
 	      f);
 	for (size_t i = 0; i < ELEMENTSOF(run_options); i++) {
 		const struct run_option *o = &run_options[i];
+		const char *help = o->help, *nl;
 		char head[64];
 
 		snprintf(head, sizeof(head), "%s%s%s", o->name,
 			 o->args ? " " : "", o->args ? o->args : "");
-		if (strlen(head) > 28)
-			fprintf(f, "  %s\n  %-28s  %s\n", head, "", o->help);
-		else
-			fprintf(f, "  %-28s  %s\n", head, o->help);
+		if (strlen(head) > 28) {
+			fprintf(f, "  %s\n", head);
+			head[0] = '\0';
+		}
+		/* Continuation lines of the help text line up under it. */
+		for (; (nl = strchr(help, '\n')); help = nl + 1, head[0] = '\0')
+			fprintf(f, "  %-28s  %.*s\n", head, (int)(nl - help),
+				help);
+		fprintf(f, "  %-28s  %s\n", head, help);
 	}
 	fputs("\n"
 	      "SIZE: bytes with an optional K, M, G or T suffix (1024-based).\n"
@@ -167,7 +183,9 @@ static void run_usage(FILE *f)
 	      "with SIGKILL: 137); 125 if boxd or boxctl failed before the "
 	      "command\n"
 	      "started; 126 if CMD is not executable; 127 if it was not "
-	      "found.\n",
+	      "found.\n"
+	      "With --plan: 0 if boxd accepts the run as given, 125 (and "
+	      "why) if not.\n",
 	      f);
 }
 
@@ -266,7 +284,7 @@ static int parse_rlimit(box_spec *spec, const char *opt, const char *arg)
 	} names[] = {
 	    {"nofile", BOX_RLIMIT_NOFILE}, {"fsize", BOX_RLIMIT_FSIZE},
 	    {"core", BOX_RLIMIT_CORE},     {"nproc", BOX_RLIMIT_NPROC},
-	    {"stack", BOX_RLIMIT_STACK},
+	    {"stack", BOX_RLIMIT_STACK},   {"as", BOX_RLIMIT_AS},
 	};
 	_cleanup_free_ char *copy = strdup(arg);
 	char *eq, *colon;
@@ -285,7 +303,7 @@ static int parse_rlimit(box_spec *spec, const char *opt, const char *arg)
 	if (res < 0)
 		return bad(opt,
 			   "unknown resource '%s' (nofile fsize core nproc "
-			   "stack)",
+			   "stack as)",
 			   copy);
 	colon = strchr(eq + 1, ':');
 	if (colon)
@@ -528,6 +546,12 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 	case OPT_JSON:
 		a->json = true;
 		return 0;
+	case OPT_PLAN:
+		a->plan = true;
+		return 0;
+	case OPT_SORT_MOUNTS:
+		a->sort_mounts = true;
+		return 0;
 	case OPT_RESULT_FD:
 		r = parse_uint32(v[0], &u32);
 		if (r < 0 || u32 > INT32_MAX)
@@ -607,6 +631,9 @@ static int parse_run_args(struct run_args *a, int argc, char **argv)
 			   a->has_size ? "" : " or --dir");
 	if (i >= argc)
 		return bad("run", "no command given (see boxctl run --help)");
+	/* After every mount option, wherever --sort-mounts stood. */
+	if (a->sort_mounts && (r = box_spec_sort_mounts(a->spec)) < 0)
+		return spec_failed("--sort-mounts", r);
 	a->cmd = argv + i;
 	for (; i < argc; i++) {
 		r = box_spec_add_arg(a->spec, argv[i]);
@@ -705,6 +732,53 @@ static void follow_run(box_client *c, box_run *run, int sfd)
 	}
 }
 
+/*
+ * --plan: a dry run. The plan goes to stdout (no command owns it here),
+ * as text or as JSON; a refusal is one line on stderr, and with --json
+ * also the error record on the result fd, as for a run.
+ */
+static int plan_only(const struct boxctl *ctl, const struct run_args *a)
+{
+	_cleanup_(box_client_freep) box_client *c = NULL;
+	_cleanup_free_ char *json = NULL;
+	box_plan *plan = NULL;
+	char buf[1024];
+	int r;
+
+	r = box_client_new(&c);
+	if (r >= 0) {
+		box_client_set_name(c, "boxctl");
+		r = box_client_connect(c, ctl->socket);
+	}
+	if (r >= 0)
+		r = box_run_plan(c, a->spec, &plan);
+	if (r < 0) {
+		const box_error *e = c ? box_client_last_error(c) : NULL;
+
+		if (e) {
+			boxctl_error(
+			    "%s", boxctl_describe_error(e, buf, sizeof(buf)));
+			write_json(a, NULL, e);
+		} else {
+			boxctl_error("%s", strerror(-r));
+		}
+		return BOXCTL_EXIT_RUN_FAILED;
+	}
+	if (a->json) {
+		r = box_plan_json(plan, &json);
+		if (r >= 0)
+			r = boxctl_write_line(STDOUT_FILENO, json);
+	} else {
+		r = boxctl_print_plan(stdout, plan);
+	}
+	box_plan_free(plan);
+	if (r < 0) {
+		boxctl_error("writing the plan: %s", strerror(-r));
+		return BOXCTL_EXIT_RUN_FAILED;
+	}
+	return 0;
+}
+
 int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 {
 	struct run_args a = {.result_fd = STDERR_FILENO, .perms = -1};
@@ -728,6 +802,11 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 			return 0;
 		}
 		return BOXCTL_EXIT_RUN_FAILED;
+	}
+	if (a.plan) {
+		status = plan_only(ctl, &a);
+		box_spec_free(a.spec);
+		return status;
 	}
 
 	r = box_client_new(&c);

@@ -154,6 +154,7 @@ static const int rlimit_resource[_SPEC_RLIMIT_MAX] = {
 	[SPEC_RLIMIT_CORE] = RLIMIT_CORE,
 	[SPEC_RLIMIT_NPROC] = RLIMIT_NPROC,
 	[SPEC_RLIMIT_STACK] = RLIMIT_STACK,
+	[SPEC_RLIMIT_AS] = RLIMIT_AS,
 };
 
 static const char *const rlimit_name[_SPEC_RLIMIT_MAX] = {
@@ -162,6 +163,7 @@ static const char *const rlimit_name[_SPEC_RLIMIT_MAX] = {
 	[SPEC_RLIMIT_CORE] = "core",
 	[SPEC_RLIMIT_NPROC] = "nproc",
 	[SPEC_RLIMIT_STACK] = "stack",
+	[SPEC_RLIMIT_AS] = "as",
 };
 
 static int drop_capabilities(void)

@@ -196,6 +196,7 @@ static const char *host_limits[] = {"timeout", "memory", "pids"};
 static const char *host_nets[] = {"none", "loopback"};
 static const char *host_profiles[] = {"default", "bare"};
 static const char *host_controllers[] = {"memory", "pids"};
+static const char *host_features[] = {"dry_run"};
 
 static void fill_host(Boxd__V1__HostInfo *h)
 {
@@ -217,6 +218,8 @@ static void fill_host(Boxd__V1__HostInfo *h)
 	h->nets = (char **)host_nets;
 	h->n_profiles = 2;
 	h->profiles = (char **)host_profiles;
+	h->n_features = 1;
+	h->features = (char **)host_features;
 }
 
 static void send_hello_reply(int sock, uint32_t version)
@@ -786,11 +789,16 @@ static void script_spec(struct fake *f)
 	      rr->seccomp->mode == BOXD__V1__SECCOMP__MODE__CUSTOM &&
 	      rr->seccomp->has_policy &&
 	      bytes_is(&rr->seccomp->policy, policy_text));
-	CHECK(rr->n_rlimits == 2);
+	CHECK(rr->n_rlimits == 3);
 	CHECK(rr->rlimits[0]->resource == BOXD__V1__RLIMIT__RESOURCE__NOFILE &&
 	      rr->rlimits[0]->soft == 100 && rr->rlimits[0]->hard == 200);
 	CHECK(rr->rlimits[1]->resource == BOXD__V1__RLIMIT__RESOURCE__CORE &&
 	      rr->rlimits[1]->soft == 0 && rr->rlimits[1]->hard == UINT64_MAX);
+	CHECK(rr->rlimits[2]->resource == BOXD__V1__RLIMIT__RESOURCE__AS &&
+	      rr->rlimits[2]->soft == 64 * MiB &&
+	      rr->rlimits[2]->hard == 128 * MiB);
+	/* A run is not a dry run unless asked. */
+	CHECK(!rr->has_dry_run && !rr->dry_run);
 	CHECK(rr->has_lenient && rr->lenient);
 	CHECK(rr->has_tag && bytes_is(&rr->tag, "build #7"));
 	req_clear(&r);
@@ -864,6 +872,8 @@ Test(client, spec_fields_encoded_as_set, .timeout = 30)
 	cr_assert_eq(box_spec_add_rlimit(s, BOX_RLIMIT_NOFILE, 100, 200), 0);
 	cr_assert_eq(
 	    box_spec_add_rlimit(s, BOX_RLIMIT_CORE, 0, BOX_RLIM_INFINITY), 0);
+	cr_assert_eq(box_spec_add_rlimit(s, BOX_RLIMIT_AS, 64 * MiB, 128 * MiB),
+		     0);
 	cr_assert_eq(box_spec_set_lenient(s, true), 0);
 	cr_assert_eq(box_spec_set_tag(s, "build #7"), 0);
 
@@ -920,7 +930,9 @@ Test(client, spec_rejects_bad_arguments)
 	cr_assert_eq(box_spec_set_seccomp(s, BOX_SECCOMP_NONE, "x", 1),
 		     -EINVAL);
 	cr_assert_eq(box_spec_add_rlimit(s, BOX_RLIMIT_STACK, 2, 1), -EINVAL);
-	cr_assert_eq(box_spec_add_rlimit(s, (enum box_rlimit_resource)6, 1, 1),
+	cr_assert_eq(box_spec_add_rlimit(s, (enum box_rlimit_resource)7, 1, 1),
+		     -EINVAL);
+	cr_assert_eq(box_spec_add_rlimit(s, (enum box_rlimit_resource)0, 1, 1),
 		     -EINVAL);
 	/* No argv, no run; and no connection needed to say so. */
 	cr_assert_eq(box_client_new(&c), 0);
@@ -967,6 +979,8 @@ static void script_full_result(struct fake *f)
 	r.peak_pids = 5;
 	r.n_caveats = 2;
 	r.caveats = (char **)caveats;
+	r.has_start_time_unix_ns = 1;
+	r.start_time_unix_ns = 1660459098589010919ULL;
 	ev.msg_case = BOXD__V1__EVENT__MSG_RESULT;
 	ev.result = &r;
 	send_event(f->sock, &ev);
@@ -1009,6 +1023,7 @@ Test(client, result_getters_and_json, .timeout = 30)
 			 "swap: not enforced (cgroup v1)");
 	cr_assert_str_eq(box_result_caveats(r)[1], "cpu_time: polled");
 	cr_assert_null(box_result_caveats(r)[2]);
+	cr_assert_eq(box_result_start_time_unix_ns(r), 1660459098589010919LL);
 	cr_assert_eq(box_run_exit_status(run), 3);
 	cr_assert_eq(box_result_exit_status(r), 3);
 
@@ -1021,7 +1036,8 @@ Test(client, result_getters_and_json, .timeout = 30)
 		  "\"peak_memory_source\":\"cgroup\",\"oom_kills\":0,"
 		  "\"peak_pids\":5,\"seccomp_syscall\":null,"
 		  "\"caveats\":[\"swap: not enforced (cgroup v1)\","
-		  "\"cpu_time: polled\"]}");
+		  "\"cpu_time: polled\"],"
+		  "\"start_time_unix_ns\":1660459098589010919}");
 	free(json);
 	box_run_free(run);
 	box_client_free(c);
@@ -2019,4 +2035,376 @@ Test(client, hangup_during_send_keeps_the_daemons_reason, .timeout = 30)
 	box_client_free(c);
 	box_spec_free(s);
 	fake_join(&f);
+}
+
+/* ------------------------------------------------------------ sorted mounts */
+
+/* The destinations, in the order the daemon received them. */
+static void script_sorted(struct fake *f)
+{
+	static const char *const want[][2] = {
+	    /* {dst, src}: same destination keeps its order (stable). */
+	    {"/", "/srv/root"},  {"/a", "/first"},     {"/a", NULL},
+	    {"/a/b", "/second"}, {"/a/b/c", "/third"}, {"/a-b", "/x"},
+	    {"/a.b", "/y"},      {"/ab", "/z"},        {"/b", "/last"},
+	};
+	struct req r;
+	Boxd__V1__RunRequest *rr;
+
+	HANDSHAKE();
+	EXPECT(&r, RUN, 3);
+	rr = r.msg->run;
+	CHECK(rr->n_mounts == sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const Boxd__V1__Mount *m = rr->mounts[i];
+
+		if (!bytes_is(&m->dst, want[i][0]) ||
+		    (want[i][1]
+			 ? !bytes_is(&m->src, want[i][1])
+			 : m->kind != BOXD__V1__MOUNT__KIND__REMOUNT_RO)) {
+			fake_fail(f, __LINE__, "mount %zu is %.*s, want %s", i,
+				  (int)m->dst.len, (char *)m->dst.data,
+				  want[i][0]);
+			req_clear(&r);
+			return;
+		}
+	}
+	req_clear(&r);
+	send_error(f->sock, BOXD__V1__ERROR_CODE__BAD_REQUEST, "enough", NULL,
+		   0, 0);
+}
+
+Test(client, sort_mounts_orders_by_path_components, .timeout = 30)
+{
+	struct fake f;
+	box_client *c;
+	box_spec *s = simple_spec(), *empty = simple_spec();
+	box_run *run;
+
+	/* Shuffled; strcmp would put "/a-b" and "/a.b" before "/a/b". */
+	cr_assert_eq(box_spec_ro_bind(s, "/last", "/b"), 0);
+	cr_assert_eq(box_spec_bind(s, "/third", "/a/b/c"), 0);
+	cr_assert_eq(box_spec_ro_bind(s, "/x", "/a-b"), 0);
+	cr_assert_eq(box_spec_ro_bind(s, "/second", "/a/b"), 0);
+	cr_assert_eq(box_spec_ro_bind(s, "/first", "/a"), 0);
+	cr_assert_eq(box_spec_remount_ro(s, "/a"), 0);
+	cr_assert_eq(box_spec_ro_bind(s, "/z", "/ab"), 0);
+	cr_assert_eq(box_spec_ro_bind(s, "/y", "/a.b"), 0);
+	cr_assert_eq(box_spec_ro_bind(s, "/srv/root", "/"), 0);
+	cr_assert_eq(box_spec_sort_mounts(s), 0);
+	/* Sorting a sorted spec changes nothing. */
+	cr_assert_eq(box_spec_sort_mounts(s), 0);
+	cr_assert_eq(box_spec_sort_mounts(empty), 0);
+	cr_assert_eq(box_spec_sort_mounts(NULL), -EINVAL);
+
+	c = fake_connect(&f, script_sorted, NULL);
+	cr_assert_eq(box_run_start(c, s, -1, -1, -1, &run), 0);
+	cr_assert_eq(box_run_wait(run), 0);
+	cr_assert_eq(box_error_code(box_run_error(run)), BOX_ERROR_BAD_REQUEST);
+	box_run_free(run);
+	box_client_free(c);
+	box_spec_free(s);
+	box_spec_free(empty);
+	fake_join(&f);
+}
+
+/* ---------------------------------------------------------------- plans */
+
+static void send_plan(int sock)
+{
+	static Boxd__V1__EnvVar path = BOXD__V1__ENV_VAR__INIT,
+				lang = BOXD__V1__ENV_VAR__INIT;
+	static Boxd__V1__PlanMount usr = BOXD__V1__PLAN_MOUNT__INIT,
+				   tmp = BOXD__V1__PLAN_MOUNT__INIT,
+				   lnk = BOXD__V1__PLAN_MOUNT__INIT;
+	static Boxd__V1__Rlimit core = BOXD__V1__RLIMIT__INIT,
+				as = BOXD__V1__RLIMIT__INIT;
+	static const char *caveats[] = {"limits not enforced: no cgroups"};
+	Boxd__V1__EnvVar *env[] = {&path, &lang};
+	Boxd__V1__PlanMount *mounts[] = {&usr, &lnk, &tmp};
+	Boxd__V1__Rlimit *rlimits[] = {&core, &as};
+	ProtobufCBinaryData argv[] = {{7, (uint8_t *)"/bin/sh"},
+				      {2, (uint8_t *)"-c"},
+				      {9, (uint8_t *)"echo 'hi'"}};
+	Boxd__V1__Limits lim = BOXD__V1__LIMITS__INIT;
+	Boxd__V1__Plan p = BOXD__V1__PLAN__INIT;
+	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
+
+	path.name = (ProtobufCBinaryData){4, (uint8_t *)"PATH"};
+	path.value = (ProtobufCBinaryData){8, (uint8_t *)"/usr/bin"};
+	lang.name = (ProtobufCBinaryData){4, (uint8_t *)"LANG"};
+	lang.value = (ProtobufCBinaryData){0, NULL};
+	usr.has_kind = usr.has_src = usr.has_dst = 1;
+	usr.kind = BOXD__V1__MOUNT__KIND__RO_BIND;
+	usr.src = usr.dst = (ProtobufCBinaryData){4, (uint8_t *)"/usr"};
+	usr.has_read_only = usr.read_only = 1;
+	usr.has_from_profile = usr.from_profile = 1;
+	usr.has_if_exists = usr.if_exists = 1;
+	lnk.has_kind = lnk.has_src = lnk.has_dst = 1;
+	lnk.kind = BOXD__V1__MOUNT__KIND__SYMLINK;
+	lnk.src = (ProtobufCBinaryData){7, (uint8_t *)"usr/bin"};
+	lnk.dst = (ProtobufCBinaryData){4, (uint8_t *)"/bin"};
+	tmp.has_kind = tmp.has_dst = 1;
+	tmp.kind = BOXD__V1__MOUNT__KIND__TMPFS;
+	tmp.dst = (ProtobufCBinaryData){4, (uint8_t *)"/tmp"};
+	tmp.has_size = tmp.has_mode = 1;
+	tmp.size = 64 * MiB;
+	tmp.mode = 01777;
+	tmp.has_read_only = 1;
+	core.resource = BOXD__V1__RLIMIT__RESOURCE__CORE;
+	as.resource = BOXD__V1__RLIMIT__RESOURCE__AS;
+	as.soft = 64 * MiB;
+	as.hard = UINT64_MAX;
+	lim.has_memory_bytes = lim.has_timeout_ns = 1;
+	lim.memory_bytes = 256 * MiB;
+	lim.timeout_ns = 30000000000ULL;
+
+	p.n_argv = 3;
+	p.argv = argv;
+	p.n_env = 2;
+	p.env = env;
+	p.has_cwd = p.has_hostname = p.has_tag = 1;
+	p.cwd = (ProtobufCBinaryData){5, (uint8_t *)"/work"};
+	p.hostname = (ProtobufCBinaryData){7, (uint8_t *)"sandbox"};
+	p.tag = (ProtobufCBinaryData){5, (uint8_t *)"job 1"};
+	p.has_uid = p.has_gid = p.has_host_uid = p.has_host_gid = 1;
+	p.uid = 0;
+	p.gid = 0;
+	p.host_uid = 1000;
+	p.host_gid = 100;
+	p.has_private_ids = 1;
+	p.has_net = 1;
+	p.net = BOXD__V1__NET__NET_LOOPBACK;
+	p.has_profile = 1;
+	p.profile = BOXD__V1__PROFILE__PROFILE_DEFAULT;
+	p.has_new_session = p.has_die_with_client = 1;
+	p.new_session = 1;
+	p.die_with_client = 0;
+	p.n_mounts = 3;
+	p.mounts = mounts;
+	p.limits = &lim;
+	p.n_rlimits = 2;
+	p.rlimits = rlimits;
+	p.has_seccomp = p.has_seccomp_instructions = 1;
+	p.seccomp = BOXD__V1__SECCOMP__MODE__DEFAULT;
+	p.seccomp_instructions = 310;
+	p.n_caveats = 1;
+	p.caveats = (char **)caveats;
+	ev.msg_case = BOXD__V1__EVENT__MSG_PLAN;
+	ev.plan = &p;
+	send_event(sock, &ev);
+}
+
+static void script_plan(struct fake *f)
+{
+	struct req r;
+
+	HANDSHAKE();
+	/* A dry run is a RunRequest with the flag, and its three fds. */
+	EXPECT(&r, RUN, 3);
+	CHECK(r.msg->run->has_dry_run && r.msg->run->dry_run);
+	CHECK(r.msg->run->n_argv == 1);
+	for (size_t i = 0; i < 3; i++)
+		CHECK(is_devnull(r.fds[i]));
+	req_clear(&r);
+	/* Unrelated events before the answer are not it. */
+	send_accepted(f->sock, 99);
+	send_plan(f->sock);
+	/* Refused like a run: no Plan, an Error without run id. */
+	EXPECT(&r, RUN, 3);
+	CHECK(r.msg->run->dry_run);
+	req_clear(&r);
+	send_error(f->sock, BOXD__V1__ERROR_CODE__DENIED,
+		   "tenant 'users' may not use the host network", NULL, 0, 0);
+	/* The connection is free for a real run afterwards. */
+	EXPECT(&r, RUN, 3);
+	CHECK(!r.msg->run->dry_run);
+	req_clear(&r);
+	send_accepted(f->sock, 5);
+	send_result(f->sock, 5, BOXD__V1__TERMINATION__EXITED, 0, 0);
+}
+
+Test(client, plan_round_trip_getters_and_json, .timeout = 30)
+{
+	struct fake f;
+	box_client *c = fake_connect(&f, script_plan, NULL);
+	box_spec *s = simple_spec();
+	box_plan *p = NULL;
+	box_run *run;
+	uint64_t soft = 1, hard = 1;
+	json_object *o, *m;
+	char *json;
+
+	cr_assert(box_host_has_feature(box_client_host(c), "dry_run"));
+	cr_assert_str_eq(box_host_features(box_client_host(c))[0], "dry_run");
+	cr_assert_not(box_host_has_feature(box_client_host(c), "teleport"));
+
+	cr_assert_eq(box_run_plan(c, s, &p), 0, "%s",
+		     box_error_message(box_client_last_error(c)));
+	cr_assert_not_null(p);
+	cr_assert_str_eq(box_plan_argv(p)[0], "/bin/sh");
+	cr_assert_str_eq(box_plan_argv(p)[2], "echo 'hi'");
+	cr_assert_null(box_plan_argv(p)[3]);
+	cr_assert_str_eq(box_plan_env(p)[0], "PATH=/usr/bin");
+	cr_assert_str_eq(box_plan_env(p)[1], "LANG=");
+	cr_assert_null(box_plan_env(p)[2]);
+	cr_assert_str_eq(box_plan_cwd(p), "/work");
+	cr_assert_str_eq(box_plan_hostname(p), "sandbox");
+	cr_assert_str_eq(box_plan_tag(p), "job 1");
+	cr_assert_eq(box_plan_uid(p), 0);
+	cr_assert_eq(box_plan_gid(p), 0);
+	cr_assert_eq(box_plan_host_uid(p), 1000);
+	cr_assert_eq(box_plan_host_gid(p), 100);
+	cr_assert_not(box_plan_private_ids(p));
+	cr_assert_eq(box_plan_net(p), BOX_NET_LOOPBACK);
+	cr_assert_eq(box_plan_profile(p), BOX_PROFILE_DEFAULT);
+	cr_assert(box_plan_new_session(p));
+	cr_assert_not(box_plan_die_with_client(p));
+
+	cr_assert_eq(box_plan_mount_count(p), 3);
+	cr_assert_eq(box_plan_mount_kind(p, 0), BOX_MOUNT_RO_BIND);
+	cr_assert_str_eq(box_plan_mount_src(p, 0), "/usr");
+	cr_assert_str_eq(box_plan_mount_dst(p, 0), "/usr");
+	cr_assert(box_plan_mount_read_only(p, 0));
+	cr_assert(box_plan_mount_from_profile(p, 0));
+	cr_assert(box_plan_mount_if_exists(p, 0));
+	cr_assert_eq(box_plan_mount_size(p, 0), -1);
+	cr_assert_eq(box_plan_mount_mode(p, 0), -1);
+	cr_assert_eq(box_plan_mount_kind(p, 1), BOX_MOUNT_SYMLINK);
+	cr_assert_str_eq(box_plan_mount_src(p, 1), "usr/bin");
+	cr_assert_eq(box_plan_mount_kind(p, 2), BOX_MOUNT_TMPFS);
+	cr_assert_null(box_plan_mount_src(p, 2));
+	cr_assert_eq(box_plan_mount_size(p, 2), 64 * MiB);
+	cr_assert_eq(box_plan_mount_mode(p, 2), 01777);
+	cr_assert_not(box_plan_mount_read_only(p, 2));
+	cr_assert_not(box_plan_mount_from_profile(p, 2));
+	/* Out of range is absent, not a crash. */
+	cr_assert_null(box_plan_mount_dst(p, 3));
+	cr_assert_eq(box_plan_mount_kind(p, 3), 0);
+
+	cr_assert_eq(box_plan_memory_bytes(p), 256 * MiB);
+	cr_assert_eq(box_plan_timeout_ns(p), 30000000000LL);
+	cr_assert_eq(box_plan_cpu_millis(p), -1);
+	cr_assert_eq(box_plan_pids(p), -1);
+	cr_assert_eq(box_plan_memory_swap_bytes(p), -1);
+	cr_assert_eq(box_plan_cpu_time_ns(p), -1);
+	cr_assert_eq(box_plan_rlimit(p, BOX_RLIMIT_CORE, &soft, &hard), 0);
+	cr_assert(soft == 0 && hard == 0);
+	cr_assert_eq(box_plan_rlimit(p, BOX_RLIMIT_AS, &soft, NULL), 0);
+	cr_assert_eq(soft, 64 * MiB);
+	cr_assert_eq(box_plan_rlimit(p, BOX_RLIMIT_NOFILE, NULL, NULL),
+		     -ENOENT);
+	cr_assert_eq(box_plan_seccomp_mode(p), BOX_SECCOMP_DEFAULT);
+	cr_assert_eq(box_plan_seccomp_instructions(p), 310);
+	cr_assert_str_eq(box_plan_caveats(p)[0],
+			 "limits not enforced: no cgroups");
+	cr_assert_null(box_plan_caveats(p)[1]);
+
+	cr_assert_eq(box_plan_json(p, &json), 0);
+	o = parse_json(json);
+	cr_assert_str_eq(json_object_get_string(jget(o, "net")), "loopback");
+	cr_assert_str_eq(json_object_get_string(jget(o, "hostname")),
+			 "sandbox");
+	cr_assert_eq(json_object_get_int64(jget(o, "host_uid")), 1000);
+	cr_assert_eq(json_object_array_length(jget(o, "mounts")), 3);
+	m = json_object_array_get_idx(jget(o, "mounts"), 1);
+	cr_assert_str_eq(json_object_get_string(jget(m, "kind")), "symlink");
+	cr_assert_str_eq(json_object_get_string(jget(m, "src")), "usr/bin");
+	cr_assert_null(jget(m, "size"));
+	m = json_object_array_get_idx(jget(o, "mounts"), 2);
+	cr_assert_eq(json_object_get_int64(jget(m, "mode")), 01777);
+	cr_assert_eq(
+	    json_object_get_int64(jget(jget(o, "limits"), "memory_bytes")),
+	    256 * MiB);
+	cr_assert_null(jget(jget(o, "limits"), "pids"));
+	cr_assert_str_eq(json_object_get_string(
+			     jget(jget(jget(o, "rlimits"), "as"), "hard")),
+			 "unlimited");
+	cr_assert_eq(json_object_get_int64(jget(o, "seccomp_instructions")),
+		     310);
+	cr_assert_str_eq(json_object_get_string(jget(o, "seccomp")), "default");
+	json_object_put(o);
+	free(json);
+	cr_assert_null(box_plan_free(p));
+
+	/* A refusal is the daemon's error, and the call's errno. */
+	p = NULL;
+	cr_assert_eq(box_run_plan(c, s, &p), -EACCES);
+	cr_assert_null(p);
+	cr_assert_eq(box_error_code(box_client_last_error(c)),
+		     BOX_ERROR_DENIED);
+	cr_assert_str_eq(box_error_message(box_client_last_error(c)),
+			 "tenant 'users' may not use the host network");
+
+	cr_assert_eq(box_run_start(c, s, -1, -1, -1, &run), 0);
+	cr_assert_eq(box_run_wait(run), 0);
+	cr_assert_eq(box_run_exit_status(run), 0);
+	box_run_free(run);
+	box_client_free(c);
+	box_spec_free(s);
+	cr_assert_null(box_plan_free(NULL));
+	fake_join(&f);
+}
+
+/* A daemon that does not list "dry_run" would run the command: never
+ * send it a dry run. */
+static void script_no_dry_run(struct fake *f)
+{
+	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
+	Boxd__V1__HelloReply h = BOXD__V1__HELLO_REPLY__INIT;
+	Boxd__V1__HostInfo host = BOXD__V1__HOST_INFO__INIT;
+	struct req r;
+
+	EXPECT(&r, HELLO, 0);
+	req_clear(&r);
+	fill_host(&host);
+	host.n_features = 0;
+	h.version = 1;
+	h.daemon_version = (char *)"0.0.1";
+	h.host = &host;
+	ev.msg_case = BOXD__V1__EVENT__MSG_HELLO;
+	ev.hello = &h;
+	send_event(f->sock, &ev);
+	/* The next request is the status the test sends, not a run. */
+	EXPECT(&r, STATUS, 0);
+	req_clear(&r);
+}
+
+Test(client, plan_refused_locally_without_the_daemon_feature, .timeout = 30)
+{
+	struct fake f;
+	box_client *c = fake_connect(&f, script_no_dry_run, NULL);
+	box_spec *s = simple_spec(), *none;
+	box_status *st = NULL;
+	box_plan *p = NULL;
+
+	cr_assert_not(box_host_has_feature(box_client_host(c), "dry_run"));
+	cr_assert_null(box_host_features(box_client_host(c))[0]);
+	cr_assert_eq(box_run_plan(c, s, &p), -EOPNOTSUPP);
+	cr_assert_null(p);
+	cr_assert_eq(box_error_code(box_client_last_error(c)),
+		     BOX_ERROR_CLIENT);
+	cr_assert_eq(box_spec_new(&none), 0);
+	cr_assert_eq(box_run_plan(c, none, &p), -EINVAL);
+	/* The fake fails unless this status is the next thing it reads;
+	 * it hangs up after, so the answer itself does not matter. */
+	(void)box_client_status(c, &st);
+	box_status_free(st);
+	box_client_free(c);
+	box_spec_free(s);
+	box_spec_free(none);
+	fake_join(&f);
+}
+
+Test(client, rlimit_and_mount_kind_names)
+{
+	cr_assert_str_eq(box_rlimit_name(BOX_RLIMIT_AS), "as");
+	cr_assert_str_eq(box_rlimit_name(BOX_RLIMIT_NOFILE), "nofile");
+	cr_assert_str_eq(box_rlimit_name((enum box_rlimit_resource)0),
+			 "unknown");
+	cr_assert_str_eq(box_mount_kind_name(BOX_MOUNT_REMOUNT_RO),
+			 "remount-ro");
+	cr_assert_str_eq(box_mount_kind_name(BOX_MOUNT_DEV_BIND), "dev-bind");
+	cr_assert_str_eq(box_mount_kind_name((enum box_mount_kind)0),
+			 "unknown");
 }

@@ -1,0 +1,297 @@
+/*
+ * Plans: a dry run's answer. Everything here reads a run_spec the request
+ * layer has already checked and copies it into a Plan message; nothing is
+ * decided here that the request layer or the engine would decide
+ * differently. Where the engine fills in a default (a tmpfs's size or
+ * mode), the plan shows the value the engine would use, so what a caller
+ * inspects is what would run. It never touches the system.
+ */
+#include <errno.h>
+#include <linux/filter.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "seccomp.h"
+
+/* Every field of the plan is its own allocation, so that
+ * boxd__v1__plan__free_unpacked() can free it whatever state it is in. */
+
+static int bytes_copy(ProtobufCBinaryData *b, protobuf_c_boolean *has,
+		      const char *s)
+{
+	size_t len = strlen(s);
+
+	b->data = malloc(len ? len : 1);
+	if (!b->data)
+		return -ENOMEM;
+	memcpy(b->data, s, len);
+	b->len = len;
+	if (has)
+		*has = true;
+	return 0;
+}
+
+static void *array_new(size_t n, size_t size)
+{
+	return calloc(n ? n : 1, size);
+}
+
+static size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+static int plan_env(Boxd__V1__Plan *p, char *const *env)
+{
+	size_t n = strv_len(env);
+
+	p->env = array_new(n, sizeof(*p->env));
+	if (!p->env)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		Boxd__V1__EnvVar *v = malloc(sizeof(*v));
+		const char *eq = strchr(env[i], '=');
+		size_t nlen = eq ? (size_t)(eq - env[i]) : strlen(env[i]);
+
+		if (!v)
+			return -ENOMEM;
+		boxd__v1__env_var__init(v);
+		p->env[p->n_env++] = v;
+		v->name.data = malloc(nlen ? nlen : 1);
+		if (!v->name.data ||
+		    bytes_copy(&v->value, NULL, eq ? eq + 1 : "") < 0)
+			return -ENOMEM;
+		memcpy(v->name.data, env[i], nlen);
+		v->name.len = nlen;
+	}
+	return 0;
+}
+
+static Boxd__V1__Mount__Kind mount_kind(enum spec_mount_kind k)
+{
+	switch (k) {
+	case SPEC_MOUNT_RO_BIND:
+		return BOXD__V1__MOUNT__KIND__RO_BIND;
+	case SPEC_MOUNT_BIND:
+		return BOXD__V1__MOUNT__KIND__BIND;
+	case SPEC_MOUNT_TMPFS:
+		return BOXD__V1__MOUNT__KIND__TMPFS;
+	case SPEC_MOUNT_PROC:
+		return BOXD__V1__MOUNT__KIND__PROC;
+	case SPEC_MOUNT_DEV:
+		return BOXD__V1__MOUNT__KIND__DEV;
+	case SPEC_MOUNT_SYMLINK:
+		return BOXD__V1__MOUNT__KIND__SYMLINK;
+	case SPEC_MOUNT_DIR:
+		return BOXD__V1__MOUNT__KIND__DIR;
+	case SPEC_MOUNT_REMOUNT_RO:
+		return BOXD__V1__MOUNT__KIND__REMOUNT_RO;
+	case SPEC_MOUNT_DEV_BIND:
+		return BOXD__V1__MOUNT__KIND__DEV_BIND;
+	}
+	return BOXD__V1__MOUNT__KIND__DIR;
+}
+
+static int plan_mounts(Boxd__V1__Plan *p, const struct run_spec *s,
+		       size_t n_profile, uint64_t tmpfs_default)
+{
+	p->mounts = array_new(s->n_mounts, sizeof(*p->mounts));
+	if (!p->mounts)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct spec_mount *m = &s->mounts[i];
+		Boxd__V1__PlanMount *pm = malloc(sizeof(*pm));
+
+		if (!pm)
+			return -ENOMEM;
+		boxd__v1__plan_mount__init(pm);
+		p->mounts[p->n_mounts++] = pm;
+		pm->has_kind = true;
+		pm->kind = mount_kind(m->kind);
+		if (m->src && bytes_copy(&pm->src, &pm->has_src, m->src) < 0)
+			return -ENOMEM;
+		if (bytes_copy(&pm->dst, &pm->has_dst, m->dst) < 0)
+			return -ENOMEM;
+		/* The engine's defaults (init-mounts.c): a mode of 0 is
+		 * 0755, a size of 0 is the daemon's tmpfs default. */
+		if (m->kind == SPEC_MOUNT_TMPFS) {
+			pm->has_size = true;
+			pm->size = m->size ? m->size : tmpfs_default;
+		}
+		if (m->kind == SPEC_MOUNT_TMPFS || m->kind == SPEC_MOUNT_DIR) {
+			pm->has_mode = true;
+			pm->mode = m->mode ? m->mode : 0755;
+		}
+		pm->has_read_only = true;
+		pm->read_only = m->kind == SPEC_MOUNT_RO_BIND ||
+				m->kind == SPEC_MOUNT_REMOUNT_RO;
+		pm->has_from_profile = true;
+		pm->from_profile = i < n_profile;
+		pm->has_if_exists = true;
+		pm->if_exists = (m->flags & SPEC_MOUNT_OPTIONAL) != 0;
+	}
+	return 0;
+}
+
+static int plan_limits(Boxd__V1__Plan *p, const struct spec_limits *l)
+{
+	Boxd__V1__Limits *out = malloc(sizeof(*out));
+
+	if (!out)
+		return -ENOMEM;
+	boxd__v1__limits__init(out);
+	p->limits = out;
+#define PLAN_LIMIT(field, value)               \
+	do {                                   \
+		out->has_##field = value != 0; \
+		out->field = value;            \
+	} while (0)
+	PLAN_LIMIT(memory_bytes, l->memory_bytes);
+	PLAN_LIMIT(memory_swap_bytes, l->memory_swap_bytes);
+	PLAN_LIMIT(cpu_millis, l->cpu_millis);
+	PLAN_LIMIT(pids, l->pids);
+	PLAN_LIMIT(timeout_ns, l->timeout_ns);
+	PLAN_LIMIT(cpu_time_ns, l->cpu_time_ns);
+#undef PLAN_LIMIT
+	return 0;
+}
+
+static int plan_rlimits(Boxd__V1__Plan *p, const struct run_spec *s)
+{
+	static const Boxd__V1__Rlimit__Resource res[_SPEC_RLIMIT_MAX] = {
+	    [SPEC_RLIMIT_NOFILE] = BOXD__V1__RLIMIT__RESOURCE__NOFILE,
+	    [SPEC_RLIMIT_FSIZE] = BOXD__V1__RLIMIT__RESOURCE__FSIZE,
+	    [SPEC_RLIMIT_CORE] = BOXD__V1__RLIMIT__RESOURCE__CORE,
+	    [SPEC_RLIMIT_NPROC] = BOXD__V1__RLIMIT__RESOURCE__NPROC,
+	    [SPEC_RLIMIT_STACK] = BOXD__V1__RLIMIT__RESOURCE__STACK,
+	    [SPEC_RLIMIT_AS] = BOXD__V1__RLIMIT__RESOURCE__AS,
+	};
+
+	p->rlimits = array_new(_SPEC_RLIMIT_MAX, sizeof(*p->rlimits));
+	if (!p->rlimits)
+		return -ENOMEM;
+	for (int i = 0; i < _SPEC_RLIMIT_MAX; i++) {
+		Boxd__V1__Rlimit *rl;
+
+		if (!s->rlimits[i].set)
+			continue;
+		rl = malloc(sizeof(*rl));
+		if (!rl)
+			return -ENOMEM;
+		boxd__v1__rlimit__init(rl);
+		rl->resource = res[i];
+		rl->soft = s->rlimits[i].soft;
+		rl->hard = s->rlimits[i].hard;
+		p->rlimits[p->n_rlimits++] = rl;
+	}
+	return 0;
+}
+
+static int plan_fill(Boxd__V1__Plan *p, const Boxd__V1__RunRequest *req,
+		     const struct request_out *out, const struct plan_ids *ids,
+		     uint64_t tmpfs_default)
+{
+	const struct run_spec *s = out->spec;
+	size_t n = strv_len(s->argv);
+	int r;
+
+	p->argv = array_new(n, sizeof(*p->argv));
+	if (!p->argv)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (bytes_copy(&p->argv[i], NULL, s->argv[i]) < 0)
+			return -ENOMEM;
+		p->n_argv++;
+	}
+	if ((r = plan_env(p, s->env)) < 0 ||
+	    bytes_copy(&p->cwd, &p->has_cwd, s->cwd) < 0 ||
+	    bytes_copy(&p->hostname, &p->has_hostname, s->hostname) < 0)
+		return r < 0 ? r : -ENOMEM;
+	if (s->tag && bytes_copy(&p->tag, &p->has_tag, s->tag) < 0)
+		return -ENOMEM;
+
+	p->has_uid = p->has_gid = true;
+	p->uid = s->uid;
+	p->gid = s->gid;
+	p->has_private_ids = true;
+	p->private_ids = ids->private_ids;
+	if (!ids->private_ids) {
+		p->has_host_uid = p->has_host_gid = true;
+		p->host_uid = ids->host_uid;
+		p->host_gid = ids->host_gid;
+	}
+
+	p->has_net = true;
+	switch (s->net) {
+	case SPEC_NET_NONE:
+		p->net = BOXD__V1__NET__NET_NONE;
+		break;
+	case SPEC_NET_LOOPBACK:
+		p->net = BOXD__V1__NET__NET_LOOPBACK;
+		break;
+	case SPEC_NET_HOST:
+		p->net = BOXD__V1__NET__NET_HOST;
+		break;
+	}
+	p->has_profile = true;
+	p->profile = req->profile;
+	p->has_new_session = p->has_die_with_client = true;
+	p->new_session = s->new_session;
+	p->die_with_client = out->die_with_client;
+
+	/* The request's mounts come last: what precedes them is the
+	 * profile's. */
+	r = plan_mounts(p, s, s->n_mounts - req->n_mounts, tmpfs_default);
+	if (r < 0)
+		return r;
+	if ((r = plan_limits(p, &s->limits)) < 0 ||
+	    (r = plan_rlimits(p, s)) < 0)
+		return r;
+
+	p->has_seccomp = true;
+	p->seccomp = req->seccomp ? req->seccomp->mode
+				  : BOXD__V1__SECCOMP__MODE__DEFAULT;
+	if (s->seccomp) {
+		size_t len = 0;
+
+		(void)seccomp_prog_insns(s->seccomp, &len);
+		p->has_seccomp_instructions = true;
+		p->seccomp_instructions =
+		    (uint32_t)(len / sizeof(struct sock_filter));
+	}
+
+	p->caveats = array_new(out->n_caveats, sizeof(*p->caveats));
+	if (!p->caveats)
+		return -ENOMEM;
+	for (size_t i = 0; i < out->n_caveats; i++) {
+		p->caveats[i] = strdup(out->caveats[i]);
+		if (!p->caveats[i])
+			return -ENOMEM;
+		p->n_caveats++;
+	}
+	return 0;
+}
+
+int plan_build(const Boxd__V1__RunRequest *req, const struct request_out *out,
+	       const struct plan_ids *ids, uint64_t tmpfs_default,
+	       Boxd__V1__Plan **ret_plan)
+{
+	Boxd__V1__Plan *p = malloc(sizeof(*p));
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	boxd__v1__plan__init(p);
+	r = plan_fill(p, req, out, ids, tmpfs_default);
+	if (r < 0) {
+		boxd__v1__plan__free_unpacked(p, NULL);
+		return r;
+	}
+	*ret_plan = p;
+	return 0;
+}
