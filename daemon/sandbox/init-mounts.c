@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
@@ -96,6 +97,69 @@ static int clone_tree(int fd, bool recursive, uint64_t attr_set)
 	return tree;
 }
 
+/* Filesystems that show the host kernel's state (every host process,
+ * every tenant's cgroups, tracing, firmware) rather than files. */
+static const char *const kernel_fs[] = {
+	"proc",	      "sysfs",	 "cgroup",     "cgroup2", "debugfs",
+	"tracefs",    "securityfs", "bpf",	 "configfs", "pstore",
+	"efivarfs",   "binfmt_misc", "fusectl",
+};
+
+static bool is_kernel_fs(const char *type)
+{
+	for (size_t i = 0; i < ELEMENTSOF(kernel_fs); i++)
+		if (strcmp(type, kernel_fs[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A recursive bind takes every mount below its source along: binding "/"
+ * or any directory above the host's /proc would show the sandbox every
+ * host process, other tenants' included. Refuse a source whose subtree
+ * holds a kernel filesystem. Checked on the path the source really
+ * resolved to (after symlinks), against this mount namespace's table,
+ * which is still the host's view here.
+ */
+static int check_exposes_kernel(int fd, const char *src)
+{
+	char self[64], real[PATH_MAX], line[4096];
+	size_t rlen;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	n = readlink(self, real, sizeof(real) - 1);
+	if (n <= 0)
+		return init_fail("bind source", src, n < 0 ? errno : EIO);
+	real[n] = 0;
+	rlen = strcmp(real, "/") == 0 ? 0 : (size_t)n;
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return init_fail("bind source", src, errno);
+	while (fgets(line, sizeof(line), f)) {
+		char mnt[PATH_MAX], type[64];
+		const char *sep = strstr(line, " - ");
+
+		/* id parent major:minor root mountpoint ... - type ... */
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(sep + 3, "%63s", type) != 1 || !is_kernel_fs(type))
+			continue;
+		if (strncmp(mnt, real, rlen) == 0 &&
+		    (mnt[rlen] == 0 || mnt[rlen] == '/')) {
+			char detail[sizeof(init_failure.detail)];
+
+			fclose(f);
+			snprintf(detail, sizeof(detail),
+				 "%.60s (it would expose the host's %.12s at %.60s)", src,
+				 type, mnt);
+			return init_fail("bind source", detail, EPERM);
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
 static int prepare_bind(struct init_mount *m)
 {
 	_cleanup_close_ int fd = -1;
@@ -125,6 +189,9 @@ static int prepare_bind(struct init_mount *m)
 	if (!(m->flags & SPEC_MOUNT_TRUSTED) &&
 	    faccessat(fd, "", mode, AT_EMPTY_PATH | AT_EACCESS) < 0)
 		return init_fail("bind source", m->src, errno);
+	if (!(m->flags & SPEC_MOUNT_TRUSTED) &&
+	    check_exposes_kernel(fd, m->src) < 0)
+		return -EPERM;
 	if (m->kind == SPEC_MOUNT_RO_BIND)
 		attr |= MOUNT_ATTR_RDONLY;
 	if (m->kind != SPEC_MOUNT_DEV_BIND)

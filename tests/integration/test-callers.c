@@ -170,3 +170,39 @@ Test(callers, writable_bind_needs_write_access)
 	box_client_free(c);
 	rmdir(dir);
 }
+
+Test(callers, binds_never_expose_host_kernel_filesystems)
+{
+	static const char *const srcs[] = {"/", "/sys", "/proc",
+					   "/sys/fs/cgroup", "@link"};
+	char link[] = "/tmp/boxd-rootlink-XXXXXX";
+	box_client *c = connect_as(&d, NOBODY, NOBODY);
+
+	/* A symlink to "/" must not get around the check either. */
+	cr_assert_not_null(mkdtemp(link));
+	rmdir(link);
+	cr_assert(symlink("/", link) == 0);
+	for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+		const char *src = srcs[i][0] == '@' ? link : srcs[i];
+		const char *argv[] = {"/bin/true", NULL};
+		box_spec *s = spec_argv(argv);
+		char *out, *err;
+		box_run *run;
+
+		box_spec_ro_bind(s, src, "/host");
+		run = run_capture(c, s, NULL, &out, &err);
+		cr_assert_not_null(box_run_error(run), "bind of %s allowed", src);
+		cr_expect_str_eq(box_error_step(box_run_error(run)),
+				 "bind source");
+		cr_expect_eq(box_error_errno(box_run_error(run)), EPERM);
+		cr_expect(strstr(box_error_message(box_run_error(run)),
+				 "expose the host"),
+			  "%s", box_error_message(box_run_error(run)));
+		free(out);
+		free(err);
+		box_run_free(run);
+		box_spec_free(s);
+	}
+	unlink(link);
+	box_client_free(c);
+}
