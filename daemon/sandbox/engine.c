@@ -1,20 +1,12 @@
 /*
- * Daemon side of a sandbox: clone pid 1 into fresh namespaces (straight
- * into the run's cgroup where the kernel allows), write its id maps, hand
- * it the spec and the caller's stdio, and later reap it and assemble the
- * result record.
- *
- * The code between clone3() and execveat() runs in a copy of the daemon:
- * it allocates nothing, logs nothing and touches no shared state; on
- * failure it reports {step, errno} on the control socket and _exits. It
- * must never exec anything but boxd-init, and never with an fd of the
- * daemon's beyond the control socket and /dev/null on 0-2.
+ * Daemon side of a sandbox: get a pid 1 (from the pool, or cloned cold by
+ * spawn.c), put it in its run's cgroup, write its id maps, hand it the
+ * spec and the caller's stdio, then follow what it reports, stop it on
+ * request or limit, and assemble the result record. Never blocks on a
+ * sandbox: pid 1s still exiting are reaped later (engine_reap).
  */
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <linux/sched.h>
-#include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,41 +19,13 @@
 #include <sys/wait.h>
 
 #include "config-build.h"
-#include "engine.h"
+#include "engine-internal.h"
 #include "initmsg.h"
 #include "log.h"
 #include "seccomp.h"
 
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
-struct engine {
-	int init_fd;      /* O_PATH of boxd-init */
-	int devnull;
-	int last_cap;
-	char *stage;      /* <state_dir>/root: mount point for new roots */
-	uint64_t tmpfs_default;
-	struct cgroup_manager *cg;
-	struct sandbox *dying; /* freed while pid 1 was still exiting */
-	struct member *pool;   /* idle members, newest first */
-	struct engine_pool_stats stats;
-	unsigned pool_low;
-	unsigned fail_streak;
-	uint64_t retry_at_ns;  /* refill backs off after failures */
-};
 
-/* A pid 1 already in fresh namespaces, waiting for a spec. Used once. */
-struct member {
-	pid_t pid;
-	int pidfd;
-	int ctl;
-	uint64_t born_ns;
-	struct member *next;
-};
 
 enum sandbox_state {
 	SB_SETUP,
@@ -90,22 +54,6 @@ struct sandbox {
 	struct init_report error_report;
 	struct sandbox *next_dying;
 };
-
-static int sys_clone3(struct clone_args *args)
-{
-	return (int)syscall(SYS_clone3, args, sizeof(*args));
-}
-
-static int sys_pidfd_send_signal(int pidfd, int sig)
-{
-	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-}
-
-static int sys_waitid_rusage(int pidfd, siginfo_t *si, int options,
-			     struct rusage *ru)
-{
-	return (int)syscall(SYS_waitid, P_PIDFD, pidfd, si, options, ru);
-}
 
 static int read_last_cap(void)
 {
@@ -231,7 +179,6 @@ fail:;
 	return r;
 }
 
-static struct member *member_free(struct member *m, bool kill_it);
 
 struct engine *engine_free(struct engine *e)
 {
@@ -271,84 +218,7 @@ uint64_t engine_tmpfs_default(const struct engine *e)
 
 /* ---- between clone3() and execveat(): no allocation, no logging ---- */
 
-static _noreturn_ void child_fail(int ctl, const char *step)
-{
-	struct init_report rep = {
-		.magic = INIT_MAGIC,
-		.kind = INIT_FAILED,
-		.err = errno,
-		.seccomp_nr = -1,
-	};
 
-	memcpy(rep.step, step, strnlen(step, sizeof(rep.step) - 1));
-	(void)!send(ctl, &rep, sizeof(rep), MSG_NOSIGNAL);
-	_exit(127);
-}
-
-static _noreturn_ void child_exec_init(const struct engine *e, int ctl)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2];
-	char *const argv[] = {(char *)"boxd-init", NULL};
-	char *const envp[] = {NULL};
-	sigset_t none;
-	int fd;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-
-	/* The daemon shields itself from the OOM killer; its sandboxes must
-	 * not inherit that. Raising the value needs no privilege. */
-	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)!write(fd, "0", 1);
-		close(fd);
-	}
-
-	/* We hold every capability of the new user namespace (and none
-	 * outside it), but execve of a binary by a uid that is not root in
-	 * that namespace would drop them. Carry them over as ambient caps so
-	 * boxd-init can build the sandbox; it drops them all before the
-	 * command runs. */
-	if (syscall(SYS_capget, &hdr, data) < 0)
-		child_fail(ctl, "capget");
-	data[0].inheritable = data[0].permitted;
-	data[1].inheritable = data[1].permitted;
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		child_fail(ctl, "capset");
-	for (int cap = 0; cap <= e->last_cap; cap++)
-		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
-			child_fail(ctl, "ambient caps");
-
-	/* fds: /dev/null on 0-2, the control socket on 3, nothing else. */
-	if (dup2(e->devnull, 0) < 0 || dup2(e->devnull, 1) < 0 ||
-	    dup2(e->devnull, 2) < 0)
-		child_fail(ctl, "stdio");
-	if (ctl == INIT_CTL_FD) {
-		if (fcntl(ctl, F_SETFD, 0) < 0)
-			child_fail(ctl, "control socket");
-	} else if (dup2(ctl, INIT_CTL_FD) < 0) {
-		child_fail(ctl, "control socket");
-	}
-	ctl = INIT_CTL_FD;
-	/* Everything else closes at execveat; init_fd must survive until
-	 * then, so mark rather than close. */
-	if (syscall(SYS_close_range, INIT_CTL_FD + 1, ~0U,
-		    CLOSE_RANGE_CLOEXEC) < 0)
-		child_fail(ctl, "close_range");
-
-	syscall(SYS_execveat, e->init_fd, "", argv, envp, AT_EMPTY_PATH);
-	child_fail(ctl, "exec boxd-init");
-}
-
-/* ---- daemon side ---- */
-
-static void set_step(struct run_error *err, const char *step)
-{
-	snprintf(err->step, sizeof(err->step), "%s", step);
-}
 
 static int write_file_at(int dirfd, const char *name, const char *text)
 {
@@ -460,198 +330,6 @@ static int send_take(int ctl, int memfd, size_t size, const int stdio[3])
 	if (sendmsg(ctl, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(take))
 		return negerrno();
 	return 0;
-}
-
-static struct member *member_free(struct member *m, bool kill_it)
-{
-	if (!m)
-		return NULL;
-	if (kill_it && m->pidfd >= 0) {
-		siginfo_t si;
-		struct rusage ru;
-
-		sys_pidfd_send_signal(m->pidfd, SIGKILL);
-		/* A member never ran anything of a caller's: it dies at
-		 * once, so waiting here is bounded. */
-		sys_waitid_rusage(m->pidfd, &si, WEXITED, &ru);
-	}
-	safe_close(m->pidfd);
-	safe_close(m->ctl);
-	free(m);
-	return NULL;
-}
-
-/* Clone a pid 1 into fresh namespaces and exec boxd-init in it. cgfd: a
- * cgroup to be born in (CLONE_INTO_CGROUP), or -1. */
-static int member_spawn(struct engine *e, bool new_net, int cgfd,
-			struct member **ret, struct run_error *err)
-{
-	struct clone_args args = {0};
-	struct member *m;
-	int sv[2], pidfd = -1, r;
-	pid_t pid;
-
-	m = calloc(1, sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	m->pidfd = m->ctl = -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		r = negerrno();
-		set_step(err, "socketpair");
-		free(m);
-		return r;
-	}
-	args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
-		     CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_PIDFD;
-	if (new_net)
-		args.flags |= CLONE_NEWNET;
-	if (cgfd >= 0) {
-		args.flags |= CLONE_INTO_CGROUP;
-		args.cgroup = (uint64_t)cgfd;
-	}
-	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
-	args.exit_signal = SIGCHLD;
-
-	pid = sys_clone3(&args);
-	if (pid < 0) {
-		r = negerrno();
-		set_step(err, "clone3");
-		close(sv[0]);
-		close(sv[1]);
-		free(m);
-		return r;
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		child_exec_init(e, sv[1]);
-	}
-	close(sv[1]);
-	m->pid = pid;
-	m->pidfd = pidfd;
-	m->ctl = sv[0];
-	m->born_ns = now_ns();
-	*ret = m;
-	return 0;
-}
-
-static bool member_alive(const struct member *m)
-{
-	struct pollfd p = {.fd = m->pidfd, .events = POLLIN};
-
-	/* A pidfd turns readable when its process exits. */
-	return poll(&p, 1, 0) == 0;
-}
-
-static struct member *pool_take(struct engine *e)
-{
-	while (e->pool) {
-		struct member *m = e->pool;
-
-		e->pool = m->next;
-		e->stats.size--;
-		m->next = NULL;
-		if (member_alive(m))
-			return m;
-		e->stats.died_idle++;
-		member_free(m, true);
-	}
-	return NULL;
-}
-
-bool engine_pool_wants(const struct engine *e)
-{
-	return e->stats.target && e->stats.size < e->stats.target;
-}
-
-int engine_pool_refill(struct engine *e, uint64_t *ret_retry_ns)
-{
-	struct run_error err = {0};
-	struct member *m;
-	uint64_t now = now_ns();
-	int r, cgfd = -1;
-
-	if (!engine_pool_wants(e))
-		return 0;
-	if (now < e->retry_at_ns) {
-		*ret_retry_ns = e->retry_at_ns - now;
-		return -EAGAIN;
-	}
-	if (e->cg)
-		cgfd = cgroup_manager_pool_fd(e->cg);
-	r = member_spawn(e, true, cgfd, &m, &err);
-	if (r >= 0 && cgfd < 0 && e->cg &&
-	    cgroup_manager_mode(e->cg) != CGROUP_MODE_NONE) {
-		r = cgroup_manager_pool_attach(e->cg, m->pid);
-		if (r < 0)
-			m = member_free(m, true);
-	}
-	if (r < 0) {
-		/* Back off: 10 ms doubling up to 10 s, so a broken host does
-		 * not turn the daemon into a clone loop. */
-		uint64_t delay = 10000000ULL << (e->fail_streak < 10
-							 ? e->fail_streak
-							 : 10);
-
-		if (delay > 10000000000ULL)
-			delay = 10000000000ULL;
-		e->stats.refill_failures++;
-		e->fail_streak++;
-		e->retry_at_ns = now + delay;
-		*ret_retry_ns = delay;
-		return r;
-	}
-	e->fail_streak = 0;
-	m->next = e->pool;
-	e->pool = m;
-	e->stats.size++;
-	return 1;
-}
-
-unsigned engine_pool_maintain(struct engine *e)
-{
-	struct member **pp = &e->pool;
-	unsigned dead = 0;
-
-	while (*pp) {
-		struct member *m = *pp;
-
-		if (member_alive(m)) {
-			pp = &m->next;
-			continue;
-		}
-		*pp = m->next;
-		e->stats.size--;
-		e->stats.died_idle++;
-		dead++;
-		member_free(m, true);
-	}
-	return dead;
-}
-
-static uint64_t pid_rss_bytes(pid_t pid)
-{
-	char path[64], buf[128] = "";
-	unsigned long size, rss;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0 || sscanf(buf, "%lu %lu", &size, &rss) != 2)
-		return 0;
-	return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
-unsigned engine_pool_size(const struct engine *e) { return e->stats.size; }
-
-void engine_pool_stats(struct engine *e, struct engine_pool_stats *ret)
-{
-	*ret = e->stats;
-	ret->member_rss_bytes = e->pool ? pid_rss_bytes(e->pool->pid) : 0;
 }
 
 /* Give pid 1 its cgroup, its id maps and the spec. */

@@ -71,8 +71,13 @@ static char *run_sh_as(box_client *c, const char *script, int *status)
 
 	if (status)
 		*status = box_run_exit_status(run);
-	if (box_run_error(run))
-		cr_log_info("run failed: %s", box_error_message(box_run_error(run)));
+	if (box_run_error(run)) {
+		/* Show why in the assertion that compares the output. */
+		free(out);
+		if (asprintf(&out, "error: %s",
+			     box_error_message(box_run_error(run))) < 0)
+			out = NULL;
+	}
 	free(err);
 	box_run_free(run);
 	box_spec_free(s);
