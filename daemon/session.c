@@ -37,6 +37,8 @@
 #define OUT_MAX (4u << 20)     /* queued output per connection */
 #define FRAMES_PER_WAKEUP 16   /* fairness between clients */
 #define SHUTDOWN_GRACE_SEC 5
+/* A retry can meet another member killed in the same sweep. */
+#define RUN_MAX_RETRIES 8
 
 struct cfgref {
 	unsigned refs;
@@ -59,7 +61,7 @@ struct run {
 	struct run_ids ids;
 	uint64_t start_unix_ns; /* CLOCK_REALTIME of the sandbox's start */
 	int stdio[3];   /* held until the command starts, for a retry */
-	bool retried;
+	unsigned retries; /* lost pooled members replaced so far */
 	bool finished;
 };
 
@@ -386,7 +388,7 @@ static int run_restart(struct run *r)
 	struct run_error err = {0};
 	struct sandbox *sb = NULL;
 
-	r->retried = true;
+	r->retries++;
 	if (r->stdio[0] < 0 || r->srv->stopping)
 		return -ESTALE;
 	if (sandbox_start(r->srv->engine, r->id, r->req.spec, &r->ids, r->stdio,
@@ -423,7 +425,8 @@ static void run_end(struct run *r)
 		event_add(r->pid_ev, NULL);
 		return;
 	}
-	if (ret == 1 && !r->retried && sandbox_lost_member(r->sb) &&
+	if (ret == 1 && r->retries < RUN_MAX_RETRIES &&
+	    sandbox_lost_member(r->sb) &&
 	    run_restart(r) == 0)
 		return;
 	if (r->sess) {
