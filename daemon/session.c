@@ -381,7 +381,7 @@ static int run_watch_sandbox(struct run *r);
 /*
  * The pooled member this run got died before it started (a kill racing
  * the take). Nothing of the caller's ran: start it again on a fresh
- * sandbox with the same stdio, once.
+ * sandbox with the same stdio (a few times at most).
  */
 static int run_restart(struct run *r)
 {
