@@ -745,6 +745,18 @@ static int v1_run_stats(struct cgroup_run *r, struct run_result *res)
 			user *= tick;
 			sys *= tick;
 		}
+		/* Both splits are sampled at timer ticks and can be off by
+		 * a sixth either way; cpuacct.usage is the scheduler's exact
+		 * runtime, the figure the CPU-time limit is held against.
+		 * Report that total, split in the ticks' proportion. */
+		if (k >= 0 && user + sys > 0 &&
+		    cgroup_read_u64_at(acct, "cpuacct.usage", &v) >= 0) {
+			uint64_t u = (uint64_t)((double)v * (double)user /
+						(double)(user + sys));
+
+			user = u < v ? u : v;
+			sys = v - user;
+		}
 		if (k >= 0) {
 			res->user_ns = user;
 			res->system_ns = sys;
