@@ -88,23 +88,17 @@ static void pick_cgroups(struct daemon *d)
 
 bool path_exists(const char *path) { return access(path, F_OK) == 0; }
 
-void daemon_start(struct daemon *d, const char *const *extra,
-		  const char *config_text)
+/* Exec boxd on d's socket, state directory and cgroup root and wait until
+ * it accepts. A restart appends to the log instead of truncating it. */
+static void daemon_spawn(struct daemon *d, const char *const *extra,
+			 const char *config_text, bool restart)
 {
 	const char *bin = env_or("BOXD_BIN", "boxd");
 	char state[128], conf[128];
 	const char *argv[40];
 	int n = 0;
 
-	memset(d, 0, sizeof(*d));
-	strcpy(d->dir, "/tmp/boxd-test-XXXXXX");
-	cr_assert_not_null(mkdtemp(d->dir), "mkdtemp: %s", strerror(errno));
-	chmod(d->dir, 0755);
-	snprintf(d->sock, sizeof(d->sock), "%s/boxd.sock", d->dir);
 	snprintf(state, sizeof(state), "%s/state", d->dir);
-	snprintf(d->log, sizeof(d->log), "%s/boxd.log", d->dir);
-	pick_cgroups(d);
-
 	argv[n++] = bin;
 	argv[n++] = "--socket";
 	argv[n++] = d->sock;
@@ -131,7 +125,9 @@ void daemon_start(struct daemon *d, const char *const *extra,
 	d->pid = fork();
 	cr_assert(d->pid >= 0);
 	if (d->pid == 0) {
-		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		int fd = open(d->log,
+			      O_WRONLY | O_CREAT | O_CLOEXEC |
+				  (restart ? O_APPEND : O_TRUNC),
 			      0644);
 
 		if (fd >= 0) {
@@ -164,6 +160,28 @@ void daemon_start(struct daemon *d, const char *const *extra,
 		usleep(10000);
 	}
 	cr_assert_fail("boxd did not start listening on %s", d->sock);
+}
+
+void daemon_start(struct daemon *d, const char *const *extra,
+		  const char *config_text)
+{
+	memset(d, 0, sizeof(*d));
+	strcpy(d->dir, "/tmp/boxd-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(d->dir), "mkdtemp: %s", strerror(errno));
+	chmod(d->dir, 0755);
+	snprintf(d->sock, sizeof(d->sock), "%s/boxd.sock", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/boxd.log", d->dir);
+	pick_cgroups(d);
+	daemon_spawn(d, extra, config_text, false);
+}
+
+void daemon_restart(struct daemon *d, const char *const *extra,
+		    const char *config_text)
+{
+	cr_assert(d->dir[0], "daemon_restart: the daemon was never started");
+	cr_assert(!daemon_alive(d), "daemon_restart: boxd is still running");
+	d->pid = 0;
+	daemon_spawn(d, extra, config_text, true);
 }
 
 bool daemon_alive(const struct daemon *d)

@@ -31,6 +31,10 @@ void daemon_start(struct daemon *d, const char *const *extra,
 void daemon_stop(struct daemon *d);
 /* SIGKILL, no cleanup: for crash-recovery tests. */
 void daemon_kill9(struct daemon *d);
+/* Start boxd again (after daemon_kill9) on the same socket, state
+ * directory and cgroup root, as a restart after a crash would. */
+void daemon_restart(struct daemon *d, const char *const *extra,
+		    const char *config_text);
 bool daemon_alive(const struct daemon *d);
 
 /* Connect as uid/gid (credentials are those at connect time). */
