@@ -1,0 +1,319 @@
+/*
+ * The default seccomp filter, attacked from inside real sandboxes: every
+ * denied family answers with the filter's errno, other ABIs kill the
+ * caller, and TIOCSTI on a terminal handed in as stdio injects nothing.
+ * Each attack also runs once without a filter (root may ask for that) to
+ * prove the probe can tell "the filter said no" from "the kernel said no"
+ * and that the attack is real where nothing filters it.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "sec.h"
+
+static struct daemon d;
+
+static void setup(void)
+{
+	require_root();
+	daemon_start(&d, NULL, NULL);
+}
+
+static void teardown(void)
+{
+	daemon_stop(&d);
+	sec_cleanup();
+}
+
+TestSuite(seccomp, .init = setup, .fini = teardown, .timeout = 120);
+
+static void run_probe_pass(box_client *c, const char *probe,
+			   const char *const *args, bool no_filter)
+{
+	box_spec *s = sec_spec(probe, args);
+	char *out, *err;
+	box_run *run;
+
+	if (no_filter)
+		cr_assert(box_spec_set_seccomp(s, BOX_SECCOMP_NONE, NULL, 0) >=
+			  0);
+	run = sec_run(c, s, &out, &err);
+	sec_expect_pass(run, out, err);
+	free(out);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+}
+
+Test(seccomp, denied_families_get_the_filter_errno)
+{
+	box_client *c = connect_as(&d, NOBODY, NOBODY);
+
+	run_probe_pass(c, "probe-syscalls", NULL, false);
+	box_client_free(c);
+	/* A root caller's sandbox runs as host uid 0: the same answers. */
+	c = connect_root(&d);
+	run_probe_pass(c, "probe-syscalls", NULL, false);
+	box_client_free(c);
+}
+
+Test(seccomp, unfiltered_calls_answer_differently)
+{
+	const char *const args[] = {"--control", NULL};
+	box_client *c = connect_root(&d);
+
+	run_probe_pass(c, "probe-syscalls", args, true);
+	box_client_free(c);
+}
+
+Test(seccomp, foreign_abi_calls_kill_the_caller)
+{
+	box_client *c = connect_as(&d, NOBODY, NOBODY);
+
+	run_probe_pass(c, "probe-abi", NULL, false);
+	box_client_free(c);
+}
+
+Test(seccomp, foreign_abi_call_in_the_command_ends_the_run_with_sigsys)
+{
+	const char *const args[] = {"--self", NULL};
+	box_client *c = connect_as(&d, NOBODY, NOBODY);
+	box_spec *s = sec_spec("probe-abi", args);
+	const box_result *res;
+	char *out, *err;
+	box_run *run;
+
+	run = sec_run(c, s, &out, &err);
+	res = box_run_result(run);
+	cr_assert_not_null(
+	    res, "no result: %s",
+	    box_run_error(run) ? box_error_message(box_run_error(run)) : "");
+	/* The documented bad-ABI action: the whole process, by SIGSYS. */
+	cr_expect_eq(box_result_termination(res), BOX_TERM_SIGNALED,
+		     "termination %s\n%s",
+		     box_termination_name(box_result_termination(res)), out);
+	cr_expect_eq(box_result_signal(res), SIGSYS, "signal %d",
+		     box_result_signal(res));
+	cr_expect(!strstr(out, "survived"), "%s", out);
+	free(out);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+}
+
+Test(seccomp, foreign_abi_is_a_real_way_in_without_the_filter)
+{
+	const char *const args[] = {"--control", NULL};
+	box_client *c = connect_root(&d);
+	box_spec *s = sec_spec("probe-abi", args);
+	char *out, *err, sig[64];
+	box_run *run;
+
+	cr_assert(box_spec_set_seccomp(s, BOX_SECCOMP_NONE, NULL, 0) >= 0);
+	run = sec_run(c, s, &out, &err);
+	if (sec_info(out, "i386_getpid", sig, sizeof(sig)) &&
+	    strstr(sig, "signal=11"))
+		cr_skip_test("this kernel has no i386 emulation (int $0x80 "
+			     "faults): nothing to bypass");
+	sec_expect_pass(run, out, err);
+	free(out);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+}
+
+/* ---- TIOCSTI on a terminal passed as stdio ---- */
+
+struct pty {
+	int master, slave;
+};
+
+static void pty_open(struct pty *p)
+{
+	struct termios t;
+
+	p->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	cr_assert(p->master >= 0, "posix_openpt: %s", strerror(errno));
+	cr_assert(grantpt(p->master) == 0 && unlockpt(p->master) == 0);
+	p->slave = open(ptsname(p->master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	cr_assert(p->slave >= 0, "open %s: %s", ptsname(p->master),
+		  strerror(errno));
+	/* Non-canonical so FIONREAD counts every queued input byte; echo
+	 * on so an injected byte also shows on the master side. */
+	cr_assert(tcgetattr(p->slave, &t) == 0);
+	t.c_lflag &= ~(tcflag_t)ICANON;
+	t.c_lflag |= ECHO;
+	cr_assert(tcsetattr(p->slave, TCSANOW, &t) == 0);
+}
+
+/* Whatever the terminal's input queue holds (what a shell would read). */
+static int pty_queued_input(struct pty *p, char *buf, size_t len)
+{
+	int queued = 0, n = 0;
+
+	cr_assert(ioctl(p->slave, FIONREAD, &queued) == 0);
+	if (queued > 0)
+		n = (int)read(p->slave, buf, len - 1);
+	buf[n > 0 ? n : 0] = 0;
+	return queued;
+}
+
+/* What reached the master side (echo) before a sentinel we write now:
+ * the pty delivers in order, so this waits for nothing but the data. */
+static void pty_drain_master(struct pty *p, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	cr_assert(write(p->slave, "@", 1) == 1);
+	for (;;) {
+		char c;
+
+		cr_assert(read(p->master, &c, 1) == 1);
+		if (c == '@')
+			break;
+		if (got + 1 < len)
+			buf[got++] = c;
+	}
+	buf[got] = 0;
+}
+
+static box_run *run_on_pty(box_client *c, box_spec *s, struct pty *p,
+			   char **err)
+{
+	int perr[2];
+	box_run *run = NULL;
+	size_t cap = 8192, len = 0;
+	ssize_t n;
+
+	cr_assert(pipe2(perr, O_CLOEXEC) == 0);
+	cr_assert(box_run_start(c, s, p->slave, p->slave, perr[1], &run) >= 0);
+	close(perr[1]);
+	*err = malloc(cap);
+	while ((n = read(perr[0], *err + len, cap - 1 - len)) > 0)
+		len += (size_t)n;
+	(*err)[len] = 0;
+	close(perr[0]);
+	box_run_wait(run);
+	return run;
+}
+
+Test(seccomp, tiocsti_on_a_pty_injects_nothing)
+{
+	box_client *c = connect_as(&d, NOBODY, NOBODY);
+	box_spec *s = sec_spec("probe-tiocsti", NULL);
+	char *err, queued[64], echoed[256];
+	struct pty p;
+	box_run *run;
+
+	pty_open(&p);
+	run = run_on_pty(c, s, &p, &err);
+	sec_expect_pass(run, "", err);
+	cr_expect_eq(pty_queued_input(&p, queued, sizeof(queued)), 0,
+		     "bytes waiting in the terminal's input: '%s'", queued);
+	pty_drain_master(&p, echoed, sizeof(echoed));
+	cr_expect_str_empty(echoed, "the terminal echoed '%s'", echoed);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+	close(p.master);
+	close(p.slave);
+}
+
+Test(seccomp, tiocsti_without_the_filter_does_inject)
+{
+	const char *const args[] = {"--control", NULL};
+	box_client *c = connect_root(&d);
+	box_spec *s = sec_spec("probe-tiocsti", args);
+	char *err, *knob, queued[64], echoed[256];
+	struct pty p;
+	box_run *run;
+
+	knob = sec_read_file("/proc/sys/dev/tty/legacy_tiocsti");
+	if (knob && knob[0] == '0')
+		cr_skip_test("legacy_tiocsti is 0: the kernel itself refuses "
+			     "TIOCSTI, so there is no injection to show");
+	free(knob);
+	pty_open(&p);
+	cr_assert(box_spec_set_seccomp(s, BOX_SECCOMP_NONE, NULL, 0) >= 0);
+	run = run_on_pty(c, s, &p, &err);
+	sec_expect_pass(run, "", err);
+	/* The three variants, the high-bit ones included. */
+	cr_expect_eq(pty_queued_input(&p, queued, sizeof(queued)), 3, "%s",
+		     err);
+	cr_expect_str_eq(queued, "XYZ");
+	pty_drain_master(&p, echoed, sizeof(echoed));
+	cr_expect(strstr(echoed, "XYZ"), "echo: '%s'", echoed);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+	close(p.master);
+	close(p.slave);
+}
+
+/*
+ * A policy with a kill rule makes pid 1 listen for seccomp notifications:
+ * the command sends it the listener fd right after installing the filter.
+ * If a setup step fails before that (a cwd that does not exist), or the
+ * policy itself stops the hand-over (sendmsg denied), the run must still
+ * end with the failed step, not wait for a descriptor that never comes.
+ * The wall timeout only bounds the test if it does wait.
+ */
+static void expect_step_failure(const char *policy, const char *cwd,
+				const char *step, int errnum)
+{
+	const char *argv[] = {"/bin/true", NULL};
+	box_client *c = connect_root(&d);
+	box_spec *s = spec_argv(argv);
+	const box_error *e;
+	char *out, *err;
+	box_run *run;
+
+	cr_assert(box_spec_set_seccomp(s, BOX_SECCOMP_CUSTOM, policy,
+				       strlen(policy)) >= 0);
+	if (cwd)
+		cr_assert(box_spec_set_cwd(s, cwd) >= 0);
+	cr_assert(box_spec_set_timeout_ns(s, 30000000000ULL) >= 0);
+	run = sec_run(c, s, &out, &err);
+	e = box_run_error(run);
+	cr_expect_not_null(e, "the run ended by %s instead of failing at %s",
+			   box_run_result(run)
+			       ? box_termination_name(box_result_termination(
+				     box_run_result(run)))
+			       : "nothing",
+			   step);
+	if (e) {
+		cr_expect_str_eq(box_error_step(e), step, "%s",
+				 box_error_message(e));
+		cr_expect_eq(box_error_errno(e), errnum, "%s",
+			     box_error_message(e));
+	}
+	free(out);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+}
+
+Test(seccomp, kill_rule_policy_with_a_bad_cwd_reports_the_chdir)
+{
+	expect_step_failure("base default\nkill ptrace\n", "/nonexistent",
+			    "chdir", ENOENT);
+}
+
+Test(seccomp, kill_rule_policy_that_blocks_its_listener_reports_seccomp)
+{
+	expect_step_failure("default allow\nkill ptrace\nerrno EPERM sendmsg\n",
+			    NULL, "seccomp", EPERM);
+}
