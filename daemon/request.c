@@ -414,6 +414,11 @@ static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 				    "%s %s: tenant '%s' may not bind %s%s",
 				    kind, m->dst, ctx->tenant->name, m->src,
 				    writable ? " writable" : "");
+		/* The rule matched the path as written: a symlink on the
+		 * way must not lead the bind somewhere the rule does not
+		 * cover. */
+		if (ctx->tenant && ctx->tenant->binds_restricted)
+			m->flags |= SPEC_MOUNT_NO_SYMLINKS;
 	}
 	if (in->has_mode) {
 		if (in->mode & ~07777u)
@@ -488,10 +493,36 @@ static int add_caveat(struct request_out *out, const char *what)
 	return 0;
 }
 
+enum ceiling_kind {
+	CEILING_SIZE,
+	CEILING_DURATION,
+	CEILING_COUNT,
+	CEILING_CPUS, /* millis */
+};
+
+static const char *format_ceiling(enum ceiling_kind kind, uint64_t v,
+				  char *buf, size_t len)
+{
+	switch (kind) {
+	case CEILING_SIZE:
+		return format_size(v, buf, len);
+	case CEILING_DURATION:
+		return format_duration(v, buf, len);
+	case CEILING_CPUS:
+		snprintf(buf, len, "%llu.%03llu", (unsigned long long)(v / 1000),
+			 (unsigned long long)(v % 1000));
+		return buf;
+	case CEILING_COUNT:
+		break;
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+	return buf;
+}
+
 /* A tenant ceiling turns an absent limit into that ceiling; a request
  * above it is refused, never clamped. */
 static int apply_ceiling64(uint64_t *v, uint64_t ceiling, const char *what,
-			   const char *tenant, bool duration,
+			   const char *tenant, enum ceiling_kind kind,
 			   struct request_error *err)
 {
 	char a[32], b[32];
@@ -504,15 +535,10 @@ static int apply_ceiling64(uint64_t *v, uint64_t ceiling, const char *what,
 	}
 	if (*v <= ceiling)
 		return 0;
-	if (duration)
-		return fail(err, BOXD__V1__ERROR_CODE__DENIED,
-			    "%s %s exceeds tenant '%s' ceiling %s", what,
-			    format_duration(*v, a, sizeof(a)), tenant,
-			    format_duration(ceiling, b, sizeof(b)));
 	return fail(err, BOXD__V1__ERROR_CODE__DENIED,
 		    "%s %s exceeds tenant '%s' ceiling %s", what,
-		    format_size(*v, a, sizeof(a)), tenant,
-		    format_size(ceiling, b, sizeof(b)));
+		    format_ceiling(kind, *v, a, sizeof(a)), tenant,
+		    format_ceiling(kind, ceiling, b, sizeof(b)));
 }
 
 static int convert_limits(const Boxd__V1__RunRequest *req,
@@ -552,15 +578,17 @@ static int convert_limits(const Boxd__V1__RunRequest *req,
 		uint64_t cpu = lim->cpu_millis, pids = lim->pids;
 
 		if ((r = apply_ceiling64(&lim->memory_bytes, t->max_memory_bytes,
-					 "memory", n, false, err)) < 0 ||
-		    (r = apply_ceiling64(&cpu, t->max_cpu_millis, "cpu millis",
-					 n, false, err)) < 0 ||
-		    (r = apply_ceiling64(&pids, t->max_pids, "pids", n, false,
-					 err)) < 0 ||
+					 "memory", n, CEILING_SIZE, err)) < 0 ||
+		    (r = apply_ceiling64(&cpu, t->max_cpu_millis, "cpus", n,
+					 CEILING_CPUS, err)) < 0 ||
+		    (r = apply_ceiling64(&pids, t->max_pids, "pids", n,
+					 CEILING_COUNT, err)) < 0 ||
 		    (r = apply_ceiling64(&lim->timeout_ns, t->max_timeout_ns,
-					 "timeout", n, true, err)) < 0 ||
+					 "timeout", n, CEILING_DURATION,
+					 err)) < 0 ||
 		    (r = apply_ceiling64(&lim->cpu_time_ns, t->max_cpu_time_ns,
-					 "cpu time", n, true, err)) < 0)
+					 "cpu time", n, CEILING_DURATION,
+					 err)) < 0)
 			return r;
 		lim->cpu_millis = (uint32_t)cpu;
 		lim->pids = (uint32_t)pids;

@@ -65,6 +65,7 @@ void run_free(struct run *r)
 		event_free(r->cpu_ev);
 	sandbox_free(r->sb);
 	request_out_clear(&r->req);
+	free(r->groups);
 	free(r->argv0);
 	free(r->tag);
 	free(r);
@@ -501,6 +502,15 @@ void run_handle_request(struct session *s, const Boxd__V1__Request *req,
 		}
 		ids.host_uid = id;
 		ids.host_gid = (gid_t)id;
+	}
+	if (s->tenant->uid_mode != UID_MODE_PRIVATE && s->n_groups) {
+		/* The run's own copy: it may outlive its session. */
+		r->groups = malloc(s->n_groups * sizeof(gid_t));
+		if (r->groups) {
+			memcpy(r->groups, s->groups, s->n_groups * sizeof(gid_t));
+			ids.groups = r->groups;
+			ids.n_groups = s->n_groups;
+		}
 	}
 	r->ids = ids;
 	ret = sandbox_start(srv->engine, r->id, r->req.spec, &ids, fds,

@@ -44,6 +44,7 @@ struct run {
 	char *argv0, *tag;
 	struct request_out req;
 	struct run_ids ids;
+	gid_t *groups;  /* ids.groups points here */
 	uint64_t start_unix_ns; /* CLOCK_REALTIME of the sandbox's start */
 	int stdio[3];   /* held until the command starts, for a retry */
 	unsigned retries; /* lost pooled members replaced so far */

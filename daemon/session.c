@@ -221,6 +221,14 @@ static void handle_hello(struct session *s, const Boxd__V1__Request *req,
 	s->cfg = cfgref_ref(s->srv->cfg);
 	s->tenant = config_tenant(cfg, s->cred.uid, s->cred.gid, s->groups,
 				  s->n_groups);
+	/* A private-uid run that reached the socket would otherwise be a
+	 * stranger under [default], outside its own tenant's ceilings. */
+	if (cfg->private_uid_count &&
+	    ((s->cred.uid >= cfg->private_uid_first &&
+	      s->cred.uid - cfg->private_uid_first < cfg->private_uid_count) ||
+	     (s->cred.gid >= cfg->private_uid_first &&
+	      s->cred.gid - cfg->private_uid_first < cfg->private_uid_count)))
+		s->tenant = NULL;
 	if (!s->tenant || !s->tenant->allow_connect) {
 		snprintf(msg, sizeof(msg), "uid %u may not use this daemon",
 			 s->cred.uid);

@@ -61,9 +61,11 @@ static inline void set_step(struct run_error *err, const char *step)
 }
 
 /* spawn.c: clone a pid 1 into fresh namespaces and exec boxd-init in it
- * (born in cgroup cgfd unless -1); free one, killing it if asked. */
+ * (born in cgroup cgfd unless -1, with these supplementary groups); free
+ * one, killing it if asked. */
 int member_spawn(struct engine *e, bool new_net, int cgfd,
-		 struct member **ret, struct run_error *err);
+		 const gid_t *groups, size_t n_groups, struct member **ret,
+		 struct run_error *err);
 struct member *member_free(struct member *m, bool kill_it);
 bool member_alive(const struct member *m);
 

@@ -397,6 +397,15 @@ static void sandbox_drop_member(struct sandbox *sb)
 	sb->e->stats.died_idle++;
 }
 
+/* Groups beyond the primary one change permission checks. */
+static bool needs_groups(const struct run_ids *ids)
+{
+	for (size_t i = 0; i < ids->n_groups; i++)
+		if (ids->groups[i] != ids->host_gid)
+			return true;
+	return false;
+}
+
 int sandbox_start(struct engine *e, uint64_t run_id,
 		  const struct run_spec *spec, const struct run_ids *ids,
 		  const int stdio[3], struct sandbox **ret,
@@ -426,8 +435,9 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 		cgfd = cgroup_run_clone_fd(sb->cg);
 	}
 
-	/* A pooled member has every namespace but the host's network. */
-	if (spec->net != SPEC_NET_HOST)
+	/* A pooled member has every namespace but the host's network, and
+	 * no supplementary groups: a caller with groups gets a fresh one. */
+	if (spec->net != SPEC_NET_HOST && !needs_groups(ids))
 		m = pool_take(e);
 	if (m) {
 		e->stats.hits++;
@@ -442,7 +452,8 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 	} else {
 		e->stats.misses++;
 	}
-	r = member_spawn(e, spec->net != SPEC_NET_HOST, cgfd, &m, &err);
+	r = member_spawn(e, spec->net != SPEC_NET_HOST, cgfd, ids->groups,
+			 ids->n_groups, &m, &err);
 	if (r < 0)
 		goto fail;
 	sandbox_adopt(sb, m);

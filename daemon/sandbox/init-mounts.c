@@ -172,7 +172,14 @@ static int prepare_bind(struct init_mount *m)
 	/* No magic links: /proc/self/fd/N would hand us an object the
 	 * caller never named by path. Ordinary symlinks resolve as the user
 	 * would resolve them. */
-	fd = openat2_in(AT_FDCWD, m->src, O_PATH, RESOLVE_NO_MAGICLINKS);
+	fd = openat2_in(AT_FDCWD, m->src, O_PATH,
+			(m->flags & SPEC_MOUNT_NO_SYMLINKS)
+				? RESOLVE_NO_SYMLINKS
+				: RESOLVE_NO_MAGICLINKS);
+	if (fd < 0 && errno == ELOOP && (m->flags & SPEC_MOUNT_NO_SYMLINKS))
+		return init_fail("bind source",
+				 "symlinks are not followed under bind rules",
+				 ELOOP);
 	if (fd < 0) {
 		if (errno == ENOENT && (m->flags & SPEC_MOUNT_OPTIONAL))
 			return 0;

@@ -420,7 +420,7 @@ int main(void)
 		report_failure_and_exit();
 	}
 	if ((spec.flags & INIT_FLAG_SECCOMP_LISTENER) &&
-	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, lsock) < 0) {
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, lsock) < 0) {
 		init_fail("socketpair", NULL, errno);
 		report_failure_and_exit();
 	}

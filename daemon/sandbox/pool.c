@@ -47,7 +47,7 @@ int engine_pool_refill(struct engine *e, uint64_t *ret_retry_ns)
 	}
 	if (e->cg)
 		cgfd = cgroup_manager_pool_fd(e->cg);
-	r = member_spawn(e, true, cgfd, &m, &err);
+	r = member_spawn(e, true, cgfd, NULL, 0, &m, &err);
 	if (r >= 0 && cgfd < 0 && e->cg &&
 	    cgroup_manager_mode(e->cg) != CGROUP_MODE_NONE) {
 		r = cgroup_manager_pool_attach(e->cg, m->pid);

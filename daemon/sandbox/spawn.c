@@ -10,6 +10,7 @@
  * daemon's beyond the control socket and /dev/null on 0-2.
  */
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
@@ -122,7 +123,8 @@ struct member *member_free(struct member *m, bool kill_it)
 /* Clone a pid 1 into fresh namespaces and exec boxd-init in it. cgfd: a
  * cgroup to be born in (CLONE_INTO_CGROUP), or -1. */
 int member_spawn(struct engine *e, bool new_net, int cgfd,
-			struct member **ret, struct run_error *err)
+		 const gid_t *groups, size_t n_groups, struct member **ret,
+		 struct run_error *err)
 {
 	struct clone_args args = {0};
 	struct member *m;
@@ -150,7 +152,21 @@ int member_spawn(struct engine *e, bool new_net, int cgfd,
 	args.pidfd = (uint64_t)(uintptr_t)&pidfd;
 	args.exit_signal = SIGCHLD;
 
+	/* Supplementary groups are inherited through clone and cannot be
+	 * set inside the new user namespace (setgroups is denied there):
+	 * give them to the daemon for the instant of the clone. The daemon
+	 * is single-threaded, so nothing else runs with them. */
+	if (n_groups && setgroups(n_groups, groups) < 0) {
+		r = negerrno();
+		set_step(err, "setgroups");
+		close(sv[0]);
+		close(sv[1]);
+		free(m);
+		return r;
+	}
 	pid = sys_clone3(&args);
+	if (n_groups && pid != 0 && setgroups(0, NULL) < 0)
+		abort(); /* the daemon must not keep a caller's groups */
 	if (pid < 0) {
 		r = negerrno();
 		set_step(err, "clone3");

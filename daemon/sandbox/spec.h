@@ -28,6 +28,9 @@ enum spec_mount_kind {
 #define SPEC_MOUNT_TRUSTED (1u << 0)
 /* Skip the operation if the source does not exist (profiles' /lib32). */
 #define SPEC_MOUNT_OPTIONAL (1u << 1)
+/* Resolve the source without following any symlink (tenants whose binds
+ * are restricted to listed prefixes). */
+#define SPEC_MOUNT_NO_SYMLINKS (1u << 2)
 
 struct spec_mount {
 	enum spec_mount_kind kind;
@@ -96,6 +99,12 @@ struct run_ids {
 	pid_t caller_pid;
 	uid_t host_uid;     /* spec->uid maps to this host uid */
 	gid_t host_gid;     /* spec->gid maps to this host gid */
+	/* The caller's supplementary groups (SO_PEERGROUPS): pid 1 and the
+	 * command carry them, so a group the caller is in keeps granting,
+	 * and keeps denying, what it does on the host. Empty in private
+	 * uid mode. */
+	const gid_t *groups;
+	size_t n_groups;
 };
 
 struct run_spec *spec_new(void);
