@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A clang build with AddressSanitizer and UndefinedBehaviorSanitizer (leak
 # checking included), plus every libFuzzer target: runs the unit,
-# integration and protocol suites against the instrumented daemon and
+# integration and security suites against the instrumented daemon and
 # library, and a short pass of each fuzzer. boxd-init stays uninstrumented
 # (it is linked statically and runs inside sandboxes).
 set -euo pipefail
@@ -11,9 +11,12 @@ if [ ! -f "$dir/build.ninja" ]; then
 	CC=clang-14 meson setup "$dir" --buildtype=debug \
 		-Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true >/dev/null
 fi
-ninja -C "$dir" >/dev/null
+if ! ninja -C "$dir" >"$dir/ninja.log" 2>&1; then
+	grep -E "error|FAILED" "$dir/ninja.log" | head -40
+	exit 1
+fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 meson test -C "$dir" --print-errorlogs --num-processes 2 \
-	--suite unit --suite integration --suite fuzz
+	--suite unit --suite integration --suite security --suite fuzz

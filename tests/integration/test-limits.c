@@ -36,6 +36,8 @@
 
 /* ---- probes: run inside the sandbox, never under criterion ---- */
 
+static void probe_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void probe_say(const char *fmt, ...)
 {
 	char buf[256];
@@ -149,12 +151,13 @@ static uint64_t ns_of(const struct timeval *tv)
 	return (uint64_t)tv->tv_sec * SEC + (uint64_t)tv->tv_usec * 1000;
 }
 
+static volatile uint64_t spin_sink;
+
 /* procs processes spin for ms milliseconds of wall time (0: forever);
  * then the first reports the CPU time all of them used. */
 static _Noreturn void probe_spin(unsigned ms, unsigned procs)
 {
 	uint64_t end = mono_ms() + ms;
-	volatile uint64_t sink = 0;
 	struct rusage self, kids;
 	bool child = false;
 
@@ -168,7 +171,7 @@ static _Noreturn void probe_spin(unsigned ms, unsigned procs)
 	}
 	while (ms == 0 || mono_ms() < end)
 		for (int i = 0; i < 100000; i++)
-			sink += (uint64_t)i;
+			spin_sink += (uint64_t)i;
 	if (child)
 		_exit(0);
 	while (wait(NULL) > 0)

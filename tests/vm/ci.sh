@@ -3,7 +3,7 @@
 # anyone on a hybrid (cgroup v1) host.
 #
 #   tests/vm/ci.sh BUILDDIR                 the cgroup unit tests, then the
-#                                           integration suite if it is built
+#                                           integration and security suites
 #   tests/vm/ci.sh BUILDDIR -- CMD ARGS...  CMD instead, from the repo root
 #
 # BUILDDIR is a configured and built meson build directory. Exits non-zero
@@ -60,27 +60,31 @@ if [ ! -x "$cgroup_test" ]; then
 fi
 step "cgroup unit tests (v2)" "$cgroup_test"
 
-# The integration suite, when this build has one: all its programs must
-# be built (the guest cannot build them: its tree is read-only).
-integration=$(meson introspect "$builddir" --tests 2>/dev/null | python3 -c '
+# The integration and security suites, when this build has them: all
+# their programs must be built (the guest cannot build them: its tree is
+# read-only).
+for suite in integration security; do
+	count=$(meson introspect "$builddir" --tests 2>/dev/null | SUITE=$suite python3 -c '
 import json, os, sys
+want = os.environ["SUITE"]
 tests = [t for t in json.load(sys.stdin)
-         if any(s.split(":")[-1] == "integration" for s in t["suite"])]
+         if any(s.split(":")[-1] == want for s in t["suite"])]
 missing = [t["cmd"][0] for t in tests if not os.path.exists(t["cmd"][0])]
 print("missing " + " ".join(missing) if missing else len(tests))
 ' 2>/dev/null || echo 0)
-case "$integration" in
-0) echo "--- vm: no integration suite in $builddir" ;;
-missing*)
-	echo "tests/vm/ci.sh: integration tests not built: ${integration#missing }" >&2
-	failed=$((failed + 1))
-	;;
-*)
-	step "integration tests (v2)" meson test -C "$builddir" --no-rebuild \
-		--suite integration --print-errorlogs --num-processes 1 \
-		--timeout-multiplier 4 --logbase vm-testlog
-	;;
-esac
+	case "$count" in
+	0) echo "--- vm: no $suite suite in $builddir" ;;
+	missing*)
+		echo "tests/vm/ci.sh: $suite tests not built: ${count#missing }" >&2
+		failed=$((failed + 1))
+		;;
+	*)
+		step "$suite tests (v2)" meson test -C "$builddir" --no-rebuild \
+			--suite "$suite" --print-errorlogs --num-processes 1 \
+			--timeout-multiplier 4 --logbase "vm-testlog-$suite"
+		;;
+	esac
+done
 
 echo "vm: $passed passed, $failed failed"
 [ "$failed" = 0 ]
