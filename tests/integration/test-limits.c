@@ -230,6 +230,14 @@ static void teardown(void)
 	}
 }
 
+/* cr_skip_test() leaves the test without running its .fini: tear down
+ * first, or the daemon outlives the test. */
+#define skip_test(...)                                                     \
+	do {                                                               \
+		teardown();                                                \
+		cr_skip_test(__VA_ARGS__);                                 \
+	} while (0)
+
 TestSuite(limits, .init = setup, .fini = teardown, .timeout = 180);
 TestSuite(refusal, .fini = teardown, .timeout = 120);
 TestSuite(placement, .fini = teardown, .timeout = 180);
@@ -238,7 +246,7 @@ TestSuite(boxctl, .init = setup, .fini = teardown, .timeout = 120);
 static void require_cgroups(void)
 {
 	if (strcmp(d.cgroup_mode, "none") == 0)
-		cr_skip_test("no usable cgroup hierarchy on this host: limits "
+		skip_test("no usable cgroup hierarchy on this host: limits "
 			     "are refused here (see the refusal suite)");
 }
 
@@ -697,7 +705,7 @@ Test(limits, peak_memory_of_a_100_mib_toucher_is_at_least_100_mib)
 
 	require_cgroups();
 	if (is_v2() && !cgroup_file_exists("memory", "memory.peak"))
-		cr_skip_test("no memory.peak on this kernel (before 5.19): "
+		skip_test("no memory.peak on this kernel (before 5.19): "
 			     "no whole-run peak from the cgroup");
 	c = connect_root(&d);
 	s = probe_spec("touch:100");
@@ -825,7 +833,7 @@ Test(refusal, swap_limit_without_swap_accounting_is_refused_by_name)
 	require_cgroups();
 	file = is_v2() ? "memory.swap.max" : "memory.memsw.limit_in_bytes";
 	if (cgroup_file_exists("memory", file))
-		cr_skip_test("swap accounting is on here (%s exists): no "
+		skip_test("swap accounting is on here (%s exists): no "
 			     "swap limit to refuse",
 			     file);
 	c = connect_root(&d);
@@ -867,7 +875,7 @@ Test(refusal, v2_root_without_the_pids_controller_refuses_pids_by_name)
 	snprintf(extra_root, sizeof(extra_root), "%s", root);
 	daemon_start(&d, extra, NULL);
 	if (!is_v2())
-		cr_skip_test("the daemon is not on cgroup v2 here");
+		skip_test("the daemon is not on cgroup v2 here");
 	c = connect_root(&d);
 	cr_expect(!box_host_can_limit(box_client_host(c), "pids"));
 	cr_expect(box_host_can_limit(box_client_host(c), "memory"));
@@ -916,7 +924,7 @@ static void start_v2(const char *const *extra)
 			     "CLONE_INTO_CGROUP); this host is v1");
 	daemon_start(&d, extra, NULL);
 	if (!is_v2())
-		cr_skip_test("the daemon is not on cgroup v2 here");
+		skip_test("the daemon is not on cgroup v2 here");
 }
 
 Test(placement, daemon_sits_in_a_leaf_and_runs_are_its_siblings)
@@ -1087,7 +1095,7 @@ static const char *boxctl_bin(void)
 	const char *bin = getenv("BOXCTL_BIN");
 
 	if (!bin || !*bin)
-		cr_skip_test("BOXCTL_BIN is not set (run through meson test)");
+		skip_test("BOXCTL_BIN is not set (run through meson test)");
 	return bin;
 }
 
