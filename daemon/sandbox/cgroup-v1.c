@@ -7,8 +7,10 @@
  *
  * What v1 cannot do, said once here: no clone-time placement (the engine
  * attaches after clone), no group OOM kill (the OOM killer takes single
- * processes; the run's supervisor sees oom_kill and ends the run), no
- * cgroup.kill (freeze, kill, thaw; or repeated SIGKILL without a freezer).
+ * processes and the rest of the run goes on; the result still counts the
+ * kill in oom_kills, and ends out_of_memory only when the command itself
+ * was the victim), no cgroup.kill (freeze, kill, thaw; or repeated SIGKILL
+ * without a freezer).
  *
  * This file must never mkdir or remove anything outside "<mount>/<root>",
  * and never kill a process it has not found in one of boxd's cgroups.
