@@ -294,11 +294,23 @@ static void run_cpu_cb(evutil_socket_t fd, short what, void *arg)
 	struct run *r = arg;
 	uint64_t next = 0;
 	struct timeval tv;
+	int ret;
 
 	(void)fd;
 	(void)what;
-	if (sandbox_check_cpu(r->sb, &next) != 0)
-		return;
+	ret = sandbox_check_cpu(r->sb, &next);
+	if (ret == 1)
+		return; /* over the limit: killed */
+	if (ret < 0) {
+		/* A failed read must not end enforcement: look again soon,
+		 * and say so once. */
+		if (!r->cpu_warned)
+			log_warning("run %llu: cannot read its CPU time (%s); "
+				    "retrying",
+				    (unsigned long long)r->id, strerror(-ret));
+		r->cpu_warned = true;
+		next = 100000000ULL;
+	}
 	tv = ns_to_timeval(next);
 	event_add(r->cpu_ev, &tv);
 }

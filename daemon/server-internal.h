@@ -48,6 +48,7 @@ struct run {
 	uint64_t start_unix_ns; /* CLOCK_REALTIME of the sandbox's start */
 	int stdio[3];   /* held until the command starts, for a retry */
 	unsigned retries; /* lost pooled members replaced so far */
+	bool cpu_warned;  /* a CPU time read failed once */
 	bool finished;
 };
 

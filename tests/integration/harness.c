@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -129,6 +130,10 @@ static void daemon_spawn(struct daemon *d, const char *const *extra,
 			      O_WRONLY | O_CREAT | O_CLOEXEC |
 				  (restart ? O_APPEND : O_TRUNC),
 			      0644);
+
+		/* A test that ends early (a skip runs no teardown) must
+		 * not leave its daemon behind. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 
 		if (fd >= 0) {
 			dup2(fd, 1);
