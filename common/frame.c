@@ -145,10 +145,10 @@ int frame_read(struct frame_reader *r, int sock)
 	for (;;) {
 		struct iovec iov;
 		struct msghdr msg = {
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-			.msg_control = control.buf,
-			.msg_controllen = FRAME_CMSG_LEN,
+		    .msg_iov = &iov,
+		    .msg_iovlen = 1,
+		    .msg_control = control.buf,
+		    .msg_controllen = FRAME_CMSG_LEN,
 		};
 		bool in_header = !r->body;
 		ssize_t n;

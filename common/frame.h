@@ -17,7 +17,7 @@
 #define FRAME_MAX_FDS 3 /* the most any message carries */
 
 struct frame_reader {
-	uint32_t max;       /* largest body accepted */
+	uint32_t max; /* largest body accepted */
 	uint8_t hdr[FRAME_HEADER_SIZE];
 	size_t hdr_got;
 	uint8_t *body;

@@ -9,11 +9,17 @@
 
 static int max_level = LOG_INFO;
 
-void log_set_max_level(int level) { max_level = level; }
-int log_get_max_level(void) { return max_level; }
+void log_set_max_level(int level)
+{
+	max_level = level;
+}
+int log_get_max_level(void)
+{
+	return max_level;
+}
 
 static void log_write(int prio, int err, const char *fmt, va_list ap)
-	_printf_(3, 0);
+    _printf_(3, 0);
 
 static void log_write(int prio, int err, const char *fmt, va_list ap)
 {

@@ -126,35 +126,35 @@ static const struct unit *unit_find(const struct unit *units, size_t n,
  * optional "B", so that what is accepted can be read off in one place.
  */
 static const struct unit size_units[] = {
-	{"", 1},
-	{"B", 1},
-	{"K", 1ULL << 10},
-	{"KB", 1ULL << 10},
-	{"Ki", 1ULL << 10},
-	{"KiB", 1ULL << 10},
-	{"M", 1ULL << 20},
-	{"MB", 1ULL << 20},
-	{"Mi", 1ULL << 20},
-	{"MiB", 1ULL << 20},
-	{"G", 1ULL << 30},
-	{"GB", 1ULL << 30},
-	{"Gi", 1ULL << 30},
-	{"GiB", 1ULL << 30},
-	{"T", 1ULL << 40},
-	{"TB", 1ULL << 40},
-	{"Ti", 1ULL << 40},
-	{"TiB", 1ULL << 40},
+    {"", 1},
+    {"B", 1},
+    {"K", 1ULL << 10},
+    {"KB", 1ULL << 10},
+    {"Ki", 1ULL << 10},
+    {"KiB", 1ULL << 10},
+    {"M", 1ULL << 20},
+    {"MB", 1ULL << 20},
+    {"Mi", 1ULL << 20},
+    {"MiB", 1ULL << 20},
+    {"G", 1ULL << 30},
+    {"GB", 1ULL << 30},
+    {"Gi", 1ULL << 30},
+    {"GiB", 1ULL << 30},
+    {"T", 1ULL << 40},
+    {"TB", 1ULL << 40},
+    {"Ti", 1ULL << 40},
+    {"TiB", 1ULL << 40},
 };
 
 static const struct unit duration_units[] = {
-	{"", NSEC_PER_SEC}, /* a bare number is seconds */
-	{"ns", 1},
-	{"us", NSEC_PER_USEC},
-	{"\xc2\xb5s", NSEC_PER_USEC}, /* U+00B5 MICRO SIGN */
-	{"ms", NSEC_PER_MSEC},
-	{"s", NSEC_PER_SEC},
-	{"m", NSEC_PER_MIN},
-	{"h", NSEC_PER_HOUR},
+    {"", NSEC_PER_SEC}, /* a bare number is seconds */
+    {"ns", 1},
+    {"us", NSEC_PER_USEC},
+    {"\xc2\xb5s", NSEC_PER_USEC}, /* U+00B5 MICRO SIGN */
+    {"ms", NSEC_PER_MSEC},
+    {"s", NSEC_PER_SEC},
+    {"m", NSEC_PER_MIN},
+    {"h", NSEC_PER_HOUR},
 };
 
 /*
@@ -302,8 +302,8 @@ static const char *format_with_units(uint64_t v, const struct unit *units,
 const char *format_size(uint64_t bytes, char *buf, size_t len)
 {
 	static const struct unit units[] = {
-		{"T", 1ULL << 40}, {"G", 1ULL << 30}, {"M", 1ULL << 20},
-		{"K", 1ULL << 10}, {"B", 1},
+	    {"T", 1ULL << 40}, {"G", 1ULL << 30}, {"M", 1ULL << 20},
+	    {"K", 1ULL << 10}, {"B", 1},
 	};
 
 	return format_with_units(bytes, units, ELEMENTSOF(units), buf, len);
@@ -312,8 +312,8 @@ const char *format_size(uint64_t bytes, char *buf, size_t len)
 const char *format_duration(uint64_t ns, char *buf, size_t len)
 {
 	static const struct unit units[] = {
-		{"h", NSEC_PER_HOUR}, {"m", NSEC_PER_MIN}, {"s", NSEC_PER_SEC},
-		{"ms", NSEC_PER_MSEC}, {"us", NSEC_PER_USEC}, {"ns", 1},
+	    {"h", NSEC_PER_HOUR},  {"m", NSEC_PER_MIN},   {"s", NSEC_PER_SEC},
+	    {"ms", NSEC_PER_MSEC}, {"us", NSEC_PER_USEC}, {"ns", 1},
 	};
 
 	/* "0s" reads better than "0ns" for an unset timeout. */

@@ -22,20 +22,23 @@
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 
 /* Hand a resource out of a cleanup-guarded variable. */
-#define TAKE_PTR(p)                                                            \
-	({                                                                     \
-		__typeof__(p) _p = (p);                                        \
-		(p) = NULL;                                                    \
-		_p;                                                            \
+#define TAKE_PTR(p)                     \
+	({                              \
+		__typeof__(p) _p = (p); \
+		(p) = NULL;             \
+		_p;                     \
 	})
-#define TAKE_FD(fd)                                                            \
-	({                                                                     \
-		int _fd = (fd);                                                \
-		(fd) = -1;                                                     \
-		_fd;                                                           \
+#define TAKE_FD(fd)             \
+	({                      \
+		int _fd = (fd); \
+		(fd) = -1;      \
+		_fd;            \
 	})
 
-static inline void freep(void *p) { free(*(void **)p); }
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
 
 /* Close preserving errno; returns -1 so "fd = safe_close(fd)" resets it. */
 static inline int safe_close(int fd)
@@ -48,7 +51,10 @@ static inline int safe_close(int fd)
 	return -1;
 }
 
-static inline void closep(int *fd) { safe_close(*fd); }
+static inline void closep(int *fd)
+{
+	safe_close(*fd);
+}
 
 static inline uint64_t timespec_ns(const struct timespec *ts)
 {
@@ -59,4 +65,7 @@ static inline uint64_t timespec_ns(const struct timespec *ts)
 uint64_t now_ns(void);
 
 /* Negative errno of the last failed libc call, never 0. */
-static inline int negerrno(void) { return errno > 0 ? -errno : -EIO; }
+static inline int negerrno(void)
+{
+	return errno > 0 ? -errno : -EIO;
+}

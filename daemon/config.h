@@ -17,28 +17,31 @@ enum uid_mode {
 };
 
 struct bind_rule {
-	char *prefix;   /* absolute, normalised, no trailing slash ("/" ok) */
+	char *prefix; /* absolute, normalised, no trailing slash ("/" ok) */
 	bool writable;
 };
 
 /* Ceilings: 0 means "no ceiling". */
 struct tenant_policy {
-	char *name;                 /* section name, for messages */
-	uid_t *uids; size_t n_uids; /* match by uid ... */
-	gid_t *gids; size_t n_gids; /* ... or by primary/supplementary group */
+	char *name; /* section name, for messages */
+	uid_t *uids;
+	size_t n_uids; /* match by uid ... */
+	gid_t *gids;
+	size_t n_gids; /* ... or by primary/supplementary group */
 	bool allow_connect;
 	uint64_t max_memory_bytes;
 	uint32_t max_cpu_millis;
 	uint32_t max_pids;
 	uint64_t max_timeout_ns;
 	uint64_t max_cpu_time_ns;
-	uint32_t max_runs;          /* concurrent */
-	uint32_t max_connections;   /* concurrent */
+	uint32_t max_runs;        /* concurrent */
+	uint32_t max_connections; /* concurrent */
 	bool allow_net_host;
 	bool allow_seccomp_none;
 	bool allow_custom_seccomp;
-	bool binds_restricted;      /* false: any path the caller can open */
-	struct bind_rule *binds; size_t n_binds;
+	bool binds_restricted; /* false: any path the caller can open */
+	struct bind_rule *binds;
+	size_t n_binds;
 	enum uid_mode uid_mode;
 };
 
@@ -46,11 +49,11 @@ struct config {
 	/* [daemon] */
 	char *socket_path;
 	uint32_t max_frame_bytes;
-	uint32_t max_connections;       /* all tenants together */
-	uint32_t pool_size;             /* high watermark; 0 disables the pool */
-	uint32_t pool_low;              /* refill when below */
-	uint64_t tmpfs_default_bytes;   /* tmpfs without an explicit size */
-	uid_t private_uid_first;        /* [private-ids] range for UID_MODE_PRIVATE */
+	uint32_t max_connections;     /* all tenants together */
+	uint32_t pool_size;           /* high watermark; 0 disables the pool */
+	uint32_t pool_low;            /* refill when below */
+	uint64_t tmpfs_default_bytes; /* tmpfs without an explicit size */
+	uid_t private_uid_first; /* [private-ids] range for UID_MODE_PRIVATE */
 	uint32_t private_uid_count;
 	/* [tenant.NAME] sections, in file order; the first match wins. */
 	struct tenant_policy *tenants;

@@ -47,33 +47,34 @@ struct options {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: boxd [OPTIONS]\n"
-		"\n"
-		"Run commands in sandboxes for clients on a UNIX socket.\n"
-		"\n"
-		"  -s, --socket PATH        listen on PATH (default %s, or the\n"
-		"                           socket systemd passes)\n"
-		"      --socket-mode MODE   permissions of a socket boxd creates\n"
-		"                           (default 0666: tenant policy decides)\n"
-		"  -c, --config PATH        configuration (default %s)\n"
-		"      --check-config       validate the configuration and exit\n"
-		"      --check-environment  report the kernel features boxd uses\n"
-		"                           and exit non-zero if isolation lacks one\n"
-		"      --state-dir DIR      runtime state (default /run/boxd)\n"
-		"      --init PATH          boxd-init binary (default: next to boxd,\n"
-		"                           else %s)\n"
-		"      --cgroup-root PATH   delegated cgroup (v2) or name under each\n"
-		"                           v1 controller (default: own cgroup / boxd)\n"
-		"      --cgroup-mode MODE   auto, v2 or v1 (default auto)\n"
-		"      --no-cgroups         run without cgroups; limits are refused\n"
-		"      --pool-size N        pre-warmed sandboxes to keep (0: none;\n"
-		"                           default from the config, else 8)\n"
-		"      --pool-low N         refill when fewer are left (default N/2)\n"
-		"  -v, --verbose            log debug messages\n"
-		"  -h, --help               this text\n"
-		"      --version            print the version\n",
-		BOXD_DEFAULT_SOCKET, BOXD_DEFAULT_CONFIG, BOXD_LIBEXECDIR);
+	fprintf(
+	    f,
+	    "Usage: boxd [OPTIONS]\n"
+	    "\n"
+	    "Run commands in sandboxes for clients on a UNIX socket.\n"
+	    "\n"
+	    "  -s, --socket PATH        listen on PATH (default %s, or the\n"
+	    "                           socket systemd passes)\n"
+	    "      --socket-mode MODE   permissions of a socket boxd creates\n"
+	    "                           (default 0666: tenant policy decides)\n"
+	    "  -c, --config PATH        configuration (default %s)\n"
+	    "      --check-config       validate the configuration and exit\n"
+	    "      --check-environment  report the kernel features boxd uses\n"
+	    "                           and exit non-zero if isolation lacks one\n"
+	    "      --state-dir DIR      runtime state (default /run/boxd)\n"
+	    "      --init PATH          boxd-init binary (default: next to boxd,\n"
+	    "                           else %s)\n"
+	    "      --cgroup-root PATH   delegated cgroup (v2) or name under each\n"
+	    "                           v1 controller (default: own cgroup / boxd)\n"
+	    "      --cgroup-mode MODE   auto, v2 or v1 (default auto)\n"
+	    "      --no-cgroups         run without cgroups; limits are refused\n"
+	    "      --pool-size N        pre-warmed sandboxes to keep (0: none;\n"
+	    "                           default from the config, else 8)\n"
+	    "      --pool-low N         refill when fewer are left (default N/2)\n"
+	    "  -v, --verbose            log debug messages\n"
+	    "  -h, --help               this text\n"
+	    "      --version            print the version\n",
+	    BOXD_DEFAULT_SOCKET, BOXD_DEFAULT_CONFIG, BOXD_LIBEXECDIR);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -92,22 +93,22 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_POOL_LOW,
 	};
 	static const struct option longopts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"socket-mode", required_argument, NULL, OPT_SOCKET_MODE},
-		{"config", required_argument, NULL, 'c'},
-		{"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
-		{"check-environment", no_argument, NULL, OPT_CHECK_ENV},
-		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
-		{"init", required_argument, NULL, OPT_INIT},
-		{"cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT},
-		{"cgroup-mode", required_argument, NULL, OPT_CGROUP_MODE},
-		{"no-cgroups", no_argument, NULL, OPT_NO_CGROUPS},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{"pool-size", required_argument, NULL, OPT_POOL_SIZE},
-		{"pool-low", required_argument, NULL, OPT_POOL_LOW},
-		{0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"socket-mode", required_argument, NULL, OPT_SOCKET_MODE},
+	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+	    {"check-environment", no_argument, NULL, OPT_CHECK_ENV},
+	    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+	    {"init", required_argument, NULL, OPT_INIT},
+	    {"cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT},
+	    {"cgroup-mode", required_argument, NULL, OPT_CGROUP_MODE},
+	    {"no-cgroups", no_argument, NULL, OPT_NO_CGROUPS},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {"pool-size", required_argument, NULL, OPT_POOL_SIZE},
+	    {"pool-low", required_argument, NULL, OPT_POOL_LOW},
+	    {0},
 	};
 	int c;
 
@@ -156,8 +157,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			else if (strcmp(optarg, "v1") == 0)
 				o->cgroup_mode = CGROUP_MODE_V1;
 			else {
-				fprintf(stderr,
-					"boxd: --cgroup-mode: auto, v2 or v1\n");
+				fprintf(
+				    stderr,
+				    "boxd: --cgroup-mode: auto, v2 or v1\n");
 				return -EINVAL;
 			}
 			break;
@@ -169,8 +171,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			uint32_t v;
 
 			if (parse_uint32(optarg, &v) < 0 || v > 1024) {
-				fprintf(stderr, "boxd: --%s: a number from 0 to "
-						"1024\n",
+				fprintf(stderr,
+					"boxd: --%s: a number from 0 to "
+					"1024\n",
 					c == OPT_POOL_SIZE ? "pool-size"
 							   : "pool-low");
 				return -EINVAL;
@@ -225,7 +228,8 @@ static int listen_on(const char *path, unsigned mode)
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
-		return log_errno(LOG_ERR, -ENAMETOOLONG, "socket path %s", path);
+		return log_errno(LOG_ERR, -ENAMETOOLONG, "socket path %s",
+				 path);
 	strcpy(sa.sun_path, path);
 	strcpy(dir, path);
 	slash = strrchr(dir, '/');
@@ -265,8 +269,9 @@ static int get_listen_fd(const struct options *o, bool *ret_created)
 		int fd = SD_LISTEN_FDS_START;
 
 		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
-			log_error("the socket systemd passed is not a listening "
-				  "UNIX stream socket");
+			log_error(
+			    "the socket systemd passed is not a listening "
+			    "UNIX stream socket");
 			return -EINVAL;
 		}
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -343,11 +348,11 @@ static void on_child(evutil_socket_t sig, short what, void *arg)
 int main(int argc, char **argv)
 {
 	struct options opt = {
-		.config_path = BOXD_DEFAULT_CONFIG,
-		.state_dir = "/run/boxd",
-		.socket_mode = 0666,
-		.pool_size = -1,
-		.pool_low = -1,
+	    .config_path = BOXD_DEFAULT_CONFIG,
+	    .state_dir = "/run/boxd",
+	    .socket_mode = 0666,
+	    .pool_size = -1,
+	    .pool_low = -1,
 	};
 	struct cgroup_config cgcfg = {0};
 	struct cgroup_manager *cg = NULL;
@@ -371,8 +376,8 @@ int main(int argc, char **argv)
 	if (opt.check_config) {
 		printf("%s: ok (%zu tenant sections)\n",
 		       opt.config_explicit || access(opt.config_path, F_OK) == 0
-			       ? opt.config_path
-			       : "built-in defaults",
+			   ? opt.config_path
+			   : "built-in defaults",
 		       cfg->n_tenants);
 		config_free(cfg);
 		return EXIT_SUCCESS;
@@ -392,7 +397,8 @@ int main(int argc, char **argv)
 	umask(022);
 	/* Refuse to start rather than run sandboxes weaker than promised. */
 	if (hostcheck_probe(opt.cgroup_root, &host) < 0 ||
-	    (host.namespaces & HOSTCHECK_NS_REQUIRED) != HOSTCHECK_NS_REQUIRED ||
+	    (host.namespaces & HOSTCHECK_NS_REQUIRED) !=
+		HOSTCHECK_NS_REQUIRED ||
 	    !host.seccomp || !host.pidfd || !host.mount_api) {
 		log_error("this kernel lacks features sandboxes depend on; see "
 			  "boxd --check-environment");
@@ -419,16 +425,15 @@ int main(int argc, char **argv)
 		 cgroup_manager_controllers(cg));
 
 	struct engine_config ecfg = {
-		.init_path = opt.init_path,
-		.state_dir = opt.state_dir,
-		.cgroups = cg,
-		.tmpfs_default = cfg->tmpfs_default_bytes
-					 ? cfg->tmpfs_default_bytes
-					 : 256u << 20,
-		.pool_size = opt.pool_size >= 0 ? (unsigned)opt.pool_size
-						: cfg->pool_size,
-		.pool_low = opt.pool_low >= 0 ? (unsigned)opt.pool_low
-					      : cfg->pool_low,
+	    .init_path = opt.init_path,
+	    .state_dir = opt.state_dir,
+	    .cgroups = cg,
+	    .tmpfs_default = cfg->tmpfs_default_bytes ? cfg->tmpfs_default_bytes
+						      : 256u << 20,
+	    .pool_size =
+		opt.pool_size >= 0 ? (unsigned)opt.pool_size : cfg->pool_size,
+	    .pool_low =
+		opt.pool_low >= 0 ? (unsigned)opt.pool_low : cfg->pool_low,
 	};
 	if (ecfg.pool_low > ecfg.pool_size)
 		ecfg.pool_low = ecfg.pool_size;
@@ -445,8 +450,8 @@ int main(int argc, char **argv)
 
 		snprintf(from_config, sizeof(from_config), "%s",
 			 cfg->socket_path && cfg->socket_path[0]
-				 ? cfg->socket_path
-				 : BOXD_DEFAULT_SOCKET);
+			     ? cfg->socket_path
+			     : BOXD_DEFAULT_SOCKET);
 		opt.socket_path = from_config;
 	}
 	lfd = get_listen_fd(&opt, &created);
@@ -459,12 +464,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	struct server_options sopt = {
-		.base = base,
-		.engine = engine,
-		.cfg = cfg,
-		.listen_fd = lfd,
-		.pool_low = ecfg.pool_low ? ecfg.pool_low : 1,
-		.host_landlock = host.landlock,
+	    .base = base,
+	    .engine = engine,
+	    .cfg = cfg,
+	    .listen_fd = lfd,
+	    .pool_low = ecfg.pool_low ? ecfg.pool_low : 1,
+	    .host_landlock = host.landlock,
 	};
 	if (server_new(&sopt, &srv) < 0) {
 		log_error("cannot start the server");

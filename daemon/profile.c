@@ -27,11 +27,11 @@ static int profile_add(struct profile *p, enum spec_mount_kind kind,
 		return -ENOMEM;
 	p->mounts = m;
 	m[p->n] = (struct spec_mount){
-		.kind = kind,
-		.flags = flags,
-		.src = src ? strdup(src) : NULL,
-		.dst = strdup(dst),
-		.mode = mode,
+	    .kind = kind,
+	    .flags = flags,
+	    .src = src ? strdup(src) : NULL,
+	    .dst = strdup(dst),
+	    .mode = mode,
 	};
 	if ((src && !m[p->n].src) || !m[p->n].dst)
 		return -ENOMEM;
@@ -47,8 +47,8 @@ static int profile_add(struct profile *p, enum spec_mount_kind kind,
 const struct profile *profile_default(void)
 {
 	static const char *const sys_dirs[] = {
-		"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
-		"/etc",
+	    "/usr",   "/bin",   "/sbin",   "/lib",
+	    "/lib32", "/lib64", "/libx32", "/etc",
 	};
 	static struct profile p;
 	static bool done;
@@ -72,7 +72,8 @@ const struct profile *profile_default(void)
 					sys_dirs[i], 0);
 		} else if (S_ISDIR(st.st_mode)) {
 			r = profile_add(&p, SPEC_MOUNT_RO_BIND,
-					SPEC_MOUNT_TRUSTED | SPEC_MOUNT_OPTIONAL,
+					SPEC_MOUNT_TRUSTED |
+					    SPEC_MOUNT_OPTIONAL,
 					sys_dirs[i], sys_dirs[i], 0);
 		}
 	}

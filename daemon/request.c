@@ -18,9 +18,9 @@
 
 #include "parse.h"
 #include "profile.h"
-#include "util.h"
 #include "request.h"
 #include "seccomp.h"
+#include "util.h"
 
 #define MAX_ARGS 65536
 #define MAX_ENV 65536
@@ -28,7 +28,8 @@
 #define MAX_PATH 4096
 #define MAX_HOSTNAME 64
 #define MAX_TAG 256
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define DEFAULT_PATH \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static int fail(struct request_error *err, Boxd__V1__ErrorCode code,
 		const char *fmt, ...) _printf_(3, 4);
@@ -61,8 +62,7 @@ static bool has_nul(const ProtobufCBinaryData *b)
 }
 
 /* A C string from bytes that must not contain NUL. */
-static int bytes_to_str(const ProtobufCBinaryData *b, size_t max,
-			char **ret)
+static int bytes_to_str(const ProtobufCBinaryData *b, size_t max, char **ret)
 {
 	char *s;
 
@@ -104,7 +104,8 @@ int request_normalize_path(const uint8_t *data, size_t len, char **ret)
 		/* "." and ".." are refused rather than resolved: the path
 		 * a caller meant and the path we use must be the same. */
 		if ((clen == 1 && data[start] == '.') ||
-		    (clen == 2 && data[start] == '.' && data[start + 1] == '.')) {
+		    (clen == 2 && data[start] == '.' &&
+		     data[start + 1] == '.')) {
 			free(out);
 			return -EINVAL;
 		}
@@ -249,7 +250,8 @@ static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 	bool bind = false, writable = false;
 
 	if (!kind)
-		return BAD(err, "mount %zu: unknown kind %d", idx, (int)in->kind);
+		return BAD(err, "mount %zu: unknown kind %d", idx,
+			   (int)in->kind);
 	if (request_normalize_path(in->dst.data, in->dst.len, &m->dst) < 0)
 		return BAD(err,
 			   "%s: destination must be an absolute path without "
@@ -262,8 +264,9 @@ static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 	    !(idx == 0 && bare &&
 	      (in->kind == BOXD__V1__MOUNT__KIND__RO_BIND ||
 	       in->kind == BOXD__V1__MOUNT__KIND__BIND)))
-		return BAD(err, "%s: only a bind as the first mount of the bare "
-				"profile may target / (a root filesystem)",
+		return BAD(err,
+			   "%s: only a bind as the first mount of the bare "
+			   "profile may target / (a root filesystem)",
 			   kind);
 
 	switch ((int)in->kind) {
@@ -292,7 +295,8 @@ static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 		m->kind = SPEC_MOUNT_SYMLINK;
 		if (!in->has_src || in->src.len == 0 ||
 		    bytes_to_str(&in->src, MAX_PATH, &m->src) < 0)
-			return BAD(err, "symlink %s: needs a target without NUL",
+			return BAD(err,
+				   "symlink %s: needs a target without NUL",
 				   m->dst);
 		break;
 	case BOXD__V1__MOUNT__KIND__DIR:
@@ -305,9 +309,8 @@ static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 		return BAD(err, "mount %zu: unknown kind", idx);
 	}
 	if (bind) {
-		if (!in->has_src ||
-		    request_normalize_path(in->src.data, in->src.len,
-					   &m->src) < 0)
+		if (!in->has_src || request_normalize_path(
+					in->src.data, in->src.len, &m->src) < 0)
 			return BAD(err,
 				   "%s %s: source must be an absolute path "
 				   "without '.' or '..' components",
@@ -329,8 +332,10 @@ static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 			return BAD(err, "%s %s: bad mode %o", kind, m->dst,
 				   in->mode);
 		if (m->kind != SPEC_MOUNT_TMPFS && m->kind != SPEC_MOUNT_DIR)
-			return BAD(err, "%s %s: mode applies to tmpfs and dir "
-					"only", kind, m->dst);
+			return BAD(err,
+				   "%s %s: mode applies to tmpfs and dir "
+				   "only",
+				   kind, m->dst);
 		m->mode = in->mode;
 	}
 	if (in->has_size && in->size) {
@@ -341,7 +346,8 @@ static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 		    in->size > ctx->tenant->max_memory_bytes)
 			return fail(err, BOXD__V1__ERROR_CODE__DENIED,
 				    "tmpfs %s: size exceeds the tenant's "
-				    "memory ceiling", m->dst);
+				    "memory ceiling",
+				    m->dst);
 		m->size = in->size;
 	}
 	return 0;
@@ -404,8 +410,8 @@ enum ceiling_kind {
 	CEILING_CPUS, /* millis */
 };
 
-static const char *format_ceiling(enum ceiling_kind kind, uint64_t v,
-				  char *buf, size_t len)
+static const char *format_ceiling(enum ceiling_kind kind, uint64_t v, char *buf,
+				  size_t len)
 {
 	switch (kind) {
 	case CEILING_SIZE:
@@ -413,7 +419,8 @@ static const char *format_ceiling(enum ceiling_kind kind, uint64_t v,
 	case CEILING_DURATION:
 		return format_duration(v, buf, len);
 	case CEILING_CPUS:
-		snprintf(buf, len, "%llu.%03llu", (unsigned long long)(v / 1000),
+		snprintf(buf, len, "%llu.%03llu",
+			 (unsigned long long)(v / 1000),
 			 (unsigned long long)(v % 1000));
 		return buf;
 	case CEILING_COUNT:
@@ -459,7 +466,7 @@ static int convert_limits(const Boxd__V1__RunRequest *req,
 	if (l) {
 		lim->memory_bytes = l->has_memory_bytes ? l->memory_bytes : 0;
 		lim->memory_swap_bytes =
-			l->has_memory_swap_bytes ? l->memory_swap_bytes : 0;
+		    l->has_memory_swap_bytes ? l->memory_swap_bytes : 0;
 		lim->cpu_millis = l->has_cpu_millis ? l->cpu_millis : 0;
 		lim->pids = l->has_pids ? l->pids : 0;
 		lim->timeout_ns = l->has_timeout_ns ? l->timeout_ns : 0;
@@ -481,15 +488,16 @@ static int convert_limits(const Boxd__V1__RunRequest *req,
 		const char *n = t->name;
 		uint64_t cpu = lim->cpu_millis, pids = lim->pids;
 
-		if ((r = apply_ceiling64(&lim->memory_bytes, t->max_memory_bytes,
-					 "memory", n, CEILING_SIZE, err)) < 0 ||
+		if ((r = apply_ceiling64(&lim->memory_bytes,
+					 t->max_memory_bytes, "memory", n,
+					 CEILING_SIZE, err)) < 0 ||
 		    (r = apply_ceiling64(&cpu, t->max_cpu_millis, "cpus", n,
 					 CEILING_CPUS, err)) < 0 ||
 		    (r = apply_ceiling64(&pids, t->max_pids, "pids", n,
 					 CEILING_COUNT, err)) < 0 ||
 		    (r = apply_ceiling64(&lim->timeout_ns, t->max_timeout_ns,
-					 "timeout", n, CEILING_DURATION,
-					 err)) < 0 ||
+					 "timeout", n, CEILING_DURATION, err)) <
+			0 ||
 		    (r = apply_ceiling64(&lim->cpu_time_ns, t->max_cpu_time_ns,
 					 "cpu time", n, CEILING_DURATION,
 					 err)) < 0)
@@ -503,15 +511,15 @@ static int convert_limits(const Boxd__V1__RunRequest *req,
 	v = lim->timeout_ns;
 	lim->timeout_ns = 0;
 	why[0] = 0;
-	r = ctx->cgroups ? cgroup_manager_check(ctx->cgroups, lim, why,
-						 sizeof(why))
-			 : ((lim->memory_bytes || lim->cpu_millis ||
-			     lim->pids || lim->cpu_time_ns)
-				    ? (snprintf(why, sizeof(why),
-						"cgroups are disabled "
-						"(--no-cgroups)"),
-				       -EOPNOTSUPP)
-				    : 0);
+	r = ctx->cgroups
+		? cgroup_manager_check(ctx->cgroups, lim, why, sizeof(why))
+		: ((lim->memory_bytes || lim->cpu_millis || lim->pids ||
+		    lim->cpu_time_ns)
+		       ? (snprintf(why, sizeof(why),
+				   "cgroups are disabled "
+				   "(--no-cgroups)"),
+			  -EOPNOTSUPP)
+		       : 0);
 	lim->timeout_ns = v;
 	if (r < 0) {
 		if (!req->lenient)
@@ -523,7 +531,8 @@ static int convert_limits(const Boxd__V1__RunRequest *req,
 			  t->max_pids || t->max_cpu_time_ns))
 			return fail(err, BOXD__V1__ERROR_CODE__UNSUPPORTED,
 				    "tenant '%s' has ceilings this host cannot "
-				    "enforce: %s", t->name, why);
+				    "enforce: %s",
+				    t->name, why);
 		lim->memory_bytes = lim->memory_swap_bytes = 0;
 		lim->cpu_millis = lim->pids = 0;
 		lim->cpu_time_ns = 0;
@@ -557,13 +566,15 @@ static int convert_seccomp(const Boxd__V1__RunRequest *req,
 		if (t && !t->allow_seccomp_none)
 			return fail(err, BOXD__V1__ERROR_CODE__DENIED,
 				    "tenant '%s' may not run without a seccomp "
-				    "filter", t->name);
+				    "filter",
+				    t->name);
 		return 0;
 	case BOXD__V1__SECCOMP__MODE__CUSTOM:
 		if (t && !t->allow_custom_seccomp)
 			return fail(err, BOXD__V1__ERROR_CODE__DENIED,
 				    "tenant '%s' may not use custom seccomp "
-				    "policies", t->name);
+				    "policies",
+				    t->name);
 		if (!sc->has_policy)
 			return BAD(err, "custom seccomp needs a policy");
 		r = seccomp_compile_policy((const char *)sc->policy.data,
@@ -577,16 +588,16 @@ static int convert_seccomp(const Boxd__V1__RunRequest *req,
 	}
 }
 
-static int convert_rlimits(const Boxd__V1__RunRequest *req,
-			   struct run_spec *s, struct request_error *err)
+static int convert_rlimits(const Boxd__V1__RunRequest *req, struct run_spec *s,
+			   struct request_error *err)
 {
 	static const int res_of[_SPEC_RLIMIT_MAX] = {
-		[SPEC_RLIMIT_NOFILE] = RLIMIT_NOFILE,
-		[SPEC_RLIMIT_FSIZE] = RLIMIT_FSIZE,
-		[SPEC_RLIMIT_CORE] = RLIMIT_CORE,
-		[SPEC_RLIMIT_NPROC] = RLIMIT_NPROC,
-		[SPEC_RLIMIT_STACK] = RLIMIT_STACK,
-		[SPEC_RLIMIT_AS] = RLIMIT_AS,
+	    [SPEC_RLIMIT_NOFILE] = RLIMIT_NOFILE,
+	    [SPEC_RLIMIT_FSIZE] = RLIMIT_FSIZE,
+	    [SPEC_RLIMIT_CORE] = RLIMIT_CORE,
+	    [SPEC_RLIMIT_NPROC] = RLIMIT_NPROC,
+	    [SPEC_RLIMIT_STACK] = RLIMIT_STACK,
+	    [SPEC_RLIMIT_AS] = RLIMIT_AS,
 	};
 
 	struct rlimit daemon_nofile;
@@ -601,7 +612,7 @@ static int convert_rlimits(const Boxd__V1__RunRequest *req,
 	    daemon_nofile.rlim_max < nofile_hard)
 		nofile_hard = daemon_nofile.rlim_max;
 	s->rlimits[SPEC_RLIMIT_NOFILE] = (struct spec_rlimit){
-		true, nofile_hard < 1024 ? nofile_hard : 1024, nofile_hard};
+	    true, nofile_hard < 1024 ? nofile_hard : 1024, nofile_hard};
 	for (size_t i = 0; i < req->n_rlimits; i++) {
 		const Boxd__V1__Rlimit *rl = req->rlimits[i];
 		struct rlimit mine;
@@ -631,14 +642,17 @@ static int convert_rlimits(const Boxd__V1__RunRequest *req,
 				   (int)rl->resource);
 		}
 		if (rl->soft > rl->hard)
-			return BAD(err, "rlimit %d: soft limit above hard limit",
+			return BAD(err,
+				   "rlimit %d: soft limit above hard limit",
 				   (int)rl->resource);
 		/* Raising a hard limit needs privilege in the host's user
 		 * namespace, which sandboxes never have. Say so up front. */
 		if (getrlimit(res_of[k], &mine) == 0 &&
 		    mine.rlim_max != RLIM_INFINITY && rl->hard > mine.rlim_max)
-			return BAD(err, "rlimit %d: hard limit above the "
-					"daemon's own (%llu)", (int)rl->resource,
+			return BAD(err,
+				   "rlimit %d: hard limit above the "
+				   "daemon's own (%llu)",
+				   (int)rl->resource,
 				   (unsigned long long)mine.rlim_max);
 		s->rlimits[k] = (struct spec_rlimit){true, rl->soft, rl->hard};
 	}
@@ -684,7 +698,7 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 	if (req->has_hostname) {
 		if (req->hostname.len == 0 ||
 		    bytes_to_str(&req->hostname, MAX_HOSTNAME, &s->hostname) <
-			    0) {
+			0) {
 			r = BAD(err, "hostname must be 1-%d bytes without NUL",
 				MAX_HOSTNAME);
 			goto fail;
@@ -693,8 +707,7 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 		r = -ENOMEM;
 		goto fail;
 	}
-	if (req->has_tag &&
-	    bytes_to_str(&req->tag, MAX_TAG, &s->tag) < 0) {
+	if (req->has_tag && bytes_to_str(&req->tag, MAX_TAG, &s->tag) < 0) {
 		r = BAD(err, "tag must be at most %d bytes without NUL",
 			MAX_TAG);
 		goto fail;
@@ -726,8 +739,10 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 		s->net = SPEC_NET_HOST;
 		break;
 	default:
-		r = BAD(err, "unknown network mode %d (known: none, loopback, "
-			     "host)", (int)req->net);
+		r = BAD(err,
+			"unknown network mode %d (known: none, loopback, "
+			"host)",
+			(int)req->net);
 		goto fail;
 	}
 	s->new_session = req->new_session;

@@ -18,7 +18,7 @@ struct request_ctx {
 	const struct config *cfg;
 	const struct tenant_policy *tenant;
 	const struct cgroup_manager *cgroups; /* NULL: none */
-	uid_t uid;   /* the peer, from SO_PEERCRED */
+	uid_t uid;                            /* the peer, from SO_PEERCRED */
 	gid_t gid;
 };
 
@@ -32,7 +32,8 @@ struct request_error {
 struct request_out {
 	struct run_spec *spec;
 	bool die_with_client;
-	char *caveats[REQUEST_MAX_CAVEATS]; /* lenient mode: what is not enforced */
+	char *caveats
+	    [REQUEST_MAX_CAVEATS]; /* lenient mode: what is not enforced */
 	size_t n_caveats;
 };
 

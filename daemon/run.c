@@ -126,13 +126,13 @@ static void send_result(struct run *r, const struct run_result *res)
 		out.peak_memory_bytes = res->peak_memory_bytes;
 		out.has_peak_memory_source = true;
 		out.peak_memory_source =
-			res->peak_source == RUN_PEAK_CGROUP
-				? BOXD__V1__PEAK_MEMORY_SOURCE__PEAK_CGROUP
-				: BOXD__V1__PEAK_MEMORY_SOURCE__PEAK_RUSAGE;
+		    res->peak_source == RUN_PEAK_CGROUP
+			? BOXD__V1__PEAK_MEMORY_SOURCE__PEAK_CGROUP
+			: BOXD__V1__PEAK_MEMORY_SOURCE__PEAK_RUSAGE;
 	}
 	if (engine_cgroups(r->srv->engine) &&
 	    cgroup_manager_mode(engine_cgroups(r->srv->engine)) !=
-		    CGROUP_MODE_NONE) {
+		CGROUP_MODE_NONE) {
 		out.has_oom_kills = true;
 		out.oom_kills = res->oom_kills;
 	}
@@ -169,9 +169,9 @@ static void send_run_error(struct run *r, const struct run_error *err)
 	snprintf(msg, sizeof(msg), "%s%s%s: %s", err->step,
 		 err->detail[0] ? " " : "", err->detail, strerror(err->err));
 	session_send_error(r->sess,
-		   exec ? BOXD__V1__ERROR_CODE__EXEC_FAILED
-			: BOXD__V1__ERROR_CODE__SETUP_FAILED,
-		   msg, err->step, err->err, r->id);
+			   exec ? BOXD__V1__ERROR_CODE__EXEC_FAILED
+				: BOXD__V1__ERROR_CODE__SETUP_FAILED,
+			   msg, err->step, err->err, r->id);
 }
 
 static int run_watch_sandbox(struct run *r);
@@ -193,7 +193,8 @@ static int run_restart(struct run *r)
 			  &sb, &err) < 0)
 		return -EIO;
 	log_notice("run %llu: its pooled sandbox died before starting; "
-		   "started again", (unsigned long long)r->id);
+		   "started again",
+		   (unsigned long long)r->id);
 	event_free(r->ctl_ev);
 	event_free(r->pid_ev);
 	r->ctl_ev = r->pid_ev = NULL;
@@ -224,8 +225,7 @@ static void run_end(struct run *r)
 		return;
 	}
 	if (ret == 1 && r->retries < RUN_MAX_RETRIES &&
-	    sandbox_lost_member(r->sb) &&
-	    run_restart(r) == 0)
+	    sandbox_lost_member(r->sb) && run_restart(r) == 0)
 		return;
 	if (r->sess) {
 		if (ret == 0)
@@ -233,9 +233,9 @@ static void run_end(struct run *r)
 		else if (ret == 1)
 			send_run_error(r, &err);
 		else
-			session_send_error(r->sess, BOXD__V1__ERROR_CODE__INTERNAL,
-				   "cannot collect the run's status", NULL, 0,
-				   r->id);
+			session_send_error(
+			    r->sess, BOXD__V1__ERROR_CODE__INTERNAL,
+			    "cannot collect the run's status", NULL, 0, r->id);
 	}
 	if (ret == 0)
 		log_debug("run %llu ended: termination %d code %d signal %d",
@@ -339,11 +339,12 @@ static int check_stdio(const int fds[3], char *why, size_t len)
 		}
 		if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) &&
 		    !S_ISCHR(st.st_mode) && !S_ISREG(st.st_mode)) {
-			snprintf(why, len,
-				 "%s: only pipes, sockets, terminals, character "
-				 "devices and regular files are accepted%s",
-				 names[i],
-				 S_ISDIR(st.st_mode) ? " (got a directory)" : "");
+			snprintf(
+			    why, len,
+			    "%s: only pipes, sockets, terminals, character "
+			    "devices and regular files are accepted%s",
+			    names[i],
+			    S_ISDIR(st.st_mode) ? " (got a directory)" : "");
 			return -EINVAL;
 		}
 	}
@@ -356,8 +357,8 @@ static int run_watch_sandbox(struct run *r)
 
 	r->ctl_ev = event_new(base, sandbox_ctl_fd(r->sb), EV_READ | EV_PERSIST,
 			      run_ctl_cb, r);
-	r->pid_ev = event_new(base, sandbox_pidfd(r->sb), EV_READ, run_exit_cb,
-			      r);
+	r->pid_ev =
+	    event_new(base, sandbox_pidfd(r->sb), EV_READ, run_exit_cb, r);
 	if (!r->ctl_ev || !r->pid_ev || event_add(r->ctl_ev, NULL) < 0 ||
 	    event_add(r->pid_ev, NULL) < 0)
 		return -ENOMEM;
@@ -404,15 +405,15 @@ static void send_plan(struct session *s, const Boxd__V1__RunRequest *req,
 	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
 	Boxd__V1__Plan *plan = NULL;
 	struct plan_ids ids = {
-		.host_uid = s->cred.uid,
-		.host_gid = s->cred.gid,
-		.private_ids = s->tenant->uid_mode == UID_MODE_PRIVATE,
+	    .host_uid = s->cred.uid,
+	    .host_gid = s->cred.gid,
+	    .private_ids = s->tenant->uid_mode == UID_MODE_PRIVATE,
 	};
 
 	if (plan_build(req, out, &ids, engine_tmpfs_default(s->srv->engine),
 		       &plan) < 0) {
-		session_send_error(s, BOXD__V1__ERROR_CODE__INTERNAL, "out of memory",
-			   NULL, 0, 0);
+		session_send_error(s, BOXD__V1__ERROR_CODE__INTERNAL,
+				   "out of memory", NULL, 0, 0);
 		return;
 	}
 	ev.msg_case = BOXD__V1__EVENT__MSG_PLAN;
@@ -422,15 +423,15 @@ static void send_plan(struct session *s, const Boxd__V1__RunRequest *req,
 }
 
 void run_handle_request(struct session *s, const Boxd__V1__Request *req,
-		       int *fds)
+			int *fds)
 {
 	struct server *srv = s->srv;
 	struct request_ctx ctx = {
-		.cfg = s->cfg->cfg,
-		.tenant = s->tenant,
-		.cgroups = engine_cgroups(srv->engine),
-		.uid = s->cred.uid,
-		.gid = s->cred.gid,
+	    .cfg = s->cfg->cfg,
+	    .tenant = s->tenant,
+	    .cgroups = engine_cgroups(srv->engine),
+	    .uid = s->cred.uid,
+	    .gid = s->cred.gid,
 	};
 	struct request_error rerr;
 	struct run_error err = {0};
@@ -441,36 +442,39 @@ void run_handle_request(struct session *s, const Boxd__V1__Request *req,
 
 	if (srv->stopping) {
 		session_send_error(s, BOXD__V1__ERROR_CODE__BUSY,
-			   "the daemon is shutting down", NULL, 0, 0);
+				   "the daemon is shutting down", NULL, 0, 0);
 		return;
 	}
 	if (s->run) {
-		session_send_error(s, BOXD__V1__ERROR_CODE__BUSY,
-			   "a run is already in flight on this connection; "
-			   "open another connection for parallel runs",
-			   NULL, 0, 0);
+		session_send_error(
+		    s, BOXD__V1__ERROR_CODE__BUSY,
+		    "a run is already in flight on this connection; "
+		    "open another connection for parallel runs",
+		    NULL, 0, 0);
 		return;
 	}
 	if (check_stdio(fds, why, sizeof(why)) < 0) {
-		session_send_error(s, BOXD__V1__ERROR_CODE__BAD_REQUEST, why, NULL, 0,
-			   0);
+		session_send_error(s, BOXD__V1__ERROR_CODE__BAD_REQUEST, why,
+				   NULL, 0, 0);
 		return;
 	}
 	/* A dry run starts nothing, so the concurrent-run ceiling (a
 	 * matter of the moment, not of the request) does not apply. */
 	if (!req->run->dry_run && s->tenant->max_runs &&
-	    session_count_for_uid(srv, s->cred.uid, true) >= s->tenant->max_runs) {
+	    session_count_for_uid(srv, s->cred.uid, true) >=
+		s->tenant->max_runs) {
 		snprintf(why, sizeof(why),
 			 "tenant '%s' already has %u runs (its ceiling)",
 			 s->tenant->name, s->tenant->max_runs);
-		session_send_error(s, BOXD__V1__ERROR_CODE__BUSY, why, NULL, 0, 0);
+		session_send_error(s, BOXD__V1__ERROR_CODE__BUSY, why, NULL, 0,
+				   0);
 		return;
 	}
 
 	r = calloc(1, sizeof(*r));
 	if (!r) {
-		session_send_error(s, BOXD__V1__ERROR_CODE__INTERNAL, "out of memory",
-			   NULL, 0, 0);
+		session_send_error(s, BOXD__V1__ERROR_CODE__INTERNAL,
+				   "out of memory", NULL, 0, 0);
 		return;
 	}
 	if (request_to_spec(req->run, &ctx, &r->req, &rerr) < 0) {
@@ -494,18 +498,19 @@ void run_handle_request(struct session *s, const Boxd__V1__Request *req,
 	r->tag = r->req.spec->tag ? strdup(r->req.spec->tag) : NULL;
 
 	ids = (struct run_ids){
-		.caller_uid = s->cred.uid,
-		.caller_gid = s->cred.gid,
-		.caller_pid = s->cred.pid,
-		.host_uid = s->cred.uid,
-		.host_gid = s->cred.gid,
+	    .caller_uid = s->cred.uid,
+	    .caller_gid = s->cred.gid,
+	    .caller_pid = s->cred.pid,
+	    .host_uid = s->cred.uid,
+	    .host_gid = s->cred.gid,
 	};
 	if (s->tenant->uid_mode == UID_MODE_PRIVATE) {
 		uid_t id;
 
 		if (private_id_alloc(srv, s->cfg->cfg, &id) < 0) {
 			session_send_error(s, BOXD__V1__ERROR_CODE__BUSY,
-				   "every private uid is in use", NULL, 0, 0);
+					   "every private uid is in use", NULL,
+					   0, 0);
 			request_out_clear(&r->req);
 			free(r->argv0);
 			free(r->tag);
@@ -519,14 +524,15 @@ void run_handle_request(struct session *s, const Boxd__V1__Request *req,
 		/* The run's own copy: it may outlive its session. */
 		r->groups = malloc(s->n_groups * sizeof(gid_t));
 		if (r->groups) {
-			memcpy(r->groups, s->groups, s->n_groups * sizeof(gid_t));
+			memcpy(r->groups, s->groups,
+			       s->n_groups * sizeof(gid_t));
 			ids.groups = r->groups;
 			ids.n_groups = s->n_groups;
 		}
 	}
 	r->ids = ids;
-	ret = sandbox_start(srv->engine, r->id, r->req.spec, &ids, fds,
-			    &r->sb, &err);
+	ret = sandbox_start(srv->engine, r->id, r->req.spec, &ids, fds, &r->sb,
+			    &err);
 	if (ret < 0) {
 		char msg[512];
 
@@ -536,7 +542,7 @@ void run_handle_request(struct session *s, const Boxd__V1__Request *req,
 		log_warning("run for uid %u failed to start: %s", s->cred.uid,
 			    msg);
 		session_send_error(s, BOXD__V1__ERROR_CODE__SETUP_FAILED, msg,
-			   err.step, err.err, 0);
+				   err.step, err.err, 0);
 		request_out_clear(&r->req);
 		free(r->argv0);
 		free(r->tag);
@@ -557,7 +563,7 @@ void run_handle_request(struct session *s, const Boxd__V1__Request *req,
 	if (run_watch(r, r->req.spec) < 0) {
 		sandbox_kill(r->sb, RUN_KILLED, SIGKILL);
 		session_send_error(s, BOXD__V1__ERROR_CODE__INTERNAL,
-			   "cannot watch the run", NULL, 0, r->id);
+				   "cannot watch the run", NULL, 0, r->id);
 		run_bury(r);
 		return;
 	}
@@ -583,22 +589,22 @@ static int private_id_alloc(struct server *srv, const struct config *cfg,
 	uint32_t count = cfg->private_uid_count;
 
 	for (uint32_t i = 0; i < count; i++) {
-		uid_t cand = cfg->private_uid_first +
-			     (srv->private_cursor + i) % count;
+		uid_t cand =
+		    cfg->private_uid_first + (srv->private_cursor + i) % count;
 		struct run *r;
 		bool used = false;
 
-		LIST_FOREACH(r, &srv->runs, link)
+		LIST_FOREACH (r, &srv->runs, link)
 			if (r->ids.host_uid == cand) {
 				used = true;
 				break;
 			}
 		if (!used) {
-			srv->private_cursor = (srv->private_cursor + i + 1) % count;
+			srv->private_cursor =
+			    (srv->private_cursor + i + 1) % count;
 			*ret = cand;
 			return 0;
 		}
 	}
 	return -EBUSY;
 }
-

@@ -19,8 +19,8 @@
 #include "session.h"
 
 #define PROTOCOL_VERSION 1
-#define OUT_MAX (4u << 20)     /* queued output per connection */
-#define FRAMES_PER_WAKEUP 16   /* fairness between clients */
+#define OUT_MAX (4u << 20)   /* queued output per connection */
+#define FRAMES_PER_WAKEUP 16 /* fairness between clients */
 #define SHUTDOWN_GRACE_SEC 5
 /* A retry can meet another member killed in the same sweep. */
 #define RUN_MAX_RETRIES 8
@@ -44,11 +44,11 @@ struct run {
 	char *argv0, *tag;
 	struct request_out req;
 	struct run_ids ids;
-	gid_t *groups;  /* ids.groups points here */
+	gid_t *groups;          /* ids.groups points here */
 	uint64_t start_unix_ns; /* CLOCK_REALTIME of the sandbox's start */
-	int stdio[3];   /* held until the command starts, for a retry */
-	unsigned retries; /* lost pooled members replaced so far */
-	bool cpu_warned;  /* a CPU time read failed once */
+	int stdio[3];           /* held until the command starts, for a retry */
+	unsigned retries;       /* lost pooled members replaced so far */
+	bool cpu_warned;        /* a CPU time read failed once */
 	bool finished;
 };
 
@@ -91,12 +91,11 @@ struct server {
 	unsigned pool_low;
 };
 
-
 static inline struct timeval ns_to_timeval(uint64_t ns)
 {
 	return (struct timeval){
-		.tv_sec = (time_t)(ns / 1000000000ULL),
-		.tv_usec = (suseconds_t)(ns % 1000000000ULL / 1000),
+	    .tv_sec = (time_t)(ns / 1000000000ULL),
+	    .tv_usec = (suseconds_t)(ns % 1000000000ULL / 1000),
 	};
 }
 

@@ -84,9 +84,11 @@ static void refill_cb(evutil_socket_t fd, short what, void *arg)
 		struct timeval tv = ns_to_timeval(retry);
 
 		if (r != -EAGAIN)
-			log_warning("pool: cannot start a member (%s); retrying "
-				    "in %llu ms", strerror(-r),
-				    (unsigned long long)(retry / 1000000));
+			log_warning(
+			    "pool: cannot start a member (%s); retrying "
+			    "in %llu ms",
+			    strerror(-r),
+			    (unsigned long long)(retry / 1000000));
 		evtimer_add(srv->retry_ev, &tv);
 		return;
 	}
@@ -259,7 +261,10 @@ const struct config *server_config(const struct server *srv)
 	return srv->cfg->cfg;
 }
 
-unsigned server_runs(const struct server *srv) { return srv->n_runs; }
+unsigned server_runs(const struct server *srv)
+{
+	return srv->n_runs;
+}
 
 static void grace_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -267,8 +272,8 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_warning("%u runs did not end within %d s of shutdown",
-		    srv->n_runs, SHUTDOWN_GRACE_SEC);
+	log_warning("%u runs did not end within %d s of shutdown", srv->n_runs,
+		    SHUTDOWN_GRACE_SEC);
 	event_base_loopbreak(srv->base);
 }
 
@@ -284,7 +289,7 @@ void server_shutdown(struct server *srv)
 	event_del(srv->resume_ev);
 	event_del(srv->retry_ev);
 	event_del(srv->maint_ev);
-	LIST_FOREACH(r, &srv->runs, link)
+	LIST_FOREACH (r, &srv->runs, link)
 		sandbox_kill(r->sb, RUN_KILLED, SIGKILL);
 	if (srv->n_runs == 0) {
 		event_base_loopbreak(srv->base);
@@ -294,4 +299,3 @@ void server_shutdown(struct server *srv)
 	if (srv->grace_ev)
 		evtimer_add(srv->grace_ev, &tv);
 }
-

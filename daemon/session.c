@@ -26,7 +26,6 @@
 
 /* ---- sending ---- */
 
-
 static void session_flush(struct session *s)
 {
 	while (evbuffer_get_length(s->out) > 0) {
@@ -76,8 +75,8 @@ void session_send(struct session *s, const Boxd__V1__Event *ev)
 }
 
 void session_send_error(struct session *s, Boxd__V1__ErrorCode code,
-		       const char *msg, const char *step, int err,
-		       uint64_t run_id)
+			const char *msg, const char *step, int err,
+			uint64_t run_id)
 {
 	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
 	Boxd__V1__Error e = BOXD__V1__ERROR__INIT;
@@ -101,16 +100,16 @@ void session_send_error(struct session *s, Boxd__V1__ErrorCode code,
 /* A protocol violation: say why if we still can, then hang up. */
 static void session_protocol_error(struct session *s, const char *why)
 {
-	log_info("uid %u pid %d: protocol error: %s", s->cred.uid,
-		 s->cred.pid, why);
+	log_info("uid %u pid %d: protocol error: %s", s->cred.uid, s->cred.pid,
+		 why);
 	session_send_error(s, BOXD__V1__ERROR_CODE__PROTOCOL, why, NULL, 0, 0);
 	session_close(s);
 }
 
 /* ---- request handlers ---- */
 
-static const char *const namespaces[] = {"user", "mnt", "pid", "net",
-					 "ipc", "uts", "cgroup"};
+static const char *const namespaces[] = {"user", "mnt", "pid",   "net",
+					 "ipc",  "uts", "cgroup"};
 /* What a client must not assume of every version-1 daemon. */
 static const char *const features[] = {"dry_run"};
 
@@ -183,12 +182,12 @@ unsigned session_count_for_uid(struct server *srv, uid_t uid, bool runs)
 	if (runs) {
 		struct run *r;
 
-		LIST_FOREACH(r, &srv->runs, link)
+		LIST_FOREACH (r, &srv->runs, link)
 			n += r->uid == uid;
 	} else {
 		struct session *s;
 
-		LIST_FOREACH(s, &srv->sessions, link)
+		LIST_FOREACH (s, &srv->sessions, link)
 			n += s->cred.uid == uid && s->hello && !s->closing;
 	}
 	return n;
@@ -214,8 +213,9 @@ static void handle_hello(struct session *s, const Boxd__V1__Request *req,
 	for (size_t i = 0; i < h->n_versions; i++)
 		v1 |= h->versions[i] == PROTOCOL_VERSION;
 	if (!v1) {
-		session_protocol_error(s, "no common protocol version (the daemon "
-				  "speaks version 1)");
+		session_protocol_error(s,
+				       "no common protocol version (the daemon "
+				       "speaks version 1)");
 		return;
 	}
 	s->cfg = cfgref_ref(s->srv->cfg);
@@ -234,18 +234,20 @@ static void handle_hello(struct session *s, const Boxd__V1__Request *req,
 			 s->cred.uid);
 		log_notice("refused uid %u pid %d: not allowed to connect",
 			   s->cred.uid, s->cred.pid);
-		session_send_error(s, BOXD__V1__ERROR_CODE__DENIED, msg, NULL, 0, 0);
+		session_send_error(s, BOXD__V1__ERROR_CODE__DENIED, msg, NULL,
+				   0, 0);
 		session_close(s);
 		return;
 	}
 	if (s->tenant->max_connections &&
 	    session_count_for_uid(s->srv, s->cred.uid, false) >=
-		    s->tenant->max_connections) {
+		s->tenant->max_connections) {
 		snprintf(msg, sizeof(msg),
 			 "tenant '%s' already has %u connections (its "
-			 "ceiling)", s->tenant->name,
-			 s->tenant->max_connections);
-		session_send_error(s, BOXD__V1__ERROR_CODE__BUSY, msg, NULL, 0, 0);
+			 "ceiling)",
+			 s->tenant->name, s->tenant->max_connections);
+		session_send_error(s, BOXD__V1__ERROR_CODE__BUSY, msg, NULL, 0,
+				   0);
 		session_close(s);
 		return;
 	}
@@ -279,18 +281,19 @@ static void handle_kill(struct session *s, const Boxd__V1__Request *req,
 	(void)fds;
 	if (k->signal <= 0 || k->signal >= _NSIG) {
 		session_send_error(s, BOXD__V1__ERROR_CODE__BAD_REQUEST,
-			   "kill: signal out of range", NULL, 0, k->run_id);
+				   "kill: signal out of range", NULL, 0,
+				   k->run_id);
 		return;
 	}
-	LIST_FOREACH(r, &s->srv->runs, link)
+	LIST_FOREACH (r, &s->srv->runs, link)
 		if (r->id == k->run_id && may_see(s, r))
 			break;
 	/* Another tenant's run looks exactly like no run at all. */
 	if (!r) {
 		snprintf(msg, sizeof(msg), "no run %llu",
 			 (unsigned long long)k->run_id);
-		session_send_error(s, BOXD__V1__ERROR_CODE__NOT_FOUND, msg, NULL, 0,
-			   k->run_id);
+		session_send_error(s, BOXD__V1__ERROR_CODE__NOT_FOUND, msg,
+				   NULL, 0, k->run_id);
 		return;
 	}
 	sandbox_kill(r->sb, RUN_KILLED, k->signal);
@@ -317,11 +320,11 @@ static void handle_list(struct session *s, const Boxd__V1__Request *req,
 	if (!infos || !ptrs) {
 		free(infos);
 		free(ptrs);
-		session_send_error(s, BOXD__V1__ERROR_CODE__INTERNAL, "out of memory",
-			   NULL, 0, 0);
+		session_send_error(s, BOXD__V1__ERROR_CODE__INTERNAL,
+				   "out of memory", NULL, 0, 0);
 		return;
 	}
-	LIST_FOREACH(r, &s->srv->runs, link) {
+	LIST_FOREACH (r, &s->srv->runs, link) {
 		Boxd__V1__RunInfo *i = &infos[n];
 
 		if (!may_see(s, r))
@@ -414,11 +417,11 @@ static const struct handler {
 	bool needs_hello;
 	void (*fn)(struct session *s, const Boxd__V1__Request *req, int *fds);
 } handlers[] = {
-	{BOXD__V1__REQUEST__MSG_HELLO, "hello", 0, false, handle_hello},
-	{BOXD__V1__REQUEST__MSG_RUN, "run", 3, true, run_handle_request},
-	{BOXD__V1__REQUEST__MSG_KILL, "kill", 0, true, handle_kill},
-	{BOXD__V1__REQUEST__MSG_LIST, "list", 0, true, handle_list},
-	{BOXD__V1__REQUEST__MSG_STATUS, "status", 0, true, handle_status},
+    {BOXD__V1__REQUEST__MSG_HELLO, "hello", 0, false, handle_hello},
+    {BOXD__V1__REQUEST__MSG_RUN, "run", 3, true, run_handle_request},
+    {BOXD__V1__REQUEST__MSG_KILL, "kill", 0, true, handle_kill},
+    {BOXD__V1__REQUEST__MSG_LIST, "list", 0, true, handle_list},
+    {BOXD__V1__REQUEST__MSG_STATUS, "status", 0, true, handle_status},
 };
 
 static void handle_frame(struct session *s)
@@ -429,7 +432,8 @@ static void handle_frame(struct session *s)
 
 	req = boxd__v1__request__unpack(NULL, s->rd.body_len, s->rd.body);
 	if (!req) {
-		session_protocol_error(s, "frame is not a valid boxd.v1.Request");
+		session_protocol_error(s,
+				       "frame is not a valid boxd.v1.Request");
 		return;
 	}
 	for (size_t i = 0; i < ELEMENTSOF(handlers); i++)
@@ -440,7 +444,8 @@ static void handle_frame(struct session *s)
 	} else if (s->rd.n_fds != h->n_fds) {
 		snprintf(why, sizeof(why),
 			 "%s request carries %zu file descriptors, expected "
-			 "exactly %zu", h->name, s->rd.n_fds, h->n_fds);
+			 "exactly %zu",
+			 h->name, s->rd.n_fds, h->n_fds);
 		session_protocol_error(s, why);
 	} else if (h->needs_hello && !s->hello) {
 		session_protocol_error(s, "the first request must be Hello");
@@ -466,13 +471,12 @@ static void session_read_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		if (r < 0) {
-			session_protocol_error(s,
-				       r == -EMSGSIZE
-					       ? "frame larger than the daemon's "
-						 "maximum"
-				       : r == -EPROTO
-					       ? "malformed frame or control data"
-					       : "read error");
+			session_protocol_error(
+			    s,
+			    r == -EMSGSIZE ? "frame larger than the daemon's "
+					     "maximum"
+			    : r == -EPROTO ? "malformed frame or control data"
+					   : "read error");
 			return;
 		}
 		handle_frame(s);
@@ -571,8 +575,8 @@ struct session *session_new(struct server *srv, int fd)
 	frame_reader_init(&s->rd, cfg->max_frame_bytes ? cfg->max_frame_bytes
 						       : FRAME_MAX_DEFAULT);
 	s->out = evbuffer_new();
-	s->rd_ev = event_new(srv->base, fd, EV_READ | EV_PERSIST,
-			     session_read_cb, s);
+	s->rd_ev =
+	    event_new(srv->base, fd, EV_READ | EV_PERSIST, session_read_cb, s);
 	s->wr_ev = event_new(srv->base, fd, EV_WRITE, session_write_cb, s);
 	LIST_INSERT_HEAD(&srv->sessions, s, link);
 	srv->n_sessions++;
@@ -582,11 +586,10 @@ struct session *session_new(struct server *srv, int fd)
 	}
 	if (cfg->max_connections && srv->n_sessions > cfg->max_connections) {
 		session_send_error(s, BOXD__V1__ERROR_CODE__BUSY,
-			   "too many connections", NULL, 0, 0);
+				   "too many connections", NULL, 0, 0);
 		session_close(s);
 		return NULL;
 	}
 	event_add(s->rd_ev, NULL);
 	return s;
 }
-

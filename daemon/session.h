@@ -17,10 +17,10 @@ struct server;
 struct server_options {
 	struct event_base *base;
 	struct engine *engine;
-	struct config *cfg;        /* the server takes ownership */
-	int listen_fd;             /* bound and listening, non-blocking */
-	unsigned pool_low;         /* refill the pool below this many members */
-	bool host_landlock;        /* for HostInfo: the kernel has Landlock */
+	struct config *cfg; /* the server takes ownership */
+	int listen_fd;      /* bound and listening, non-blocking */
+	unsigned pool_low;  /* refill the pool below this many members */
+	bool host_landlock; /* for HostInfo: the kernel has Landlock */
 };
 
 int server_new(const struct server_options *opt, struct server **ret);

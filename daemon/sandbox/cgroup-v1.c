@@ -550,7 +550,7 @@ static void v1_close(struct cgroup_manager *m)
 			while ((de = readdir(d)))
 				if (strncmp(de->d_name, "tenant-", 7) == 0)
 					(void)cgroup_rmdir_patient(
-						m->v1[i].root_fd, de->d_name);
+					    m->v1[i].root_fd, de->d_name);
 			closedir(d);
 		} else {
 			safe_close(dfd);

@@ -22,7 +22,7 @@ enum cgroup_mode {
 	CGROUP_MODE_AUTO = 0, /* v2 if delegated, else v1, else fail */
 	CGROUP_MODE_V2,
 	CGROUP_MODE_V1,
-	CGROUP_MODE_NONE,     /* --no-cgroups: every limit request is refused */
+	CGROUP_MODE_NONE, /* --no-cgroups: every limit request is refused */
 };
 
 /* What this host can enforce, as a bit set. */
@@ -40,7 +40,7 @@ enum {
 
 struct cgroup_config {
 	enum cgroup_mode mode;
-	const char *root;   /* --cgroup-root; NULL: find it (v2: own cgroup) */
+	const char *root; /* --cgroup-root; NULL: find it (v2: own cgroup) */
 	const char *v1_mount; /* v1 hierarchy base; NULL: /sys/fs/cgroup */
 };
 

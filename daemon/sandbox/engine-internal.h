@@ -16,10 +16,10 @@
 #include "util.h"
 
 struct engine {
-	int init_fd;      /* O_PATH of boxd-init */
+	int init_fd; /* O_PATH of boxd-init */
 	int devnull;
 	int last_cap;
-	char *stage;      /* <state_dir>/root: mount point for new roots */
+	char *stage; /* <state_dir>/root: mount point for new roots */
 	uint64_t tmpfs_default;
 	struct cgroup_manager *cg;
 	struct sandbox *dying; /* freed while pid 1 was still exiting */
@@ -27,7 +27,7 @@ struct engine {
 	struct engine_pool_stats stats;
 	unsigned pool_low;
 	unsigned fail_streak;
-	uint64_t retry_at_ns;  /* refill backs off after failures */
+	uint64_t retry_at_ns; /* refill backs off after failures */
 };
 
 /* A pid 1 already in fresh namespaces, waiting for a spec. Used once. */
@@ -50,7 +50,7 @@ static inline int sys_pidfd_send_signal(int pidfd, int sig)
 }
 
 static inline int sys_waitid_rusage(int pidfd, siginfo_t *si, int options,
-			     struct rusage *ru)
+				    struct rusage *ru)
 {
 	return (int)syscall(SYS_waitid, P_PIDFD, pidfd, si, options, ru);
 }
@@ -63,9 +63,8 @@ static inline void set_step(struct run_error *err, const char *step)
 /* spawn.c: clone a pid 1 into fresh namespaces and exec boxd-init in it
  * (born in cgroup cgfd unless -1, with these supplementary groups); free
  * one, killing it if asked. */
-int member_spawn(struct engine *e, bool new_net, int cgfd,
-		 const gid_t *groups, size_t n_groups, struct member **ret,
-		 struct run_error *err);
+int member_spawn(struct engine *e, bool new_net, int cgfd, const gid_t *groups,
+		 size_t n_groups, struct member **ret, struct run_error *err);
 struct member *member_free(struct member *m, bool kill_it);
 bool member_alive(const struct member *m);
 

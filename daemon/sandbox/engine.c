@@ -24,9 +24,6 @@
 #include "log.h"
 #include "seccomp.h"
 
-
-
-
 enum sandbox_state {
 	SB_SETUP,
 	SB_RUNNING,
@@ -112,8 +109,8 @@ static int move_fd_high(int *fd)
 	return 0;
 }
 
-int engine_new(const struct engine_config *cfg, struct engine **ret,
-	       char *why, size_t why_len)
+int engine_new(const struct engine_config *cfg, struct engine **ret, char *why,
+	       size_t why_len)
 {
 	struct engine *e;
 	struct stat st;
@@ -179,7 +176,6 @@ fail:;
 	return r;
 }
 
-
 struct engine *engine_free(struct engine *e)
 {
 	if (!e)
@@ -209,7 +205,10 @@ struct engine *engine_free(struct engine *e)
 	return NULL;
 }
 
-struct cgroup_manager *engine_cgroups(struct engine *e) { return e->cg; }
+struct cgroup_manager *engine_cgroups(struct engine *e)
+{
+	return e->cg;
+}
 
 uint64_t engine_tmpfs_default(const struct engine *e)
 {
@@ -217,8 +216,6 @@ uint64_t engine_tmpfs_default(const struct engine *e)
 }
 
 /* ---- between clone3() and execveat(): no allocation, no logging ---- */
-
-
 
 static int write_file_at(int dirfd, const char *name, const char *text)
 {
@@ -291,7 +288,8 @@ static int spec_to_memfd(const struct engine *e, const struct run_spec *spec,
 	fd = memfd_create("boxd-spec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0 || write(fd, blob.data, blob.len) != (ssize_t)blob.len ||
 	    fcntl(fd, F_ADD_SEALS,
-		  F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+		  F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) <
+		0) {
 		r = negerrno();
 		set_step(err, "spec memfd");
 		init_blob_free(&blob);
@@ -304,9 +302,9 @@ static int spec_to_memfd(const struct engine *e, const struct run_spec *spec,
 static int send_take(int ctl, int memfd, size_t size, const int stdio[3])
 {
 	struct init_take take = {
-		.magic = INIT_MAGIC,
-		.kind = INIT_TAKE,
-		.spec_size = size,
+	    .magic = INIT_MAGIC,
+	    .kind = INIT_TAKE,
+	    .spec_size = size,
 	};
 	int fds[4] = {memfd, stdio[0], stdio[1], stdio[2]};
 	union {
@@ -315,10 +313,10 @@ static int send_take(int ctl, int memfd, size_t size, const int stdio[3])
 	} u;
 	struct iovec iov = {.iov_base = &take, .iov_len = sizeof(take)};
 	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = u.buf,
-		.msg_controllen = sizeof(u.buf),
+	    .msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = u.buf,
+	    .msg_controllen = sizeof(u.buf),
 	};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 
@@ -471,11 +469,26 @@ fail:
 	return r;
 }
 
-int sandbox_ctl_fd(const struct sandbox *sb) { return sb->ctl; }
-int sandbox_pidfd(const struct sandbox *sb) { return sb->pidfd; }
-pid_t sandbox_pid(const struct sandbox *sb) { return sb->pid; }
-uint64_t sandbox_run_id(const struct sandbox *sb) { return sb->run_id; }
-uint64_t sandbox_started_ns(const struct sandbox *sb) { return sb->start_ns; }
+int sandbox_ctl_fd(const struct sandbox *sb)
+{
+	return sb->ctl;
+}
+int sandbox_pidfd(const struct sandbox *sb)
+{
+	return sb->pidfd;
+}
+pid_t sandbox_pid(const struct sandbox *sb)
+{
+	return sb->pid;
+}
+uint64_t sandbox_run_id(const struct sandbox *sb)
+{
+	return sb->run_id;
+}
+uint64_t sandbox_started_ns(const struct sandbox *sb)
+{
+	return sb->start_ns;
+}
 
 bool sandbox_lost_member(const struct sandbox *sb)
 {
@@ -628,10 +641,10 @@ int sandbox_finish(struct sandbox *sb, struct run_result *res,
 
 		ru.ru_utime.tv_sec = (time_t)(rep->utime_ns / 1000000000ULL);
 		ru.ru_utime.tv_usec =
-			(suseconds_t)(rep->utime_ns % 1000000000ULL / 1000);
+		    (suseconds_t)(rep->utime_ns % 1000000000ULL / 1000);
 		ru.ru_stime.tv_sec = (time_t)(rep->stime_ns / 1000000000ULL);
 		ru.ru_stime.tv_usec =
-			(suseconds_t)(rep->stime_ns % 1000000000ULL / 1000);
+		    (suseconds_t)(rep->stime_ns % 1000000000ULL / 1000);
 		ru.ru_maxrss = (long)(rep->maxrss_bytes / 1024);
 	}
 	sb->state = SB_DONE;
@@ -723,7 +736,7 @@ struct sandbox *sandbox_free(struct sandbox *sb)
 		if (sb->cg)
 			cgroup_run_kill(sb->cg);
 		if (sys_waitid_rusage(sb->pidfd, &si, WEXITED | WNOHANG, &ru) <
-			    0 ||
+			0 ||
 		    si.si_pid == 0) {
 			/* Still dying: reap it later, never block here. */
 			sb->next_dying = sb->e->dying;
@@ -747,7 +760,7 @@ void engine_reap(struct engine *e)
 		struct rusage ru;
 
 		if (sys_waitid_rusage(sb->pidfd, &si, WEXITED | WNOHANG, &ru) ==
-			    0 &&
+			0 &&
 		    si.si_pid == 0) {
 			pp = &sb->next_dying;
 			continue;

@@ -14,8 +14,10 @@
 #include "spec.h"
 
 struct engine_config {
-	const char *init_path;  /* boxd-init; NULL: next to the daemon, else libexecdir */
-	const char *state_dir;  /* private dir for staging mounts, e.g. /run/boxd */
+	/* boxd-init; NULL: next to the daemon, else libexecdir */
+	const char *init_path;
+	/* private dir for staging mounts, e.g. /run/boxd */
+	const char *state_dir;
 	struct cgroup_manager *cgroups; /* NULL: none */
 	uint64_t tmpfs_default; /* size of a tmpfs without an explicit size */
 	unsigned pool_size;     /* pre-warmed members to keep (0: no pool) */
@@ -23,20 +25,20 @@ struct engine_config {
 };
 
 struct engine_pool_stats {
-	unsigned size;          /* idle members now */
-	unsigned target;        /* high watermark */
-	uint64_t hits;          /* runs that took a member */
-	uint64_t misses;        /* runs that had to clone cold */
+	unsigned size;   /* idle members now */
+	unsigned target; /* high watermark */
+	uint64_t hits;   /* runs that took a member */
+	uint64_t misses; /* runs that had to clone cold */
 	uint64_t refill_failures;
-	uint64_t died_idle;     /* members found dead before use */
+	uint64_t died_idle;        /* members found dead before use */
 	uint64_t member_rss_bytes; /* RSS of one idle member, 0 if none */
 };
 
 struct engine;
 struct sandbox;
 
-int engine_new(const struct engine_config *cfg, struct engine **ret,
-	       char *why, size_t why_len);
+int engine_new(const struct engine_config *cfg, struct engine **ret, char *why,
+	       size_t why_len);
 struct engine *engine_free(struct engine *e);
 struct cgroup_manager *engine_cgroups(struct engine *e);
 /* The size of a tmpfs whose spec gives none. */
@@ -53,8 +55,10 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 		  const int stdio[3], struct sandbox **ret,
 		  struct run_error *ret_err);
 
-int sandbox_ctl_fd(const struct sandbox *sb); /* readable: call sandbox_on_ctl */
-int sandbox_pidfd(const struct sandbox *sb);  /* readable: pid 1 ended */
+/* Readable: call sandbox_on_ctl. */
+int sandbox_ctl_fd(const struct sandbox *sb);
+/* Readable: pid 1 ended. */
+int sandbox_pidfd(const struct sandbox *sb);
 pid_t sandbox_pid(const struct sandbox *sb);
 uint64_t sandbox_run_id(const struct sandbox *sb);
 uint64_t sandbox_started_ns(const struct sandbox *sb);

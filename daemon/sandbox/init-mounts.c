@@ -36,15 +36,15 @@ static int stage_fd = -1;
 /* Host device nodes a minimal /dev gets, bound one by one: a user
  * namespace cannot mknod them. */
 static const char *const dev_nodes[] = {
-	"null", "zero", "full", "random", "urandom", "tty",
+    "null", "zero", "full", "random", "urandom", "tty",
 };
 
 /* Parts of /proc that expose the host kernel beyond what a sandbox
  * needs: files are covered by /dev/null, directories by an empty
  * read-only tmpfs, and these subtrees are made read-only. */
 static const char *const proc_masked_files[] = {
-	"kcore", "keys", "key-users", "timer_list", "sched_debug",
-	"sysrq-trigger", "latency_stats",
+    "kcore",       "keys",          "key-users",     "timer_list",
+    "sched_debug", "sysrq-trigger", "latency_stats",
 };
 static const char *const proc_masked_dirs[] = {"acpi", "asound", "scsi"};
 static const char *const proc_readonly[] = {"sys", "irq", "bus", "fs"};
@@ -56,8 +56,8 @@ static int openat2_in(int dirfd, const char *path, int flags,
 		      unsigned long long resolve)
 {
 	struct open_how how = {
-		.flags = (unsigned long long)(flags | O_CLOEXEC),
-		.resolve = resolve,
+	    .flags = (unsigned long long)(flags | O_CLOEXEC),
+	    .resolve = resolve,
 	};
 
 	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
@@ -87,9 +87,10 @@ static int clone_tree(int fd, bool recursive, uint64_t attr_set)
 	tree = open_tree(fd, "", flags);
 	if (tree < 0)
 		return -errno;
-	if (attr_set && mount_setattr(tree, "", AT_EMPTY_PATH |
-				      (recursive ? AT_RECURSIVE : 0),
-				      &attr, sizeof(attr)) < 0) {
+	if (attr_set &&
+	    mount_setattr(tree, "",
+			  AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
+			  sizeof(attr)) < 0) {
 		int r = -errno;
 		close(tree);
 		return r;
@@ -100,9 +101,9 @@ static int clone_tree(int fd, bool recursive, uint64_t attr_set)
 /* Filesystems that show the host kernel's state (every host process,
  * every tenant's cgroups, tracing, firmware) rather than files. */
 static const char *const kernel_fs[] = {
-	"proc",	      "sysfs",	 "cgroup",     "cgroup2", "debugfs",
-	"tracefs",    "securityfs", "bpf",	 "configfs", "pstore",
-	"efivarfs",   "binfmt_misc", "fusectl",
+    "proc",     "sysfs",       "cgroup",  "cgroup2",  "debugfs",
+    "tracefs",  "securityfs",  "bpf",     "configfs", "pstore",
+    "efivarfs", "binfmt_misc", "fusectl",
 };
 
 static bool is_kernel_fs(const char *type)
@@ -150,9 +151,10 @@ static int check_exposes_kernel(int fd, const char *src)
 			char detail[sizeof(init_failure.detail)];
 
 			fclose(f);
-			snprintf(detail, sizeof(detail),
-				 "%.60s (it would expose the host's %.12s at %.60s)", src,
-				 type, mnt);
+			snprintf(
+			    detail, sizeof(detail),
+			    "%.60s (it would expose the host's %.12s at %.60s)",
+			    src, type, mnt);
 			return init_fail("bind source", detail, EPERM);
 		}
 	}
@@ -174,8 +176,8 @@ static int prepare_bind(struct init_mount *m)
 	 * would resolve them. */
 	fd = openat2_in(AT_FDCWD, m->src, O_PATH,
 			(m->flags & SPEC_MOUNT_NO_SYMLINKS)
-				? RESOLVE_NO_SYMLINKS
-				: RESOLVE_NO_MAGICLINKS);
+			    ? RESOLVE_NO_SYMLINKS
+			    : RESOLVE_NO_MAGICLINKS);
 	if (fd < 0 && errno == ELOOP && (m->flags & SPEC_MOUNT_NO_SYMLINKS))
 		return init_fail("bind source",
 				 "symlinks are not followed under bind rules",
@@ -209,8 +211,7 @@ static int prepare_bind(struct init_mount *m)
 	return 0;
 }
 
-static int new_fs(const char *type, const char *const *opts,
-		  uint64_t attr)
+static int new_fs(const char *type, const char *const *opts, uint64_t attr)
 {
 	_cleanup_close_ int fs = -1;
 	int mnt;
@@ -219,8 +220,8 @@ static int new_fs(const char *type, const char *const *opts,
 	if (fs < 0)
 		return -errno;
 	for (; opts && opts[0]; opts += 2)
-		if (fsconfig(fs, opts[1] ? FSCONFIG_SET_STRING
-					 : FSCONFIG_SET_FLAG,
+		if (fsconfig(fs,
+			     opts[1] ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG,
 			     opts[0], opts[1], 0) < 0)
 			return -errno;
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
@@ -241,8 +242,8 @@ static int prepare_dev(struct init_mount *m)
 		fd = open(path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
 			return init_fail("dev", path, errno);
-		m->extra[i] = clone_tree(fd, false, MOUNT_ATTR_NOSUID |
-							    MOUNT_ATTR_NOEXEC);
+		m->extra[i] = clone_tree(fd, false,
+					 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 		if (m->extra[i] < 0)
 			return init_fail("dev", path, -m->extra[i]);
 	}
@@ -255,9 +256,9 @@ static int prepare_proc(struct init_mount *m)
 
 	/* Must happen before pivot_root: the kernel only lets a user
 	 * namespace mount proc while a full proc is visible to it. */
-	m->tree = new_fs("proc", NULL,
-			 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-				 MOUNT_ATTR_NOEXEC);
+	m->tree =
+	    new_fs("proc", NULL,
+		   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	if (m->tree < 0)
 		return init_fail("proc", m->dst, -m->tree);
 	null = open("/dev/null", O_PATH | O_CLOEXEC | O_NOFOLLOW);
@@ -327,7 +328,7 @@ static struct init_mount *rootfs_bind(struct init_spec *s)
 
 int mounts_enter_root(struct init_spec *s)
 {
-	static const char *const opts[] = {"mode", "0755", "size", "1m",
+	static const char *const opts[] = {"mode",      "0755", "size", "1m",
 					   "nr_inodes", "4096", NULL};
 	struct init_mount *rootfs = rootfs_bind(s);
 	_cleanup_close_ int root = -1;
@@ -339,7 +340,8 @@ int mounts_enter_root(struct init_spec *s)
 		if (root < 0)
 			return init_fail("rootfs", rootfs->src, ENOENT);
 	} else {
-		root = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+		root =
+		    new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	}
 	if (root < 0)
 		return init_fail("root tmpfs", NULL, -root);
@@ -397,21 +399,21 @@ static int open_target(const char *dst, bool create, bool leaf_dir,
 		if (next < 0 && errno == ENOENT && create) {
 			if (!last || leaf_dir) {
 				if (mkdirat(dir, comp, last ? dir_mode : 0755) <
-					    0 &&
+					0 &&
 				    errno != EEXIST)
 					return -errno;
 			} else {
 				int f = openat(dir, comp,
 					       O_CREAT | O_EXCL | O_WRONLY |
-						       O_CLOEXEC | O_NOFOLLOW,
+						   O_CLOEXEC | O_NOFOLLOW,
 					       0444);
 				if (f < 0 && errno != EEXIST)
 					return -errno;
 				safe_close(f);
 			}
-			next = openat2_in(dir, comp, O_PATH,
-					  RESOLVE_IN_ROOT |
-						  RESOLVE_NO_MAGICLINKS);
+			next =
+			    openat2_in(dir, comp, O_PATH,
+				       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 		}
 		if (next < 0)
 			return -errno;
@@ -496,9 +498,9 @@ static int mask_proc(struct init_mount *m, int proc)
 					      NULL};
 
 	for (size_t i = 0; i < ELEMENTSOF(proc_masked_files); i++) {
-		_cleanup_close_ int t = openat2_in(
-			proc, proc_masked_files[i], O_PATH | O_NOFOLLOW,
-			RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+		_cleanup_close_ int t =
+		    openat2_in(proc, proc_masked_files[i], O_PATH | O_NOFOLLOW,
+			       RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
 
 		if (t < 0 || m->extra[i] < 0)
 			continue; /* not on this kernel */
@@ -508,31 +510,31 @@ static int mask_proc(struct init_mount *m, int proc)
 		m->extra[i] = safe_close(m->extra[i]);
 	}
 	for (size_t i = 0; i < ELEMENTSOF(proc_masked_dirs); i++) {
-		_cleanup_close_ int t = openat2_in(
-			proc, proc_masked_dirs[i], O_PATH | O_DIRECTORY,
-			RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+		_cleanup_close_ int t =
+		    openat2_in(proc, proc_masked_dirs[i], O_PATH | O_DIRECTORY,
+			       RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
 		_cleanup_close_ int fs = -1;
 
 		if (t < 0)
 			continue;
 		fs = new_fs("tmpfs", ro_opts,
 			    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-				    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+				MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 		if (fs < 0 || attach(fs, t) < 0)
 			return init_fail("mask /proc", proc_masked_dirs[i],
 					 fs < 0 ? -fs : errno);
 	}
 	for (size_t i = 0; i < ELEMENTSOF(proc_readonly); i++) {
-		_cleanup_close_ int t = openat2_in(
-			proc, proc_readonly[i], O_PATH | O_DIRECTORY,
-			RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+		_cleanup_close_ int t =
+		    openat2_in(proc, proc_readonly[i], O_PATH | O_DIRECTORY,
+			       RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
 		_cleanup_close_ int tree = -1;
 
 		if (t < 0)
 			continue;
-		tree = clone_tree(t, true, MOUNT_ATTR_RDONLY |
-						    MOUNT_ATTR_NOSUID |
-						    MOUNT_ATTR_NODEV);
+		tree = clone_tree(t, true,
+				  MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+				      MOUNT_ATTR_NODEV);
 		if (tree < 0 || attach(tree, t) < 0)
 			return init_fail("read-only /proc", proc_readonly[i],
 					 tree < 0 ? -tree : errno);
@@ -562,13 +564,12 @@ static int apply_dev(struct init_mount *m)
 {
 	static const char *const tmpfs_opts[] = {"mode", "0755", "size", "64k",
 						 NULL};
-	static const char *const pts_opts[] = {"newinstance", NULL,
-					       "ptmxmode", "0666",
-					       "mode", "0620", NULL};
+	static const char *const pts_opts[] = {
+	    "newinstance", NULL, "ptmxmode", "0666", "mode", "0620", NULL};
 	static const char *const links[][2] = {
-		{"/proc/self/fd", "fd"},	{"/proc/self/fd/0", "stdin"},
-		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
-		{"pts/ptmx", "ptmx"},
+	    {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
+	    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+	    {"pts/ptmx", "ptmx"},
 	};
 	_cleanup_close_ int target = -1, fs = -1, dev = -1, pts = -1;
 	int r;
@@ -642,8 +643,8 @@ static int apply_symlink(const struct init_mount *m)
 static int apply_dir(const struct init_mount *m)
 {
 	_cleanup_close_ int target = -1;
-	int r = open_target(m->dst, true, true, m->mode ? m->mode : 0755,
-			    &target);
+	int r =
+	    open_target(m->dst, true, true, m->mode ? m->mode : 0755, &target);
 
 	if (r < 0)
 		return init_fail("dir", m->dst, r);
@@ -659,8 +660,7 @@ static int apply_remount_ro(const struct init_mount *m)
 	r = open_target(m->dst, false, false, 0, &target);
 	if (r < 0)
 		return init_fail("remount-ro", m->dst, r);
-	if (mount_setattr(target, "", AT_EMPTY_PATH, &attr, sizeof(attr)) ==
-	    0)
+	if (mount_setattr(target, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0)
 		return 0;
 	if (errno != EINVAL)
 		return init_fail("remount-ro", m->dst, errno);

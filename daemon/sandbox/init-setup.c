@@ -23,8 +23,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/fsuid.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -41,7 +41,7 @@
 static int set_effective_caps(uint64_t keep)
 {
 	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
+	    .version = _LINUX_CAPABILITY_VERSION_3,
 	};
 	struct __user_cap_data_struct data[2];
 
@@ -124,22 +124,21 @@ int setup_sandbox(struct init_spec *s)
 	    (r = mounts_enter_root(s)) < 0 || /* tmpfs root, pivot_root */
 	    (r = mounts_apply(s)) < 0 ||      /* the ordered operations */
 	    (r = mounts_finish(s)) < 0 ||     /* root read-only */
-	    (r = set_hostname(s)) < 0 ||
-	    (r = bring_up_loopback(s)) < 0)
+	    (r = set_hostname(s)) < 0 || (r = bring_up_loopback(s)) < 0)
 		return r;
 	return 0;
 }
 
 /* ---- the command's side: after fork, before execve ---- */
 
-static _noreturn_ void cmd_fail(int errfd, const char *step,
-				const char *detail, int err)
+static _noreturn_ void cmd_fail(int errfd, const char *step, const char *detail,
+				int err)
 {
 	struct init_report rep = {
-		.magic = INIT_MAGIC,
-		.kind = INIT_FAILED,
-		.err = err,
-		.seccomp_nr = -1,
+	    .magic = INIT_MAGIC,
+	    .kind = INIT_FAILED,
+	    .err = err,
+	    .seccomp_nr = -1,
 	};
 
 	snprintf(rep.step, sizeof(rep.step), "%s", step);
@@ -149,27 +148,21 @@ static _noreturn_ void cmd_fail(int errfd, const char *step,
 }
 
 static const int rlimit_resource[_SPEC_RLIMIT_MAX] = {
-	[SPEC_RLIMIT_NOFILE] = RLIMIT_NOFILE,
-	[SPEC_RLIMIT_FSIZE] = RLIMIT_FSIZE,
-	[SPEC_RLIMIT_CORE] = RLIMIT_CORE,
-	[SPEC_RLIMIT_NPROC] = RLIMIT_NPROC,
-	[SPEC_RLIMIT_STACK] = RLIMIT_STACK,
-	[SPEC_RLIMIT_AS] = RLIMIT_AS,
+    [SPEC_RLIMIT_NOFILE] = RLIMIT_NOFILE, [SPEC_RLIMIT_FSIZE] = RLIMIT_FSIZE,
+    [SPEC_RLIMIT_CORE] = RLIMIT_CORE,     [SPEC_RLIMIT_NPROC] = RLIMIT_NPROC,
+    [SPEC_RLIMIT_STACK] = RLIMIT_STACK,   [SPEC_RLIMIT_AS] = RLIMIT_AS,
 };
 
 static const char *const rlimit_name[_SPEC_RLIMIT_MAX] = {
-	[SPEC_RLIMIT_NOFILE] = "nofile",
-	[SPEC_RLIMIT_FSIZE] = "fsize",
-	[SPEC_RLIMIT_CORE] = "core",
-	[SPEC_RLIMIT_NPROC] = "nproc",
-	[SPEC_RLIMIT_STACK] = "stack",
-	[SPEC_RLIMIT_AS] = "as",
+    [SPEC_RLIMIT_NOFILE] = "nofile", [SPEC_RLIMIT_FSIZE] = "fsize",
+    [SPEC_RLIMIT_CORE] = "core",     [SPEC_RLIMIT_NPROC] = "nproc",
+    [SPEC_RLIMIT_STACK] = "stack",   [SPEC_RLIMIT_AS] = "as",
 };
 
 static int drop_capabilities(void)
 {
 	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
+	    .version = _LINUX_CAPABILITY_VERSION_3,
 	};
 	struct __user_cap_data_struct data[2] = {{0}};
 
@@ -184,10 +177,9 @@ static int lock_down_capabilities(void)
 {
 	if (prctl(PR_SET_SECUREBITS,
 		  SECBIT_NOROOT | SECBIT_NOROOT_LOCKED |
-			  SECBIT_NO_SETUID_FIXUP_LOCKED |
-			  SECBIT_KEEP_CAPS_LOCKED |
-			  SECBIT_NO_CAP_AMBIENT_RAISE |
-			  SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+		      SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+		      SECBIT_NO_CAP_AMBIENT_RAISE |
+		      SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
 		  0, 0, 0) < 0)
 		return -errno;
 	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
@@ -251,9 +243,9 @@ static int exec_command(struct init_spec *s)
 static int load_seccomp(const struct init_spec *s, int listener_sock)
 {
 	struct sock_fprog prog = {
-		.len = (unsigned short)(s->seccomp_len /
-					sizeof(struct sock_filter)),
-		.filter = (struct sock_filter *)s->seccomp,
+	    .len =
+		(unsigned short)(s->seccomp_len / sizeof(struct sock_filter)),
+	    .filter = (struct sock_filter *)s->seccomp,
 	};
 	unsigned int flags = 0;
 	int fd;
@@ -273,10 +265,10 @@ static int load_seccomp(const struct init_spec *s, int listener_sock)
 		char byte = 0;
 		struct iovec iov = {.iov_base = &byte, .iov_len = 1};
 		struct msghdr msg = {
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-			.msg_control = u.buf,
-			.msg_controllen = sizeof(u.buf),
+		    .msg_iov = &iov,
+		    .msg_iovlen = 1,
+		    .msg_control = u.buf,
+		    .msg_controllen = sizeof(u.buf),
 		};
 		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 
@@ -306,12 +298,11 @@ void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
 
 	for (int i = 0; i < _SPEC_RLIMIT_MAX; i++) {
 		struct rlimit rl = {
-			.rlim_cur = s->rlimits[i].soft,
-			.rlim_max = s->rlimits[i].hard,
+		    .rlim_cur = s->rlimits[i].soft,
+		    .rlim_max = s->rlimits[i].hard,
 		};
 
-		if (s->rlimit_set[i] &&
-		    setrlimit(rlimit_resource[i], &rl) < 0)
+		if (s->rlimit_set[i] && setrlimit(rlimit_resource[i], &rl) < 0)
 			cmd_fail(errfd, "setrlimit", rlimit_name[i], errno);
 	}
 

@@ -80,10 +80,10 @@ static int receive_take(int *ret_memfd, size_t *ret_size, int stdio[3])
 	} u;
 	struct iovec iov = {.iov_base = &take, .iov_len = sizeof(take)};
 	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = u.buf,
-		.msg_controllen = sizeof(u.buf),
+	    .msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = u.buf,
+	    .msg_controllen = sizeof(u.buf),
 	};
 	struct cmsghdr *c;
 	int fds[4];
@@ -99,8 +99,7 @@ static int receive_take(int *ret_memfd, size_t *ret_size, int stdio[3])
 	c = CMSG_FIRSTHDR(&msg);
 	if (n != sizeof(take) || take.magic != INIT_MAGIC ||
 	    take.kind != INIT_TAKE || (msg.msg_flags & MSG_CTRUNC) || !c ||
-	    c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(fds)))
+	    c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(fds)))
 		return init_fail("receive spec", "malformed take message",
 				 EBADMSG);
 	memcpy(fds, CMSG_DATA(c), sizeof(fds));
@@ -184,13 +183,13 @@ static int parse_spec(const uint8_t *data, size_t size, struct init_spec *s)
 			    rest_len == rm.src_len || p[len - 1])
 				return init_fail("parse spec", NULL, EBADMSG);
 			*m = (struct init_mount){
-				.kind = rm.kind,
-				.flags = rm.flags,
-				.size = rm.size,
-				.mode = rm.mode,
-				.src = rm.src_len ? rest : NULL,
-				.dst = rest + rm.src_len,
-				.tree = -1,
+			    .kind = rm.kind,
+			    .flags = rm.flags,
+			    .size = rm.size,
+			    .mode = rm.mode,
+			    .src = rm.src_len ? rest : NULL,
+			    .dst = rest + rm.src_len,
+			    .tree = -1,
 			};
 			s->n_mounts++;
 			break;
@@ -236,10 +235,10 @@ static int wait_exec(int errfd, int listener_sock, int *ret_listener)
 		char byte;
 		struct iovec iov = {.iov_base = &byte, .iov_len = 1};
 		struct msghdr msg = {
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-			.msg_control = u.buf,
-			.msg_controllen = sizeof(u.buf),
+		    .msg_iov = &iov,
+		    .msg_iovlen = 1,
+		    .msg_control = u.buf,
+		    .msg_controllen = sizeof(u.buf),
 		};
 		struct cmsghdr *c;
 
@@ -313,13 +312,13 @@ static int reap(struct supervise *sv)
 		if (pid != sv->cmd)
 			continue;
 		struct init_report rep = {
-			.status = status,
-			.cmd_pid = pid,
-			.seccomp_nr = sv->seccomp_nr,
-			.seccomp_arch = sv->seccomp_arch,
-			.utime_ns = tv_ns(&ru.ru_utime),
-			.stime_ns = tv_ns(&ru.ru_stime),
-			.maxrss_bytes = (uint64_t)ru.ru_maxrss * 1024,
+		    .status = status,
+		    .cmd_pid = pid,
+		    .seccomp_nr = sv->seccomp_nr,
+		    .seccomp_arch = sv->seccomp_arch,
+		    .utime_ns = tv_ns(&ru.ru_utime),
+		    .stime_ns = tv_ns(&ru.ru_stime),
+		    .maxrss_bytes = (uint64_t)ru.ru_maxrss * 1024,
 		};
 		/* Killed for a seccomp kill rule: say so the usual way. */
 		if (sv->seccomp_nr >= 0 && sv->seccomp_pid == pid &&
@@ -333,9 +332,9 @@ static int reap(struct supervise *sv)
 static _noreturn_ void supervise(struct supervise *sv, int sigfd)
 {
 	struct pollfd pfd[3] = {
-		{.fd = INIT_CTL_FD, .events = POLLIN},
-		{.fd = sigfd, .events = POLLIN},
-		{.fd = sv->listener, .events = POLLIN},
+	    {.fd = INIT_CTL_FD, .events = POLLIN},
+	    {.fd = sigfd, .events = POLLIN},
+	    {.fd = sv->listener, .events = POLLIN},
 	};
 
 	for (;;) {
@@ -346,12 +345,13 @@ static _noreturn_ void supervise(struct supervise *sv, int sigfd)
 		}
 		if (pfd[0].revents) {
 			char buf[64];
-			ssize_t n = recv(INIT_CTL_FD, buf, sizeof(buf),
-					 MSG_DONTWAIT);
+			ssize_t n =
+			    recv(INIT_CTL_FD, buf, sizeof(buf), MSG_DONTWAIT);
 
 			/* The daemon sends nothing more; readable means it
 			 * is gone. */
-			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			if (n == 0 ||
+			    (n < 0 && errno != EAGAIN && errno != EINTR))
 				_exit(1);
 		}
 		if (sv->listener >= 0 && pfd[2].revents) {
@@ -451,8 +451,8 @@ int main(void)
 	}
 	close(errpipe[0]);
 	safe_close(lsock[0]);
-	report(INIT_STARTED, &(struct init_report){.cmd_pid = pid,
-						   .seccomp_nr = -1});
+	report(INIT_STARTED,
+	       &(struct init_report){.cmd_pid = pid, .seccomp_nr = -1});
 
 	/* The command may already be gone. */
 	if (reap(&sv))

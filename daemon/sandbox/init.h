@@ -20,8 +20,8 @@ struct init_mount {
 	uint32_t mode;
 	const char *src;
 	const char *dst;
-	int tree;       /* prepared detached mount (binds, proc), or -1 */
-	int extra[8];   /* DEV: host device nodes; PROC: /dev/null for masks */
+	int tree;     /* prepared detached mount (binds, proc), or -1 */
+	int extra[8]; /* DEV: host device nodes; PROC: /dev/null for masks */
 };
 
 struct init_spec {
@@ -51,16 +51,15 @@ extern struct init_failure init_failure;
 int init_fail(const char *step, const char *detail, int err);
 
 /* init-mounts.c: everything about the sandbox's filesystem. */
-int mounts_begin(struct init_spec *s);     /* as root: private propagation */
-int mounts_prepare(struct init_spec *s);   /* as the caller, before pivot */
+int mounts_begin(struct init_spec *s);      /* as root: private propagation */
+int mounts_prepare(struct init_spec *s);    /* as the caller, before pivot */
 int mounts_enter_root(struct init_spec *s); /* new tmpfs root + pivot_root */
-int mounts_apply(struct init_spec *s);     /* the ordered operations */
-int mounts_finish(struct init_spec *s);    /* read-only root */
+int mounts_apply(struct init_spec *s);      /* the ordered operations */
+int mounts_finish(struct init_spec *s);     /* read-only root */
 
 /* init-setup.c */
 int setup_sandbox(struct init_spec *s);
 /* In the forked command process: drop everything, exec. Never returns;
  * failures go to errfd as a struct init_report. */
 void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
-	__attribute__((noreturn));
-
+    __attribute__((noreturn));

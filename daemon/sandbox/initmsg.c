@@ -32,9 +32,8 @@ static int blob_reserve(struct init_blob *b, size_t more)
 	return 0;
 }
 
-int init_blob_add(struct init_blob *b, uint32_t type, const void *p1,
-		  size_t n1, const void *p2, size_t n2, const void *p3,
-		  size_t n3)
+int init_blob_add(struct init_blob *b, uint32_t type, const void *p1, size_t n1,
+		  const void *p2, size_t n2, const void *p3, size_t n3)
 {
 	size_t body = n1 + n2 + n3, total = 8 + ALIGN8(body);
 	uint32_t hdr[2] = {type, (uint32_t)body};
@@ -77,9 +76,9 @@ int init_blob_encode(struct init_blob *b, const struct run_spec *spec,
 		     bool seccomp_listener)
 {
 	struct init_rec_ids ids = {
-		.uid = spec->uid,
-		.gid = spec->gid,
-		.tmpfs_default = tmpfs_default,
+	    .uid = spec->uid,
+	    .gid = spec->gid,
+	    .tmpfs_default = tmpfs_default,
 	};
 	int r;
 
@@ -105,20 +104,20 @@ int init_blob_encode(struct init_blob *b, const struct run_spec *spec,
 	for (size_t i = 0; r >= 0 && i < spec->n_mounts; i++) {
 		const struct spec_mount *m = &spec->mounts[i];
 		struct init_rec_mount rm = {
-			.kind = m->kind,
-			.flags = m->flags,
-			.size = m->size,
-			.mode = m->mode,
-			.src_len = m->src ? (uint32_t)strlen(m->src) + 1 : 0,
+		    .kind = m->kind,
+		    .flags = m->flags,
+		    .size = m->size,
+		    .mode = m->mode,
+		    .src_len = m->src ? (uint32_t)strlen(m->src) + 1 : 0,
 		};
 		r = init_blob_add(b, REC_MOUNT, &rm, sizeof(rm), m->src,
 				  rm.src_len, m->dst, strlen(m->dst) + 1);
 	}
 	for (int i = 0; r >= 0 && i < _SPEC_RLIMIT_MAX; i++) {
 		struct init_rec_rlimit rl = {
-			.resource = (uint32_t)i,
-			.soft = spec->rlimits[i].soft,
-			.hard = spec->rlimits[i].hard,
+		    .resource = (uint32_t)i,
+		    .soft = spec->rlimits[i].soft,
+		    .hard = spec->rlimits[i].hard,
 		};
 		if (spec->rlimits[i].set)
 			r = init_blob_add(b, REC_RLIMIT, &rl, sizeof(rl), NULL,

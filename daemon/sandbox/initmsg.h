@@ -42,15 +42,15 @@ struct init_take {
 struct init_report {
 	uint32_t magic;
 	uint32_t kind;
-	int32_t err;          /* INIT_FAILED: positive errno */
-	int32_t status;       /* INIT_EXITED: wait status of the command */
-	int32_t cmd_pid;      /* pid of the command inside the sandbox */
-	int32_t seccomp_nr;   /* -1, or the syscall a kill rule stopped */
+	int32_t err;        /* INIT_FAILED: positive errno */
+	int32_t status;     /* INIT_EXITED: wait status of the command */
+	int32_t cmd_pid;    /* pid of the command inside the sandbox */
+	int32_t seccomp_nr; /* -1, or the syscall a kill rule stopped */
 	uint32_t seccomp_arch;
 	uint32_t pad;
 	uint64_t utime_ns, stime_ns, maxrss_bytes;
-	char step[32];        /* INIT_FAILED */
-	char detail[192];     /* INIT_FAILED: path or value, may be empty */
+	char step[32];    /* INIT_FAILED */
+	char detail[192]; /* INIT_FAILED: path or value, may be empty */
 };
 
 /* Record types in the spec blob. Each record: u32 type, u32 length,
@@ -60,11 +60,11 @@ enum init_rec {
 	REC_ENV,
 	REC_CWD,
 	REC_HOSTNAME,
-	REC_IDS,      /* struct init_rec_ids */
-	REC_MOUNT,    /* struct init_rec_mount + src\0 + dst\0 */
-	REC_RLIMIT,   /* struct init_rec_rlimit */
-	REC_SECCOMP,  /* raw struct sock_filter array */
-	REC_STAGE,    /* staging directory for the new root */
+	REC_IDS,     /* struct init_rec_ids */
+	REC_MOUNT,   /* struct init_rec_mount + src\0 + dst\0 */
+	REC_RLIMIT,  /* struct init_rec_rlimit */
+	REC_SECCOMP, /* raw struct sock_filter array */
+	REC_STAGE,   /* staging directory for the new root */
 };
 
 #define INIT_FLAG_NEW_SESSION (1u << 0)
@@ -73,14 +73,14 @@ enum init_rec {
 
 struct init_rec_ids {
 	uint32_t uid, gid;
-	uint32_t flags;  /* INIT_FLAG_* */
+	uint32_t flags; /* INIT_FLAG_* */
 	uint32_t pad;
 	uint64_t tmpfs_default; /* bytes for a TMPFS without size */
 };
 
 struct init_rec_mount {
-	uint32_t kind;   /* enum spec_mount_kind */
-	uint32_t flags;  /* SPEC_MOUNT_* */
+	uint32_t kind;  /* enum spec_mount_kind */
+	uint32_t flags; /* SPEC_MOUNT_* */
 	uint64_t size;
 	uint32_t mode;
 	uint32_t src_len; /* including NUL; 0: no source */
@@ -98,9 +98,8 @@ struct init_blob {
 	size_t len, cap;
 };
 
-int init_blob_add(struct init_blob *b, uint32_t type, const void *p1,
-		  size_t n1, const void *p2, size_t n2, const void *p3,
-		  size_t n3);
+int init_blob_add(struct init_blob *b, uint32_t type, const void *p1, size_t n1,
+		  const void *p2, size_t n2, const void *p3, size_t n3);
 void init_blob_free(struct init_blob *b);
 
 /* Encode a whole spec (argv, env, cwd, ...) plus stage dir and extras. */

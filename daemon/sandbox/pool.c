@@ -57,9 +57,8 @@ int engine_pool_refill(struct engine *e, uint64_t *ret_retry_ns)
 	if (r < 0) {
 		/* Back off: 10 ms doubling up to 10 s, so a broken host does
 		 * not turn the daemon into a clone loop. */
-		uint64_t delay = 10000000ULL << (e->fail_streak < 10
-							 ? e->fail_streak
-							 : 10);
+		uint64_t delay = 10000000ULL
+				 << (e->fail_streak < 10 ? e->fail_streak : 10);
 
 		if (delay > 10000000000ULL)
 			delay = 10000000000ULL;
@@ -115,7 +114,10 @@ static uint64_t pid_rss_bytes(pid_t pid)
 	return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-unsigned engine_pool_size(const struct engine *e) { return e->stats.size; }
+unsigned engine_pool_size(const struct engine *e)
+{
+	return e->stats.size;
+}
 
 void engine_pool_stats(struct engine *e, struct engine_pool_stats *ret)
 {

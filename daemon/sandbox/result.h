@@ -23,23 +23,23 @@ enum run_peak_source {
 
 struct run_result {
 	enum run_termination termination;
-	int exit_code;   /* RUN_EXITED */
-	int signal;      /* the signal that ended the command, if any */
+	int exit_code; /* RUN_EXITED */
+	int signal;    /* the signal that ended the command, if any */
 	uint64_t wall_ns;
 	uint64_t user_ns;
 	uint64_t system_ns;
-	uint64_t peak_rss_bytes;     /* largest RSS of one process (rusage) */
-	uint64_t peak_memory_bytes;  /* whole run, see peak_source */
+	uint64_t peak_rss_bytes;    /* largest RSS of one process (rusage) */
+	uint64_t peak_memory_bytes; /* whole run, see peak_source */
 	enum run_peak_source peak_source;
 	uint64_t oom_kills;
-	uint64_t peak_pids;          /* 0: not known */
-	int seccomp_syscall;         /* -1: none; else the syscall nr that hit a kill rule */
-	uint32_t seccomp_arch;       /* AUDIT_ARCH_* of that call */
+	uint64_t peak_pids; /* 0: not known */
+	int seccomp_syscall; /* -1: none; else the syscall nr that hit a kill rule */
+	uint32_t seccomp_arch; /* AUDIT_ARCH_* of that call */
 };
 
 /* Why a run could not start: the setup step that failed and its errno. */
 struct run_error {
-	char step[32];     /* e.g. "bind source", "execve", "create cgroup" */
-	char detail[192];  /* the path or value involved, may be empty */
-	int err;           /* positive errno */
+	char step[32];    /* e.g. "bind source", "execve", "create cgroup" */
+	char detail[192]; /* the path or value involved, may be empty */
+	int err;          /* positive errno */
 };

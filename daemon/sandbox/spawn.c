@@ -10,8 +10,8 @@
  * daemon's beyond the control socket and /dev/null on 0-2.
  */
 #include <errno.h>
-#include <grp.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -32,10 +32,10 @@
 static _noreturn_ void child_fail(int ctl, const char *step)
 {
 	struct init_report rep = {
-		.magic = INIT_MAGIC,
-		.kind = INIT_FAILED,
-		.err = errno,
-		.seccomp_nr = -1,
+	    .magic = INIT_MAGIC,
+	    .kind = INIT_FAILED,
+	    .err = errno,
+	    .seccomp_nr = -1,
 	};
 
 	memcpy(rep.step, step, strnlen(step, sizeof(rep.step) - 1));
@@ -46,7 +46,7 @@ static _noreturn_ void child_fail(int ctl, const char *step)
 static _noreturn_ void child_exec_init(const struct engine *e, int ctl)
 {
 	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
+	    .version = _LINUX_CAPABILITY_VERSION_3,
 	};
 	struct __user_cap_data_struct data[2];
 	char *const argv[] = {(char *)"boxd-init", NULL};
@@ -122,9 +122,8 @@ struct member *member_free(struct member *m, bool kill_it)
 
 /* Clone a pid 1 into fresh namespaces and exec boxd-init in it. cgfd: a
  * cgroup to be born in (CLONE_INTO_CGROUP), or -1. */
-int member_spawn(struct engine *e, bool new_net, int cgfd,
-		 const gid_t *groups, size_t n_groups, struct member **ret,
-		 struct run_error *err)
+int member_spawn(struct engine *e, bool new_net, int cgfd, const gid_t *groups,
+		 size_t n_groups, struct member **ret, struct run_error *err)
 {
 	struct clone_args args = {0};
 	struct member *m;

@@ -34,11 +34,11 @@ enum spec_mount_kind {
 
 struct spec_mount {
 	enum spec_mount_kind kind;
-	uint32_t flags;  /* SPEC_MOUNT_* */
-	char *src;       /* binds: host path; SYMLINK: link target */
-	char *dst;       /* absolute path inside the sandbox, normalised */
-	uint64_t size;   /* TMPFS: bytes (0: engine default) */
-	uint32_t mode;   /* TMPFS, DIR: permission bits */
+	uint32_t flags; /* SPEC_MOUNT_* */
+	char *src;      /* binds: host path; SYMLINK: link target */
+	char *dst;      /* absolute path inside the sandbox, normalised */
+	uint64_t size;  /* TMPFS: bytes (0: engine default) */
+	uint32_t mode;  /* TMPFS, DIR: permission bits */
 };
 
 enum spec_net {
@@ -53,8 +53,8 @@ struct spec_limits {
 	uint64_t memory_swap_bytes; /* 0: swap off */
 	uint32_t cpu_millis;        /* 1500 = 1.5 CPUs */
 	uint32_t pids;
-	uint64_t timeout_ns;        /* wall time */
-	uint64_t cpu_time_ns;       /* user + system */
+	uint64_t timeout_ns;  /* wall time */
+	uint64_t cpu_time_ns; /* user + system */
 };
 
 enum spec_rlimit_kind {
@@ -76,11 +76,11 @@ struct spec_rlimit {
 struct seccomp_prog;
 
 struct run_spec {
-	char **argv;       /* NULL-terminated, argc >= 1 */
-	char **env;        /* NULL-terminated, the complete environment */
-	char *cwd;         /* absolute, inside the sandbox */
+	char **argv; /* NULL-terminated, argc >= 1 */
+	char **env;  /* NULL-terminated, the complete environment */
+	char *cwd;   /* absolute, inside the sandbox */
 	char *hostname;
-	uid_t uid;         /* ids inside the sandbox */
+	uid_t uid; /* ids inside the sandbox */
 	gid_t gid;
 	enum spec_net net;
 	bool new_session;
@@ -94,11 +94,11 @@ struct run_spec {
 
 /* Who the run is for and which host ids its sandbox ids map to. */
 struct run_ids {
-	uid_t caller_uid;   /* SO_PEERCRED, never from a message */
+	uid_t caller_uid; /* SO_PEERCRED, never from a message */
 	gid_t caller_gid;
 	pid_t caller_pid;
-	uid_t host_uid;     /* spec->uid maps to this host uid */
-	gid_t host_gid;     /* spec->gid maps to this host gid */
+	uid_t host_uid; /* spec->uid maps to this host uid */
+	gid_t host_gid; /* spec->gid maps to this host gid */
 	/* The caller's supplementary groups (SO_PEERGROUPS): pid 1 and the
 	 * command carry them, so a group the caller is in keeps granting,
 	 * and keeps denying, what it does on the host. Empty in private

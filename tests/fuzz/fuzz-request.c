@@ -29,7 +29,8 @@ static void check_spec(const struct run_spec *s, const struct tenant_policy *t)
 
 		assert(m->dst[0] == '/');
 		assert(!strstr(m->dst, "/../") && !strstr(m->dst, "//"));
-		if ((m->kind == SPEC_MOUNT_BIND || m->kind == SPEC_MOUNT_RO_BIND ||
+		if ((m->kind == SPEC_MOUNT_BIND ||
+		     m->kind == SPEC_MOUNT_RO_BIND ||
 		     m->kind == SPEC_MOUNT_DEV_BIND) &&
 		    !(m->flags & SPEC_MOUNT_TRUSTED) && t->binds_restricted)
 			assert(tenant_may_bind(t, m->src,
@@ -47,15 +48,14 @@ static void check_spec(const struct run_spec *s, const struct tenant_policy *t)
 }
 
 static void try_tenant(const Boxd__V1__RunRequest *run,
-		       const struct config *cfg,
-		       const struct tenant_policy *t)
+		       const struct config *cfg, const struct tenant_policy *t)
 {
 	struct request_ctx ctx = {
-		.cfg = cfg,
-		.tenant = t,
-		.cgroups = NULL,
-		.uid = 1000,
-		.gid = 1000,
+	    .cfg = cfg,
+	    .tenant = t,
+	    .cgroups = NULL,
+	    .uid = 1000,
+	    .gid = 1000,
 	};
 	struct request_out out;
 	struct request_error err;

@@ -35,7 +35,10 @@ static const char *env_or(const char *name, const char *fallback)
 	return v && *v ? v : fallback;
 }
 
-const char *probe_dir(void) { return env_or("BOXD_PROBE_DIR", "."); }
+const char *probe_dir(void)
+{
+	return env_or("BOXD_PROBE_DIR", ".");
+}
 
 static bool file_has(const char *path, const char *word)
 {
@@ -79,15 +82,18 @@ static void pick_cgroups(struct daemon *d)
 	} else if ((strcmp(want, "auto") == 0 || strcmp(want, "v1") == 0) &&
 		   v1) {
 		strcpy(d->cgroup_mode, "v1");
-		snprintf(d->cgroup_root, sizeof(d->cgroup_root),
-			 "boxd-test-%d", (int)getpid());
+		snprintf(d->cgroup_root, sizeof(d->cgroup_root), "boxd-test-%d",
+			 (int)getpid());
 	} else {
 		strcpy(d->cgroup_mode, "none");
 		d->cgroup_root[0] = 0;
 	}
 }
 
-bool path_exists(const char *path) { return access(path, F_OK) == 0; }
+bool path_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
 
 /* Exec boxd on d's socket, state directory and cgroup root and wait until
  * it accepts. A restart appends to the log instead of truncating it. */
@@ -160,7 +166,8 @@ static void daemon_spawn(struct daemon *d, const char *const *extra,
 			snprintf(cmd, sizeof(cmd), "cat %s >&2", d->log);
 			(void)!system(cmd);
 			d->pid = 0;
-			cr_assert_fail("boxd exited at startup (status %d)", status);
+			cr_assert_fail("boxd exited at startup (status %d)",
+				       status);
 		}
 		usleep(10000);
 	}
@@ -279,7 +286,8 @@ box_client *connect_as(const struct daemon *d, uid_t uid, gid_t gid)
 		} u = {0};
 		char b = 0;
 		struct iovec iov = {&b, 1};
-		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1,
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
 				   .msg_control = u.buf,
 				   .msg_controllen = sizeof(u.buf)};
 		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
@@ -298,7 +306,8 @@ box_client *connect_as(const struct daemon *d, uid_t uid, gid_t gid)
 		} u;
 		char b;
 		struct iovec iov = {&b, 1};
-		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1,
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
 				   .msg_control = u.buf,
 				   .msg_controllen = sizeof(u.buf)};
 
@@ -313,8 +322,8 @@ box_client *connect_as(const struct daemon *d, uid_t uid, gid_t gid)
 	r = box_client_connect_fd(c, fd);
 	cr_assert(r >= 0, "handshake as uid %u failed: %s", uid,
 		  box_client_last_error(c)
-			  ? box_error_message(box_client_last_error(c))
-			  : strerror(-r));
+		      ? box_error_message(box_client_last_error(c))
+		      : strerror(-r));
 	return c;
 }
 

@@ -23,7 +23,10 @@ static void setup(void)
 	daemon_start(&d, NULL, NULL);
 }
 
-static void teardown(void) { daemon_stop(&d); }
+static void teardown(void)
+{
+	daemon_stop(&d);
+}
 
 TestSuite(callers, .init = setup, .fini = teardown, .timeout = 60);
 
@@ -31,7 +34,8 @@ Test(callers, unprivileged_caller_writes_files_as_itself)
 {
 	char dir[] = "/tmp/boxd-nobody-XXXXXX", path[128];
 	const char *argv[] = {"/bin/sh", "-c",
-			      "id -u; id -g; echo data > /work/made-inside", NULL};
+			      "id -u; id -g; echo data > /work/made-inside",
+			      NULL};
 	box_client *c;
 	box_spec *s;
 	char *out, *err;
@@ -85,9 +89,10 @@ static void expect_bind_refused(box_client *c, const char *src)
 
 	box_spec_ro_bind(s, src, "/secret");
 	run = run_capture(c, s, NULL, &out, &err);
-	cr_assert(box_run_error(run) != NULL,
-		     "bind of %s was allowed: %s", src, out);
-	cr_expect_eq(box_error_code(box_run_error(run)), BOX_ERROR_SETUP_FAILED);
+	cr_assert(box_run_error(run) != NULL, "bind of %s was allowed: %s", src,
+		  out);
+	cr_expect_eq(box_error_code(box_run_error(run)),
+		     BOX_ERROR_SETUP_FAILED);
 	cr_expect_str_eq(box_error_step(box_run_error(run)), "bind source");
 	cr_expect_eq(box_error_errno(box_run_error(run)), EACCES);
 	cr_expect(strstr(box_error_message(box_run_error(run)), src), "%s",
@@ -191,7 +196,8 @@ Test(callers, binds_never_expose_host_kernel_filesystems)
 
 		box_spec_ro_bind(s, src, "/host");
 		run = run_capture(c, s, NULL, &out, &err);
-		cr_assert_not_null(box_run_error(run), "bind of %s allowed", src);
+		cr_assert_not_null(box_run_error(run), "bind of %s allowed",
+				   src);
 		cr_expect_str_eq(box_error_step(box_run_error(run)),
 				 "bind source");
 		cr_expect_eq(box_error_errno(box_run_error(run)), EPERM);

@@ -21,7 +21,10 @@ static void setup(void)
 	daemon_start(&d, NULL, NULL);
 }
 
-static void teardown(void) { daemon_stop(&d); }
+static void teardown(void)
+{
+	daemon_stop(&d);
+}
 
 TestSuite(lifecycle, .init = setup, .fini = teardown, .timeout = 60);
 
@@ -54,7 +57,8 @@ static int run_cgroups(void)
 	if (strcmp(d.cgroup_mode, "v1") == 0)
 		snprintf(cmd, sizeof(cmd),
 			 "find /sys/fs/cgroup/memory/%s -type d -name 'run-*' "
-			 "2>/dev/null | wc -l", d.cgroup_root);
+			 "2>/dev/null | wc -l",
+			 d.cgroup_root);
 	else if (strcmp(d.cgroup_mode, "v2") == 0)
 		snprintf(cmd, sizeof(cmd),
 			 "find %s -type d -name 'run-*' 2>/dev/null | wc -l",
@@ -78,8 +82,8 @@ Test(lifecycle, killing_the_client_kills_the_sandbox)
 	int status;
 
 	snprintf(marker, sizeof(marker), "sleep 4%d.25", (int)getpid() % 1000);
-	snprintf(script, sizeof(script),
-		 "(%s &) ; (setsid %s &); %s", marker, marker, marker);
+	snprintf(script, sizeof(script), "(%s &) ; (setsid %s &); %s", marker,
+		 marker, marker);
 	client = fork();
 	cr_assert(client >= 0);
 	if (client == 0) {
@@ -128,7 +132,8 @@ Test(lifecycle, kill_request_ends_the_run)
 	cr_assert(box_client_kill(k, (uint64_t)box_run_id(run), SIGKILL) >= 0);
 	box_run_wait(run);
 	cr_assert_eq(box_run_state(run), BOX_RUN_FINISHED);
-	cr_expect_eq(box_result_termination(box_run_result(run)), BOX_TERM_KILLED);
+	cr_expect_eq(box_result_termination(box_run_result(run)),
+		     BOX_TERM_KILLED);
 	cr_expect_eq(box_run_exit_status(run), 128 + SIGKILL);
 	box_run_free(run);
 	box_spec_free(s);
@@ -153,7 +158,8 @@ Test(lifecycle, daemon_sigterm_kills_runs_and_exits)
 	cr_assert(wait_until_present(marker, 5000));
 	kill(d.pid, SIGTERM);
 	box_run_wait(run);
-	cr_expect_eq(box_result_termination(box_run_result(run)), BOX_TERM_KILLED);
+	cr_expect_eq(box_result_termination(box_run_result(run)),
+		     BOX_TERM_KILLED);
 	for (int i = 0; i < 500; i++) {
 		if (waitpid(d.pid, &status, WNOHANG) == d.pid) {
 			d.pid = 0;

@@ -36,7 +36,8 @@
 
 /* ---- probes: run inside the sandbox, never under criterion ---- */
 
-static void probe_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void probe_say(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 static void probe_say(const char *fmt, ...)
 {
@@ -232,10 +233,10 @@ static void teardown(void)
 
 /* cr_skip_test() leaves the test without running its .fini: tear down
  * first, or the daemon outlives the test. */
-#define skip_test(...)                                                     \
-	do {                                                               \
-		teardown();                                                \
-		cr_skip_test(__VA_ARGS__);                                 \
+#define skip_test(...)                     \
+	do {                               \
+		teardown();                \
+		cr_skip_test(__VA_ARGS__); \
 	} while (0)
 
 TestSuite(limits, .init = setup, .fini = teardown, .timeout = 180);
@@ -247,10 +248,13 @@ static void require_cgroups(void)
 {
 	if (strcmp(d.cgroup_mode, "none") == 0)
 		skip_test("no usable cgroup hierarchy on this host: limits "
-			     "are refused here (see the refusal suite)");
+			  "are refused here (see the refusal suite)");
 }
 
-static bool is_v2(void) { return strcmp(d.cgroup_mode, "v2") == 0; }
+static bool is_v2(void)
+{
+	return strcmp(d.cgroup_mode, "v2") == 0;
+}
 
 /* The directory of one controller's (v1) or the unified (v2) tree of the
  * daemon's cgroup root. */
@@ -454,8 +458,7 @@ Test(limits, memory_bomb_ends_out_of_memory_and_the_daemon_keeps_serving)
 }
 
 /* The last "made N visible M" line the fork bomb wrote. */
-static bool last_fork_report(const char *out, unsigned *made,
-			     unsigned *visible)
+static bool last_fork_report(const char *out, unsigned *made, unsigned *visible)
 {
 	bool found = false;
 
@@ -491,22 +494,24 @@ Test(limits, memory_bomb_under_a_shell_is_counted_on_both_backends)
 	require_cgroups();
 	s = probe_spec("hog");
 	probe_path(probe, sizeof(probe));
-	cr_assert(box_spec_set_argv(s, (const char *const[]){
-		      "/bin/sh", "-c", "\"$0\"; echo after $?", probe, NULL}) >=
-		  0);
+	cr_assert(
+	    box_spec_set_argv(s, (const char *const[]){"/bin/sh", "-c",
+						       "\"$0\"; echo after $?",
+						       probe, NULL}) >= 0);
 	cr_assert(box_spec_set_memory(s, 64 * MIB) >= 0);
 	cr_assert(box_spec_set_timeout_ns(s, 60 * SEC) >= 0);
 	c = connect_root(&d);
 	run = run_spec(c, s);
 	res = result_of(run);
-	cr_log_info("memory bomb under sh (%s): %s, stdout '%s', oom_kills %lld",
-		    d.cgroup_mode, term_name(res), out_of(run),
-		    (long long)box_result_oom_kills(res));
+	cr_log_info(
+	    "memory bomb under sh (%s): %s, stdout '%s', oom_kills %lld",
+	    d.cgroup_mode, term_name(res), out_of(run),
+	    (long long)box_result_oom_kills(res));
 	cr_expect_geq(box_result_oom_kills(res), 1);
 	if (is_v2()) {
-		cr_expect_eq(box_result_termination(res), BOX_TERM_OUT_OF_MEMORY,
-			     "termination %s, expected out_of_memory",
-			     term_name(res));
+		cr_expect_eq(
+		    box_result_termination(res), BOX_TERM_OUT_OF_MEMORY,
+		    "termination %s, expected out_of_memory", term_name(res));
 		cr_expect_str_eq(out_of(run), "",
 				 "the shell outlived the group OOM kill");
 	} else {
@@ -604,8 +609,9 @@ Test(limits, half_a_cpu_gives_about_half_the_cpu_time)
 		cr_assert_leq(used, 0.5 * wall + 0.3,
 			      "0.5 CPUs for %.3f s of wall time used %.3f s",
 			      wall, used);
-		cr_expect_geq(used + 0.05, window, "the result reports less CPU "
-					    "than the spinners measured");
+		cr_expect_geq(used + 0.05, window,
+			      "the result reports less CPU "
+			      "than the spinners measured");
 		box_run_free(run);
 		if (window >= 0.4)
 			break;
@@ -674,8 +680,9 @@ Test(limits, wall_timeout_kills_every_process_and_removes_the_cgroup)
 		run = run_spec(c, s);
 		res = result_of(run);
 		started = strstr(out_of(run), "started") != NULL;
-		cr_log_info("timeout %.1f s: %s, sleepers %s", (double)timeout / SEC,
-			    term_name(res), started ? "started" : "not started");
+		cr_log_info("timeout %.1f s: %s, sleepers %s",
+			    (double)timeout / SEC, term_name(res),
+			    started ? "started" : "not started");
 		cr_expect_eq(box_result_termination(res), BOX_TERM_WALL_TIMEOUT,
 			     "termination %s, expected wall_timeout",
 			     term_name(res));
@@ -706,7 +713,7 @@ Test(limits, peak_memory_of_a_100_mib_toucher_is_at_least_100_mib)
 	require_cgroups();
 	if (is_v2() && !cgroup_file_exists("memory", "memory.peak"))
 		skip_test("no memory.peak on this kernel (before 5.19): "
-			     "no whole-run peak from the cgroup");
+			  "no whole-run peak from the cgroup");
 	c = connect_root(&d);
 	s = probe_spec("touch:100");
 	cr_assert(box_spec_set_timeout_ns(s, 60 * SEC) >= 0);
@@ -742,8 +749,7 @@ static void expect_refused(box_client *c, const char *what,
 	cr_assert(set(s) >= 0);
 	run = run_spec(c, s);
 	e = box_run_error(run);
-	cr_expect_not_null(e, "%s: the run went ahead without its limit",
-			   what);
+	cr_expect_not_null(e, "%s: the run went ahead without its limit", what);
 	if (e) {
 		cr_log_info("%s refused: %s", what, box_error_message(e));
 		cr_expect_eq(box_error_code(e), BOX_ERROR_UNSUPPORTED,
@@ -757,9 +763,18 @@ static void expect_refused(box_client *c, const char *what,
 	box_spec_free(s);
 }
 
-static int set_memory(box_spec *s) { return box_spec_set_memory(s, 64 * MIB); }
-static int set_cpus(box_spec *s) { return box_spec_set_cpus(s, 0.5); }
-static int set_pids(box_spec *s) { return box_spec_set_pids(s, 32); }
+static int set_memory(box_spec *s)
+{
+	return box_spec_set_memory(s, 64 * MIB);
+}
+static int set_cpus(box_spec *s)
+{
+	return box_spec_set_cpus(s, 0.5);
+}
+static int set_pids(box_spec *s)
+{
+	return box_spec_set_pids(s, 32);
+}
 static int set_cpu_time(box_spec *s)
 {
 	return box_spec_set_cpu_time_ns(s, SEC);
@@ -834,8 +849,8 @@ Test(refusal, swap_limit_without_swap_accounting_is_refused_by_name)
 	file = is_v2() ? "memory.swap.max" : "memory.memsw.limit_in_bytes";
 	if (cgroup_file_exists("memory", file))
 		skip_test("swap accounting is on here (%s exists): no "
-			     "swap limit to refuse",
-			     file);
+			  "swap limit to refuse",
+			  file);
 	c = connect_root(&d);
 	cr_expect(!box_host_can_limit(box_client_host(c), "swap"));
 	expect_refused(c, "memory swap", set_swap, file);
@@ -959,7 +974,8 @@ Test(placement, daemon_sits_in_a_leaf_and_runs_are_its_siblings)
 		FILE *p;
 		pid_t child = 0;
 
-		snprintf(cmd, sizeof(cmd), "pgrep -P %d", (int)box_run_pid(run));
+		snprintf(cmd, sizeof(cmd), "pgrep -P %d",
+			 (int)box_run_pid(run));
 		for (int i = 0; i < 500 && child <= 0; i++) {
 			p = popen(cmd, "r");
 			if (p && fgets(line, sizeof(line), p))
@@ -1127,8 +1143,7 @@ static char *command_output(const char *cmd, int *ret_status)
 
 /* The raw value of "key" in a flat JSON object: a number, null, true,
  * false, a "string" (quotes kept) or an [array]. */
-static bool json_value(const char *json, const char *key, char *buf,
-		       size_t len)
+static bool json_value(const char *json, const char *key, char *buf, size_t len)
 {
 	char pat[64];
 	const char *v, *end;
@@ -1225,8 +1240,9 @@ Test(boxctl, run_json_shows_termination_and_usage_fields)
 	self_exe(dir, sizeof(dir), &name);
 	snprintf(cmd, sizeof(cmd),
 		 "%s --socket %s run --json --memory 64M --timeout 60s "
-		 "--ro-bind %s " PROBE_DIR " --setenv BOXD_LIMITS_PROBE hog -- "
-		 PROBE_DIR "/%s 2>&1 >/dev/null",
+		 "--ro-bind %s " PROBE_DIR
+		 " --setenv BOXD_LIMITS_PROBE hog -- " PROBE_DIR
+		 "/%s 2>&1 >/dev/null",
 		 bin, d.sock, dir, name);
 	text = command_output(cmd, &status);
 	cr_log_info("boxctl run --json, memory bomb: %s", text);
@@ -1256,7 +1272,8 @@ Test(boxctl, status_shows_cgroup_mode_path_and_limits)
 	text = command_output(cmd, &status);
 	cr_log_info("boxctl status:\n%s", text);
 	cr_expect_eq(status, 0);
-	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+	for (p = text; p && *p;
+	     p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
 		snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
 		if (strncmp(line, "cgroup:", 7) == 0) {
 			found_cgroup = true;
@@ -1268,9 +1285,10 @@ Test(boxctl, status_shows_cgroup_mode_path_and_limits)
 		}
 		if (strncmp(line, "limits:", 7) == 0) {
 			found_limits = true;
-			for (const char *const *l = (const char *const[]){
-				 "memory", "cpus", "pids", "timeout",
-				 "cpu_time", NULL};
+			for (const char *const *l =
+				 (const char *const[]){"memory", "cpus", "pids",
+						       "timeout", "cpu_time",
+						       NULL};
 			     *l; l++)
 				cr_expect(strstr(line, *l),
 					  "limits line without %s: %s", *l,

@@ -31,7 +31,10 @@ static void setup(void)
 	daemon_start(&d, args, NULL);
 }
 
-static void teardown(void) { daemon_stop(&d); }
+static void teardown(void)
+{
+	daemon_stop(&d);
+}
 
 TestSuite(pool, .init = setup, .fini = teardown, .timeout = 120);
 
@@ -107,8 +110,9 @@ Test(pool, nothing_passes_between_runs)
 	for (int i = 0; i < 2 * POOL; i++) {
 		box_client *c = i % 2 ? nobody : root;
 
-		out = run_sh_as(c, "ls -A /tmp; ps -e -o comm= > /tmp/ps; "
-				   "sort /tmp/ps | tr '\\n' ' '",
+		out = run_sh_as(c,
+				"ls -A /tmp; ps -e -o comm= > /tmp/ps; "
+				"sort /tmp/ps | tr '\\n' ' '",
 				NULL);
 		/* An empty /tmp, and only this run's processes. */
 		cr_expect_str_eq(out, "boxd-init ps sh ", "run %d saw: %s", i,
@@ -173,7 +177,8 @@ Test(pool, drained_pool_falls_back_to_cold_and_refills)
 	pool_counts(&size, &hits, &misses0);
 	for (int i = 0; i < N; i++) {
 		args[i] = (struct burst_arg){.d = &d, .index = i};
-		cr_assert(pthread_create(&t[i], NULL, burst_one, &args[i]) == 0);
+		cr_assert(pthread_create(&t[i], NULL, burst_one, &args[i]) ==
+			  0);
 	}
 	for (int i = 0; i < N; i++) {
 		pthread_join(t[i], NULL);
@@ -290,14 +295,16 @@ Test(pool, stopping_with_a_full_pool_leaves_nothing)
 			  "member %d survived the daemon", members[i]);
 	/* No cgroup of ours with processes in it, no run cgroups. */
 	if (strcmp(d.cgroup_mode, "v1") == 0)
-		snprintf(cmd, sizeof(cmd),
-			 "cat /dev/null $(find /sys/fs/cgroup/*/%s -name cgroup.procs "
-			 "2>/dev/null) 2>/dev/null | wc -l",
-			 d.cgroup_root);
+		snprintf(
+		    cmd, sizeof(cmd),
+		    "cat /dev/null $(find /sys/fs/cgroup/*/%s -name cgroup.procs "
+		    "2>/dev/null) 2>/dev/null | wc -l",
+		    d.cgroup_root);
 	else if (strcmp(d.cgroup_mode, "v2") == 0)
-		snprintf(cmd, sizeof(cmd),
-			 "cat /dev/null $(find %s -name cgroup.procs) 2>/dev/null | wc -l",
-			 d.cgroup_root);
+		snprintf(
+		    cmd, sizeof(cmd),
+		    "cat /dev/null $(find %s -name cgroup.procs) 2>/dev/null | wc -l",
+		    d.cgroup_root);
 	else
 		snprintf(cmd, sizeof(cmd), "echo 0");
 	p = popen(cmd, "r");

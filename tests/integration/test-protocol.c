@@ -26,7 +26,10 @@ static void setup(void)
 	daemon_start(&d, NULL, NULL);
 }
 
-static void teardown(void) { daemon_stop(&d); }
+static void teardown(void)
+{
+	daemon_stop(&d);
+}
 
 TestSuite(protocol, .init = setup, .fini = teardown, .timeout = 60);
 
@@ -264,7 +267,8 @@ Test(protocol, truncated_control_data)
 	} u;
 	uint8_t frame[4] = {0, 0, 0, 0};
 	struct iovec iov = {.iov_base = frame, .iov_len = sizeof(frame)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
 			     .msg_control = u.buf,
 			     .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);

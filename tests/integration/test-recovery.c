@@ -43,13 +43,16 @@ TestSuite(recovery, .init = setup, .fini = teardown, .timeout = 120);
 
 /* cr_skip_test() leaves the test without running its .fini: tear down
  * first, or the daemon outlives the test. */
-#define skip_test(...)                                                     \
-	do {                                                               \
-		teardown();                                                \
-		cr_skip_test(__VA_ARGS__);                                 \
+#define skip_test(...)                     \
+	do {                               \
+		teardown();                \
+		cr_skip_test(__VA_ARGS__); \
 	} while (0)
 
-static bool is_v2(void) { return strcmp(d.cgroup_mode, "v2") == 0; }
+static bool is_v2(void)
+{
+	return strcmp(d.cgroup_mode, "v2") == 0;
+}
 
 /* The basename of the daemon's cgroup root, as /proc/<pid>/cgroup shows
  * it ("/<name>/tenant-0/run-3"). */
@@ -130,7 +133,10 @@ static bool wait_until(bool (*cond)(const char *), const char *arg, int ms)
 	return cond(arg);
 }
 
-static bool no_procs(const char *marker) { return count_procs(marker) == 0; }
+static bool no_procs(const char *marker)
+{
+	return count_procs(marker) == 0;
+}
 static bool no_run_procs(const char *unused)
 {
 	(void)unused;
@@ -164,23 +170,26 @@ static pid_t plant_leftover(const char *marker)
 	}
 	for (const char **h = hier; *h; h++) {
 		if (is_v2())
-			snprintf(dir, sizeof(dir), "%s/tenant-0", d.cgroup_root);
+			snprintf(dir, sizeof(dir), "%s/tenant-0",
+				 d.cgroup_root);
 		else
-			snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s/%s/tenant-0",
-				 *h, d.cgroup_root);
+			snprintf(dir, sizeof(dir),
+				 "/sys/fs/cgroup/%s/%s/tenant-0", *h,
+				 d.cgroup_root);
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			continue; /* a v1 controller this host lacks */
 		strcat(dir, "/run-999999");
-		cr_assert(mkdir(dir, 0755) == 0 || errno == EEXIST, "mkdir %s: %s",
-			  dir, strerror(errno));
+		cr_assert(mkdir(dir, 0755) == 0 || errno == EEXIST,
+			  "mkdir %s: %s", dir, strerror(errno));
 		if (is_v2() || strcmp(*h, "memory") == 0) {
 			snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
 			fd = open(procs, O_WRONLY | O_CLOEXEC);
-			cr_assert(fd >= 0, "open %s: %s", procs, strerror(errno));
+			cr_assert(fd >= 0, "open %s: %s", procs,
+				  strerror(errno));
 			snprintf(pidtxt, sizeof(pidtxt), "%d", (int)pid);
 			cr_assert(write(fd, pidtxt, strlen(pidtxt)) > 0,
-				  "cannot move pid %d into %s: %s", (int)pid, dir,
-				  strerror(errno));
+				  "cannot move pid %d into %s: %s", (int)pid,
+				  dir, strerror(errno));
 			close(fd);
 		}
 		if (is_v2())
@@ -203,8 +212,8 @@ Test(recovery, kill9_then_restart_leaves_no_process_and_no_cgroup)
 		skip_test("no cgroup hierarchy here: nothing to recover");
 	snprintf(marker, sizeof(marker), "sleep 7%03d.125",
 		 (int)getpid() % 1000);
-	snprintf(script, sizeof(script),
-		 "(%s &) ; (setsid %s &) ; %s", marker, marker, marker);
+	snprintf(script, sizeof(script), "(%s &) ; (setsid %s &) ; %s", marker,
+		 marker, marker);
 	s = spec_argv(argv);
 	for (int i = 0; i < RUNS; i++) {
 		c[i] = connect_root(&d);
@@ -253,7 +262,7 @@ Test(recovery, kill9_then_restart_leaves_no_process_and_no_cgroup)
 	cr_expect(wait_until(no_procs, planted_marker, 10000),
 		  "the process in a leftover run cgroup survived the restart");
 	cr_expect(waitpid(planted, &status, 0) == planted &&
-			  WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+		      WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
 		  "the planted process was not killed (status %#x)", status);
 	planted = -1;
 	cr_expect(wait_until(no_run_dirs, NULL, 10000),

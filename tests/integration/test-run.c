@@ -43,9 +43,9 @@ static box_run *sh(box_client *c, const char *script, char **out, char **err)
 
 Test(run, stdio_flows_through_the_passed_fds)
 {
-	const char *argv[] = {"/bin/sh", "-c",
-			      "read line; echo \"out:$line\"; echo err >&2; exit 7",
-			      NULL};
+	const char *argv[] = {
+	    "/bin/sh", "-c",
+	    "read line; echo \"out:$line\"; echo err >&2; exit 7", NULL};
 	box_client *c = connect_root(&d);
 	box_spec *s = spec_argv(argv);
 	char *out, *err;
@@ -55,7 +55,8 @@ Test(run, stdio_flows_through_the_passed_fds)
 	cr_assert_null(box_run_error(run));
 	cr_expect_str_eq(out, "out:hello\n");
 	cr_expect_str_eq(err, "err\n");
-	cr_expect_eq(box_result_termination(box_run_result(run)), BOX_TERM_EXITED);
+	cr_expect_eq(box_result_termination(box_run_result(run)),
+		     BOX_TERM_EXITED);
 	cr_expect_eq(box_result_exit_code(box_run_result(run)), 7);
 	cr_expect_eq(box_run_exit_status(run), 7);
 	free(out);
@@ -71,7 +72,8 @@ Test(run, signal_maps_to_128_plus_n)
 	char *out, *err;
 	box_run *run = sh(c, "kill -TERM $$", &out, &err);
 
-	cr_assert_eq(box_result_termination(box_run_result(run)), BOX_TERM_SIGNALED);
+	cr_assert_eq(box_result_termination(box_run_result(run)),
+		     BOX_TERM_SIGNALED);
 	cr_expect_eq(box_result_signal(box_run_result(run)), SIGTERM);
 	cr_expect_eq(box_run_exit_status(run), 128 + SIGTERM);
 	free(out);
@@ -222,9 +224,8 @@ Test(run, environment_holds_only_what_was_asked)
 	box_spec_setenv(s, "GONE", "x");
 	box_spec_unsetenv(s, "GONE");
 	run = run_capture(c, s, NULL, &out, &err);
-	cr_expect_str_eq(out,
-			 "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:"
-			 "/usr/bin:/sbin:/bin\nFOO=bar\n");
+	cr_expect_str_eq(out, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:"
+			      "/usr/bin:/sbin:/bin\nFOO=bar\n");
 	free(out);
 	free(err);
 	box_run_free(run);
@@ -234,8 +235,9 @@ Test(run, environment_holds_only_what_was_asked)
 
 Test(run, only_fds_0_1_2_are_open_and_cwd_is_inside)
 {
-	char *out = sh_out(&d, "ls /proc/self/fd | sort | tr '\\n' ' '; "
-			       "readlink /proc/self/cwd",
+	char *out = sh_out(&d,
+			   "ls /proc/self/fd | sort | tr '\\n' ' '; "
+			   "readlink /proc/self/cwd",
 			   NULL);
 
 	/* 0 1 2, plus 3 for ls's own directory handle. */
@@ -329,8 +331,8 @@ Test(run, bad_requests_get_errors_and_the_connection_survives)
 	cr_assert_not_null(box_run_error(run));
 	cr_expect_eq(box_error_code(box_run_error(run)), BOX_ERROR_EXEC_FAILED);
 	cr_expect_eq(box_error_errno(box_run_error(run)), ENOENT);
-	cr_expect(strstr(box_error_message(box_run_error(run)),
-			 "/no/such/program"));
+	cr_expect(
+	    strstr(box_error_message(box_run_error(run)), "/no/such/program"));
 	cr_expect_eq(box_run_exit_status(run), 127);
 	free(out);
 	free(err);
@@ -411,11 +413,12 @@ Test(run, bare_profile_has_only_what_was_asked)
 
 Test(run, mount_operations_apply_in_order)
 {
-	const char *argv[] = {"/bin/sh", "-c",
-			      "cat /data/f; ls /data; readlink /link; "
-			      "touch /scratch/x && echo scratch-rw; "
-			      "touch /scratch/ro/y 2>/dev/null || echo ro-refused",
-			      NULL};
+	const char *argv[] = {
+	    "/bin/sh", "-c",
+	    "cat /data/f; ls /data; readlink /link; "
+	    "touch /scratch/x && echo scratch-rw; "
+	    "touch /scratch/ro/y 2>/dev/null || echo ro-refused",
+	    NULL};
 	char dir[] = "/tmp/boxd-order-XXXXXX", path[128];
 	box_client *c = connect_root(&d);
 	box_spec *s = spec_argv(argv);
@@ -474,9 +477,9 @@ Test(run, a_host_directory_can_be_the_root)
 	box_spec_ro_bind(s, root, "/");
 	box_spec_ro_bind(s, "/usr", "/usr");
 	run = run_capture(c, s, NULL, &out, &err);
-	cr_expect_str_eq(out, "rootfs\n", "stderr: %s, error: %s", err,
-			 box_run_error(run) ? box_error_message(box_run_error(run))
-					    : "");
+	cr_expect_str_eq(
+	    out, "rootfs\n", "stderr: %s, error: %s", err,
+	    box_run_error(run) ? box_error_message(box_run_error(run)) : "");
 	free(out);
 	free(err);
 	box_run_free(run);

@@ -56,7 +56,7 @@ struct req {
 };
 
 static void fake_fail(struct fake *f, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void fake_fail(struct fake *f, int line, const char *fmt, ...)
 {

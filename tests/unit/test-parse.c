@@ -63,29 +63,29 @@ static void check_bad64(int (*parse)(const char *, uint64_t *),
 Test(parse, size_good)
 {
 	static const struct good64 t[] = {
-		{"0", 0},
-		{"1", 1},
-		{"512", 512},
-		{"0512", 512},
-		{"512B", 512},
-		{"512b", 512},
-		{"1.0", 1},
-		{"64K", 64 * KIB},
-		{"64k", 64 * KIB},
-		{"64KB", 64 * KIB},
-		{"64kb", 64 * KIB},
-		{"64Ki", 64 * KIB},
-		{"64KiB", 64 * KIB},
-		{"64kib", 64 * KIB},
-		{"64KIB", 64 * KIB},
-		{"512M", 512 * MIB},
-		{"512MiB", 512 * MIB},
-		{"2G", 2 * GIB},
-		{"2gb", 2 * GIB},
-		{"2T", 2 * TIB},
-		{"2TiB", 2 * TIB},
-		{"16777215T", 16777215 * TIB},
-		{"18446744073709551615", UINT64_MAX},
+	    {"0", 0},
+	    {"1", 1},
+	    {"512", 512},
+	    {"0512", 512},
+	    {"512B", 512},
+	    {"512b", 512},
+	    {"1.0", 1},
+	    {"64K", 64 * KIB},
+	    {"64k", 64 * KIB},
+	    {"64KB", 64 * KIB},
+	    {"64kb", 64 * KIB},
+	    {"64Ki", 64 * KIB},
+	    {"64KiB", 64 * KIB},
+	    {"64kib", 64 * KIB},
+	    {"64KIB", 64 * KIB},
+	    {"512M", 512 * MIB},
+	    {"512MiB", 512 * MIB},
+	    {"2G", 2 * GIB},
+	    {"2gb", 2 * GIB},
+	    {"2T", 2 * TIB},
+	    {"2TiB", 2 * TIB},
+	    {"16777215T", 16777215 * TIB},
+	    {"18446744073709551615", UINT64_MAX},
 	};
 
 	check_good64(parse_size, t, ELEMENTSOF(t));
@@ -94,17 +94,17 @@ Test(parse, size_good)
 Test(parse, size_fractions)
 {
 	static const struct good64 t[] = {
-		{"1.5G", GIB + GIB / 2},
-		{"1.5g", 1610612736},
-		{"0.5K", 512},
-		{"0.25M", MIB / 4},
-		{"2.75T", 2 * TIB + 3 * TIB / 4},
-		{"1.0G", GIB},
-		{"1.50000000000000000000000G", GIB + GIB / 2},
-		/* Not a whole number of bytes: rounded down. */
-		{"0.1K", 102},
-		{"0.001K", 1},
-		{"0.0001K", 0},
+	    {"1.5G", GIB + GIB / 2},
+	    {"1.5g", 1610612736},
+	    {"0.5K", 512},
+	    {"0.25M", MIB / 4},
+	    {"2.75T", 2 * TIB + 3 * TIB / 4},
+	    {"1.0G", GIB},
+	    {"1.50000000000000000000000G", GIB + GIB / 2},
+	    /* Not a whole number of bytes: rounded down. */
+	    {"0.1K", 102},
+	    {"0.001K", 1},
+	    {"0.0001K", 0},
 	};
 
 	check_good64(parse_size, t, ELEMENTSOF(t));
@@ -113,37 +113,37 @@ Test(parse, size_fractions)
 Test(parse, size_bad)
 {
 	static const struct bad t[] = {
-		{NULL, -EINVAL},
-		{"", -EINVAL},
-		{" ", -EINVAL},
-		{" 1K", -EINVAL},
-		{"1K ", -EINVAL},
-		{"1 K", -EINVAL},
-		{"-1", -EINVAL},
-		{"+1", -EINVAL},
-		{"-0", -EINVAL},
-		{"K", -EINVAL},
-		{"B", -EINVAL},
-		{".5K", -EINVAL},
-		{"1.K", -EINVAL},
-		{"1..5K", -EINVAL},
-		{"1.5.5K", -EINVAL},
-		{"0x10", -EINVAL},
-		{"1e3", -EINVAL},
-		{"1P", -EINVAL},
-		{"1KK", -EINVAL},
-		{"1iB", -EINVAL},
-		{"1Kb2", -EINVAL},
-		{"1KiBB", -EINVAL},
-		{"12abc", -EINVAL},
-		{"nan", -EINVAL},
-		{"inf", -EINVAL},
-		/* Fractions of a byte make no sense. */
-		{"1.5", -EINVAL},
-		{"1.5B", -EINVAL},
-		{"0.000000000000000000001", -EINVAL},
-		/* Garbage wins over overflow. */
-		{"99999999999999999999x", -EINVAL},
+	    {NULL, -EINVAL},
+	    {"", -EINVAL},
+	    {" ", -EINVAL},
+	    {" 1K", -EINVAL},
+	    {"1K ", -EINVAL},
+	    {"1 K", -EINVAL},
+	    {"-1", -EINVAL},
+	    {"+1", -EINVAL},
+	    {"-0", -EINVAL},
+	    {"K", -EINVAL},
+	    {"B", -EINVAL},
+	    {".5K", -EINVAL},
+	    {"1.K", -EINVAL},
+	    {"1..5K", -EINVAL},
+	    {"1.5.5K", -EINVAL},
+	    {"0x10", -EINVAL},
+	    {"1e3", -EINVAL},
+	    {"1P", -EINVAL},
+	    {"1KK", -EINVAL},
+	    {"1iB", -EINVAL},
+	    {"1Kb2", -EINVAL},
+	    {"1KiBB", -EINVAL},
+	    {"12abc", -EINVAL},
+	    {"nan", -EINVAL},
+	    {"inf", -EINVAL},
+	    /* Fractions of a byte make no sense. */
+	    {"1.5", -EINVAL},
+	    {"1.5B", -EINVAL},
+	    {"0.000000000000000000001", -EINVAL},
+	    /* Garbage wins over overflow. */
+	    {"99999999999999999999x", -EINVAL},
 	};
 
 	check_bad64(parse_size, t, ELEMENTSOF(t));
@@ -152,11 +152,11 @@ Test(parse, size_bad)
 Test(parse, size_overflow)
 {
 	static const struct bad t[] = {
-		{"18446744073709551616", -ERANGE},
-		{"99999999999999999999999999", -ERANGE},
-		{"16777216T", -ERANGE},
-		{"18014398509481984K", -ERANGE},
-		{"17179869184G", -ERANGE},
+	    {"18446744073709551616", -ERANGE},
+	    {"99999999999999999999999999", -ERANGE},
+	    {"16777216T", -ERANGE},
+	    {"18014398509481984K", -ERANGE},
+	    {"17179869184G", -ERANGE},
 	};
 
 	check_bad64(parse_size, t, ELEMENTSOF(t));
@@ -167,21 +167,21 @@ Test(parse, size_overflow)
 Test(parse, duration_good)
 {
 	static const struct good64 t[] = {
-		{"0", 0},
-		{"0s", 0},
-		{"1", SEC},
-		{"30", 30 * SEC},
-		{"10ns", 10},
-		{"1500us", 1500000},
-		{"1500\xc2\xb5s", 1500000},
-		{"250ms", 250000000},
-		{"250MS", 250000000},
-		{"2s", 2 * SEC},
-		{"1m", 60 * SEC},
-		{"1M", 60 * SEC},
-		{"1h", 3600 * SEC},
-		{"24h", 24 * 3600 * SEC},
-		{"18446744073709551615ns", UINT64_MAX},
+	    {"0", 0},
+	    {"0s", 0},
+	    {"1", SEC},
+	    {"30", 30 * SEC},
+	    {"10ns", 10},
+	    {"1500us", 1500000},
+	    {"1500\xc2\xb5s", 1500000},
+	    {"250ms", 250000000},
+	    {"250MS", 250000000},
+	    {"2s", 2 * SEC},
+	    {"1m", 60 * SEC},
+	    {"1M", 60 * SEC},
+	    {"1h", 3600 * SEC},
+	    {"24h", 24 * 3600 * SEC},
+	    {"18446744073709551615ns", UINT64_MAX},
 	};
 
 	check_good64(parse_duration, t, ELEMENTSOF(t));
@@ -190,16 +190,16 @@ Test(parse, duration_good)
 Test(parse, duration_fractions)
 {
 	static const struct good64 t[] = {
-		{"2.5s", 2500000000},
-		{"2.5", 2500000000},
-		{"0.5ms", 500000},
-		{"1.5m", 90 * SEC},
-		{"0.25h", 900 * SEC},
-		{"1.5us", 1500},
-		{"0.000000001", 1},
-		{"1.0ns", 1},
-		/* Below one nanosecond of a larger unit: rounded down. */
-		{"0.0000000015s", 1},
+	    {"2.5s", 2500000000},
+	    {"2.5", 2500000000},
+	    {"0.5ms", 500000},
+	    {"1.5m", 90 * SEC},
+	    {"0.25h", 900 * SEC},
+	    {"1.5us", 1500},
+	    {"0.000000001", 1},
+	    {"1.0ns", 1},
+	    /* Below one nanosecond of a larger unit: rounded down. */
+	    {"0.0000000015s", 1},
 	};
 
 	check_good64(parse_duration, t, ELEMENTSOF(t));
@@ -208,24 +208,12 @@ Test(parse, duration_fractions)
 Test(parse, duration_bad)
 {
 	static const struct bad t[] = {
-		{NULL, -EINVAL},
-		{"", -EINVAL},
-		{"s", -EINVAL},
-		{"ms", -EINVAL},
-		{"-1s", -EINVAL},
-		{"+1s", -EINVAL},
-		{" 1s", -EINVAL},
-		{"1s ", -EINVAL},
-		{"1 s", -EINVAL},
-		{"1x", -EINVAL},
-		{"1d", -EINVAL},
-		{"1sec", -EINVAL},
-		{"1m30s", -EINVAL},
-		{"1.s", -EINVAL},
-		{".5s", -EINVAL},
-		{"1.5ns", -EINVAL},
-		{"1ss", -EINVAL},
-		{"1nss", -EINVAL},
+	    {NULL, -EINVAL},    {"", -EINVAL},    {"s", -EINVAL},
+	    {"ms", -EINVAL},    {"-1s", -EINVAL}, {"+1s", -EINVAL},
+	    {" 1s", -EINVAL},   {"1s ", -EINVAL}, {"1 s", -EINVAL},
+	    {"1x", -EINVAL},    {"1d", -EINVAL},  {"1sec", -EINVAL},
+	    {"1m30s", -EINVAL}, {"1.s", -EINVAL}, {".5s", -EINVAL},
+	    {"1.5ns", -EINVAL}, {"1ss", -EINVAL}, {"1nss", -EINVAL},
 	};
 
 	check_bad64(parse_duration, t, ELEMENTSOF(t));
@@ -234,12 +222,12 @@ Test(parse, duration_bad)
 Test(parse, duration_overflow)
 {
 	static const struct bad t[] = {
-		{"18446744073709551616ns", -ERANGE},
-		{"18446744074", -ERANGE},
-		{"18446744074s", -ERANGE},
-		{"5124096h", -ERANGE},
-		{"307445735m", -ERANGE},
-		{"99999999999999999999999h", -ERANGE},
+	    {"18446744073709551616ns", -ERANGE},
+	    {"18446744074", -ERANGE},
+	    {"18446744074s", -ERANGE},
+	    {"5124096h", -ERANGE},
+	    {"307445735m", -ERANGE},
+	    {"99999999999999999999999h", -ERANGE},
 	};
 
 	check_bad64(parse_duration, t, ELEMENTSOF(t));
@@ -253,16 +241,16 @@ Test(parse, cpus_good)
 		const char *in;
 		uint32_t out;
 	} t[] = {
-		{"1", 1000},
-		{"1.5", 1500},
-		{"0.001", 1},
-		{"0.5", 500},
-		{"2", 2000},
-		{"1.500", 1500},
-		{"1.5000", 1500},
-		{"64", 64000},
-		{"4294967", 4294967000},
-		{"4294967.295", UINT32_MAX},
+	    {"1", 1000},
+	    {"1.5", 1500},
+	    {"0.001", 1},
+	    {"0.5", 500},
+	    {"2", 2000},
+	    {"1.500", 1500},
+	    {"1.5000", 1500},
+	    {"64", 64000},
+	    {"4294967", 4294967000},
+	    {"4294967.295", UINT32_MAX},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
@@ -276,23 +264,15 @@ Test(parse, cpus_good)
 Test(parse, cpus_bad)
 {
 	static const struct bad t[] = {
-		{NULL, -EINVAL},
-		{"", -EINVAL},
-		{"-1", -EINVAL},
-		{"-0.5", -EINVAL},
-		{"+1", -EINVAL},
-		{"1.", -EINVAL},
-		{".5", -EINVAL},
-		{"1x", -EINVAL},
-		{"1 ", -EINVAL},
-		{"1.5K", -EINVAL},
-		{"0.0005", -EINVAL}, /* finer than a milli-CPU */
-		{"1.0001", -EINVAL},
-		{"0", -ERANGE},
-		{"0.000", -ERANGE},
-		{"4294967.296", -ERANGE},
-		{"4294968", -ERANGE},
-		{"99999999999999999999999", -ERANGE},
+	    {NULL, -EINVAL},      {"", -EINVAL},
+	    {"-1", -EINVAL},      {"-0.5", -EINVAL},
+	    {"+1", -EINVAL},      {"1.", -EINVAL},
+	    {".5", -EINVAL},      {"1x", -EINVAL},
+	    {"1 ", -EINVAL},      {"1.5K", -EINVAL},
+	    {"0.0005", -EINVAL}, /* finer than a milli-CPU */
+	    {"1.0001", -EINVAL},  {"0", -ERANGE},
+	    {"0.000", -ERANGE},   {"4294967.296", -ERANGE},
+	    {"4294968", -ERANGE}, {"99999999999999999999999", -ERANGE},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
@@ -314,23 +294,23 @@ Test(parse, uint32)
 		int err;
 		uint32_t out;
 	} t[] = {
-		{"0", 0, 0},
-		{"7", 0, 7},
-		{"007", 0, 7},
-		{"4294967295", 0, UINT32_MAX},
-		{"4294967296", -ERANGE, 0},
-		{"99999999999999999999999", -ERANGE, 0},
-		{NULL, -EINVAL, 0},
-		{"", -EINVAL, 0},
-		{"-1", -EINVAL, 0},
-		{"+1", -EINVAL, 0},
-		{" 1", -EINVAL, 0},
-		{"1 ", -EINVAL, 0},
-		{"1.0", -EINVAL, 0},
-		{"1.5", -EINVAL, 0},
-		{"0x10", -EINVAL, 0},
-		{"1K", -EINVAL, 0},
-		{"4294967296x", -EINVAL, 0},
+	    {"0", 0, 0},
+	    {"7", 0, 7},
+	    {"007", 0, 7},
+	    {"4294967295", 0, UINT32_MAX},
+	    {"4294967296", -ERANGE, 0},
+	    {"99999999999999999999999", -ERANGE, 0},
+	    {NULL, -EINVAL, 0},
+	    {"", -EINVAL, 0},
+	    {"-1", -EINVAL, 0},
+	    {"+1", -EINVAL, 0},
+	    {" 1", -EINVAL, 0},
+	    {"1 ", -EINVAL, 0},
+	    {"1.0", -EINVAL, 0},
+	    {"1.5", -EINVAL, 0},
+	    {"0x10", -EINVAL, 0},
+	    {"1K", -EINVAL, 0},
+	    {"4294967296x", -EINVAL, 0},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
@@ -355,24 +335,24 @@ struct fmt {
 Test(parse, format_size)
 {
 	static const struct fmt t[] = {
-		{0, "0B"},
-		{1, "1B"},
-		{512, "512B"},
-		{1023, "1023B"},
-		{KIB, "1K"},
-		{1536, "1.5K"},
-		{64 * KIB, "64K"},
-		{512 * MIB, "512M"},
-		{GIB + GIB / 2, "1.5G"},
-		{GIB + GIB / 4, "1.25G"},
-		{2 * TIB, "2T"},
-		{2048 * TIB, "2048T"},
-		/* Not exact in G with two decimals, exact in M. */
-		{GIB + MIB, "1025M"},
-		/* Exact in neither: the shorter, rounded-down form. */
-		{GIB + GIB / 2 + 1, "1.5G"},
-		{1000 * KIB, "1000K"},
-		{UINT64_MAX, "16777215.99T"},
+	    {0, "0B"},
+	    {1, "1B"},
+	    {512, "512B"},
+	    {1023, "1023B"},
+	    {KIB, "1K"},
+	    {1536, "1.5K"},
+	    {64 * KIB, "64K"},
+	    {512 * MIB, "512M"},
+	    {GIB + GIB / 2, "1.5G"},
+	    {GIB + GIB / 4, "1.25G"},
+	    {2 * TIB, "2T"},
+	    {2048 * TIB, "2048T"},
+	    /* Not exact in G with two decimals, exact in M. */
+	    {GIB + MIB, "1025M"},
+	    /* Exact in neither: the shorter, rounded-down form. */
+	    {GIB + GIB / 2 + 1, "1.5G"},
+	    {1000 * KIB, "1000K"},
+	    {UINT64_MAX, "16777215.99T"},
 	};
 	char buf[32];
 
@@ -384,21 +364,21 @@ Test(parse, format_size)
 Test(parse, format_duration)
 {
 	static const struct fmt t[] = {
-		{0, "0s"},
-		{1, "1ns"},
-		{999, "999ns"},
-		{1500, "1.5us"},
-		{250000000, "250ms"},
-		{SEC, "1s"},
-		{2500000000, "2.5s"},
-		{60 * SEC, "1m"},
-		{90 * SEC, "1.5m"},
-		/* 1.66m is inexact; seconds are not. */
-		{100 * SEC, "100s"},
-		{3600 * SEC, "1h"},
-		{5400 * SEC, "1.5h"},
-		{61 * 60 * SEC, "61m"},
-		{1500000001, "1.5s"},
+	    {0, "0s"},
+	    {1, "1ns"},
+	    {999, "999ns"},
+	    {1500, "1.5us"},
+	    {250000000, "250ms"},
+	    {SEC, "1s"},
+	    {2500000000, "2.5s"},
+	    {60 * SEC, "1m"},
+	    {90 * SEC, "1.5m"},
+	    /* 1.66m is inexact; seconds are not. */
+	    {100 * SEC, "100s"},
+	    {3600 * SEC, "1h"},
+	    {5400 * SEC, "1.5h"},
+	    {61 * 60 * SEC, "61m"},
+	    {1500000001, "1.5s"},
 	};
 	char buf[32];
 
@@ -425,13 +405,12 @@ Test(parse, format_truncates_to_buffer)
 Test(parse, size_round_trips)
 {
 	static const char *const strings[] = {
-		"0B",  "1B",   "512B", "1K",    "1.5K", "64K", "1000K",
-		"1M",  "512M", "1.5G", "1.25G", "2T",   "2048T",
+	    "0B", "1B",   "512B", "1K",    "1.5K", "64K",   "1000K",
+	    "1M", "512M", "1.5G", "1.25G", "2T",   "2048T",
 	};
 	static const uint64_t values[] = {
-		0,           1,          4095,       4096,
-		65536,       12345678,   GIB - 1,    GIB * 3 / 2,
-		7 * TIB / 4, 1000 * TIB, UINT64_MAX,
+	    0,       1,           4095,        4096,       65536,      12345678,
+	    GIB - 1, GIB * 3 / 2, 7 * TIB / 4, 1000 * TIB, UINT64_MAX,
 	};
 	char buf[32];
 
@@ -460,13 +439,18 @@ Test(parse, size_round_trips)
 Test(parse, duration_round_trips)
 {
 	static const char *const strings[] = {
-		"0s",  "1ns", "999ns", "1.5us", "250ms", "1s",
-		"2.5s", "1m", "1.5m",  "100s",  "1h",    "61m",
+	    "0s",   "1ns", "999ns", "1.5us", "250ms", "1s",
+	    "2.5s", "1m",  "1.5m",  "100s",  "1h",    "61m",
 	};
 	static const uint64_t values[] = {
-		1,        999,          1000,      123456789,
-		SEC - 1,  59 * SEC + 1, 7 * 3600 * SEC + 1,
-		UINT64_MAX,
+	    1,
+	    999,
+	    1000,
+	    123456789,
+	    SEC - 1,
+	    59 * SEC + 1,
+	    7 * 3600 * SEC + 1,
+	    UINT64_MAX,
 	};
 	char buf[32];
 
