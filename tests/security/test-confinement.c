@@ -410,7 +410,7 @@ Test(confinement, cgroup_files_cannot_be_written)
 
 Test(confinement, setuid_root_binary_gains_nothing)
 {
-	char dir[] = "/tmp/boxd-sec-suid-XXXXXX", path[128];
+	char dir[] = "/tmp/boxd-test-suid-XXXXXX", path[128];
 	const char *argv[] = {
 	    "/suid/probe-privs", "--uid", "65534", "--nosuid", "/suid",
 	    "--nosuid",          "/usr",  NULL};
@@ -520,8 +520,8 @@ static bool host_has_mount_at(const char *path)
 
 Test(confinement, request_symlink_to_a_host_path_stays_inside)
 {
-	char host[] = "/tmp/boxd-sec-target-XXXXXX";
-	char src[] = "/tmp/boxd-sec-src-XXXXXX";
+	char host[] = "/tmp/boxd-test-target-XXXXXX";
+	char src[] = "/tmp/boxd-test-src-XXXXXX";
 	const char *argv[] = {"/bin/sh", "-c",
 			      "echo x > /evil/tmpfs/file && ls /evil", NULL};
 	box_client *c = connect_root(&d);
@@ -573,7 +573,7 @@ Test(confinement, request_symlink_to_a_host_path_stays_inside)
 
 Test(confinement, request_symlink_through_proc_self_root_is_refused)
 {
-	char host[] = "/tmp/boxd-sec-target-XXXXXX", link[128];
+	char host[] = "/tmp/boxd-test-target-XXXXXX", link[128];
 	const char *const errs[] = {"/evil", NULL};
 	const char *argv[] = {"/bin/true", NULL};
 	box_client *c = connect_root(&d);
@@ -602,9 +602,9 @@ Test(confinement, request_symlink_through_proc_self_root_is_refused)
 
 Test(confinement, symlink_planted_by_one_run_stays_inside_the_next)
 {
-	char work[] = "/tmp/boxd-sec-work-XXXXXX";
-	char host[] = "/tmp/boxd-sec-target-XXXXXX";
-	char src[] = "/tmp/boxd-sec-src-XXXXXX";
+	char work[] = "/tmp/boxd-test-work-XXXXXX";
+	char host[] = "/tmp/boxd-test-target-XXXXXX";
+	char src[] = "/tmp/boxd-test-src-XXXXXX";
 	char script[256], link[160], target[160] = "";
 	const char *plant[] = {"/bin/sh", "-c", script, NULL};
 	const char *use[] = {"/bin/true", NULL};
@@ -656,8 +656,8 @@ Test(confinement, symlink_planted_by_one_run_stays_inside_the_next)
 
 Test(confinement, bind_source_symlink_into_an_unreadable_directory_is_refused)
 {
-	char priv[] = "/tmp/boxd-sec-priv-XXXXXX";
-	char links[] = "/tmp/boxd-sec-links-XXXXXX";
+	char priv[] = "/tmp/boxd-test-priv-XXXXXX";
+	char links[] = "/tmp/boxd-test-links-XXXXXX";
 	char inner[128], link[128];
 	const char *const errs[] = {link, NULL};
 	box_client *c = connect_as(&d, NOBODY, NOBODY);
@@ -687,7 +687,7 @@ Test(confinement, bind_source_symlink_into_an_unreadable_directory_is_refused)
 
 Test(confinement, bind_source_through_a_magic_link_is_refused)
 {
-	char links[] = "/tmp/boxd-sec-links-XXXXXX", link[128];
+	char links[] = "/tmp/boxd-test-links-XXXXXX", link[128];
 	const char *sources[] = {"/proc/self/root/etc", link};
 
 	sec_track(mkdtemp(links));
@@ -757,8 +757,8 @@ static void write_secret(const char *path, mode_t mode)
  */
 Test(confinement, negative_group_permissions_still_deny_the_caller)
 {
-	char dir[] = "/tmp/boxd-sec-neg-XXXXXX";
-	char open_dir[] = "/tmp/boxd-sec-negf-XXXXXX";
+	char dir[] = "/tmp/boxd-test-neg-XXXXXX";
+	char open_dir[] = "/tmp/boxd-test-negf-XXXXXX";
 	char file[128], file2[128];
 	const gid_t groups[] = {SECRET_GID};
 	const char *cat_x[] = {"/bin/cat", "/x/secret", NULL};
