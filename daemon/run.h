@@ -21,11 +21,11 @@ struct run;
 /* Who asks, from the session that received the request. */
 struct run_caller {
 	struct session *session;
-	uint64_t request_id;   /* 0 in protocol version 1 */
-	struct ucred cred;     /* SO_PEERCRED at accept */
-	const gid_t *groups;   /* SO_PEERGROUPS at accept */
+	uint64_t request_id; /* 0 in protocol version 1 */
+	struct ucred cred;   /* SO_PEERCRED at accept */
+	const gid_t *groups; /* SO_PEERGROUPS at accept */
 	size_t n_groups;
-	const struct config *cfg;             /* the session's policy */
+	const struct config *cfg; /* the session's policy */
 	const struct tenant_policy *tenant;
 };
 

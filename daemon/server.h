@@ -61,8 +61,8 @@ struct cfgref *cfgref_unref(struct cfgref *c);
  * counts it for its uid once its Hello was answered; the close takes the
  * count back. */
 void server_session_admitted(struct server *s, uid_t uid);
-void server_session_closed(struct server *s, struct session *sess,
-			   uid_t uid, bool admitted);
+void server_session_closed(struct server *s, struct session *sess, uid_t uid,
+			   bool admitted);
 unsigned server_sessions_of(const struct server *s, uid_t uid);
 
 /* Runs: registered while they run, so that kill, list, status and the

@@ -85,7 +85,7 @@ static bool timer_fired(int fd)
 	uint64_t expirations;
 
 	return fd >= 0 && read(fd, &expirations, sizeof(expirations)) ==
-				  (ssize_t)sizeof(expirations);
+			      (ssize_t)sizeof(expirations);
 }
 
 /*
@@ -217,7 +217,8 @@ static void sandbox_conclude(struct sandbox *sb, const siginfo_t *si,
 		set_step(&sb->error, "sandbox init");
 		snprintf(sb->error.detail, sizeof(sb->error.detail),
 			 "sandbox init %s %d before the command started",
-			 si->si_code == CLD_EXITED ? "exited with" : "killed by",
+			 si->si_code == CLD_EXITED ? "exited with"
+						   : "killed by",
 			 si->si_status);
 		return;
 	}
@@ -272,9 +273,9 @@ static unsigned sandbox_end(struct sandbox *sb, const siginfo_t *si,
  * ran, so the run may start over on a cold one (once). */
 static bool sandbox_lost_member(const struct sandbox *sb)
 {
-	return sb->state == SANDBOX_STARTING && sb->pooled &&
-	       !sb->restarted && !sb->have_exit && !sb->have_error &&
-	       !sb->forced && !sb->kill_requested;
+	return sb->state == SANDBOX_STARTING && sb->pooled && !sb->restarted &&
+	       !sb->have_exit && !sb->have_error && !sb->forced &&
+	       !sb->kill_requested;
 }
 
 unsigned sandbox_dispatch(struct sandbox *sb)
@@ -347,7 +348,7 @@ struct sandbox *sandbox_free(struct sandbox *sb)
 		if (sb->cg)
 			cgroup_run_kill(sb->cg);
 		if (sys_waitid_rusage(sb->pidfd, &si, WEXITED | WNOHANG, &ru) <
-			    0 ||
+			0 ||
 		    si.si_pid == 0) {
 			/* Still dying: reap it later, never block here. */
 			sb->next_dying = sb->e->dying;

@@ -22,7 +22,10 @@ static void setup(void)
 	daemon_start(&d, NULL, NULL);
 }
 
-static void teardown(void) { daemon_stop(&d); }
+static void teardown(void)
+{
+	daemon_stop(&d);
+}
 
 TestSuite(protocol_v2, .init = setup, .fini = teardown, .timeout = 60);
 
@@ -196,8 +199,8 @@ Test(protocol_v2, pipelined_runs_share_one_connection)
 		cr_expect_eq(first_seen[id], id,
 			     "request %d first answered as number %d", id,
 			     first_seen[id]);
-		cr_expect_eq(results[id], 1, "request %d: %d final answers",
-			     id, results[id]);
+		cr_expect_eq(results[id], 1, "request %d: %d final answers", id,
+			     results[id]);
 	}
 	close(fd);
 }
