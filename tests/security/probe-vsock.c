@@ -23,10 +23,10 @@ static const struct {
 	int family;
 	int type;
 } families[] = {
-    {"vsock", AF_VSOCK, SOCK_STREAM},   {"packet", AF_PACKET, SOCK_DGRAM},
-    {"alg", AF_ALG, SOCK_SEQPACKET},    {"key", AF_KEY, SOCK_RAW},
-    {"tipc", AF_TIPC, SOCK_RDM},        {"rds", AF_RDS, SOCK_SEQPACKET},
-    {"xdp", AF_XDP, SOCK_RAW},          {"bluetooth", AF_BLUETOOTH, SOCK_RAW},
+    {"vsock", AF_VSOCK, SOCK_STREAM}, {"packet", AF_PACKET, SOCK_DGRAM},
+    {"alg", AF_ALG, SOCK_SEQPACKET},  {"key", AF_KEY, SOCK_RAW},
+    {"tipc", AF_TIPC, SOCK_RDM},      {"rds", AF_RDS, SOCK_SEQPACKET},
+    {"xdp", AF_XDP, SOCK_RAW},        {"bluetooth", AF_BLUETOOTH, SOCK_RAW},
 };
 
 int main(int argc, char **argv)
