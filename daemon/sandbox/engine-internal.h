@@ -128,6 +128,9 @@ void sandbox_check_cpu(struct sandbox *sb);
 
 /* pool.c: take a live member that said it is ready, or NULL. */
 struct member *pool_take(struct engine *e);
+/* pool.c: give idle members back while they hold more pids than are
+ * left for runs. */
+void pool_fit(struct engine *e);
 /* Read what a member sent while idle: 1 if it is ready, 0 if not yet,
  * -errno if it failed or is gone. */
 int member_poll_ready(struct member *m);

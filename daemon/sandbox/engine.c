@@ -571,6 +571,9 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 	 * no supplementary groups: a caller with groups gets a fresh one. */
 	if (sb->new_net && !needs_groups(ids))
 		m = pool_take(e);
+	/* The run about to start needs pids: idle members must not be
+	 * what its forks run out of. */
+	pool_fit(e);
 	if (m) {
 		e->stats.hits++;
 		r = sandbox_adopt(sb, m, true);

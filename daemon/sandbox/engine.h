@@ -66,6 +66,7 @@ struct engine_pool_stats {
 	uint64_t restarts; /* lost members replaced for their run */
 	uint64_t refill_failures;
 	uint64_t died_idle;        /* members found dead before use */
+	uint64_t released;         /* members let go to leave pids to runs */
 	uint64_t member_rss_bytes; /* RSS of one idle member, 0 if none */
 };
 

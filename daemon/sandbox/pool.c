@@ -70,6 +70,47 @@ struct member *pool_take(struct engine *e)
 	return NULL;
 }
 
+/*
+ * The pool shares the pids budget of the daemon's cgroup subtree (and of
+ * its ancestors: a unit's TasksMax) with the runs, and idle members must
+ * never be what makes a run's fork fail. A run's forks happen inside its
+ * sandbox, where the daemon cannot see them coming; so the pool keeps a
+ * generous reserve of pids free for runs at all times, and where the
+ * budget is tighter than that it gives its members back and stays empty:
+ * on such a host every run starts cold and has the whole budget. Without
+ * a pids limit anywhere this costs a few reads of pids.max per refill and
+ * run.
+ */
+static uint64_t pids_reserve(const struct engine *e)
+{
+	return 4 * (uint64_t)e->stats.target + 16;
+}
+
+static uint64_t pids_room(const struct engine *e)
+{
+	uint64_t room;
+
+	if (!e->cg || cgroup_manager_pids_room(e->cg, &room) < 0)
+		return UINT64_MAX;
+	return room;
+}
+
+/* Drop the oldest members while fewer pids than the reserve are free. */
+void pool_fit(struct engine *e)
+{
+	uint64_t room = pids_room(e);
+
+	while (e->pool && room < pids_reserve(e)) {
+		struct member **pp = &e->pool;
+
+		while ((*pp)->next)
+			pp = &(*pp)->next;
+		member_free(pool_unlink(e, pp), true);
+		e->stats.released++;
+		room++;
+	}
+}
+
 bool engine_pool_wants(const struct engine *e)
 {
 	const struct engine_pool_stats *s = &e->stats;
@@ -77,6 +118,16 @@ bool engine_pool_wants(const struct engine *e)
 	if (s->size >= s->target)
 		return false;
 	return e->refilling || s->size < s->low;
+}
+
+/* One more member leaves at least as many pids for runs as the pool
+ * then holds. */
+static bool pool_has_room(const struct engine *e)
+{
+	uint64_t room = pids_room(e);
+
+	return room == UINT64_MAX ||
+	       (room > 0 && e->stats.size + 1 <= room - 1);
 }
 
 int engine_pool_refill(struct engine *e, uint64_t *ret_retry_ns)
@@ -94,6 +145,11 @@ int engine_pool_refill(struct engine *e, uint64_t *ret_retry_ns)
 	if (now < e->retry_at_ns) {
 		*ret_retry_ns = e->retry_at_ns - now;
 		return -EAGAIN;
+	}
+	if (!pool_has_room(e)) {
+		/* Not a failure: the runs need the pids. Look again later. */
+		e->refilling = false;
+		return 0;
 	}
 	if (e->cg)
 		cgfd = cgroup_manager_pool_fd(e->cg);
@@ -143,6 +199,7 @@ unsigned engine_pool_maintain(struct engine *e)
 		dead++;
 		member_free(pool_unlink(e, pp), true);
 	}
+	pool_fit(e);
 	/* The quiet moment to top the pool up to its target. */
 	if (e->stats.size < e->stats.target)
 		e->refilling = true;
