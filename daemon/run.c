@@ -57,6 +57,11 @@ uid_t run_uid(const struct run *r)
 	return r->uid;
 }
 
+uint64_t run_pidns(const struct run *r)
+{
+	return r->sb ? sandbox_pidns(r->sb) : 0;
+}
+
 bool run_visible_to(const struct run *r, uid_t uid)
 {
 	return uid == 0 || r->uid == uid;

@@ -43,6 +43,9 @@ uint64_t run_id(const struct run *r);
 uint64_t run_request_id(const struct run *r);
 uid_t run_uid(const struct run *r);
 
+/* The run's sandbox's pid namespace (0 if unknown). */
+uint64_t run_pidns(const struct run *r);
+
 /* May the peer uid see and signal this run? Root sees all; a tenant only
  * its own. */
 bool run_visible_to(const struct run *r, uid_t uid);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "peer.h"
 #include "run.h"
 #include "server.h"
 #include "session.h"
@@ -272,6 +273,14 @@ struct run *server_find_run(struct server *srv, uint64_t id)
 {
 	for (size_t i = 0; i < srv->runs.n; i++)
 		if (run_id(srv->runs.v[i]) == id)
+			return srv->runs.v[i];
+	return NULL;
+}
+
+struct run *server_run_of_peer(struct server *srv, const struct peer *p)
+{
+	for (size_t i = 0; p->n_pidns && i < srv->runs.n; i++)
+		if (peer_in_pidns(p, run_pidns(srv->runs.v[i])))
 			return srv->runs.v[i];
 	return NULL;
 }

@@ -31,6 +31,7 @@
 #include "config-build.h"
 #include "frame.h"
 #include "log.h"
+#include "peer.h"
 #include "run.h"
 #include "server.h"
 #include "session.h"
@@ -48,9 +49,7 @@ struct session {
 	struct event *rd_ev, *wr_ev;
 	struct evbuffer *out;
 	struct frame_reader rd;
-	struct ucred cred;
-	gid_t *groups;
-	size_t n_groups;
+	struct peer peer;
 	struct cfgref *cfg; /* the policy the Hello was answered under */
 	const struct tenant_policy *tenant;
 	uint32_t version; /* 0 until the Hello is answered */
@@ -98,7 +97,7 @@ void session_send(struct session *s, uint64_t request_id, Boxd__V1__Event *ev)
 	 * growing our memory without bound. */
 	if (evbuffer_get_length(s->out) + len > OUT_MAX) {
 		log_warning("uid %u: not reading its events, dropping it",
-			    s->cred.uid);
+			    s->peer.cred.uid);
 		session_close(s);
 		return;
 	}
@@ -141,8 +140,8 @@ void session_send_error(struct session *s, uint64_t request_id,
 static void session_protocol_error(struct session *s, uint64_t request_id,
 				   const char *why)
 {
-	log_info("uid %u pid %d: protocol error: %s", s->cred.uid, s->cred.pid,
-		 why);
+	log_info("uid %u pid %d: protocol error: %s", s->peer.cred.uid,
+		 s->peer.cred.pid, why);
 	session_send_error(s, request_id, BOXD__V1__ERROR_CODE__PROTOCOL, why,
 			   NULL, 0, 0);
 	session_close(s);
@@ -269,6 +268,47 @@ static uint32_t pick_version(const Boxd__V1__Hello *h)
 	return best;
 }
 
+/*
+ * Where the connection comes from. A process inside a boxd sandbox must
+ * not get more than the run it belongs to: a root caller's sandbox is
+ * host uid 0 in a user namespace, and with the daemon's socket bound in
+ * it would otherwise ask for anything root may (--seccomp none, the
+ * host's network, any bind). Such connections are refused. So is one
+ * whose connecting process was gone before it could be placed: it might
+ * have been a sandbox's.
+ */
+static bool session_may_come_from_here(struct session *s, uint64_t rid)
+{
+	struct run *origin;
+	char msg[160];
+
+	if (s->peer.gone) {
+		log_notice("refused uid %u: the connecting process was gone "
+			   "before it could be identified",
+			   s->peer.cred.uid);
+		session_send_error(s, rid, BOXD__V1__ERROR_CODE__DENIED,
+				   "the process that connected had exited "
+				   "before boxd could tell where it runs",
+				   NULL, 0, 0);
+		session_close(s);
+		return false;
+	}
+	origin = server_run_of_peer(s->srv, &s->peer);
+	if (!origin)
+		return true;
+	log_notice("refused uid %u pid %d: connecting from inside run %llu",
+		   s->peer.cred.uid, s->peer.cred.pid,
+		   (unsigned long long)run_id(origin));
+	snprintf(msg, sizeof(msg),
+		 "connections from inside a boxd sandbox (run %llu) are "
+		 "refused",
+		 (unsigned long long)run_id(origin));
+	session_send_error(s, rid, BOXD__V1__ERROR_CODE__DENIED, msg, NULL, 0,
+			   0);
+	session_close(s);
+	return false;
+}
+
 static void handle_hello(struct session *s, uint64_t rid,
 			 const Boxd__V1__Request *req, int *fds)
 {
@@ -294,22 +334,25 @@ static void handle_hello(struct session *s, uint64_t rid,
 				       "speaks versions 1 and 2)");
 		return;
 	}
+	if (!session_may_come_from_here(s, rid))
+		return;
 	s->cfg = server_config_ref(s->srv);
 	cfg = cfgref_config(s->cfg);
-	s->tenant = config_tenant_for_peer(cfg, s->cred.uid, s->cred.gid,
-					   s->groups, s->n_groups);
+	s->tenant =
+	    config_tenant_for_peer(cfg, s->peer.cred.uid, s->peer.cred.gid,
+				   s->peer.groups, s->peer.n_groups);
 	if (!s->tenant || !s->tenant->allow_connect) {
 		snprintf(msg, sizeof(msg), "uid %u may not use this daemon",
-			 s->cred.uid);
+			 s->peer.cred.uid);
 		log_notice("refused uid %u pid %d: not allowed to connect",
-			   s->cred.uid, s->cred.pid);
+			   s->peer.cred.uid, s->peer.cred.pid);
 		session_send_error(s, rid, BOXD__V1__ERROR_CODE__DENIED, msg,
 				   NULL, 0, 0);
 		session_close(s);
 		return;
 	}
 	if (s->tenant->max_connections &&
-	    server_sessions_of(s->srv, s->cred.uid) >=
+	    server_sessions_of(s->srv, s->peer.cred.uid) >=
 		s->tenant->max_connections) {
 		snprintf(msg, sizeof(msg),
 			 "tenant '%s' already has %u connections (its "
@@ -321,14 +364,14 @@ static void handle_hello(struct session *s, uint64_t rid,
 		return;
 	}
 	s->version = version;
-	server_session_admitted(s->srv, s->cred.uid);
+	server_session_admitted(s->srv, s->peer.cred.uid);
 	fill_host_info(s, &host, &buf);
 	reply.version = version;
 	reply.daemon_version = (char *)BOXD_VERSION;
 	reply.host = &host;
 	reply.has_uid = reply.has_gid = true;
-	reply.uid = s->cred.uid;
-	reply.gid = s->cred.gid;
+	reply.uid = s->peer.cred.uid;
+	reply.gid = s->peer.cred.gid;
 	ev.msg_case = BOXD__V1__EVENT__MSG_HELLO;
 	ev.hello = &reply;
 	session_send(s, rid, &ev);
@@ -340,9 +383,9 @@ static void handle_run(struct session *s, uint64_t rid,
 	struct run_caller caller = {
 	    .session = s,
 	    .request_id = rid,
-	    .cred = s->cred,
-	    .groups = s->groups,
-	    .n_groups = s->n_groups,
+	    .cred = s->peer.cred,
+	    .groups = s->peer.groups,
+	    .n_groups = s->peer.n_groups,
 	    .cfg = cfgref_config(s->cfg),
 	    .tenant = s->tenant,
 	};
@@ -400,7 +443,7 @@ static void handle_kill(struct session *s, uint64_t rid,
 	}
 	r = server_find_run(s->srv, k->run_id);
 	/* Another tenant's run looks exactly like no run at all. */
-	if (!r || !run_visible_to(r, s->cred.uid)) {
+	if (!r || !run_visible_to(r, s->peer.cred.uid)) {
 		snprintf(msg, sizeof(msg), "no run %llu",
 			 (unsigned long long)k->run_id);
 		session_send_error(s, rid, BOXD__V1__ERROR_CODE__NOT_FOUND, msg,
@@ -438,7 +481,7 @@ static void handle_list(struct session *s, uint64_t rid,
 	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
 	Boxd__V1__RunList list = BOXD__V1__RUN_LIST__INIT;
 	struct list_ctx l = {
-	    .uid = s->cred.uid,
+	    .uid = s->peer.cred.uid,
 	    .now = now_ns(),
 	    .cap = server_runs(s->srv),
 	};
@@ -648,7 +691,7 @@ void session_close(struct session *s)
 	for (size_t i = 0; i < s->n_runs; i++)
 		run_detach(s->runs[i]);
 	s->n_runs = 0;
-	server_session_closed(s->srv, s, s->cred.uid, s->version != 0);
+	server_session_closed(s->srv, s, s->peer.cred.uid, s->version != 0);
 }
 
 void session_free(struct session *s)
@@ -667,38 +710,11 @@ void session_free(struct session *s)
 	safe_close(s->fd);
 	cfgref_unref(s->cfg);
 	free(s->runs);
-	free(s->groups);
+	peer_done(&s->peer);
 	free(s);
 }
 
 /* ---- accepting ---- */
-
-static int read_peer(struct session *s)
-{
-	socklen_t len = sizeof(s->cred);
-	gid_t small[64];
-
-	if (getsockopt(s->fd, SOL_SOCKET, SO_PEERCRED, &s->cred, &len) < 0)
-		return -errno;
-	len = sizeof(small);
-	if (getsockopt(s->fd, SOL_SOCKET, SO_PEERGROUPS, small, &len) < 0) {
-		if (errno != ERANGE)
-			return -errno;
-		s->groups = malloc(len);
-		if (!s->groups)
-			return -ENOMEM;
-		if (getsockopt(s->fd, SOL_SOCKET, SO_PEERGROUPS, s->groups,
-			       &len) < 0)
-			return -errno;
-	} else {
-		s->groups = malloc(len ? len : 1);
-		if (!s->groups)
-			return -ENOMEM;
-		memcpy(s->groups, small, len);
-	}
-	s->n_groups = len / sizeof(gid_t);
-	return 0;
-}
 
 struct session *session_new(struct server *srv, int fd)
 {
@@ -718,7 +734,7 @@ struct session *session_new(struct server *srv, int fd)
 			     session_read_cb, s);
 	s->wr_ev =
 	    event_new(server_base(srv), fd, EV_WRITE, session_write_cb, s);
-	if (!s->out || !s->rd_ev || !s->wr_ev || read_peer(s) < 0) {
+	if (!s->out || !s->rd_ev || !s->wr_ev || peer_read(fd, &s->peer) < 0) {
 		s->closing = true;
 		session_free(s);
 		return NULL;

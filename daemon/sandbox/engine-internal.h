@@ -44,8 +44,9 @@ struct sandbox {
 
 	/* pid 1 now; replaced once if a pooled one is lost (restart). */
 	pid_t pid;
-	int pidfd; /* -1 once pid 1 has been reaped */
-	int ctl;   /* -1 once pid 1 closed its end */
+	int pidfd;      /* -1 once pid 1 has been reaped */
+	int ctl;        /* -1 once pid 1 closed its end */
+	uint64_t pidns; /* inode of pid 1's pid namespace, 0 if unknown */
 	bool pooled;
 	bool restarted;
 	uint64_t start_ns; /* CLOCK_MONOTONIC, when this pid 1 was taken */

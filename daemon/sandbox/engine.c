@@ -359,11 +359,23 @@ void sandbox_unwatch(struct sandbox *sb, int fd)
 
 /* pid 1 becomes the sandbox's: its pidfd and control socket go into the
  * epoll set, where they stay until pid 1 is reaped or hangs up. */
+/* pid 1's pid namespace: what tells a connection made from inside this
+ * sandbox (peer.c) from one made anywhere else. */
+static uint64_t pidns_of(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
 static int sandbox_adopt(struct sandbox *sb, struct member *m, bool pooled)
 {
 	int r;
 
 	sb->pid = m->pid;
+	sb->pidns = pidns_of(m->pid);
 	sb->pidfd = TAKE_FD(m->pidfd);
 	sb->ctl = TAKE_FD(m->ctl);
 	sb->pooled = pooled;
@@ -621,4 +633,8 @@ uint64_t sandbox_run_id(const struct sandbox *sb)
 uint64_t sandbox_started_ns(const struct sandbox *sb)
 {
 	return sb->start_ns;
+}
+uint64_t sandbox_pidns(const struct sandbox *sb)
+{
+	return sb->pidns;
 }

@@ -113,6 +113,9 @@ pid_t sandbox_pid(const struct sandbox *sb);
 uint64_t sandbox_run_id(const struct sandbox *sb);
 /* CLOCK_MONOTONIC of the start of the sandbox that runs the command. */
 uint64_t sandbox_started_ns(const struct sandbox *sb);
+/* Inode of the sandbox's pid namespace (0 if unknown): every process of
+ * the run lives in it or in one nested inside it. */
+uint64_t sandbox_pidns(const struct sandbox *sb);
 
 /*
  * Stop a run. SIGKILL (and every limit) kills the whole sandbox at once;

@@ -348,67 +348,105 @@ void daemon_kill9(struct daemon *d)
 	d->pid = 0;
 }
 
-box_client *connect_as(const struct daemon *d, uid_t uid, gid_t gid)
+static int send_one_fd(int sock, int fd)
 {
-	int sv[2];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	char b = 0;
+	struct iovec iov = {&b, 1};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = u.buf,
+			   .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+	memset(u.buf, 0, sizeof(u.buf));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &m, 0) == 1 ? 0 : -1;
+}
+
+static int recv_one_fd(int sock)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	char b;
+	struct iovec iov = {&b, 1};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = u.buf,
+			   .msg_controllen = sizeof(u.buf)};
+	int fd = -1;
+
+	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) == 1 && CMSG_FIRSTHDR(&m))
+		memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+	return fd;
+}
+
+/* Connector processes, kept alive while the test runs: the daemon reads
+ * who connected (and from where) from the connecting process, and
+ * refuses a connection whose connector is already gone. Each waits for
+ * EOF on its end of a socketpair, which comes when the test process
+ * exits. */
+static int connector_links[64];
+static size_t n_connector_links;
+
+int socket_as(const struct daemon *d, uid_t uid, gid_t gid, const gid_t *groups,
+	      size_t n_groups)
+{
+	int sv[2], fd, status;
 	pid_t pid;
-	box_client *c = NULL;
-	int fd = -1, status, r;
 
 	cr_assert(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
 	pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
-		/* Connect with the tenant's credentials, hand the connected
-		 * socket back: SO_PEERCRED records who called connect(). */
+		/* The kernel records these credentials at connect(). */
 		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		char b;
 		int s;
 
 		strcpy(sa.sun_path, d->sock);
-		if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+		if (setgroups(n_groups, groups) < 0 ||
+		    setresgid(gid, gid, gid) < 0 ||
 		    setresuid(uid, uid, uid) < 0)
 			_exit(1);
 		s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 			_exit(2);
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr a;
-		} u = {0};
-		char b = 0;
-		struct iovec iov = {&b, 1};
-		struct msghdr m = {.msg_iov = &iov,
-				   .msg_iovlen = 1,
-				   .msg_control = u.buf,
-				   .msg_controllen = sizeof(u.buf)};
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &s, sizeof(int));
-		_exit(sendmsg(sv[1], &m, 0) == 1 ? 0 : 3);
+		if (send_one_fd(sv[1], s) < 0)
+			_exit(3);
+		close(s);
+		(void)!read(sv[1], &b, 1);
+		_exit(0);
 	}
 	close(sv[1]);
-	{
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr a;
-		} u;
-		char b;
-		struct iovec iov = {&b, 1};
-		struct msghdr m = {.msg_iov = &iov,
-				   .msg_iovlen = 1,
-				   .msg_control = u.buf,
-				   .msg_controllen = sizeof(u.buf)};
-
-		if (recvmsg(sv[0], &m, MSG_CMSG_CLOEXEC) == 1 &&
-		    CMSG_FIRSTHDR(&m))
-			memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+	fd = recv_one_fd(sv[0]);
+	if (fd < 0) {
+		close(sv[0]);
+		waitpid(pid, &status, 0);
+		cr_assert_fail("could not connect as uid %u (helper status %d)",
+			       uid, status);
 	}
-	close(sv[0]);
-	waitpid(pid, &status, 0);
-	cr_assert(fd >= 0, "could not connect as uid %u", uid);
+	if (n_connector_links < sizeof(connector_links) / sizeof(int))
+		connector_links[n_connector_links++] = sv[0];
+	else
+		close(sv[0]); /* not kept: the daemon may see it gone */
+	return fd;
+}
+
+box_client *connect_as(const struct daemon *d, uid_t uid, gid_t gid)
+{
+	box_client *c = NULL;
+	int fd = socket_as(d, uid, gid, NULL, 0);
+	int r;
+
 	cr_assert(box_client_new(&c) >= 0);
 	r = box_client_connect_fd(c, fd);
 	cr_assert(r >= 0, "handshake as uid %u failed: %s", uid,

@@ -37,6 +37,12 @@ void daemon_restart(struct daemon *d, const char *const *extra,
 		    const char *config_text);
 bool daemon_alive(const struct daemon *d);
 
+/* A socket connected to the daemon by a process with these credentials
+ * (groups may be NULL), which stays alive until the test ends: the
+ * daemon identifies a peer by the process that connected. */
+int socket_as(const struct daemon *d, uid_t uid, gid_t gid, const gid_t *groups,
+	      size_t n_groups);
+
 /* Connect as uid/gid (credentials are those at connect time). */
 box_client *connect_as(const struct daemon *d, uid_t uid, gid_t gid);
 box_client *connect_root(const struct daemon *d);

@@ -202,78 +202,10 @@ bool sec_info(const char *text, const char *key, char *buf, size_t len)
 	return false;
 }
 
-static int send_fd(int sock, int fd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	char b = 0;
-	struct iovec iov = {&b, 1};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = u.buf,
-			   .msg_controllen = sizeof(u.buf)};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-
-	memset(u.buf, 0, sizeof(u.buf));
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &m, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	char b;
-	struct iovec iov = {&b, 1};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = u.buf,
-			   .msg_controllen = sizeof(u.buf)};
-	int fd = -1;
-
-	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) == 1 && CMSG_FIRSTHDR(&m))
-		memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
-	return fd;
-}
-
 int sec_socket_as(const struct daemon *d, uid_t uid, gid_t gid,
 		  const gid_t *groups, size_t n_groups)
 {
-	int sv[2], status, fd;
-	pid_t pid;
-
-	cr_assert(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-	pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		/* The kernel records these credentials at connect(). */
-		struct sockaddr_un sa = {.sun_family = AF_UNIX};
-		int s;
-
-		strcpy(sa.sun_path, d->sock);
-		if (setgroups(n_groups, groups) < 0 ||
-		    setresgid(gid, gid, gid) < 0 ||
-		    setresuid(uid, uid, uid) < 0)
-			_exit(1);
-		s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-			_exit(2);
-		_exit(send_fd(sv[1], s) == 0 ? 0 : 3);
-	}
-	close(sv[1]);
-	fd = recv_fd(sv[0]);
-	close(sv[0]);
-	waitpid(pid, &status, 0);
-	cr_assert(fd >= 0, "could not connect as uid %u (helper status %d)",
-		  uid, status);
-	return fd;
+	return socket_as(d, uid, gid, groups, n_groups);
 }
 
 int sec_connect(const struct daemon *d, uid_t uid, gid_t gid,

@@ -291,3 +291,63 @@ Test(isolation, a_private_run_cannot_reach_the_daemon_as_another_tenant)
 	box_spec_free(s);
 	box_client_free(c);
 }
+
+/*
+ * A sandbox that can reach the daemon's socket (its directory bound in)
+ * gets nothing from it: a connection made from inside a boxd sandbox is
+ * refused, for a root caller (whose sandbox is host uid 0 in a user
+ * namespace, and would otherwise be root to the daemon) as for anyone.
+ * The nested boxctl asks for what only root may: the host's network,
+ * no seccomp filter, a bind of a directory the run was not given.
+ */
+static void nested_boxctl(bool root)
+{
+	const char *bin = getenv("BOXCTL_BIN");
+	char copy[256], script[1024];
+	const char *argv[] = {"/bin/sh", "-c", script, NULL};
+	box_client *c;
+	box_spec *s;
+	char *out, *err;
+	box_run *run;
+
+	if (!bin || !*bin)
+		cr_skip_test("BOXCTL_BIN is not set (run through meson test)");
+	daemon_start(&d, NULL, NULL);
+	/* A copy the sandbox's user may execute, in the probe directory. */
+	snprintf(copy, sizeof(copy), "%s/boxctl", sec_probe_dir());
+	snprintf(script, sizeof(script), "cp %s %s && chmod 0755 %s", bin,
+		 copy, copy);
+	cr_assert_eq(system(script), 0);
+	snprintf(script, sizeof(script),
+		 SEC_PROBES "/boxctl --socket %s run --net host --seccomp "
+			    "none --bind / /host -- /bin/true; echo status=$?",
+		 d.sock);
+	c = root ? connect_root(&d) : connect_as(&d, NOBODY, NOBODY);
+	s = spec_argv(argv);
+	sec_bind_probes(s);
+	cr_assert(box_spec_bind(s, d.dir, d.dir) >= 0);
+	run = sec_run(c, s, &out, &err);
+	cr_assert_not_null(box_run_result(run), "%s",
+			   box_run_error(run)
+			       ? box_error_message(box_run_error(run))
+			       : "-");
+	cr_expect(strstr(out, "status=125"), "the nested run went ahead: %s%s",
+		  out, err);
+	cr_expect(strstr(err, "inside a boxd sandbox"), "%s", err);
+	free(out);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+	cr_expect(daemon_alive(&d));
+}
+
+Test(isolation, a_root_callers_sandbox_cannot_use_the_daemon)
+{
+	nested_boxctl(true);
+}
+
+Test(isolation, a_tenants_sandbox_cannot_use_the_daemon)
+{
+	nested_boxctl(false);
+}
