@@ -77,8 +77,8 @@ complete_line()
 	spec=$(complete -p "${COMP_WORDS[0]##*/}" 2>/dev/null || complete -p boxctl)
 	spec=${spec#*-F }
 	"${spec%% *}" "${COMP_WORDS[0]}" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]:-}"
-	printf '%s\n' "${COMPREPLY[@]}" | sort -u | tr '\n' ' '
-	echo
+	local IFS=' '
+	echo "${COMPREPLY[*]}"
 }
 
 while IFS= read -r line; do
@@ -121,7 +121,7 @@ run_cases()
 		want=${wants[i]}
 		if [[ $want == '=' || $want == '= '* ]]; then
 			want=${want#=}
-			if [[ $(words_sorted "$reply") != "$(words_sorted "$want")" ]]; then
+			if ! same_words "$reply" "$want"; then
 				echo "FAIL [$mode] '${cases[i]}': got '$reply', want exactly '${want# }'"
 				failed=$((failed + 1))
 				continue
@@ -150,9 +150,17 @@ run_cases()
 	fi
 }
 
-words_sorted()
+# Do the space-separated words $1 and $2 make the same set?
+same_words()
 {
-	tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort | tr '\n' ' '
+	local -A a=() b=()
+	local w
+	for w in $1; do a[$w]=1; done
+	for w in $2; do b[$w]=1; done
+	((${#a[@]} == ${#b[@]})) || return 1
+	for w in "${!a[@]}"; do
+		[[ -n ${b[$w]:-} ]] || return 1
+	done
 }
 
 # Loads quietly, and registers itself for boxctl.
