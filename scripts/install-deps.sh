@@ -9,8 +9,12 @@ packages=(
 	# required libraries
 	libevent-dev libseccomp-dev libprotobuf-c-dev protobuf-c-compiler
 	libsystemd-dev libinih-dev libjson-c-dev
+	# man pages (scdoc sources) and where bash completion is installed
+	scdoc bash-completion
 	# tests
 	libcriterion-dev valgrind strace
+	# man page and completion tests
+	man-db groff-base zsh
 	# cgroup v2 tests in a VM
 	qemu-system-x86 busybox-static linux-image-amd64 cpio
 	# fuzzing and sanitizers
