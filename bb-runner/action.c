@@ -292,6 +292,19 @@ int action_from_bytes(const uint8_t *data, size_t len,
 	r = copy_paths(req, a, why, why_len);
 	if (r < 0)
 		return r;
+	/* arguments[0] without a slash is looked up in the request's own
+	 * PATH. Without one there is nothing to look it up in: boxd would
+	 * fall back to a default search path, which is not what the
+	 * action asked for. */
+	if (!strchr(a->argv[0], '/') && !a->env_has_path) {
+		char shown[128];
+
+		set_why(why, why_len,
+			"arguments[0] \"%s\" has no slash and the environment "
+			"has no PATH to look it up in",
+			reply_printable(a->argv[0], shown, sizeof(shown)));
+		return -EINVAL;
+	}
 	*ret_action = TAKE_PTR(a);
 	return 0;
 }

@@ -46,55 +46,61 @@ struct options {
 	bool lenient;
 	unsigned socket_mode;
 	unsigned max_calls;
+	uint64_t kill_wait_ns;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: boxd-bb-runner --listen PATH --build-directory DIR "
-		"[OPTIONS]\n"
-		"\n"
-		"Serve Buildbarn's runner protocol (buildbarn.runner.Runner) "
-		"on a UNIX\n"
-		"socket and run every action in a boxd sandbox.\n"
-		"\n"
-		"  -l, --listen PATH          socket to serve bb_worker on "
-		"(required)\n"
-		"  -b, --build-directory DIR  the build directory shared with "
-		"bb_worker\n"
-		"                             (required)\n"
-		"      --boxd-socket PATH     boxd's socket (default "
-		"$BOXD_SOCKET, else\n"
-		"                             %s)\n"
-		"      --mode MODE            workspace (default): the host's "
-		"system\n"
-		"                             read-only, the input root at "
-		"--workspace-path;\n"
-		"                             chroot: the input root as /\n"
-		"      --workspace-path PATH  where the input root appears in "
-		"workspace\n"
-		"                             mode (default %s)\n"
-		"      --memory SIZE          memory limit of each action "
-		"(e.g. 4G)\n"
-		"      --cpus N               CPU limit of each action "
-		"(e.g. 1.5)\n"
-		"      --pids N               processes and threads of each "
-		"action\n"
-		"      --net MODE             none (default), loopback or "
-		"host\n"
-		"      --lenient              run actions even where boxd "
-		"cannot enforce\n"
-		"                             a limit (noted in the resource "
-		"usage)\n"
-		"      --socket-mode MODE     permissions of the socket "
-		"(default 0660)\n"
-		"      --max-calls N          calls served at once (default "
-		"%d)\n"
-		"  -v, --verbose              log every action\n"
-		"  -h, --help                 this text\n"
-		"      --version              print the version\n",
-		box_socket_path(NULL), DEFAULT_WORKSPACE_PATH,
-		DEFAULT_MAX_CALLS);
+	fprintf(
+	    f,
+	    "Usage: boxd-bb-runner --listen PATH --build-directory DIR "
+	    "[OPTIONS]\n"
+	    "\n"
+	    "Serve Buildbarn's runner protocol (buildbarn.runner.Runner) "
+	    "on a UNIX\n"
+	    "socket and run every action in a boxd sandbox.\n"
+	    "\n"
+	    "  -l, --listen PATH          socket to serve bb_worker on "
+	    "(required)\n"
+	    "  -b, --build-directory DIR  the build directory shared with "
+	    "bb_worker\n"
+	    "                             (required)\n"
+	    "      --boxd-socket PATH     boxd's socket (default "
+	    "$BOXD_SOCKET, else\n"
+	    "                             %s)\n"
+	    "      --mode MODE            workspace (default): the host's "
+	    "system\n"
+	    "                             read-only, the input root at "
+	    "--workspace-path;\n"
+	    "                             chroot: the input root as /\n"
+	    "      --workspace-path PATH  where the input root appears in "
+	    "workspace\n"
+	    "                             mode (default %s)\n"
+	    "      --memory SIZE          memory limit of each action "
+	    "(e.g. 4G)\n"
+	    "      --cpus N               CPU limit of each action "
+	    "(e.g. 1.5)\n"
+	    "      --pids N               processes and threads of each "
+	    "action\n"
+	    "      --net MODE             none (default), loopback or "
+	    "host\n"
+	    "      --lenient              run actions even where boxd "
+	    "cannot enforce\n"
+	    "                             a limit (noted in the resource "
+	    "usage)\n"
+	    "      --socket-mode MODE     permissions of the socket "
+	    "(default 0660)\n"
+	    "      --max-calls N          calls served at once (default "
+	    "%d)\n"
+	    "      --kill-wait DURATION   after killing a cancelled action, "
+	    "how long to\n"
+	    "                             wait for boxd to confirm before "
+	    "dropping\n"
+	    "                             the connection (default 10s)\n"
+	    "  -v, --verbose              log every action\n"
+	    "  -h, --help                 this text\n"
+	    "      --version              print the version\n",
+	    box_socket_path(NULL), DEFAULT_WORKSPACE_PATH, DEFAULT_MAX_CALLS);
 }
 
 enum {
@@ -108,6 +114,7 @@ enum {
 	OPT_LENIENT,
 	OPT_SOCKET_MODE,
 	OPT_MAX_CALLS,
+	OPT_KILL_WAIT,
 	OPT_VERSION,
 };
 
@@ -154,6 +161,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	    {"lenient", no_argument, NULL, OPT_LENIENT},
 	    {"socket-mode", required_argument, NULL, OPT_SOCKET_MODE},
 	    {"max-calls", required_argument, NULL, OPT_MAX_CALLS},
+	    {"kill-wait", required_argument, NULL, OPT_KILL_WAIT},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, OPT_VERSION},
@@ -226,6 +234,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 				bad_option("--max-calls (1 to 65536)", optarg);
 			o->max_calls = n;
 			break;
+		case OPT_KILL_WAIT:
+			if (parse_duration(optarg, &o->kill_wait_ns) < 0 ||
+			    !o->kill_wait_ns)
+				bad_option("--kill-wait", optarg);
+			break;
 		case 'v':
 			log_set_max_level(LOG_DEBUG);
 			break;
@@ -295,6 +308,7 @@ int main(int argc, char **argv)
 	    .net = BOX_NET_NONE,
 	    .socket_mode = 0660,
 	    .max_calls = DEFAULT_MAX_CALLS,
+	    .kill_wait_ns = 10ULL * 1000000000ULL,
 	};
 	struct service svc;
 	struct server_config scfg;
@@ -342,7 +356,7 @@ int main(int argc, char **argv)
 	    .pids = o.pids,
 	    .net = o.net,
 	    .lenient = o.lenient,
-	    .kill_wait_ns = 10ULL * 1000000000ULL,
+	    .kill_wait_ns = o.kill_wait_ns,
 	};
 	scfg = (struct server_config){
 	    .socket_path = o.listen,
