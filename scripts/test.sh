@@ -43,7 +43,7 @@ if [ $quick = 0 ]; then
 	if [ -x tests/vm/ci.sh ]; then
 		step "cgroup v2 suites in a VM" tests/vm/ci.sh build
 	fi
-	step "ASan/UBSan build: unit, integration, security and fuzz suites" tests/asan.sh
+	step "ASan/UBSan build: unit, integration, security, buildbarn and fuzz suites" tests/asan.sh
 fi
 
 echo

@@ -184,6 +184,9 @@ class Daemons:
         return channel
 
     def stop_processes(self):
+        """Stop everything; returns the names of the processes that did
+        not exit cleanly (status 0) on SIGTERM."""
+        bad = []
         for channel in self.runners.values():
             channel.close()
         # Runners first: their calls end, then boxd.
@@ -196,6 +199,10 @@ class Daemons:
                 p.kill()
                 p.wait()
                 log("%s did not stop on SIGTERM" % name)
+            if p.returncode != 0 and name not in bad:
+                bad.append(name)
+        self.procs = []
+        return bad
 
     def cleanup(self):
         if self.cgroup_mode == "v1":
@@ -249,11 +256,6 @@ def setUpModule():
     D.start_runner("chroot", "--mode", "chroot")
     D.start_runner("unreachable",
                    boxd_sock=os.path.join(D.dir, "no-boxd.sock"))
-
-
-def tearDownModule():
-    if D:
-        D.stop_processes()
 
 
 def stub(channel, method, request_type, response_type):
@@ -832,9 +834,17 @@ def main():
                  if sys.argv[1:] else loader.loadTestsFromModule(module))
         result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout)\
             .run(suite)
-        if not result.wasSuccessful() and D:
-            D.show_logs()
-        return 0 if result.wasSuccessful() else 1
+        ok = result.wasSuccessful()
+        if D:
+            # A runner or boxd that fails at exit (a crash while
+            # stopping, a sanitizer's report) fails the suite too.
+            bad = D.stop_processes()
+            if bad:
+                log("did not exit cleanly on SIGTERM: %s" % ", ".join(bad))
+                ok = False
+            if not ok:
+                D.show_logs()
+        return 0 if ok else 1
     finally:
         if D:
             D.stop_processes()
