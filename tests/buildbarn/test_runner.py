@@ -19,6 +19,7 @@ import errno
 import os
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -138,11 +139,14 @@ class Daemons:
             return "v1", "boxd-test-%d" % os.getpid()
         return "none", None
 
-    def spawn(self, name, argv, log_name):
+    def spawn(self, name, argv, log_name, extra_env=None):
         logf = open(os.path.join(self.dir, log_name), "ab")
+        child_env = dict(os.environ)
+        child_env.pop("NOTIFY_SOCKET", None)
+        child_env.update(extra_env or {})
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf,
                              stderr=logf, preexec_fn=die_with_parent,
-                             umask=0o022)
+                             umask=0o022, env=child_env)
         logf.close()
         self.procs.append((name, p))
         return p
@@ -168,8 +172,9 @@ class Daemons:
         p = self.spawn("boxd", argv, "boxd.log")
         self.wait_socket(self.boxd_sock, p, "boxd")
 
-    def start_runner(self, name, *extra, boxd_sock=None):
+    def start_runner(self, name, *extra, boxd_sock=None, notify=None):
         sock = os.path.join(self.dir, name + ".sock")
+        extra_env = {"NOTIFY_SOCKET": notify} if notify else None
         # --kill-wait far beyond any bound here: a cancelled action must
         # die because the runner killed it, not because the runner gave
         # up on boxd and dropped the connection.
@@ -177,7 +182,7 @@ class Daemons:
                 "--build-directory", self.build,
                 "--boxd-socket", boxd_sock or self.boxd_sock,
                 "--kill-wait", "1h", "--verbose"] + list(extra)
-        p = self.spawn(name, argv, name + ".log")
+        p = self.spawn(name, argv, name + ".log", extra_env)
         self.wait_socket(sock, p, "boxd-bb-runner " + name)
         channel = grpc.insecure_channel("unix:" + sock)
         self.runners[name] = channel
@@ -246,13 +251,17 @@ class Daemons:
 
 
 D = None
+NOTIFY = None
 
 
 def setUpModule():
-    global D
+    global D, NOTIFY
     D = Daemons()
     D.start_boxd()
-    D.start_runner("workspace")
+    # The workspace runner reports readiness as a Type=notify service.
+    NOTIFY = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    NOTIFY.bind(os.path.join(D.dir, "notify.sock"))
+    D.start_runner("workspace", notify=os.path.join(D.dir, "notify.sock"))
     D.start_runner("chroot", "--mode", "chroot")
     D.start_runner("unreachable",
                    boxd_sock=os.path.join(D.dir, "no-boxd.sock"))
@@ -583,6 +592,13 @@ class Readiness(unittest.TestCase):
                 readiness(path)
             self.assertEqual(cm.exception.code(),
                              grpc.StatusCode.INVALID_ARGUMENT, path)
+
+    def test_sd_notify_ready(self):
+        """READY=1 on $NOTIFY_SOCKET once it serves (systemd Type=notify)."""
+        got = b""
+        NOTIFY.settimeout(WAIT_S)
+        while b"READY=1" not in got.split(b"\n"):
+            got += NOTIFY.recv(4096) + b"\n"
 
     def test_unknown_method(self):
         call = D.runners["workspace"].unary_unary(
