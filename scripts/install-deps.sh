@@ -9,8 +9,12 @@ packages=(
 	# required libraries
 	libevent-dev libseccomp-dev libprotobuf-c-dev protobuf-c-compiler
 	libsystemd-dev libinih-dev libjson-c-dev
+	# boxd-bb-runner, the Buildbarn runner adapter (gRPC core)
+	libgrpc-dev
 	# tests
 	libcriterion-dev valgrind strace
+	# the Buildbarn runner's suite plays the worker: gRPC client, stubs
+	python3-grpcio python3-protobuf protobuf-compiler
 	# cgroup v2 tests in a VM
 	qemu-system-x86 busybox-static linux-image-amd64 cpio
 	# fuzzing and sanitizers
