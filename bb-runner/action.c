@@ -52,8 +52,11 @@ static int check_path(const char *field, const char *value, const char *base,
 			base);
 		return -EINVAL;
 	case -EXDEV:
-		set_why(why, why_len, "%s \"%s\" climbs out of the %s", field,
-			reply_printable(value, shown, sizeof(shown)), base);
+		set_why(
+		    why, why_len,
+		    "%s \"%s\" has a \"..\" component: it could climb out of "
+		    "the %s",
+		    field, reply_printable(value, shown, sizeof(shown)), base);
 		return -EINVAL;
 	case -ENAMETOOLONG:
 		set_why(why, why_len,

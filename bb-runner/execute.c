@@ -548,6 +548,12 @@ void execute_run(const struct execute_config *cfg, const struct action *a,
 	r = box_run_start(c, spec, -1, out[0].fd, out[1].fd, &run);
 	out[0].fd = safe_close(out[0].fd);
 	out[1].fd = safe_close(out[1].fd);
+	if (r == -EMSGSIZE) {
+		reply_set(reply, GRPC_STATUS_INVALID_ARGUMENT,
+			  "arguments and environment are too large for one "
+			  "boxd request");
+		goto discard;
+	}
 	if (r < 0) {
 		reply_set(reply, GRPC_STATUS_UNAVAILABLE,
 			  "could not send the run to boxd: %s", strerror(-r));

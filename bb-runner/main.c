@@ -61,7 +61,8 @@ static void usage(FILE *f)
 	    "socket and run every action in a boxd sandbox.\n"
 	    "\n"
 	    "  -l, --listen PATH          socket to serve bb_worker on "
-	    "(required)\n"
+	    "(required;\n"
+	    "                             unix://PATH is accepted too)\n"
 	    "  -b, --build-directory DIR  the build directory shared with "
 	    "bb_worker\n"
 	    "                             (required)\n"
@@ -174,6 +175,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 	while ((c = getopt_long(argc, argv, "l:b:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
+			/* The worker's spelling of the same socket. */
+			if (strncmp(optarg, "unix://", 7) == 0)
+				optarg += 7;
+			else if (strncmp(optarg, "unix:", 5) == 0)
+				optarg += 5;
+			if (optarg[0] != '/')
+				bad_option("--listen (an absolute path)",
+					   optarg);
 			o->listen = optarg;
 			break;
 		case 'b':

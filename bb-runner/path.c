@@ -48,16 +48,12 @@ int path_normalize(const char *path, char **ret_normalized)
 		if (n > PATH_COMPONENT_MAX)
 			return -ENAMETOOLONG;
 		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			char *slash;
-
-			/* ".." with nothing left to remove climbs out of
-			 * the base: refused here, before anything is
+			/* No ".." at all, not even one that would stay
+			 * inside: removing "a/.." textually is not what the
+			 * kernel does when "a" is a symlink, and the worker
+			 * never sends one. Refused here, before anything is
 			 * opened. */
-			if (len == 0)
-				return -EXDEV;
-			out[len] = 0;
-			slash = strrchr(out, '/');
-			len = slash ? (size_t)(slash - out) : 0;
+			return -EXDEV;
 		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
 			if (len > 0)
 				out[len++] = '/';

@@ -13,11 +13,11 @@
 
 /*
  * Normalise a relative path textually: empty and "." components are
- * dropped, ".." removes the component before it. The result has no
- * leading, trailing or double slashes, no "." and no ".."; "" names the
- * base directory itself. Errors: -EINVAL absolute path, -EXDEV the path
- * climbs above its base ("..", "a/../.."), -ENAMETOOLONG a component over
- * PATH_COMPONENT_MAX or the whole over PATH_LENGTH_MAX, -ENOMEM.
+ * dropped. The result has no leading, trailing or double slashes and no
+ * "."; "" names the base directory itself. Errors: -EINVAL absolute path,
+ * -EXDEV a ".." component (anywhere: "..", "a/../b"), -ENAMETOOLONG a
+ * component over PATH_COMPONENT_MAX or the whole over PATH_LENGTH_MAX,
+ * -ENOMEM.
  */
 int path_normalize(const char *path, char **ret_normalized);
 

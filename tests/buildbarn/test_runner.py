@@ -447,7 +447,7 @@ class Workspace(unittest.TestCase):
         aid = D.action_dir()
         # dd holds one 64 MiB block in memory; the loop burns user time.
         script = ("dd if=/dev/zero of=/dev/null bs=64M count=4 2>/dev/null;"
-                  " i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done")
+                  " i=0; while [ $i -lt 500000 ]; do i=$((i+1)); done")
         resp = run(request(aid, ["sh", "-c", script], {"PATH": SYSTEM_PATH}))
         self.assertEqual(resp.exit_code, 0, read(aid, "stderr"))
         posix, box = usages(resp)
@@ -573,6 +573,42 @@ class Concurrency(unittest.TestCase):
             self.assertEqual(read(a, "stdout"), "done %s\n" % a)
 
 
+    def test_calls_beyond_max_calls(self):
+        """With --max-calls 1, a second call while one runs is refused."""
+        if "single" not in D.runners:
+            D.start_runner("single", "--max-calls", "1")
+        aid = D.action_dir()
+        fifo = os.path.join(D.build, aid, "root", "go")
+        os.mkfifo(fifo)
+        fut = run_future(request(aid, ["cat", "go"], {"PATH": SYSTEM_PATH}),
+                         runner="single")
+        writer = []
+
+        def reading():
+            if fut.done():
+                raise AssertionError("ended early: %r" % (fut.exception(),))
+            try:
+                writer.append(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError as e:
+                if e.errno != errno.ENXIO:
+                    raise
+            return bool(writer)
+        try:
+            wait_for(reading, "the first action to run")
+            aid2 = D.action_dir()
+            before = snapshot(D.build)
+            with self.assertRaises(grpc.RpcError) as cm:
+                run(request(aid2, ["true"], {"PATH": SYSTEM_PATH}),
+                    runner="single")
+            self.assertEqual(cm.exception.code(),
+                             grpc.StatusCode.RESOURCE_EXHAUSTED)
+            self.assertEqual(snapshot(D.build), before)
+        finally:
+            for fd in writer:
+                os.close(fd)
+        self.assertEqual(fut.result().exit_code, 0)
+
+
 class Readiness(unittest.TestCase):
 
     def test_ready(self):
@@ -669,7 +705,8 @@ class BadRequests(unittest.TestCase):
                              input_root_directory=self.aid + "/escape"))
 
     def test_working_directory_out_of_input_root(self):
-        for wd in ("..", "../..", "a/../../..", "/etc"):
+        os.makedirs(os.path.join(D.build, self.aid, "root", "a"))
+        for wd in ("..", "../..", "a/../../..", "a/../a", "/etc"):
             msg = self.refused(request(self.aid, ["true"],
                                        working_directory=wd))
             self.assertIn("working_directory", msg)

@@ -137,9 +137,13 @@ static void root_climbs(struct req *r)
 {
 	r->msg.input_root_directory = (char *)"42/../../x";
 }
+static void root_dotdot(struct req *r)
+{
+	r->msg.input_root_directory = (char *)"42/../43/root";
+}
 static void root_is_build(struct req *r)
 {
-	r->msg.input_root_directory = (char *)"42/..";
+	r->msg.input_root_directory = (char *)".";
 }
 static void wd_climbs(struct req *r)
 {
@@ -189,7 +193,8 @@ Test(bb_action, bad_requests)
 	    {"no arguments", no_args, "arguments"},
 	    {"empty arguments[0]", empty_arg0, "arguments"},
 	    {"absolute input root", root_abs, "input_root_directory"},
-	    {"input root climbs", root_climbs, "climbs out"},
+	    {"input root climbs", root_climbs, "climb out"},
+	    {"input root with ..", root_dotdot, ".."},
 	    {"input root is the build dir", root_is_build, "itself"},
 	    {"working dir climbs", wd_climbs, "working_directory"},
 	    {"absolute working dir", wd_abs, "absolute"},

@@ -1,6 +1,6 @@
 /*
  * Tests for bb-runner/path.c: textual normalisation of the runner
- * protocol's relative paths (nothing absolute, nothing climbing out), and
+ * protocol's relative paths (nothing absolute, no ".."), and
  * opening beneath a directory fd, where the kernel refuses what climbs out
  * on disk (symlinks, "..").
  */
@@ -32,9 +32,6 @@ Test(bb_path, normalize)
 	    {"a/b/c", "a/b/c", 0},
 	    {"a//b///c/", "a/b/c", 0},
 	    {"./a/./b/.", "a/b", 0},
-	    {"a/../b", "b", 0},
-	    {"a/b/../../c", "c", 0},
-	    {"a/..", "", 0},
 	    {"...", "...", 0},
 	    {"..a/b..", "..a/b..", 0},
 	    {"/", NULL, -EINVAL},
@@ -45,6 +42,11 @@ Test(bb_path, normalize)
 	    {"a/../..", NULL, -EXDEV},
 	    {"a/../../b", NULL, -EXDEV},
 	    {"./..", NULL, -EXDEV},
+	    /* Even a ".." that would stay inside. */
+	    {"a/../b", NULL, -EXDEV},
+	    {"a/b/../../c", NULL, -EXDEV},
+	    {"a/..", NULL, -EXDEV},
+	    {"a/b/..", NULL, -EXDEV},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
