@@ -128,10 +128,17 @@ static void reply_connect_error(const struct execute_config *cfg, int r,
 	else if (r == -ENOMEM)
 		reply_set(reply, GRPC_STATUS_RESOURCE_EXHAUSTED,
 			  "out of memory");
-	else if (r == -EACCES)
-		reply_set(reply, GRPC_STATUS_UNAVAILABLE,
+	else if (r == -EACCES || r == -EPERM)
+		/* The socket's permissions or boxd's policy: a setup to
+		 * fix, not a moment to wait out. */
+		reply_set(reply, GRPC_STATUS_FAILED_PRECONDITION,
 			  "boxd at %s refuses this runner's user (uid %d)",
 			  path, (int)getuid());
+	else if (r == -EPROTONOSUPPORT)
+		reply_set(reply, GRPC_STATUS_FAILED_PRECONDITION,
+			  "boxd at %s speaks no protocol version of this "
+			  "runner's",
+			  path);
 	else
 		reply_set(reply, GRPC_STATUS_UNAVAILABLE,
 			  "boxd at %s is not reachable: %s", path,
