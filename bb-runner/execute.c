@@ -257,23 +257,39 @@ static void out_file_discard(struct out_file *f)
 
 /* ------------------------------------------------------- directories */
 
-/* Check that a directory of the request exists beneath the build
- * directory, without following symlinks. */
-static int check_directory(int build_fd, const char *field, const char *path,
-			   struct reply *reply)
+/* Open a directory of the request beneath the build directory, without
+ * following symlinks (O_PATH: to look at, never to read). */
+static int open_directory(int build_fd, const char *field, const char *path,
+			  struct reply *reply)
 {
 	int fd = path_open_beneath(build_fd, path, O_PATH | O_DIRECTORY);
 
-	if (fd >= 0) {
-		close(fd);
-		return 0;
-	}
+	if (fd >= 0)
+		return fd;
 	reply_set(reply, GRPC_STATUS_INVALID_ARGUMENT, "%s \"%s\": %s", field,
 		  path,
 		  fd == -ELOOP   ? "a symlink on the way, not followed"
 		  : fd == -EXDEV ? "leads out of the build directory"
 				 : strerror(-fd));
 	return fd;
+}
+
+/* Chroot mode mounts on these; boxd creates them in the input root when
+ * they are missing. */
+static const char *const chroot_mount_points[] = {"proc", "dev", "tmp"};
+
+/*
+ * A command that never started must leave the input root as it was: the
+ * mount points the sandbox's setup created are removed again. rmdir
+ * only removes an empty directory, relative to the input root's fd, so
+ * nothing the worker put there (a file, a populated tree) can go.
+ */
+static void remove_created_mount_points(int root_fd, const bool *existed)
+{
+	for (size_t i = 0; i < ELEMENTSOF(chroot_mount_points); i++)
+		if (!existed[i])
+			(void)unlinkat(root_fd, chroot_mount_points[i],
+				       AT_REMOVEDIR);
 }
 
 /* -------------------------------------------------------------- spec */
@@ -513,19 +529,29 @@ void execute_run(const struct execute_config *cfg, const struct action *a,
 	     .dir_fd = -1,
 	     .fd = -1},
 	};
+	_cleanup_close_ int root_fd = -1, tmp_fd = -1;
+	bool existed[ELEMENTSOF(chroot_mount_points)];
 	const box_result *result;
 	bool started = false;
+	struct stat st;
 	int r;
 
 	/* 1. Everything the request names must be there: checked before
 	 * anything is created, so a bad request changes nothing. */
-	if (check_directory(cfg->build_fd, "input_root_directory",
-			    a->input_root, reply) < 0)
+	root_fd = open_directory(cfg->build_fd, "input_root_directory",
+				 a->input_root, reply);
+	if (root_fd < 0)
 		goto done;
-	if (cfg->mode == EXECUTE_WORKSPACE && a->temporary_dir &&
-	    check_directory(cfg->build_fd, "temporary_directory",
-			    a->temporary_dir, reply) < 0)
-		goto done;
+	if (cfg->mode == EXECUTE_WORKSPACE && a->temporary_dir) {
+		tmp_fd = open_directory(cfg->build_fd, "temporary_directory",
+					a->temporary_dir, reply);
+		if (tmp_fd < 0)
+			goto done;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(chroot_mount_points); i++)
+		existed[i] = cfg->mode != EXECUTE_CHROOT ||
+			     fstatat(root_fd, chroot_mount_points[i], &st,
+				     AT_SYMLINK_NOFOLLOW) == 0;
 	for (size_t i = 0; i < ELEMENTSOF(out); i++)
 		if (out_file_prepare(cfg->build_fd, &out[i], reply) < 0)
 			goto done;
@@ -605,6 +631,7 @@ void execute_run(const struct execute_config *cfg, const struct action *a,
 discard:
 	for (size_t i = 0; i < ELEMENTSOF(out); i++)
 		out_file_discard(&out[i]);
+	remove_created_mount_points(root_fd, existed);
 done:
 	for (size_t i = 0; i < ELEMENTSOF(out); i++)
 		out_file_done(&out[i]);

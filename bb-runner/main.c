@@ -245,8 +245,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_KILL_WAIT:
 			if (parse_duration(optarg, &o->kill_wait_ns) < 0 ||
-			    !o->kill_wait_ns)
-				bad_option("--kill-wait", optarg);
+			    !o->kill_wait_ns ||
+			    o->kill_wait_ns > 24ULL * 3600 * 1000000000ULL)
+				bad_option("--kill-wait (up to 24h)", optarg);
 			break;
 		case 'v':
 			log_set_max_level(LOG_DEBUG);

@@ -848,16 +848,21 @@ class Chroot(unittest.TestCase):
         posix, _ = usages(resp)
         self.assertEqual(posix.termination_signal, "TERM")
 
-    def test_bad_request_touches_nothing(self):
-        before = snapshot(D.build)
+    def test_bad_requests_touch_nothing(self):
         call = stub(D.runners["chroot"], "Run", runner_pb2.RunRequest,
                     runner_pb2.RunResponse)
-        with self.assertRaises(grpc.RpcError) as cm:
-            call(request(self.aid, ["sh"], {"PATH": "/bin"},
-                         working_directory="../.."), timeout=RPC_TIMEOUT_S)
-        self.assertEqual(cm.exception.code(),
-                         grpc.StatusCode.INVALID_ARGUMENT)
-        self.assertEqual(snapshot(D.build), before)
+        # Refused before boxd is asked; then refused by the sandbox (no
+        # such command, no such working directory), after it had made
+        # its mount points in the input root: removed again.
+        for args, wd in ((["sh"], "../.."), (["no-such-tool"], ""),
+                         (["sh"], "missing")):
+            before = snapshot(D.build)
+            with self.assertRaises(grpc.RpcError) as cm:
+                call(request(self.aid, args, {"PATH": "/bin"},
+                             working_directory=wd), timeout=RPC_TIMEOUT_S)
+            self.assertEqual(cm.exception.code(),
+                             grpc.StatusCode.INVALID_ARGUMENT, args)
+            self.assertEqual(snapshot(D.build), before, args)
 
 
 def generate_stubs(outdir):
