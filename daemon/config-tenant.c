@@ -488,6 +488,24 @@ const struct tenant_policy *config_tenant(const struct config *c, uid_t uid,
 	return &c->fallback;
 }
 
+/*
+ * The tenant a connecting peer belongs to. A peer whose uid or gid lies in
+ * the private-uid range is a sandbox of a private-uid run that reached the
+ * socket: it belongs to no tenant (it would otherwise be a stranger under
+ * [default], outside its own tenant's ceilings) and is refused.
+ */
+const struct tenant_policy *config_tenant_for_peer(const struct config *c,
+						   uid_t uid, gid_t gid,
+						   const gid_t *groups,
+						   size_t n_groups)
+{
+	if (c->private_uid_count &&
+	    (uid - c->private_uid_first < c->private_uid_count ||
+	     gid - c->private_uid_first < c->private_uid_count))
+		return NULL;
+	return config_tenant(c, uid, gid, groups, n_groups);
+}
+
 /* Refuse what a lexical prefix test would get wrong: "/srv/data/../etc"
  * starts with "/srv/data" but is /etc. */
 static bool is_normalized(const char *p)

@@ -54,7 +54,7 @@ static struct config *config_alloc(void)
 	c->max_frame_bytes = 4u << 20; /* argv + env may be ~2 MiB */
 	c->max_connections = 4096;
 	c->pool_size = 8;
-	c->pool_low = 4;
+	c->pool_low = 0; /* unset: the engine takes half of pool-size */
 	c->tmpfs_default_bytes = 64ull << 20;
 	tenant_init(&c->fallback);
 	c->fallback.name = strdup("default");
@@ -469,8 +469,6 @@ static int validate(struct load_state *st)
 		return config_fail_at(st, st->daemon_lines[D_POOL_LOW],
 				      "pool-low %u is above pool-size %u",
 				      c->pool_low, c->pool_size);
-	if (!st->daemon_lines[D_POOL_LOW] && c->pool_low > c->pool_size)
-		c->pool_low = c->pool_size / 2;
 
 	if (st->private_header) {
 		uint64_t last;

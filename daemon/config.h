@@ -51,7 +51,7 @@ struct config {
 	uint32_t max_frame_bytes;
 	uint32_t max_connections;     /* all tenants together */
 	uint32_t pool_size;           /* high watermark; 0 disables the pool */
-	uint32_t pool_low;            /* refill when below */
+	uint32_t pool_low;            /* refill when below (0: half the size) */
 	uint64_t tmpfs_default_bytes; /* tmpfs without an explicit size */
 	uid_t private_uid_first; /* [private-ids] range for UID_MODE_PRIVATE */
 	uint32_t private_uid_count;
@@ -79,6 +79,13 @@ struct config *config_free(struct config *c);
 const struct tenant_policy *config_tenant(const struct config *c, uid_t uid,
 					  gid_t gid, const gid_t *groups,
 					  size_t n_groups);
+
+/* config_tenant() for a connecting peer: NULL for a peer in the
+ * private-uid range (a private-uid run's sandbox), which no tenant owns. */
+const struct tenant_policy *config_tenant_for_peer(const struct config *c,
+						   uid_t uid, gid_t gid,
+						   const gid_t *groups,
+						   size_t n_groups);
 
 /* Is a bind of host path src (absolute, normalised) allowed, and writable? */
 bool tenant_may_bind(const struct tenant_policy *t, const char *src,

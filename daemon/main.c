@@ -27,7 +27,7 @@
 #include "hostcheck.h"
 #include "log.h"
 #include "parse.h"
-#include "session.h"
+#include "server.h"
 
 struct options {
 	const char *socket_path;
@@ -435,8 +435,6 @@ int main(int argc, char **argv)
 	    .pool_low =
 		opt.pool_low >= 0 ? (unsigned)opt.pool_low : cfg->pool_low,
 	};
-	if (ecfg.pool_low > ecfg.pool_size)
-		ecfg.pool_low = ecfg.pool_size;
 	if (engine_new(&ecfg, &engine, why, sizeof(why)) < 0) {
 		log_error("engine: %s", why);
 		goto out;
@@ -468,7 +466,6 @@ int main(int argc, char **argv)
 	    .engine = engine,
 	    .cfg = cfg,
 	    .listen_fd = lfd,
-	    .pool_low = ecfg.pool_low ? ecfg.pool_low : 1,
 	    .host_landlock = host.landlock,
 	};
 	if (server_new(&sopt, &srv) < 0) {

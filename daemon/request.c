@@ -551,11 +551,14 @@ static int convert_seccomp(const Boxd__V1__RunRequest *req,
 {
 	const Boxd__V1__Seccomp *sc = req->seccomp;
 	const struct tenant_policy *t = ctx->tenant;
+	enum seccomp_net net = req->net == BOXD__V1__NET__NET_HOST
+				   ? SECCOMP_NET_HOST
+				   : SECCOMP_NET_OWN;
 	char why[256] = "";
 	int r;
 
 	if (!sc || sc->mode == BOXD__V1__SECCOMP__MODE__DEFAULT) {
-		r = seccomp_default(&s->seccomp);
+		r = seccomp_default(net, &s->seccomp);
 		if (r < 0)
 			return fail(err, BOXD__V1__ERROR_CODE__INTERNAL,
 				    "cannot build the default seccomp filter");
@@ -578,8 +581,8 @@ static int convert_seccomp(const Boxd__V1__RunRequest *req,
 		if (!sc->has_policy)
 			return BAD(err, "custom seccomp needs a policy");
 		r = seccomp_compile_policy((const char *)sc->policy.data,
-					   sc->policy.len, &s->seccomp, why,
-					   sizeof(why));
+					   sc->policy.len, net, &s->seccomp,
+					   why, sizeof(why));
 		if (r < 0)
 			return BAD(err, "seccomp policy: %s", why);
 		return 0;

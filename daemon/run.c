@@ -1,10 +1,14 @@
 /*
- * Runs: one request to run a command, from its checks to its result. A
- * run owns its sandbox and the caller's stdio until the command starts,
- * watches pid 1 (control socket, pidfd), enforces the wall and CPU time
- * limits, and sends exactly one Result or Error. A run whose pooled
- * sandbox was lost before it started is started again; a run whose
- * client is gone is killed (unless asked otherwise) and answers no one.
+ * Runs: one request to run a command, from its checks to its result.
+ *
+ * A run is created only once the request passed every check (request.c
+ * turns it into a spec under the tenant's policy); it then owns its
+ * sandbox and watches the single fd the engine gives for it. Everything
+ * about the sandbox itself (pid 1, a lost pool member, the time limits)
+ * is the engine's: a run only turns what the engine says into protocol
+ * events for its session, and sends exactly one Result or Error after
+ * Accepted. A run whose session is gone answers no one and, unless it was
+ * started with die_with_client off, is killed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,59 +17,61 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "plan.h"
+#include "request.h"
+#include "run.h"
 #include "seccomp.h"
-#include "server-internal.h"
+#include "server.h"
+#include "session.h"
 
-void run_bury(struct run *r)
+struct run {
+	struct server *srv;
+	struct session *session; /* NULL once detached */
+	uint64_t request_id;
+	uint64_t id;
+	uid_t uid;
+	bool private_id; /* ids.host_uid is from the private range */
+	struct run_ids ids;
+	struct request_out req; /* spec, caveats, die_with_client */
+	struct sandbox *sb;
+	struct event *ev;
+	char *argv0, *tag;
+	uint64_t start_unix_ns; /* CLOCK_REALTIME of the sandbox's start */
+	bool ended;
+};
+
+uint64_t run_id(const struct run *r)
 {
-	struct server *srv = r->srv;
-
-	if (r->finished)
-		return;
-	r->finished = true;
-	if (r->ctl_ev)
-		event_del(r->ctl_ev);
-	if (r->pid_ev)
-		event_del(r->pid_ev);
-	if (r->timeout_ev)
-		event_del(r->timeout_ev);
-	if (r->cpu_ev)
-		event_del(r->cpu_ev);
-	LIST_REMOVE(r, link);
-	srv->n_runs--;
-	if (r->sess && r->sess->run == r)
-		r->sess->run = NULL;
-	r->sess = NULL;
-	LIST_INSERT_HEAD(&srv->dead_runs, r, dead);
-	server_gc(srv);
-	if (srv->stopping && srv->n_runs == 0)
-		event_base_loopbreak(srv->base);
+	return r->id;
+}
+uint64_t run_request_id(const struct run *r)
+{
+	return r->request_id;
+}
+uid_t run_uid(const struct run *r)
+{
+	return r->uid;
 }
 
-static void run_release_stdio(struct run *r)
+bool run_visible_to(const struct run *r, uid_t uid)
 {
-	for (int i = 0; i < 3; i++)
-		r->stdio[i] = safe_close(r->stdio[i]);
+	return uid == 0 || r->uid == uid;
 }
 
 void run_free(struct run *r)
 {
-	run_release_stdio(r);
-	if (r->ctl_ev)
-		event_free(r->ctl_ev);
-	if (r->pid_ev)
-		event_free(r->pid_ev);
-	if (r->timeout_ev)
-		event_free(r->timeout_ev);
-	if (r->cpu_ev)
-		event_free(r->cpu_ev);
+	if (!r)
+		return;
+	if (r->ev)
+		event_free(r->ev);
 	sandbox_free(r->sb);
+	if (r->private_id)
+		server_private_id_release(r->srv, r->ids.host_uid);
 	request_out_clear(&r->req);
-	free(r->groups);
 	free(r->argv0);
 	free(r->tag);
 	free(r);
@@ -98,14 +104,16 @@ static uint64_t realtime_of(uint64_t mono_ns)
 	uint64_t now_real, now_mono = now_ns();
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	now_real = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	now_real = timespec_ns(&ts);
 	return now_real - (now_mono - mono_ns);
 }
 
 static void send_result(struct run *r, const struct run_result *res)
 {
+	struct cgroup_manager *cg = engine_cgroups(server_engine(r->srv));
 	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
 	Boxd__V1__Result out = BOXD__V1__RESULT__INIT;
+	char unknown[32];
 
 	out.run_id = r->id;
 	out.termination = termination_to_proto(res->termination);
@@ -130,9 +138,7 @@ static void send_result(struct run *r, const struct run_result *res)
 			? BOXD__V1__PEAK_MEMORY_SOURCE__PEAK_CGROUP
 			: BOXD__V1__PEAK_MEMORY_SOURCE__PEAK_RUSAGE;
 	}
-	if (engine_cgroups(r->srv->engine) &&
-	    cgroup_manager_mode(engine_cgroups(r->srv->engine)) !=
-		CGROUP_MODE_NONE) {
+	if (cg && cgroup_manager_mode(cg) != CGROUP_MODE_NONE) {
 		out.has_oom_kills = true;
 		out.oom_kills = res->oom_kills;
 	}
@@ -143,12 +149,11 @@ static void send_result(struct run *r, const struct run_result *res)
 	if (res->seccomp_syscall >= 0) {
 		const char *name = seccomp_syscall_name(res->seccomp_syscall,
 							res->seccomp_arch);
-		static char buf[32];
 
 		if (!name) {
-			snprintf(buf, sizeof(buf), "syscall %d",
+			snprintf(unknown, sizeof(unknown), "syscall %d",
 				 res->seccomp_syscall);
-			name = buf;
+			name = unknown;
 		}
 		out.seccomp_syscall = (char *)name;
 	}
@@ -158,7 +163,7 @@ static void send_result(struct run *r, const struct run_result *res)
 	out.start_time_unix_ns = r->start_unix_ns;
 	ev.msg_case = BOXD__V1__EVENT__MSG_RESULT;
 	ev.result = &out;
-	session_send(r->sess, &ev);
+	session_send(r->session, r->request_id, &ev);
 }
 
 static void send_run_error(struct run *r, const struct run_error *err)
@@ -168,151 +173,65 @@ static void send_run_error(struct run *r, const struct run_error *err)
 
 	snprintf(msg, sizeof(msg), "%s%s%s: %s", err->step,
 		 err->detail[0] ? " " : "", err->detail, strerror(err->err));
-	session_send_error(r->sess,
+	session_send_error(r->session, r->request_id,
 			   exec ? BOXD__V1__ERROR_CODE__EXEC_FAILED
 				: BOXD__V1__ERROR_CODE__SETUP_FAILED,
 			   msg, err->step, err->err, r->id);
 }
 
-static int run_watch_sandbox(struct run *r);
-
-/*
- * The pooled member this run got died before it started (a kill racing
- * the take). Nothing of the caller's ran: start it again on a fresh
- * sandbox with the same stdio (a few times at most).
- */
-static int run_restart(struct run *r)
+static void send_started(struct run *r)
 {
-	struct run_error err = {0};
-	struct sandbox *sb = NULL;
+	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
+	Boxd__V1__Started st = BOXD__V1__STARTED__INIT;
 
-	r->retries++;
-	if (r->stdio[0] < 0 || r->srv->stopping)
-		return -ESTALE;
-	if (sandbox_start(r->srv->engine, r->id, r->req.spec, &r->ids, r->stdio,
-			  &sb, &err) < 0)
-		return -EIO;
-	log_notice("run %llu: its pooled sandbox died before starting; "
-		   "started again",
-		   (unsigned long long)r->id);
-	event_free(r->ctl_ev);
-	event_free(r->pid_ev);
-	r->ctl_ev = r->pid_ev = NULL;
-	sandbox_free(r->sb);
-	r->sb = sb;
-	r->start_unix_ns = realtime_of(sandbox_started_ns(sb));
-	if (run_watch_sandbox(r) < 0) {
-		sandbox_kill(r->sb, RUN_KILLED, SIGKILL);
-		return -ENOMEM;
-	}
-	return 0;
+	st.run_id = r->id;
+	st.has_pid = true;
+	st.pid = sandbox_pid(r->sb);
+	ev.msg_case = BOXD__V1__EVENT__MSG_STARTED;
+	ev.started = &st;
+	session_send(r->session, r->request_id, &ev);
 }
 
-/* The command ended (pid 1 said so) or pid 1 itself exited: answer. */
+/* The last event went out (or no one is left to hear it): the run leaves
+ * the server's books now and is freed on a later loop turn. */
 static void run_end(struct run *r)
 {
-	struct run_result res;
-	struct run_error err = {0};
-	int ret;
+	const struct run_result *res = sandbox_result(r->sb);
+	const struct run_error *err = sandbox_error(r->sb);
 
-	/* The ctl fd is closed by finish: unregister both first. */
-	event_del(r->ctl_ev);
-	event_del(r->pid_ev);
-	ret = sandbox_finish(r->sb, &res, &err);
-	if (ret == -EAGAIN) {
-		event_add(r->ctl_ev, NULL);
-		event_add(r->pid_ev, NULL);
-		return;
-	}
-	if (ret == 1 && r->retries < RUN_MAX_RETRIES &&
-	    sandbox_lost_member(r->sb) && run_restart(r) == 0)
-		return;
-	if (r->sess) {
-		if (ret == 0)
-			send_result(r, &res);
-		else if (ret == 1)
-			send_run_error(r, &err);
+	r->ended = true;
+	event_del(r->ev);
+	if (r->session) {
+		if (res)
+			send_result(r, res);
 		else
-			session_send_error(
-			    r->sess, BOXD__V1__ERROR_CODE__INTERNAL,
-			    "cannot collect the run's status", NULL, 0, r->id);
+			send_run_error(r, err);
+		session_run_ended(r->session, r);
+		r->session = NULL;
 	}
-	if (ret == 0)
+	if (res)
 		log_debug("run %llu ended: termination %d code %d signal %d",
-			  (unsigned long long)r->id, res.termination,
-			  res.exit_code, res.signal);
-	run_bury(r);
+			  (unsigned long long)r->id, res->termination,
+			  res->exit_code, res->signal);
+	else
+		log_debug("run %llu failed at %s: %s",
+			  (unsigned long long)r->id, err->step,
+			  strerror(err->err));
+	server_run_ended(r->srv, r, r->uid);
 }
 
-static void run_exit_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	run_end(arg);
-}
-
-static void run_ctl_cb(evutil_socket_t fd, short what, void *arg)
+static void run_sandbox_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
-	int ret;
+	unsigned ev;
 
 	(void)fd;
 	(void)what;
-	ret = sandbox_on_ctl(r->sb);
-	if (ret == 1)
-		run_release_stdio(r);
-	if (ret == 1 && r->sess) {
-		Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
-		Boxd__V1__Started st = BOXD__V1__STARTED__INIT;
-
-		st.run_id = r->id;
-		st.has_pid = true;
-		st.pid = sandbox_pid(r->sb);
-		ev.msg_case = BOXD__V1__EVENT__MSG_STARTED;
-		ev.started = &st;
-		session_send(r->sess, &ev);
-	}
-	if (sandbox_command_done(r->sb)) {
+	ev = sandbox_dispatch(r->sb);
+	if ((ev & SANDBOX_EV_STARTED) && r->session)
+		send_started(r);
+	if (ev & SANDBOX_EV_ENDED)
 		run_end(r);
-		return;
-	}
-	if (ret == -EPIPE)
-		event_del(r->ctl_ev);
-}
-
-static void run_timeout_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct run *r = arg;
-
-	(void)fd;
-	(void)what;
-	sandbox_kill(r->sb, RUN_WALL_TIMEOUT, SIGKILL);
-}
-
-static void run_cpu_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct run *r = arg;
-	uint64_t next = 0;
-	struct timeval tv;
-	int ret;
-
-	(void)fd;
-	(void)what;
-	ret = sandbox_check_cpu(r->sb, &next);
-	if (ret == 1)
-		return; /* over the limit: killed */
-	if (ret < 0) {
-		/* A failed read must not end enforcement: look again soon,
-		 * and say so once. */
-		if (!r->cpu_warned)
-			log_warning("run %llu: cannot read its CPU time (%s); "
-				    "retrying",
-				    (unsigned long long)r->id, strerror(-ret));
-		r->cpu_warned = true;
-		next = 100000000ULL;
-	}
-	tv = ns_to_timeval(next);
-	event_add(r->cpu_ev, &tv);
 }
 
 /*
@@ -351,260 +270,210 @@ static int check_stdio(const int fds[3], char *why, size_t len)
 	return 0;
 }
 
-static int run_watch_sandbox(struct run *r)
-{
-	struct event_base *base = r->srv->base;
-
-	r->ctl_ev = event_new(base, sandbox_ctl_fd(r->sb), EV_READ | EV_PERSIST,
-			      run_ctl_cb, r);
-	r->pid_ev =
-	    event_new(base, sandbox_pidfd(r->sb), EV_READ, run_exit_cb, r);
-	if (!r->ctl_ev || !r->pid_ev || event_add(r->ctl_ev, NULL) < 0 ||
-	    event_add(r->pid_ev, NULL) < 0)
-		return -ENOMEM;
-	return 0;
-}
-
-static int run_watch(struct run *r, const struct run_spec *spec)
-{
-	struct event_base *base = r->srv->base;
-
-	if (run_watch_sandbox(r) < 0)
-		return -ENOMEM;
-	if (spec->limits.timeout_ns) {
-		struct timeval tv = ns_to_timeval(spec->limits.timeout_ns);
-
-		r->timeout_ev = evtimer_new(base, run_timeout_cb, r);
-		if (!r->timeout_ev || evtimer_add(r->timeout_ev, &tv) < 0)
-			return -ENOMEM;
-	}
-	if (spec->limits.cpu_time_ns) {
-		uint64_t first = 0;
-		struct timeval tv;
-
-		r->cpu_ev = evtimer_new(base, run_cpu_cb, r);
-		if (!r->cpu_ev)
-			return -ENOMEM;
-		if (sandbox_check_cpu(r->sb, &first) == 0) {
-			tv = ns_to_timeval(first);
-			if (evtimer_add(r->cpu_ev, &tv) < 0)
-				return -ENOMEM;
-		}
-	}
-	return 0;
-}
-
-static int private_id_alloc(struct server *srv, const struct config *cfg,
-			    uid_t *ret);
-
 /* A dry run: the request passed every check a run gets; answer with what
  * would be built. No run id, no cgroup, no pool member, no process. */
-static void send_plan(struct session *s, const Boxd__V1__RunRequest *req,
+static void send_plan(struct server *srv, const struct run_caller *caller,
+		      const Boxd__V1__RunRequest *req,
 		      const struct request_out *out)
 {
 	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
 	Boxd__V1__Plan *plan = NULL;
 	struct plan_ids ids = {
-	    .host_uid = s->cred.uid,
-	    .host_gid = s->cred.gid,
-	    .private_ids = s->tenant->uid_mode == UID_MODE_PRIVATE,
+	    .host_uid = caller->cred.uid,
+	    .host_gid = caller->cred.gid,
+	    .private_ids = caller->tenant->uid_mode == UID_MODE_PRIVATE,
 	};
 
-	if (plan_build(req, out, &ids, engine_tmpfs_default(s->srv->engine),
+	if (plan_build(req, out, &ids, engine_tmpfs_default(server_engine(srv)),
 		       &plan) < 0) {
-		session_send_error(s, BOXD__V1__ERROR_CODE__INTERNAL,
+		session_send_error(caller->session, caller->request_id,
+				   BOXD__V1__ERROR_CODE__INTERNAL,
 				   "out of memory", NULL, 0, 0);
 		return;
 	}
 	ev.msg_case = BOXD__V1__EVENT__MSG_PLAN;
 	ev.plan = plan;
-	session_send(s, &ev);
+	session_send(caller->session, caller->request_id, &ev);
 	boxd__v1__plan__free_unpacked(plan, NULL);
 }
 
-void run_handle_request(struct session *s, const Boxd__V1__Request *req,
-			int *fds)
+/* The host ids the sandbox's ids map to: the caller's (with their
+ * supplementary groups, so a group keeps granting and denying what it
+ * does on the host), or a private uid of the tenant's range. */
+static int run_pick_ids(struct run *r, const struct run_caller *caller)
 {
-	struct server *srv = s->srv;
-	struct request_ctx ctx = {
-	    .cfg = s->cfg->cfg,
-	    .tenant = s->tenant,
-	    .cgroups = engine_cgroups(srv->engine),
-	    .uid = s->cred.uid,
-	    .gid = s->cred.gid,
+	r->ids = (struct run_ids){
+	    .caller_uid = caller->cred.uid,
+	    .caller_gid = caller->cred.gid,
+	    .caller_pid = caller->cred.pid,
+	    .host_uid = caller->cred.uid,
+	    .host_gid = caller->cred.gid,
 	};
-	struct request_error rerr;
-	struct run_error err = {0};
-	struct run_ids ids;
-	struct run *r;
-	char why[256];
-	int ret;
-
-	if (srv->stopping) {
-		session_send_error(s, BOXD__V1__ERROR_CODE__BUSY,
-				   "the daemon is shutting down", NULL, 0, 0);
-		return;
-	}
-	if (s->run) {
-		session_send_error(
-		    s, BOXD__V1__ERROR_CODE__BUSY,
-		    "a run is already in flight on this connection; "
-		    "open another connection for parallel runs",
-		    NULL, 0, 0);
-		return;
-	}
-	if (check_stdio(fds, why, sizeof(why)) < 0) {
-		session_send_error(s, BOXD__V1__ERROR_CODE__BAD_REQUEST, why,
-				   NULL, 0, 0);
-		return;
-	}
-	/* A dry run starts nothing, so the concurrent-run ceiling (a
-	 * matter of the moment, not of the request) does not apply. */
-	if (!req->run->dry_run && s->tenant->max_runs &&
-	    session_count_for_uid(srv, s->cred.uid, true) >=
-		s->tenant->max_runs) {
-		snprintf(why, sizeof(why),
-			 "tenant '%s' already has %u runs (its ceiling)",
-			 s->tenant->name, s->tenant->max_runs);
-		session_send_error(s, BOXD__V1__ERROR_CODE__BUSY, why, NULL, 0,
-				   0);
-		return;
-	}
-
-	r = calloc(1, sizeof(*r));
-	if (!r) {
-		session_send_error(s, BOXD__V1__ERROR_CODE__INTERNAL,
-				   "out of memory", NULL, 0, 0);
-		return;
-	}
-	if (request_to_spec(req->run, &ctx, &r->req, &rerr) < 0) {
-		session_send_error(s, rerr.code, rerr.message, NULL, 0, 0);
-		free(r);
-		return;
-	}
-	if (req->run->dry_run) {
-		send_plan(s, req->run, &r->req);
-		request_out_clear(&r->req);
-		free(r);
-		return;
-	}
-	r->srv = srv;
-	r->sess = s;
-	r->id = ++srv->next_run_id;
-	for (int i = 0; i < 3; i++)
-		r->stdio[i] = -1;
-	r->uid = s->cred.uid;
-	r->argv0 = strdup(r->req.spec->argv[0]);
-	r->tag = r->req.spec->tag ? strdup(r->req.spec->tag) : NULL;
-
-	ids = (struct run_ids){
-	    .caller_uid = s->cred.uid,
-	    .caller_gid = s->cred.gid,
-	    .caller_pid = s->cred.pid,
-	    .host_uid = s->cred.uid,
-	    .host_gid = s->cred.gid,
-	};
-	if (s->tenant->uid_mode == UID_MODE_PRIVATE) {
+	if (caller->tenant->uid_mode == UID_MODE_PRIVATE) {
 		uid_t id;
+		int k = server_private_id_take(
+		    r->srv, caller->cfg->private_uid_first,
+		    caller->cfg->private_uid_count, &id);
 
-		if (private_id_alloc(srv, s->cfg->cfg, &id) < 0) {
-			session_send_error(s, BOXD__V1__ERROR_CODE__BUSY,
-					   "every private uid is in use", NULL,
-					   0, 0);
-			request_out_clear(&r->req);
-			free(r->argv0);
-			free(r->tag);
-			free(r);
-			return;
-		}
-		ids.host_uid = id;
-		ids.host_gid = (gid_t)id;
+		if (k < 0)
+			return k;
+		r->private_id = true;
+		r->ids.host_uid = id;
+		r->ids.host_gid = (gid_t)id;
+		return 0;
 	}
-	if (s->tenant->uid_mode != UID_MODE_PRIVATE && s->n_groups) {
-		/* The run's own copy: it may outlive its session. */
-		r->groups = malloc(s->n_groups * sizeof(gid_t));
-		if (r->groups) {
-			memcpy(r->groups, s->groups,
-			       s->n_groups * sizeof(gid_t));
-			ids.groups = r->groups;
-			ids.n_groups = s->n_groups;
-		}
-	}
-	r->ids = ids;
-	ret = sandbox_start(srv->engine, r->id, r->req.spec, &ids, fds, &r->sb,
-			    &err);
-	if (ret < 0) {
-		char msg[512];
+	/* The engine copies them: the session may close first. */
+	r->ids.groups = caller->groups;
+	r->ids.n_groups = caller->n_groups;
+	return 0;
+}
 
-		snprintf(msg, sizeof(msg), "%s%s%s: %s", err.step,
-			 err.detail[0] ? " " : "", err.detail,
-			 strerror(err.err));
-		log_warning("run for uid %u failed to start: %s", s->cred.uid,
-			    msg);
-		session_send_error(s, BOXD__V1__ERROR_CODE__SETUP_FAILED, msg,
-				   err.step, err.err, 0);
-		request_out_clear(&r->req);
-		free(r->argv0);
-		free(r->tag);
-		free(r);
-		return;
-	}
-	r->start_unix_ns = realtime_of(sandbox_started_ns(r->sb));
-	/* Hold the caller's stdio until the command starts (a lost pooled
-	 * member is retried with it); the frame no longer owns them. */
-	for (int i = 0; i < 3; i++) {
-		r->stdio[i] = fds[i];
-		fds[i] = -1;
-	}
-	LIST_INSERT_HEAD(&srv->runs, r, link);
-	srv->n_runs++;
-	s->run = r;
-	server_pool_kick(srv);
-	if (run_watch(r, r->req.spec) < 0) {
-		sandbox_kill(r->sb, RUN_KILLED, SIGKILL);
-		session_send_error(s, BOXD__V1__ERROR_CODE__INTERNAL,
-				   "cannot watch the run", NULL, 0, r->id);
-		run_bury(r);
-		return;
-	}
+static int run_watch(struct run *r)
+{
+	r->ev = event_new(server_base(r->srv), sandbox_fd(r->sb),
+			  EV_READ | EV_PERSIST, run_sandbox_cb, r);
+	if (!r->ev || event_add(r->ev, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
 
+static void send_accepted(struct run *r)
+{
 	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
 	Boxd__V1__Accepted acc = BOXD__V1__ACCEPTED__INIT;
 
 	acc.run_id = r->id;
 	ev.msg_case = BOXD__V1__EVENT__MSG_ACCEPTED;
 	ev.accepted = &acc;
-	session_send(s, &ev);
+	session_send(r->session, r->request_id, &ev);
 }
 
-/*
- * Private uid mode: every run gets a host uid (and the same gid) of its
- * own from the configured range, so runs, even of one tenant, cannot
- * touch each other's files or processes. Handed out round-robin, so an id
- * is reused as late as possible; never while a run still holds it.
- */
-static int private_id_alloc(struct server *srv, const struct config *cfg,
-			    uid_t *ret)
+struct run *run_handle(struct server *srv, const struct run_caller *caller,
+		       const Boxd__V1__RunRequest *req, int fds[3])
 {
-	uint32_t count = cfg->private_uid_count;
+	const struct tenant_policy *tenant = caller->tenant;
+	struct request_ctx ctx = {
+	    .cfg = caller->cfg,
+	    .tenant = tenant,
+	    .cgroups = engine_cgroups(server_engine(srv)),
+	    .uid = caller->cred.uid,
+	    .gid = caller->cred.gid,
+	};
+	struct session *s = caller->session;
+	uint64_t rid = caller->request_id;
+	struct request_error rerr;
+	struct run_error err = {0};
+	struct run *r;
+	char why[256];
 
-	for (uint32_t i = 0; i < count; i++) {
-		uid_t cand =
-		    cfg->private_uid_first + (srv->private_cursor + i) % count;
-		struct run *r;
-		bool used = false;
-
-		LIST_FOREACH (r, &srv->runs, link)
-			if (r->ids.host_uid == cand) {
-				used = true;
-				break;
-			}
-		if (!used) {
-			srv->private_cursor =
-			    (srv->private_cursor + i + 1) % count;
-			*ret = cand;
-			return 0;
-		}
+	if (check_stdio(fds, why, sizeof(why)) < 0) {
+		session_send_error(s, rid, BOXD__V1__ERROR_CODE__BAD_REQUEST,
+				   why, NULL, 0, 0);
+		return NULL;
 	}
-	return -EBUSY;
+	/* A dry run starts nothing, so the concurrent-run ceiling (a
+	 * matter of the moment, not of the request) does not apply. */
+	if (!req->dry_run && tenant->max_runs &&
+	    server_runs_of(srv, caller->cred.uid) >= tenant->max_runs) {
+		snprintf(why, sizeof(why),
+			 "tenant '%s' already has %u runs (its ceiling)",
+			 tenant->name, tenant->max_runs);
+		session_send_error(s, rid, BOXD__V1__ERROR_CODE__BUSY, why,
+				   NULL, 0, 0);
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		session_send_error(s, rid, BOXD__V1__ERROR_CODE__INTERNAL,
+				   "out of memory", NULL, 0, 0);
+		return NULL;
+	}
+	r->srv = srv;
+	if (request_to_spec(req, &ctx, &r->req, &rerr) < 0) {
+		session_send_error(s, rid, rerr.code, rerr.message, NULL, 0, 0);
+		run_free(r);
+		return NULL;
+	}
+	if (req->dry_run) {
+		send_plan(srv, caller, req, &r->req);
+		run_free(r);
+		return NULL;
+	}
+	r->session = s;
+	r->request_id = rid;
+	r->uid = caller->cred.uid;
+	r->argv0 = strdup(r->req.spec->argv[0]);
+	r->tag = r->req.spec->tag ? strdup(r->req.spec->tag) : NULL;
+	if (run_pick_ids(r, caller) < 0) {
+		session_send_error(s, rid, BOXD__V1__ERROR_CODE__BUSY,
+				   "every private uid is in use", NULL, 0, 0);
+		run_free(r);
+		return NULL;
+	}
+	r->id = server_next_run_id(srv);
+	if (sandbox_start(server_engine(srv), r->id, r->req.spec, &r->ids, fds,
+			  &r->sb, &err) < 0) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s%s%s: %s", err.step,
+			 err.detail[0] ? " " : "", err.detail,
+			 strerror(err.err));
+		log_warning("run for uid %u failed to start: %s",
+			    caller->cred.uid, msg);
+		session_send_error(s, rid, BOXD__V1__ERROR_CODE__SETUP_FAILED,
+				   msg, err.step, err.err, 0);
+		run_free(r);
+		return NULL;
+	}
+	/* The engine holds its own duplicates until the command starts. */
+	for (int i = 0; i < 3; i++)
+		fds[i] = safe_close(fds[i]);
+	r->ids.groups = NULL;
+	r->start_unix_ns = realtime_of(sandbox_started_ns(r->sb));
+	server_run_started(srv, r, r->uid);
+	server_pool_kick(srv);
+	if (run_watch(r) < 0) {
+		sandbox_kill(r->sb, RUN_KILLED, SIGKILL);
+		session_send_error(s, rid, BOXD__V1__ERROR_CODE__INTERNAL,
+				   "cannot watch the run", NULL, 0, r->id);
+		r->session = NULL;
+		r->ended = true;
+		server_run_ended(srv, r, r->uid);
+		return NULL;
+	}
+	send_accepted(r);
+	return r;
+}
+
+int run_signal(struct run *r, int sig)
+{
+	if (r->ended)
+		return -ESRCH;
+	return sandbox_kill(r->sb, RUN_KILLED, sig);
+}
+
+void run_detach(struct run *r)
+{
+	r->session = NULL;
+	if (r->req.die_with_client && !r->ended)
+		sandbox_kill(r->sb, RUN_KILLED, SIGKILL);
+}
+
+void run_describe(const struct run *r, Boxd__V1__RunInfo *i, uint64_t now)
+{
+	boxd__v1__run_info__init(i);
+	i->run_id = r->id;
+	i->uid = r->uid;
+	i->has_pid = true;
+	i->pid = sandbox_pid(r->sb);
+	i->has_argv0 = true;
+	i->argv0.data = (uint8_t *)r->argv0;
+	i->argv0.len = r->argv0 ? strlen(r->argv0) : 0;
+	if (r->tag) {
+		i->has_tag = true;
+		i->tag.data = (uint8_t *)r->tag;
+		i->tag.len = strlen(r->tag);
+	}
+	i->has_elapsed_ns = true;
+	i->elapsed_ns = now - sandbox_started_ns(r->sb);
 }

@@ -1,7 +1,12 @@
 /*
- * The server: the listening socket, the graveyard that frees sessions and
- * runs on a later loop turn, the pre-warmed pool's refill (between
- * requests, one member per loop turn), configuration swaps, and shutdown.
+ * The server (server.h): the listening socket, the books of sessions and
+ * runs with their per-uid counts, the graveyard that frees closed
+ * sessions and ended runs on a later loop turn, the pre-warmed pool's
+ * refill (between requests, one member per loop turn, so a burst of runs
+ * is never queued behind a refill), configuration swaps, and shutdown.
+ *
+ * Sessions and runs are opaque here: the server holds pointers and calls
+ * their public functions, nothing more.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,11 +14,81 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
-#include "server-internal.h"
+#include "run.h"
+#include "server.h"
+#include "session.h"
+#include "uidcount.h"
+
+#define SHUTDOWN_GRACE_SEC 5
+
+static struct timeval ns_to_timeval(uint64_t ns)
+{
+	return (struct timeval){
+	    .tv_sec = (time_t)(ns / 1000000000ULL),
+	    .tv_usec = (suseconds_t)(ns % 1000000000ULL / 1000),
+	};
+}
+
+struct cfgref {
+	unsigned refs;
+	struct config *cfg;
+};
+
+/* A growable array of pointers; order is not kept on removal. */
+struct ptrset {
+	void **v;
+	size_t n, cap;
+};
+
+struct server {
+	struct event_base *base;
+	struct engine *engine;
+	struct cfgref *cfg;
+	int listen_fd;
+	struct event *listen_ev, *resume_ev, *gc_ev, *grace_ev;
+	struct event *refill_ev, *retry_ev, *maint_ev;
+	bool refilling;
+	struct ptrset sessions, runs;           /* alive */
+	struct ptrset dead_sessions, dead_runs; /* freed next loop turn */
+	struct uidcount *counts;
+	uint64_t next_run_id;
+	uint64_t start_ns;
+	uint32_t private_cursor; /* next private uid to try */
+	bool host_landlock;
+	bool stopping;
+};
+
+/* ---- pointer sets ---- */
+
+static int ptrset_add(struct ptrset *s, void *p)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		void **v = reallocarray(s->v, cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = p;
+	return 0;
+}
+
+static bool ptrset_remove(struct ptrset *s, const void *p)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->v[i] != p)
+			continue;
+		s->v[i] = s->v[--s->n];
+		return true;
+	}
+	return false;
+}
 
 /* ---- config references ---- */
 
@@ -28,10 +103,15 @@ static struct cfgref *cfgref_new(struct config *cfg)
 	return c;
 }
 
-struct cfgref *cfgref_ref(struct cfgref *c)
+struct cfgref *server_config_ref(struct server *srv)
 {
-	c->refs++;
-	return c;
+	srv->cfg->refs++;
+	return srv->cfg;
+}
+
+const struct config *cfgref_config(const struct cfgref *c)
+{
+	return c->cfg;
 }
 
 struct cfgref *cfgref_unref(struct cfgref *c)
@@ -43,24 +123,196 @@ struct cfgref *cfgref_unref(struct cfgref *c)
 	return NULL;
 }
 
-void server_gc(struct server *srv)
+void server_set_config(struct server *srv, struct config *cfg)
+{
+	struct cfgref *c = cfgref_new(cfg);
+
+	if (!c) {
+		config_free(cfg);
+		return;
+	}
+	/* Sessions keep the policy they were admitted under until they
+	 * close; new connections get the new one. */
+	cfgref_unref(srv->cfg);
+	srv->cfg = c;
+}
+
+const struct config *server_config(const struct server *srv)
+{
+	return srv->cfg->cfg;
+}
+
+/* ---- accessors ---- */
+
+struct event_base *server_base(struct server *srv)
+{
+	return srv->base;
+}
+struct engine *server_engine(struct server *srv)
+{
+	return srv->engine;
+}
+bool server_stopping(const struct server *srv)
+{
+	return srv->stopping;
+}
+bool server_host_landlock(const struct server *srv)
+{
+	return srv->host_landlock;
+}
+unsigned server_runs(const struct server *srv)
+{
+	return (unsigned)srv->runs.n;
+}
+unsigned server_sessions(const struct server *srv)
+{
+	return (unsigned)srv->sessions.n;
+}
+uint64_t server_uptime_ns(const struct server *srv)
+{
+	return now_ns() - srv->start_ns;
+}
+
+/* ---- the graveyard ---- */
+
+static void gc_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	while (srv->dead_sessions.n)
+		session_free(srv->dead_sessions.v[--srv->dead_sessions.n]);
+	while (srv->dead_runs.n)
+		run_free(srv->dead_runs.v[--srv->dead_runs.n]);
+	engine_reap(srv->engine);
+}
+
+static void server_gc(struct server *srv)
 {
 	event_active(srv->gc_ev, EV_TIMEOUT, 0);
 }
 
-/* ---- the pre-warmed pool: refilled between requests, one member per
- * loop turn, so a burst of runs is never queued behind a refill ---- */
+/* A dead object that cannot be queued (no memory) is freed at once: the
+ * callback that closed it must then not touch it again, which the
+ * callers' paths respect (they return right after closing). */
+static void server_bury(struct server *srv, struct ptrset *yard, void *p,
+			void (*free_now)(void *))
+{
+	if (ptrset_add(yard, p) < 0) {
+		free_now(p);
+		return;
+	}
+	server_gc(srv);
+}
+
+static void session_free_cb(void *p)
+{
+	session_free(p);
+}
+static void run_free_cb(void *p)
+{
+	run_free(p);
+}
+
+/* ---- sessions ---- */
+
+void server_session_admitted(struct server *srv, uid_t uid)
+{
+	(void)uidcount_add(srv->counts, uid, UIDCOUNT_SESSIONS, +1);
+}
+
+void server_session_closed(struct server *srv, struct session *sess, uid_t uid,
+			   bool admitted)
+{
+	ptrset_remove(&srv->sessions, sess);
+	if (admitted)
+		(void)uidcount_add(srv->counts, uid, UIDCOUNT_SESSIONS, -1);
+	server_bury(srv, &srv->dead_sessions, sess, session_free_cb);
+}
+
+unsigned server_sessions_of(const struct server *srv, uid_t uid)
+{
+	return uidcount_get(srv->counts, uid, UIDCOUNT_SESSIONS);
+}
+
+/* ---- runs ---- */
+
+uint64_t server_next_run_id(struct server *srv)
+{
+	return ++srv->next_run_id;
+}
+
+void server_run_started(struct server *srv, struct run *r, uid_t uid)
+{
+	if (ptrset_add(&srv->runs, r) < 0) {
+		/* Not on the books means not killable by list/kill: refuse
+		 * to lose track, kill it instead. */
+		run_signal(r, SIGKILL);
+		return;
+	}
+	(void)uidcount_add(srv->counts, uid, UIDCOUNT_RUNS, +1);
+}
+
+void server_run_ended(struct server *srv, struct run *r, uid_t uid)
+{
+	if (ptrset_remove(&srv->runs, r))
+		(void)uidcount_add(srv->counts, uid, UIDCOUNT_RUNS, -1);
+	server_bury(srv, &srv->dead_runs, r, run_free_cb);
+	if (srv->stopping && srv->runs.n == 0)
+		event_base_loopbreak(srv->base);
+}
+
+unsigned server_runs_of(const struct server *srv, uid_t uid)
+{
+	return uidcount_get(srv->counts, uid, UIDCOUNT_RUNS);
+}
+
+struct run *server_find_run(struct server *srv, uint64_t id)
+{
+	for (size_t i = 0; i < srv->runs.n; i++)
+		if (run_id(srv->runs.v[i]) == id)
+			return srv->runs.v[i];
+	return NULL;
+}
+
+void server_foreach_run(struct server *srv, void (*fn)(struct run *, void *),
+			void *userdata)
+{
+	for (size_t i = 0; i < srv->runs.n; i++)
+		fn(srv->runs.v[i], userdata);
+}
+
+int server_private_id_take(struct server *srv, uid_t first, uint32_t count,
+			   uid_t *ret)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		uid_t cand = first + (srv->private_cursor + i) % count;
+
+		if (uidcount_get(srv->counts, cand, UIDCOUNT_PRIVATE))
+			continue;
+		if (uidcount_add(srv->counts, cand, UIDCOUNT_PRIVATE, +1) < 0)
+			return -ENOMEM;
+		srv->private_cursor = (srv->private_cursor + i + 1) % count;
+		*ret = cand;
+		return 0;
+	}
+	return -EBUSY;
+}
+
+void server_private_id_release(struct server *srv, uid_t id)
+{
+	(void)uidcount_add(srv->counts, id, UIDCOUNT_PRIVATE, -1);
+}
+
+/* ---- the pre-warmed pool ---- */
 
 void server_pool_kick(struct server *srv)
 {
-	if (srv->stopping || srv->refilling)
+	if (srv->stopping || srv->refilling || !engine_pool_wants(srv->engine))
 		return;
-	/* Hysteresis: start below the low watermark, then fill to target. */
-	if (engine_pool_wants(srv->engine) &&
-	    engine_pool_size(srv->engine) < srv->pool_low) {
-		srv->refilling = true;
-		event_active(srv->refill_ev, EV_TIMEOUT, 0);
-	}
+	srv->refilling = true;
+	event_active(srv->refill_ev, EV_TIMEOUT, 0);
 }
 
 static void refill_cb(evutil_socket_t fd, short what, void *arg)
@@ -106,31 +358,7 @@ static void maint_cb(evutil_socket_t fd, short what, void *arg)
 	if (dead)
 		log_warning("pool: %u idle member%s died before use; replacing",
 			    dead, dead == 1 ? "" : "s");
-	if (engine_pool_wants(srv->engine) && !srv->refilling) {
-		srv->refilling = true;
-		event_active(srv->refill_ev, EV_TIMEOUT, 0);
-	}
-}
-
-static void gc_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct server *srv = arg;
-
-	(void)fd;
-	(void)what;
-	while (!LIST_EMPTY(&srv->dead_sessions)) {
-		struct session *s = LIST_FIRST(&srv->dead_sessions);
-
-		LIST_REMOVE(s, dead);
-		session_free(s);
-	}
-	while (!LIST_EMPTY(&srv->dead_runs)) {
-		struct run *r = LIST_FIRST(&srv->dead_runs);
-
-		LIST_REMOVE(r, dead);
-		run_free(r);
-	}
-	engine_reap(srv->engine);
+	server_pool_kick(srv);
 }
 
 /* ---- accepting ---- */
@@ -145,6 +373,24 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
 		event_add(srv->listen_ev, NULL);
 }
 
+static void server_accept(struct server *srv, int fd)
+{
+	const struct config *cfg = server_config(srv);
+	struct session *s = session_new(srv, fd);
+
+	if (!s)
+		return;
+	if (ptrset_add(&srv->sessions, s) < 0) {
+		session_close(s);
+		return;
+	}
+	if (cfg->max_connections && srv->sessions.n > cfg->max_connections) {
+		session_send_error(s, 0, BOXD__V1__ERROR_CODE__BUSY,
+				   "too many connections", NULL, 0, 0);
+		session_close(s);
+	}
+}
+
 static void listen_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct server *srv = arg;
@@ -154,7 +400,7 @@ static void listen_cb(evutil_socket_t lfd, short what, void *arg)
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 		if (fd >= 0) {
-			session_new(srv, fd);
+			server_accept(srv, fd);
 			continue;
 		}
 		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
@@ -183,11 +429,9 @@ int server_new(const struct server_options *opt, struct server **ret)
 	srv->engine = opt->engine;
 	srv->listen_fd = opt->listen_fd;
 	srv->start_ns = now_ns();
-	LIST_INIT(&srv->sessions);
-	LIST_INIT(&srv->runs);
-	LIST_INIT(&srv->dead_sessions);
-	LIST_INIT(&srv->dead_runs);
+	srv->host_landlock = opt->host_landlock;
 	srv->cfg = cfgref_new(opt->cfg);
+	srv->counts = uidcount_new();
 	srv->listen_ev = event_new(srv->base, opt->listen_fd,
 				   EV_READ | EV_PERSIST, listen_cb, srv);
 	srv->resume_ev = evtimer_new(srv->base, resume_cb, srv);
@@ -195,75 +439,53 @@ int server_new(const struct server_options *opt, struct server **ret)
 	srv->refill_ev = event_new(srv->base, -1, 0, refill_cb, srv);
 	srv->retry_ev = evtimer_new(srv->base, refill_cb, srv);
 	srv->maint_ev = event_new(srv->base, -1, EV_PERSIST, maint_cb, srv);
-	srv->pool_low = opt->pool_low;
-	srv->host_landlock = opt->host_landlock;
-	if (!srv->cfg || !srv->listen_ev || !srv->resume_ev || !srv->gc_ev ||
-	    !srv->refill_ev || !srv->retry_ev || !srv->maint_ev ||
-	    event_add(srv->listen_ev, NULL) < 0 ||
+	if (!srv->cfg || !srv->counts || !srv->listen_ev || !srv->resume_ev ||
+	    !srv->gc_ev || !srv->refill_ev || !srv->retry_ev ||
+	    !srv->maint_ev || event_add(srv->listen_ev, NULL) < 0 ||
 	    event_add(srv->maint_ev, &(struct timeval){1, 0}) < 0) {
 		server_free(srv);
 		return -ENOMEM;
 	}
 	/* Fill the pool before the first request needs it. */
-	if (engine_pool_wants(srv->engine)) {
-		srv->refilling = true;
-		event_active(srv->refill_ev, EV_TIMEOUT, 0);
-	}
+	server_pool_kick(srv);
 	*ret = srv;
 	return 0;
+}
+
+static void event_freep(struct event **ev)
+{
+	if (*ev)
+		event_free(*ev);
+	*ev = NULL;
 }
 
 struct server *server_free(struct server *srv)
 {
 	if (!srv)
 		return NULL;
-	while (!LIST_EMPTY(&srv->sessions))
-		session_close(LIST_FIRST(&srv->sessions));
-	while (!LIST_EMPTY(&srv->runs))
-		run_bury(LIST_FIRST(&srv->runs));
-	if (srv->gc_ev)
-		gc_cb(-1, 0, srv);
-	if (srv->listen_ev)
-		event_free(srv->listen_ev);
-	if (srv->resume_ev)
-		event_free(srv->resume_ev);
-	if (srv->gc_ev)
-		event_free(srv->gc_ev);
-	if (srv->grace_ev)
-		event_free(srv->grace_ev);
-	if (srv->refill_ev)
-		event_free(srv->refill_ev);
-	if (srv->retry_ev)
-		event_free(srv->retry_ev);
-	if (srv->maint_ev)
-		event_free(srv->maint_ev);
+	while (srv->sessions.n)
+		session_close(srv->sessions.v[srv->sessions.n - 1]);
+	while (srv->runs.n) {
+		struct run *r = srv->runs.v[srv->runs.n - 1];
+
+		server_run_ended(srv, r, run_uid(r));
+	}
+	gc_cb(-1, 0, srv);
+	event_freep(&srv->listen_ev);
+	event_freep(&srv->resume_ev);
+	event_freep(&srv->gc_ev);
+	event_freep(&srv->grace_ev);
+	event_freep(&srv->refill_ev);
+	event_freep(&srv->retry_ev);
+	event_freep(&srv->maint_ev);
+	free(srv->sessions.v);
+	free(srv->runs.v);
+	free(srv->dead_sessions.v);
+	free(srv->dead_runs.v);
+	uidcount_free(srv->counts);
 	cfgref_unref(srv->cfg);
 	free(srv);
 	return NULL;
-}
-
-void server_set_config(struct server *srv, struct config *cfg)
-{
-	struct cfgref *c = cfgref_new(cfg);
-
-	if (!c) {
-		config_free(cfg);
-		return;
-	}
-	/* Sessions keep the policy they were admitted under until they
-	 * close; new connections get the new one. */
-	cfgref_unref(srv->cfg);
-	srv->cfg = c;
-}
-
-const struct config *server_config(const struct server *srv)
-{
-	return srv->cfg->cfg;
-}
-
-unsigned server_runs(const struct server *srv)
-{
-	return srv->n_runs;
 }
 
 static void grace_cb(evutil_socket_t fd, short what, void *arg)
@@ -272,15 +494,20 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_warning("%u runs did not end within %d s of shutdown", srv->n_runs,
+	log_warning("%zu runs did not end within %d s of shutdown", srv->runs.n,
 		    SHUTDOWN_GRACE_SEC);
 	event_base_loopbreak(srv->base);
+}
+
+static void kill_run(struct run *r, void *userdata)
+{
+	(void)userdata;
+	run_signal(r, SIGKILL);
 }
 
 void server_shutdown(struct server *srv)
 {
 	struct timeval tv = {SHUTDOWN_GRACE_SEC, 0};
-	struct run *r;
 
 	if (srv->stopping)
 		return;
@@ -289,9 +516,8 @@ void server_shutdown(struct server *srv)
 	event_del(srv->resume_ev);
 	event_del(srv->retry_ev);
 	event_del(srv->maint_ev);
-	LIST_FOREACH (r, &srv->runs, link)
-		sandbox_kill(r->sb, RUN_KILLED, SIGKILL);
-	if (srv->n_runs == 0) {
+	server_foreach_run(srv, kill_run, NULL);
+	if (srv->runs.n == 0) {
 		event_base_loopbreak(srv->base);
 		return;
 	}

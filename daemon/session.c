@@ -5,24 +5,59 @@
  * carry and whether it needs the handshake first; anything else costs the
  * client its connection, never the daemon.
  *
+ * The Hello picks the protocol version. Version 2 requests carry ids:
+ * every event that answers one carries its id back, a connection may have
+ * several runs in flight, and requests may be pipelined; the first answer
+ * to a request is always sent before the next request is read. Version 1
+ * keeps one run in flight and no ids.
+ *
  * Every resource a client controls is bounded: frame size (before any
- * allocation), fds per frame, queued output, connections per tenant.
- * A closed session is freed from the server's graveyard event on a later
- * loop turn, never inside the callback that is using it.
+ * allocation), fds per frame, queued output, runs in flight per
+ * connection, connections per tenant. A closed session is freed from the
+ * server's graveyard on a later loop turn, never inside the callback that
+ * is using it.
  */
 #include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "config-build.h"
 #include "frame.h"
 #include "log.h"
-#include "server-internal.h"
+#include "run.h"
+#include "server.h"
+#include "session.h"
+
+#define PROTOCOL_VERSION_MIN 1
+#define PROTOCOL_VERSION_MAX 2
+#define OUT_MAX (4u << 20)   /* queued output per connection */
+#define FRAMES_PER_WAKEUP 16 /* fairness between clients */
+/* Version 2: runs in flight on one connection. */
+#define SESSION_MAX_RUNS 64
+
+struct session {
+	struct server *srv;
+	int fd;
+	struct event *rd_ev, *wr_ev;
+	struct evbuffer *out;
+	struct frame_reader rd;
+	struct ucred cred;
+	gid_t *groups;
+	size_t n_groups;
+	struct cfgref *cfg; /* the policy the Hello was answered under */
+	const struct tenant_policy *tenant;
+	uint32_t version; /* 0 until the Hello is answered */
+	bool closing;
+	struct run **runs; /* in flight, in start order */
+	size_t n_runs, cap_runs;
+};
 
 /* ---- sending ---- */
 
@@ -46,14 +81,19 @@ static void session_flush(struct session *s)
 		event_del(s->wr_ev);
 }
 
-void session_send(struct session *s, const Boxd__V1__Event *ev)
+void session_send(struct session *s, uint64_t request_id, Boxd__V1__Event *ev)
 {
-	size_t len = boxd__v1__event__get_packed_size(ev);
 	uint8_t hdr[FRAME_HEADER_SIZE];
 	struct evbuffer_iovec vec;
+	size_t len;
 
-	if (s->closing)
+	if (!s || s->closing)
 		return;
+	if (request_id) {
+		ev->has_request_id = true;
+		ev->request_id = request_id;
+	}
+	len = boxd__v1__event__get_packed_size(ev);
 	/* A client that does not read its events gets dropped rather than
 	 * growing our memory without bound. */
 	if (evbuffer_get_length(s->out) + len > OUT_MAX) {
@@ -74,9 +114,9 @@ void session_send(struct session *s, const Boxd__V1__Event *ev)
 	session_flush(s);
 }
 
-void session_send_error(struct session *s, Boxd__V1__ErrorCode code,
-			const char *msg, const char *step, int err,
-			uint64_t run_id)
+void session_send_error(struct session *s, uint64_t request_id,
+			Boxd__V1__ErrorCode code, const char *msg,
+			const char *step, int err, uint64_t run_id)
 {
 	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
 	Boxd__V1__Error e = BOXD__V1__ERROR__INIT;
@@ -94,35 +134,77 @@ void session_send_error(struct session *s, Boxd__V1__ErrorCode code,
 	}
 	ev.msg_case = BOXD__V1__EVENT__MSG_ERROR;
 	ev.error = &e;
-	session_send(s, &ev);
+	session_send(s, request_id, &ev);
 }
 
 /* A protocol violation: say why if we still can, then hang up. */
-static void session_protocol_error(struct session *s, const char *why)
+static void session_protocol_error(struct session *s, uint64_t request_id,
+				   const char *why)
 {
 	log_info("uid %u pid %d: protocol error: %s", s->cred.uid, s->cred.pid,
 		 why);
-	session_send_error(s, BOXD__V1__ERROR_CODE__PROTOCOL, why, NULL, 0, 0);
+	session_send_error(s, request_id, BOXD__V1__ERROR_CODE__PROTOCOL, why,
+			   NULL, 0, 0);
 	session_close(s);
+}
+
+/* ---- runs in flight ---- */
+
+static struct run *session_find_run(const struct session *s, uint64_t rid)
+{
+	for (size_t i = 0; i < s->n_runs; i++)
+		if (run_request_id(s->runs[i]) == rid)
+			return s->runs[i];
+	return NULL;
+}
+
+static int session_add_run(struct session *s, struct run *r)
+{
+	if (s->n_runs == s->cap_runs) {
+		size_t cap = s->cap_runs ? 2 * s->cap_runs : 4;
+		struct run **v = reallocarray(s->runs, cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->runs = v;
+		s->cap_runs = cap;
+	}
+	s->runs[s->n_runs++] = r;
+	return 0;
+}
+
+void session_run_ended(struct session *s, struct run *r)
+{
+	for (size_t i = 0; i < s->n_runs; i++) {
+		if (s->runs[i] != r)
+			continue;
+		memmove(&s->runs[i], &s->runs[i + 1],
+			(s->n_runs - i - 1) * sizeof(*s->runs));
+		s->n_runs--;
+		return;
+	}
 }
 
 /* ---- request handlers ---- */
 
 static const char *const namespaces[] = {"user", "mnt", "pid",   "net",
 					 "ipc",  "uts", "cgroup"};
-/* What a client must not assume of every version-1 daemon. */
+/* What a client must not assume of every daemon of its version. */
 static const char *const features[] = {"dry_run"};
 
+/* Room for what fill_host_info() points at; lives as long as the reply. */
+struct host_info_buf {
+	const char *limits[8], *nets[4], *profiles[2];
+	char *controllers[16];
+	char ctl_buf[256];
+};
+
 static void fill_host_info(struct session *s, Boxd__V1__HostInfo *h,
-			   const char **limits, const char **nets,
-			   const char **profiles)
+			   struct host_info_buf *b)
 {
-	struct cgroup_manager *cg = engine_cgroups(s->srv->engine);
-	size_t nl = 0, nn = 0;
+	struct cgroup_manager *cg = engine_cgroups(server_engine(s->srv));
 	unsigned can = cg ? cgroup_manager_can(cg) : 0;
-	static char *controllers[16];
-	static char ctl_buf[256];
-	size_t nc = 0;
+	size_t nl = 0, nn = 0, nc = 0;
 
 	h->n_namespaces = ELEMENTSOF(namespaces);
 	h->namespaces = (char **)namespaces;
@@ -135,125 +217,113 @@ static void fill_host_info(struct session *s, Boxd__V1__HostInfo *h,
 	if (cg) {
 		char *save = NULL, *tok;
 
-		snprintf(ctl_buf, sizeof(ctl_buf), "%s",
+		snprintf(b->ctl_buf, sizeof(b->ctl_buf), "%s",
 			 cgroup_manager_controllers(cg));
-		for (tok = strtok_r(ctl_buf, " ", &save);
-		     tok && nc < ELEMENTSOF(controllers);
+		for (tok = strtok_r(b->ctl_buf, " ", &save);
+		     tok && nc < ELEMENTSOF(b->controllers);
 		     tok = strtok_r(NULL, " ", &save))
-			controllers[nc++] = tok;
+			b->controllers[nc++] = tok;
 	}
 	h->n_controllers = nc;
-	h->controllers = controllers;
-	limits[nl++] = "timeout";
+	h->controllers = b->controllers;
+	b->limits[nl++] = "timeout";
 	if (can & CGROUP_CAN_MEMORY)
-		limits[nl++] = "memory";
+		b->limits[nl++] = "memory";
 	if (can & CGROUP_CAN_SWAP)
-		limits[nl++] = "swap";
+		b->limits[nl++] = "swap";
 	if (can & CGROUP_CAN_CPUS)
-		limits[nl++] = "cpus";
+		b->limits[nl++] = "cpus";
 	if (can & CGROUP_CAN_PIDS)
-		limits[nl++] = "pids";
+		b->limits[nl++] = "pids";
 	if (can & CGROUP_CAN_CPU_TIME)
-		limits[nl++] = "cpu_time";
+		b->limits[nl++] = "cpu_time";
 	h->n_limits = nl;
-	h->limits = (char **)limits;
+	h->limits = (char **)b->limits;
 	h->has_seccomp = true;
 	h->seccomp = true;
 	h->has_landlock = true;
-	h->landlock = s->srv->host_landlock;
-	nets[nn++] = "none";
-	nets[nn++] = "loopback";
+	h->landlock = server_host_landlock(s->srv);
+	b->nets[nn++] = "none";
+	b->nets[nn++] = "loopback";
 	if (!s->tenant || s->tenant->allow_net_host)
-		nets[nn++] = "host";
+		b->nets[nn++] = "host";
 	h->n_nets = nn;
-	h->nets = (char **)nets;
-	profiles[0] = "default";
-	profiles[1] = "bare";
+	h->nets = (char **)b->nets;
+	b->profiles[0] = "default";
+	b->profiles[1] = "bare";
 	h->n_profiles = 2;
-	h->profiles = (char **)profiles;
+	h->profiles = (char **)b->profiles;
 	h->n_features = ELEMENTSOF(features);
 	h->features = (char **)features;
 }
 
-unsigned session_count_for_uid(struct server *srv, uid_t uid, bool runs)
+static uint32_t pick_version(const Boxd__V1__Hello *h)
 {
-	unsigned n = 0;
+	uint32_t best = 0;
 
-	if (runs) {
-		struct run *r;
-
-		LIST_FOREACH (r, &srv->runs, link)
-			n += r->uid == uid;
-	} else {
-		struct session *s;
-
-		LIST_FOREACH (s, &srv->sessions, link)
-			n += s->cred.uid == uid && s->hello && !s->closing;
-	}
-	return n;
+	for (size_t i = 0; i < h->n_versions; i++)
+		if (h->versions[i] >= PROTOCOL_VERSION_MIN &&
+		    h->versions[i] <= PROTOCOL_VERSION_MAX &&
+		    h->versions[i] > best)
+			best = h->versions[i];
+	return best;
 }
 
-static void handle_hello(struct session *s, const Boxd__V1__Request *req,
-			 int *fds)
+static void handle_hello(struct session *s, uint64_t rid,
+			 const Boxd__V1__Request *req, int *fds)
 {
 	const Boxd__V1__Hello *h = req->hello;
-	const struct config *cfg = s->srv->cfg->cfg;
 	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
 	Boxd__V1__HelloReply reply = BOXD__V1__HELLO_REPLY__INIT;
 	Boxd__V1__HostInfo host = BOXD__V1__HOST_INFO__INIT;
-	const char *limits[8], *nets[4], *profiles[2];
-	bool v1 = false;
+	struct host_info_buf buf;
+	const struct config *cfg;
+	uint32_t version;
 	char msg[256];
 
 	(void)fds;
-	if (s->hello) {
-		session_protocol_error(s, "second Hello on one connection");
+	if (s->version) {
+		session_protocol_error(s, rid,
+				       "second Hello on one connection");
 		return;
 	}
-	for (size_t i = 0; i < h->n_versions; i++)
-		v1 |= h->versions[i] == PROTOCOL_VERSION;
-	if (!v1) {
-		session_protocol_error(s,
+	version = pick_version(h);
+	if (!version) {
+		session_protocol_error(s, rid,
 				       "no common protocol version (the daemon "
-				       "speaks version 1)");
+				       "speaks versions 1 and 2)");
 		return;
 	}
-	s->cfg = cfgref_ref(s->srv->cfg);
-	s->tenant = config_tenant(cfg, s->cred.uid, s->cred.gid, s->groups,
-				  s->n_groups);
-	/* A private-uid run that reached the socket would otherwise be a
-	 * stranger under [default], outside its own tenant's ceilings. */
-	if (cfg->private_uid_count &&
-	    ((s->cred.uid >= cfg->private_uid_first &&
-	      s->cred.uid - cfg->private_uid_first < cfg->private_uid_count) ||
-	     (s->cred.gid >= cfg->private_uid_first &&
-	      s->cred.gid - cfg->private_uid_first < cfg->private_uid_count)))
-		s->tenant = NULL;
+	s->cfg = server_config_ref(s->srv);
+	cfg = cfgref_config(s->cfg);
+	s->tenant = config_tenant_for_peer(cfg, s->cred.uid, s->cred.gid,
+					   s->groups, s->n_groups);
 	if (!s->tenant || !s->tenant->allow_connect) {
 		snprintf(msg, sizeof(msg), "uid %u may not use this daemon",
 			 s->cred.uid);
 		log_notice("refused uid %u pid %d: not allowed to connect",
 			   s->cred.uid, s->cred.pid);
-		session_send_error(s, BOXD__V1__ERROR_CODE__DENIED, msg, NULL,
-				   0, 0);
+		session_send_error(s, rid, BOXD__V1__ERROR_CODE__DENIED, msg,
+				   NULL, 0, 0);
 		session_close(s);
 		return;
 	}
 	if (s->tenant->max_connections &&
-	    session_count_for_uid(s->srv, s->cred.uid, false) >=
+	    server_sessions_of(s->srv, s->cred.uid) >=
 		s->tenant->max_connections) {
 		snprintf(msg, sizeof(msg),
 			 "tenant '%s' already has %u connections (its "
 			 "ceiling)",
 			 s->tenant->name, s->tenant->max_connections);
-		session_send_error(s, BOXD__V1__ERROR_CODE__BUSY, msg, NULL, 0,
-				   0);
+		session_send_error(s, rid, BOXD__V1__ERROR_CODE__BUSY, msg,
+				   NULL, 0, 0);
 		session_close(s);
 		return;
 	}
-	s->hello = true;
-	fill_host_info(s, &host, limits, nets, profiles);
-	reply.version = PROTOCOL_VERSION;
+	s->version = version;
+	server_session_admitted(s->srv, s->cred.uid);
+	fill_host_info(s, &host, &buf);
+	reply.version = version;
 	reply.daemon_version = (char *)BOXD_VERSION;
 	reply.host = &host;
 	reply.has_uid = reply.has_gid = true;
@@ -261,16 +331,59 @@ static void handle_hello(struct session *s, const Boxd__V1__Request *req,
 	reply.gid = s->cred.gid;
 	ev.msg_case = BOXD__V1__EVENT__MSG_HELLO;
 	ev.hello = &reply;
-	session_send(s, &ev);
+	session_send(s, rid, &ev);
 }
 
-static bool may_see(const struct session *s, const struct run *r)
+static void handle_run(struct session *s, uint64_t rid,
+		       const Boxd__V1__Request *req, int *fds)
 {
-	return s->cred.uid == 0 || r->uid == s->cred.uid;
+	struct run_caller caller = {
+	    .session = s,
+	    .request_id = rid,
+	    .cred = s->cred,
+	    .groups = s->groups,
+	    .n_groups = s->n_groups,
+	    .cfg = cfgref_config(s->cfg),
+	    .tenant = s->tenant,
+	};
+	size_t max_runs = s->version >= 2 ? SESSION_MAX_RUNS : 1;
+	char msg[160];
+	struct run *r;
+
+	if (server_stopping(s->srv)) {
+		session_send_error(s, rid, BOXD__V1__ERROR_CODE__BUSY,
+				   "the daemon is shutting down", NULL, 0, 0);
+		return;
+	}
+	if (s->n_runs >= max_runs) {
+		if (s->version >= 2)
+			snprintf(msg, sizeof(msg),
+				 "%zu runs are already in flight on this "
+				 "connection (its ceiling)",
+				 max_runs);
+		else
+			snprintf(msg, sizeof(msg),
+				 "a run is already in flight on this "
+				 "connection; open another connection for "
+				 "parallel runs");
+		session_send_error(s, rid, BOXD__V1__ERROR_CODE__BUSY, msg,
+				   NULL, 0, 0);
+		return;
+	}
+	/* Make room first: a run that started must be tracked. */
+	if (session_add_run(s, NULL) < 0) {
+		session_send_error(s, rid, BOXD__V1__ERROR_CODE__INTERNAL,
+				   "out of memory", NULL, 0, 0);
+		return;
+	}
+	s->n_runs--;
+	r = run_handle(s->srv, &caller, req->run, fds);
+	if (r)
+		(void)session_add_run(s, r);
 }
 
-static void handle_kill(struct session *s, const Boxd__V1__Request *req,
-			int *fds)
+static void handle_kill(struct session *s, uint64_t rid,
+			const Boxd__V1__Request *req, int *fds)
 {
 	const Boxd__V1__KillRequest *k = req->kill;
 	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
@@ -280,79 +393,75 @@ static void handle_kill(struct session *s, const Boxd__V1__Request *req,
 
 	(void)fds;
 	if (k->signal <= 0 || k->signal >= _NSIG) {
-		session_send_error(s, BOXD__V1__ERROR_CODE__BAD_REQUEST,
+		session_send_error(s, rid, BOXD__V1__ERROR_CODE__BAD_REQUEST,
 				   "kill: signal out of range", NULL, 0,
 				   k->run_id);
 		return;
 	}
-	LIST_FOREACH (r, &s->srv->runs, link)
-		if (r->id == k->run_id && may_see(s, r))
-			break;
+	r = server_find_run(s->srv, k->run_id);
 	/* Another tenant's run looks exactly like no run at all. */
-	if (!r) {
+	if (!r || !run_visible_to(r, s->cred.uid)) {
 		snprintf(msg, sizeof(msg), "no run %llu",
 			 (unsigned long long)k->run_id);
-		session_send_error(s, BOXD__V1__ERROR_CODE__NOT_FOUND, msg,
+		session_send_error(s, rid, BOXD__V1__ERROR_CODE__NOT_FOUND, msg,
 				   NULL, 0, k->run_id);
 		return;
 	}
-	sandbox_kill(r->sb, RUN_KILLED, k->signal);
-	reply.run_id = r->id;
+	run_signal(r, k->signal);
+	reply.run_id = k->run_id;
 	ev.msg_case = BOXD__V1__EVENT__MSG_KILLED;
 	ev.killed = &reply;
-	session_send(s, &ev);
+	session_send(s, rid, &ev);
 }
 
-static void handle_list(struct session *s, const Boxd__V1__Request *req,
-			int *fds)
+struct list_ctx {
+	uid_t uid;
+	uint64_t now;
+	Boxd__V1__RunInfo *infos, **ptrs;
+	size_t n, cap;
+};
+
+static void list_one(struct run *r, void *userdata)
+{
+	struct list_ctx *l = userdata;
+
+	if (l->n >= l->cap || !run_visible_to(r, l->uid))
+		return;
+	run_describe(r, &l->infos[l->n], l->now);
+	l->ptrs[l->n] = &l->infos[l->n];
+	l->n++;
+}
+
+static void handle_list(struct session *s, uint64_t rid,
+			const Boxd__V1__Request *req, int *fds)
 {
 	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
 	Boxd__V1__RunList list = BOXD__V1__RUN_LIST__INIT;
-	Boxd__V1__RunInfo *infos, **ptrs;
-	uint64_t now = now_ns();
-	struct run *r;
-	size_t n = 0;
+	struct list_ctx l = {
+	    .uid = s->cred.uid,
+	    .now = now_ns(),
+	    .cap = server_runs(s->srv),
+	};
 
 	(void)req;
 	(void)fds;
-	infos = calloc(s->srv->n_runs + 1, sizeof(*infos));
-	ptrs = calloc(s->srv->n_runs + 1, sizeof(*ptrs));
-	if (!infos || !ptrs) {
-		free(infos);
-		free(ptrs);
-		session_send_error(s, BOXD__V1__ERROR_CODE__INTERNAL,
+	l.infos = calloc(l.cap + 1, sizeof(*l.infos));
+	l.ptrs = calloc(l.cap + 1, sizeof(*l.ptrs));
+	if (!l.infos || !l.ptrs) {
+		free(l.infos);
+		free(l.ptrs);
+		session_send_error(s, rid, BOXD__V1__ERROR_CODE__INTERNAL,
 				   "out of memory", NULL, 0, 0);
 		return;
 	}
-	LIST_FOREACH (r, &s->srv->runs, link) {
-		Boxd__V1__RunInfo *i = &infos[n];
-
-		if (!may_see(s, r))
-			continue;
-		boxd__v1__run_info__init(i);
-		i->run_id = r->id;
-		i->uid = r->uid;
-		i->has_pid = true;
-		i->pid = sandbox_pid(r->sb);
-		i->has_argv0 = true;
-		i->argv0.data = (uint8_t *)r->argv0;
-		i->argv0.len = r->argv0 ? strlen(r->argv0) : 0;
-		if (r->tag) {
-			i->has_tag = true;
-			i->tag.data = (uint8_t *)r->tag;
-			i->tag.len = strlen(r->tag);
-		}
-		i->has_elapsed_ns = true;
-		i->elapsed_ns = now - sandbox_started_ns(r->sb);
-		ptrs[n++] = i;
-	}
-	list.n_runs = n;
-	list.runs = ptrs;
+	server_foreach_run(s->srv, list_one, &l);
+	list.n_runs = l.n;
+	list.runs = l.ptrs;
 	ev.msg_case = BOXD__V1__EVENT__MSG_LIST;
 	ev.list = &list;
-	session_send(s, &ev);
-	free(infos);
-	free(ptrs);
+	session_send(s, rid, &ev);
+	free(l.infos);
+	free(l.ptrs);
 }
 
 static uint64_t self_rss_bytes(void)
@@ -371,29 +480,29 @@ static uint64_t self_rss_bytes(void)
 	return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-static void handle_status(struct session *s, const Boxd__V1__Request *req,
-			  int *fds)
+static void handle_status(struct session *s, uint64_t rid,
+			  const Boxd__V1__Request *req, int *fds)
 {
 	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
 	Boxd__V1__Status st = BOXD__V1__STATUS__INIT;
 	Boxd__V1__HostInfo host = BOXD__V1__HOST_INFO__INIT;
 	Boxd__V1__PoolStats pool = BOXD__V1__POOL_STATS__INIT;
 	struct engine_pool_stats ps;
-	const char *limits[8], *nets[4], *profiles[2];
+	struct host_info_buf buf;
 
 	(void)req;
 	(void)fds;
-	fill_host_info(s, &host, limits, nets, profiles);
+	fill_host_info(s, &host, &buf);
 	st.daemon_version = (char *)BOXD_VERSION;
 	st.host = &host;
 	st.has_runs = st.has_connections = true;
-	st.runs = s->srv->n_runs;
-	st.connections = s->srv->n_sessions;
+	st.runs = server_runs(s->srv);
+	st.connections = server_sessions(s->srv);
 	st.has_daemon_rss_bytes = true;
 	st.daemon_rss_bytes = self_rss_bytes();
 	st.has_uptime_ns = true;
-	st.uptime_ns = now_ns() - s->srv->start_ns;
-	engine_pool_stats(s->srv->engine, &ps);
+	st.uptime_ns = server_uptime_ns(s->srv);
+	engine_pool_stats(server_engine(s->srv), &ps);
 	pool.has_size = pool.has_target = pool.has_hits = true;
 	pool.has_misses = pool.has_refill_failures = true;
 	pool.has_member_rss_bytes = true;
@@ -406,7 +515,7 @@ static void handle_status(struct session *s, const Boxd__V1__Request *req,
 	st.pool = &pool;
 	ev.msg_case = BOXD__V1__EVENT__MSG_STATUS;
 	ev.status = &st;
-	session_send(s, &ev);
+	session_send(s, rid, &ev);
 }
 
 /* What each request may carry and need; the table is the whole API. */
@@ -415,42 +524,79 @@ static const struct handler {
 	const char *name;
 	size_t n_fds;
 	bool needs_hello;
-	void (*fn)(struct session *s, const Boxd__V1__Request *req, int *fds);
+	void (*fn)(struct session *s, uint64_t rid,
+		   const Boxd__V1__Request *req, int *fds);
 } handlers[] = {
     {BOXD__V1__REQUEST__MSG_HELLO, "hello", 0, false, handle_hello},
-    {BOXD__V1__REQUEST__MSG_RUN, "run", 3, true, run_handle_request},
+    {BOXD__V1__REQUEST__MSG_RUN, "run", 3, true, handle_run},
     {BOXD__V1__REQUEST__MSG_KILL, "kill", 0, true, handle_kill},
     {BOXD__V1__REQUEST__MSG_LIST, "list", 0, true, handle_list},
     {BOXD__V1__REQUEST__MSG_STATUS, "status", 0, true, handle_status},
 };
 
+static const struct handler *find_handler(Boxd__V1__Request__MsgCase kind)
+{
+	for (size_t i = 0; i < ELEMENTSOF(handlers); i++)
+		if (handlers[i].kind == kind)
+			return &handlers[i];
+	return NULL;
+}
+
+/* Version 2: every request after the Hello names itself, with an id no
+ * request in flight on this connection has. Returns false once it has
+ * answered (and maybe closed). */
+static bool check_request_id(struct session *s, const Boxd__V1__Request *req,
+			     uint64_t rid)
+{
+	char msg[96];
+
+	if (s->version < 2 || req->msg_case == BOXD__V1__REQUEST__MSG_HELLO)
+		return true;
+	if (!rid) {
+		session_protocol_error(s, 0,
+				       "version 2 requests need a request_id");
+		return false;
+	}
+	if (session_find_run(s, rid)) {
+		snprintf(msg, sizeof(msg),
+			 "request id %llu is already in flight on this "
+			 "connection",
+			 (unsigned long long)rid);
+		session_send_error(s, rid, BOXD__V1__ERROR_CODE__BAD_REQUEST,
+				   msg, NULL, 0, 0);
+		return false;
+	}
+	return true;
+}
+
 static void handle_frame(struct session *s)
 {
-	const struct handler *h = NULL;
+	const struct handler *h;
 	Boxd__V1__Request *req;
+	uint64_t rid;
 	char why[128];
 
 	req = boxd__v1__request__unpack(NULL, s->rd.body_len, s->rd.body);
 	if (!req) {
-		session_protocol_error(s,
+		session_protocol_error(s, 0,
 				       "frame is not a valid boxd.v1.Request");
 		return;
 	}
-	for (size_t i = 0; i < ELEMENTSOF(handlers); i++)
-		if (handlers[i].kind == req->msg_case)
-			h = &handlers[i];
+	rid = req->has_request_id ? req->request_id : 0;
+	h = find_handler(req->msg_case);
 	if (!h) {
-		session_protocol_error(s, "unknown or empty request type");
+		session_protocol_error(s, rid, "unknown or empty request type");
 	} else if (s->rd.n_fds != h->n_fds) {
 		snprintf(why, sizeof(why),
-			 "%s request carries %zu file descriptors, expected "
-			 "exactly %zu",
+			 "wrong number of file descriptors: %s request "
+			 "carries %zu, expected exactly %zu",
 			 h->name, s->rd.n_fds, h->n_fds);
-		session_protocol_error(s, why);
-	} else if (h->needs_hello && !s->hello) {
-		session_protocol_error(s, "the first request must be Hello");
-	} else {
-		h->fn(s, req, s->rd.fds);
+		session_protocol_error(s, rid, why);
+	} else if (h->needs_hello && !s->version) {
+		session_protocol_error(s, rid,
+				       "the first request must be Hello");
+	} else if (check_request_id(s, req, rid)) {
+		h->fn(s, rid, req, s->rd.fds);
 	}
 	boxd__v1__request__free_unpacked(req, NULL);
 }
@@ -472,7 +618,7 @@ static void session_read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		if (r < 0) {
 			session_protocol_error(
-			    s,
+			    s, 0,
 			    r == -EMSGSIZE ? "frame larger than the daemon's "
 					     "maximum"
 			    : r == -EPROTO ? "malformed frame or control data"
@@ -480,8 +626,7 @@ static void session_read_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		handle_frame(s);
-		/* fds the handler did not take (dup'd by the engine) and
-		 * the body go now. */
+		/* fds the handler did not take and the body go now. */
 		frame_reader_reset(&s->rd);
 	}
 }
@@ -495,25 +640,15 @@ static void session_write_cb(evutil_socket_t fd, short what, void *arg)
 
 void session_close(struct session *s)
 {
-	struct server *srv = s->srv;
-
 	if (s->closing)
 		return;
 	s->closing = true;
 	event_del(s->rd_ev);
 	event_del(s->wr_ev);
-	if (s->run) {
-		struct run *r = s->run;
-
-		r->sess = NULL;
-		s->run = NULL;
-		if (r->req.die_with_client)
-			sandbox_kill(r->sb, RUN_KILLED, SIGKILL);
-	}
-	LIST_REMOVE(s, link);
-	srv->n_sessions--;
-	LIST_INSERT_HEAD(&srv->dead_sessions, s, dead);
-	server_gc(srv);
+	for (size_t i = 0; i < s->n_runs; i++)
+		run_detach(s->runs[i]);
+	s->n_runs = 0;
+	server_session_closed(s->srv, s, s->cred.uid, s->version != 0);
 }
 
 void session_free(struct session *s)
@@ -522,12 +657,16 @@ void session_free(struct session *s)
 	 * to get it out. */
 	if (s->out && evbuffer_get_length(s->out) > 0)
 		evbuffer_write(s->out, s->fd);
-	event_free(s->rd_ev);
-	event_free(s->wr_ev);
-	evbuffer_free(s->out);
+	if (s->rd_ev)
+		event_free(s->rd_ev);
+	if (s->wr_ev)
+		event_free(s->wr_ev);
+	if (s->out)
+		evbuffer_free(s->out);
 	frame_reader_reset(&s->rd);
 	safe_close(s->fd);
 	cfgref_unref(s->cfg);
+	free(s->runs);
 	free(s->groups);
 	free(s);
 }
@@ -563,7 +702,7 @@ static int read_peer(struct session *s)
 
 struct session *session_new(struct server *srv, int fd)
 {
-	const struct config *cfg = srv->cfg->cfg;
+	const struct config *cfg = server_config(srv);
 	struct session *s = calloc(1, sizeof(*s));
 
 	if (!s) {
@@ -575,19 +714,13 @@ struct session *session_new(struct server *srv, int fd)
 	frame_reader_init(&s->rd, cfg->max_frame_bytes ? cfg->max_frame_bytes
 						       : FRAME_MAX_DEFAULT);
 	s->out = evbuffer_new();
-	s->rd_ev =
-	    event_new(srv->base, fd, EV_READ | EV_PERSIST, session_read_cb, s);
-	s->wr_ev = event_new(srv->base, fd, EV_WRITE, session_write_cb, s);
-	LIST_INSERT_HEAD(&srv->sessions, s, link);
-	srv->n_sessions++;
+	s->rd_ev = event_new(server_base(srv), fd, EV_READ | EV_PERSIST,
+			     session_read_cb, s);
+	s->wr_ev =
+	    event_new(server_base(srv), fd, EV_WRITE, session_write_cb, s);
 	if (!s->out || !s->rd_ev || !s->wr_ev || read_peer(s) < 0) {
-		session_close(s);
-		return NULL;
-	}
-	if (cfg->max_connections && srv->n_sessions > cfg->max_connections) {
-		session_send_error(s, BOXD__V1__ERROR_CODE__BUSY,
-				   "too many connections", NULL, 0, 0);
-		session_close(s);
+		s->closing = true;
+		session_free(s);
 		return NULL;
 	}
 	event_add(s->rd_ev, NULL);

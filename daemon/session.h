@@ -1,38 +1,47 @@
 /*
- * Listener and sessions: accepts connections on the daemon's socket, reads
- * peer credentials, decodes frames, dispatches requests from a table, runs
- * sandboxes through the engine and streams their events back. The only
- * layer that knows libevent.
+ * A session is one client connection. Its identity (uid, gid, groups)
+ * comes from SO_PEERCRED/SO_PEERGROUPS at accept and never from a
+ * message. It reads frames, dispatches requests from a table that says
+ * what each may carry and whether it needs the handshake first, and sends
+ * events back. A client's bad frame costs it its connection, never the
+ * daemon.
+ *
+ * Protocol versions: the Hello picks 1 or 2. In version 2 every request
+ * after the Hello carries a request id, unique among the connection's
+ * requests in flight, and every event that answers it carries it back;
+ * a connection may have several runs in flight. Version 1 has one run at
+ * a time and no ids.
  */
 #pragma once
 
-#include <event2/event.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
-#include "config.h"
-#include "engine.h"
+#include "box.pb-c.h"
 
 struct server;
+struct session;
+struct run;
 
-struct server_options {
-	struct event_base *base;
-	struct engine *engine;
-	struct config *cfg; /* the server takes ownership */
-	int listen_fd;      /* bound and listening, non-blocking */
-	unsigned pool_low;  /* refill the pool below this many members */
-	bool host_landlock; /* for HostInfo: the kernel has Landlock */
-};
+/* Take an accepted connection (fd is the session's from here on). NULL
+ * if it was refused or could not be set up; fd is closed then. */
+struct session *session_new(struct server *srv, int fd);
 
-int server_new(const struct server_options *opt, struct server **ret);
-struct server *server_free(struct server *s);
+/* Hang up: stop reading, detach the runs in flight (those started with
+ * die_with_client die), and hand the session to the server's graveyard.
+ * Safe to call more than once. */
+void session_close(struct session *s);
+/* Only from the server's graveyard. */
+void session_free(struct session *s);
 
-/* Swap in a new config (SIGHUP). Takes ownership; the old one is freed
- * once nothing refers to it. */
-void server_set_config(struct server *s, struct config *cfg);
-const struct config *server_config(const struct server *s);
+/* Send ev (an event for request_id, 0: none) on the connection; a
+ * client that does not read its events is dropped. */
+void session_send(struct session *s, uint64_t request_id, Boxd__V1__Event *ev);
+void session_send_error(struct session *s, uint64_t request_id,
+			Boxd__V1__ErrorCode code, const char *msg,
+			const char *step, int err, uint64_t run_id);
 
-/* Stop accepting, kill every run, and break the loop once all are gone
- * (or after a grace period). */
-void server_shutdown(struct server *s);
-
-unsigned server_runs(const struct server *s);
+/* A run of this session ended (its last event was sent): it no longer
+ * counts as in flight. */
+void session_run_ended(struct session *s, struct run *r);

@@ -578,6 +578,66 @@ int cgroup_rmdir_patient(int dirfd, const char *name)
 	}
 }
 
+/* pids.max - pids.current of the cgroup at dfd; UINT64_MAX for "max".
+ * -ENOENT where there is no pids.max (a hierarchy's root). */
+static int pids_room_at(int dfd, uint64_t *ret)
+{
+	char buf[32];
+	uint64_t max, cur;
+	int r = cgroup_read_at(dfd, "pids.max", buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	if (strncmp(buf, "max", 3) == 0) {
+		*ret = UINT64_MAX;
+		return 0;
+	}
+	r = cgroup_read_u64_at(dfd, "pids.max", &max);
+	if (r < 0)
+		return r;
+	r = cgroup_read_u64_at(dfd, "pids.current", &cur);
+	if (r < 0)
+		return r;
+	*ret = max > cur ? max - cur : 0;
+	return 0;
+}
+
+int cgroup_manager_pids_room(const struct cgroup_manager *m, uint64_t *ret)
+{
+	uint64_t room = UINT64_MAX;
+	int fd, r;
+
+	if (m->mode == CGROUP_MODE_V2 && m->v2_pids)
+		fd = m->root_fd;
+	else if (m->mode == CGROUP_MODE_V1 && m->v1[CGROUP_V1_PIDS].present)
+		fd = m->v1[CGROUP_V1_PIDS].root_fd;
+	else
+		return -EOPNOTSUPP;
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return negerrno();
+	/* Up to the hierarchy's root, which has no pids.max: an ancestor's
+	 * limit (a unit's TasksMax) binds as much as our own. */
+	for (int depth = 0; depth < 32; depth++) {
+		uint64_t here;
+		int up;
+
+		r = pids_room_at(fd, &here);
+		if (r < 0)
+			break;
+		if (here < room)
+			room = here;
+		up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = up;
+		if (fd < 0)
+			break;
+	}
+	safe_close(fd);
+	*ret = room;
+	return 0;
+}
+
 struct cgroup_manager *cgroup_manager_free(struct cgroup_manager *m)
 {
 	if (!m)

@@ -109,6 +109,11 @@ void cgroup_manager_reap(struct cgroup_manager *m);
  * run with cgroup_run_attach(). */
 int cgroup_manager_pool_fd(struct cgroup_manager *m);
 
+/* How many more processes the daemon's subtree may hold: the smallest
+ * pids.max - pids.current of its root and every ancestor (UINT64_MAX if
+ * none is limited). -EOPNOTSUPP without a pids controller. */
+int cgroup_manager_pids_room(const struct cgroup_manager *m, uint64_t *ret);
+
 /* Moves pid into pool/ (v1, or v2 without clone3 placement). */
 int cgroup_manager_pool_attach(struct cgroup_manager *m, pid_t pid);
 

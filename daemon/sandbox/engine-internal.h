@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "initmsg.h"
 #include "util.h"
 
 struct engine {
@@ -24,10 +25,53 @@ struct engine {
 	struct cgroup_manager *cg;
 	struct sandbox *dying; /* freed while pid 1 was still exiting */
 	struct member *pool;   /* idle members, newest first */
-	struct engine_pool_stats stats;
-	unsigned pool_low;
+	struct engine_pool_stats stats; /* size, target, low and counters */
+	bool refilling; /* between the low watermark and the target */
 	unsigned fail_streak;
 	uint64_t retry_at_ns; /* refill backs off after failures */
+};
+
+/*
+ * One run's sandbox (engine.h has its life and invariants). epfd is the
+ * one fd the caller watches; every other fd here is the engine's own and
+ * sits in epfd's interest list while it can turn readable.
+ */
+struct sandbox {
+	struct engine *e;
+	uint64_t run_id;
+	enum sandbox_state state;
+	int epfd;
+
+	/* pid 1 now; replaced once if a pooled one is lost (restart). */
+	pid_t pid;
+	int pidfd; /* -1 once pid 1 has been reaped */
+	int ctl;   /* -1 once pid 1 closed its end */
+	bool pooled;
+	bool restarted;
+	uint64_t start_ns; /* CLOCK_MONOTONIC, when this pid 1 was taken */
+
+	/* What a restart needs, held until the command starts. */
+	int memfd; /* the sealed spec */
+	int stdio[3];
+	uid_t uid, gid;     /* ids inside */
+	struct run_ids ids; /* ids.groups points to groups */
+	gid_t *groups;
+	bool new_net;
+
+	struct cgroup_run *cg;
+	int wall_timer, cpu_timer; /* timerfds, -1 without that limit */
+	uint64_t cpu_limit_ns;
+	uint32_t cpu_millis;
+
+	enum run_termination forced; /* 0: nothing of boxd's killed it */
+	bool kill_requested;         /* a KillRequest, whatever its signal */
+	bool have_exit, have_error;
+	struct init_report exit_report, error_report;
+
+	bool has_result; /* ENDED: result, else error */
+	struct run_result result;
+	struct run_error error;
+	struct sandbox *next_dying;
 };
 
 /* A pid 1 already in fresh namespaces, waiting for a spec. Used once. */
@@ -35,6 +79,7 @@ struct member {
 	pid_t pid;
 	int pidfd;
 	int ctl;
+	bool ready; /* boxd-init said INIT_READY: it runs and waits */
 	uint64_t born_ns;
 	struct member *next;
 };
@@ -68,5 +113,24 @@ int member_spawn(struct engine *e, bool new_net, int cgfd, const gid_t *groups,
 struct member *member_free(struct member *m, bool kill_it);
 bool member_alive(const struct member *m);
 
-/* pool.c: take a live member, or NULL. */
+/* engine.c: watch fd in the sandbox's epoll set, or stop watching it. */
+int sandbox_watch(struct sandbox *sb, int fd);
+void sandbox_unwatch(struct sandbox *sb, int fd);
+/* engine.c: a fresh cold pid 1 for a run whose pooled one was lost; err
+ * says which step failed. */
+int sandbox_restart(struct sandbox *sb, struct run_error *err);
+
+/* supervise.c: release what only a restart needed. */
+void sandbox_drop_restart_state(struct sandbox *sb);
+/* supervise.c: enforce the CPU-time limit now, and re-arm its timer for
+ * the soonest moment the run could reach it. */
+void sandbox_check_cpu(struct sandbox *sb);
+
+/* pool.c: take a live member that said it is ready, or NULL. */
 struct member *pool_take(struct engine *e);
+/* pool.c: give idle members back while they hold more pids than are
+ * left for runs. */
+void pool_fit(struct engine *e);
+/* Read what a member sent while idle: 1 if it is ready, 0 if not yet,
+ * -errno if it failed or is gone. */
+int member_poll_ready(struct member *m);

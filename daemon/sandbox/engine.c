@@ -1,21 +1,28 @@
 /*
- * Daemon side of a sandbox: get a pid 1 (from the pool, or cloned cold by
- * spawn.c), put it in its run's cgroup, write its id maps, hand it the
- * spec and the caller's stdio, then follow what it reports, stop it on
- * request or limit, and assemble the result record. Never blocks on a
- * sandbox: pid 1s still exiting are reaped later (engine_reap).
+ * The engine and the start of a sandbox: get a pid 1 (from the pool, or
+ * cloned cold by spawn.c), put it in its run's cgroup, write its id maps,
+ * hand it the sealed spec and the caller's stdio, and set up the one fd
+ * the caller watches. supervise.c follows the sandbox from there. Never
+ * blocks on a sandbox: pid 1s still exiting are reaped later
+ * (engine_reap).
+ *
+ * Every fd of a sandbox's caller that passes through here is a duplicate
+ * the engine owns and closes once the command has it; pid 1 receives
+ * exactly the spec memfd and the three stdio fds, on its control socket.
  */
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 
 #include "config-build.h"
@@ -23,34 +30,6 @@
 #include "initmsg.h"
 #include "log.h"
 #include "seccomp.h"
-
-enum sandbox_state {
-	SB_SETUP,
-	SB_RUNNING,
-	SB_DONE,
-};
-
-struct sandbox {
-	struct engine *e;
-	uint64_t run_id;
-	pid_t pid;
-	int pidfd;
-	int ctl;
-	struct cgroup_run *cg;
-	uint64_t start_ns;
-	uint64_t cpu_limit_ns;
-	uint32_t cpu_millis;
-	enum sandbox_state state;
-	enum run_termination forced; /* 0: none */
-	bool kill_requested;
-	bool have_exit, have_error;
-	bool ctl_eof;
-	bool pooled;
-	bool started_once;
-	struct init_report exit_report;
-	struct init_report error_report;
-	struct sandbox *next_dying;
-};
 
 static int read_last_cap(void)
 {
@@ -122,10 +101,12 @@ int engine_new(const struct engine_config *cfg, struct engine **ret, char *why,
 	e->init_fd = e->devnull = -1;
 	e->cg = cfg->cgroups;
 	e->tmpfs_default = cfg->tmpfs_default;
+	/* The one place the watermarks are derived: the low one defaults
+	 * to half the target and never exceeds it. */
 	e->stats.target = cfg->pool_size;
-	e->pool_low = cfg->pool_low ? cfg->pool_low : (cfg->pool_size + 1) / 2;
-	if (e->pool_low > cfg->pool_size)
-		e->pool_low = cfg->pool_size;
+	e->stats.low = cfg->pool_low ? cfg->pool_low : (cfg->pool_size + 1) / 2;
+	if (e->stats.low > cfg->pool_size)
+		e->stats.low = cfg->pool_size;
 	e->last_cap = read_last_cap();
 
 	e->init_fd = open_init_binary(cfg->init_path);
@@ -215,7 +196,31 @@ uint64_t engine_tmpfs_default(const struct engine *e)
 	return e->tmpfs_default;
 }
 
-/* ---- between clone3() and execveat(): no allocation, no logging ---- */
+void engine_reap(struct engine *e)
+{
+	struct sandbox **pp = &e->dying;
+
+	while (*pp) {
+		struct sandbox *sb = *pp;
+		siginfo_t si = {0};
+		struct rusage ru;
+
+		if (sys_waitid_rusage(sb->pidfd, &si, WEXITED | WNOHANG, &ru) ==
+			0 &&
+		    si.si_pid == 0) {
+			pp = &sb->next_dying;
+			continue;
+		}
+		*pp = sb->next_dying;
+		safe_close(sb->pidfd);
+		cgroup_run_free(sb->cg);
+		free(sb);
+	}
+	if (e->cg)
+		cgroup_manager_reap(e->cg);
+}
+
+/* ---- handing pid 1 its ids and its spec ---- */
 
 static int write_file_at(int dirfd, const char *name, const char *text)
 {
@@ -233,7 +238,7 @@ static int write_file_at(int dirfd, const char *name, const char *text)
 /* Map exactly one uid and one gid: the sandbox's ids to the host ids the
  * run is entitled to. setgroups is denied first, so the sandbox can never
  * drop a group to get past a "deny this group" permission. */
-static int write_id_maps(pid_t pid, const struct run_spec *spec,
+static int write_id_maps(pid_t pid, uid_t uid, gid_t gid,
 			 const struct run_ids *ids, struct run_error *err)
 {
 	_cleanup_close_ int dir = -1;
@@ -246,7 +251,7 @@ static int write_id_maps(pid_t pid, const struct run_spec *spec,
 		set_step(err, "uid map");
 		return negerrno();
 	}
-	snprintf(map, sizeof(map), "%u %u 1\n", spec->uid, ids->host_uid);
+	snprintf(map, sizeof(map), "%u %u 1\n", uid, ids->host_uid);
 	r = write_file_at(dir, "uid_map", map);
 	if (r < 0) {
 		set_step(err, "uid map");
@@ -257,7 +262,7 @@ static int write_id_maps(pid_t pid, const struct run_spec *spec,
 		set_step(err, "setgroups");
 		return r;
 	}
-	snprintf(map, sizeof(map), "%u %u 1\n", spec->gid, ids->host_gid);
+	snprintf(map, sizeof(map), "%u %u 1\n", gid, ids->host_gid);
 	r = write_file_at(dir, "gid_map", map);
 	if (r < 0)
 		set_step(err, "gid map");
@@ -299,12 +304,16 @@ static int spec_to_memfd(const struct engine *e, const struct run_spec *spec,
 	return TAKE_FD(fd);
 }
 
-static int send_take(int ctl, int memfd, size_t size, const int stdio[3])
+/*
+ * The take: the spec memfd and the caller's stdio on the control socket,
+ * in one message. boxd-init accepts exactly four fds with it.
+ */
+static int send_take(int ctl, int memfd, const int stdio[3])
 {
+	struct stat st;
 	struct init_take take = {
 	    .magic = INIT_MAGIC,
 	    .kind = INIT_TAKE,
-	    .spec_size = size,
 	};
 	int fds[4] = {memfd, stdio[0], stdio[1], stdio[2]};
 	union {
@@ -320,6 +329,9 @@ static int send_take(int ctl, int memfd, size_t size, const int stdio[3])
 	};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 
+	if (fstat(memfd, &st) < 0)
+		return negerrno();
+	take.spec_size = (uint64_t)st.st_size;
 	memset(u.buf, 0, sizeof(u.buf));
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
@@ -330,14 +342,61 @@ static int send_take(int ctl, int memfd, size_t size, const int stdio[3])
 	return 0;
 }
 
-/* Give pid 1 its cgroup, its id maps and the spec. */
-static int sandbox_hand_over(struct engine *e, struct sandbox *sb,
-			     const struct run_spec *spec,
-			     const struct run_ids *ids, const int stdio[3],
-			     bool migrate, struct run_error *err)
+int sandbox_watch(struct sandbox *sb, int fd)
 {
-	_cleanup_close_ int memfd = -1;
-	struct stat st;
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+
+	if (epoll_ctl(sb->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return negerrno();
+	return 0;
+}
+
+void sandbox_unwatch(struct sandbox *sb, int fd)
+{
+	if (fd >= 0)
+		(void)epoll_ctl(sb->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/* pid 1 becomes the sandbox's: its pidfd and control socket go into the
+ * epoll set, where they stay until pid 1 is reaped or hangs up. */
+static int sandbox_adopt(struct sandbox *sb, struct member *m, bool pooled)
+{
+	int r;
+
+	sb->pid = m->pid;
+	sb->pidfd = TAKE_FD(m->pidfd);
+	sb->ctl = TAKE_FD(m->ctl);
+	sb->pooled = pooled;
+	sb->start_ns = now_ns();
+	free(m);
+	r = sandbox_watch(sb, sb->pidfd);
+	if (r >= 0)
+		r = sandbox_watch(sb, sb->ctl);
+	return r;
+}
+
+/* Kill and reap a pid 1 that never got a caller's command (a pooled one
+ * that failed its hand-over): it holds nothing, so waiting is bounded. */
+static void sandbox_drop_pid1(struct sandbox *sb)
+{
+	siginfo_t si;
+	struct rusage ru;
+
+	sandbox_unwatch(sb, sb->pidfd);
+	sandbox_unwatch(sb, sb->ctl);
+	if (sb->pidfd >= 0) {
+		sys_pidfd_send_signal(sb->pidfd, SIGKILL);
+		sys_waitid_rusage(sb->pidfd, &si, WEXITED, &ru);
+	}
+	sb->pidfd = safe_close(sb->pidfd);
+	sb->ctl = safe_close(sb->ctl);
+	sb->pid = 0;
+}
+
+/* Give pid 1 its cgroup (unless born in it), its id maps and the spec. */
+static int sandbox_hand_over(struct sandbox *sb, bool migrate,
+			     struct run_error *err)
+{
 	int r;
 
 	if (sb->cg && migrate) {
@@ -350,17 +409,10 @@ static int sandbox_hand_over(struct engine *e, struct sandbox *sb,
 			return r;
 		}
 	}
-	r = write_id_maps(sb->pid, spec, ids, err);
+	r = write_id_maps(sb->pid, sb->uid, sb->gid, &sb->ids, err);
 	if (r < 0)
 		return r;
-	memfd = spec_to_memfd(e, spec, err);
-	if (memfd < 0)
-		return memfd;
-	if (fstat(memfd, &st) < 0) {
-		set_step(err, "spec memfd");
-		return negerrno();
-	}
-	r = send_take(sb->ctl, memfd, (size_t)st.st_size, stdio);
+	r = send_take(sb->ctl, sb->memfd, sb->stdio);
 	if (r < 0) {
 		set_step(err, "hand over spec");
 		return r;
@@ -372,27 +424,32 @@ static int sandbox_hand_over(struct engine *e, struct sandbox *sb,
 	return 0;
 }
 
-static void sandbox_adopt(struct sandbox *sb, struct member *m)
+/* Clone a pid 1 for this sandbox and hand it everything. */
+static int sandbox_start_cold(struct sandbox *sb, struct run_error *err)
 {
-	sb->pid = m->pid;
-	sb->pidfd = TAKE_FD(m->pidfd);
-	sb->ctl = TAKE_FD(m->ctl);
-	sb->start_ns = now_ns();
-	free(m);
+	struct engine *e = sb->e;
+	struct member *m = NULL;
+	int cgfd = sb->cg ? cgroup_run_clone_fd(sb->cg) : -1;
+	int r;
+
+	r = member_spawn(e, sb->new_net, cgfd, sb->ids.groups, sb->ids.n_groups,
+			 &m, err);
+	if (r < 0)
+		return r;
+	r = sandbox_adopt(sb, m, false);
+	if (r < 0) {
+		set_step(err, "watch sandbox");
+		return r;
+	}
+	return sandbox_hand_over(sb, cgfd < 0, err);
 }
 
-/* Drop a pooled member that failed its hand-over (it died meanwhile). */
-static void sandbox_drop_member(struct sandbox *sb)
+int sandbox_restart(struct sandbox *sb, struct run_error *err)
 {
-	siginfo_t si;
-	struct rusage ru;
-
-	sys_pidfd_send_signal(sb->pidfd, SIGKILL);
-	sys_waitid_rusage(sb->pidfd, &si, WEXITED, &ru);
-	sb->pidfd = safe_close(sb->pidfd);
-	sb->ctl = safe_close(sb->ctl);
-	sb->pooled = false;
-	sb->e->stats.died_idle++;
+	sb->restarted = true;
+	sb->e->stats.restarts++;
+	sandbox_drop_pid1(sb);
+	return sandbox_start_cold(sb, err);
 }
 
 /* Groups beyond the primary one change permission checks. */
@@ -404,58 +461,134 @@ static bool needs_groups(const struct run_ids *ids)
 	return false;
 }
 
+/* What a sandbox keeps of the request: ids (with its own copy of the
+ * groups), a duplicate of each stdio fd and the sealed spec. */
+static int sandbox_keep_request(struct sandbox *sb, const struct run_spec *spec,
+				const struct run_ids *ids, const int stdio[3],
+				struct run_error *err)
+{
+	sb->uid = spec->uid;
+	sb->gid = spec->gid;
+	sb->new_net = spec->net != SPEC_NET_HOST;
+	sb->ids = *ids;
+	sb->ids.groups = NULL;
+	if (ids->n_groups) {
+		sb->groups = calloc(ids->n_groups, sizeof(gid_t));
+		if (!sb->groups) {
+			set_step(err, "copy groups");
+			return -ENOMEM;
+		}
+		memcpy(sb->groups, ids->groups, ids->n_groups * sizeof(gid_t));
+		sb->ids.groups = sb->groups;
+	}
+	for (int i = 0; i < 3; i++) {
+		sb->stdio[i] = fcntl(stdio[i], F_DUPFD_CLOEXEC, 3);
+		if (sb->stdio[i] < 0) {
+			set_step(err, "stdio");
+			return negerrno();
+		}
+	}
+	sb->memfd = spec_to_memfd(sb->e, spec, err);
+	return sb->memfd < 0 ? sb->memfd : 0;
+}
+
+/* The wall-clock limit runs from now and the CPU-time limit is checked
+ * when it could be reached: timerfds in the epoll set. */
+static int sandbox_arm_limits(struct sandbox *sb, const struct run_spec *spec)
+{
+	const struct spec_limits *lim = &spec->limits;
+
+	if (lim->timeout_ns) {
+		struct itimerspec its = {
+		    .it_value.tv_sec =
+			(time_t)(lim->timeout_ns / 1000000000ULL),
+		    .it_value.tv_nsec = (long)(lim->timeout_ns % 1000000000ULL),
+		};
+
+		sb->wall_timer =
+		    timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (sb->wall_timer < 0 ||
+		    timerfd_settime(sb->wall_timer, 0, &its, NULL) < 0 ||
+		    sandbox_watch(sb, sb->wall_timer) < 0)
+			return negerrno();
+	}
+	if (lim->cpu_time_ns && sb->cg) {
+		sb->cpu_limit_ns = lim->cpu_time_ns;
+		sb->cpu_millis = lim->cpu_millis;
+		sb->cpu_timer =
+		    timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (sb->cpu_timer < 0 || sandbox_watch(sb, sb->cpu_timer) < 0)
+			return negerrno();
+		sandbox_check_cpu(sb);
+	}
+	return 0;
+}
+
 int sandbox_start(struct engine *e, uint64_t run_id,
 		  const struct run_spec *spec, const struct run_ids *ids,
 		  const int stdio[3], struct sandbox **ret,
-		  struct run_error *ret_err)
+		  struct run_error *err)
 {
-	struct run_error err = {0};
+	struct run_error step = {0};
 	struct member *m = NULL;
 	struct sandbox *sb;
-	int cgfd = -1, r;
+	int r;
 
 	sb = calloc(1, sizeof(*sb));
 	if (!sb)
 		return -ENOMEM;
 	sb->e = e;
 	sb->run_id = run_id;
-	sb->pidfd = sb->ctl = -1;
-	sb->cpu_limit_ns = spec->limits.cpu_time_ns;
-	sb->cpu_millis = spec->limits.cpu_millis;
-
+	sb->state = SANDBOX_STARTING;
+	sb->pidfd = sb->ctl = sb->memfd = -1;
+	sb->wall_timer = sb->cpu_timer = -1;
+	for (int i = 0; i < 3; i++)
+		sb->stdio[i] = -1;
+	sb->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (sb->epfd < 0) {
+		r = negerrno();
+		set_step(&step, "epoll");
+		goto fail;
+	}
+	r = sandbox_keep_request(sb, spec, ids, stdio, &step);
+	if (r < 0)
+		goto fail;
 	if (e->cg && cgroup_manager_mode(e->cg) != CGROUP_MODE_NONE) {
 		r = cgroup_run_create(e->cg, ids->caller_uid, run_id,
 				      &spec->limits, &sb->cg);
 		if (r < 0) {
-			set_step(&err, "create cgroup");
+			set_step(&step, "create cgroup");
 			goto fail;
 		}
-		cgfd = cgroup_run_clone_fd(sb->cg);
+	}
+	r = sandbox_arm_limits(sb, spec);
+	if (r < 0) {
+		set_step(&step, "limit timers");
+		goto fail;
 	}
 
 	/* A pooled member has every namespace but the host's network, and
 	 * no supplementary groups: a caller with groups gets a fresh one. */
-	if (spec->net != SPEC_NET_HOST && !needs_groups(ids))
+	if (sb->new_net && !needs_groups(ids))
 		m = pool_take(e);
+	/* The run about to start needs pids: idle members must not be
+	 * what its forks run out of. */
+	pool_fit(e);
 	if (m) {
 		e->stats.hits++;
-		sb->pooled = true;
-		sandbox_adopt(sb, m);
-		r = sandbox_hand_over(e, sb, spec, ids, stdio, true, &err);
+		r = sandbox_adopt(sb, m, true);
+		if (r >= 0)
+			r = sandbox_hand_over(sb, true, &step);
 		if (r >= 0)
 			goto done;
 		/* It died between the liveness check and now: go cold. */
-		sandbox_drop_member(sb);
-		err = (struct run_error){0};
+		e->stats.died_idle++;
+		sandbox_drop_pid1(sb);
+		step = (struct run_error){0};
 	} else {
 		e->stats.misses++;
 	}
-	r = member_spawn(e, spec->net != SPEC_NET_HOST, cgfd, ids->groups,
-			 ids->n_groups, &m, &err);
-	if (r < 0)
-		goto fail;
-	sandbox_adopt(sb, m);
-	r = sandbox_hand_over(e, sb, spec, ids, stdio, cgfd < 0, &err);
+	r = sandbox_start_cold(sb, &step);
 	if (r < 0)
 		goto fail;
 done:
@@ -463,19 +596,19 @@ done:
 	return 0;
 
 fail:
-	err.err = -r;
-	*ret_err = err;
+	step.err = -r;
+	*err = step;
 	sandbox_free(sb);
 	return r;
 }
 
-int sandbox_ctl_fd(const struct sandbox *sb)
+int sandbox_fd(const struct sandbox *sb)
 {
-	return sb->ctl;
+	return sb->epfd;
 }
-int sandbox_pidfd(const struct sandbox *sb)
+enum sandbox_state sandbox_state(const struct sandbox *sb)
 {
-	return sb->pidfd;
+	return sb->state;
 }
 pid_t sandbox_pid(const struct sandbox *sb)
 {
@@ -488,288 +621,4 @@ uint64_t sandbox_run_id(const struct sandbox *sb)
 uint64_t sandbox_started_ns(const struct sandbox *sb)
 {
 	return sb->start_ns;
-}
-
-bool sandbox_lost_member(const struct sandbox *sb)
-{
-	return sb->pooled && sb->state == SB_DONE && !sb->have_exit &&
-	       !sb->have_error && !sb->forced && !sb->kill_requested &&
-	       !sb->started_once;
-}
-
-int sandbox_on_ctl(struct sandbox *sb)
-{
-	struct init_report rep;
-	int started = 0;
-
-	if (sb->ctl < 0 || sb->ctl_eof)
-		return sb->ctl_eof ? -EPIPE : 0;
-	for (;;) {
-		ssize_t n = recv(sb->ctl, &rep, sizeof(rep), MSG_DONTWAIT);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0 || (n < 0 && errno != EAGAIN)) {
-			/* pid 1 is gone; the pidfd tells the rest. The fd
-			 * stays open until finish: the caller's event loop
-			 * still has it registered. */
-			sb->ctl_eof = true;
-			return started ? started : -EPIPE;
-		}
-		if (n < 0)
-			return started;
-		if (n != sizeof(rep) || rep.magic != INIT_MAGIC)
-			continue; /* not from our boxd-init: ignore */
-		rep.step[sizeof(rep.step) - 1] = 0;
-		rep.detail[sizeof(rep.detail) - 1] = 0;
-		switch (rep.kind) {
-		case INIT_STARTED:
-			if (sb->state == SB_SETUP) {
-				sb->state = SB_RUNNING;
-				sb->started_once = true;
-				started = 1;
-			}
-			break;
-		case INIT_FAILED:
-			sb->have_error = true;
-			sb->error_report = rep;
-			break;
-		case INIT_EXITED:
-			sb->have_exit = true;
-			sb->exit_report = rep;
-			break;
-		default:
-			break;
-		}
-	}
-}
-
-int sandbox_kill(struct sandbox *sb, enum run_termination why, int sig)
-{
-	int r = 0;
-
-	if (sb->state == SB_DONE || sb->pidfd < 0)
-		return -ESRCH;
-	if (why == RUN_KILLED)
-		sb->kill_requested = true;
-	if (sig == SIGKILL) {
-		if (!sb->forced)
-			sb->forced = why;
-		/* SIGKILL to a pid namespace's init takes down everything in
-		 * it; the cgroup kill also catches anything that is not. */
-		if (sys_pidfd_send_signal(sb->pidfd, SIGKILL) < 0)
-			r = negerrno();
-		if (sb->cg)
-			cgroup_run_kill(sb->cg);
-		return r;
-	}
-	/* pid 1 forwards SIGTERM, SIGINT and SIGHUP to the command. */
-	if (sys_pidfd_send_signal(sb->pidfd, sig) < 0)
-		r = negerrno();
-	return r;
-}
-
-int sandbox_check_cpu(struct sandbox *sb, uint64_t *ret_next_ns)
-{
-	uint64_t used = 0, left, millis;
-	long ncpu;
-	int r;
-
-	if (!sb->cpu_limit_ns || !sb->cg)
-		return -EOPNOTSUPP;
-	r = cgroup_run_cpu_ns(sb->cg, &used);
-	if (r < 0)
-		return r;
-	if (used >= sb->cpu_limit_ns) {
-		sandbox_kill(sb, RUN_CPU_TIMEOUT, SIGKILL);
-		return 1;
-	}
-	/* The soonest the run can reach its limit is when it keeps every
-	 * CPU it may use busy: check again then, not sooner. */
-	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	millis = (uint64_t)(ncpu > 0 ? ncpu : 1) * 1000;
-	if (sb->cpu_millis && sb->cpu_millis < millis)
-		millis = sb->cpu_millis;
-	left = sb->cpu_limit_ns - used;
-	left = left * 1000 / millis;
-	*ret_next_ns = left < 2000000 ? 2000000 : left;
-	return 0;
-}
-
-static void fill_from_status(struct run_result *res, int status)
-{
-	if (WIFEXITED(status)) {
-		res->termination = RUN_EXITED;
-		res->exit_code = WEXITSTATUS(status);
-	} else if (WIFSIGNALED(status)) {
-		res->termination = RUN_SIGNALED;
-		res->signal = WTERMSIG(status);
-	}
-}
-
-bool sandbox_command_done(const struct sandbox *sb)
-{
-	return sb->have_exit && sb->state != SB_DONE;
-}
-
-int sandbox_finish(struct sandbox *sb, struct run_result *res,
-		   struct run_error *err)
-{
-	struct run_result out = {.seccomp_syscall = -1};
-	struct rusage ru = {0};
-	siginfo_t si = {0};
-	bool reaped;
-
-	if (sb->state == SB_DONE)
-		return -EALREADY;
-	sandbox_on_ctl(sb);
-	if (sys_waitid_rusage(sb->pidfd, &si, WEXITED | WNOHANG, &ru) < 0)
-		return negerrno();
-	reaped = si.si_pid != 0;
-	if (!reaped && !sb->have_exit)
-		return -EAGAIN;
-	if (reaped) {
-		/* Whatever pid 1 wrote before dying is still queued. */
-		sandbox_on_ctl(sb);
-		sb->pidfd = safe_close(sb->pidfd);
-	} else {
-		/* pid 1 reported the command's end and is on its way out:
-		 * answer now, reap it and remove the cgroup afterwards
-		 * (sandbox_free), off the caller's path. The command's own
-		 * rusage stands in for pid 1's. */
-		const struct init_report *rep = &sb->exit_report;
-
-		ru.ru_utime.tv_sec = (time_t)(rep->utime_ns / 1000000000ULL);
-		ru.ru_utime.tv_usec =
-		    (suseconds_t)(rep->utime_ns % 1000000000ULL / 1000);
-		ru.ru_stime.tv_sec = (time_t)(rep->stime_ns / 1000000000ULL);
-		ru.ru_stime.tv_usec =
-		    (suseconds_t)(rep->stime_ns % 1000000000ULL / 1000);
-		ru.ru_maxrss = (long)(rep->maxrss_bytes / 1024);
-	}
-	sb->state = SB_DONE;
-	sb->ctl = safe_close(sb->ctl);
-
-	out.wall_ns = now_ns() - sb->start_ns;
-	out.user_ns = (uint64_t)ru.ru_utime.tv_sec * 1000000000ULL +
-		      (uint64_t)ru.ru_utime.tv_usec * 1000ULL;
-	out.system_ns = (uint64_t)ru.ru_stime.tv_sec * 1000000000ULL +
-			(uint64_t)ru.ru_stime.tv_usec * 1000ULL;
-	out.peak_rss_bytes = (uint64_t)ru.ru_maxrss * 1024;
-	out.peak_memory_bytes = out.peak_rss_bytes;
-	out.peak_source = RUN_PEAK_RUSAGE;
-	if (sb->cg) {
-		uint64_t ru_cpu = out.user_ns + out.system_ns;
-		uint64_t ru_user = out.user_ns, ru_sys = out.system_ns;
-
-		cgroup_run_stats(sb->cg, &out);
-		/* v1 splits user/system by ticks: a short run reads 0 there
-		 * while rusage, scaled by the precise runtime, does not. */
-		if (out.user_ns + out.system_ns < ru_cpu) {
-			out.user_ns = ru_user;
-			out.system_ns = ru_sys;
-		}
-	}
-
-	if (sb->have_error && !sb->have_exit && !sb->forced) {
-		const struct init_report *rep = &sb->error_report;
-
-		*err = (struct run_error){.err = rep->err};
-		set_step(err, rep->step);
-		snprintf(err->detail, sizeof(err->detail), "%s", rep->detail);
-		goto done_error;
-	}
-	if (!sb->have_exit && !sb->forced && !out.oom_kills &&
-	    sb->state != SB_RUNNING && !sb->kill_requested) {
-		/* pid 1 died before the command started and said nothing:
-		 * a crash of boxd-init, or a kill from outside. */
-		*err = (struct run_error){.err = ECHILD};
-		set_step(err, "sandbox init");
-		snprintf(err->detail, sizeof(err->detail),
-			 "sandbox init %s %d before the command started",
-			 si.si_code == CLD_EXITED ? "exited with" : "killed by",
-			 si.si_status);
-		goto done_error;
-	}
-
-	if (sb->have_exit) {
-		fill_from_status(&out, sb->exit_report.status);
-		if (sb->exit_report.seccomp_nr >= 0) {
-			out.seccomp_syscall = sb->exit_report.seccomp_nr;
-			out.seccomp_arch = sb->exit_report.seccomp_arch;
-		}
-	} else {
-		/* pid 1 itself was killed: by us, or by the OOM killer with
-		 * memory.oom.group. */
-		out.termination = RUN_SIGNALED;
-		out.signal = si.si_code == CLD_EXITED ? 0 : si.si_status;
-	}
-	if (out.termination != RUN_EXITED) {
-		if (sb->forced)
-			out.termination = sb->forced;
-		else if (out.oom_kills && out.signal == SIGKILL)
-			out.termination = RUN_OUT_OF_MEMORY;
-		else if (sb->kill_requested)
-			out.termination = RUN_KILLED;
-	}
-	*res = out;
-	if (sb->cg && sb->pidfd < 0)
-		sb->cg = cgroup_run_free(sb->cg);
-	return 0;
-
-done_error:
-	if (sb->cg && sb->pidfd < 0)
-		sb->cg = cgroup_run_free(sb->cg);
-	return 1;
-}
-
-struct sandbox *sandbox_free(struct sandbox *sb)
-{
-	siginfo_t si = {0};
-	struct rusage ru;
-
-	if (!sb)
-		return NULL;
-	sb->ctl = safe_close(sb->ctl);
-	if (sb->pidfd >= 0) {
-		sys_pidfd_send_signal(sb->pidfd, SIGKILL);
-		if (sb->cg)
-			cgroup_run_kill(sb->cg);
-		if (sys_waitid_rusage(sb->pidfd, &si, WEXITED | WNOHANG, &ru) <
-			0 ||
-		    si.si_pid == 0) {
-			/* Still dying: reap it later, never block here. */
-			sb->next_dying = sb->e->dying;
-			sb->e->dying = sb;
-			return NULL;
-		}
-	}
-	safe_close(sb->pidfd);
-	cgroup_run_free(sb->cg);
-	free(sb);
-	return NULL;
-}
-
-void engine_reap(struct engine *e)
-{
-	struct sandbox **pp = &e->dying;
-
-	while (*pp) {
-		struct sandbox *sb = *pp;
-		siginfo_t si = {0};
-		struct rusage ru;
-
-		if (sys_waitid_rusage(sb->pidfd, &si, WEXITED | WNOHANG, &ru) ==
-			0 &&
-		    si.si_pid == 0) {
-			pp = &sb->next_dying;
-			continue;
-		}
-		*pp = sb->next_dying;
-		safe_close(sb->pidfd);
-		cgroup_run_free(sb->cg);
-		free(sb);
-	}
-	if (e->cg)
-		cgroup_manager_reap(e->cg);
 }

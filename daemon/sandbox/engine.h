@@ -1,7 +1,40 @@
 /*
- * The engine: turns a run_spec into a running sandbox and tells the layer
- * above when it started and how it ended. It owns no event loop: the
- * caller watches sandbox_ctl_fd() and sandbox_pidfd() and calls back in.
+ * The engine: turns a run_spec into a running sandbox, follows it, and
+ * says when its command started and how the run ended. It owns no event
+ * loop and knows no protocol.
+ *
+ * Each sandbox shows its caller one file descriptor, sandbox_fd(), valid
+ * from sandbox_start() to sandbox_free(): when it turns readable, call
+ * sandbox_dispatch(). Everything behind it belongs to the engine: pid 1's
+ * control socket and pidfd, the wall-clock and CPU-time limits, and the
+ * replacement of a pooled pid 1 that was lost before the command started.
+ * The caller never sees, watches or closes any of those.
+ *
+ * A sandbox's life (sandbox_state()):
+ *
+ *   STARTING ---- command exec'd ----> RUNNING ---- command ended ----+
+ *      |  ^                                |        or killed         |
+ *      |  +-- pooled pid 1 lost before     +--------------------------+--> ENDED
+ *      |      the command started: a fresh pid 1, same spec and stdio |
+ *      +-- setup failed, pid 1 died, killed --------------------------+
+ *
+ * Invariants:
+ *  - sandbox_dispatch() never blocks and may be called when nothing
+ *    happened; it reports SANDBOX_EV_STARTED at most once and
+ *    SANDBOX_EV_ENDED exactly once, after which sandbox_fd() stays quiet.
+ *  - An ended sandbox has exactly one of sandbox_result() (the command
+ *    ran, or was killed while it was being built) and sandbox_error()
+ *    (a setup step or the exec failed).
+ *  - The engine holds duplicates of the caller's stdio until the command
+ *    starts or the sandbox ends, never longer, and hands pid 1 nothing
+ *    else of the daemon's.
+ *  - A pooled pid 1 that dies before the command starts, while nothing
+ *    of the caller's has run in it (no STARTED, no report, no kill from
+ *    boxd: a kill of idle members racing the take), is replaced once by a
+ *    cold clone. A cold pid 1 that dies is never replaced: that is the
+ *    run's end.
+ *  - Nothing here blocks on a sandbox: a pid 1 still exiting at
+ *    sandbox_free() is reaped later by engine_reap().
  */
 #pragma once
 
@@ -25,12 +58,15 @@ struct engine_config {
 };
 
 struct engine_pool_stats {
-	unsigned size;   /* idle members now */
-	unsigned target; /* high watermark */
-	uint64_t hits;   /* runs that took a member */
-	uint64_t misses; /* runs that had to clone cold */
+	unsigned size;     /* idle members now */
+	unsigned target;   /* high watermark */
+	unsigned low;      /* refill starts below this */
+	uint64_t hits;     /* runs that took a member */
+	uint64_t misses;   /* runs that had to clone cold */
+	uint64_t restarts; /* lost members replaced for their run */
 	uint64_t refill_failures;
 	uint64_t died_idle;        /* members found dead before use */
+	uint64_t released;         /* members let go to leave pids to runs */
 	uint64_t member_rss_bytes; /* RSS of one idle member, 0 if none */
 };
 
@@ -45,61 +81,52 @@ struct cgroup_manager *engine_cgroups(struct engine *e);
 uint64_t engine_tmpfs_default(const struct engine *e);
 
 /*
- * Start a run: create its cgroup, clone pid 1 into fresh namespaces, map
- * ids, hand it the spec and stdio. Returns once pid 1 has everything; the
- * sandbox then builds itself and execs. On failure before that, ret_err
- * says which step failed. stdio fds are duplicated, not taken.
+ * Start a run: create its cgroup, take a pooled pid 1 or clone one into
+ * fresh namespaces, map its ids, hand it the spec and stdio. Returns once
+ * pid 1 has everything; the sandbox then builds itself and execs. stdio
+ * and ids->groups are copied, not taken. On failure err says which step.
  */
 int sandbox_start(struct engine *e, uint64_t run_id,
 		  const struct run_spec *spec, const struct run_ids *ids,
 		  const int stdio[3], struct sandbox **ret,
-		  struct run_error *ret_err);
+		  struct run_error *err);
 
-/* Readable: call sandbox_on_ctl. */
-int sandbox_ctl_fd(const struct sandbox *sb);
-/* Readable: pid 1 ended. */
-int sandbox_pidfd(const struct sandbox *sb);
+/* Readable: call sandbox_dispatch(). One fd for the sandbox's life. */
+int sandbox_fd(const struct sandbox *sb);
+
+enum sandbox_state {
+	SANDBOX_STARTING, /* pid 1 is building the sandbox */
+	SANDBOX_RUNNING,  /* the command has been exec'd */
+	SANDBOX_ENDED,    /* sandbox_result() or sandbox_error() is ready */
+};
+
+/* What sandbox_dispatch() saw happen, as bits. */
+enum {
+	SANDBOX_EV_STARTED = 1u << 0, /* STARTING -> RUNNING */
+	SANDBOX_EV_ENDED = 1u << 1,   /* -> ENDED */
+};
+
+unsigned sandbox_dispatch(struct sandbox *sb);
+enum sandbox_state sandbox_state(const struct sandbox *sb);
+
 pid_t sandbox_pid(const struct sandbox *sb);
 uint64_t sandbox_run_id(const struct sandbox *sb);
+/* CLOCK_MONOTONIC of the start of the sandbox that runs the command. */
 uint64_t sandbox_started_ns(const struct sandbox *sb);
-
-/* After finish: true if this run got a pooled member that died before it
- * could start (killed while idle, the kill racing the take) without
- * anyone asking for it. The run may then be started again, cold. */
-bool sandbox_lost_member(const struct sandbox *sb);
-
-/* Reads what pid 1 reported. Returns 1 the moment the command has been
- * exec'd, 0 otherwise, -EPIPE once pid 1 closed its end (stop watching;
- * failures surface at finish). */
-int sandbox_on_ctl(struct sandbox *sb);
 
 /*
  * Stop a run. SIGKILL (and every limit) kills the whole sandbox at once;
  * other signals go to pid 1, which forwards them to the command. why is
- * what the result will say if the command dies of it.
+ * what the result will say if the command dies of it. -ESRCH once ended.
  */
 int sandbox_kill(struct sandbox *sb, enum run_termination why, int sig);
 
-/* CPU time limit: 1 if the run was over its limit and has been killed,
- * else 0 with *ret_next_ns = how long until it could be over. */
-int sandbox_check_cpu(struct sandbox *sb, uint64_t *ret_next_ns);
+/* Once ENDED: exactly one of these is not NULL. */
+const struct run_result *sandbox_result(const struct sandbox *sb);
+const struct run_error *sandbox_error(const struct sandbox *sb);
 
-/* pid 1 has reported that the command ended: the run can be finished
- * without waiting for pid 1 itself to exit. */
-bool sandbox_command_done(const struct sandbox *sb);
-
-/*
- * Once pid 1 exited (sandbox_pidfd() readable) or reported the command's
- * end (sandbox_command_done()): fill res (returns 0) or, if the command
- * never started, err (returns 1). -EAGAIN if neither happened yet. pid 1
- * and the run's cgroup are cleaned up by sandbox_free() / engine_reap(),
- * after the caller has sent its answer.
- */
-int sandbox_finish(struct sandbox *sb, struct run_result *res,
-		   struct run_error *err);
-
-/* Kills pid 1 if it still runs and releases everything. If it cannot be
- * reaped at once, the engine reaps it later (engine_reap). */
+/* Kills pid 1 if it still runs and releases everything; the cgroup goes
+ * once pid 1 has been reaped (here, or later by engine_reap()). */
 struct sandbox *sandbox_free(struct sandbox *sb);
 
 /* Reap sandboxes freed while still dying; call on SIGCHLD or a timer. */
@@ -108,18 +135,21 @@ void engine_reap(struct engine *e);
 /*
  * The pre-warmed pool. Members are pid 1s already cloned into fresh user,
  * mount, pid, net, ipc, uts and cgroup namespaces (inside the pool
- * cgroup), waiting for a spec; sandbox_start() takes one when it can and
- * clones cold otherwise. A member serves exactly one run.
+ * cgroup), waiting for a spec; sandbox_start() takes one that has said it
+ * is ready, and clones cold otherwise. A member serves exactly one run.
  *
- * engine_pool_wants() says whether the pool is below its low watermark
- * (or, once refilling, below its target); engine_pool_refill() spawns one
- * member and returns 1, 0 when full, -EAGAIN while backing off after
- * failures (ret_retry_ns: when to try again), or another -errno.
- * engine_pool_maintain() drops members that died while idle and returns
- * how many it found.
+ * engine_pool_wants() says whether the pool should grow now: below its
+ * low watermark, or below its target while a refill is under way
+ * (hysteresis). engine_pool_refill() spawns one member and returns 1, 0
+ * when nothing is wanted, -EAGAIN while backing off after failures
+ * (ret_retry_ns: when to try again), or another -errno.
+ * engine_pool_maintain(), called about once a second, drops members
+ * that died while idle (returning how many it found) and starts a
+ * refill up to the target if the pool is below it: runs in a burst only
+ * make the pool refill below its low watermark, a quiet second tops it
+ * up.
  */
 bool engine_pool_wants(const struct engine *e);
 int engine_pool_refill(struct engine *e, uint64_t *ret_retry_ns);
 unsigned engine_pool_maintain(struct engine *e);
 void engine_pool_stats(struct engine *e, struct engine_pool_stats *ret);
-unsigned engine_pool_size(const struct engine *e);

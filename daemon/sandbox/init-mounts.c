@@ -26,6 +26,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -162,6 +163,53 @@ static int check_exposes_kernel(int fd, const char *src)
 	return 0;
 }
 
+/* The same filesystems by their magic numbers (linux/magic.h), plus the
+ * ones a mountinfo walk would never flag because nobody mounts them under
+ * a bind source's subtree in practice: nsfs (namespace files), the LSMs'
+ * filesystems, mqueue (every host IPC namespace's queues), nfsd and
+ * rpc_pipefs. */
+static const struct {
+	unsigned long magic;
+	const char *name;
+} kernel_fs_magic[] = {
+    {0x9fa0, "proc"},           {0x62656572, "sysfs"},
+    {0x27e0eb, "cgroup"},       {0x63677270, "cgroup2"},
+    {0x64626720, "debugfs"},    {0x74726163, "tracefs"},
+    {0x73636673, "securityfs"}, {0xcafe4a11, "bpf"},
+    {0x62656570, "configfs"},   {0x6165676c, "pstore"},
+    {0xde5e81e4, "efivarfs"},   {0x42494e4d, "binfmt_misc"},
+    {0x65735543, "fusectl"},    {0x6e736673, "nsfs"},
+    {0xf97cff8c, "selinuxfs"},  {0x43415d53, "smackfs"},
+    {0x19800202, "mqueue"},     {0x6e667364, "nfsd"},
+    {0x67596969, "rpc_pipefs"},
+};
+
+/*
+ * A bind whose source lies ON a kernel filesystem (not only above one):
+ * a cgroup directory bound writable lets the sandbox move itself out of
+ * its run's cgroup and past its limits; a sysfs or proc directory shows
+ * host state. Whatever its subtree holds, such a source is refused,
+ * judged by the filesystem of the opened source itself (fstatfs), so no
+ * path trick can dress it up.
+ */
+static int check_kernel_fs_source(int fd, const char *src)
+{
+	char detail[sizeof(init_failure.detail)];
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs) < 0)
+		return init_fail("bind source", src, errno);
+	for (size_t i = 0; i < ELEMENTSOF(kernel_fs_magic); i++) {
+		if ((unsigned long)sfs.f_type != kernel_fs_magic[i].magic)
+			continue;
+		snprintf(detail, sizeof(detail),
+			 "%.100s (on %s, a kernel filesystem)", src,
+			 kernel_fs_magic[i].name);
+		return init_fail("bind source", detail, EPERM);
+	}
+	return 0;
+}
+
 static int prepare_bind(struct init_mount *m)
 {
 	_cleanup_close_ int fd = -1;
@@ -189,6 +237,11 @@ static int prepare_bind(struct init_mount *m)
 	}
 	if (fstat(fd, &st) < 0)
 		return init_fail("bind source", m->src, errno);
+	/* What the source is decides first: a kernel filesystem is refused
+	 * whatever the caller's rights on it. */
+	if (!(m->flags & SPEC_MOUNT_TRUSTED) &&
+	    check_kernel_fs_source(fd, m->src) < 0)
+		return -EPERM;
 	/* Opening with O_PATH only needs search rights on the way; the
 	 * caller must also be able to read (and for a writable bind, write)
 	 * the thing itself. */

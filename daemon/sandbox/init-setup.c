@@ -277,9 +277,11 @@ static int load_seccomp(const struct init_spec *s, int listener_sock)
 		c->cmsg_type = SCM_RIGHTS;
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		/* The only call between the filter and execve, besides a
+		 * failure report: the listener is close-on-exec, so the
+		 * command never holds it. */
 		if (sendmsg(listener_sock, &msg, MSG_NOSIGNAL) != 1)
 			return -errno;
-		close(fd);
 	}
 	return 0;
 }

@@ -219,41 +219,84 @@ static int parse_spec(const uint8_t *data, size_t size, struct init_spec *s)
 	return 0;
 }
 
-/* Wait for the command's exec: EOF on the CLOEXEC pipe means it happened,
- * a report means a step failed. The listener socket delivers the seccomp
- * notification fd first when the filter has kill rules. */
-static int wait_exec(int errfd, int listener_sock, int *ret_listener)
+static uint64_t tv_ns(const struct timeval *tv);
+
+struct supervise {
+	pid_t cmd;
+	int listener;
+	int seccomp_nr;
+	uint32_t seccomp_arch;
+	pid_t seccomp_pid;
+};
+
+static void on_seccomp_notification(struct supervise *sv);
+
+/* The listener socket delivers the seccomp notification fd first, when
+ * the filter has kill rules; EOF means the command failed (or died)
+ * before it loaded the filter, and its report says why. */
+static void receive_listener(int listener_sock, int *ret_listener)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg = {
+	    .msg_iov = &iov,
+	    .msg_iovlen = 1,
+	    .msg_control = u.buf,
+	    .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	do
+		n = recvmsg(listener_sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	c = CMSG_FIRSTHDR(&msg);
+	if (n == 1 && c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(ret_listener, CMSG_DATA(c), sizeof(int));
+}
+
+/*
+ * Wait for the command's exec: EOF on the CLOEXEC pipe means it happened,
+ * a report means a step failed. Meanwhile the filter is loaded, and its
+ * kill rules may already fire on the command's own last steps (execve
+ * itself, or the write of a failure report): those notifications are
+ * answered here, or the command would wait on them forever while we wait
+ * on it. Returns 1 if the command was exec'd, 0 if a kill rule stopped it
+ * first (the caller reaps it and reports the call), -errno if a step
+ * failed (init_failure says which).
+ */
+static int wait_exec(int errfd, int listener_sock, struct supervise *sv)
 {
 	struct init_report rep;
 	ssize_t n;
 
-	if (listener_sock >= 0) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
-		char byte;
-		struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-		struct msghdr msg = {
-		    .msg_iov = &iov,
-		    .msg_iovlen = 1,
-		    .msg_control = u.buf,
-		    .msg_controllen = sizeof(u.buf),
+	if (listener_sock >= 0)
+		receive_listener(listener_sock, &sv->listener);
+	for (;;) {
+		struct pollfd pfd[2] = {
+		    {.fd = errfd, .events = POLLIN},
+		    {.fd = sv->listener, .events = POLLIN},
 		};
-		struct cmsghdr *c;
 
-		do
-			n = recvmsg(listener_sock, &msg, MSG_CMSG_CLOEXEC);
-		while (n < 0 && errno == EINTR);
-		c = CMSG_FIRSTHDR(&msg);
-		if (n == 1 && c && c->cmsg_type == SCM_RIGHTS)
-			memcpy(ret_listener, CMSG_DATA(c), sizeof(int));
+		if (poll(pfd, sv->listener >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return init_fail("start command", NULL, errno);
+		}
+		if (sv->listener >= 0 && (pfd[1].revents & POLLIN))
+			on_seccomp_notification(sv);
+		if (pfd[0].revents)
+			break;
 	}
 	do
 		n = read(errfd, &rep, sizeof(rep));
 	while (n < 0 && errno == EINTR);
 	if (n == 0)
-		return 0;
+		return sv->seccomp_nr >= 0 ? 0 : 1;
 	if (n != sizeof(rep))
 		return init_fail("start command", NULL, EPROTO);
 	rep.step[sizeof(rep.step) - 1] = 0;
@@ -269,14 +312,6 @@ static uint64_t tv_ns(const struct timeval *tv)
 	return (uint64_t)tv->tv_sec * 1000000000ULL +
 	       (uint64_t)tv->tv_usec * 1000ULL;
 }
-
-struct supervise {
-	pid_t cmd;
-	int listener;
-	int seccomp_nr;
-	uint32_t seccomp_arch;
-	pid_t seccomp_pid;
-};
 
 /* A filter rule said "kill": record which call, kill the caller. */
 static void on_seccomp_notification(struct supervise *sv)
@@ -383,6 +418,7 @@ int main(void)
 	sigset_t mask;
 	void *blob;
 	pid_t pid;
+	int r;
 
 	/* Die with the daemon even if the socket EOF is missed. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -443,7 +479,8 @@ int main(void)
 	for (int i = 0; i < 3; i++)
 		spec.stdio[i] = safe_close(spec.stdio[i]);
 
-	if (wait_exec(errpipe[0], lsock[0], &sv.listener) < 0) {
+	r = wait_exec(errpipe[0], lsock[0], &sv);
+	if (r < 0) {
 		int status;
 
 		waitpid(pid, &status, 0);
@@ -451,8 +488,11 @@ int main(void)
 	}
 	close(errpipe[0]);
 	safe_close(lsock[0]);
-	report(INIT_STARTED,
-	       &(struct init_report){.cmd_pid = pid, .seccomp_nr = -1});
+	/* r == 0: a kill rule stopped the command before its exec; the reap
+	 * below reports how it ended, and the call. */
+	if (r > 0)
+		report(INIT_STARTED,
+		       &(struct init_report){.cmd_pid = pid, .seccomp_nr = -1});
 
 	/* The command may already be gone. */
 	if (reap(&sv))

@@ -1,35 +1,133 @@
 /*
  * The pre-warmed pool: pid 1s already in fresh namespaces (inside the
- * pool cgroup), waiting for a spec. A member serves exactly one run and is
- * never handed out dead. Refill is paced by the caller (between requests)
- * and backs off after failures, so a broken host does not turn the
- * daemon into a clone loop.
+ * pool cgroup), waiting for a spec. A member is handed out only once it
+ * has said INIT_READY (boxd-init runs and waits for its take message) and
+ * while its pidfd says it lives; it serves exactly one run. Refill is
+ * paced by the caller, with hysteresis between the low watermark and the
+ * target, and backs off after failures, so a broken host does not turn
+ * the daemon into a clone loop.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include "engine-internal.h"
+#include "initmsg.h"
+
+int member_poll_ready(struct member *m)
+{
+	struct init_report rep;
+
+	while (!m->ready) {
+		ssize_t n = recv(m->ctl, &rep, sizeof(rep), MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0)
+			return n == 0 ? -EPIPE : negerrno();
+		/* Only INIT_READY comes before the take; anything else (a
+		 * failed exec of boxd-init) makes the member useless. */
+		if (n != sizeof(rep) || rep.magic != INIT_MAGIC ||
+		    rep.kind != INIT_READY)
+			return -EPROTO;
+		m->ready = true;
+	}
+	return 1;
+}
+
+/* Unlink *pp from the pool; returns it. */
+static struct member *pool_unlink(struct engine *e, struct member **pp)
+{
+	struct member *m = *pp;
+
+	*pp = m->next;
+	m->next = NULL;
+	e->stats.size--;
+	return m;
+}
 
 struct member *pool_take(struct engine *e)
 {
-	while (e->pool) {
-		struct member *m = e->pool;
+	struct member **pp = &e->pool;
 
-		e->pool = m->next;
-		e->stats.size--;
-		m->next = NULL;
-		if (member_alive(m))
-			return m;
+	while (*pp) {
+		struct member *m = *pp;
+		int r = member_poll_ready(m);
+
+		if (r > 0 && member_alive(m))
+			return pool_unlink(e, pp);
+		if (r == 0 && member_alive(m)) {
+			/* Still starting: leave it for a later run. */
+			pp = &m->next;
+			continue;
+		}
 		e->stats.died_idle++;
-		member_free(m, true);
+		member_free(pool_unlink(e, pp), true);
 	}
 	return NULL;
 }
 
+/*
+ * The pool shares the pids budget of the daemon's cgroup subtree (and of
+ * its ancestors: a unit's TasksMax) with the runs, and idle members must
+ * never be what makes a run's fork fail. A run's forks happen inside its
+ * sandbox, where the daemon cannot see them coming; so the pool keeps a
+ * generous reserve of pids free for runs at all times, and where the
+ * budget is tighter than that it gives its members back and stays empty:
+ * on such a host every run starts cold and has the whole budget. Without
+ * a pids limit anywhere this costs a few reads of pids.max per refill and
+ * run.
+ */
+static uint64_t pids_reserve(const struct engine *e)
+{
+	return 4 * (uint64_t)e->stats.target + 16;
+}
+
+static uint64_t pids_room(const struct engine *e)
+{
+	uint64_t room;
+
+	if (!e->cg || cgroup_manager_pids_room(e->cg, &room) < 0)
+		return UINT64_MAX;
+	return room;
+}
+
+/* Drop the oldest members while fewer pids than the reserve are free. */
+void pool_fit(struct engine *e)
+{
+	uint64_t room = pids_room(e);
+
+	while (e->pool && room < pids_reserve(e)) {
+		struct member **pp = &e->pool;
+
+		while ((*pp)->next)
+			pp = &(*pp)->next;
+		member_free(pool_unlink(e, pp), true);
+		e->stats.released++;
+		room++;
+	}
+}
+
 bool engine_pool_wants(const struct engine *e)
 {
-	return e->stats.target && e->stats.size < e->stats.target;
+	const struct engine_pool_stats *s = &e->stats;
+
+	if (s->size >= s->target)
+		return false;
+	return e->refilling || s->size < s->low;
+}
+
+/* One more member leaves at least as many pids for runs as the pool
+ * then holds. */
+static bool pool_has_room(const struct engine *e)
+{
+	uint64_t room = pids_room(e);
+
+	return room == UINT64_MAX ||
+	       (room > 0 && e->stats.size + 1 <= room - 1);
 }
 
 int engine_pool_refill(struct engine *e, uint64_t *ret_retry_ns)
@@ -39,11 +137,19 @@ int engine_pool_refill(struct engine *e, uint64_t *ret_retry_ns)
 	uint64_t now = now_ns();
 	int r, cgfd = -1;
 
-	if (!engine_pool_wants(e))
+	if (!engine_pool_wants(e)) {
+		e->refilling = false;
 		return 0;
+	}
+	e->refilling = true;
 	if (now < e->retry_at_ns) {
 		*ret_retry_ns = e->retry_at_ns - now;
 		return -EAGAIN;
+	}
+	if (!pool_has_room(e)) {
+		/* Not a failure: the runs need the pids. Look again later. */
+		e->refilling = false;
+		return 0;
 	}
 	if (e->cg)
 		cgfd = cgroup_manager_pool_fd(e->cg);
@@ -72,6 +178,8 @@ int engine_pool_refill(struct engine *e, uint64_t *ret_retry_ns)
 	m->next = e->pool;
 	e->pool = m;
 	e->stats.size++;
+	if (e->stats.size >= e->stats.target)
+		e->refilling = false;
 	return 1;
 }
 
@@ -83,16 +191,18 @@ unsigned engine_pool_maintain(struct engine *e)
 	while (*pp) {
 		struct member *m = *pp;
 
-		if (member_alive(m)) {
+		if (member_poll_ready(m) >= 0 && member_alive(m)) {
 			pp = &m->next;
 			continue;
 		}
-		*pp = m->next;
-		e->stats.size--;
 		e->stats.died_idle++;
 		dead++;
-		member_free(m, true);
+		member_free(pool_unlink(e, pp), true);
 	}
+	pool_fit(e);
+	/* The quiet moment to top the pool up to its target. */
+	if (e->stats.size < e->stats.target)
+		e->refilling = true;
 	return dead;
 }
 
@@ -112,11 +222,6 @@ static uint64_t pid_rss_bytes(pid_t pid)
 	if (n <= 0 || sscanf(buf, "%lu %lu", &size, &rss) != 2)
 		return 0;
 	return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
-unsigned engine_pool_size(const struct engine *e)
-{
-	return e->stats.size;
 }
 
 void engine_pool_stats(struct engine *e, struct engine_pool_stats *ret)

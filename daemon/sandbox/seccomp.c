@@ -30,6 +30,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "log.h"
@@ -47,8 +48,10 @@ struct seccomp_prog {
 	bool needs_listener;
 	struct sock_filter *insns;
 	size_t n_insns;
-	/* Custom programs: the text they were compiled from, as cache key. */
+	/* Custom programs: the text they were compiled from and the network
+	 * mode, as cache key. */
 	uint64_t hash;
+	enum seccomp_net net;
 	char *text;
 	size_t text_len;
 };
@@ -56,11 +59,12 @@ struct seccomp_prog {
 /* ------------------------------------------------------ built-in filter */
 
 enum base_kind {
-	BASE_EPERM,       /* denied whatever the arguments */
-	BASE_ENOSYS,      /* denied, and libc should fall back */
-	BASE_CLONE_NS,    /* clone with any CLONE_NEW* flag */
-	BASE_IOCTL_TTY,   /* ioctl TIOCSTI / TIOCLINUX */
-	BASE_PERSONALITY, /* personality other than a few harmless values */
+	BASE_EPERM,         /* denied whatever the arguments */
+	BASE_ENOSYS,        /* denied, and libc should fall back */
+	BASE_CLONE_NS,      /* clone with any CLONE_NEW* flag */
+	BASE_IOCTL_TTY,     /* ioctl TIOCSTI / TIOCLINUX */
+	BASE_PERSONALITY,   /* personality other than a few harmless values */
+	BASE_SOCKET_FAMILY, /* own network: families beyond unix/inet/netlink */
 };
 
 struct base_rule {
@@ -221,6 +225,12 @@ static const struct base_rule base_rules[] = {
      * 32-bit machine, as `linux32` builds need; 32-bit code still
      * cannot run, the architecture check kills it. */
     {"personality", BASE_PERSONALITY, 0},
+
+    /* Socket families outside the sandbox's own network namespace's
+     * reach (add_socket_family_rules); not applied with the host's
+     * network, which is the host's anyway. */
+    {"socket", BASE_SOCKET_FAMILY, 0},
+    {"socketpair", BASE_SOCKET_FAMILY, 0},
 };
 
 #define EPERM_ACTION SCMP_ACT_ERRNO(EPERM)
@@ -304,6 +314,45 @@ static int add_personality_rules(scmp_filter_ctx ctx, int nr)
 	return 0;
 }
 
+/*
+ * Socket families, for sandboxes with their own network namespace: only
+ * the families a program needs there (AF_UNIX, AF_INET, AF_INET6 and
+ * AF_NETLINK for its own interfaces) are allowed; every other one fails
+ * with EAFNOSUPPORT, as on a kernel built without it. Most of the others
+ * are not confined by a network namespace at all: AF_VSOCK reaches the
+ * hypervisor (CID 2) and other VMs' services, and the rest (AF_PACKET
+ * needs capabilities, AF_ALG, AF_KEY, AF_RDS, AF_TIPC, ...) are rarely
+ * used kernel code with a record of exploitable bugs.
+ *
+ * socket(domain, ...) and socketpair(domain, ...): the kernel reads the
+ * domain as an int, so only the low 32 bits are compared for the allowed
+ * values; a value with any high bit set is denied (the safe direction).
+ * One rule tests an argument once, so "not one of four" is a set of
+ * single tests: above AF_NETLINK, or equal to one of the gaps below it.
+ */
+static int add_socket_family_rules(scmp_filter_ctx ctx, int nr)
+{
+	const uint32_t deny = SCMP_ACT_ERRNO(EAFNOSUPPORT);
+	int r;
+
+	_Static_assert(AF_UNIX == 1 && AF_INET == 2 && AF_INET6 == 10 &&
+			   AF_NETLINK == 16,
+		       "family gaps below assume these values");
+	r = seccomp_rule_add(ctx, deny, nr, 1,
+			     SCMP_A0(SCMP_CMP_GT, (uint64_t)AF_NETLINK));
+	if (r < 0)
+		return r;
+	for (uint64_t fam = 0; fam < AF_NETLINK; fam++) {
+		if (fam == AF_UNIX || fam == AF_INET || fam == AF_INET6)
+			continue;
+		r = seccomp_rule_add(ctx, deny, nr, 1,
+				     SCMP_A0(SCMP_CMP_EQ, fam));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int base_rule_nr(const struct base_rule *b)
 {
 	int nr = seccomp_syscall_resolve_name(b->name);
@@ -315,8 +364,10 @@ static int base_rule_nr(const struct base_rule *b)
 }
 
 /* Add the built-in rules, except for syscalls in skip (nrs a policy gives
- * its own rule). */
-static int add_base_rules(scmp_filter_ctx ctx, const int *skip, size_t n_skip)
+ * its own rule); the socket family rules only where the sandbox has its
+ * own network namespace. */
+static int add_base_rules(scmp_filter_ctx ctx, enum seccomp_net net,
+			  const int *skip, size_t n_skip)
 {
 	int r = 0;
 
@@ -350,6 +401,10 @@ static int add_base_rules(scmp_filter_ctx ctx, const int *skip, size_t n_skip)
 			break;
 		case BASE_PERSONALITY:
 			r = add_personality_rules(ctx, nr);
+			break;
+		case BASE_SOCKET_FAMILY:
+			if (net == SECCOMP_NET_OWN)
+				r = add_socket_family_rules(ctx, nr);
 			break;
 		}
 		if (r < 0)
@@ -419,8 +474,42 @@ static void scmp_ctx_releasep(scmp_filter_ctx *ctx)
 		seccomp_release(*ctx);
 }
 
+/*
+ * boxd-init's command process loads the filter, then hands the kill-rule
+ * listener to pid 1 with sendmsg(), then execs. A program that answers
+ * that sendmsg with a notification would wait for a listener nobody holds
+ * yet: the run would hang. Refuse such a policy up front, naming the
+ * call. (Any other answer fails the setup at once, reported as the
+ * "seccomp" step.)
+ */
+static int check_setup_calls(const struct seccomp_policy *pol, bool listener,
+			     char *why, size_t why_len)
+{
+	int nr = seccomp_syscall_resolve_name("sendmsg");
+	uint32_t action = pol->default_action;
+	unsigned line = pol->default_line;
+
+	if (!listener || nr < 0)
+		return 0;
+	for (size_t i = 0; i < pol->n_rules; i++)
+		if (pol->rules[i].nr == nr) {
+			action = pol->rules[i].action;
+			line = pol->rules[i].line;
+		}
+	if (action != SCMP_ACT_NOTIFY)
+		return 0;
+	if (why && why_len)
+		snprintf(why, why_len,
+			 "line %u: kills sendmsg, which boxd needs once the "
+			 "filter is loaded (to hand over the listener of the "
+			 "policy's kill rules); allow sendmsg",
+			 line);
+	return -EINVAL;
+}
+
 /* pol NULL: the built-in filter. */
-static int compile(const struct seccomp_policy *pol, struct seccomp_prog **ret)
+static int compile(const struct seccomp_policy *pol, enum seccomp_net net,
+		   struct seccomp_prog **ret)
 {
 	_cleanup_(scmp_ctx_releasep) scmp_filter_ctx ctx = NULL;
 	_cleanup_free_ int *skip = NULL;
@@ -458,7 +547,7 @@ static int compile(const struct seccomp_policy *pol, struct seccomp_prog **ret)
 			for (size_t i = 0; i < n_skip; i++)
 				skip[i] = pol->rules[i].nr;
 		}
-		r = add_base_rules(ctx, skip, n_skip);
+		r = add_base_rules(ctx, net, skip, n_skip);
 		if (r < 0)
 			return r;
 	}
@@ -524,21 +613,23 @@ bool seccomp_prog_needs_listener(const struct seccomp_prog *p)
 /* The built-in program, and the most recently used custom programs, most
  * recent first. Each slot holds a reference. Bounded, so a client sending
  * endless distinct policies costs compile time, never memory. */
-static struct seccomp_prog *default_prog;
+static struct seccomp_prog *default_prog[_SECCOMP_NET_MAX];
 static struct seccomp_prog *cache[CACHE_SLOTS];
 
-int seccomp_default(struct seccomp_prog **ret)
+int seccomp_default(enum seccomp_net net, struct seccomp_prog **ret)
 {
 	int r;
 
-	if (!default_prog) {
-		r = compile(NULL, &default_prog);
+	if (!default_prog[net]) {
+		r = compile(NULL, net, &default_prog[net]);
 		if (r < 0)
 			return r;
-		log_debug("seccomp: built-in filter, %zu instructions",
-			  default_prog->n_insns);
+		log_debug("seccomp: built-in filter (%s network), %zu "
+			  "instructions",
+			  net == SECCOMP_NET_OWN ? "own" : "host",
+			  default_prog[net]->n_insns);
 	}
-	*ret = seccomp_prog_ref(default_prog);
+	*ret = seccomp_prog_ref(default_prog[net]);
 	return 0;
 }
 
@@ -555,12 +646,12 @@ static uint64_t hash_text(const char *text, size_t len)
 }
 
 static struct seccomp_prog *cache_lookup(const char *text, size_t len,
-					 uint64_t hash)
+					 uint64_t hash, enum seccomp_net net)
 {
 	for (size_t i = 0; i < CACHE_SLOTS && cache[i]; i++) {
 		struct seccomp_prog *p = cache[i];
 
-		if (p->hash != hash || p->text_len != len ||
+		if (p->hash != hash || p->net != net || p->text_len != len ||
 		    memcmp(p->text, text, len) != 0)
 			continue;
 		memmove(&cache[1], &cache[0], i * sizeof(cache[0]));
@@ -577,7 +668,7 @@ static void cache_insert(struct seccomp_prog *p)
 	cache[0] = seccomp_prog_ref(p);
 }
 
-int seccomp_compile_policy(const char *text, size_t len,
+int seccomp_compile_policy(const char *text, size_t len, enum seccomp_net net,
 			   struct seccomp_prog **ret, char *why, size_t why_len)
 {
 	struct seccomp_policy pol = {};
@@ -600,7 +691,7 @@ int seccomp_compile_policy(const char *text, size_t len,
 	}
 
 	hash = hash_text(text, len);
-	p = cache_lookup(text, len, hash);
+	p = cache_lookup(text, len, hash, net);
 	if (p) {
 		*ret = seccomp_prog_ref(p);
 		return 0;
@@ -609,7 +700,14 @@ int seccomp_compile_policy(const char *text, size_t len,
 	r = seccomp_policy_parse(text, len, &pol, why, why_len);
 	if (r < 0)
 		goto out;
-	r = compile(&pol, &p);
+	r = compile(&pol, net, &p);
+	if (r >= 0) {
+		r = check_setup_calls(&pol, p->needs_listener, why, why_len);
+		if (r < 0) {
+			seccomp_prog_unref(p);
+			goto out;
+		}
+	}
 	if (r < 0) {
 		if (why && why_len)
 			snprintf(why, why_len, "compiling the filter: %s%s",
@@ -618,6 +716,7 @@ int seccomp_compile_policy(const char *text, size_t len,
 		goto out;
 	}
 	p->hash = hash;
+	p->net = net;
 	p->text_len = len;
 	p->text = malloc(len ? len : 1);
 	if (!p->text) {
@@ -693,7 +792,8 @@ const char *seccomp_syscall_name(int nr, uint32_t arch)
 
 void seccomp_cache_clear(void)
 {
-	default_prog = seccomp_prog_unref(default_prog);
+	for (size_t i = 0; i < _SECCOMP_NET_MAX; i++)
+		default_prog[i] = seccomp_prog_unref(default_prog[i]);
 	for (size_t i = 0; i < CACHE_SLOTS; i++)
 		cache[i] = seccomp_prog_unref(cache[i]);
 	for (size_t i = 0; i < n_names; i++)

@@ -12,15 +12,26 @@
 
 struct seccomp_prog;
 
+/* Whose network the sandbox uses: its own namespace (none, loopback) or
+ * the host's. With its own, the built-in rules also refuse the socket
+ * families a network namespace does not confine (AF_VSOCK, ...). */
+enum seccomp_net {
+	SECCOMP_NET_OWN,
+	SECCOMP_NET_HOST,
+	_SECCOMP_NET_MAX,
+};
+
 /* The built-in filter (docs/security.md). Compiled on first use, cached;
  * the caller gets a new reference. */
-int seccomp_default(struct seccomp_prog **ret);
+int seccomp_default(enum seccomp_net net, struct seccomp_prog **ret);
 
 /* Compile a policy file (docs/security.md, "Seccomp policy files") on top
- * of nothing: the file says the default action and each rule. On a syntax
- * error returns -EINVAL and writes "line N: why" to why. Identical texts
- * share one compiled program. */
-int seccomp_compile_policy(const char *text, size_t len,
+ * of nothing: the file says the default action and each rule ("base
+ * default" adds the built-in rules for net). On a syntax error, or a
+ * policy boxd could not start a command under (one that kills sendmsg
+ * while it has kill rules), returns -EINVAL and writes "line N: why" to
+ * why. Identical texts share one compiled program. */
+int seccomp_compile_policy(const char *text, size_t len, enum seccomp_net net,
 			   struct seccomp_prog **ret, char *why,
 			   size_t why_len);
 

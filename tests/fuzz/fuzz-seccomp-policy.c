@@ -24,8 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int r;
 
 	memset(why, 'x', sizeof(why));
-	r = seccomp_compile_policy((const char *)data, size, &p, why,
-				   sizeof(why));
+	r = seccomp_compile_policy((const char *)data, size, SECCOMP_NET_OWN,
+				   &p, why, sizeof(why));
 	if (!memchr(why, '\0', sizeof(why)))
 		abort();
 	if (r < 0) {
@@ -39,8 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!p || !seccomp_prog_insns(p, &len) || len == 0 ||
 	    len % SOCK_FILTER_SIZE != 0)
 		abort();
-	if (seccomp_compile_policy((const char *)data, size, &again, why,
-				   sizeof(why)) != 0 ||
+	if (seccomp_compile_policy((const char *)data, size, SECCOMP_NET_OWN,
+				   &again, why, sizeof(why)) != 0 ||
 	    again != p)
 		abort();
 	seccomp_prog_unref(again);

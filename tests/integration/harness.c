@@ -22,6 +22,8 @@
 
 #include "harness.h"
 
+static void track_daemon(struct daemon *d);
+
 void require_root(void)
 {
 	if (geteuid() != 0)
@@ -184,6 +186,7 @@ void daemon_start(struct daemon *d, const char *const *extra,
 	snprintf(d->sock, sizeof(d->sock), "%s/boxd.sock", d->dir);
 	snprintf(d->log, sizeof(d->log), "%s/boxd.log", d->dir);
 	pick_cgroups(d);
+	track_daemon(d);
 	daemon_spawn(d, extra, config_text, false);
 }
 
@@ -202,48 +205,136 @@ bool daemon_alive(const struct daemon *d)
 	       waitpid(d->pid, NULL, WNOHANG) == 0;
 }
 
+/* Remove one cgroup directory and everything below it, depth first. A
+ * daemon killed with SIGKILL leaves its sandboxes' processes behind in
+ * there: kill them, then wait for each directory to empty. */
+static void remove_cgroup_tree(const char *path, int depth)
+{
+	char sub[1024], procs[1024];
+	struct dirent *de;
+	DIR *dir;
+
+	if (depth > 8 || !(dir = opendir(path)))
+		return;
+	while ((de = readdir(dir))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+		remove_cgroup_tree(sub, depth + 1);
+	}
+	closedir(dir);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
+	for (int round = 0; round < 500; round++) {
+		FILE *f;
+		int pid;
+
+		if (rmdir(path) == 0 || errno == ENOENT)
+			return;
+		if (errno != EBUSY && errno != ENOTEMPTY)
+			break;
+		if ((f = fopen(procs, "re"))) {
+			while (fscanf(f, "%d", &pid) == 1)
+				kill(pid, SIGKILL);
+			fclose(f);
+		}
+		usleep(10000);
+	}
+	fprintf(stderr, "harness: cannot remove cgroup %s: %s\n", path,
+		strerror(errno));
+}
+
+/* The daemon removes what it created; this catches what a daemon killed
+ * with SIGKILL (on purpose, or by a timeout) left behind. */
+static void cleanup_cgroups(const struct daemon *d)
+{
+	char path[sizeof(d->cgroup_root) + 300];
+	struct dirent *de;
+	DIR *dir;
+
+	if (strcmp(d->cgroup_mode, "v2") == 0) {
+		remove_cgroup_tree(d->cgroup_root, 0);
+		return;
+	}
+	if (strcmp(d->cgroup_mode, "v1") != 0 ||
+	    !(dir = opendir("/sys/fs/cgroup")))
+		return;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/%s", de->d_name,
+			 d->cgroup_root);
+		remove_cgroup_tree(path, 0);
+	}
+	closedir(dir);
+}
+
 static void cleanup_dir(struct daemon *d)
 {
 	char cmd[512];
 
-	if (getenv("BOXD_TEST_KEEP"))
+	if (!d->dir[0] || getenv("BOXD_TEST_KEEP"))
 		return;
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", d->dir);
 	(void)!system(cmd);
-	/* The daemon removes what it created; this only catches what a
-	 * test that killed it with SIGKILL left behind. */
-	if (strcmp(d->cgroup_mode, "v2") == 0)
-		snprintf(cmd, sizeof(cmd),
-			 "find %s -depth -type d -exec rmdir {} + 2>/dev/null",
-			 d->cgroup_root);
-	else if (strcmp(d->cgroup_mode, "v1") == 0)
-		snprintf(cmd, sizeof(cmd),
-			 "find /sys/fs/cgroup/*/%s -depth -type d "
-			 "-exec rmdir {} + 2>/dev/null",
-			 d->cgroup_root);
-	else
-		return;
-	(void)!system(cmd);
+	cleanup_cgroups(d);
+	d->dir[0] = 0;
 }
 
+/*
+ * Every daemon a test process started, so that nothing outlives the test:
+ * criterion runs no .fini after cr_skip_test(), but the worker process
+ * still exits, and its exit handlers stop what is left.
+ */
+static struct daemon *started[8];
+
+static void stop_all_at_exit(void)
+{
+	for (size_t i = 0; i < (sizeof(started) / sizeof(started[0])); i++)
+		if (started[i])
+			daemon_stop(started[i]);
+}
+
+static void track_daemon(struct daemon *d)
+{
+	static bool registered;
+	size_t free_slot = (sizeof(started) / sizeof(started[0]));
+
+	for (size_t i = 0; i < (sizeof(started) / sizeof(started[0])); i++) {
+		if (started[i] == d)
+			return;
+		if (!started[i] &&
+		    free_slot == (sizeof(started) / sizeof(started[0])))
+			free_slot = i;
+	}
+	cr_assert_lt(free_slot, (sizeof(started) / sizeof(started[0])),
+		     "more daemons at once than the harness tracks");
+	started[free_slot] = d;
+	if (!registered)
+		atexit(stop_all_at_exit);
+	registered = true;
+}
+
+/* Stop the daemon if it runs (SIGTERM, then SIGKILL after 10 s) and
+ * remove its directory and cgroups, also when the test already stopped or
+ * killed it itself. Safe to call more than once. */
 void daemon_stop(struct daemon *d)
 {
 	int status;
 
-	if (d->pid <= 0)
-		return;
-	kill(d->pid, SIGTERM);
-	for (int i = 0; i < 1000; i++) {
-		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
-			d->pid = 0;
-			break;
-		}
-		usleep(10000);
-	}
 	if (d->pid > 0) {
-		kill(d->pid, SIGKILL);
-		waitpid(d->pid, &status, 0);
-		d->pid = 0;
+		kill(d->pid, SIGTERM);
+		for (int i = 0; i < 1000; i++) {
+			if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+				d->pid = 0;
+				break;
+			}
+			usleep(10000);
+		}
+		if (d->pid > 0) {
+			kill(d->pid, SIGKILL);
+			waitpid(d->pid, &status, 0);
+			d->pid = 0;
+		}
 	}
 	cleanup_dir(d);
 }

@@ -32,7 +32,7 @@ TestSuite(callers, .init = setup, .fini = teardown, .timeout = 60);
 
 Test(callers, unprivileged_caller_writes_files_as_itself)
 {
-	char dir[] = "/tmp/boxd-nobody-XXXXXX", path[128];
+	char dir[] = "/tmp/boxd-test-nobody-XXXXXX", path[128];
 	const char *argv[] = {"/bin/sh", "-c",
 			      "id -u; id -g; echo data > /work/made-inside",
 			      NULL};
@@ -106,7 +106,7 @@ static void expect_bind_refused(box_client *c, const char *src)
 
 Test(callers, cannot_bind_what_it_cannot_open)
 {
-	char dir[] = "/tmp/boxd-private-XXXXXX", sub[128];
+	char dir[] = "/tmp/boxd-test-private-XXXXXX", sub[128];
 	box_client *c;
 
 	cr_assert_not_null(mkdtemp(dir));
@@ -143,7 +143,7 @@ Test(callers, cannot_bind_what_it_cannot_open)
 
 Test(callers, writable_bind_needs_write_access)
 {
-	char dir[] = "/tmp/boxd-rdonly-XXXXXX";
+	char dir[] = "/tmp/boxd-test-rdonly-XXXXXX";
 	const char *argv[] = {"/bin/true", NULL};
 	box_client *c;
 	box_spec *s;
@@ -180,7 +180,7 @@ Test(callers, binds_never_expose_host_kernel_filesystems)
 {
 	static const char *const srcs[] = {"/", "/sys", "/proc",
 					   "/sys/fs/cgroup", "@link"};
-	char link[] = "/tmp/boxd-rootlink-XXXXXX";
+	char link[] = "/tmp/boxd-test-rootlink-XXXXXX";
 	box_client *c = connect_as(&d, NOBODY, NOBODY);
 
 	/* A symlink to "/" must not get around the check either. */

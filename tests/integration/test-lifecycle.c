@@ -175,3 +175,35 @@ Test(lifecycle, daemon_sigterm_kills_runs_and_exits)
 	box_spec_free(s);
 	box_client_free(c);
 }
+
+/*
+ * The default configuration path is absolute: a root boxd started in a
+ * directory someone else can write must not load that directory's
+ * etc/boxd/boxd.conf. boxd --help shows the path.
+ */
+Test(lifecycle, the_default_config_path_is_absolute)
+{
+	const char *bin = getenv("BOXD_BIN");
+	char dir[] = "/tmp/boxd-test-cwd-XXXXXX", cmd[512], out[4096] = "";
+	FILE *p;
+	size_t n;
+
+	cr_assert_not_null(bin, "BOXD_BIN is not set (run through meson)");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && mkdir -p etc/boxd && "
+		 "echo 'this is [not a valid' > etc/boxd/boxd.conf && "
+		 "%s --help | grep -- '--config PATH'; "
+		 "%s --check-config 2>&1; echo status=$?",
+		 dir, bin, bin);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	pclose(p);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	(void)!system(cmd);
+	cr_expect(strstr(out, "(default /"), "--help: %s", out);
+	cr_expect(!strstr(out, "etc/boxd/boxd.conf:1"),
+		  "the working directory's config was read: %s", out);
+}

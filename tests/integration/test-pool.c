@@ -321,3 +321,89 @@ Test(pool, stopping_with_a_full_pool_leaves_nothing)
 	pclose(p);
 	cr_expect_eq(atoi(buf), 0, "mounts left under %s", d.dir);
 }
+
+/* The daemon's pids.max file, or "" when it has no pids controller. */
+static const char *root_pids_file(char *buf, size_t len)
+{
+	if (strcmp(d.cgroup_mode, "v1") == 0)
+		snprintf(buf, len, "/sys/fs/cgroup/pids/%s/pids.max",
+			 d.cgroup_root);
+	else if (strcmp(d.cgroup_mode, "v2") == 0)
+		snprintf(buf, len, "%s/pids.max", d.cgroup_root);
+	else
+		buf[0] = 0;
+	if (buf[0] && access(buf, W_OK) < 0)
+		buf[0] = 0;
+	return buf;
+}
+
+static unsigned long read_ulong(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	unsigned long v = 0;
+
+	if (f) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0, "%s: %s", path, strerror(errno));
+}
+
+/*
+ * With a tight pids budget on the daemon's cgroup, idle pool members must
+ * not be what the runs' forks run out of: the pool gives its members back
+ * and every run gets the whole budget. Three runs at once, four processes
+ * each, under a budget that only fits them once the four idle members are
+ * gone. The runs use the host's network, so none of them takes a member
+ * (which would hand its pid over to the run).
+ */
+Test(pool, a_full_pool_never_takes_the_pids_a_run_needs)
+{
+	const char *argv[] = {"/bin/sh", "-c",
+			      "sleep 0.5 & sleep 0.5 & wait && echo ok", NULL};
+	char max_path[512], cur_path[520], limit[32];
+	box_client *c[3];
+	box_run *run[3];
+	box_spec *s;
+
+	if (!root_pids_file(max_path, sizeof(max_path))[0])
+		cr_skip_test("no pids controller for the daemon's cgroup here");
+	wait_pool_full();
+	snprintf(cur_path, sizeof(cur_path), "%s", max_path);
+	strcpy(strrchr(cur_path, '.'), ".current");
+	/* Room for 10 more processes now, 14 once the 4 idle members are
+	 * gone: the runs need 12 (pid 1, sh and two sleeps each). */
+	snprintf(limit, sizeof(limit), "%lu", read_ulong(cur_path) + 10);
+	write_text(max_path, limit);
+
+	s = spec_argv(argv);
+	cr_assert(box_spec_set_net(s, BOX_NET_HOST) >= 0);
+	for (int i = 0; i < 3; i++) {
+		c[i] = connect_root(&d);
+		cr_assert(box_run_start(c[i], s, -1, -1, -1, &run[i]) >= 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		cr_expect_eq(box_run_wait(run[i]), 0);
+		cr_expect_eq(box_run_exit_status(run[i]), 0,
+			     "run %d: status %d (%s)", i,
+			     box_run_exit_status(run[i]),
+			     box_run_error(run[i])
+				 ? box_error_message(box_run_error(run[i]))
+				 : "a fork failed");
+		box_run_free(run[i]);
+		box_client_free(c[i]);
+	}
+	box_spec_free(s);
+	write_text(max_path, "max");
+	cr_expect(daemon_alive(&d));
+}

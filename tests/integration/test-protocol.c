@@ -17,6 +17,7 @@
 #include "box.pb-c.h"
 #include "frame.h"
 #include "harness.h"
+#include "rawproto.h"
 
 static struct daemon d;
 
@@ -35,58 +36,16 @@ TestSuite(protocol, .init = setup, .fini = teardown, .timeout = 60);
 
 static int raw_connect(void)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	strcpy(sa.sun_path, d.sock);
-	cr_assert(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
-	return fd;
-}
-
-static void send_request(int fd, const Boxd__V1__Request *req, const int *fds,
-			 size_t n_fds)
-{
-	size_t len = boxd__v1__request__get_packed_size(req);
-	uint8_t *buf = malloc(len ? len : 1);
-
-	boxd__v1__request__pack(req, buf);
-	cr_assert_eq(frame_send(fd, buf, (uint32_t)len, fds, n_fds), 0);
-	free(buf);
+	return raw_connect_to(&d);
 }
 
 static void send_hello(int fd)
 {
-	Boxd__V1__Request req = BOXD__V1__REQUEST__INIT;
-	Boxd__V1__Hello hello = BOXD__V1__HELLO__INIT;
-	uint32_t v = 1;
-
-	hello.n_versions = 1;
-	hello.versions = &v;
-	req.msg_case = BOXD__V1__REQUEST__MSG_HELLO;
-	req.hello = &hello;
-	send_request(fd, &req, NULL, 0);
+	raw_send_hello(fd, 1, 0);
 }
 
-/* Next event, or NULL when the daemon closed the connection. */
-static Boxd__V1__Event *read_event(int fd)
-{
-	struct frame_reader r;
-	Boxd__V1__Event *ev = NULL;
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	int ret;
-
-	frame_reader_init(&r, FRAME_MAX_DEFAULT);
-	for (;;) {
-		cr_assert(poll(&p, 1, 10000) == 1, "no answer from boxd");
-		ret = frame_read(&r, fd);
-		if (ret != 0)
-			break;
-	}
-	if (ret == 1)
-		ev = boxd__v1__event__unpack(NULL, r.body_len, r.body);
-	frame_reader_reset(&r);
-	return ev;
-}
+#define send_request raw_send
+#define read_event raw_read_event
 
 /* The daemon answers with a PROTOCOL error (optional) and hangs up. */
 static void expect_protocol_close(int fd, const char *needle)

@@ -183,7 +183,7 @@ Test(run, hostname_is_the_requested_one)
 
 Test(run, readonly_binds_refuse_writes_tmpfs_is_writable)
 {
-	char dir[] = "/tmp/boxd-ro-XXXXXX";
+	char dir[] = "/tmp/boxd-test-ro-XXXXXX";
 	char script[512];
 	box_client *c = connect_root(&d);
 	const char *argv[] = {"/bin/sh", "-c", script, NULL};
@@ -419,7 +419,7 @@ Test(run, mount_operations_apply_in_order)
 	    "touch /scratch/x && echo scratch-rw; "
 	    "touch /scratch/ro/y 2>/dev/null || echo ro-refused",
 	    NULL};
-	char dir[] = "/tmp/boxd-order-XXXXXX", path[128];
+	char dir[] = "/tmp/boxd-test-order-XXXXXX", path[128];
 	box_client *c = connect_root(&d);
 	box_spec *s = spec_argv(argv);
 	char *out, *err;
@@ -450,7 +450,7 @@ Test(run, mount_operations_apply_in_order)
 
 Test(run, a_host_directory_can_be_the_root)
 {
-	char root[] = "/tmp/boxd-rootfs-XXXXXX", path[256];
+	char root[] = "/tmp/boxd-test-rootfs-XXXXXX", path[256];
 	const char *argv[] = {"/usr/bin/cat", "/marker", NULL};
 	box_client *c = connect_root(&d);
 	box_spec *s = spec_argv(argv);

@@ -240,7 +240,7 @@ static box_spec *planned_spec(const char *outdir)
 
 Test(seeds, plan_resolves_everything_and_starts_nothing)
 {
-	char dir[] = "/tmp/boxd-plan-XXXXXX", ran[128];
+	char dir[] = "/tmp/boxd-test-plan-XXXXXX", ran[128];
 	box_client *c = connect_root(&d);
 	box_spec *s;
 	box_plan *p = NULL;
@@ -405,7 +405,7 @@ Test(seeds, plan_is_refused_exactly_like_the_run)
 Test(seeds, plan_shows_lenient_caveats_and_strict_refusals)
 {
 	const char *argv[] = {"/bin/true", NULL};
-	struct daemon bare;
+	static struct daemon bare; /* the harness stops it at exit */
 	box_client *c;
 	box_spec *s = spec_argv(argv);
 	box_plan *p = NULL;
@@ -485,7 +485,7 @@ Test(seeds, rootfs_cwd_extra_env_isolated_network)
 			      "pwd; echo \"$EXTRA\"; echo \"$PATH\"; "
 			      "ls /sys/class/net 2>&1 | wc -l",
 			      NULL};
-	char root[] = "/tmp/boxd-seedroot-XXXXXX", path[256];
+	char root[] = "/tmp/boxd-test-seedroot-XXXXXX", path[256];
 	box_client *c = connect_root(&d);
 	box_spec *s = spec_argv(argv);
 	char *out;

@@ -28,10 +28,22 @@ static char probe_host_dir[64];
 static char *tracked[32];
 static size_t n_tracked;
 
+/* What sec_cleanup() removes must go also when a test skips: criterion
+ * then runs no .fini, but the worker process still exits. */
+static void cleanup_at_exit(void)
+{
+	static bool registered;
+
+	if (!registered)
+		atexit(sec_cleanup);
+	registered = true;
+}
+
 const char *sec_probe_dir(void)
 {
 	if (!probe_host_dir[0]) {
-		strcpy(probe_host_dir, "/tmp/boxd-sec-probes-XXXXXX");
+		cleanup_at_exit();
+		strcpy(probe_host_dir, "/tmp/boxd-test-probes-XXXXXX");
 		cr_assert_not_null(mkdtemp(probe_host_dir), "mkdtemp: %s",
 				   strerror(errno));
 		cr_assert(chmod(probe_host_dir, 0755) == 0);
@@ -69,6 +81,7 @@ const char *sec_probe_copy(const char *probe)
 
 void sec_track(const char *path)
 {
+	cleanup_at_exit();
 	cr_assert_not_null(path, "mkdtemp: %s", strerror(errno));
 	cr_assert_lt(n_tracked, sizeof(tracked) / sizeof(tracked[0]));
 	cr_assert_not_null(tracked[n_tracked] = strdup(path));

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -406,11 +407,125 @@ Test(confinement, cgroup_files_cannot_be_written)
 	}
 }
 
+/*
+ * A bind source that lies on a kernel filesystem, deep enough that no
+ * other mount sits below it (a run's own v1 memory cgroup directory, a
+ * sysfs leaf directory): refused for what it is, judged by the opened
+ * source's filesystem type. Each type is tried where this host has it
+ * mounted; the directory is found on the host first.
+ */
+static const struct {
+	const char *type;
+	unsigned long magic;
+	const char *const candidates[4];
+} kernel_fs_sources[] = {
+    {"proc", 0x9fa0, {"/proc/sys/kernel", "/proc/self", NULL}},
+    {"sysfs", 0x62656572, {"/sys/kernel/mm", "/sys/kernel", NULL}},
+    {"cgroup",
+     0x27e0eb,
+     {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/cpu",
+      NULL}},
+    {"cgroup2", 0x63677270, {"/sys/fs/cgroup", "/sys/fs/cgroup/unified", NULL}},
+    {"debugfs", 0x64626720, {"/sys/kernel/debug", NULL}},
+    {"tracefs",
+     0x74726163,
+     {"/sys/kernel/tracing", "/sys/kernel/debug/tracing", NULL}},
+    {"securityfs", 0x73636673, {"/sys/kernel/security", NULL}},
+    {"bpf", 0xcafe4a11, {"/sys/fs/bpf", NULL}},
+    {"configfs", 0x62656570, {"/sys/kernel/config", NULL}},
+    {"pstore", 0x6165676c, {"/sys/fs/pstore", NULL}},
+    {"efivarfs", 0xde5e81e4, {"/sys/firmware/efi/efivars", NULL}},
+    {"binfmt_misc", 0x42494e4d, {"/proc/sys/fs/binfmt_misc", NULL}},
+    {"fusectl", 0x65735543, {"/sys/fs/fuse/connections", NULL}},
+    {"mqueue", 0x19800202, {"/dev/mqueue", NULL}},
+};
+
+static bool on_fs(const char *p, unsigned long magic)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	return statfs(p, &sfs) == 0 && stat(p, &st) == 0 &&
+	       S_ISDIR(st.st_mode) && (unsigned long)sfs.f_type == magic;
+}
+
+static const char *kernel_fs_dir(size_t i)
+{
+	static char own[512];
+
+	/* The daemon's own cgroup directory first: a plain directory of
+	 * the cgroup filesystem with no mount below it, like a run's. */
+	snprintf(own, sizeof(own), "%s%s",
+		 strcmp(d.cgroup_mode, "v1") == 0 ? "/sys/fs/cgroup/memory/"
+						  : "",
+		 d.cgroup_root);
+	if (d.cgroup_root[0] && on_fs(own, kernel_fs_sources[i].magic))
+		return own;
+	for (size_t j = 0; kernel_fs_sources[i].candidates[j]; j++) {
+		const char *p = kernel_fs_sources[i].candidates[j];
+
+		if (on_fs(p, kernel_fs_sources[i].magic))
+			return p;
+	}
+	return NULL;
+}
+
+Test(confinement, binds_on_kernel_filesystems_are_refused)
+{
+	box_client *c = connect_root(&d);
+	unsigned tried = 0;
+
+	for (size_t i = 0;
+	     i < sizeof(kernel_fs_sources) / sizeof(kernel_fs_sources[0]);
+	     i++) {
+		const char *src = kernel_fs_dir(i);
+
+		if (!src) {
+			cr_log_info("%s: not mounted on this host",
+				    kernel_fs_sources[i].type);
+			continue;
+		}
+		for (int rw = 0; rw < 2; rw++) {
+			box_spec *s = sec_spec("probe-wait", NULL);
+			const box_error *e;
+			char *out, *err;
+			box_run *run;
+
+			if (rw)
+				box_spec_bind(s, src, "/kfs");
+			else
+				box_spec_ro_bind(s, src, "/kfs");
+			run = sec_run(c, s, &out, &err);
+			e = box_run_error(run);
+			cr_expect_not_null(e, "%s bind of %s (%s) went ahead",
+					   rw ? "a writable" : "a read-only",
+					   src, kernel_fs_sources[i].type);
+			if (e) {
+				cr_expect_str_eq(box_error_step(e),
+						 "bind source", "%s",
+						 box_error_message(e));
+				cr_expect_eq(box_error_errno(e), EPERM, "%s",
+					     box_error_message(e));
+				cr_expect(strstr(box_error_message(e),
+						 "kernel filesystem"),
+					  "%s", box_error_message(e));
+			}
+			free(out);
+			free(err);
+			box_run_free(run);
+			box_spec_free(s);
+		}
+		tried++;
+	}
+	box_client_free(c);
+	cr_assert_gt(tried, 0, "no kernel filesystem found to bind");
+}
+
 /* ---- privileges ---- */
 
 Test(confinement, setuid_root_binary_gains_nothing)
 {
-	char dir[] = "/tmp/boxd-sec-suid-XXXXXX", path[128];
+	char dir[] = "/tmp/boxd-test-suid-XXXXXX", path[128];
 	const char *argv[] = {
 	    "/suid/probe-privs", "--uid", "65534", "--nosuid", "/suid",
 	    "--nosuid",          "/usr",  NULL};
@@ -520,8 +635,8 @@ static bool host_has_mount_at(const char *path)
 
 Test(confinement, request_symlink_to_a_host_path_stays_inside)
 {
-	char host[] = "/tmp/boxd-sec-target-XXXXXX";
-	char src[] = "/tmp/boxd-sec-src-XXXXXX";
+	char host[] = "/tmp/boxd-test-target-XXXXXX";
+	char src[] = "/tmp/boxd-test-src-XXXXXX";
 	const char *argv[] = {"/bin/sh", "-c",
 			      "echo x > /evil/tmpfs/file && ls /evil", NULL};
 	box_client *c = connect_root(&d);
@@ -573,7 +688,7 @@ Test(confinement, request_symlink_to_a_host_path_stays_inside)
 
 Test(confinement, request_symlink_through_proc_self_root_is_refused)
 {
-	char host[] = "/tmp/boxd-sec-target-XXXXXX", link[128];
+	char host[] = "/tmp/boxd-test-target-XXXXXX", link[128];
 	const char *const errs[] = {"/evil", NULL};
 	const char *argv[] = {"/bin/true", NULL};
 	box_client *c = connect_root(&d);
@@ -602,9 +717,9 @@ Test(confinement, request_symlink_through_proc_self_root_is_refused)
 
 Test(confinement, symlink_planted_by_one_run_stays_inside_the_next)
 {
-	char work[] = "/tmp/boxd-sec-work-XXXXXX";
-	char host[] = "/tmp/boxd-sec-target-XXXXXX";
-	char src[] = "/tmp/boxd-sec-src-XXXXXX";
+	char work[] = "/tmp/boxd-test-work-XXXXXX";
+	char host[] = "/tmp/boxd-test-target-XXXXXX";
+	char src[] = "/tmp/boxd-test-src-XXXXXX";
 	char script[256], link[160], target[160] = "";
 	const char *plant[] = {"/bin/sh", "-c", script, NULL};
 	const char *use[] = {"/bin/true", NULL};
@@ -656,8 +771,8 @@ Test(confinement, symlink_planted_by_one_run_stays_inside_the_next)
 
 Test(confinement, bind_source_symlink_into_an_unreadable_directory_is_refused)
 {
-	char priv[] = "/tmp/boxd-sec-priv-XXXXXX";
-	char links[] = "/tmp/boxd-sec-links-XXXXXX";
+	char priv[] = "/tmp/boxd-test-priv-XXXXXX";
+	char links[] = "/tmp/boxd-test-links-XXXXXX";
 	char inner[128], link[128];
 	const char *const errs[] = {link, NULL};
 	box_client *c = connect_as(&d, NOBODY, NOBODY);
@@ -687,7 +802,7 @@ Test(confinement, bind_source_symlink_into_an_unreadable_directory_is_refused)
 
 Test(confinement, bind_source_through_a_magic_link_is_refused)
 {
-	char links[] = "/tmp/boxd-sec-links-XXXXXX", link[128];
+	char links[] = "/tmp/boxd-test-links-XXXXXX", link[128];
 	const char *sources[] = {"/proc/self/root/etc", link};
 
 	sec_track(mkdtemp(links));
@@ -757,8 +872,8 @@ static void write_secret(const char *path, mode_t mode)
  */
 Test(confinement, negative_group_permissions_still_deny_the_caller)
 {
-	char dir[] = "/tmp/boxd-sec-neg-XXXXXX";
-	char open_dir[] = "/tmp/boxd-sec-negf-XXXXXX";
+	char dir[] = "/tmp/boxd-test-neg-XXXXXX";
+	char open_dir[] = "/tmp/boxd-test-negf-XXXXXX";
 	char file[128], file2[128];
 	const gid_t groups[] = {SECRET_GID};
 	const char *cat_x[] = {"/bin/cat", "/x/secret", NULL};

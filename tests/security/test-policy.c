@@ -314,8 +314,8 @@ Test(policy, disallowed_uids_are_refused_at_the_handshake)
  */
 Test(policy, bind_rules_are_not_dodged_through_a_symlink)
 {
-	char allowed[] = "/tmp/boxd-sec-allowed-XXXXXX";
-	char outside[] = "/tmp/boxd-sec-outside-XXXXXX";
+	char allowed[] = "/tmp/boxd-test-allowed-XXXXXX";
+	char outside[] = "/tmp/boxd-test-outside-XXXXXX";
 	char conf[512], link[128], marker[128], sub[128];
 	const char *cat[] = {"/bin/cat", "/x/marker", NULL};
 	box_client *c;
@@ -500,7 +500,7 @@ Test(policy, check_config_rejects_bad_files_with_file_and_line)
 	    {"[tenant.j]\nuids = 65534\nuid-mode = private\n", 0},
 	    {"\x01\x02 not an ini file\n", 1},
 	};
-	char dir[] = "/tmp/boxd-sec-conf-XXXXXX", path[128], *text;
+	char dir[] = "/tmp/boxd-test-conf-XXXXXX", path[128], *text;
 
 	sec_track(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/boxd.conf", dir);

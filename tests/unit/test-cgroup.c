@@ -707,7 +707,7 @@ Test(v1, missing_controller_is_named)
 	struct spec_limits lim = {.pids = 10};
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_V1};
 	struct cgroup_manager *m = NULL;
-	char base[] = "/tmp/boxd-cgbase-XXXXXX", why[256] = "";
+	char base[] = "/tmp/boxd-test-cgbase-XXXXXX", why[256] = "";
 
 	v1_require();
 	scratch_base(base, have, ELEMENTSOF(have));
@@ -735,7 +735,7 @@ Test(v1, kill_without_freezer)
 {
 	static const char *const have[] = {"cpu", "cpuacct", "memory", "pids"};
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_V1};
-	char base[] = "/tmp/boxd-cgbase-XXXXXX", why[256] = "";
+	char base[] = "/tmp/boxd-test-cgbase-XXXXXX", why[256] = "";
 
 	v1_require();
 	scratch_base(base, have, ELEMENTSOF(have));

@@ -59,7 +59,8 @@ if [ ! -x "$cgroup_test" ]; then
 	echo "tests/vm/ci.sh: $cgroup_test is not built" >&2
 	exit 1
 fi
-step "cgroup unit tests (v2)" "$cgroup_test"
+step "cgroup unit tests (v2)" "$cgroup_test" \
+	--json="$builddir/meson-logs/criterion/cgroup.json"
 
 # The integration and security suites, and the Buildbarn runner's, when
 # this build has them: all their programs must be built (the guest cannot

@@ -1,0 +1,63 @@
+/*
+ * Runs: one request to run a command, from its checks to its result. A
+ * run owns its sandbox and watches the one fd the engine gives it; it
+ * sends exactly one Result or Error after Accepted. A run whose client is
+ * gone is killed (unless started without die_with_client) and answers no
+ * one. Refusals and dry runs create no run at all.
+ */
+#pragma once
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "box.pb-c.h"
+#include "config.h"
+
+struct server;
+struct session;
+struct run;
+
+/* Who asks, from the session that received the request. */
+struct run_caller {
+	struct session *session;
+	uint64_t request_id; /* 0 in protocol version 1 */
+	struct ucred cred;   /* SO_PEERCRED at accept */
+	const gid_t *groups; /* SO_PEERGROUPS at accept */
+	size_t n_groups;
+	const struct config *cfg; /* the session's policy */
+	const struct tenant_policy *tenant;
+};
+
+/*
+ * Handle a RunRequest with its three stdio fds (taken from fds on
+ * success: the slots are set to -1). Every answer goes to the caller's
+ * session: a refusal, a Plan for a dry run, or Accepted followed later
+ * by the run's events. Returns the run now in flight, or NULL if none
+ * was started.
+ */
+struct run *run_handle(struct server *srv, const struct run_caller *caller,
+		       const Boxd__V1__RunRequest *req, int fds[3]);
+
+uint64_t run_id(const struct run *r);
+uint64_t run_request_id(const struct run *r);
+uid_t run_uid(const struct run *r);
+
+/* May the peer uid see and signal this run? Root sees all; a tenant only
+ * its own. */
+bool run_visible_to(const struct run *r, uid_t uid);
+
+/* Signal the run (SIGKILL: the whole sandbox). why_killed: a KillRequest
+ * or a hang-up rather than a limit. */
+int run_signal(struct run *r, int sig);
+
+/* Its session is closing: answer no one from now on, and die with it
+ * unless started with die_with_client off. */
+void run_detach(struct run *r);
+
+/* Fill a RunInfo for a list; strings point into the run. */
+void run_describe(const struct run *r, Boxd__V1__RunInfo *info,
+		  uint64_t now_ns);
+
+/* Only from the server's graveyard. */
+void run_free(struct run *r);
