@@ -16,6 +16,7 @@ Environment: BOXD_BIN, BB_RUNNER_BIN, BB_PROTO_DIR, PROTOC (set by meson).
 import concurrent.futures
 import ctypes
 import errno
+import json
 import os
 import shutil
 import signal
@@ -865,6 +866,51 @@ class Chroot(unittest.TestCase):
             self.assertEqual(snapshot(D.build), before, args)
 
 
+class RecordingResult(unittest.TextTestResult):
+    """Keeps every outcome, for a report in criterion's JSON format."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.records = []
+
+    def record(self, test, status, message=None):
+        ident = test.id().split(".")
+        suite = ident[-2] if len(ident) > 1 else "buildbarn"
+        self.records.append((suite, ident[-1], status, message))
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.record(test, "PASSED")
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self.record(test, "FAILED", str(err[1]))
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self.record(test, "FAILED", str(err[1]))
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self.record(test, "SKIPPED", reason)
+
+
+def write_report(path, records):
+    """The outcome of every check, in the shape of criterion's --json
+    report, so tests/summary.py counts them one by one (and groups the
+    reasons of skips) like the criterion suites'."""
+    suites = {}
+    for suite, name, status, message in records:
+        test = {"name": name, "status": status}
+        if message:
+            test["messages"] = [message]
+        suites.setdefault(suite, []).append(test)
+    report = {"test_suites": [{"name": n, "tests": t}
+                              for n, t in sorted(suites.items())]}
+    with open(path, "w") as f:
+        json.dump(report, f, indent=1)
+
+
 def generate_stubs(outdir):
     protoc = env["PROTOC"]
     subprocess.run([protoc, "-I", env["BB_PROTO_DIR"], "--python_out",
@@ -902,11 +948,16 @@ def main():
         module = sys.modules[__name__]
         loader = unittest.defaultTestLoader
         # Names on the command line ("Workspace.test_exit_codes") run
-        # only those tests.
-        suite = (loader.loadTestsFromNames(sys.argv[1:], module)
-                 if sys.argv[1:] else loader.loadTestsFromModule(module))
-        result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout)\
+        # only those tests; --json=PATH writes a report there.
+        args = [a for a in sys.argv[1:] if not a.startswith("--json=")]
+        reports = [a[7:] for a in sys.argv[1:] if a.startswith("--json=")]
+        suite = (loader.loadTestsFromNames(args, module)
+                 if args else loader.loadTestsFromModule(module))
+        result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout,
+                                         resultclass=RecordingResult)\
             .run(suite)
+        for path in reports:
+            write_report(path, result.records)
         ok = result.wasSuccessful()
         if D:
             # A runner or boxd that fails at exit (a crash while
