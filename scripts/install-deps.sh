@@ -15,6 +15,10 @@ packages=(
 	libcriterion-dev valgrind strace
 	# man page and completion tests
 	man-db groff-base zsh
+	# boxd-bb-runner, the Buildbarn runner adapter (gRPC core)
+	libgrpc-dev
+	# the Buildbarn runner's suite plays the worker: gRPC client, stubs
+	python3-grpcio python3-protobuf protobuf-compiler
 	# cgroup v2 tests in a VM
 	qemu-system-x86 busybox-static linux-image-amd64 cpio
 	# fuzzing and sanitizers

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Install what is needed, build, and run every test: the source format
-# check, unit and integration tests on this host (cgroup v1 or v2,
-# whatever it has), the same integration and cgroup suites against cgroup
-# v2 in a VM, the security suite, an ASan/UBSan build of the unit,
-# integration and security suites, and a short fuzzing pass over every
-# fuzz target. Ends with one line per suite (passed, failed, skipped and
+# check, unit, integration and Buildbarn runner tests on this host
+# (cgroup v1 or v2, whatever it has), the same integration, cgroup and
+# Buildbarn suites against cgroup v2 in a VM, the security suite, an
+# ASan/UBSan build of the unit, integration, security and Buildbarn
+# suites, and a short fuzzing pass over every fuzz target. Ends with one line per suite (passed, failed, skipped and
 # why) and fails if any test left a process, cgroup, mount or temporary
 # directory behind.
 #
@@ -72,9 +72,9 @@ if [ $quick = 0 ]; then
 	if [ -x tests/vm/ci.sh ]; then
 		step "cgroup v2 suites in a VM" tests/vm/ci.sh build
 		summarize vm build vm-testlog-integration.json \
-			vm-testlog-security.json
+			vm-testlog-security.json vm-testlog-buildbarn.json
 	fi
-	step "ASan/UBSan build: unit, integration, security and fuzz suites" tests/asan.sh
+	step "ASan/UBSan build: unit, integration, security, buildbarn and fuzz suites" tests/asan.sh
 	summarize asan build-asan testlog.json
 fi
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # A clang build with AddressSanitizer and UndefinedBehaviorSanitizer (leak
 # checking included), plus every libFuzzer target: runs the unit,
-# integration and security suites against the instrumented daemon and
-# library, and a short pass of each fuzzer. boxd-init stays uninstrumented
-# (it is linked statically and runs inside sandboxes).
+# integration, security and Buildbarn runner suites against the
+# instrumented daemon, library and runner, and a short pass of each
+# fuzzer. boxd-init stays uninstrumented (it is linked statically and runs
+# inside sandboxes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build-asan}
@@ -19,4 +20,5 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 meson test -C "$dir" --print-errorlogs --num-processes 2 \
-	--suite unit --suite integration --suite security --suite fuzz
+	--suite unit --suite integration --suite security --suite fuzz \
+	--suite buildbarn

@@ -3,7 +3,8 @@
 # anyone on a hybrid (cgroup v1) host.
 #
 #   tests/vm/ci.sh BUILDDIR                 the cgroup unit tests, then the
-#                                           integration and security suites
+#                                           integration, security and
+#                                           buildbarn suites
 #   tests/vm/ci.sh BUILDDIR -- CMD ARGS...  CMD instead, from the repo root
 #
 # BUILDDIR is a configured and built meson build directory. Exits non-zero
@@ -18,7 +19,7 @@ repo=$(cd "$here/../.." && pwd)
 cd "$repo"
 
 if [ $# -lt 1 ]; then
-	sed -n '5,13p' "$0" >&2
+	sed -n '5,14p' "$0" >&2
 	exit 2
 fi
 builddir=$(cd "$1" && pwd)
@@ -61,10 +62,10 @@ fi
 step "cgroup unit tests (v2)" "$cgroup_test" \
 	--json="$builddir/meson-logs/criterion/cgroup.json"
 
-# The integration and security suites, when this build has them: all
-# their programs must be built (the guest cannot build them: its tree is
-# read-only).
-for suite in integration security; do
+# The integration and security suites, and the Buildbarn runner's, when
+# this build has them: all their programs must be built (the guest cannot
+# build them: its tree is read-only).
+for suite in integration security buildbarn; do
 	count=$(meson introspect "$builddir" --tests 2>/dev/null | SUITE=$suite python3 -c '
 import json, os, sys
 want = os.environ["SUITE"]
