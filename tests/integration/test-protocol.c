@@ -31,7 +31,7 @@ static void teardown(void)
 	daemon_stop(&d);
 }
 
-TestSuite(protocol, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(protocol, .init = setup, .fini = teardown, .timeout = 180);
 
 static int raw_connect(void)
 {
@@ -77,7 +77,8 @@ static Boxd__V1__Event *read_event(int fd)
 
 	frame_reader_init(&r, FRAME_MAX_DEFAULT);
 	for (;;) {
-		cr_assert(poll(&p, 1, 10000) == 1, "no answer from boxd");
+		cr_assert(poll(&p, 1, TEST_PATIENCE_MS) == 1,
+			  "no answer from boxd");
 		ret = frame_read(&r, fd);
 		if (ret != 0)
 			break;

@@ -151,6 +151,10 @@ static void pty_open(struct pty *p)
 	struct termios t;
 
 	p->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	/* A host (or container) without devpts has no terminal to hand. */
+	if (p->master < 0 && (errno == ENOENT || errno == ENODEV))
+		skip_test("no pseudo-terminal on this host (posix_openpt: %s)",
+			  strerror(errno));
 	cr_assert(p->master >= 0, "posix_openpt: %s", strerror(errno));
 	cr_assert(grantpt(p->master) == 0 && unlockpt(p->master) == 0);
 	p->slave = open(ptsname(p->master), O_RDWR | O_NOCTTY | O_CLOEXEC);

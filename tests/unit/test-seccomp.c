@@ -496,10 +496,17 @@ static void body_tty_plain(int out, int listener)
 
 Test(seccomp_default, tiocsti_on_a_pty)
 {
-	struct seccomp_prog *p = default_prog();
+	struct seccomp_prog *p;
 	char out[4096];
-	int status;
+	int status, master, slave;
 
+	/* A host (or container) without devpts has no terminal to try. */
+	if (openpty(&master, &slave, NULL, NULL, NULL) < 0)
+		cr_skip_test("no pseudo-terminal on this host (openpty: %s)",
+			     strerror(errno));
+	close(master);
+	close(slave);
+	p = default_prog();
 	status = run_child(NULL, 0, body_tty_plain, out, sizeof(out));
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	if (out[0])
