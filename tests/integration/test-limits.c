@@ -239,7 +239,7 @@ static void teardown(void)
 		cr_skip_test(__VA_ARGS__); \
 	} while (0)
 
-TestSuite(limits, .init = setup, .fini = teardown, .timeout = 180);
+TestSuite(limits, .init = setup, .fini = teardown, .timeout = 300);
 TestSuite(refusal, .fini = teardown, .timeout = 120);
 TestSuite(placement, .fini = teardown, .timeout = 180);
 TestSuite(boxctl, .init = setup, .fini = teardown, .timeout = 120);
@@ -620,8 +620,10 @@ Test(limits, half_a_cpu_gives_about_half_the_cpu_time)
 	cr_assert(box_spec_set_timeout_ns(s, 60 * SEC) >= 0);
 	/* Upper bounds are the limit's: no load elsewhere can push a run
 	 * past them. The lower bound only shows that the run did get CPU;
-	 * a machine busy enough to starve it gets another try. */
-	for (int attempt = 0; attempt < 3; attempt++) {
+	 * a machine busy enough to starve it gets more tries, for as long
+	 * as the tests wait for anything. */
+	for (uint64_t until = mono_ms() + TEST_PATIENCE_MS;
+	     mono_ms() < until;) {
 		box_run *run = run_spec(c, s);
 		const box_result *res = result_of(run);
 		double used = cpu_s(res);
@@ -653,7 +655,9 @@ Test(limits, half_a_cpu_gives_about_half_the_cpu_time)
 		box_run_free(run);
 		if (window >= 0.4)
 			break;
-		cr_log_warn("only %.3f s of CPU in 2 s: a busy machine? again",
+		/* Not a warning: criterion exits 1 on any, and a busy
+		 * machine is no failure. */
+		cr_log_info("only %.3f s of CPU in 2 s: a busy machine? again",
 			    window);
 	}
 	cr_expect_geq(window, 0.4, "a 2 s busy loop got only %.3f s of CPU",
@@ -708,9 +712,10 @@ Test(limits, wall_timeout_kills_every_process_and_removes_the_cgroup)
 		 marker, marker, marker, marker, marker);
 	c = connect_root(&d);
 	/* The timeout is half a second; a machine too slow to start the
-	 * sleepers by then gets a longer one, so that there is something
-	 * to kill. */
-	for (int attempt = 0; attempt < 4 && !started; attempt++) {
+	 * sleepers by then (a loaded one, or an emulated VM) gets a longer
+	 * one, doubled until they start, so that there is something to
+	 * kill. */
+	while (!started && timeout <= TEST_PATIENCE_MS * 1000000ULL) {
 		box_spec *s = sh_spec(script);
 		box_run *run;
 		const box_result *res;
