@@ -135,12 +135,20 @@ static bool kernel_lacks_features(const struct daemon *d, char *why, size_t len)
 	if (!file_contains(d->log, "lacks features sandboxes depend on"))
 		return false;
 	why[0] = 0;
-	snprintf(cmd, sizeof(cmd), "%s --check-environment 2>&1", bin);
+	snprintf(cmd, sizeof(cmd),
+		 "%s --config /dev/null --check-environment 2>&1", bin);
 	p = popen(cmd, "r");
 	while (p && fgets(line, sizeof(line), p)) {
 		if (!strstr(line, "[required]"))
 			continue;
 		line[strcspn(line, "\n")] = 0;
+		/* The report aligns its columns; one space is enough here. */
+		for (char *r = line, *w = line;; r++) {
+			if (!(*r == ' ' && w > line && w[-1] == ' '))
+				*w++ = *r;
+			if (!*r)
+				break;
+		}
 		used += (size_t)snprintf(
 		    why + used, used < len ? len - used : 0, " %s;", line);
 		if (used >= len)
