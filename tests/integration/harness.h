@@ -21,6 +21,13 @@ struct daemon {
 	char log[128];
 };
 
+/* How long a test waits for something that must happen (a process to
+ * appear or go, a cgroup to be removed, the daemon to start or exit)
+ * before it calls it a failure. The machines are shared and a loaded one
+ * can be slow: the waits end as soon as the thing happens, so this only
+ * bounds a real failure. */
+#define TEST_PATIENCE_MS 60000
+
 /* Skips the current test (with the reason) unless root. */
 void require_root(void);
 
@@ -67,3 +74,19 @@ bool path_exists(const char *path);
 
 /* Directory of test helper programs (probes), from the environment. */
 const char *probe_dir(void);
+
+/* First child of parent found in /proc, or -1. */
+pid_t child_of(pid_t parent);
+/* Up to max children of parent (from /proc), into out; returns how many. */
+int children_of(pid_t parent, pid_t *out, int max);
+/* Name of the process (/proc/<pid>/comm) into buf; false if it is gone. */
+bool proc_comm(pid_t pid, char *buf, size_t len);
+
+/* True if the host has swap space in use as swap (a line in /proc/swaps
+ * beyond its header). A memory limit cannot keep a run from swapping
+ * where it has and the cgroup has no swap accounting. */
+bool host_has_swap(void);
+
+/* True if an executable name is in one of the directories of the
+ * sandbox's PATH on the host (the default profile binds them in). */
+bool host_has_program(const char *name);

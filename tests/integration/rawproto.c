@@ -61,7 +61,8 @@ Boxd__V1__Event *raw_read_event(int fd)
 
 	frame_reader_init(&r, FRAME_MAX_DEFAULT);
 	for (;;) {
-		cr_assert(poll(&p, 1, 10000) == 1, "no answer from boxd");
+		cr_assert(poll(&p, 1, TEST_PATIENCE_MS) == 1,
+			  "no answer from boxd");
 		ret = frame_read(&r, fd);
 		if (ret != 0)
 			break;

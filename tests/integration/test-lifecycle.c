@@ -26,7 +26,7 @@ static void teardown(void)
 	daemon_stop(&d);
 }
 
-TestSuite(lifecycle, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(lifecycle, .init = setup, .fini = teardown, .timeout = 180);
 
 static bool wait_until_gone(const char *needle, int ms)
 {
@@ -99,19 +99,20 @@ Test(lifecycle, killing_the_client_kills_the_sandbox)
 		box_run_wait(run); /* never returns: we get killed */
 		_exit(2);
 	}
-	cr_assert(wait_until_present(marker, 10000),
+	cr_assert(wait_until_present(marker, TEST_PATIENCE_MS),
 		  "the sandbox never started");
 	/* All three, including the double-forked and setsid'd ones. */
-	for (int i = 0; i < 500 && count_procs(marker) < 3; i++)
+	for (int i = 0; i < TEST_PATIENCE_MS / 10 && count_procs(marker) < 3;
+	     i++)
 		usleep(10000);
 	cr_expect_eq(count_procs(marker), 3);
 	kill(client, SIGKILL);
 	waitpid(client, &status, 0);
-	cr_expect(wait_until_gone(marker, 10000),
+	cr_expect(wait_until_gone(marker, TEST_PATIENCE_MS),
 		  "%d sandbox processes outlived their client",
 		  count_procs(marker));
 	/* Its cgroup goes too. */
-	for (int i = 0; i < 200 && run_cgroups() > 0; i++)
+	for (int i = 0; i < TEST_PATIENCE_MS / 10 && run_cgroups() > 0; i++)
 		usleep(10000);
 	if (run_cgroups() >= 0)
 		cr_expect_eq(run_cgroups(), 0, "run cgroups left behind");
@@ -155,12 +156,12 @@ Test(lifecycle, daemon_sigterm_kills_runs_and_exits)
 	cr_assert(box_run_start(c, s, -1, -1, -1, &run) >= 0);
 	while (box_run_state(run) < BOX_RUN_STARTED)
 		cr_assert(box_run_dispatch(run) >= 0);
-	cr_assert(wait_until_present(marker, 5000));
+	cr_assert(wait_until_present(marker, TEST_PATIENCE_MS));
 	kill(d.pid, SIGTERM);
 	box_run_wait(run);
 	cr_expect_eq(box_result_termination(box_run_result(run)),
 		     BOX_TERM_KILLED);
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < TEST_PATIENCE_MS / 10; i++) {
 		if (waitpid(d.pid, &status, WNOHANG) == d.pid) {
 			d.pid = 0;
 			break;
@@ -169,7 +170,7 @@ Test(lifecycle, daemon_sigterm_kills_runs_and_exits)
 	}
 	cr_expect_eq(d.pid, 0, "boxd did not exit on SIGTERM");
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	cr_expect(wait_until_gone(marker, 5000));
+	cr_expect(wait_until_gone(marker, TEST_PATIENCE_MS));
 	cr_expect(!path_exists(d.sock), "socket left behind");
 	box_run_free(run);
 	box_spec_free(s);

@@ -32,7 +32,7 @@ static void teardown(void)
 	daemon_stop(&d);
 }
 
-TestSuite(protocol, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(protocol, .init = setup, .fini = teardown, .timeout = 180);
 
 static int raw_connect(void)
 {

@@ -39,7 +39,7 @@ static void teardown(void)
 	daemon_stop(&d);
 }
 
-TestSuite(recovery, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(recovery, .init = setup, .fini = teardown, .timeout = 300);
 
 /* cr_skip_test() leaves the test without running its .fini: tear down
  * first, or the daemon outlives the test. */
@@ -222,7 +222,8 @@ Test(recovery, kill9_then_restart_leaves_no_process_and_no_cgroup)
 		while (box_run_state(run[i]) < BOX_RUN_STARTED)
 			cr_assert(box_run_dispatch(run[i]) >= 0);
 	}
-	for (int i = 0; i < 1000 && count_procs(marker) < 3 * RUNS; i++)
+	for (int i = 0;
+	     i < TEST_PATIENCE_MS / 10 && count_procs(marker) < 3 * RUNS; i++)
 		usleep(10000);
 	cr_assert_eq(count_procs(marker), 3 * RUNS,
 		     "the runs did not all start their sleepers");
@@ -231,10 +232,10 @@ Test(recovery, kill9_then_restart_leaves_no_process_and_no_cgroup)
 	daemon_kill9(&d);
 
 	/* The sandboxes go with their daemon, before anyone restarts it. */
-	cr_expect(wait_until(no_procs, marker, 10000),
+	cr_expect(wait_until(no_procs, marker, TEST_PATIENCE_MS),
 		  "%d sandbox processes outlived the killed daemon",
 		  count_procs(marker));
-	cr_expect(wait_until(no_run_procs, NULL, 10000),
+	cr_expect(wait_until(no_run_procs, NULL, TEST_PATIENCE_MS),
 		  "%d processes still in the dead daemon's run and pool "
 		  "cgroups",
 		  procs_in_runs());
@@ -252,20 +253,21 @@ Test(recovery, kill9_then_restart_leaves_no_process_and_no_cgroup)
 	snprintf(planted_marker, sizeof(planted_marker), "sleep 7%03d.375",
 		 (int)getpid() % 1000);
 	planted = plant_leftover(planted_marker);
-	for (int i = 0; i < 500 && count_procs(planted_marker) == 0; i++)
+	for (int i = 0;
+	     i < TEST_PATIENCE_MS / 10 && count_procs(planted_marker) == 0; i++)
 		usleep(10000);
 	cr_assert_eq(count_procs(planted_marker), 1);
 
 	daemon_restart(&d, NULL, NULL);
 
 	/* The restarted daemon swept it all before it took requests. */
-	cr_expect(wait_until(no_procs, planted_marker, 10000),
+	cr_expect(wait_until(no_procs, planted_marker, TEST_PATIENCE_MS),
 		  "the process in a leftover run cgroup survived the restart");
 	cr_expect(waitpid(planted, &status, 0) == planted &&
 		      WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
 		  "the planted process was not killed (status %#x)", status);
 	planted = -1;
-	cr_expect(wait_until(no_run_dirs, NULL, 10000),
+	cr_expect(wait_until(no_run_dirs, NULL, TEST_PATIENCE_MS),
 		  "%d run cgroups survived the restart", cgroup_dirs("run-*"));
 	cr_expect_eq(cgroup_dirs("tenant-*"), 0,
 		     "tenant cgroups survived the restart");
@@ -288,11 +290,11 @@ Test(recovery, restart_after_kill9_with_an_idle_pool_only)
 	if (strcmp(d.cgroup_mode, "none") == 0)
 		skip_test("no cgroup hierarchy here: nothing to recover");
 	/* The pool fills right after start. */
-	for (int i = 0; i < 1000 && procs_in_runs() < 8; i++)
+	for (int i = 0; i < TEST_PATIENCE_MS / 10 && procs_in_runs() < 8; i++)
 		usleep(10000);
 	cr_assert_gt(procs_in_runs(), 0, "no pool member ever appeared");
 	daemon_kill9(&d);
-	cr_expect(wait_until(no_run_procs, NULL, 10000),
+	cr_expect(wait_until(no_run_procs, NULL, TEST_PATIENCE_MS),
 		  "%d idle pool members outlived the killed daemon",
 		  procs_in_runs());
 	daemon_restart(&d, NULL, NULL);
@@ -301,7 +303,7 @@ Test(recovery, restart_after_kill9_with_an_idle_pool_only)
 	cr_expect_eq(status, 0);
 	free(out);
 	/* The answer comes first, the cgroup goes right after. */
-	cr_expect(wait_until(no_run_dirs, NULL, 10000),
+	cr_expect(wait_until(no_run_dirs, NULL, TEST_PATIENCE_MS),
 		  "%d run cgroups left after a run on the restarted daemon",
 		  cgroup_dirs("run-*"));
 }

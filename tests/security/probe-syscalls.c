@@ -47,6 +47,8 @@ enum distinct {
 	DISTINCT,      /* EFAULT, EBADF, ENOTTY, success... */
 	BPF_SYSCTL,    /* distinct unless unprivileged bpf is disabled */
 	SYSLOG_SYSCTL, /* distinct unless dmesg_restrict is set */
+	URING_SYSCTL,  /* distinct unless io_uring_disabled is set (6.6) */
+	YAMA_SYSCTL,   /* distinct unless Yama's ptrace_scope is 2 or 3 */
 };
 
 struct call {
@@ -420,10 +422,10 @@ static const struct call calls[] = {
     {"clone_newuts", c_clone_newuts, EPERM, DISTINCT},
     {"clone_newcgroup", c_clone_newcgroup, EPERM, DISTINCT},
     {"clone3", c_clone3, ENOSYS, DISTINCT},
-    {"io_uring_setup", c_io_uring_setup, EPERM, DISTINCT},
+    {"io_uring_setup", c_io_uring_setup, EPERM, URING_SYSCTL},
     {"io_uring_enter", c_io_uring_enter, EPERM, DISTINCT},
     {"io_uring_register", c_io_uring_register, EPERM, DISTINCT},
-    {"ptrace", c_ptrace, EPERM, DISTINCT},
+    {"ptrace", c_ptrace, EPERM, YAMA_SYSCTL},
     {"process_vm_readv", c_process_vm_readv, EPERM, DISTINCT},
     {"process_vm_writev", c_process_vm_writev, EPERM, DISTINCT},
     {"process_madvise", c_process_madvise, EPERM, DISTINCT},
@@ -506,6 +508,14 @@ static bool sysctl_is_zero(const char *path)
 	return probe_read_file(path, buf, sizeof(buf)) > 0 && buf[0] == '0';
 }
 
+/* A sysctl that is absent (an older kernel, Yama not built in) or 0. */
+static bool sysctl_absent_or_below(const char *path, char limit)
+{
+	char buf[32];
+
+	return probe_read_file(path, buf, sizeof(buf)) <= 0 || buf[0] < limit;
+}
+
 static bool is_distinct(enum distinct d)
 {
 	switch (d) {
@@ -518,6 +528,15 @@ static bool is_distinct(enum distinct d)
 		    "/proc/sys/kernel/unprivileged_bpf_disabled");
 	case SYSLOG_SYSCTL:
 		return sysctl_is_zero("/proc/sys/kernel/dmesg_restrict");
+	case URING_SYSCTL:
+		/* 1 or 2: io_uring_setup answers EPERM itself. */
+		return sysctl_absent_or_below(
+		    "/proc/sys/kernel/io_uring_disabled", '1');
+	case YAMA_SYSCTL:
+		/* 2 (admin only) or 3 (no attach): PTRACE_TRACEME gets
+		 * EPERM from Yama. */
+		return sysctl_absent_or_below(
+		    "/proc/sys/kernel/yama/ptrace_scope", '2');
 	}
 	return false;
 }

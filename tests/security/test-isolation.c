@@ -315,8 +315,8 @@ static void nested_boxctl(bool root)
 	daemon_start(&d, NULL, NULL);
 	/* A copy the sandbox's user may execute, in the probe directory. */
 	snprintf(copy, sizeof(copy), "%s/boxctl", sec_probe_dir());
-	snprintf(script, sizeof(script), "cp %s %s && chmod 0755 %s", bin,
-		 copy, copy);
+	snprintf(script, sizeof(script), "cp %s %s && chmod 0755 %s", bin, copy,
+		 copy);
 	cr_assert_eq(system(script), 0);
 	snprintf(script, sizeof(script),
 		 SEC_PROBES "/boxctl --socket %s run --net host --seccomp "
@@ -327,10 +327,9 @@ static void nested_boxctl(bool root)
 	sec_bind_probes(s);
 	cr_assert(box_spec_bind(s, d.dir, d.dir) >= 0);
 	run = sec_run(c, s, &out, &err);
-	cr_assert_not_null(box_run_result(run), "%s",
-			   box_run_error(run)
-			       ? box_error_message(box_run_error(run))
-			       : "-");
+	cr_assert_not_null(
+	    box_run_result(run), "%s",
+	    box_run_error(run) ? box_error_message(box_run_error(run)) : "-");
 	cr_expect(strstr(out, "status=125"), "the nested run went ahead: %s%s",
 		  out, err);
 	cr_expect(strstr(err, "inside a boxd sandbox"), "%s", err);

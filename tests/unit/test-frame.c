@@ -448,12 +448,33 @@ Test(frame, four_fds_in_one_message)
 	close(sv[1]);
 }
 
+/* This test holds SCM_MAX_FD descriptors at once on top of its own: ask
+ * for enough, up to the hard limit, and skip where even that is less. */
+static void require_fds(rlim_t want)
+{
+	struct rlimit rl;
+
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want
+				  ? want
+				  : rl.rlim_max;
+		cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+		cr_skip_test("the open-file limit (hard %llu) is below the "
+			     "%llu descriptors this test holds at once",
+			     (unsigned long long)rl.rlim_max,
+			     (unsigned long long)want);
+}
+
 Test(frame, truncated_control_data)
 {
 	uint8_t wire[FRAME_HEADER_SIZE + 1] = {0};
 	struct frame_reader r;
 	int sv[2], before;
 
+	require_fds(SCM_MAX_FD + 64);
 	make_pair(sv);
 	frame_header(wire, 1);
 	frame_reader_init(&r, 64);
