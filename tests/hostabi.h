@@ -95,7 +95,8 @@ static inline bool hostabi_try(bool i386, char *why, size_t why_len)
 	if (got != pair[1]) {
 		snprintf(why, why_len, "%s getpid returned %ld (%s)",
 			 i386 ? "int $0x80" : "x32", got,
-			 got < 0 ? strerror((int)-got) : "not the caller's pid");
+			 got < 0 ? strerror((int)-got)
+				 : "not the caller's pid");
 		return false;
 	}
 	return true;
