@@ -504,6 +504,130 @@ Test(frame, credentials_with_fds_leaks_nothing)
 	close(sv[1]);
 }
 
+Test(frame, fds_on_the_second_header_byte_are_refused)
+{
+	uint8_t wire[FRAME_HEADER_SIZE + 2] = {0};
+	struct frame_reader r;
+	int sv[2], before;
+
+	make_pair(sv);
+	frame_header(wire, 2);
+	frame_reader_init(&r, 64);
+	before = count_fds();
+
+	/*
+	 * The first byte alone and without fds, the rest with one: a reader
+	 * that read the whole header in one go would take the fd for the
+	 * frame's.
+	 */
+	send_raw(sv[1], wire, 1, NULL, 0);
+	send_with_fds(sv[1], wire + 1, sizeof(wire) - 1, 1);
+	cr_assert_eq(frame_read(&r, sv[0]), -EPROTO);
+	cr_assert_eq(r.fault, FRAME_FAULT_FDS_LATE);
+	cr_assert_str_eq(frame_fault_str(r.fault),
+			 "file descriptors not on the frame's first byte");
+	cr_assert_eq(count_fds(), before, "received fds leaked");
+	frame_reader_reset(&r);
+	cr_assert_eq(r.fault, FRAME_FAULT_NONE, "reset keeps the reason");
+	close(sv[0]);
+	close(sv[1]);
+}
+
+Test(frame, fds_on_a_body_byte_are_refused)
+{
+	uint8_t wire[FRAME_HEADER_SIZE + 4] = {0};
+	struct frame_reader r;
+	int sv[2], before;
+
+	make_pair(sv);
+	frame_header(wire, 4);
+	frame_reader_init(&r, 64);
+	before = count_fds();
+
+	send_raw(sv[1], wire, FRAME_HEADER_SIZE + 2, NULL, 0);
+	send_with_fds(sv[1], wire + FRAME_HEADER_SIZE + 2, 2, 2);
+	cr_assert_eq(frame_read(&r, sv[0]), -EPROTO);
+	cr_assert_eq(r.fault, FRAME_FAULT_FDS_LATE);
+	cr_assert_eq(count_fds(), before, "received fds leaked");
+	frame_reader_reset(&r);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/*
+ * fds sent with the last byte of one frame and the first bytes of the
+ * next are the first frame's late fds, not the second frame's: they came
+ * with a byte that is not a first byte.
+ */
+Test(frame, fds_sent_before_a_frame_starts_are_refused)
+{
+	uint8_t wire[2 * (FRAME_HEADER_SIZE + 1)] = {0};
+	struct frame_reader r;
+	int sv[2], before;
+
+	make_pair(sv);
+	frame_header(wire, 1);
+	frame_header(wire + FRAME_HEADER_SIZE + 1, 1);
+	frame_reader_init(&r, 64);
+	before = count_fds();
+
+	send_raw(sv[1], wire, FRAME_HEADER_SIZE, NULL, 0);
+	send_with_fds(sv[1], wire + FRAME_HEADER_SIZE,
+		      sizeof(wire) - FRAME_HEADER_SIZE, 3);
+	cr_assert_eq(frame_read(&r, sv[0]), -EPROTO);
+	cr_assert_eq(r.fault, FRAME_FAULT_FDS_LATE);
+	cr_assert_eq(count_fds(), before, "received fds leaked");
+	frame_reader_reset(&r);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+Test(frame, each_fault_is_named)
+{
+	uint8_t wire[FRAME_HEADER_SIZE + 1] = {0};
+	struct frame_reader r;
+	int sv[2], one = 1;
+
+	/* Too many fds on the first byte: the count, not the place. */
+	make_pair(sv);
+	frame_header(wire, 1);
+	frame_reader_init(&r, 64);
+	send_with_fds(sv[1], wire, sizeof(wire), FRAME_MAX_FDS + 1);
+	cr_assert_eq(frame_read(&r, sv[0]), -EPROTO);
+	cr_assert_eq(r.fault, FRAME_FAULT_TOO_MANY_FDS);
+	cr_assert(strstr(frame_fault_str(r.fault),
+			 "wrong number of file descriptors"));
+	frame_reader_reset(&r);
+	close(sv[0]);
+	close(sv[1]);
+
+	make_pair(sv);
+	cr_assert_eq(
+	    setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)), 0);
+	cr_assert_eq(frame_send(sv[1], "x", 1, NULL, 0), 0);
+	cr_assert_eq(frame_read(&r, sv[0]), -EPROTO);
+	cr_assert_eq(r.fault, FRAME_FAULT_CONTROL);
+	frame_reader_reset(&r);
+	close(sv[0]);
+	close(sv[1]);
+
+	make_pair(sv);
+	send_raw(sv[1], wire, 2, NULL, 0);
+	close(sv[1]);
+	cr_assert_eq(frame_read(&r, sv[0]), -EPROTO);
+	cr_assert_eq(r.fault, FRAME_FAULT_TRUNCATED);
+	close(sv[0]);
+
+	make_pair(sv);
+	frame_header(wire, 65);
+	send_raw(sv[1], wire, FRAME_HEADER_SIZE, NULL, 0);
+	cr_assert_eq(frame_read(&r, sv[0]), -EMSGSIZE);
+	cr_assert_eq(r.fault, FRAME_FAULT_TOO_LARGE);
+	frame_reader_reset(&r);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 Test(frame, eof_mid_header)
 {
 	uint8_t hdr[FRAME_HEADER_SIZE];
