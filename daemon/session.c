@@ -472,11 +472,11 @@ static void session_read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		if (r < 0) {
 			session_protocol_error(
-			    s,
-			    r == -EMSGSIZE ? "frame larger than the daemon's "
-					     "maximum"
-			    : r == -EPROTO ? "malformed frame or control data"
-					   : "read error");
+			    s, r == -EMSGSIZE
+				   ? "frame larger than the daemon's "
+				     "maximum"
+			       : r == -EPROTO ? frame_fault_str(s->rd.fault)
+					      : "read error");
 			return;
 		}
 		handle_frame(s);
