@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "fdpass.h"
@@ -224,40 +223,25 @@ static int frame_wait_writable(int sock)
 }
 
 int frame_send(int sock, const void *body, uint32_t len, const int *fds,
-	       size_t n_fds)
+	       size_t n_fds, bool *partial)
 {
 	uint8_t hdr[FRAME_HEADER_SIZE];
-	union {
-		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(sizeof(int) * FRAME_MAX_FDS)];
-	} control;
-	struct iovec iov[2];
-	struct msghdr msg = {.msg_iov = iov};
 	size_t total = FRAME_HEADER_SIZE + (size_t)len;
 	size_t sent = 0;
 
 	/* The peer would drop the connection anyway; fail here, clearly. */
-	if (n_fds > FRAME_MAX_FDS || (n_fds > 0 && !fds))
+	if (n_fds > FRAME_MAX_FDS || (n_fds > 0 && !fds) ||
+	    (len > 0 && !body)) {
+		if (partial)
+			*partial = false;
 		return -EINVAL;
-	if (len > 0 && !body)
-		return -EINVAL;
+	}
 
 	frame_header(hdr, len);
 
-	if (n_fds > 0) {
-		struct cmsghdr *c;
-
-		memset(&control, 0, sizeof(control));
-		msg.msg_control = control.buf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
-	}
-
 	while (sent < total) {
+		struct iovec iov[2];
+		size_t n_iov;
 		ssize_t n;
 
 		/* Rebuild the iovec from what is left of header + body. */
@@ -266,39 +250,31 @@ int frame_send(int sock, const void *body, uint32_t len, const int *fds,
 			iov[0].iov_len = FRAME_HEADER_SIZE - sent;
 			iov[1].iov_base = (void *)body;
 			iov[1].iov_len = len;
-			msg.msg_iovlen = len > 0 ? 2 : 1;
+			n_iov = len > 0 ? 2 : 1;
 		} else {
 			size_t off = sent - FRAME_HEADER_SIZE;
 
 			iov[0].iov_base = (uint8_t *)body + off;
 			iov[0].iov_len = len - off;
-			msg.msg_iovlen = 1;
-		}
-
-		/* MSG_NOSIGNAL: a vanished peer is an error, not a SIGPIPE. */
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-		if (n < 0) {
-			int r;
-
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return negerrno();
-			r = frame_wait_writable(sock);
-			if (r < 0)
-				return r;
-			continue;
+			n_iov = 1;
 		}
 
 		/*
-		 * Once any byte is out, the fds went with it (they are
-		 * attached to the frame's first byte): never send them twice.
+		 * The fds go with the sendmsg that carries the frame's first
+		 * byte and with no other: once a byte is out, they went with
+		 * it, and the reader refuses fds on any later byte.
 		 */
-		if (n > 0) {
-			msg.msg_control = NULL;
-			msg.msg_controllen = 0;
+		n = fdpass_send(sock, iov, n_iov, sent == 0 ? fds : NULL,
+				sent == 0 ? n_fds : 0);
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
+			n = frame_wait_writable(sock);
+		else if (n > 0)
+			sent += (size_t)n;
+		if (n < 0) {
+			if (partial)
+				*partial = sent > 0;
+			return (int)n;
 		}
-		sent += (size_t)n;
 	}
 
 	return 0;

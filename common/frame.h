@@ -79,12 +79,24 @@ const char *frame_fault_str(enum frame_fault fault);
 void frame_header(uint8_t out[FRAME_HEADER_SIZE], uint32_t len);
 
 /*
- * Send one frame and its fds with blocking semantics (loops over partial
- * writes and EINTR; fds go with the first sendmsg). MSG_NOSIGNAL.
- * On a non-blocking socket, EAGAIN makes it poll() for POLLOUT and carry
- * on, so a slow peer stalls the caller: the daemon must only use it where
- * that is acceptable. Returns 0, -EINVAL for more than FRAME_MAX_FDS fds,
- * or the sendmsg/poll error (-EPIPE when the peer is gone).
+ * Send one frame, its n_fds fds riding on the sendmsg that carries the
+ * frame's first byte, with blocking semantics: partial writes and EINTR
+ * are carried on, MSG_NOSIGNAL, and on a non-blocking socket EAGAIN makes
+ * it poll() for POLLOUT, so a slow peer stalls the caller (the daemon must
+ * only use it where that is acceptable). The caller's fds stay its own.
+ *
+ * Returns 0 once the whole frame is out, or -errno:
+ *   -EINVAL    more than FRAME_MAX_FDS fds, fds NULL with n_fds > 0, or
+ *              body NULL with len > 0 (checked before anything is sent)
+ *   sendmsg's or poll's error: -EPIPE or -ECONNRESET when the peer is
+ *              gone, -EBADF for a bad fd among fds, -ENOBUFS, ...
+ *
+ * partial (may be NULL) is written only on failure, like an error detail:
+ * true when some bytes of this frame went out before the error, so the
+ * peer holds a frame cut short and the stream is out of step (the
+ * connection must be dropped); false when nothing of this frame was sent
+ * and the stream is as it was before the call (a request-specific error
+ * such as -EBADF leaves the connection usable).
  */
 int frame_send(int sock, const void *body, uint32_t len, const int *fds,
-	       size_t n_fds);
+	       size_t n_fds, bool *partial);
