@@ -20,6 +20,7 @@
 
 #include "config-build.h"
 #include "engine-internal.h"
+#include "fdpass.h"
 #include "initmsg.h"
 #include "log.h"
 #include "seccomp.h"
@@ -299,6 +300,11 @@ static int spec_to_memfd(const struct engine *e, const struct run_spec *spec,
 	return TAKE_FD(fd);
 }
 
+/*
+ * The take header with the spec memfd and the caller's stdio in one
+ * SEQPACKET message: pid 1 gets the header and all four fds, or nothing.
+ * pid 1 gets references of its own; the engine's copies stay the engine's.
+ */
 static int send_take(int ctl, int memfd, size_t size, const int stdio[3])
 {
 	struct init_take take = {
@@ -306,28 +312,13 @@ static int send_take(int ctl, int memfd, size_t size, const int stdio[3])
 	    .kind = INIT_TAKE,
 	    .spec_size = size,
 	};
-	int fds[4] = {memfd, stdio[0], stdio[1], stdio[2]};
-	union {
-		char buf[CMSG_SPACE(sizeof(fds))];
-		struct cmsghdr align;
-	} u;
+	const int fds[4] = {memfd, stdio[0], stdio[1], stdio[2]};
 	struct iovec iov = {.iov_base = &take, .iov_len = sizeof(take)};
-	struct msghdr msg = {
-	    .msg_iov = &iov,
-	    .msg_iovlen = 1,
-	    .msg_control = u.buf,
-	    .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	ssize_t n = fdpass_send(ctl, &iov, 1, fds, ELEMENTSOF(fds));
 
-	memset(u.buf, 0, sizeof(u.buf));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	if (sendmsg(ctl, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(take))
-		return negerrno();
-	return 0;
+	if (n < 0)
+		return (int)n;
+	return n == (ssize_t)sizeof(take) ? 0 : -EIO;
 }
 
 /* Give pid 1 its cgroup, its id maps and the spec. */

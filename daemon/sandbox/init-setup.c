@@ -31,6 +31,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "init.h"
 #include "util.h"
 
@@ -257,28 +258,18 @@ static int load_seccomp(const struct init_spec *s, int listener_sock)
 	fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
 	if (fd < 0)
 		return -errno;
+	/*
+	 * Hand the listener to pid 1 and drop our copy before exec: the
+	 * command must never hold the fd that answers its own system calls.
+	 * The pair is pid 1's and this process's only, made after fork.
+	 */
 	if (listener_sock >= 0) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
 		char byte = 0;
 		struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-		struct msghdr msg = {
-		    .msg_iov = &iov,
-		    .msg_iovlen = 1,
-		    .msg_control = u.buf,
-		    .msg_controllen = sizeof(u.buf),
-		};
-		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		ssize_t n = fdpass_send(listener_sock, &iov, 1, &fd, 1);
 
-		memset(u.buf, 0, sizeof(u.buf));
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-		if (sendmsg(listener_sock, &msg, MSG_NOSIGNAL) != 1)
-			return -errno;
+		if (n != 1)
+			return n < 0 ? (int)n : -EIO;
 		close(fd);
 	}
 	return 0;

@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "init.h"
 #include "util.h"
 
@@ -70,39 +71,34 @@ static _noreturn_ void report_failure_and_exit(void)
 	_exit(1);
 }
 
-/* Receive the take header and its four fds. */
+/*
+ * Receive the take header and its four fds: the spec memfd, then the
+ * caller's stdin, stdout and stderr. The socket is the daemon's end of a
+ * pair it made for this pid 1, so the message is the daemon's; it is
+ * still checked whole, and a wrong one leaves no fd open: fdpass_recv()
+ * closes what came with a refused control message, and a message of the
+ * wrong shape has its fds closed here before the failure is reported.
+ */
 static int receive_take(int *ret_memfd, size_t *ret_size, int stdio[3])
 {
 	struct init_take take;
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {.iov_base = &take, .iov_len = sizeof(take)};
-	struct msghdr msg = {
-	    .msg_iov = &iov,
-	    .msg_iovlen = 1,
-	    .msg_control = u.buf,
-	    .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *c;
 	int fds[4];
+	size_t n_fds = 0;
 	ssize_t n;
 
-	do
-		n = recvmsg(INIT_CTL_FD, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
+	n = fdpass_recv(INIT_CTL_FD, &take, sizeof(take), ELEMENTSOF(fds), fds,
+			&n_fds);
+	if (n == 0 && n_fds == 0)
 		_exit(0); /* the daemon let go of an idle member */
-	if (n < 0)
-		return init_fail("receive spec", NULL, errno);
-	c = CMSG_FIRSTHDR(&msg);
-	if (n != sizeof(take) || take.magic != INIT_MAGIC ||
-	    take.kind != INIT_TAKE || (msg.msg_flags & MSG_CTRUNC) || !c ||
-	    c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(fds)))
+	if (n < 0 && n != -EPROTO && n != -ETOOMANYREFS)
+		return init_fail("receive spec", NULL, (int)n);
+	if (n != (ssize_t)sizeof(take) || take.magic != INIT_MAGIC ||
+	    take.kind != INIT_TAKE || n_fds != ELEMENTSOF(fds)) {
+		for (size_t i = 0; i < n_fds; i++)
+			safe_close(fds[i]);
 		return init_fail("receive spec", "malformed take message",
 				 EBADMSG);
-	memcpy(fds, CMSG_DATA(c), sizeof(fds));
+	}
 	*ret_memfd = fds[0];
 	*ret_size = take.spec_size;
 	memcpy(stdio, fds + 1, sizeof(int) * 3);
@@ -227,27 +223,23 @@ static int wait_exec(int errfd, int listener_sock, int *ret_listener)
 	struct init_report rep;
 	ssize_t n;
 
+	/*
+	 * pid 1's end of a SEQPACKET pair shared with the command alone,
+	 * which sends on it before it runs any code of the caller's: one
+	 * byte and the notification fd, or nothing (it failed before loading
+	 * its filter, and says so below). Anything else is dropped, its fds
+	 * closed, and the run goes on without a listener.
+	 */
 	if (listener_sock >= 0) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
+		int fd = -1;
+		size_t n_fds = 0;
 		char byte;
-		struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-		struct msghdr msg = {
-		    .msg_iov = &iov,
-		    .msg_iovlen = 1,
-		    .msg_control = u.buf,
-		    .msg_controllen = sizeof(u.buf),
-		};
-		struct cmsghdr *c;
 
-		do
-			n = recvmsg(listener_sock, &msg, MSG_CMSG_CLOEXEC);
-		while (n < 0 && errno == EINTR);
-		c = CMSG_FIRSTHDR(&msg);
-		if (n == 1 && c && c->cmsg_type == SCM_RIGHTS)
-			memcpy(ret_listener, CMSG_DATA(c), sizeof(int));
+		n = fdpass_recv(listener_sock, &byte, 1, 1, &fd, &n_fds);
+		if (n == 1 && n_fds == 1)
+			*ret_listener = fd;
+		else if (n >= 0 && n_fds == 1)
+			safe_close(fd);
 	}
 	do
 		n = read(errfd, &rep, sizeof(rep));
