@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "fdpass.h"
 #include "frame.h"
 #include "util.h"
 
@@ -80,30 +81,12 @@ static int expected_end(const uint8_t *data, size_t size, size_t off,
 static bool send_chunk(int sock, const uint8_t *buf, size_t len, const int *fds,
 		       size_t n_fds, size_t *sent)
 {
-	union {
-		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(sizeof(int) * FRAME_MAX_FDS)];
-	} control;
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-	ssize_t n;
+	ssize_t n = fdpass_send(sock, &iov, 1, fds, n_fds);
 
-	if (n_fds > 0) {
-		struct cmsghdr *c;
-
-		memset(&control, 0, sizeof(control));
-		msg.msg_control = control.buf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
-	}
-	n = sendmsg(sock, &msg, MSG_NOSIGNAL);
 	if (n < 0) {
 		/* Full buffer, or the reader already gave up and hung up. */
-		CHECK(errno == EAGAIN || errno == EPIPE);
+		CHECK(n == -EAGAIN || n == -EPIPE);
 		return false;
 	}
 	*sent += (size_t)n;
