@@ -364,6 +364,7 @@ int main(int argc, char **argv)
 	struct config *cfg = NULL;
 	struct loop_ctx ctx = {.opt = &opt};
 	struct hostcheck_features host = {0};
+	struct error_detail err;
 	char why[512] = "";
 	bool created = false;
 	int lfd = -1, ret = EXIT_FAILURE;
@@ -414,8 +415,8 @@ int main(int argc, char **argv)
 
 	cgcfg.mode = opt.cgroup_mode;
 	cgcfg.root = opt.cgroup_root;
-	if (cgroup_manager_open(&cgcfg, &cg, why, sizeof(why)) < 0) {
-		log_error("cgroups: %s", why);
+	if (cgroup_manager_open(&cgcfg, &err, &cg) < 0) {
+		log_error("cgroups: %s", err.message);
 		log_error("give a delegated cgroup with --cgroup-root, or run "
 			  "with --no-cgroups (limits will then be refused)");
 		goto out;

@@ -459,8 +459,9 @@ static int convert_limits(const Boxd__V1__RunRequest *req,
 	const Boxd__V1__Limits *l = req->limits;
 	const struct tenant_policy *t = ctx->tenant;
 	struct spec_limits *lim = &s->limits;
+	struct error_detail host;
+	char caveat[sizeof(host.message) + 32];
 	uint64_t v;
-	char why[256];
 	int r;
 
 	if (l) {
@@ -510,37 +511,34 @@ static int convert_limits(const Boxd__V1__RunRequest *req,
 	 * needs the cgroup controllers. */
 	v = lim->timeout_ns;
 	lim->timeout_ns = 0;
-	why[0] = 0;
-	r = ctx->cgroups
-		? cgroup_manager_check(ctx->cgroups, lim, why, sizeof(why))
-		: ((lim->memory_bytes || lim->cpu_millis || lim->pids ||
-		    lim->cpu_time_ns)
-		       ? (snprintf(why, sizeof(why),
-				   "cgroups are disabled "
-				   "(--no-cgroups)"),
-			  -EOPNOTSUPP)
-		       : 0);
+	if (ctx->cgroups)
+		r = cgroup_manager_check(ctx->cgroups, lim, &host);
+	else if (lim->memory_bytes || lim->cpu_millis || lim->pids ||
+		 lim->cpu_time_ns)
+		r = error_set(&host, ERROR_UNSUPPORTED, -EOPNOTSUPP,
+			      "cgroups are disabled (--no-cgroups)");
+	else
+		r = 0;
 	lim->timeout_ns = v;
 	if (r < 0) {
 		if (!req->lenient)
 			return fail(err, BOXD__V1__ERROR_CODE__UNSUPPORTED,
 				    "cannot enforce the requested limits: %s "
 				    "(lenient mode would run without them)",
-				    why);
+				    host.message);
 		if (t && (t->max_memory_bytes || t->max_cpu_millis ||
 			  t->max_pids || t->max_cpu_time_ns))
 			return fail(err, BOXD__V1__ERROR_CODE__UNSUPPORTED,
 				    "tenant '%s' has ceilings this host cannot "
 				    "enforce: %s",
-				    t->name, why);
+				    t->name, host.message);
 		lim->memory_bytes = lim->memory_swap_bytes = 0;
 		lim->cpu_millis = lim->pids = 0;
 		lim->cpu_time_ns = 0;
-		snprintf(err->message, sizeof(err->message),
-			 "limits not enforced: %s", why);
-		if ((r = add_caveat(out, err->message)) < 0)
+		snprintf(caveat, sizeof(caveat), "limits not enforced: %s",
+			 host.message);
+		if ((r = add_caveat(out, caveat)) < 0)
 			return r;
-		err->message[0] = 0;
 	}
 	return 0;
 }

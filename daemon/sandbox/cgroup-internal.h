@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "cgroup.h"
+#include "error.h"
 #include "util.h"
 
 /* v1 hierarchies boxd uses. A co-mounted "cpu,cpuacct" is one hierarchy
@@ -98,10 +99,6 @@ int cgroup_rmdir_patient(int dirfd, const char *name);
 
 extern const struct cgroup_ops cgroup_v2_ops;
 extern const struct cgroup_ops cgroup_v1_ops;
-
-/* Formats into why (if any), returns err: "return cgroup_why(...)". */
-int cgroup_why(char *why, size_t why_len, int err, const char *fmt, ...)
-    _printf_(4, 5);
 
 /* cgroupfs files relative to a directory fd. Values are written with one
  * write(2), as cgroupfs wants. Reads NUL-terminate and strip nothing. */

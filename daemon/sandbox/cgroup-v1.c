@@ -392,7 +392,7 @@ static void set_capabilities(struct cgroup_manager *m)
 }
 
 static int v1_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
-		   char *why, size_t why_len)
+		   struct error_detail *err)
 {
 	const char *base = cfg->v1_mount ? cfg->v1_mount : "/sys/fs/cgroup";
 	const char *root = cfg->root ? cfg->root : "boxd";
@@ -403,17 +403,17 @@ static int v1_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 
 	/* In auto mode the root may be meant for v2, where it is a path. */
 	if (m->probing && cfg->root && cfg->root[0] == '/')
-		return cgroup_why(why, why_len, -EINVAL,
-				  "cgroup root '%s' is a cgroup2 path; v1 "
-				  "takes a name relative to each hierarchy",
-				  cfg->root);
+		return error_set(err, ERROR_INVALID, -EINVAL,
+				 "cgroup root '%s' is a cgroup2 path; v1 "
+				 "takes a name relative to each hierarchy",
+				 cfg->root);
 	while (*root == '/')
 		root++;
 	if (!root_name_ok(root))
-		return cgroup_why(why, why_len, -EINVAL,
-				  "cgroup root '%s' is not a relative name "
-				  "below the v1 hierarchies",
-				  cfg->root);
+		return error_set(err, ERROR_INVALID, -EINVAL,
+				 "cgroup root '%s' is not a relative name "
+				 "below the v1 hierarchies",
+				 cfg->root);
 	slash = strrchr(root, '/');
 	snprintf(m->root_name, sizeof(m->root_name), "%s",
 		 slash ? slash + 1 : root);
@@ -448,9 +448,10 @@ static int v1_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 
 		for (size_t k = 0; k < ELEMENTSOF(need); k++) {
 			if (!m->v1[need[k]].present) {
-				r = cgroup_why(why, why_len, -EOPNOTSUPP,
-					       "no v1 '%s' hierarchy under %s",
-					       hier_names[need[k]], base);
+				r = error_set(err, ERROR_UNSUPPORTED,
+					      -EOPNOTSUPP,
+					      "no v1 '%s' hierarchy under %s",
+					      hier_names[need[k]], base);
 				goto out;
 			}
 		}
@@ -459,17 +460,17 @@ static int v1_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 		if (!hier_owner(m, i))
 			continue;
 		if (faccessat(mount_fd[i], "cgroup.procs", W_OK, 0) < 0) {
-			r = cgroup_why(why, why_len, negerrno(),
-				       "v1 hierarchy %s/%s is not writable: %m",
-				       base, hier_names[i]);
+			r = error_set(err, ERROR_UNSUPPORTED, negerrno(),
+				      "v1 hierarchy %s/%s is not writable: %m",
+				      base, hier_names[i]);
 			goto out;
 		}
 	}
 	if (!m->v1[CGROUP_V1_MEMORY].present && !m->v1[CGROUP_V1_CPU].present &&
 	    !m->v1[CGROUP_V1_PIDS].present) {
-		r = cgroup_why(why, why_len, -EOPNOTSUPP,
-			       "no v1 cpu, memory or pids hierarchy under %s",
-			       base);
+		r = error_set(err, ERROR_UNSUPPORTED, -EOPNOTSUPP,
+			      "no v1 cpu, memory or pids hierarchy under %s",
+			      base);
 		goto out;
 	}
 
@@ -484,8 +485,9 @@ static int v1_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 		}
 		if (r < 0) {
 			m->v1[i].root_fd = -1;
-			r = cgroup_why(why, why_len, r, "cannot create %s: %s",
-				       m->v1[i].path, strerror(-r));
+			r = error_set(err, ERROR_UNSUPPORTED, r,
+				      "cannot create %s: %s", m->v1[i].path,
+				      strerror(-r));
 			goto out;
 		}
 	}
@@ -502,9 +504,9 @@ static int v1_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 			continue;
 		if (mkdirat(m->v1[i].root_fd, "pool", 0755) < 0 &&
 		    errno != EEXIST) {
-			r = cgroup_why(why, why_len, negerrno(),
-				       "cannot create %s/pool: %m",
-				       m->v1[i].path);
+			r = error_set(err, ERROR_UNSUPPORTED, negerrno(),
+				      "cannot create %s/pool: %m",
+				      m->v1[i].path);
 			goto out;
 		}
 		m->v1[i].pool_fd = cgroup_open_dir_at(m->v1[i].root_fd, "pool");

@@ -109,7 +109,7 @@ static int own_cgroup(char *ret, size_t len)
 }
 
 static int find_root(const struct cgroup_config *cfg, char *ret, size_t len,
-		     char *why, size_t why_len)
+		     struct error_detail *err)
 {
 	char cg[512], mnt[512], mroot[512];
 	const char *rest;
@@ -118,13 +118,13 @@ static int find_root(const struct cgroup_config *cfg, char *ret, size_t len,
 
 	if (cfg->root) {
 		if (cfg->root[0] != '/')
-			return cgroup_why(why, why_len, -EINVAL,
-					  "--cgroup-root '%s' is not an "
-					  "absolute path",
-					  cfg->root);
+			return error_set(err, ERROR_INVALID, -EINVAL,
+					 "--cgroup-root '%s' is not an "
+					 "absolute path",
+					 cfg->root);
 		if (snprintf(ret, len, "%s", cfg->root) >= (int)len)
-			return cgroup_why(why, why_len, -ENAMETOOLONG,
-					  "--cgroup-root is too long");
+			return error_set(err, ERROR_INVALID, -ENAMETOOLONG,
+					 "--cgroup-root is too long");
 		/* "/x/y/" names /x/y: its basename matters for matching. */
 		for (size_t l = strlen(ret); l > 1 && ret[l - 1] == '/'; l--)
 			ret[l - 1] = '\0';
@@ -133,29 +133,29 @@ static int find_root(const struct cgroup_config *cfg, char *ret, size_t len,
 
 	r = own_cgroup(cg, sizeof(cg));
 	if (r < 0)
-		return cgroup_why(why, why_len, r,
-				  "the daemon is in no cgroup2 hierarchy (no "
-				  "'0::' line in /proc/self/cgroup)");
+		return error_set(err, ERROR_UNSUPPORTED, r,
+				 "the daemon is in no cgroup2 hierarchy (no "
+				 "'0::' line in /proc/self/cgroup)");
 	/* Restarted in place (re-exec): we already sit in our supervisor/. */
 	slash = strrchr(cg, '/');
 	if (slash && strcmp(slash, "/supervisor") == 0)
 		*(slash == cg ? slash + 1 : slash) = '\0';
 	if (strcmp(cg, "/") == 0)
-		return cgroup_why(why, why_len, -EPERM,
-				  "the daemon runs in the root cgroup; run it "
-				  "under systemd with Delegate=yes or pass "
-				  "--cgroup-root");
+		return error_set(err, ERROR_UNSUPPORTED, -EPERM,
+				 "the daemon runs in the root cgroup; run it "
+				 "under systemd with Delegate=yes or pass "
+				 "--cgroup-root");
 	r = find_cgroup2_mount(cg, mnt, sizeof(mnt), mroot, sizeof(mroot));
 	if (r < 0)
-		return cgroup_why(why, why_len, r,
-				  "no cgroup2 mount holds the daemon's cgroup "
-				  "%s",
-				  cg);
+		return error_set(err, ERROR_UNSUPPORTED, r,
+				 "no cgroup2 mount holds the daemon's cgroup "
+				 "%s",
+				 cg);
 	rest = cg + (strcmp(mroot, "/") == 0 ? 0 : strlen(mroot));
 	if (snprintf(ret, len, "%s%s", strcmp(mnt, "/") == 0 ? "" : mnt,
 		     rest) >= (int)len)
-		return cgroup_why(why, why_len, -ENAMETOOLONG,
-				  "cgroup path too long");
+		return error_set(err, ERROR_UNSUPPORTED, -ENAMETOOLONG,
+				 "cgroup path too long");
 	return 0;
 }
 
@@ -406,7 +406,7 @@ static void enable_list(const struct cgroup_manager *m, char *buf, size_t size)
 }
 
 static int v2_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
-		   char *why, size_t why_len)
+		   struct error_detail *err)
 {
 	_cleanup_close_ int sup_fd = -1;
 	char ctrls[256], enable[64];
@@ -415,7 +415,7 @@ static int v2_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 	pid_t other;
 	int r;
 
-	r = find_root(cfg, m->path, sizeof(m->path), why, why_len);
+	r = find_root(cfg, m->path, sizeof(m->path), err);
 	if (r < 0)
 		return r;
 	base = strrchr(m->path, '/');
@@ -426,76 +426,76 @@ static int v2_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 	if (m->root_fd == -ENOENT && cfg->root && !m->probing) {
 		/* An explicit root may be created on first use. */
 		if (mkdir(m->path, 0755) < 0 && errno != EEXIST)
-			return cgroup_why(why, why_len, negerrno(),
-					  "cannot create %s: %m", m->path);
+			return error_set(err, ERROR_UNSUPPORTED, negerrno(),
+					 "cannot create %s: %m", m->path);
 		m->root_fd = cgroup_open_dir_at(AT_FDCWD, m->path);
 	}
 	if (m->root_fd < 0) {
 		r = m->root_fd;
 		m->root_fd = -1;
-		return cgroup_why(why, why_len, r, "cannot open %s: %s",
-				  m->path, strerror(-r));
+		return error_set(err, ERROR_UNSUPPORTED, r,
+				 "cannot open %s: %s", m->path, strerror(-r));
 	}
 	if (fstatfs(m->root_fd, &sfs) < 0)
-		return cgroup_why(why, why_len, negerrno(), "statfs %s: %m",
-				  m->path);
+		return error_set(err, ERROR_UNSUPPORTED, negerrno(),
+				 "statfs %s: %m", m->path);
 	if (sfs.f_type != CGROUP2_SUPER_MAGIC)
-		return cgroup_why(why, why_len, -ENOTDIR,
-				  "%s is not on a cgroup2 filesystem", m->path);
+		return error_set(err, ERROR_UNSUPPORTED, -ENOTDIR,
+				 "%s is not on a cgroup2 filesystem", m->path);
 	if (faccessat(m->root_fd, "cgroup.subtree_control", W_OK, 0) < 0 ||
 	    faccessat(m->root_fd, "cgroup.procs", W_OK, 0) < 0)
-		return cgroup_why(why, why_len, -EACCES,
-				  "%s is not writable by the daemon (not "
-				  "delegated?)",
-				  m->path);
+		return error_set(err, ERROR_UNSUPPORTED, -EACCES,
+				 "%s is not writable by the daemon (not "
+				 "delegated?)",
+				 m->path);
 	r = cgroup_read_at(m->root_fd, "cgroup.controllers", ctrls,
 			   sizeof(ctrls));
 	if (r < 0)
-		return cgroup_why(why, why_len, r,
-				  "cannot read %s/cgroup.controllers: %s",
-				  m->path, strerror(-r));
+		return error_set(err, ERROR_UNSUPPORTED, r,
+				 "cannot read %s/cgroup.controllers: %s",
+				 m->path, strerror(-r));
 	m->v2_cpu = cgroup_word_in(ctrls, "cpu");
 	m->v2_memory = cgroup_word_in(ctrls, "memory");
 	m->v2_pids = cgroup_word_in(ctrls, "pids");
 	if (m->probing && !(m->v2_cpu && m->v2_memory && m->v2_pids))
-		return cgroup_why(why, why_len, -EOPNOTSUPP,
-				  "%s lacks controllers: it offers '%s', boxd "
-				  "needs cpu memory pids",
-				  m->path, strtok(ctrls, "\n") ?: "");
+		return error_set(err, ERROR_UNSUPPORTED, -EOPNOTSUPP,
+				 "%s lacks controllers: it offers '%s', boxd "
+				 "needs cpu memory pids",
+				 m->path, strtok(ctrls, "\n") ?: "");
 
 	/* Everything that can refuse is checked before the daemon moves. */
 	other = foreign_pid(m->root_fd);
 	if (other)
-		return cgroup_why(why, why_len, -EBUSY,
-				  "%s holds other processes (pid %d); give "
-				  "boxd a cgroup of its own",
-				  m->path, (int)other);
+		return error_set(err, ERROR_UNSUPPORTED, -EBUSY,
+				 "%s holds other processes (pid %d); give "
+				 "boxd a cgroup of its own",
+				 m->path, (int)other);
 	sup_fd = cgroup_open_dir_at(m->root_fd, "supervisor");
 	if (sup_fd >= 0 && (other = foreign_pid(sup_fd)))
-		return cgroup_why(why, why_len, -EBUSY,
-				  "pid %d is in %s/supervisor: is another boxd "
-				  "running on this cgroup?",
-				  (int)other, m->path);
+		return error_set(err, ERROR_UNSUPPORTED, -EBUSY,
+				 "pid %d is in %s/supervisor: is another boxd "
+				 "running on this cgroup?",
+				 (int)other, m->path);
 
 	if (sup_fd < 0) {
 		if (mkdirat(m->root_fd, "supervisor", 0755) < 0 &&
 		    errno != EEXIST)
-			return cgroup_why(why, why_len, negerrno(),
-					  "cannot create %s/supervisor: %m",
-					  m->path);
+			return error_set(err, ERROR_UNSUPPORTED, negerrno(),
+					 "cannot create %s/supervisor: %m",
+					 m->path);
 		sup_fd = cgroup_open_dir_at(m->root_fd, "supervisor");
 		if (sup_fd < 0)
-			return cgroup_why(why, why_len, sup_fd,
-					  "cannot open %s/supervisor: %s",
-					  m->path, strerror(-sup_fd));
+			return error_set(err, ERROR_UNSUPPORTED, sup_fd,
+					 "cannot open %s/supervisor: %s",
+					 m->path, strerror(-sup_fd));
 	}
 	/* "0" moves the writer's whole thread group. */
 	r = cgroup_write_at(sup_fd, "cgroup.procs", "0");
 	if (r < 0)
-		return cgroup_why(why, why_len, r,
-				  "cannot move the daemon into %s/supervisor: "
-				  "%s",
-				  m->path, strerror(-r));
+		return error_set(err, ERROR_UNSUPPORTED, r,
+				 "cannot move the daemon into %s/supervisor: "
+				 "%s",
+				 m->path, strerror(-r));
 
 	sweep(m);
 
@@ -504,21 +504,22 @@ static int v2_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 		r = cgroup_write_at(m->root_fd, "cgroup.subtree_control",
 				    enable);
 		if (r < 0)
-			return cgroup_why(why, why_len, r,
-					  "cannot enable '%s' in "
-					  "%s/cgroup.subtree_control: %s",
-					  enable, m->path, strerror(-r));
+			return error_set(err, ERROR_UNSUPPORTED, r,
+					 "cannot enable '%s' in "
+					 "%s/cgroup.subtree_control: %s",
+					 enable, m->path, strerror(-r));
 	}
 
 	if (mkdirat(m->root_fd, "pool", 0755) < 0 && errno != EEXIST)
-		return cgroup_why(why, why_len, negerrno(),
-				  "cannot create %s/pool: %m", m->path);
+		return error_set(err, ERROR_UNSUPPORTED, negerrno(),
+				 "cannot create %s/pool: %m", m->path);
 	m->pool_fd = cgroup_open_dir_at(m->root_fd, "pool");
 	if (m->pool_fd < 0) {
 		r = m->pool_fd;
 		m->pool_fd = -1;
-		return cgroup_why(why, why_len, r, "cannot open %s/pool: %s",
-				  m->path, strerror(-r));
+		return error_set(err, ERROR_UNSUPPORTED, r,
+				 "cannot open %s/pool: %s", m->path,
+				 strerror(-r));
 	}
 
 	/* supervisor/ is a child with the controllers on: its files show

@@ -30,18 +30,6 @@ static const char *const can_names[CGROUP_CAN_BITS] = {
     "peak pids",      "killing a run",    "spawning into a cgroup",
 };
 
-int cgroup_why(char *why, size_t why_len, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len > 0) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
 int cgroup_open_dir_at(int dfd, const char *name)
 {
 	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -317,7 +305,7 @@ int cgroup_kill_procs_at(int dfd, const char *suffix)
 
 static int none_open(struct cgroup_manager *m _unused_,
 		     const struct cgroup_config *cfg _unused_,
-		     char *why _unused_, size_t why_len _unused_)
+		     struct error_detail *err _unused_)
 {
 	return 0;
 }
@@ -412,16 +400,16 @@ static void manager_freep(struct cgroup_manager **m)
 
 static int open_backend(enum cgroup_mode mode, const struct cgroup_ops *ops,
 			const struct cgroup_config *cfg, bool probing,
-			struct cgroup_manager **ret, char *why, size_t why_len)
+			struct error_detail *err, struct cgroup_manager **ret)
 {
 	_cleanup_(manager_freep) struct cgroup_manager *m = NULL;
 	int r;
 
 	m = manager_new(mode, ops);
 	if (!m)
-		return cgroup_why(why, why_len, -ENOMEM, "out of memory");
+		return error_set(err, ERROR_INTERNAL, -ENOMEM, "out of memory");
 	m->probing = probing;
-	r = ops->open(m, cfg, why, why_len);
+	r = ops->open(m, cfg, err);
 	if (r < 0)
 		return r;
 	m->probing = false;
@@ -430,17 +418,16 @@ static int open_backend(enum cgroup_mode mode, const struct cgroup_ops *ops,
 }
 
 int cgroup_manager_open(const struct cgroup_config *cfg,
-			struct cgroup_manager **ret, char *ret_why,
-			size_t why_len)
+			struct error_detail *err, struct cgroup_manager **ret)
 {
 	struct cgroup_manager *m = NULL;
-	char why_v2[256] = "", why_v1[256] = "";
-	int r, r1;
+	struct error_detail err_v2, err_v1;
+	int r;
 
 	switch (cfg->mode) {
 	case CGROUP_MODE_NONE:
 		r = open_backend(CGROUP_MODE_NONE, &cgroup_none_ops, cfg, false,
-				 &m, ret_why, why_len);
+				 err, &m);
 		if (r < 0)
 			return r;
 		for (int i = 0; i < CGROUP_CAN_BITS; i++)
@@ -448,14 +435,14 @@ int cgroup_manager_open(const struct cgroup_config *cfg,
 		snprintf(m->path, sizeof(m->path), "-");
 		break;
 	case CGROUP_MODE_V2:
-		r = open_backend(CGROUP_MODE_V2, &cgroup_v2_ops, cfg, false, &m,
-				 ret_why, why_len);
+		r = open_backend(CGROUP_MODE_V2, &cgroup_v2_ops, cfg, false,
+				 err, &m);
 		if (r < 0)
 			return r;
 		break;
 	case CGROUP_MODE_V1:
-		r = open_backend(CGROUP_MODE_V1, &cgroup_v1_ops, cfg, false, &m,
-				 ret_why, why_len);
+		r = open_backend(CGROUP_MODE_V1, &cgroup_v1_ops, cfg, false,
+				 err, &m);
 		if (r < 0)
 			return r;
 		break;
@@ -464,18 +451,18 @@ int cgroup_manager_open(const struct cgroup_config *cfg,
 		/* Probing: a backend that cannot serve fails before it moves
 		 * the daemon or creates anything, so the next one starts from
 		 * a clean slate. */
-		r = open_backend(CGROUP_MODE_V2, &cgroup_v2_ops, cfg, true, &m,
-				 why_v2, sizeof(why_v2));
+		r = open_backend(CGROUP_MODE_V2, &cgroup_v2_ops, cfg, true,
+				 &err_v2, &m);
 		if (r >= 0)
 			break;
-		log_debug("cgroup: v2 not usable: %s", why_v2);
-		r1 = open_backend(CGROUP_MODE_V1, &cgroup_v1_ops, cfg, true, &m,
-				  why_v1, sizeof(why_v1));
-		if (r1 >= 0)
+		log_debug("cgroup: v2 not usable: %s", err_v2.message);
+		r = open_backend(CGROUP_MODE_V1, &cgroup_v1_ops, cfg, true,
+				 &err_v1, &m);
+		if (r >= 0)
 			break;
-		return cgroup_why(ret_why, why_len, r1,
-				  "no usable cgroup hierarchy: v2: %s; v1: %s",
-				  why_v2, why_v1);
+		return error_set(err, err_v1.kind, r,
+				 "no usable cgroup hierarchy: v2: %s; v1: %s",
+				 err_v2.message, err_v1.message);
 	}
 	log_debug("cgroup: %s backend at %s, controllers '%s'", m->ops->name,
 		  m->path, m->controllers);
@@ -619,21 +606,21 @@ static int bit_index(unsigned bit)
 	return __builtin_ctz(bit);
 }
 
-static int refuse(const struct cgroup_manager *m, unsigned bit, char *why,
-		  size_t why_len)
+static int refuse(const struct cgroup_manager *m, unsigned bit,
+		  struct error_detail *err)
 {
 	int i = bit_index(bit);
 
 	if (m->missing[i])
-		return cgroup_why(why, why_len, -EOPNOTSUPP, "%s",
-				  m->missing[i]);
-	return cgroup_why(why, why_len, -EOPNOTSUPP,
-			  "this host cannot enforce %s", can_names[i]);
+		return error_set(err, ERROR_UNSUPPORTED, -EOPNOTSUPP, "%s",
+				 m->missing[i]);
+	return error_set(err, ERROR_UNSUPPORTED, -EOPNOTSUPP,
+			 "this host cannot enforce %s", can_names[i]);
 }
 
 int cgroup_manager_check(const struct cgroup_manager *m,
-			 const struct spec_limits *lim, char *ret_why,
-			 size_t why_len)
+			 const struct spec_limits *lim,
+			 struct error_detail *err)
 {
 	const struct {
 		bool wanted;
@@ -652,20 +639,20 @@ int cgroup_manager_check(const struct cgroup_manager *m,
 	 * stays available with --no-cgroups. */
 	for (size_t i = 0; i < ELEMENTSOF(needs); i++)
 		if (needs[i].wanted && !(m->can & needs[i].bit))
-			return refuse(m, needs[i].bit, ret_why, why_len);
+			return refuse(m, needs[i].bit, err);
 	/* cpu.max and cfs_quota_us reject a quota under 1ms per 100ms. */
 	if (lim->cpu_millis && lim->cpu_millis < 10)
-		return cgroup_why(ret_why, why_len, -EOPNOTSUPP,
-				  "a CPU limit below 0.01 CPUs cannot be "
-				  "enforced (cpu quota minimum is 1ms)");
+		return error_set(err, ERROR_UNSUPPORTED, -EOPNOTSUPP,
+				 "a CPU limit below 0.01 CPUs cannot be "
+				 "enforced (cpu quota minimum is 1ms)");
 	/* v1 bounds memory+swap together: without a memory bound there is
 	 * nothing to add the swap allowance to. */
 	if (m->mode == CGROUP_MODE_V1 && lim->memory_swap_bytes &&
 	    !lim->memory_bytes)
-		return cgroup_why(ret_why, why_len, -EOPNOTSUPP,
-				  "a swap limit needs a memory limit on "
-				  "cgroup v1 (memory.memsw.limit_in_bytes "
-				  "bounds memory and swap together)");
+		return error_set(err, ERROR_UNSUPPORTED, -EOPNOTSUPP,
+				 "a swap limit needs a memory limit on "
+				 "cgroup v1 (memory.memsw.limit_in_bytes "
+				 "bounds memory and swap together)");
 	return 0;
 }
 
@@ -675,7 +662,7 @@ int cgroup_run_create(struct cgroup_manager *m, uid_t tenant, uint64_t run_id,
 	struct cgroup_run *r;
 	int k;
 
-	k = cgroup_manager_check(m, lim, NULL, 0);
+	k = cgroup_manager_check(m, lim, NULL);
 	if (k < 0)
 		return k;
 	r = calloc(1, sizeof(*r));

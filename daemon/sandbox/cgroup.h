@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "error.h"
 #include "result.h"
 #include "spec.h"
 
@@ -49,10 +50,9 @@ struct cgroup_run;
 
 /* Find and prepare the hierarchy: v2 moves the daemon into supervisor/ and
  * enables controllers; both kill and remove leftovers of an earlier daemon.
- * ret_why gets a readable reason on failure. */
+ * err says why on failure. */
 int cgroup_manager_open(const struct cgroup_config *cfg,
-			struct cgroup_manager **ret, char *ret_why,
-			size_t why_len);
+			struct error_detail *err, struct cgroup_manager **ret);
 struct cgroup_manager *cgroup_manager_free(struct cgroup_manager *m);
 
 enum cgroup_mode cgroup_manager_mode(const struct cgroup_manager *m);
@@ -62,11 +62,11 @@ unsigned cgroup_manager_can(const struct cgroup_manager *m);
 /* Space-separated list of usable controllers, e.g. "cpu memory pids". */
 const char *cgroup_manager_controllers(const struct cgroup_manager *m);
 
-/* Checks that every limit in lim can be enforced. On -EOPNOTSUPP, ret_why
- * names the missing controller or file. */
+/* Checks that every limit in lim can be enforced. On -EOPNOTSUPP
+ * (ERROR_UNSUPPORTED), err names the missing controller or file. */
 int cgroup_manager_check(const struct cgroup_manager *m,
-			 const struct spec_limits *lim, char *ret_why,
-			 size_t why_len);
+			 const struct spec_limits *lim,
+			 struct error_detail *err);
 
 /* mkdir tenant-<uid>/run-<id>, write the limits (memory.max, swap,
  * cpu.max, pids.max, memory.oom.group). */
@@ -116,7 +116,7 @@ int cgroup_manager_pool_attach(struct cgroup_manager *m, pid_t pid);
 struct cgroup_ops {
 	const char *name;
 	int (*open)(struct cgroup_manager *m, const struct cgroup_config *cfg,
-		    char *why, size_t why_len);
+		    struct error_detail *err);
 	void (*close)(struct cgroup_manager *m);
 	int (*run_create)(struct cgroup_manager *m, struct cgroup_run *r,
 			  const struct spec_limits *lim);

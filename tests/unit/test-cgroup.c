@@ -294,13 +294,14 @@ static void v1_fini(void)
 {
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_V1, .root = root_name};
 	struct cgroup_manager *m = NULL;
-	char why[256], path[512];
+	char path[512];
+	struct error_detail err = {0};
 
 	if (geteuid() != 0 || !v1_available())
 		return;
 	mgr = cgroup_manager_free(mgr);
 	/* A fresh manager sweeps whatever a failed test left behind. */
-	if (cgroup_manager_open(&cfg, &m, why, sizeof(why)) >= 0)
+	if (cgroup_manager_open(&cfg, &err, &m) >= 0)
 		cgroup_manager_free(m);
 	for (size_t i = 0; i < ELEMENTSOF(v1_dirs); i++) {
 		v1_path(path, sizeof(path), v1_dirs[i], "pool");
@@ -313,11 +314,11 @@ static void v1_fini(void)
 static void v1_open(void)
 {
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_V1, .root = root_name};
-	char why[256] = "";
+	struct error_detail err = {0};
 	int r;
 
-	r = cgroup_manager_open(&cfg, &mgr, why, sizeof(why));
-	cr_assert_eq(r, 0, "open v1: %s", why);
+	r = cgroup_manager_open(&cfg, &err, &mgr);
+	cr_assert_eq(r, 0, "open v1: %s", err.message);
 }
 
 TestSuite(v1, .init = v1_init, .fini = v1_fini, .timeout = 60);
@@ -633,28 +634,26 @@ Test(v1, busy_runs_are_reaped)
 Test(v1, check_refuses)
 {
 	struct spec_limits lim = {0};
-	char why[256];
+	struct error_detail err = {0};
 
 	v1_require();
 	v1_open();
-	cr_assert_eq(cgroup_manager_check(mgr, &lim, why, sizeof(why)), 0);
+	cr_assert_eq(cgroup_manager_check(mgr, &lim, &err), 0);
 	lim.cpu_millis = 5;
-	cr_assert_eq(cgroup_manager_check(mgr, &lim, why, sizeof(why)),
-		     -EOPNOTSUPP);
-	cr_assert(strstr(why, "0.01 CPUs"), "%s", why);
+	cr_assert_eq(cgroup_manager_check(mgr, &lim, &err), -EOPNOTSUPP);
+	cr_assert(strstr(err.message, "0.01 CPUs"), "%s", err.message);
 	lim.cpu_millis = 0;
 	lim.memory_swap_bytes = MIB;
-	cr_assert_eq(cgroup_manager_check(mgr, &lim, why, sizeof(why)),
-		     -EOPNOTSUPP);
+	cr_assert_eq(cgroup_manager_check(mgr, &lim, &err), -EOPNOTSUPP);
 	if (cgroup_manager_can(mgr) & CGROUP_CAN_SWAP)
-		cr_assert(strstr(why, "needs a memory limit"), "%s", why);
+		cr_assert(strstr(err.message, "needs a memory limit"), "%s",
+			  err.message);
 	else
-		cr_assert(strstr(why, "memory.memsw.limit_in_bytes"), "%s",
-			  why);
+		cr_assert(strstr(err.message, "memory.memsw.limit_in_bytes"),
+			  "%s", err.message);
 	lim.memory_bytes = 8 * MIB;
 	if (cgroup_manager_can(mgr) & CGROUP_CAN_SWAP)
-		cr_assert_eq(cgroup_manager_check(mgr, &lim, why, sizeof(why)),
-			     0);
+		cr_assert_eq(cgroup_manager_check(mgr, &lim, &err), 0);
 	/* run_create refuses what check refuses. */
 	lim = (struct spec_limits){.cpu_millis = 1};
 	struct cgroup_run *run = NULL;
@@ -707,26 +706,27 @@ Test(v1, missing_controller_is_named)
 	struct spec_limits lim = {.pids = 10};
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_V1};
 	struct cgroup_manager *m = NULL;
-	char base[] = "/tmp/boxd-test-cgbase-XXXXXX", why[256] = "";
+	char base[] = "/tmp/boxd-test-cgbase-XXXXXX";
+	struct error_detail err = {0};
 
 	v1_require();
 	scratch_base(base, have, ELEMENTSOF(have));
 	cfg.v1_mount = base;
 	cfg.root = root_name;
-	cr_assert_eq(cgroup_manager_open(&cfg, &m, why, sizeof(why)), 0, "%s",
-		     why);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &m), 0, "%s", err.message);
 	cr_assert_not(cgroup_manager_can(m) & CGROUP_CAN_PIDS);
-	cr_assert_eq(cgroup_manager_check(m, &lim, why, sizeof(why)),
-		     -EOPNOTSUPP);
-	cr_assert_str_eq(why, "cgroup controller 'pids' is not available");
+	cr_assert_eq(cgroup_manager_check(m, &lim, &err), -EOPNOTSUPP);
+	cr_assert_str_eq(err.message,
+			 "cgroup controller 'pids' is not available");
 	lim = (struct spec_limits){.memory_bytes = 8 * MIB};
-	cr_assert_eq(cgroup_manager_check(m, &lim, why, sizeof(why)), 0);
+	cr_assert_eq(cgroup_manager_check(m, &lim, &err), 0);
 	cgroup_manager_free(m);
 
 	/* Auto mode wants all three and says which one is missing. */
 	cfg.mode = CGROUP_MODE_AUTO;
-	cr_assert_lt(cgroup_manager_open(&cfg, &m, why, sizeof(why)), 0);
-	cr_assert(strstr(why, "no v1 'pids' hierarchy"), "%s", why);
+	cr_assert_lt(cgroup_manager_open(&cfg, &err, &m), 0);
+	cr_assert(strstr(err.message, "no v1 'pids' hierarchy"), "%s",
+		  err.message);
 	scratch_base_remove(base, have, ELEMENTSOF(have));
 }
 
@@ -735,14 +735,15 @@ Test(v1, kill_without_freezer)
 {
 	static const char *const have[] = {"cpu", "cpuacct", "memory", "pids"};
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_V1};
-	char base[] = "/tmp/boxd-test-cgbase-XXXXXX", why[256] = "";
+	char base[] = "/tmp/boxd-test-cgbase-XXXXXX";
+	struct error_detail err = {0};
 
 	v1_require();
 	scratch_base(base, have, ELEMENTSOF(have));
 	cfg.v1_mount = base;
 	cfg.root = root_name;
-	cr_assert_eq(cgroup_manager_open(&cfg, &mgr, why, sizeof(why)), 0, "%s",
-		     why);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &mgr), 0, "%s",
+		     err.message);
 	cr_assert_not(cgroup_manager_can(mgr) & CGROUP_CAN_KILL);
 	cr_assert_not(strstr(cgroup_manager_controllers(mgr), "freezer"));
 	kill_test();
@@ -753,7 +754,8 @@ Test(v1, kill_without_freezer)
 Test(v1, auto_picks_v1_on_hybrid_host)
 {
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_AUTO};
-	char buf[256], why[512] = "";
+	char buf[256];
+	struct error_detail err = {0};
 
 	v1_require();
 	if (read_file("/proc/self/cgroup", buf, sizeof(buf)) < 0 ||
@@ -761,8 +763,8 @@ Test(v1, auto_picks_v1_on_hybrid_host)
 		cr_skip_test("this process is not in the cgroup2 root, so v2 "
 			     "might be usable here");
 	cfg.root = root_name;
-	cr_assert_eq(cgroup_manager_open(&cfg, &mgr, why, sizeof(why)), 0, "%s",
-		     why);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &mgr), 0, "%s",
+		     err.message);
 	cr_assert_eq(cgroup_manager_mode(mgr), CGROUP_MODE_V1);
 }
 
@@ -778,20 +780,20 @@ Test(none, everything_refused)
 	    {.cpu_time_ns = 1000},
 	};
 	struct spec_limits wall = {.timeout_ns = 1000000000ULL};
-	char why[256];
+	struct error_detail err = {0};
 
-	cr_assert_eq(cgroup_manager_open(&cfg, &m, why, sizeof(why)), 0);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &m), 0);
 	cr_assert_str_eq(cgroup_manager_mode_name(m), "none");
 	cr_assert_eq(cgroup_manager_can(m), 0);
 	for (size_t i = 0; i < ELEMENTSOF(each); i++) {
-		why[0] = '\0';
-		cr_assert_eq(
-		    cgroup_manager_check(m, &each[i], why, sizeof(why)),
-		    -EOPNOTSUPP);
-		cr_assert_str_eq(why, "cgroups are disabled (--no-cgroups)");
+		err.message[0] = '\0';
+		cr_assert_eq(cgroup_manager_check(m, &each[i], &err),
+			     -EOPNOTSUPP);
+		cr_assert_str_eq(err.message,
+				 "cgroups are disabled (--no-cgroups)");
 	}
 	/* Wall time is the engine's timer, not a cgroup's. */
-	cr_assert_eq(cgroup_manager_check(m, &wall, why, sizeof(why)), 0);
+	cr_assert_eq(cgroup_manager_check(m, &wall, &err), 0);
 	cr_assert_eq(cgroup_run_create(m, 0, 1, &wall, &run), 0);
 	cr_assert_eq(cgroup_run_clone_fd(run), -1);
 	cr_assert_eq(cgroup_run_attach(run, getpid()), 0);
@@ -909,10 +911,10 @@ static void v2_fini(void)
 static void v2_open(void)
 {
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_V2, .root = v2_root};
-	char why[256] = "";
+	struct error_detail err = {0};
 
-	cr_assert_eq(cgroup_manager_open(&cfg, &mgr, why, sizeof(why)), 0,
-		     "open v2: %s", why);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &mgr), 0, "open v2: %s",
+		     err.message);
 }
 
 TestSuite(v2, .init = v2_init, .fini = v2_fini, .timeout = 60);
@@ -1150,7 +1152,8 @@ Test(v2, leftovers_are_swept)
 Test(v2, refuses_a_shared_root)
 {
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_V2};
-	char path[640], value[32], why[256] = "";
+	char path[640], value[32];
+	struct error_detail err = {0};
 	pid_t other;
 	int status;
 
@@ -1162,8 +1165,9 @@ Test(v2, refuses_a_shared_root)
 	snprintf(value, sizeof(value), "%d", (int)other);
 	cr_assert_eq(write_file(path, value), 0);
 	cfg.root = v2_root;
-	cr_assert_eq(cgroup_manager_open(&cfg, &mgr, why, sizeof(why)), -EBUSY);
-	cr_assert(strstr(why, "holds other processes"), "%s", why);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &mgr), -EBUSY);
+	cr_assert(strstr(err.message, "holds other processes"), "%s",
+		  err.message);
 	cr_assert_not(pid_cgroup_has(getpid(), "/supervisor"),
 		      "moved although refused");
 	kill(other, SIGKILL);
@@ -1176,33 +1180,34 @@ Test(v2, refuses_a_shared_root)
 Test(v2, finds_own_cgroup)
 {
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_V2};
-	char path[640], value[32], why[256] = "", suffix[600];
+	char path[640], value[32], suffix[600];
+	struct error_detail err = {0};
 
 	v2_require();
 	snprintf(path, sizeof(path), "%s/cgroup.procs", v2_root);
 	snprintf(value, sizeof(value), "%d", (int)getpid());
 	cr_assert_eq(write_file(path, value), 0);
-	cr_assert_eq(cgroup_manager_open(&cfg, &mgr, why, sizeof(why)), 0, "%s",
-		     why);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &mgr), 0, "%s",
+		     err.message);
 	cr_assert_str_eq(cgroup_manager_path(mgr), v2_root);
 	snprintf(suffix, sizeof(suffix), "%s/supervisor",
 		 strrchr(v2_root, '/'));
 	cr_assert(pid_cgroup_has(getpid(), suffix), "daemon not in %s", suffix);
 	mgr = cgroup_manager_free(mgr);
 
-	cr_assert_eq(cgroup_manager_open(&cfg, &mgr, why, sizeof(why)), 0, "%s",
-		     why);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &mgr), 0, "%s",
+		     err.message);
 	cr_assert_str_eq(cgroup_manager_path(mgr), v2_root);
 }
 
 Test(v2, auto_uses_v2_when_delegated)
 {
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_AUTO};
-	char why[512] = "";
+	struct error_detail err = {0};
 
 	v2_require();
 	cfg.root = v2_root;
-	cr_assert_eq(cgroup_manager_open(&cfg, &mgr, why, sizeof(why)), 0, "%s",
-		     why);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &mgr), 0, "%s",
+		     err.message);
 	cr_assert_eq(cgroup_manager_mode(mgr), CGROUP_MODE_V2);
 }
