@@ -125,6 +125,43 @@ int cgroup_procs_empty_at(int dfd, bool *ret_empty);
  * hit). Never signals the daemon itself. Returns how many were signalled. */
 int cgroup_kill_procs_at(int dfd, const char *suffix);
 
+/* One cgroup met by cgroup_tree_walk(). */
+struct cgroup_node {
+	int parent_fd;    /* the directory that holds it */
+	const char *name; /* its name in parent_fd */
+	int fd;           /* its own directory */
+	const char *rel;  /* its path from where the walk started, for
+			     membership suffixes and messages */
+	unsigned depth;   /* 0: where the walk started */
+};
+
+/*
+ * Visit the cgroup rel (a path relative to dfd) and the cgroups below it,
+ * at most CGROUP_SWEEP_MAX_DEPTH levels down: pre before a cgroup's
+ * children (kills go top-down, so nothing forks into a child already
+ * swept), post after them (removal goes bottom-up: a cgroup with children
+ * cannot be removed). Either may be NULL. A child that cannot be opened
+ * or listed is skipped: walks serve sweeping and killing, which do what
+ * they can. Returns post's result for rel itself (0 without post), the
+ * error opening rel, or 0 when rel does not exist.
+ */
+int cgroup_tree_walk(int dfd, const char *rel,
+		     void (*pre)(const struct cgroup_node *n, void *userdata),
+		     int (*post)(const struct cgroup_node *n, void *userdata),
+		     void *userdata);
+
+/* fn for each subdirectory of root_fd that boxd makes at the top of its
+ * tree: pool/ and tenant-<uid>/ (never supervisor/, the daemon's own). */
+void cgroup_for_each_own_child(int root_fd,
+			       void (*fn)(int dfd, const char *name,
+					  void *userdata),
+			       void *userdata);
+
+/* At shutdown: remove pool/ and every tenant-<uid>/ that is empty (or
+ * empties within cgroup_rmdir_patient's wait); the rest is for the next
+ * start's sweep. */
+void cgroup_tidy_root(int root_fd);
+
 /* Sleeps a little more on each call: the bounded waits' back-off. */
 void cgroup_backoff(unsigned *round);
 

@@ -10,7 +10,6 @@
  * half-way through open() in auto mode: everything that can be checked is
  * checked before the daemon is moved, so the v1 backend can still be tried.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/magic.h>
@@ -223,83 +222,47 @@ static void wait_unpopulated(int fd)
 		cgroup_backoff(&round);
 }
 
-/* Kill everything in parent/name and below, then remove it depth-first. */
-static int remove_tree(struct cgroup_manager *m, int parent_fd,
-		       const char *name, const char *rel, int depth)
+static void kill_node(const struct cgroup_node *n, void *userdata)
 {
-	_cleanup_close_ int fd = -1;
+	struct cgroup_manager *m = userdata;
 	char suffix[512];
-	DIR *d;
-	struct dirent *de;
+
+	cgroup_make_suffix(m, n->rel, suffix, sizeof(suffix));
+	(void)v2_kill_fd(m, n->fd, suffix);
+}
+
+static int remove_node(const struct cgroup_node *n, void *userdata _unused_)
+{
 	int r;
 
-	fd = cgroup_open_dir_at(parent_fd, name);
-	if (fd < 0)
-		return fd == -ENOENT ? 0 : fd;
-	cgroup_make_suffix(m, rel, suffix, sizeof(suffix));
-	(void)v2_kill_fd(m, fd, suffix);
-
-	if (depth < CGROUP_SWEEP_MAX_DEPTH) {
-		int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-
-		d = dfd >= 0 ? fdopendir(dfd) : NULL;
-		if (!d) {
-			safe_close(dfd);
-		} else {
-			while ((de = readdir(d))) {
-				char sub[512];
-
-				if (de->d_type != DT_DIR ||
-				    de->d_name[0] == '.')
-					continue;
-				snprintf(sub, sizeof(sub), "%s/%s", rel,
-					 de->d_name);
-				(void)remove_tree(m, fd, de->d_name, sub,
-						  depth + 1);
-			}
-			closedir(d);
-		}
-	}
-	wait_unpopulated(fd);
+	wait_unpopulated(n->fd);
 	for (unsigned round = 0;; cgroup_backoff(&round)) {
-		r = unlinkat(parent_fd, name, AT_REMOVEDIR);
+		r = unlinkat(n->parent_fd, n->name, AT_REMOVEDIR);
 		/* Retried briefly: see run_try_remove() in cgroup.c. */
 		if (r == 0 || errno != EBUSY || round >= 20)
 			break;
 	}
 	if (r < 0 && errno != ENOENT) {
 		r = negerrno();
-		log_debug("cgroup: cannot remove leftover %s: %s", rel,
+		log_debug("cgroup: cannot remove leftover %s: %s", n->rel,
 			  strerror(-r));
 		return r;
 	}
-	log_debug("cgroup: removed leftover %s", rel);
+	log_debug("cgroup: removed leftover %s", n->rel);
 	return 0;
+}
+
+/* Kill everything in root/name and below, then remove it depth-first. */
+static void remove_tree(int root_fd, const char *name, void *userdata)
+{
+	(void)cgroup_tree_walk(root_fd, name, kill_node, remove_node, userdata);
 }
 
 /* Leftovers of an earlier daemon (crash, kill -9): its runs may still be
  * running. They are killed and removed before anything new is created. */
 static void sweep(struct cgroup_manager *m)
 {
-	DIR *d;
-	struct dirent *de;
-	int dfd;
-
-	dfd = openat(m->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d) {
-		safe_close(dfd);
-		return;
-	}
-	while ((de = readdir(d))) {
-		if (de->d_type != DT_DIR)
-			continue;
-		if (strncmp(de->d_name, "tenant-", 7) == 0 ||
-		    strcmp(de->d_name, "pool") == 0)
-			(void)remove_tree(m, m->root_fd, de->d_name, de->d_name,
-					  0);
-	}
-	closedir(d);
+	cgroup_for_each_own_child(m->root_fd, remove_tree, m);
 }
 
 static bool kernel_at_least(int major, int minor)
@@ -530,27 +493,12 @@ static int v2_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 
 static void v2_close(struct cgroup_manager *m)
 {
-	DIR *d;
-	struct dirent *de;
-	int dfd;
-
 	m->pool_fd = safe_close(m->pool_fd);
 	if (m->root_fd < 0)
 		return;
 	/* Tidy what is empty; anything still busy is the next start's
 	 * sweep. supervisor/ holds the daemon and stays. */
-	(void)cgroup_rmdir_patient(m->root_fd, "pool");
-	dfd = openat(m->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (d) {
-		while ((de = readdir(d)))
-			if (strncmp(de->d_name, "tenant-", 7) == 0)
-				(void)cgroup_rmdir_patient(m->root_fd,
-							   de->d_name);
-		closedir(d);
-	} else {
-		safe_close(dfd);
-	}
+	cgroup_tidy_root(m->root_fd);
 	m->root_fd = safe_close(m->root_fd);
 }
 
