@@ -12,6 +12,7 @@
  */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,91 +51,101 @@ static void unescape_octal(char *s)
 
 /* Where is the cgroup2 hierarchy mounted whose root contains cgpath?
  * ret_root gets the mount's root inside the hierarchy (usually "/"). */
-static int find_cgroup2_mount(const char *cgpath, char *ret_mnt, size_t mnt_len,
-			      char *ret_root, size_t root_len)
+static int find_cgroup2_mount(const char *mountinfo, const char *cgpath,
+			      char ret_mnt[PATH_MAX], char ret_root[PATH_MAX])
 {
 	_cleanup_(fclosep) FILE *f = NULL;
-	char *line = NULL;
+	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
-	int r = -ENOENT;
 
-	f = fopen("/proc/self/mountinfo", "re");
+	f = fopen(mountinfo, "re");
 	if (!f)
 		return negerrno();
 	while (getline(&line, &cap, f) > 0) {
-		char root[512], mnt[512], fstype[64];
+		char root[PATH_MAX], mnt[PATH_MAX], fstype[64];
+		/* Optional fields end at " - ", then the type. */
 		const char *sep = strstr(line, " - ");
 		size_t rl;
 
 		if (!sep || sscanf(sep, " - %63s", fstype) != 1 ||
 		    strcmp(fstype, "cgroup2") != 0)
 			continue;
-		if (sscanf(line, "%*s %*s %*s %511s %511s", root, mnt) != 2)
+		/* id parent major:minor root mount-point ...; blanks inside
+		 * a field are escaped, so %s takes a field whole. */
+		if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2)
 			continue;
 		unescape_octal(root);
 		unescape_octal(mnt);
 		rl = strlen(root);
+		/* A mount of a subtree (a container's) holds only the
+		 * cgroups below its root. */
 		if (strcmp(root, "/") != 0 &&
 		    (strncmp(cgpath, root, rl) != 0 ||
 		     (cgpath[rl] != '/' && cgpath[rl] != '\0')))
 			continue;
-		snprintf(ret_mnt, mnt_len, "%s", mnt);
-		snprintf(ret_root, root_len, "%s", root);
-		r = 0;
-		break;
+		memcpy(ret_mnt, mnt, sizeof(mnt));
+		memcpy(ret_root, root, sizeof(root));
+		return 0;
 	}
-	free(line);
-	return r;
+	return -ENOENT;
 }
 
-/* The daemon's own cgroup: /proc/self/cgroup's "0::<path>" line. */
-static int own_cgroup(char *ret, size_t len)
+/* The caller's own cgroup: the "0::<path>" line of <proc>/cgroup. */
+static int own_cgroup(const char *proc_cgroup, char ret[PATH_MAX])
 {
-	char buf[4096];
+	char buf[8192];
 	char *line, *save = NULL;
 	int r;
 
-	r = cgroup_read_at(AT_FDCWD, "/proc/self/cgroup", buf, sizeof(buf));
+	r = cgroup_read_at(AT_FDCWD, proc_cgroup, buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, "0::", 3) == 0) {
-			snprintf(ret, len, "%s", line + 3);
+		if (strncmp(line, "0::", 3) == 0 &&
+		    strlen(line + 3) < PATH_MAX) {
+			strcpy(ret, line + 3);
 			return 0;
 		}
 	}
 	return -ENOENT;
 }
 
-static int find_root(const struct cgroup_config *cfg, char *ret, size_t len,
-		     struct error_detail *err)
+int cgroup_v2_locate(const char *root, const char *proc,
+		     struct error_detail *err, char ret_path[PATH_MAX])
 {
-	char cg[512], mnt[512], mroot[512];
+	char file[PATH_MAX], cg[PATH_MAX], mnt[PATH_MAX], mroot[PATH_MAX];
+	char path[PATH_MAX];
 	const char *rest;
 	char *slash;
 	int r;
 
-	if (cfg->root) {
-		if (cfg->root[0] != '/')
+	if (root) {
+		if (root[0] != '/')
 			return error_set(err, ERROR_INVALID, -EINVAL,
 					 "--cgroup-root '%s' is not an "
 					 "absolute path",
-					 cfg->root);
-		if (snprintf(ret, len, "%s", cfg->root) >= (int)len)
+					 root);
+		if (strlen(root) >= sizeof(path))
 			return error_set(err, ERROR_INVALID, -ENAMETOOLONG,
 					 "--cgroup-root is too long");
+		strcpy(path, root);
 		/* "/x/y/" names /x/y: its basename matters for matching. */
-		for (size_t l = strlen(ret); l > 1 && ret[l - 1] == '/'; l--)
-			ret[l - 1] = '\0';
+		for (size_t l = strlen(path); l > 1 && path[l - 1] == '/'; l--)
+			path[l - 1] = '\0';
+		strcpy(ret_path, path);
 		return 0;
 	}
 
-	r = own_cgroup(cg, sizeof(cg));
+	if (!proc)
+		proc = "/proc/self";
+	snprintf(file, sizeof(file), "%s/cgroup", proc);
+	r = own_cgroup(file, cg);
 	if (r < 0)
 		return error_set(err, ERROR_UNSUPPORTED, r,
 				 "the daemon is in no cgroup2 hierarchy (no "
-				 "'0::' line in /proc/self/cgroup)");
+				 "'0::' line in %s)",
+				 file);
 	/* Restarted in place (re-exec): we already sit in our supervisor/. */
 	slash = strrchr(cg, '/');
 	if (slash && strcmp(slash, "/supervisor") == 0)
@@ -144,17 +155,20 @@ static int find_root(const struct cgroup_config *cfg, char *ret, size_t len,
 				 "the daemon runs in the root cgroup; run it "
 				 "under systemd with Delegate=yes or pass "
 				 "--cgroup-root");
-	r = find_cgroup2_mount(cg, mnt, sizeof(mnt), mroot, sizeof(mroot));
+	snprintf(file, sizeof(file), "%s/mountinfo", proc);
+	r = find_cgroup2_mount(file, cg, mnt, mroot);
 	if (r < 0)
 		return error_set(err, ERROR_UNSUPPORTED, r,
 				 "no cgroup2 mount holds the daemon's cgroup "
 				 "%s",
 				 cg);
 	rest = cg + (strcmp(mroot, "/") == 0 ? 0 : strlen(mroot));
-	if (snprintf(ret, len, "%s%s", strcmp(mnt, "/") == 0 ? "" : mnt,
-		     rest) >= (int)len)
+	if (snprintf(path, sizeof(path), "%s%s",
+		     strcmp(mnt, "/") == 0 ? "" : mnt,
+		     rest) >= (int)sizeof(path))
 		return error_set(err, ERROR_UNSUPPORTED, -ENAMETOOLONG,
 				 "cgroup path too long");
+	strcpy(ret_path, path);
 	return 0;
 }
 
@@ -372,15 +386,19 @@ static int v2_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 		   struct error_detail *err)
 {
 	_cleanup_close_ int sup_fd = -1;
-	char ctrls[256], enable[64];
+	char ctrls[256], enable[64], path[PATH_MAX];
 	struct statfs sfs;
 	const char *base;
 	pid_t other;
 	int r;
 
-	r = find_root(cfg, m->path, sizeof(m->path), err);
+	r = cgroup_v2_locate(cfg->root, NULL, err, path);
 	if (r < 0)
 		return r;
+	if (strlen(path) >= sizeof(m->path))
+		return error_set(err, ERROR_UNSUPPORTED, -ENAMETOOLONG,
+				 "cgroup path too long: %s", path);
+	strcpy(m->path, path);
 	base = strrchr(m->path, '/');
 	snprintf(m->root_name, sizeof(m->root_name), "%s",
 		 base && base[1] ? base + 1 : "");

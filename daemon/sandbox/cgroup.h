@@ -11,6 +11,7 @@
  */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -47,6 +48,21 @@ struct cgroup_config {
 
 struct cgroup_manager;
 struct cgroup_run;
+
+/*
+ * Where the v2 backend puts boxd's tree, the one answer for the daemon and
+ * for `boxd --check-environment`: root (--cgroup-root) as given, without
+ * trailing slashes; else the caller's own cgroup (the "0::" line of
+ * <proc>/cgroup, a trailing /supervisor taken off: a daemon restarted in
+ * place), on the cgroup2 mount whose root holds it (<proc>/mountinfo).
+ * proc: NULL for /proc/self (tests pass a directory of their own). Says
+ * nothing of whether the place exists or is usable: opening it does that.
+ * Errors: ERROR_INVALID for a root that is not an absolute path;
+ * ERROR_UNSUPPORTED for no cgroup2 hierarchy, the root cgroup (-EPERM),
+ * no mount holding the cgroup.
+ */
+int cgroup_v2_locate(const char *root, const char *proc,
+		     struct error_detail *err, char ret_path[PATH_MAX]);
 
 /* Find and prepare the hierarchy: v2 moves the daemon into supervisor/ and
  * enables controllers; both kill and remove leftovers of an earlier daemon.

@@ -1211,3 +1211,178 @@ Test(v2, auto_uses_v2_when_delegated)
 		     err.message);
 	cr_assert_eq(cgroup_manager_mode(mgr), CGROUP_MODE_V2);
 }
+
+/* --- where the v2 tree goes (cgroup_v2_locate) ------------------------ */
+
+/*
+ * A private stand-in for /proc/self: its cgroup and mountinfo files, so
+ * every shape of host can be played without one. Removed by the caller.
+ */
+static void fake_proc(char dir[64], const char *cgroup, const char *mountinfo)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(dir, 64, "/tmp/boxd-test-proc-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cgroup", dir);
+	cr_assert_not_null(f = fopen(path, "we"));
+	fputs(cgroup, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/mountinfo", dir);
+	cr_assert_not_null(f = fopen(path, "we"));
+	fputs(mountinfo, f);
+	fclose(f);
+}
+
+static void fake_proc_remove(const char *dir)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/cgroup", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/mountinfo", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* A v1 hierarchy, a tmpfs and the usual flags around what matters. */
+#define MOUNTINFO_NOISE                                                      \
+	"22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:5 - proc " \
+	"proc rw\n"                                                          \
+	"31 25 0:27 / /sys/fs/cgroup/memory rw,nosuid shared:12 - cgroup "   \
+	"cgroup rw,memory\n"
+
+static void expect_place(const char *cgroup, const char *mountinfo,
+			 const char *want)
+{
+	struct error_detail err = {0};
+	char dir[64], path[PATH_MAX] = "";
+	int r;
+
+	fake_proc(dir, cgroup, mountinfo);
+	r = cgroup_v2_locate(NULL, dir, &err, path);
+	fake_proc_remove(dir);
+	cr_assert_eq(r, 0, "%s", err.message);
+	cr_assert_str_eq(path, want);
+}
+
+static void expect_no_place(const char *cgroup, const char *mountinfo, int r,
+			    const char *why)
+{
+	struct error_detail err = {0};
+	char dir[64], path[PATH_MAX] = "untouched";
+
+	fake_proc(dir, cgroup, mountinfo);
+	cr_assert_eq(cgroup_v2_locate(NULL, dir, &err, path), r, "%s",
+		     err.message);
+	fake_proc_remove(dir);
+	cr_assert_eq(err.kind, ERROR_UNSUPPORTED);
+	cr_assert(strstr(err.message, why), "%s", err.message);
+	cr_assert_str_eq(path, "untouched", "ret_path written on failure");
+}
+
+Test(locate, an_explicit_root_is_taken_as_given)
+{
+	struct error_detail err = {0};
+	char path[PATH_MAX] = "", long_root[PATH_MAX + 8];
+
+	cr_assert_eq(cgroup_v2_locate("/sys/fs/cgroup/boxd//", "/nonexistent",
+				      &err, path),
+		     0);
+	cr_assert_str_eq(path, "/sys/fs/cgroup/boxd");
+	cr_assert_eq(cgroup_v2_locate("/", NULL, &err, path), 0);
+	cr_assert_str_eq(path, "/");
+
+	strcpy(path, "untouched");
+	cr_assert_eq(cgroup_v2_locate("boxd", NULL, &err, path), -EINVAL);
+	cr_assert_eq(err.kind, ERROR_INVALID);
+	cr_assert_str_eq(err.message,
+			 "--cgroup-root 'boxd' is not an absolute path");
+	cr_assert_str_eq(path, "untouched");
+
+	long_root[0] = '/';
+	memset(long_root + 1, 'a', sizeof(long_root) - 2);
+	long_root[sizeof(long_root) - 1] = '\0';
+	cr_assert_eq(cgroup_v2_locate(long_root, NULL, &err, path),
+		     -ENAMETOOLONG);
+}
+
+Test(locate, own_cgroup_on_the_unified_mount)
+{
+	expect_place("0::/system.slice/boxd.service\n",
+		     MOUNTINFO_NOISE "30 25 0:26 / /sys/fs/cgroup "
+				     "rw,nosuid,nodev shared:4 - cgroup2 "
+				     "cgroup2 rw,nsdelegate\n",
+		     "/sys/fs/cgroup/system.slice/boxd.service");
+}
+
+Test(locate, a_daemon_restarted_in_place_leaves_supervisor)
+{
+	expect_place("0::/system.slice/boxd.service/supervisor\n",
+		     "30 25 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+		     "/sys/fs/cgroup/system.slice/boxd.service");
+}
+
+Test(locate, hybrid_host_with_an_escaped_mount_point)
+{
+	/* v1 lines first, the v2 hierarchy under "unified", with a blank in
+	 * the mount point as mountinfo writes it. */
+	expect_place("9:name=systemd:/user.slice\n"
+		     "4:memory:/user.slice\n"
+		     "0::/user.slice/session-1.scope\n",
+		     MOUNTINFO_NOISE "35 25 0:30 / /sys/fs/cgroup/uni\\040fied "
+				     "rw,nosuid - cgroup2 cgroup2 rw\n",
+		     "/sys/fs/cgroup/uni fied/user.slice/session-1.scope");
+}
+
+Test(locate, a_mount_of_a_subtree_holds_only_what_is_below_it)
+{
+	/* A container's view: the hierarchy's /kubepods/pod1 mounted on
+	 * /sys/fs/cgroup. The first cgroup2 line holds another subtree. */
+	expect_place("0::/kubepods/pod1/ctr\n",
+		     "40 30 0:26 /kubepods/pod2 /mnt/other rw - cgroup2 "
+		     "cgroup2 rw\n"
+		     "41 30 0:26 /kubepods/pod1 /sys/fs/cgroup rw - cgroup2 "
+		     "cgroup2 rw\n",
+		     "/sys/fs/cgroup/ctr");
+	/* "/kubepods/pod1" is no prefix of "/kubepods/pod10". */
+	expect_no_place("0::/kubepods/pod10/ctr\n",
+			"41 30 0:26 /kubepods/pod1 /sys/fs/cgroup rw - "
+			"cgroup2 cgroup2 rw\n",
+			-ENOENT, "no cgroup2 mount holds");
+}
+
+Test(locate, hierarchy_mounted_on_the_root)
+{
+	expect_place("0::/boxd\n", "50 1 0:26 / / rw - cgroup2 cgroup2 rw\n",
+		     "/boxd");
+}
+
+Test(locate, what_the_daemon_cannot_use_is_said)
+{
+	const char *mi = "30 25 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 "
+			 "rw\n";
+
+	expect_no_place("0::/\n", mi, -EPERM, "runs in the root cgroup");
+	expect_no_place("0::/supervisor\n", mi, -EPERM,
+			"runs in the root cgroup");
+	expect_no_place("4:memory:/x\n", mi, -ENOENT,
+			"in no cgroup2 hierarchy");
+	expect_no_place("0::/x\n", MOUNTINFO_NOISE, -ENOENT,
+			"no cgroup2 mount holds the daemon's cgroup /x");
+}
+
+/* The real /proc/self: the same answer the v2 backend starts from. */
+Test(locate, this_process)
+{
+	struct error_detail err = {0}, err2 = {0};
+	char a[PATH_MAX] = "", b[PATH_MAX] = "";
+	int r = cgroup_v2_locate(NULL, NULL, &err, a);
+
+	cr_assert_eq(cgroup_v2_locate(NULL, "/proc/self", &err2, b), r);
+	if (r < 0)
+		cr_assert_str_eq(err.message, err2.message);
+	else
+		cr_assert_str_eq(a, b);
+}
