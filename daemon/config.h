@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "error.h"
+
 enum uid_mode {
 	UID_MODE_CALLER = 0, /* sandbox ids map to the caller's uid/gid */
 	UID_MODE_PRIVATE,    /* each run gets a unique uid from a range */
@@ -67,10 +69,10 @@ struct config {
 /* Built-in defaults: everyone may connect, no ceilings, caller uid mode. */
 int config_new_default(struct config **ret);
 
-/* Parse and validate path. On error, returns -errno and writes
- * "file:line: why" into why. */
-int config_load(const char *path, struct config **ret, char *why,
-		size_t why_len);
+/* Parse and validate path. On error, returns -errno and err says
+ * "file:line: why" (or "file: strerror" when it cannot be read). */
+int config_load(const char *path, struct error_detail *err,
+		struct config **ret);
 
 struct config *config_free(struct config *c);
 
@@ -79,6 +81,9 @@ struct config *config_free(struct config *c);
 const struct tenant_policy *config_tenant(const struct config *c, uid_t uid,
 					  gid_t gid, const gid_t *groups,
 					  size_t n_groups);
+
+/* Is id in the [private-ids] range (false when there is none)? */
+bool config_private_id(const struct config *c, uint32_t id);
 
 /* Is a bind of host path src (absolute, normalised) allowed, and writable? */
 bool tenant_may_bind(const struct tenant_policy *t, const char *src,

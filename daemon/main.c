@@ -207,14 +207,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 static int load_config(const struct options *o, struct config **ret)
 {
-	char why[512] = "";
+	struct error_detail err;
 	int r;
 
 	if (!o->config_explicit && access(o->config_path, F_OK) < 0)
 		return config_new_default(ret);
-	r = config_load(o->config_path, ret, why, sizeof(why));
+	r = config_load(o->config_path, &err, ret);
 	if (r < 0)
-		log_error("%s", why[0] ? why : "cannot load configuration");
+		log_error("%s", err.message);
 	return r;
 }
 

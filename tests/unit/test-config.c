@@ -1,7 +1,8 @@
 /*
- * Tests for daemon/config.c: good files and their values, every kind of
- * bad file with the exact "file:line: why" it must produce, inheritance
- * from [default], the order tenants are matched in, and tenant_may_bind's
+ * Tests for the configuration (config.c, config-parse.c, config-tenant.c):
+ * good files and their values, every kind of bad file with the exact
+ * "file:line: why" it must produce, inheritance from [default], the order
+ * tenants are matched in, and tenant_may_bind's
  * edge cases. Config texts go through a memfd, so the tests touch no
  * files on disk.
  */
@@ -19,13 +20,16 @@ static int load(const char *text, size_t len, struct config **ret, char *why,
 		size_t why_len, char *path, size_t path_len)
 {
 	int fd = memfd_create("boxd.conf", MFD_CLOEXEC);
+	struct error_detail err;
 	int r;
 
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(write(fd, text, len), (ssize_t)len);
 	snprintf(path, path_len, "/proc/self/fd/%d", fd);
-	r = config_load(path, ret, why, why_len);
+	r = config_load(path, &err, ret);
 	close(fd);
+	if (r < 0)
+		snprintf(why, why_len, "%s", err.message);
 	return r;
 }
 
@@ -396,14 +400,12 @@ Test(config, long_lines_and_nul_bytes)
 Test(config, missing_file)
 {
 	struct config *c = NULL;
-	char why[256] = "";
+	struct error_detail err = {0};
 
-	cr_assert_eq(
-	    config_load("/nonexistent/boxd.conf", &c, why, sizeof(why)),
-	    -ENOENT);
+	cr_assert_eq(config_load("/nonexistent/boxd.conf", &err, &c), -ENOENT);
 	cr_assert_null(c);
-	cr_assert_str_eq(why, "/nonexistent/boxd.conf: No such file or "
-			      "directory");
+	cr_assert_str_eq(err.message, "/nonexistent/boxd.conf: No such file or "
+				      "directory");
 }
 
 /* ------------------------------------------------------------- matching */
