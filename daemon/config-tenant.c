@@ -291,6 +291,16 @@ bool config_private_id(const struct config *c, uint32_t id)
 	       id - c->private_uid_first < c->private_uid_count;
 }
 
+const struct tenant_policy *config_tenant_for_peer(const struct config *c,
+						   uid_t uid, gid_t gid,
+						   const gid_t *groups,
+						   size_t n_groups)
+{
+	if (config_private_id(c, uid) || config_private_id(c, gid))
+		return NULL;
+	return config_tenant(c, uid, gid, groups, n_groups);
+}
+
 /* Refuse what a lexical prefix test would get wrong: "/srv/data/../etc"
  * starts with "/srv/data" but is /etc. */
 static bool is_normalized(const char *p)

@@ -85,6 +85,18 @@ const struct tenant_policy *config_tenant(const struct config *c, uid_t uid,
 /* Is id in the [private-ids] range (false when there is none)? */
 bool config_private_id(const struct config *c, uint32_t id);
 
+/*
+ * The policy for a peer that connects, or NULL: none at all for a peer
+ * whose uid or gid lies in the private-id range. Such a peer is a
+ * private-uid run's process reaching the socket; under config_tenant()
+ * it would be a stranger under [default], outside the ceilings of the
+ * tenant whose run it is.
+ */
+const struct tenant_policy *config_tenant_for_peer(const struct config *c,
+						   uid_t uid, gid_t gid,
+						   const gid_t *groups,
+						   size_t n_groups);
+
 /* Is a bind of host path src (absolute, normalised) allowed, and writable? */
 bool tenant_may_bind(const struct tenant_policy *t, const char *src,
 		     bool writable);
