@@ -549,7 +549,7 @@ static int convert_seccomp(const Boxd__V1__RunRequest *req,
 {
 	const Boxd__V1__Seccomp *sc = req->seccomp;
 	const struct tenant_policy *t = ctx->tenant;
-	char why[256] = "";
+	struct error_detail policy;
 	int r;
 
 	if (!sc || sc->mode == BOXD__V1__SECCOMP__MODE__DEFAULT) {
@@ -576,10 +576,10 @@ static int convert_seccomp(const Boxd__V1__RunRequest *req,
 		if (!sc->has_policy)
 			return BAD(err, "custom seccomp needs a policy");
 		r = seccomp_compile_policy((const char *)sc->policy.data,
-					   sc->policy.len, &s->seccomp, why,
-					   sizeof(why));
+					   sc->policy.len, &policy,
+					   &s->seccomp);
 		if (r < 0)
-			return BAD(err, "seccomp policy: %s", why);
+			return BAD(err, "seccomp policy: %s", policy.message);
 		return 0;
 	default:
 		return BAD(err, "unknown seccomp mode %d", (int)sc->mode);

@@ -578,26 +578,21 @@ static void cache_insert(struct seccomp_prog *p)
 }
 
 int seccomp_compile_policy(const char *text, size_t len,
-			   struct seccomp_prog **ret, char *why, size_t why_len)
+			   struct error_detail *err, struct seccomp_prog **ret)
 {
 	struct seccomp_policy pol = {};
 	struct seccomp_prog *p;
 	uint64_t hash;
 	int r;
 
-	if (why && why_len)
-		why[0] = '\0';
 	if (!text && len)
-		return -EINVAL;
+		return error_set(err, ERROR_INVALID, -EINVAL, "no policy text");
 	if (!text)
 		text = "";
-	if (len > POLICY_MAX_BYTES) {
-		if (why && why_len)
-			snprintf(why, why_len,
+	if (len > POLICY_MAX_BYTES)
+		return error_set(err, ERROR_INVALID, -E2BIG,
 				 "policy is %zu bytes, the limit is %d", len,
 				 POLICY_MAX_BYTES);
-		return -E2BIG;
-	}
 
 	hash = hash_text(text, len);
 	p = cache_lookup(text, len, hash);
@@ -606,15 +601,13 @@ int seccomp_compile_policy(const char *text, size_t len,
 		return 0;
 	}
 
-	r = seccomp_policy_parse(text, len, &pol, why, why_len);
+	r = seccomp_policy_parse(text, len, &pol, err);
 	if (r < 0)
 		goto out;
 	r = compile(&pol, &p);
 	if (r < 0) {
-		if (why && why_len)
-			snprintf(why, why_len, "compiling the filter: %s%s",
-				 strerror(-r),
-				 r == -E2BIG ? " (too many rules)" : "");
+		error_set(err, ERROR_INVALID, r, "compiling the filter: %s%s",
+			  strerror(-r), r == -E2BIG ? " (too many rules)" : "");
 		goto out;
 	}
 	p->hash = hash;
@@ -622,7 +615,7 @@ int seccomp_compile_policy(const char *text, size_t len,
 	p->text = malloc(len ? len : 1);
 	if (!p->text) {
 		seccomp_prog_unref(p);
-		r = -ENOMEM;
+		r = error_set(err, ERROR_INTERNAL, -ENOMEM, "out of memory");
 		goto out;
 	}
 	if (len)

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 struct seccomp_prog;
 
 /* The built-in filter (docs/security.md). Compiled on first use, cached;
@@ -18,11 +20,10 @@ int seccomp_default(struct seccomp_prog **ret);
 
 /* Compile a policy file (docs/security.md, "Seccomp policy files") on top
  * of nothing: the file says the default action and each rule. On a syntax
- * error returns -EINVAL and writes "line N: why" to why. Identical texts
- * share one compiled program. */
+ * error returns -EINVAL, err (ERROR_INVALID) saying "line N: why".
+ * Identical texts share one compiled program. */
 int seccomp_compile_policy(const char *text, size_t len,
-			   struct seccomp_prog **ret, char *why,
-			   size_t why_len);
+			   struct error_detail *err, struct seccomp_prog **ret);
 
 struct seccomp_prog *seccomp_prog_ref(struct seccomp_prog *p);
 struct seccomp_prog *seccomp_prog_unref(struct seccomp_prog *p);

@@ -170,11 +170,11 @@ static struct seccomp_prog *default_prog(void)
 static struct seccomp_prog *policy(const char *text)
 {
 	struct seccomp_prog *p = NULL;
-	char why[256] = "";
-	int r =
-	    seccomp_compile_policy(text, strlen(text), &p, why, sizeof(why));
+	struct error_detail err = {0};
+	int r = seccomp_compile_policy(text, strlen(text), &err, &p);
 
-	cr_assert_eq(r, 0, "policy rejected: %s (%s)", why, strerror(-r));
+	cr_assert_eq(r, 0, "policy rejected: %s (%s)", err.message,
+		     strerror(-r));
 	return p;
 }
 
@@ -738,14 +738,14 @@ Test(seccomp_policy, errors_name_the_line)
 		const struct bad_policy *b = &bad_policies[i];
 		size_t len = b->len ? b->len : strlen(b->text);
 		struct seccomp_prog *p = NULL;
-		char why[256] = "unset";
-		int r =
-		    seccomp_compile_policy(b->text, len, &p, why, sizeof(why));
+		struct error_detail err = {.message = "unset"};
+		int r = seccomp_compile_policy(b->text, len, &err, &p);
 
 		cr_expect_eq(r, -EINVAL, "policy %zu: got %d", i, r);
 		cr_expect_null(p, "policy %zu compiled", i);
-		cr_expect(strncmp(why, b->why, strlen(b->why)) == 0,
-			  "policy %zu: why '%s', want '%s...'", i, why, b->why);
+		cr_expect(strncmp(err.message, b->why, strlen(b->why)) == 0,
+			  "policy %zu: why '%s', want '%s...'", i, err.message,
+			  b->why);
 	}
 }
 
@@ -754,19 +754,17 @@ Test(seccomp_policy, size_limit)
 	size_t len = 64 * 1024 + 1;
 	char *text = malloc(len);
 	struct seccomp_prog *p = NULL;
-	char why[128] = "";
+	struct error_detail err = {0};
 
 	cr_assert_not_null(text);
 	memset(text, '#', len);
-	cr_assert_eq(seccomp_compile_policy(text, len, &p, why, sizeof(why)),
-		     -E2BIG);
+	cr_assert_eq(seccomp_compile_policy(text, len, &err, &p), -E2BIG);
 	cr_assert_null(p);
-	cr_assert(strstr(why, "65536"), "%s", why);
+	cr_assert(strstr(err.message, "65536"), "%s", err.message);
 	/* At the limit, a long comment is fine. */
 	memcpy(text, "default allow\n#", 15);
-	cr_assert_eq(
-	    seccomp_compile_policy(text, len - 1, &p, why, sizeof(why)), 0,
-	    "%s", why);
+	cr_assert_eq(seccomp_compile_policy(text, len - 1, &err, &p), 0, "%s",
+		     err.message);
 	seccomp_prog_unref(p);
 	free(text);
 }
@@ -789,11 +787,11 @@ Test(seccomp_policy, valid_forms)
 
 	for (size_t i = 0; i < ELEMENTSOF(good); i++) {
 		struct seccomp_prog *p = NULL;
-		char why[256] = "";
-		int r = seccomp_compile_policy(good[i], strlen(good[i]), &p,
-					       why, sizeof(why));
+		struct error_detail err = {0};
+		int r =
+		    seccomp_compile_policy(good[i], strlen(good[i]), &err, &p);
 
-		cr_expect_eq(r, 0, "policy %zu: %s", i, why);
+		cr_expect_eq(r, 0, "policy %zu: %s", i, err.message);
 		seccomp_prog_unref(p);
 	}
 }
