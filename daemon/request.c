@@ -8,7 +8,6 @@
  * unenforceable limit only with a caveat in the result).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,29 +30,36 @@
 #define DEFAULT_PATH \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-static int fail(struct request_error *err, Boxd__V1__ErrorCode code,
-		const char *fmt, ...) _printf_(3, 4);
+/* A refusal of the request as malformed or contradictory. */
+#define BAD(err, ...) error_set(err, ERROR_INVALID, -EINVAL, __VA_ARGS__)
+/* A refusal by the tenant's policy. */
+#define DENIED(err, ...) error_set(err, ERROR_DENIED, -EPERM, __VA_ARGS__)
+/* A refusal for what this host cannot enforce. */
+#define UNSUPPORTED(err, ...) \
+	error_set(err, ERROR_UNSUPPORTED, -EOPNOTSUPP, __VA_ARGS__)
 
-static int fail(struct request_error *err, Boxd__V1__ErrorCode code,
-		const char *fmt, ...)
+Boxd__V1__ErrorCode request_error_code(enum error_kind kind)
 {
-	va_list ap;
-
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	switch ((int)code) {
-	case BOXD__V1__ERROR_CODE__DENIED:
-		return -EPERM;
-	case BOXD__V1__ERROR_CODE__UNSUPPORTED:
-		return -EOPNOTSUPP;
-	default:
-		return -EINVAL;
+	switch (kind) {
+	case ERROR_INVALID:
+		return BOXD__V1__ERROR_CODE__BAD_REQUEST;
+	case ERROR_DENIED:
+		return BOXD__V1__ERROR_CODE__DENIED;
+	case ERROR_UNSUPPORTED:
+		return BOXD__V1__ERROR_CODE__UNSUPPORTED;
+	case ERROR_BUSY:
+		return BOXD__V1__ERROR_CODE__BUSY;
+	case ERROR_NOT_FOUND:
+		return BOXD__V1__ERROR_CODE__NOT_FOUND;
+	case ERROR_SETUP:
+		return BOXD__V1__ERROR_CODE__SETUP_FAILED;
+	case ERROR_EXEC:
+		return BOXD__V1__ERROR_CODE__EXEC_FAILED;
+	case ERROR_INTERNAL:
+		break;
 	}
+	return BOXD__V1__ERROR_CODE__INTERNAL;
 }
-
-#define BAD(err, ...) fail(err, BOXD__V1__ERROR_CODE__BAD_REQUEST, __VA_ARGS__)
 
 /* protobuf-c leaves data NULL for empty bytes; mem*() must not see it. */
 static bool has_nul(const ProtobufCBinaryData *b)
@@ -123,7 +129,7 @@ int request_normalize_path(const uint8_t *data, size_t len, char **ret)
 /* ---- pieces of the request ---- */
 
 static int convert_argv(const Boxd__V1__RunRequest *req, struct run_spec *s,
-			struct request_error *err)
+			struct error_detail *err)
 {
 	if (req->n_argv == 0)
 		return BAD(err, "argv is empty: nothing to run");
@@ -158,7 +164,7 @@ static int env_find(char **env, size_t n, const char *name, size_t len)
 /* Environment: PATH plus what the request sets, minus what it unsets.
  * Nothing of the daemon's own environment is ever passed on. */
 static int convert_env(const Boxd__V1__RunRequest *req, struct run_spec *s,
-		       struct request_error *err)
+		       struct error_detail *err)
 {
 	size_t n = 0, cap = req->n_setenv + 2;
 	char **env;
@@ -244,7 +250,7 @@ static const char *mount_kind_name(Boxd__V1__Mount__Kind k)
 
 static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 			 const struct request_ctx *ctx, struct spec_mount *m,
-			 struct request_error *err)
+			 struct error_detail *err)
 {
 	const char *kind = mount_kind_name(in->kind);
 	bool bind = false, writable = false;
@@ -317,10 +323,10 @@ static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 				   kind, m->dst);
 		if (ctx->tenant && ctx->tenant->binds_restricted &&
 		    !tenant_may_bind(ctx->tenant, m->src, writable))
-			return fail(err, BOXD__V1__ERROR_CODE__DENIED,
-				    "%s %s: tenant '%s' may not bind %s%s",
-				    kind, m->dst, ctx->tenant->name, m->src,
-				    writable ? " writable" : "");
+			return DENIED(err,
+				      "%s %s: tenant '%s' may not bind %s%s",
+				      kind, m->dst, ctx->tenant->name, m->src,
+				      writable ? " writable" : "");
 		/* The rule matched the path as written: a symlink on the
 		 * way must not lead the bind somewhere the rule does not
 		 * cover. */
@@ -344,10 +350,10 @@ static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 				   kind, m->dst);
 		if (ctx->tenant && ctx->tenant->max_memory_bytes &&
 		    in->size > ctx->tenant->max_memory_bytes)
-			return fail(err, BOXD__V1__ERROR_CODE__DENIED,
-				    "tmpfs %s: size exceeds the tenant's "
-				    "memory ceiling",
-				    m->dst);
+			return DENIED(err,
+				      "tmpfs %s: size exceeds the tenant's "
+				      "memory ceiling",
+				      m->dst);
 		m->size = in->size;
 	}
 	return 0;
@@ -355,7 +361,7 @@ static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 
 static int convert_mounts(const Boxd__V1__RunRequest *req,
 			  const struct request_ctx *ctx, struct run_spec *s,
-			  struct request_error *err)
+			  struct error_detail *err)
 {
 	const struct profile *prof = NULL;
 	size_t total;
@@ -434,7 +440,7 @@ static const char *format_ceiling(enum ceiling_kind kind, uint64_t v, char *buf,
  * above it is refused, never clamped. */
 static int apply_ceiling64(uint64_t *v, uint64_t ceiling, const char *what,
 			   const char *tenant, enum ceiling_kind kind,
-			   struct request_error *err)
+			   struct error_detail *err)
 {
 	char a[32], b[32];
 
@@ -446,15 +452,14 @@ static int apply_ceiling64(uint64_t *v, uint64_t ceiling, const char *what,
 	}
 	if (*v <= ceiling)
 		return 0;
-	return fail(err, BOXD__V1__ERROR_CODE__DENIED,
-		    "%s %s exceeds tenant '%s' ceiling %s", what,
-		    format_ceiling(kind, *v, a, sizeof(a)), tenant,
-		    format_ceiling(kind, ceiling, b, sizeof(b)));
+	return DENIED(err, "%s %s exceeds tenant '%s' ceiling %s", what,
+		      format_ceiling(kind, *v, a, sizeof(a)), tenant,
+		      format_ceiling(kind, ceiling, b, sizeof(b)));
 }
 
 static int convert_limits(const Boxd__V1__RunRequest *req,
 			  const struct request_ctx *ctx, struct run_spec *s,
-			  struct request_out *out, struct request_error *err)
+			  struct request_out *out, struct error_detail *err)
 {
 	const Boxd__V1__Limits *l = req->limits;
 	const struct tenant_policy *t = ctx->tenant;
@@ -522,16 +527,18 @@ static int convert_limits(const Boxd__V1__RunRequest *req,
 	lim->timeout_ns = v;
 	if (r < 0) {
 		if (!req->lenient)
-			return fail(err, BOXD__V1__ERROR_CODE__UNSUPPORTED,
-				    "cannot enforce the requested limits: %s "
-				    "(lenient mode would run without them)",
-				    host.message);
+			return UNSUPPORTED(
+			    err,
+			    "cannot enforce the requested limits: %s "
+			    "(lenient mode would run without them)",
+			    host.message);
 		if (t && (t->max_memory_bytes || t->max_cpu_millis ||
 			  t->max_pids || t->max_cpu_time_ns))
-			return fail(err, BOXD__V1__ERROR_CODE__UNSUPPORTED,
-				    "tenant '%s' has ceilings this host cannot "
-				    "enforce: %s",
-				    t->name, host.message);
+			return UNSUPPORTED(
+			    err,
+			    "tenant '%s' has ceilings this host cannot "
+			    "enforce: %s",
+			    t->name, host.message);
 		lim->memory_bytes = lim->memory_swap_bytes = 0;
 		lim->cpu_millis = lim->pids = 0;
 		lim->cpu_time_ns = 0;
@@ -545,7 +552,7 @@ static int convert_limits(const Boxd__V1__RunRequest *req,
 
 static int convert_seccomp(const Boxd__V1__RunRequest *req,
 			   const struct request_ctx *ctx, struct run_spec *s,
-			   struct request_error *err)
+			   struct error_detail *err)
 {
 	const Boxd__V1__Seccomp *sc = req->seccomp;
 	const struct tenant_policy *t = ctx->tenant;
@@ -555,24 +562,26 @@ static int convert_seccomp(const Boxd__V1__RunRequest *req,
 	if (!sc || sc->mode == BOXD__V1__SECCOMP__MODE__DEFAULT) {
 		r = seccomp_default(&s->seccomp);
 		if (r < 0)
-			return fail(err, BOXD__V1__ERROR_CODE__INTERNAL,
-				    "cannot build the default seccomp filter");
+			return error_set(err, ERROR_INTERNAL, r,
+					 "cannot build the default seccomp "
+					 "filter");
 		return 0;
 	}
 	switch ((int)sc->mode) {
 	case BOXD__V1__SECCOMP__MODE__NONE:
 		if (t && !t->allow_seccomp_none)
-			return fail(err, BOXD__V1__ERROR_CODE__DENIED,
-				    "tenant '%s' may not run without a seccomp "
-				    "filter",
-				    t->name);
+			return DENIED(
+			    err,
+			    "tenant '%s' may not run without a seccomp "
+			    "filter",
+			    t->name);
 		return 0;
 	case BOXD__V1__SECCOMP__MODE__CUSTOM:
 		if (t && !t->allow_custom_seccomp)
-			return fail(err, BOXD__V1__ERROR_CODE__DENIED,
-				    "tenant '%s' may not use custom seccomp "
-				    "policies",
-				    t->name);
+			return DENIED(err,
+				      "tenant '%s' may not use custom seccomp "
+				      "policies",
+				      t->name);
 		if (!sc->has_policy)
 			return BAD(err, "custom seccomp needs a policy");
 		r = seccomp_compile_policy((const char *)sc->policy.data,
@@ -587,7 +596,7 @@ static int convert_seccomp(const Boxd__V1__RunRequest *req,
 }
 
 static int convert_rlimits(const Boxd__V1__RunRequest *req, struct run_spec *s,
-			   struct request_error *err)
+			   struct error_detail *err)
 {
 	static const int res_of[_SPEC_RLIMIT_MAX] = {
 	    [SPEC_RLIMIT_NOFILE] = RLIMIT_NOFILE,
@@ -658,35 +667,35 @@ static int convert_rlimits(const Boxd__V1__RunRequest *req, struct run_spec *s,
 }
 
 int request_to_spec(const Boxd__V1__RunRequest *req,
-		    const struct request_ctx *ctx, struct request_out *out,
-		    struct request_error *err)
+		    const struct request_ctx *ctx, struct error_detail *err,
+		    struct request_out *ret_out)
 {
 	const struct tenant_policy *t = ctx->tenant;
+	struct request_out o = {.die_with_client = true}, *out = &o;
+	struct error_detail e = {0};
 	struct run_spec *s;
 	int r;
 
-	*out = (struct request_out){.die_with_client = true};
-	err->code = BOXD__V1__ERROR_CODE__BAD_REQUEST;
-	err->message[0] = 0;
-
 	s = spec_new();
-	if (!s)
-		return -ENOMEM;
+	if (!s) {
+		r = -ENOMEM;
+		goto fail;
+	}
 	out->spec = s;
 
-	if ((r = convert_argv(req, s, err)) < 0 ||
-	    (r = convert_env(req, s, err)) < 0 ||
-	    (r = convert_mounts(req, ctx, s, err)) < 0 ||
-	    (r = convert_limits(req, ctx, s, out, err)) < 0 ||
-	    (r = convert_seccomp(req, ctx, s, err)) < 0 ||
-	    (r = convert_rlimits(req, s, err)) < 0)
+	if ((r = convert_argv(req, s, &e)) < 0 ||
+	    (r = convert_env(req, s, &e)) < 0 ||
+	    (r = convert_mounts(req, ctx, s, &e)) < 0 ||
+	    (r = convert_limits(req, ctx, s, out, &e)) < 0 ||
+	    (r = convert_seccomp(req, ctx, s, &e)) < 0 ||
+	    (r = convert_rlimits(req, s, &e)) < 0)
 		goto fail;
 
 	if (req->has_cwd) {
 		if (request_normalize_path(req->cwd.data, req->cwd.len,
 					   &s->cwd) < 0) {
-			r = BAD(err, "cwd must be an absolute path without '.' "
-				     "or '..' components");
+			r = BAD(&e, "cwd must be an absolute path without '.' "
+				    "or '..' components");
 			goto fail;
 		}
 	} else if (!(s->cwd = strdup("/"))) {
@@ -697,7 +706,7 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 		if (req->hostname.len == 0 ||
 		    bytes_to_str(&req->hostname, MAX_HOSTNAME, &s->hostname) <
 			0) {
-			r = BAD(err, "hostname must be 1-%d bytes without NUL",
+			r = BAD(&e, "hostname must be 1-%d bytes without NUL",
 				MAX_HOSTNAME);
 			goto fail;
 		}
@@ -706,7 +715,7 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 		goto fail;
 	}
 	if (req->has_tag && bytes_to_str(&req->tag, MAX_TAG, &s->tag) < 0) {
-		r = BAD(err, "tag must be at most %d bytes without NUL",
+		r = BAD(&e, "tag must be at most %d bytes without NUL",
 			MAX_TAG);
 		goto fail;
 	}
@@ -716,7 +725,7 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 	s->uid = req->has_uid ? req->uid : ctx->uid;
 	s->gid = req->has_gid ? req->gid : ctx->gid;
 	if (s->uid == (uid_t)-1 || s->gid == (gid_t)-1) {
-		r = BAD(err, "uid/gid 4294967295 is not a valid id");
+		r = BAD(&e, "uid/gid 4294967295 is not a valid id");
 		goto fail;
 	}
 
@@ -729,15 +738,15 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 		break;
 	case BOXD__V1__NET__NET_HOST:
 		if (t && !t->allow_net_host) {
-			r = fail(err, BOXD__V1__ERROR_CODE__DENIED,
-				 "tenant '%s' may not use the host network",
-				 t->name);
+			r = DENIED(&e,
+				   "tenant '%s' may not use the host network",
+				   t->name);
 			goto fail;
 		}
 		s->net = SPEC_NET_HOST;
 		break;
 	default:
-		r = BAD(err,
+		r = BAD(&e,
 			"unknown network mode %d (known: none, loopback, "
 			"host)",
 			(int)req->net);
@@ -745,13 +754,19 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 	}
 	s->new_session = req->new_session;
 	out->die_with_client = req->die_with_client;
+	*ret_out = o;
 	return 0;
 
 fail:
-	if (r == -ENOMEM && !err->message[0])
-		snprintf(err->message, sizeof(err->message), "out of memory");
-	if (r == -ENOMEM)
-		err->code = BOXD__V1__ERROR_CODE__INTERNAL;
+	/* Allocations fail without words of their own, and whatever was
+	 * said, running out of memory is the daemon's failure. */
+	if (!e.message[0])
+		error_set(&e, ERROR_INTERNAL, r, "%s",
+			  r == -ENOMEM ? "out of memory" : strerror(-r));
+	else if (r == -ENOMEM)
+		e.kind = ERROR_INTERNAL;
+	if (err)
+		*err = e;
 	request_out_clear(out);
 	return r;
 }

@@ -433,7 +433,7 @@ void run_handle_request(struct session *s, const Boxd__V1__Request *req,
 	    .uid = s->cred.uid,
 	    .gid = s->cred.gid,
 	};
-	struct request_error rerr;
+	struct error_detail rerr;
 	struct run_error err = {0};
 	struct run_ids ids;
 	struct run *r;
@@ -477,8 +477,9 @@ void run_handle_request(struct session *s, const Boxd__V1__Request *req,
 				   "out of memory", NULL, 0, 0);
 		return;
 	}
-	if (request_to_spec(req->run, &ctx, &r->req, &rerr) < 0) {
-		session_send_error(s, rerr.code, rerr.message, NULL, 0, 0);
+	if (request_to_spec(req->run, &ctx, &rerr, &r->req) < 0) {
+		session_send_error(s, request_error_code(rerr.kind),
+				   rerr.message, NULL, 0, 0);
 		free(r);
 		return;
 	}
