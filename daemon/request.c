@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -595,18 +596,25 @@ static int convert_seccomp(const Boxd__V1__RunRequest *req,
 	}
 }
 
+/*
+ * The spec's resource for a protocol one. The two enums share their names
+ * (NOFILE, "nofile"), so the match is by name against spec_rlimit_info(),
+ * the one table of resources: -1 for a value the protocol does not know.
+ */
+static int rlimit_kind(Boxd__V1__Rlimit__Resource resource)
+{
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+	    &boxd__v1__rlimit__resource__descriptor, (int)resource);
+
+	for (int k = 0; v && k < _SPEC_RLIMIT_MAX; k++)
+		if (strcasecmp(spec_rlimit_info(k)->name, v->name) == 0)
+			return k;
+	return -1;
+}
+
 static int convert_rlimits(const Boxd__V1__RunRequest *req, struct run_spec *s,
 			   struct error_detail *err)
 {
-	static const int res_of[_SPEC_RLIMIT_MAX] = {
-	    [SPEC_RLIMIT_NOFILE] = RLIMIT_NOFILE,
-	    [SPEC_RLIMIT_FSIZE] = RLIMIT_FSIZE,
-	    [SPEC_RLIMIT_CORE] = RLIMIT_CORE,
-	    [SPEC_RLIMIT_NPROC] = RLIMIT_NPROC,
-	    [SPEC_RLIMIT_STACK] = RLIMIT_STACK,
-	    [SPEC_RLIMIT_AS] = RLIMIT_AS,
-	};
-
 	struct rlimit daemon_nofile;
 	uint64_t nofile_hard = 65536;
 
@@ -622,39 +630,19 @@ static int convert_rlimits(const Boxd__V1__RunRequest *req, struct run_spec *s,
 	    true, nofile_hard < 1024 ? nofile_hard : 1024, nofile_hard};
 	for (size_t i = 0; i < req->n_rlimits; i++) {
 		const Boxd__V1__Rlimit *rl = req->rlimits[i];
+		int k = rlimit_kind(rl->resource);
 		struct rlimit mine;
-		int k;
 
-		switch ((int)rl->resource) {
-		case BOXD__V1__RLIMIT__RESOURCE__NOFILE:
-			k = SPEC_RLIMIT_NOFILE;
-			break;
-		case BOXD__V1__RLIMIT__RESOURCE__FSIZE:
-			k = SPEC_RLIMIT_FSIZE;
-			break;
-		case BOXD__V1__RLIMIT__RESOURCE__CORE:
-			k = SPEC_RLIMIT_CORE;
-			break;
-		case BOXD__V1__RLIMIT__RESOURCE__NPROC:
-			k = SPEC_RLIMIT_NPROC;
-			break;
-		case BOXD__V1__RLIMIT__RESOURCE__STACK:
-			k = SPEC_RLIMIT_STACK;
-			break;
-		case BOXD__V1__RLIMIT__RESOURCE__AS:
-			k = SPEC_RLIMIT_AS;
-			break;
-		default:
+		if (k < 0)
 			return BAD(err, "unknown rlimit resource %d",
 				   (int)rl->resource);
-		}
 		if (rl->soft > rl->hard)
 			return BAD(err,
 				   "rlimit %d: soft limit above hard limit",
 				   (int)rl->resource);
 		/* Raising a hard limit needs privilege in the host's user
 		 * namespace, which sandboxes never have. Say so up front. */
-		if (getrlimit(res_of[k], &mine) == 0 &&
+		if (getrlimit(spec_rlimit_info(k)->resource, &mine) == 0 &&
 		    mine.rlim_max != RLIM_INFINITY && rl->hard > mine.rlim_max)
 			return BAD(err,
 				   "rlimit %d: hard limit above the "

@@ -148,18 +148,6 @@ static _noreturn_ void cmd_fail(int errfd, const char *step, const char *detail,
 	_exit(127);
 }
 
-static const int rlimit_resource[_SPEC_RLIMIT_MAX] = {
-    [SPEC_RLIMIT_NOFILE] = RLIMIT_NOFILE, [SPEC_RLIMIT_FSIZE] = RLIMIT_FSIZE,
-    [SPEC_RLIMIT_CORE] = RLIMIT_CORE,     [SPEC_RLIMIT_NPROC] = RLIMIT_NPROC,
-    [SPEC_RLIMIT_STACK] = RLIMIT_STACK,   [SPEC_RLIMIT_AS] = RLIMIT_AS,
-};
-
-static const char *const rlimit_name[_SPEC_RLIMIT_MAX] = {
-    [SPEC_RLIMIT_NOFILE] = "nofile", [SPEC_RLIMIT_FSIZE] = "fsize",
-    [SPEC_RLIMIT_CORE] = "core",     [SPEC_RLIMIT_NPROC] = "nproc",
-    [SPEC_RLIMIT_STACK] = "stack",   [SPEC_RLIMIT_AS] = "as",
-};
-
 static int drop_capabilities(void)
 {
 	struct __user_cap_header_struct hdr = {
@@ -288,13 +276,14 @@ void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
 		cmd_fail(errfd, "setsid", NULL, errno);
 
 	for (int i = 0; i < _SPEC_RLIMIT_MAX; i++) {
+		const struct spec_rlimit_info *info = spec_rlimit_info(i);
 		struct rlimit rl = {
 		    .rlim_cur = s->rlimits[i].soft,
 		    .rlim_max = s->rlimits[i].hard,
 		};
 
-		if (s->rlimit_set[i] && setrlimit(rlimit_resource[i], &rl) < 0)
-			cmd_fail(errfd, "setrlimit", rlimit_name[i], errno);
+		if (s->rlimit_set[i] && setrlimit(info->resource, &rl) < 0)
+			cmd_fail(errfd, "setrlimit", info->name, errno);
 	}
 
 	r = lock_down_capabilities();
