@@ -223,134 +223,136 @@ static int convert_env(const Boxd__V1__RunRequest *req, struct run_spec *s,
 	return 0;
 }
 
-static const char *mount_kind_name(Boxd__V1__Mount__Kind k)
+/* The fields of a Mount beyond kind and dst. */
+enum {
+	MOUNT_USES_SRC = 1u << 0,
+	MOUNT_USES_SIZE = 1u << 1,
+	MOUNT_USES_MODE = 1u << 2,
+};
+
+/*
+ * Every kind a request may ask for, and the fields it uses. A field a
+ * kind does not use is refused rather than ignored: a caller who sets a
+ * tmpfs size on a bind, or a source on a tmpfs, believes it does
+ * something, and silence would let that belief stand.
+ */
+static const struct mount_kind {
+	Boxd__V1__Mount__Kind pb;
+	enum spec_mount_kind kind;
+	const char *name; /* as boxctl spells it */
+	unsigned uses;    /* MOUNT_USES_* */
+	bool bind;        /* src is a host path, held against the tenant */
+	bool writable;
+} mount_kinds[] = {
+    {BOXD__V1__MOUNT__KIND__RO_BIND, SPEC_MOUNT_RO_BIND, "ro-bind",
+     MOUNT_USES_SRC, true, false},
+    {BOXD__V1__MOUNT__KIND__BIND, SPEC_MOUNT_BIND, "bind", MOUNT_USES_SRC, true,
+     true},
+    {BOXD__V1__MOUNT__KIND__DEV_BIND, SPEC_MOUNT_DEV_BIND, "dev-bind",
+     MOUNT_USES_SRC, true, true},
+    {BOXD__V1__MOUNT__KIND__TMPFS, SPEC_MOUNT_TMPFS, "tmpfs",
+     MOUNT_USES_SIZE | MOUNT_USES_MODE, false, false},
+    {BOXD__V1__MOUNT__KIND__PROC, SPEC_MOUNT_PROC, "proc", 0, false, false},
+    {BOXD__V1__MOUNT__KIND__DEV, SPEC_MOUNT_DEV, "dev", 0, false, false},
+    {BOXD__V1__MOUNT__KIND__SYMLINK, SPEC_MOUNT_SYMLINK, "symlink",
+     MOUNT_USES_SRC, false, false},
+    {BOXD__V1__MOUNT__KIND__DIR, SPEC_MOUNT_DIR, "dir", MOUNT_USES_MODE, false,
+     false},
+    {BOXD__V1__MOUNT__KIND__REMOUNT_RO, SPEC_MOUNT_REMOUNT_RO, "remount-ro", 0,
+     false, false},
+};
+
+static const struct mount_kind *mount_kind_of(Boxd__V1__Mount__Kind pb)
 {
-	switch ((int)k) {
-	case BOXD__V1__MOUNT__KIND__RO_BIND:
-		return "ro-bind";
-	case BOXD__V1__MOUNT__KIND__BIND:
-		return "bind";
-	case BOXD__V1__MOUNT__KIND__DEV_BIND:
-		return "dev-bind";
-	case BOXD__V1__MOUNT__KIND__TMPFS:
-		return "tmpfs";
-	case BOXD__V1__MOUNT__KIND__PROC:
-		return "proc";
-	case BOXD__V1__MOUNT__KIND__DEV:
-		return "dev";
-	case BOXD__V1__MOUNT__KIND__SYMLINK:
-		return "symlink";
-	case BOXD__V1__MOUNT__KIND__DIR:
-		return "dir";
-	case BOXD__V1__MOUNT__KIND__REMOUNT_RO:
-		return "remount-ro";
-	default:
-		return NULL;
-	}
+	for (size_t i = 0; i < ELEMENTSOF(mount_kinds); i++)
+		if (mount_kinds[i].pb == pb)
+			return &mount_kinds[i];
+	return NULL;
+}
+
+/* Each field the kind does not use, if present, is an error. */
+static int refuse_unused_fields(const Boxd__V1__Mount *in,
+				const struct mount_kind *k, const char *dst,
+				struct error_detail *err)
+{
+	if (in->has_src && !(k->uses & MOUNT_USES_SRC))
+		return BAD(err,
+			   "%s %s: src applies to the bind kinds and symlink "
+			   "only",
+			   k->name, dst);
+	if (in->has_size && !(k->uses & MOUNT_USES_SIZE))
+		return BAD(err, "%s %s: size applies to tmpfs only", k->name,
+			   dst);
+	if (in->has_mode && !(k->uses & MOUNT_USES_MODE))
+		return BAD(err, "%s %s: mode applies to tmpfs and dir only",
+			   k->name, dst);
+	return 0;
 }
 
 static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 			 const struct request_ctx *ctx, struct spec_mount *m,
 			 struct error_detail *err)
 {
-	const char *kind = mount_kind_name(in->kind);
-	bool bind = false, writable = false;
+	const struct mount_kind *k = mount_kind_of(in->kind);
+	const struct tenant_policy *t = ctx->tenant;
+	int r;
 
-	if (!kind)
+	if (!k)
 		return BAD(err, "mount %zu: unknown kind %d", idx,
 			   (int)in->kind);
+	m->kind = k->kind;
 	if (request_normalize_path(in->dst.data, in->dst.len, &m->dst) < 0)
 		return BAD(err,
 			   "%s: destination must be an absolute path without "
 			   "'.' or '..' components (mount %zu)",
-			   kind, idx);
+			   k->name, idx);
 	/* "/" may only be the first mount of a bare profile, and only a
 	 * bind: that host directory then is the sandbox's root (a rootfs).
 	 * Anywhere else it would bury what came before it. */
 	if (strcmp(m->dst, "/") == 0 &&
 	    !(idx == 0 && bare &&
-	      (in->kind == BOXD__V1__MOUNT__KIND__RO_BIND ||
-	       in->kind == BOXD__V1__MOUNT__KIND__BIND)))
+	      (k->kind == SPEC_MOUNT_RO_BIND || k->kind == SPEC_MOUNT_BIND)))
 		return BAD(err,
 			   "%s: only a bind as the first mount of the bare "
 			   "profile may target / (a root filesystem)",
-			   kind);
+			   k->name);
+	r = refuse_unused_fields(in, k, m->dst, err);
+	if (r < 0)
+		return r;
 
-	switch ((int)in->kind) {
-	case BOXD__V1__MOUNT__KIND__RO_BIND:
-		m->kind = SPEC_MOUNT_RO_BIND;
-		bind = true;
-		break;
-	case BOXD__V1__MOUNT__KIND__BIND:
-		m->kind = SPEC_MOUNT_BIND;
-		bind = writable = true;
-		break;
-	case BOXD__V1__MOUNT__KIND__DEV_BIND:
-		m->kind = SPEC_MOUNT_DEV_BIND;
-		bind = writable = true;
-		break;
-	case BOXD__V1__MOUNT__KIND__TMPFS:
-		m->kind = SPEC_MOUNT_TMPFS;
-		break;
-	case BOXD__V1__MOUNT__KIND__PROC:
-		m->kind = SPEC_MOUNT_PROC;
-		break;
-	case BOXD__V1__MOUNT__KIND__DEV:
-		m->kind = SPEC_MOUNT_DEV;
-		break;
-	case BOXD__V1__MOUNT__KIND__SYMLINK:
-		m->kind = SPEC_MOUNT_SYMLINK;
-		if (!in->has_src || in->src.len == 0 ||
-		    bytes_to_str(&in->src, MAX_PATH, &m->src) < 0)
-			return BAD(err,
-				   "symlink %s: needs a target without NUL",
-				   m->dst);
-		break;
-	case BOXD__V1__MOUNT__KIND__DIR:
-		m->kind = SPEC_MOUNT_DIR;
-		break;
-	case BOXD__V1__MOUNT__KIND__REMOUNT_RO:
-		m->kind = SPEC_MOUNT_REMOUNT_RO;
-		break;
-	default:
-		return BAD(err, "mount %zu: unknown kind", idx);
-	}
-	if (bind) {
+	if (k->kind == SPEC_MOUNT_SYMLINK &&
+	    (!in->has_src || in->src.len == 0 ||
+	     bytes_to_str(&in->src, MAX_PATH, &m->src) < 0))
+		return BAD(err, "symlink %s: needs a target without NUL",
+			   m->dst);
+	if (k->bind) {
 		if (!in->has_src || request_normalize_path(
 					in->src.data, in->src.len, &m->src) < 0)
 			return BAD(err,
 				   "%s %s: source must be an absolute path "
 				   "without '.' or '..' components",
-				   kind, m->dst);
-		if (ctx->tenant && ctx->tenant->binds_restricted &&
-		    !tenant_may_bind(ctx->tenant, m->src, writable))
+				   k->name, m->dst);
+		if (t && t->binds_restricted &&
+		    !tenant_may_bind(t, m->src, k->writable))
 			return DENIED(err,
 				      "%s %s: tenant '%s' may not bind %s%s",
-				      kind, m->dst, ctx->tenant->name, m->src,
-				      writable ? " writable" : "");
+				      k->name, m->dst, t->name, m->src,
+				      k->writable ? " writable" : "");
 		/* The rule matched the path as written: a symlink on the
 		 * way must not lead the bind somewhere the rule does not
 		 * cover. */
-		if (ctx->tenant && ctx->tenant->binds_restricted)
+		if (t && t->binds_restricted)
 			m->flags |= SPEC_MOUNT_NO_SYMLINKS;
 	}
 	if (in->has_mode) {
 		if (in->mode & ~07777u)
-			return BAD(err, "%s %s: bad mode %o", kind, m->dst,
+			return BAD(err, "%s %s: bad mode %o", k->name, m->dst,
 				   in->mode);
-		if (m->kind != SPEC_MOUNT_TMPFS && m->kind != SPEC_MOUNT_DIR)
-			return BAD(err,
-				   "%s %s: mode applies to tmpfs and dir "
-				   "only",
-				   kind, m->dst);
 		m->mode = in->mode;
 	}
+	/* A size of 0 is the daemon's default, as when it is unset. */
 	if (in->has_size && in->size) {
-		if (m->kind != SPEC_MOUNT_TMPFS)
-			return BAD(err, "%s %s: size applies to tmpfs only",
-				   kind, m->dst);
-		if (ctx->tenant && ctx->tenant->max_memory_bytes &&
-		    in->size > ctx->tenant->max_memory_bytes)
+		if (t && t->max_memory_bytes && in->size > t->max_memory_bytes)
 			return DENIED(err,
 				      "tmpfs %s: size exceeds the tenant's "
 				      "memory ceiling",
@@ -466,7 +468,7 @@ static int convert_limits(const Boxd__V1__RunRequest *req,
 	const struct tenant_policy *t = ctx->tenant;
 	struct spec_limits *lim = &s->limits;
 	struct error_detail host;
-	char caveat[sizeof(host.message) + 32];
+	char caveat[sizeof(host.message) + 32], a[32], b[32];
 	uint64_t v;
 	int r;
 
@@ -487,6 +489,16 @@ static int convert_limits(const Boxd__V1__RunRequest *req,
 					"the field unset for none");
 		if (lim->memory_swap_bytes && !lim->memory_bytes)
 			return BAD(err, "memory_swap needs a memory limit");
+		/* It counts memory and swap together: below the memory
+		 * limit it would contradict it. */
+		if (lim->memory_swap_bytes &&
+		    lim->memory_swap_bytes < lim->memory_bytes)
+			return BAD(
+			    err,
+			    "memory_swap %s is below the memory limit "
+			    "%s (it counts memory + swap)",
+			    format_size(lim->memory_swap_bytes, a, sizeof(a)),
+			    format_size(lim->memory_bytes, b, sizeof(b)));
 		if (lim->memory_bytes && lim->memory_bytes < (1u << 20))
 			return BAD(err, "memory limit below 1M cannot even "
 					"start a sandbox");
