@@ -105,116 +105,6 @@ static int receive_take(int *ret_memfd, size_t *ret_size, int stdio[3])
 	return 0;
 }
 
-static int parse_spec(const uint8_t *data, size_t size, struct init_spec *s)
-{
-	size_t off = 0, n_args = 0, n_env = 0, n_mounts = 0;
-	const uint8_t *p;
-	uint32_t type, len;
-	int r;
-
-	/* Two passes: count, then fill arrays that point into the blob. */
-	while ((r = init_blob_next(data, size, &off, &type, &p, &len)) > 0) {
-		n_args += type == REC_ARG;
-		n_env += type == REC_ENV;
-		n_mounts += type == REC_MOUNT;
-	}
-	if (r < 0 || n_args == 0)
-		return init_fail("parse spec", NULL, EBADMSG);
-	s->argv = calloc(n_args + 1, sizeof(char *));
-	s->env = calloc(n_env + 1, sizeof(char *));
-	s->mounts = calloc(n_mounts ? n_mounts : 1, sizeof(*s->mounts));
-	if (!s->argv || !s->env || !s->mounts)
-		return init_fail("parse spec", NULL, ENOMEM);
-
-	n_args = n_env = 0;
-	off = 0;
-	while ((r = init_blob_next(data, size, &off, &type, &p, &len)) > 0) {
-		const char *str = (const char *)p;
-		bool is_str = len > 0 && p[len - 1] == 0;
-
-		switch (type) {
-		case REC_ARG:
-		case REC_ENV:
-		case REC_CWD:
-		case REC_HOSTNAME:
-		case REC_STAGE:
-			if (!is_str)
-				return init_fail("parse spec", NULL, EBADMSG);
-			if (type == REC_ARG)
-				s->argv[n_args++] = (char *)str;
-			else if (type == REC_ENV)
-				s->env[n_env++] = (char *)str;
-			else if (type == REC_CWD)
-				s->cwd = str;
-			else if (type == REC_HOSTNAME)
-				s->hostname = str;
-			else
-				s->stage = str;
-			break;
-		case REC_IDS: {
-			struct init_rec_ids ids;
-
-			if (len != sizeof(ids))
-				return init_fail("parse spec", NULL, EBADMSG);
-			memcpy(&ids, p, sizeof(ids));
-			s->uid = ids.uid;
-			s->gid = ids.gid;
-			s->flags = ids.flags;
-			s->tmpfs_default = ids.tmpfs_default;
-			break;
-		}
-		case REC_MOUNT: {
-			struct init_rec_mount rm;
-			struct init_mount *m = &s->mounts[s->n_mounts];
-			const char *rest;
-			size_t rest_len;
-
-			if (len < sizeof(rm))
-				return init_fail("parse spec", NULL, EBADMSG);
-			memcpy(&rm, p, sizeof(rm));
-			rest = (const char *)p + sizeof(rm);
-			rest_len = len - sizeof(rm);
-			if (rm.src_len > rest_len ||
-			    (rm.src_len && rest[rm.src_len - 1]) ||
-			    rest_len == rm.src_len || p[len - 1])
-				return init_fail("parse spec", NULL, EBADMSG);
-			*m = (struct init_mount){
-			    .kind = rm.kind,
-			    .flags = rm.flags,
-			    .size = rm.size,
-			    .mode = rm.mode,
-			    .src = rm.src_len ? rest : NULL,
-			    .dst = rest + rm.src_len,
-			    .tree = -1,
-			};
-			s->n_mounts++;
-			break;
-		}
-		case REC_RLIMIT: {
-			struct init_rec_rlimit rl;
-
-			if (len != sizeof(rl))
-				return init_fail("parse spec", NULL, EBADMSG);
-			memcpy(&rl, p, sizeof(rl));
-			if (rl.resource >= _SPEC_RLIMIT_MAX)
-				return init_fail("parse spec", NULL, EBADMSG);
-			s->rlimits[rl.resource] = rl;
-			s->rlimit_set[rl.resource] = true;
-			break;
-		}
-		case REC_SECCOMP:
-			s->seccomp = p;
-			s->seccomp_len = len;
-			break;
-		default:
-			return init_fail("parse spec", NULL, EBADMSG);
-		}
-	}
-	if (!s->stage || !s->cwd || !s->hostname)
-		return init_fail("parse spec", NULL, EBADMSG);
-	return 0;
-}
-
 /* Wait for the command's exec: EOF on the CLOEXEC pipe means it happened,
  * a report means a step failed. The listener socket delivers the seccomp
  * notification fd first when the filter has kill rules. */
@@ -375,6 +265,7 @@ int main(void)
 	sigset_t mask;
 	void *blob;
 	pid_t pid;
+	int r;
 
 	/* Die with the daemon even if the socket EOF is missed. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -401,8 +292,11 @@ int main(void)
 		report_failure_and_exit();
 	}
 	close(memfd);
-	if (parse_spec(blob, size, &spec) < 0)
+	r = init_blob_parse(blob, size, &spec);
+	if (r < 0) {
+		init_fail("parse spec", NULL, r);
 		report_failure_and_exit();
+	}
 
 	if (setup_sandbox(&spec) < 0)
 		report_failure_and_exit();
