@@ -18,6 +18,10 @@ static int normalize(int err)
 
 static int error_vset(struct error_detail *e, enum error_kind kind, int err,
 		      const char *step, const char *fmt, va_list ap)
+    _printf_(5, 0);
+
+static int error_vset(struct error_detail *e, enum error_kind kind, int err,
+		      const char *step, const char *fmt, va_list ap)
 {
 	err = normalize(err);
 	if (!e)

@@ -27,6 +27,9 @@
 /* ---------------------------------------------------------------- errors */
 
 static int config_parse_vfail_at(struct config_parser *p, unsigned line,
+				 const char *fmt, va_list ap) _printf_(3, 0);
+
+static int config_parse_vfail_at(struct config_parser *p, unsigned line,
 				 const char *fmt, va_list ap)
 {
 	if (p->err)
