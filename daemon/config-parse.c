@@ -285,63 +285,63 @@ bool config_is_unlimited(const char *v)
 	return strcmp(v, "unlimited") == 0;
 }
 
-static int zero_ceiling(struct config_parser *p, const char *key)
-{
-	return config_parse_fail(
-	    p, "%s: 0 would mean no ceiling; write 'unlimited'", key);
-}
-
-int config_parse_ceiling_u32(struct config_parser *p, const char *key,
-			     const char *v, uint32_t *ret)
+/* parse_uint32 with the signature of parse_size and parse_duration. */
+static int parse_count(const char *v, uint64_t *ret)
 {
 	uint32_t n;
+	int r = parse_uint32(v, &n);
+
+	if (r < 0)
+		return r;
+	*ret = n;
+	return 0;
+}
+
+/* "unlimited" (0), or a positive value that parse understands; what
+ * names the form in the message ("a number"). */
+static int parse_ceiling(struct config_parser *p, const char *key,
+			 const char *v, int (*parse)(const char *, uint64_t *),
+			 const char *what, uint64_t *ret)
+{
+	uint64_t n;
 
 	if (config_is_unlimited(v)) {
 		*ret = 0;
 		return 0;
 	}
-	if (parse_uint32(v, &n) < 0)
-		return config_parse_fail(p, "%s: '%s' is not a number", key, v);
+	if (parse(v, &n) < 0)
+		return config_parse_fail(p, "%s: '%s' is not %s", key, v, what);
 	if (n == 0)
-		return zero_ceiling(p, key);
+		return config_parse_fail(
+		    p, "%s: 0 would mean no ceiling; write 'unlimited'", key);
 	*ret = n;
+	return 0;
+}
+
+int config_parse_ceiling_u32(struct config_parser *p, const char *key,
+			     const char *v, uint32_t *ret)
+{
+	uint64_t n = 0;
+	int r = parse_ceiling(p, key, v, parse_count, "a number", &n);
+
+	if (r < 0)
+		return r;
+	*ret = (uint32_t)n;
 	return 0;
 }
 
 int config_parse_ceiling_size(struct config_parser *p, const char *key,
 			      const char *v, uint64_t *ret)
 {
-	uint64_t n;
-
-	if (config_is_unlimited(v)) {
-		*ret = 0;
-		return 0;
-	}
-	if (parse_size(v, &n) < 0)
-		return config_parse_fail(
-		    p, "%s: '%s' is not a size (e.g. 512M, 2G)", key, v);
-	if (n == 0)
-		return zero_ceiling(p, key);
-	*ret = n;
-	return 0;
+	return parse_ceiling(p, key, v, parse_size, "a size (e.g. 512M, 2G)",
+			     ret);
 }
 
 int config_parse_ceiling_duration(struct config_parser *p, const char *key,
 				  const char *v, uint64_t *ret)
 {
-	uint64_t n;
-
-	if (config_is_unlimited(v)) {
-		*ret = 0;
-		return 0;
-	}
-	if (parse_duration(v, &n) < 0)
-		return config_parse_fail(
-		    p, "%s: '%s' is not a duration (e.g. 90s, 10m)", key, v);
-	if (n == 0)
-		return zero_ceiling(p, key);
-	*ret = n;
-	return 0;
+	return parse_ceiling(p, key, v, parse_duration,
+			     "a duration (e.g. 90s, 10m)", ret);
 }
 
 int config_parse_ceiling_cpus(struct config_parser *p, const char *key,
