@@ -55,6 +55,16 @@ int cgroup_writef_at(int dfd, const char *file, const char *fmt, ...)
 	return cgroup_write_at(dfd, file, buf);
 }
 
+ssize_t cgroup_read_fd(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? negerrno() : n;
+}
+
 int cgroup_read_at(int dfd, const char *file, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = -1;
@@ -67,12 +77,9 @@ int cgroup_read_at(int dfd, const char *file, char *buf, size_t size)
 	if (fd < 0)
 		return negerrno();
 	while (len < size - 1) {
-		n = read(fd, buf + len, size - 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return negerrno();
-		}
+		n = cgroup_read_fd(fd, buf + len, size - 1 - len);
+		if (n < 0)
+			return (int)n;
 		if (n == 0)
 			break;
 		len += (size_t)n;

@@ -106,6 +106,8 @@ int cgroup_write_at(int dfd, const char *file, const char *value);
 int cgroup_writef_at(int dfd, const char *file, const char *fmt, ...)
     _printf_(3, 4);
 int cgroup_read_at(int dfd, const char *file, char *buf, size_t size);
+/* One read(2) of fd, retried on EINTR: bytes, 0 at the end, or -errno. */
+ssize_t cgroup_read_fd(int fd, void *buf, size_t len);
 /* A file holding one number; "max" reads as UINT64_MAX. */
 int cgroup_read_u64_at(int dfd, const char *file, uint64_t *ret);
 /* "key value" lines (cpu.stat, memory.events, memory.oom_control). */

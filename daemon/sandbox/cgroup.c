@@ -98,12 +98,9 @@ int cgroup_kill_procs_at(int dfd, const char *suffix)
 	/* Streamed: a fork bomb's cgroup.procs can be far larger than any
 	 * buffer we would want to allocate. */
 	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return negerrno();
-		}
+		n = cgroup_read_fd(fd, buf, sizeof(buf));
+		if (n < 0)
+			return (int)n;
 		if (n == 0)
 			break;
 		for (ssize_t i = 0; i < n; i++) {
