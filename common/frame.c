@@ -4,28 +4,20 @@
  * The bytes and fds read here come from a peer we do not trust, so the
  * reader must never: allocate before the length has been checked against
  * the limit, read a byte past the end of the current frame (the next
- * frame's fds would be received into this one), or return an error while
- * still holding an fd it received. Every fd is received close-on-exec, so
- * nothing received here can leak into a sandbox by accident.
+ * frame's fds would be received into this one), accept fds that did not
+ * come with the frame's first byte, or return an error while still holding
+ * an fd it received. The control messages themselves are fdpass.c's:
+ * every fd arrives close-on-exec, so nothing received here can leak into
+ * a sandbox by accident.
  */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "fdpass.h"
 #include "frame.h"
 #include "util.h"
-
-/*
- * Room for one SCM_RIGHTS message of FRAME_MAX_FDS fds. The buffer is
- * CMSG_SPACE for alignment, but the kernel is told CMSG_LEN: it fits fds by
- * msg_controllen, and CMSG_SPACE's padding would make room for a fourth
- * int. So a peer that sends more fds in one go gets MSG_CTRUNC and the
- * surplus is never installed in our table.
- */
-#define FRAME_CMSG_SPACE CMSG_SPACE(sizeof(int) * FRAME_MAX_FDS)
-#define FRAME_CMSG_LEN CMSG_LEN(sizeof(int) * FRAME_MAX_FDS)
 
 static void frame_reader_close_fds(struct frame_reader *r)
 {
@@ -50,66 +42,21 @@ void frame_reader_reset(struct frame_reader *r)
 	frame_reader_init(r, max);
 }
 
-/* Drop everything of the broken frame so an error never holds resources. */
-static int frame_reader_fail(struct frame_reader *r, int err)
+/*
+ * Drop everything of the broken frame so an error never holds resources;
+ * only the reason stays, for the caller's message.
+ */
+static int frame_reader_fail(struct frame_reader *r, int err,
+			     enum frame_fault fault)
 {
 	frame_reader_reset(r);
+	r->fault = fault;
 	return err;
 }
 
 static bool frame_reader_complete(const struct frame_reader *r)
 {
 	return r->body && r->body_got == r->body_len;
-}
-
-/*
- * Take the fds out of every control message. All SCM_RIGHTS fds are walked
- * even after an error has been seen, because the kernel has already
- * installed them in our table and only we can close them.
- */
-static int frame_reader_take_cmsgs(struct frame_reader *r, struct msghdr *msg)
-{
-	int ret = 0;
-
-	if (msg->msg_flags & MSG_CTRUNC)
-		ret = -EPROTO;
-
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c;
-	     c = CMSG_NXTHDR(msg, c)) {
-		size_t n;
-		const uint8_t *data;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
-			/*
-			 * SCM_CREDENTIALS and friends: the tenant comes from
-			 * SO_PEERCRED at accept, never from a message, so a
-			 * frame carrying anything else is malformed.
-			 */
-			ret = -EPROTO;
-			continue;
-		}
-		if (c->cmsg_len < CMSG_LEN(0))
-			continue;
-
-		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		data = CMSG_DATA(c);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-
-			/* CMSG_DATA is not necessarily int-aligned. */
-			memcpy(&fd, data + i * sizeof(int), sizeof(int));
-			if (fd < 0)
-				continue;
-			if (r->n_fds >= FRAME_MAX_FDS) {
-				safe_close(fd);
-				ret = -EPROTO;
-				continue;
-			}
-			r->fds[r->n_fds++] = fd;
-		}
-	}
-
-	return ret;
 }
 
 /* The header is whole: check the length, then allocate. */
@@ -123,83 +70,131 @@ static int frame_reader_start_body(struct frame_reader *r)
 	 * reserve gigabytes.
 	 */
 	if (len > r->max)
-		return -EMSGSIZE;
+		return frame_reader_fail(r, -EMSGSIZE, FRAME_FAULT_TOO_LARGE);
 
 	/* Never NULL, so "body set" also means "header done", even for 0. */
 	r->body = malloc(len > 0 ? len : 1);
 	if (!r->body)
-		return -ENOMEM;
+		return frame_reader_fail(r, -ENOMEM, FRAME_FAULT_NO_MEMORY);
 	r->body_len = len;
 	r->body_got = 0;
 	return 0;
 }
 
+/* fdpass_recv's refusals of control data, as frame errors. */
+static int frame_reader_recv_failed(struct frame_reader *r, int err)
+{
+	switch (err) {
+	case -ETOOMANYREFS:
+		return frame_reader_fail(r, -EPROTO, FRAME_FAULT_TOO_MANY_FDS);
+	case -EPROTO:
+		return frame_reader_fail(r, -EPROTO, FRAME_FAULT_CONTROL);
+	default:
+		return frame_reader_fail(r, err, FRAME_FAULT_IO);
+	}
+}
+
 int frame_read(struct frame_reader *r, int sock)
 {
-	/* Aligned for struct cmsghdr, as CMSG_FIRSTHDR expects. */
-	union {
-		struct cmsghdr align;
-		uint8_t buf[FRAME_CMSG_SPACE];
-	} control;
-
 	for (;;) {
-		struct iovec iov;
-		struct msghdr msg = {
-		    .msg_iov = &iov,
-		    .msg_iovlen = 1,
-		    .msg_control = control.buf,
-		    .msg_controllen = FRAME_CMSG_LEN,
-		};
-		bool in_header = !r->body;
+		/*
+		 * The frame's first byte is read on its own: the kernel hands
+		 * a recvmsg the fds of every sendmsg whose bytes it reads, so
+		 * a longer read starting here could also collect fds a peer
+		 * attached to the header's second byte, and those would pass
+		 * for the frame's. Read alone, the first byte brings exactly
+		 * the fds sent with it; any that arrive with a later read
+		 * were sent with a later byte, which the protocol forbids.
+		 */
+		bool first = !r->body && r->hdr_got == 0;
+		int fds[FRAME_MAX_FDS];
+		size_t n_fds = 0;
+		uint8_t *at;
+		size_t want;
 		ssize_t n;
 		int ret;
 
 		if (frame_reader_complete(r))
 			return 1;
 
-		/* Ask for no more than the rest of this frame, see above. */
-		if (in_header) {
-			iov.iov_base = r->hdr + r->hdr_got;
-			iov.iov_len = FRAME_HEADER_SIZE - r->hdr_got;
+		/* Ask for no more than the rest of this frame: fds sent with
+		 * the next frame must stay in the socket until its turn. */
+		if (first) {
+			at = r->hdr;
+			want = 1;
+		} else if (!r->body) {
+			at = r->hdr + r->hdr_got;
+			want = FRAME_HEADER_SIZE - r->hdr_got;
 		} else {
-			iov.iov_base = r->body + r->body_got;
-			iov.iov_len = r->body_len - r->body_got;
+			at = r->body + r->body_got;
+			want = r->body_len - r->body_got;
 		}
 
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			return frame_reader_fail(r, negerrno());
-		}
+		n = fdpass_recv(sock, at, want, FRAME_MAX_FDS, fds, &n_fds);
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
+			return 0;
+		if (n < 0)
+			return frame_reader_recv_failed(r, (int)n);
 
-		ret = frame_reader_take_cmsgs(r, &msg);
-		if (ret < 0)
-			return frame_reader_fail(r, ret);
+		if (n_fds > 0 && !first) {
+			for (size_t i = 0; i < n_fds; i++)
+				safe_close(fds[i]);
+			return frame_reader_fail(r, -EPROTO,
+						 FRAME_FAULT_FDS_LATE);
+		}
+		if (first) {
+			memcpy(r->fds, fds, sizeof(fds));
+			r->n_fds = n_fds;
+		}
 
 		if (n == 0) {
 			/*
 			 * A peer that hangs up between frames is done; one that
 			 * hangs up inside a frame sent us a truncated message.
 			 */
-			if (in_header && r->hdr_got == 0 && r->n_fds == 0)
-				return frame_reader_fail(r, -ECONNRESET);
-			return frame_reader_fail(r, -EPROTO);
+			if (first && r->n_fds == 0)
+				return frame_reader_fail(r, -ECONNRESET,
+							 FRAME_FAULT_NONE);
+			return frame_reader_fail(r, -EPROTO,
+						 FRAME_FAULT_TRUNCATED);
 		}
 
-		if (in_header) {
+		if (!r->body) {
 			r->hdr_got += (size_t)n;
 			if (r->hdr_got == FRAME_HEADER_SIZE) {
 				ret = frame_reader_start_body(r);
 				if (ret < 0)
-					return frame_reader_fail(r, ret);
+					return ret;
 			}
 		} else {
 			r->body_got += (uint32_t)n;
 		}
 	}
+}
+
+const char *frame_fault_str(enum frame_fault fault)
+{
+	switch (fault) {
+	case FRAME_FAULT_NONE:
+		break;
+	case FRAME_FAULT_TOO_LARGE:
+		return "frame larger than the maximum";
+	case FRAME_FAULT_TRUNCATED:
+		return "connection closed inside a frame";
+	case FRAME_FAULT_CONTROL:
+		return "control data that is not file descriptors, or "
+		       "truncated";
+	case FRAME_FAULT_TOO_MANY_FDS:
+		return "wrong number of file descriptors (more than any "
+		       "request carries)";
+	case FRAME_FAULT_FDS_LATE:
+		return "file descriptors not on the frame's first byte";
+	case FRAME_FAULT_NO_MEMORY:
+		return "out of memory";
+	case FRAME_FAULT_IO:
+		return "read error";
+	}
+	return "malformed frame";
 }
 
 void frame_header(uint8_t out[FRAME_HEADER_SIZE], uint32_t len)
@@ -228,40 +223,25 @@ static int frame_wait_writable(int sock)
 }
 
 int frame_send(int sock, const void *body, uint32_t len, const int *fds,
-	       size_t n_fds)
+	       size_t n_fds, bool *partial)
 {
 	uint8_t hdr[FRAME_HEADER_SIZE];
-	union {
-		struct cmsghdr align;
-		uint8_t buf[FRAME_CMSG_SPACE];
-	} control;
-	struct iovec iov[2];
-	struct msghdr msg = {.msg_iov = iov};
 	size_t total = FRAME_HEADER_SIZE + (size_t)len;
 	size_t sent = 0;
 
 	/* The peer would drop the connection anyway; fail here, clearly. */
-	if (n_fds > FRAME_MAX_FDS || (n_fds > 0 && !fds))
+	if (n_fds > FRAME_MAX_FDS || (n_fds > 0 && !fds) ||
+	    (len > 0 && !body)) {
+		if (partial)
+			*partial = false;
 		return -EINVAL;
-	if (len > 0 && !body)
-		return -EINVAL;
+	}
 
 	frame_header(hdr, len);
 
-	if (n_fds > 0) {
-		struct cmsghdr *c;
-
-		memset(&control, 0, sizeof(control));
-		msg.msg_control = control.buf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
-	}
-
 	while (sent < total) {
+		struct iovec iov[2];
+		size_t n_iov;
 		ssize_t n;
 
 		/* Rebuild the iovec from what is left of header + body. */
@@ -270,39 +250,31 @@ int frame_send(int sock, const void *body, uint32_t len, const int *fds,
 			iov[0].iov_len = FRAME_HEADER_SIZE - sent;
 			iov[1].iov_base = (void *)body;
 			iov[1].iov_len = len;
-			msg.msg_iovlen = len > 0 ? 2 : 1;
+			n_iov = len > 0 ? 2 : 1;
 		} else {
 			size_t off = sent - FRAME_HEADER_SIZE;
 
 			iov[0].iov_base = (uint8_t *)body + off;
 			iov[0].iov_len = len - off;
-			msg.msg_iovlen = 1;
-		}
-
-		/* MSG_NOSIGNAL: a vanished peer is an error, not a SIGPIPE. */
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-		if (n < 0) {
-			int r;
-
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return negerrno();
-			r = frame_wait_writable(sock);
-			if (r < 0)
-				return r;
-			continue;
+			n_iov = 1;
 		}
 
 		/*
-		 * Once any byte is out, the fds went with it (they are
-		 * attached to the frame's first byte): never send them twice.
+		 * The fds go with the sendmsg that carries the frame's first
+		 * byte and with no other: once a byte is out, they went with
+		 * it, and the reader refuses fds on any later byte.
 		 */
-		if (n > 0) {
-			msg.msg_control = NULL;
-			msg.msg_controllen = 0;
+		n = fdpass_send(sock, iov, n_iov, sent == 0 ? fds : NULL,
+				sent == 0 ? n_fds : 0);
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
+			n = frame_wait_writable(sock);
+		else if (n > 0)
+			sent += (size_t)n;
+		if (n < 0) {
+			if (partial)
+				*partial = sent > 0;
+			return (int)n;
 		}
-		sent += (size_t)n;
 	}
 
 	return 0;

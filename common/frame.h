@@ -1,13 +1,15 @@
 /*
  * Framing on a SOCK_STREAM UNIX socket: a 4-byte little-endian length, then
  * that many bytes of one protobuf message. File descriptors ride on the
- * sendmsg that carries the frame's first byte. The reader never reads past
- * the end of the current frame, so fds received while a frame is being read
- * belong to that frame. Used by both the daemon and libboxclient; knows
- * nothing of protobuf or libevent.
+ * sendmsg that carries the frame's first byte, and nowhere else. The
+ * reader never reads past the end of the current frame and reads each
+ * frame's first byte on its own, so the fds it hands out are exactly the
+ * ones sent with that frame. Used by both the daemon and libboxclient;
+ * knows nothing of protobuf or libevent. fd passing itself is fdpass.c.
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -15,6 +17,18 @@
 #define FRAME_HEADER_SIZE 4
 #define FRAME_MAX_DEFAULT (4u << 20)
 #define FRAME_MAX_FDS 3 /* the most any message carries */
+
+/* Why frame_read() failed, where the errno alone cannot say. */
+enum frame_fault {
+	FRAME_FAULT_NONE = 0,
+	FRAME_FAULT_TOO_LARGE, /* -EMSGSIZE: length above the maximum */
+	FRAME_FAULT_TRUNCATED, /* -EPROTO: end of file inside a frame */
+	FRAME_FAULT_CONTROL,   /* -EPROTO: truncated or foreign control data */
+	FRAME_FAULT_TOO_MANY_FDS, /* -EPROTO: more than FRAME_MAX_FDS fds */
+	FRAME_FAULT_FDS_LATE,     /* -EPROTO: fds on a byte after the first */
+	FRAME_FAULT_NO_MEMORY,    /* -ENOMEM */
+	FRAME_FAULT_IO,           /* recvmsg's own error */
+};
 
 struct frame_reader {
 	uint32_t max; /* largest body accepted */
@@ -25,6 +39,7 @@ struct frame_reader {
 	uint32_t body_got;
 	int fds[FRAME_MAX_FDS];
 	size_t n_fds;
+	enum frame_fault fault; /* after an error, until the next read */
 };
 
 void frame_reader_init(struct frame_reader *r, uint32_t max);
@@ -40,25 +55,48 @@ void frame_reader_reset(struct frame_reader *r);
  * returning 1 without reading), 0 when more bytes are needed, -ECONNRESET
  * on EOF between frames, and on errors:
  *   -EMSGSIZE  length above max (checked before allocating)
- *   -EPROTO    EOF inside a frame, MSG_CTRUNC, a non-SCM_RIGHTS control
- *              message, or more than FRAME_MAX_FDS fds
+ *   -EPROTO    EOF inside a frame; control data that is truncated
+ *              (MSG_CTRUNC) or not SCM_RIGHTS; more than FRAME_MAX_FDS
+ *              fds; fds that arrive with any byte but the frame's first
  *   -ENOMEM, or recvmsg's own error
- * Every error (and -ECONNRESET) leaves the reader reset: the body freed and
- * every fd received for the frame closed. After an error the connection
- * must be dropped.
+ * r->fault then names the reason (frame_fault_str() says it in words), so
+ * the caller can tell "wrong number of file descriptors" from "file
+ * descriptors not on the frame's first byte".
+ *
+ * fds belong to the frame whose first byte they came with: the reader
+ * reads that byte alone, so no fd sent with a later byte (of this frame
+ * or of the next) can arrive with it. Every error (and -ECONNRESET) leaves
+ * the reader reset but for r->fault: the body freed and every fd received
+ * for the frame closed. After an error the connection must be dropped.
  */
 int frame_read(struct frame_reader *r, int sock);
+
+/* A reason in words, for an error message: "file descriptors not on the
+ * frame's first byte". */
+const char *frame_fault_str(enum frame_fault fault);
 
 /* Write the little-endian length header for a body of len bytes. */
 void frame_header(uint8_t out[FRAME_HEADER_SIZE], uint32_t len);
 
 /*
- * Send one frame and its fds with blocking semantics (loops over partial
- * writes and EINTR; fds go with the first sendmsg). MSG_NOSIGNAL.
- * On a non-blocking socket, EAGAIN makes it poll() for POLLOUT and carry
- * on, so a slow peer stalls the caller: the daemon must only use it where
- * that is acceptable. Returns 0, -EINVAL for more than FRAME_MAX_FDS fds,
- * or the sendmsg/poll error (-EPIPE when the peer is gone).
+ * Send one frame, its n_fds fds riding on the sendmsg that carries the
+ * frame's first byte, with blocking semantics: partial writes and EINTR
+ * are carried on, MSG_NOSIGNAL, and on a non-blocking socket EAGAIN makes
+ * it poll() for POLLOUT, so a slow peer stalls the caller (the daemon must
+ * only use it where that is acceptable). The caller's fds stay its own.
+ *
+ * Returns 0 once the whole frame is out, or -errno:
+ *   -EINVAL    more than FRAME_MAX_FDS fds, fds NULL with n_fds > 0, or
+ *              body NULL with len > 0 (checked before anything is sent)
+ *   sendmsg's or poll's error: -EPIPE or -ECONNRESET when the peer is
+ *              gone, -EBADF for a bad fd among fds, -ENOBUFS, ...
+ *
+ * partial (may be NULL) is written only on failure, like an error detail:
+ * true when some bytes of this frame went out before the error, so the
+ * peer holds a frame cut short and the stream is out of step (the
+ * connection must be dropped); false when nothing of this frame was sent
+ * and the stream is as it was before the call (a request-specific error
+ * such as -EBADF leaves the connection usable).
  */
 int frame_send(int sock, const void *body, uint32_t len, const int *fds,
-	       size_t n_fds);
+	       size_t n_fds, bool *partial);

@@ -1,8 +1,9 @@
 /*
  * Tenant policies: the keys of [default] and [tenant.NAME] sections (ids,
  * ceilings, bind prefixes, uid mode), the checks run once the whole file
- * is read, and the lookups the daemon makes for every request: which
- * policy a peer gets and whether a host path may be bound.
+ * is read, and the lookups the daemon makes for every connection and
+ * request: which policy a peer gets and whether a host path may be bound.
+ * Values are read with config-parse.c; nothing here calls into config.c.
  *
  * This file must never accept a value it did not fully understand: a
  * malformed id, a ceiling of 0 (it would read as "nothing" but mean "no
@@ -12,16 +13,10 @@
  * on every request and never allocate.
  */
 #include <errno.h>
-#include <grp.h>
-#include <limits.h>
-#include <pwd.h>
 #include <string.h>
 
 #include "config-internal.h"
-#include "parse.h"
 #include "util.h"
-
-#define NSS_BUF_MAX (1024 * 1024)
 
 static const char *const tenant_keys[_T_MAX] = {
     [T_UIDS] = "uids",
@@ -63,199 +58,9 @@ void tenant_done(struct tenant_policy *t)
 	*t = (struct tenant_policy){};
 }
 
-/* ---------------------------------------------------------------- values */
+/* ----------------------------------------------------------------- binds */
 
-static int parse_bool(struct load_state *st, const char *key, const char *v,
-		      bool *ret)
-{
-	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
-		*ret = true;
-	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
-		*ret = false;
-	else
-		return fail(st, "%s: '%s' is not yes or no", key, v);
-	return 1;
-}
-
-/* A ceiling: a positive value or "unlimited" (0). A literal 0 would read
- * as "nothing allowed" but mean "no ceiling", so it is refused. */
-static bool is_unlimited(const char *v)
-{
-	return strcmp(v, "unlimited") == 0;
-}
-
-static int zero_ceiling(struct load_state *st, const char *key)
-{
-	return fail(st, "%s: 0 would mean no ceiling; write 'unlimited'", key);
-}
-
-static int parse_ceiling_u32(struct load_state *st, const char *key,
-			     const char *v, uint32_t *ret)
-{
-	uint32_t n;
-
-	if (is_unlimited(v)) {
-		*ret = 0;
-		return 1;
-	}
-	if (parse_uint32(v, &n) < 0)
-		return fail(st, "%s: '%s' is not a number", key, v);
-	if (n == 0)
-		return zero_ceiling(st, key);
-	*ret = n;
-	return 1;
-}
-
-static int parse_ceiling_size(struct load_state *st, const char *key,
-			      const char *v, uint64_t *ret)
-{
-	uint64_t n;
-
-	if (is_unlimited(v)) {
-		*ret = 0;
-		return 1;
-	}
-	if (parse_size(v, &n) < 0)
-		return fail(st, "%s: '%s' is not a size (e.g. 512M, 2G)", key,
-			    v);
-	if (n == 0)
-		return zero_ceiling(st, key);
-	*ret = n;
-	return 1;
-}
-
-static int parse_ceiling_duration(struct load_state *st, const char *key,
-				  const char *v, uint64_t *ret)
-{
-	uint64_t n;
-
-	if (is_unlimited(v)) {
-		*ret = 0;
-		return 1;
-	}
-	if (parse_duration(v, &n) < 0)
-		return fail(st, "%s: '%s' is not a duration (e.g. 90s, 10m)",
-			    key, v);
-	if (n == 0)
-		return zero_ceiling(st, key);
-	*ret = n;
-	return 1;
-}
-
-/* A user or group id: a number, or a name looked up now (a group created
- * later takes effect on the next reload). (uid_t)-1 means "no id" to
- * the kernel and is never a valid entry. */
-static int parse_id(struct load_state *st, const char *key, const char *v,
-		    bool group, uint32_t *ret)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 1024;
-	uint32_t n;
-	int r;
-
-	if (v[0] >= '0' && v[0] <= '9') {
-		if (parse_uint32(v, &n) < 0 || n == UINT32_MAX)
-			return fail(st, "%s: '%s' is not a valid id", key, v);
-		*ret = n;
-		return 1;
-	}
-	for (;;) {
-		struct group gr, *grp = NULL;
-		struct passwd pw, *pwp = NULL;
-		char *grown = realloc(buf, len);
-
-		if (!grown)
-			return fail(st, "%s: out of memory", key);
-		buf = grown;
-		if (group) {
-			r = getgrnam_r(v, &gr, buf, len, &grp);
-			if (r == 0 && grp) {
-				*ret = grp->gr_gid;
-				return 1;
-			}
-		} else {
-			r = getpwnam_r(v, &pw, buf, len, &pwp);
-			if (r == 0 && pwp) {
-				*ret = pwp->pw_uid;
-				return 1;
-			}
-		}
-		if (r != ERANGE || len >= NSS_BUF_MAX)
-			break;
-		len *= 2;
-	}
-	if (r != 0 && r != ENOENT && r != ESRCH)
-		return fail(st, "%s: looking up '%s': %s", key, v, strerror(r));
-	return fail(st, "%s: unknown %s '%s'", key, group ? "group" : "user",
-		    v);
-}
-
-static int add_ids(struct load_state *st, const char *key, char *v, bool group,
-		   uint32_t **ids, size_t *n_ids)
-{
-	char *word;
-	size_t before = *n_ids;
-
-	while ((word = config_next_word(&v))) {
-		uint32_t id = 0, *grown;
-
-		if (!parse_id(st, key, word, group, &id))
-			return 0;
-		grown = realloc(*ids, (*n_ids + 1) * sizeof(**ids));
-		if (!grown)
-			return fail(st, "%s: out of memory", key);
-		*ids = grown;
-		(*ids)[(*n_ids)++] = id;
-	}
-	if (*n_ids == before)
-		return fail(st, "%s: empty list", key);
-	return 1;
-}
-
-/* Lexically normalised absolute path: no empty, "." or trailing
- * components. ".." is refused rather than folded: "/srv/data/../etc" would
- * otherwise read as a prefix of /srv/data in a quick glance, and folding
- * it disagrees with the kernel when a component is a symlink. */
-static int normalize_path(struct load_state *st, const char *key, const char *v,
-			  char **ret)
-{
-	size_t len = strlen(v), o = 0;
-	_cleanup_free_ char *out = NULL;
-	const char *p = v;
-
-	if (v[0] != '/')
-		return fail(st, "%s: '%s' is not an absolute path", key, v);
-	if (len >= PATH_MAX)
-		return fail(st, "%s: path too long", key);
-	out = malloc(len + 2);
-	if (!out)
-		return fail(st, "%s: out of memory", key);
-	while (*p) {
-		const char *c;
-		size_t n;
-
-		while (*p == '/')
-			p++;
-		c = p;
-		while (*p && *p != '/')
-			p++;
-		n = (size_t)(p - c);
-		if (n == 0 || (n == 1 && c[0] == '.'))
-			continue;
-		if (n == 2 && c[0] == '.' && c[1] == '.')
-			return fail(st, "%s: '..' in '%s'", key, v);
-		out[o++] = '/';
-		memcpy(out + o, c, n);
-		o += n;
-	}
-	if (o == 0)
-		out[o++] = '/';
-	out[o] = '\0';
-	*ret = TAKE_PTR(out);
-	return 1;
-}
-
-static int add_binds(struct load_state *st, struct tenant_policy *t,
+static int add_binds(struct config_parser *p, struct tenant_policy *t,
 		     const char *key, char *v, bool writable)
 {
 	char *word;
@@ -264,13 +69,14 @@ static int add_binds(struct load_state *st, struct tenant_policy *t,
 	while ((word = config_next_word(&v))) {
 		struct bind_rule *grown;
 		char *prefix = NULL;
+		int r = config_parse_path(p, key, word, &prefix);
 
-		if (!normalize_path(st, key, word, &prefix))
-			return 0;
+		if (r < 0)
+			return r;
 		grown = realloc(t->binds, (t->n_binds + 1) * sizeof(*grown));
 		if (!grown) {
 			free(prefix);
-			return fail(st, "%s: out of memory", key);
+			return config_parse_fail(p, "%s: out of memory", key);
 		}
 		t->binds = grown;
 		t->binds[t->n_binds++] =
@@ -278,9 +84,9 @@ static int add_binds(struct load_state *st, struct tenant_policy *t,
 		any = true;
 	}
 	if (!any)
-		return fail(st, "%s: empty list", key);
+		return config_parse_fail(p, "%s: empty list", key);
 	t->binds_restricted = true;
-	return 1;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ keys */
@@ -290,93 +96,83 @@ static bool repeatable(enum tenant_key k)
 	return k == T_UIDS || k == T_GROUPS || k == T_BIND || k == T_BIND_RW;
 }
 
-int tenant_key(struct load_state *st, struct tenant_policy *t,
+int tenant_key(struct config_parser *p, struct tenant_policy *t,
 	       struct tenant_lines *tl, bool is_default, const char *name,
 	       char *v)
 {
 	int k = config_key_index(tenant_keys, _T_MAX, name);
-	int r;
 
 	if (k < 0)
-		return fail(st, "unknown key '%s' in [%s]", name, st->section);
+		return config_parse_fail(p, "unknown key '%s' in [%s]", name,
+					 p->section);
 	if (tl->key[k] && !repeatable((enum tenant_key)k))
-		return fail(st, "'%s' given twice (first on line %u)", name,
-			    tl->key[k]);
+		return config_parse_fail(
+		    p, "'%s' given twice (first on line %u)", name, tl->key[k]);
 	if (!tl->key[k])
-		tl->key[k] = st->line;
+		tl->key[k] = p->line;
 
 	switch ((enum tenant_key)k) {
 	case T_UIDS:
 	case T_GROUPS:
 		if (is_default)
-			return fail(st,
-				    "'%s' belongs in a [tenant.NAME] section: "
-				    "[default] is for callers no section "
-				    "matches",
-				    name);
+			return config_parse_fail(
+			    p,
+			    "'%s' belongs in a [tenant.NAME] section: "
+			    "[default] is for callers no section matches",
+			    name);
 		if (k == T_UIDS)
-			return add_ids(st, name, v, false, &t->uids,
-				       &t->n_uids);
-		return add_ids(st, name, v, true, &t->gids, &t->n_gids);
+			return config_parse_ids(p, name, v, false, &t->uids,
+						&t->n_uids);
+		return config_parse_ids(p, name, v, true, &t->gids, &t->n_gids);
 	case T_CONNECT:
-		return parse_bool(st, name, v, &t->allow_connect);
+		return config_parse_bool(p, name, v, &t->allow_connect);
 	case T_MAX_MEMORY:
-		return parse_ceiling_size(st, name, v, &t->max_memory_bytes);
+		return config_parse_ceiling_size(p, name, v,
+						 &t->max_memory_bytes);
 	case T_MAX_CPUS:
-		if (is_unlimited(v)) {
-			t->max_cpu_millis = 0;
-			return 1;
-		}
-		/* parse_cpus refuses 0 CPUs as out of range. */
-		r = parse_cpus(v, &t->max_cpu_millis);
-		if (r == -ERANGE)
-			return fail(st,
-				    "%s: '%s' is out of range; write "
-				    "'unlimited' for no ceiling",
-				    name, v);
-		if (r < 0)
-			return fail(st,
-				    "%s: '%s' is not a CPU count (e.g. 1.5)",
-				    name, v);
-		return 1;
+		return config_parse_ceiling_cpus(p, name, v,
+						 &t->max_cpu_millis);
 	case T_MAX_PIDS:
-		return parse_ceiling_u32(st, name, v, &t->max_pids);
+		return config_parse_ceiling_u32(p, name, v, &t->max_pids);
 	case T_MAX_TIMEOUT:
-		return parse_ceiling_duration(st, name, v, &t->max_timeout_ns);
+		return config_parse_ceiling_duration(p, name, v,
+						     &t->max_timeout_ns);
 	case T_MAX_CPU_TIME:
-		return parse_ceiling_duration(st, name, v, &t->max_cpu_time_ns);
+		return config_parse_ceiling_duration(p, name, v,
+						     &t->max_cpu_time_ns);
 	case T_MAX_RUNS:
-		return parse_ceiling_u32(st, name, v, &t->max_runs);
+		return config_parse_ceiling_u32(p, name, v, &t->max_runs);
 	case T_MAX_CONNECTIONS:
-		return parse_ceiling_u32(st, name, v, &t->max_connections);
+		return config_parse_ceiling_u32(p, name, v,
+						&t->max_connections);
 	case T_NET_HOST:
-		return parse_bool(st, name, v, &t->allow_net_host);
+		return config_parse_bool(p, name, v, &t->allow_net_host);
 	case T_SECCOMP_NONE:
-		return parse_bool(st, name, v, &t->allow_seccomp_none);
+		return config_parse_bool(p, name, v, &t->allow_seccomp_none);
 	case T_CUSTOM_SECCOMP:
-		return parse_bool(st, name, v, &t->allow_custom_seccomp);
+		return config_parse_bool(p, name, v, &t->allow_custom_seccomp);
 	case T_BIND:
 		/* "bind = none": no host path at all. */
 		if (strcmp(v, "none") == 0) {
 			t->binds_restricted = true;
-			return 1;
+			return 0;
 		}
-		return add_binds(st, t, name, v, false);
+		return add_binds(p, t, name, v, false);
 	case T_BIND_RW:
-		return add_binds(st, t, name, v, true);
+		return add_binds(p, t, name, v, true);
 	case T_UID_MODE:
 		if (strcmp(v, "caller") == 0)
 			t->uid_mode = UID_MODE_CALLER;
 		else if (strcmp(v, "private") == 0)
 			t->uid_mode = UID_MODE_PRIVATE;
 		else
-			return fail(
-			    st, "uid-mode: '%s' is not caller or private", v);
-		return 1;
+			return config_parse_fail(
+			    p, "uid-mode: '%s' is not caller or private", v);
+		return 0;
 	case _T_MAX:
 		break;
 	}
-	return fail(st, "unknown key '%s'", name);
+	return config_parse_fail(p, "unknown key '%s'", name);
 }
 
 /* ------------------------------------------------------------ validation */
@@ -430,33 +226,34 @@ static int inherit(struct tenant_policy *t, const struct tenant_lines *tl,
 	return 0;
 }
 
-int tenant_validate(struct load_state *st)
+int tenant_validate(struct config_parser *p, struct config *c,
+		    const struct tenant_lines *lines,
+		    const struct tenant_lines *default_lines,
+		    bool have_private_range)
 {
-	struct config *c = st->c;
-	unsigned mode_line;
-
-	mode_line = st->default_lines.key[T_UID_MODE];
-	if (c->fallback.uid_mode == UID_MODE_PRIVATE && !st->private_header)
-		return config_fail_at(st, mode_line,
-				      "uid-mode = private needs a "
-				      "[private-ids] range");
+	if (c->fallback.uid_mode == UID_MODE_PRIVATE && !have_private_range)
+		return config_parse_fail_at(p, default_lines->key[T_UID_MODE],
+					    "uid-mode = private needs a "
+					    "[private-ids] range");
 	for (size_t i = 0; i < c->n_tenants; i++) {
 		struct tenant_policy *t = &c->tenants[i];
-		const struct tenant_lines *tl = &st->tenant_lines[i];
+		const struct tenant_lines *tl = &lines[i];
 
 		if (!t->n_uids && !t->n_gids)
-			return config_fail_at(st, tl->header,
-					      "[tenant.%s] has no uids or "
-					      "groups, so it matches nobody",
-					      t->name);
-		if (t->uid_mode == UID_MODE_PRIVATE && !st->private_header)
-			return config_fail_at(st, tl->key[T_UID_MODE],
-					      "uid-mode = private needs a "
-					      "[private-ids] range");
-		if (inherit(t, tl, &c->fallback, &st->default_lines) < 0)
-			return config_fail_at(st, tl->header, "out of memory");
+			return config_parse_fail_at(
+			    p, tl->header,
+			    "[tenant.%s] has no uids or groups, so it matches "
+			    "nobody",
+			    t->name);
+		if (t->uid_mode == UID_MODE_PRIVATE && !have_private_range)
+			return config_parse_fail_at(p, tl->key[T_UID_MODE],
+						    "uid-mode = private needs "
+						    "a [private-ids] range");
+		if (inherit(t, tl, &c->fallback, default_lines) < 0)
+			return config_parse_fail_at(p, tl->header,
+						    "out of memory");
 	}
-	return 1;
+	return 0;
 }
 
 /* --------------------------------------------------------------- lookups */
@@ -488,20 +285,18 @@ const struct tenant_policy *config_tenant(const struct config *c, uid_t uid,
 	return &c->fallback;
 }
 
-/*
- * The tenant a connecting peer belongs to. A peer whose uid or gid lies in
- * the private-uid range is a sandbox of a private-uid run that reached the
- * socket: it belongs to no tenant (it would otherwise be a stranger under
- * [default], outside its own tenant's ceilings) and is refused.
- */
+bool config_private_id(const struct config *c, uint32_t id)
+{
+	return c->private_uid_count &&
+	       id - c->private_uid_first < c->private_uid_count;
+}
+
 const struct tenant_policy *config_tenant_for_peer(const struct config *c,
 						   uid_t uid, gid_t gid,
 						   const gid_t *groups,
 						   size_t n_groups)
 {
-	if (c->private_uid_count &&
-	    (uid - c->private_uid_first < c->private_uid_count ||
-	     gid - c->private_uid_first < c->private_uid_count))
+	if (config_private_id(c, uid) || config_private_id(c, gid))
 		return NULL;
 	return config_tenant(c, uid, gid, groups, n_groups);
 }

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "error.h"
+
 enum uid_mode {
 	UID_MODE_CALLER = 0, /* sandbox ids map to the caller's uid/gid */
 	UID_MODE_PRIVATE,    /* each run gets a unique uid from a range */
@@ -67,10 +69,10 @@ struct config {
 /* Built-in defaults: everyone may connect, no ceilings, caller uid mode. */
 int config_new_default(struct config **ret);
 
-/* Parse and validate path. On error, returns -errno and writes
- * "file:line: why" into why. */
-int config_load(const char *path, struct config **ret, char *why,
-		size_t why_len);
+/* Parse and validate path. On error, returns -errno and err says
+ * "file:line: why" (or "file: strerror" when it cannot be read). */
+int config_load(const char *path, struct error_detail *err,
+		struct config **ret);
 
 struct config *config_free(struct config *c);
 
@@ -80,8 +82,16 @@ const struct tenant_policy *config_tenant(const struct config *c, uid_t uid,
 					  gid_t gid, const gid_t *groups,
 					  size_t n_groups);
 
-/* config_tenant() for a connecting peer: NULL for a peer in the
- * private-uid range (a private-uid run's sandbox), which no tenant owns. */
+/* Is id in the [private-ids] range (false when there is none)? */
+bool config_private_id(const struct config *c, uint32_t id);
+
+/*
+ * The policy for a peer that connects, or NULL: none at all for a peer
+ * whose uid or gid lies in the private-id range. Such a peer is a
+ * private-uid run's process reaching the socket; under config_tenant()
+ * it would be a stranger under [default], outside the ceilings of the
+ * tenant whose run it is.
+ */
 const struct tenant_policy *config_tenant_for_peer(const struct config *c,
 						   uid_t uid, gid_t gid,
 						   const gid_t *groups,

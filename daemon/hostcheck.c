@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "hostcheck.h"
 #include "util.h"
 
@@ -191,89 +192,28 @@ static bool probe_namespace(struct probe_ctx *c, size_t i)
 
 /* ------------------------------------------------------------- cgroups */
 
-/* The cgroup2 mount point, from mountinfo. */
-static int cgroup2_mount(char *buf, size_t len)
+/*
+ * Where the daemon's v2 backend would put its tree: cgroup_v2_locate(),
+ * the very function the backend calls, so this report and the daemon
+ * cannot disagree about the place. Then whether that place is a cgroup2
+ * directory at all; note says why not.
+ */
+static bool v2_place(const char *root, char place[PATH_MAX], char *note,
+		     size_t note_len)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-	int r = -ENOENT;
-
-	if (!f)
-		return negerrno();
-	while (getline(&line, &cap, f) > 0) {
-		char *sep = strstr(line, " - cgroup2 "), *mnt, *end;
-		size_t n = 0;
-
-		if (!sep)
-			continue;
-		/* Fields: id parent dev root mountpoint ... */
-		mnt = line;
-		for (int field = 0; field < 4 && mnt; field++) {
-			mnt = strchr(mnt, ' ');
-			if (mnt)
-				mnt++;
-		}
-		if (!mnt || !(end = strchr(mnt, ' ')))
-			continue;
-		/* Unescape \ooo (spaces and friends in the mount point). */
-		for (char *s = mnt; s < end && n + 1 < len; s++) {
-			if (s[0] == '\\' && end - s >= 4) {
-				buf[n++] =
-				    (char)(((s[1] - '0') << 6) |
-					   ((s[2] - '0') << 3) | (s[3] - '0'));
-				s += 3;
-			} else
-				buf[n++] = *s;
-		}
-		buf[n] = '\0';
-		r = 0;
-		break;
-	}
-	fclose(f);
-	return r;
-}
-
-/* Where the daemon's own v2 cgroup is, or the explicit root if it is a
- * cgroup2 directory. */
-static int v2_place(const char *root, char *buf, size_t len, char *why,
-		    size_t why_len)
-{
-	char mnt[PATH_MAX], self[PATH_MAX];
+	struct error_detail err;
 	struct statfs sfs;
-	const char *p = NULL;
-	FILE *f;
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-	int n;
 
-	if (root) {
-		if (statfs(root, &sfs) == 0 &&
-		    sfs.f_type == CGROUP2_SUPER_MAGIC) {
-			snprintf(buf, len, "%s", root);
-			return 0;
-		}
-		snprintf(why, why_len, "%s is not a cgroup2 directory; ", root);
+	if (cgroup_v2_locate(root, NULL, &err, place) < 0) {
+		snprintf(note, note_len, "v2: %s; ", err.message);
+		return false;
 	}
-	if (cgroup2_mount(mnt, sizeof(mnt)) < 0)
-		return -ENOENT;
-	f = fopen("/proc/self/cgroup", "re");
-	if (!f)
-		return negerrno();
-	while (getline(&line, &cap, f) > 0)
-		if (strncmp(line, "0::", 3) == 0) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(self, sizeof(self), "%s", line + 3);
-			p = self;
-			break;
-		}
-	fclose(f);
-	if (!p)
-		return -ENOENT;
-	n = snprintf(buf, len, "%s%s", mnt, strcmp(p, "/") == 0 ? "" : p);
-	if (n < 0 || (size_t)n >= len)
-		return -ENAMETOOLONG;
-	return 0;
+	if (statfs(place, &sfs) < 0 || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		snprintf(note, note_len, "%s is not a cgroup2 directory; ",
+			 place);
+		return false;
+	}
+	return true;
 }
 
 /* The controllers a v2 place offers: as a mask, and as the kernel lists
@@ -334,8 +274,7 @@ static bool probe_cgroup(struct probe_ctx *c)
 	bool have_v2;
 	unsigned on_v2 = 0, on_v1;
 
-	have_v2 = v2_place(c->cgroup_root, place, sizeof(place), note,
-			   sizeof(note)) == 0;
+	have_v2 = v2_place(c->cgroup_root, place, note, sizeof(note));
 	if (have_v2)
 		on_v2 = v2_controllers(place, raw, sizeof(raw));
 	on_v1 = v1_controllers();
@@ -364,7 +303,7 @@ static bool probe_cgroup(struct probe_ctx *c)
 		"%sneither v2 with cpu, memory and pids (%s%s%s) nor v1 with "
 		"cpu, cpuacct, memory and pids (v1 has: %s); limits cannot "
 		"be enforced",
-		note, have_v2 ? place : "no cgroup2 mount",
+		note, have_v2 ? place : "no usable cgroup2 place",
 		have_v2 ? " has: " : "", have_v2 ? raw : "",
 		controller_list(on_v1, a, sizeof(a)));
 	return false;

@@ -208,14 +208,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 static int load_config(const struct options *o, struct config **ret)
 {
-	char why[512] = "";
+	struct error_detail err;
 	int r;
 
 	if (!o->config_explicit && access(o->config_path, F_OK) < 0)
 		return config_new_default(ret);
-	r = config_load(o->config_path, ret, why, sizeof(why));
+	r = config_load(o->config_path, &err, ret);
 	if (r < 0)
-		log_error("%s", why[0] ? why : "cannot load configuration");
+		log_error("%s", err.message);
 	return r;
 }
 
@@ -365,6 +365,7 @@ int main(int argc, char **argv)
 	struct config *cfg = NULL;
 	struct loop_ctx ctx = {.opt = &opt};
 	struct hostcheck_features host = {0};
+	struct error_detail err;
 	char why[512] = "";
 	bool created = false;
 	int lfd = -1, ret = EXIT_FAILURE;
@@ -415,8 +416,8 @@ int main(int argc, char **argv)
 
 	cgcfg.mode = opt.cgroup_mode;
 	cgcfg.root = opt.cgroup_root;
-	if (cgroup_manager_open(&cgcfg, &cg, why, sizeof(why)) < 0) {
-		log_error("cgroups: %s", why);
+	if (cgroup_manager_open(&cgcfg, &err, &cg) < 0) {
+		log_error("cgroups: %s", err.message);
 		log_error("give a delegated cgroup with --cgroup-root, or run "
 			  "with --no-cgroups (limits will then be refused)");
 		goto out;

@@ -6,6 +6,7 @@
  * mode), the plan shows the value the engine would use, so what a caller
  * inspects is what would run. It never touches the system.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <linux/filter.h>
 #include <stdlib.h>
@@ -161,30 +162,49 @@ static int plan_limits(Boxd__V1__Plan *p, const struct spec_limits *l)
 	return 0;
 }
 
+/* The protocol's resource for a spec kind, matched by name against the
+ * one table of resources (spec_rlimit_info): see request.c. */
+static int rlimit_resource(enum spec_rlimit_kind kind,
+			   Boxd__V1__Rlimit__Resource *ret)
+{
+	char name[16];
+	const char *lower = spec_rlimit_info(kind)->name;
+	const ProtobufCEnumValue *v;
+	size_t i;
+
+	for (i = 0; lower[i] && i + 1 < sizeof(name); i++)
+		name[i] = (char)toupper((unsigned char)lower[i]);
+	name[i] = '\0';
+	v = protobuf_c_enum_descriptor_get_value_by_name(
+	    &boxd__v1__rlimit__resource__descriptor, name);
+	if (!v)
+		return -ENOENT;
+	*ret = (Boxd__V1__Rlimit__Resource)v->value;
+	return 0;
+}
+
 static int plan_rlimits(Boxd__V1__Plan *p, const struct run_spec *s)
 {
-	static const Boxd__V1__Rlimit__Resource res[_SPEC_RLIMIT_MAX] = {
-	    [SPEC_RLIMIT_NOFILE] = BOXD__V1__RLIMIT__RESOURCE__NOFILE,
-	    [SPEC_RLIMIT_FSIZE] = BOXD__V1__RLIMIT__RESOURCE__FSIZE,
-	    [SPEC_RLIMIT_CORE] = BOXD__V1__RLIMIT__RESOURCE__CORE,
-	    [SPEC_RLIMIT_NPROC] = BOXD__V1__RLIMIT__RESOURCE__NPROC,
-	    [SPEC_RLIMIT_STACK] = BOXD__V1__RLIMIT__RESOURCE__STACK,
-	    [SPEC_RLIMIT_AS] = BOXD__V1__RLIMIT__RESOURCE__AS,
-	};
-
 	p->rlimits = array_new(_SPEC_RLIMIT_MAX, sizeof(*p->rlimits));
 	if (!p->rlimits)
 		return -ENOMEM;
 	for (int i = 0; i < _SPEC_RLIMIT_MAX; i++) {
+		Boxd__V1__Rlimit__Resource resource;
 		Boxd__V1__Rlimit *rl;
+		int r;
 
 		if (!s->rlimits[i].set)
 			continue;
+		/* Every spec resource is one the protocol has: the request
+		 * layer only sets those it could name. */
+		r = rlimit_resource(i, &resource);
+		if (r < 0)
+			return r;
 		rl = malloc(sizeof(*rl));
 		if (!rl)
 			return -ENOMEM;
 		boxd__v1__rlimit__init(rl);
-		rl->resource = res[i];
+		rl->resource = resource;
 		rl->soft = s->rlimits[i].soft;
 		rl->hard = s->rlimits[i].hard;
 		p->rlimits[p->n_rlimits++] = rl;

@@ -8,10 +8,10 @@
  * unenforceable limit only with a caveat in the result).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,29 +31,36 @@
 #define DEFAULT_PATH \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-static int fail(struct request_error *err, Boxd__V1__ErrorCode code,
-		const char *fmt, ...) _printf_(3, 4);
+/* A refusal of the request as malformed or contradictory. */
+#define BAD(err, ...) error_set(err, ERROR_INVALID, -EINVAL, __VA_ARGS__)
+/* A refusal by the tenant's policy. */
+#define DENIED(err, ...) error_set(err, ERROR_DENIED, -EPERM, __VA_ARGS__)
+/* A refusal for what this host cannot enforce. */
+#define UNSUPPORTED(err, ...) \
+	error_set(err, ERROR_UNSUPPORTED, -EOPNOTSUPP, __VA_ARGS__)
 
-static int fail(struct request_error *err, Boxd__V1__ErrorCode code,
-		const char *fmt, ...)
+Boxd__V1__ErrorCode request_error_code(enum error_kind kind)
 {
-	va_list ap;
-
-	err->code = code;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	switch ((int)code) {
-	case BOXD__V1__ERROR_CODE__DENIED:
-		return -EPERM;
-	case BOXD__V1__ERROR_CODE__UNSUPPORTED:
-		return -EOPNOTSUPP;
-	default:
-		return -EINVAL;
+	switch (kind) {
+	case ERROR_INVALID:
+		return BOXD__V1__ERROR_CODE__BAD_REQUEST;
+	case ERROR_DENIED:
+		return BOXD__V1__ERROR_CODE__DENIED;
+	case ERROR_UNSUPPORTED:
+		return BOXD__V1__ERROR_CODE__UNSUPPORTED;
+	case ERROR_BUSY:
+		return BOXD__V1__ERROR_CODE__BUSY;
+	case ERROR_NOT_FOUND:
+		return BOXD__V1__ERROR_CODE__NOT_FOUND;
+	case ERROR_SETUP:
+		return BOXD__V1__ERROR_CODE__SETUP_FAILED;
+	case ERROR_EXEC:
+		return BOXD__V1__ERROR_CODE__EXEC_FAILED;
+	case ERROR_INTERNAL:
+		break;
 	}
+	return BOXD__V1__ERROR_CODE__INTERNAL;
 }
-
-#define BAD(err, ...) fail(err, BOXD__V1__ERROR_CODE__BAD_REQUEST, __VA_ARGS__)
 
 /* protobuf-c leaves data NULL for empty bytes; mem*() must not see it. */
 static bool has_nul(const ProtobufCBinaryData *b)
@@ -123,7 +130,7 @@ int request_normalize_path(const uint8_t *data, size_t len, char **ret)
 /* ---- pieces of the request ---- */
 
 static int convert_argv(const Boxd__V1__RunRequest *req, struct run_spec *s,
-			struct request_error *err)
+			struct error_detail *err)
 {
 	if (req->n_argv == 0)
 		return BAD(err, "argv is empty: nothing to run");
@@ -158,7 +165,7 @@ static int env_find(char **env, size_t n, const char *name, size_t len)
 /* Environment: PATH plus what the request sets, minus what it unsets.
  * Nothing of the daemon's own environment is ever passed on. */
 static int convert_env(const Boxd__V1__RunRequest *req, struct run_spec *s,
-		       struct request_error *err)
+		       struct error_detail *err)
 {
 	size_t n = 0, cap = req->n_setenv + 2;
 	char **env;
@@ -216,138 +223,140 @@ static int convert_env(const Boxd__V1__RunRequest *req, struct run_spec *s,
 	return 0;
 }
 
-static const char *mount_kind_name(Boxd__V1__Mount__Kind k)
+/* The fields of a Mount beyond kind and dst. */
+enum {
+	MOUNT_USES_SRC = 1u << 0,
+	MOUNT_USES_SIZE = 1u << 1,
+	MOUNT_USES_MODE = 1u << 2,
+};
+
+/*
+ * Every kind a request may ask for, and the fields it uses. A field a
+ * kind does not use is refused rather than ignored: a caller who sets a
+ * tmpfs size on a bind, or a source on a tmpfs, believes it does
+ * something, and silence would let that belief stand.
+ */
+static const struct mount_kind {
+	Boxd__V1__Mount__Kind pb;
+	enum spec_mount_kind kind;
+	const char *name; /* as boxctl spells it */
+	unsigned uses;    /* MOUNT_USES_* */
+	bool bind;        /* src is a host path, held against the tenant */
+	bool writable;
+} mount_kinds[] = {
+    {BOXD__V1__MOUNT__KIND__RO_BIND, SPEC_MOUNT_RO_BIND, "ro-bind",
+     MOUNT_USES_SRC, true, false},
+    {BOXD__V1__MOUNT__KIND__BIND, SPEC_MOUNT_BIND, "bind", MOUNT_USES_SRC, true,
+     true},
+    {BOXD__V1__MOUNT__KIND__DEV_BIND, SPEC_MOUNT_DEV_BIND, "dev-bind",
+     MOUNT_USES_SRC, true, true},
+    {BOXD__V1__MOUNT__KIND__TMPFS, SPEC_MOUNT_TMPFS, "tmpfs",
+     MOUNT_USES_SIZE | MOUNT_USES_MODE, false, false},
+    {BOXD__V1__MOUNT__KIND__PROC, SPEC_MOUNT_PROC, "proc", 0, false, false},
+    {BOXD__V1__MOUNT__KIND__DEV, SPEC_MOUNT_DEV, "dev", 0, false, false},
+    {BOXD__V1__MOUNT__KIND__SYMLINK, SPEC_MOUNT_SYMLINK, "symlink",
+     MOUNT_USES_SRC, false, false},
+    {BOXD__V1__MOUNT__KIND__DIR, SPEC_MOUNT_DIR, "dir", MOUNT_USES_MODE, false,
+     false},
+    {BOXD__V1__MOUNT__KIND__REMOUNT_RO, SPEC_MOUNT_REMOUNT_RO, "remount-ro", 0,
+     false, false},
+};
+
+static const struct mount_kind *mount_kind_of(Boxd__V1__Mount__Kind pb)
 {
-	switch ((int)k) {
-	case BOXD__V1__MOUNT__KIND__RO_BIND:
-		return "ro-bind";
-	case BOXD__V1__MOUNT__KIND__BIND:
-		return "bind";
-	case BOXD__V1__MOUNT__KIND__DEV_BIND:
-		return "dev-bind";
-	case BOXD__V1__MOUNT__KIND__TMPFS:
-		return "tmpfs";
-	case BOXD__V1__MOUNT__KIND__PROC:
-		return "proc";
-	case BOXD__V1__MOUNT__KIND__DEV:
-		return "dev";
-	case BOXD__V1__MOUNT__KIND__SYMLINK:
-		return "symlink";
-	case BOXD__V1__MOUNT__KIND__DIR:
-		return "dir";
-	case BOXD__V1__MOUNT__KIND__REMOUNT_RO:
-		return "remount-ro";
-	default:
-		return NULL;
-	}
+	for (size_t i = 0; i < ELEMENTSOF(mount_kinds); i++)
+		if (mount_kinds[i].pb == pb)
+			return &mount_kinds[i];
+	return NULL;
+}
+
+/* Each field the kind does not use, if present, is an error. */
+static int refuse_unused_fields(const Boxd__V1__Mount *in,
+				const struct mount_kind *k, const char *dst,
+				struct error_detail *err)
+{
+	if (in->has_src && !(k->uses & MOUNT_USES_SRC))
+		return BAD(err,
+			   "%s %s: src applies to the bind kinds and symlink "
+			   "only",
+			   k->name, dst);
+	if (in->has_size && !(k->uses & MOUNT_USES_SIZE))
+		return BAD(err, "%s %s: size applies to tmpfs only", k->name,
+			   dst);
+	if (in->has_mode && !(k->uses & MOUNT_USES_MODE))
+		return BAD(err, "%s %s: mode applies to tmpfs and dir only",
+			   k->name, dst);
+	return 0;
 }
 
 static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 			 const struct request_ctx *ctx, struct spec_mount *m,
-			 struct request_error *err)
+			 struct error_detail *err)
 {
-	const char *kind = mount_kind_name(in->kind);
-	bool bind = false, writable = false;
+	const struct mount_kind *k = mount_kind_of(in->kind);
+	const struct tenant_policy *t = ctx->tenant;
+	int r;
 
-	if (!kind)
+	if (!k)
 		return BAD(err, "mount %zu: unknown kind %d", idx,
 			   (int)in->kind);
+	m->kind = k->kind;
 	if (request_normalize_path(in->dst.data, in->dst.len, &m->dst) < 0)
 		return BAD(err,
 			   "%s: destination must be an absolute path without "
 			   "'.' or '..' components (mount %zu)",
-			   kind, idx);
+			   k->name, idx);
 	/* "/" may only be the first mount of a bare profile, and only a
 	 * bind: that host directory then is the sandbox's root (a rootfs).
 	 * Anywhere else it would bury what came before it. */
 	if (strcmp(m->dst, "/") == 0 &&
 	    !(idx == 0 && bare &&
-	      (in->kind == BOXD__V1__MOUNT__KIND__RO_BIND ||
-	       in->kind == BOXD__V1__MOUNT__KIND__BIND)))
+	      (k->kind == SPEC_MOUNT_RO_BIND || k->kind == SPEC_MOUNT_BIND)))
 		return BAD(err,
 			   "%s: only a bind as the first mount of the bare "
 			   "profile may target / (a root filesystem)",
-			   kind);
+			   k->name);
+	r = refuse_unused_fields(in, k, m->dst, err);
+	if (r < 0)
+		return r;
 
-	switch ((int)in->kind) {
-	case BOXD__V1__MOUNT__KIND__RO_BIND:
-		m->kind = SPEC_MOUNT_RO_BIND;
-		bind = true;
-		break;
-	case BOXD__V1__MOUNT__KIND__BIND:
-		m->kind = SPEC_MOUNT_BIND;
-		bind = writable = true;
-		break;
-	case BOXD__V1__MOUNT__KIND__DEV_BIND:
-		m->kind = SPEC_MOUNT_DEV_BIND;
-		bind = writable = true;
-		break;
-	case BOXD__V1__MOUNT__KIND__TMPFS:
-		m->kind = SPEC_MOUNT_TMPFS;
-		break;
-	case BOXD__V1__MOUNT__KIND__PROC:
-		m->kind = SPEC_MOUNT_PROC;
-		break;
-	case BOXD__V1__MOUNT__KIND__DEV:
-		m->kind = SPEC_MOUNT_DEV;
-		break;
-	case BOXD__V1__MOUNT__KIND__SYMLINK:
-		m->kind = SPEC_MOUNT_SYMLINK;
-		if (!in->has_src || in->src.len == 0 ||
-		    bytes_to_str(&in->src, MAX_PATH, &m->src) < 0)
-			return BAD(err,
-				   "symlink %s: needs a target without NUL",
-				   m->dst);
-		break;
-	case BOXD__V1__MOUNT__KIND__DIR:
-		m->kind = SPEC_MOUNT_DIR;
-		break;
-	case BOXD__V1__MOUNT__KIND__REMOUNT_RO:
-		m->kind = SPEC_MOUNT_REMOUNT_RO;
-		break;
-	default:
-		return BAD(err, "mount %zu: unknown kind", idx);
-	}
-	if (bind) {
+	if (k->kind == SPEC_MOUNT_SYMLINK &&
+	    (!in->has_src || in->src.len == 0 ||
+	     bytes_to_str(&in->src, MAX_PATH, &m->src) < 0))
+		return BAD(err, "symlink %s: needs a target without NUL",
+			   m->dst);
+	if (k->bind) {
 		if (!in->has_src || request_normalize_path(
 					in->src.data, in->src.len, &m->src) < 0)
 			return BAD(err,
 				   "%s %s: source must be an absolute path "
 				   "without '.' or '..' components",
-				   kind, m->dst);
-		if (ctx->tenant && ctx->tenant->binds_restricted &&
-		    !tenant_may_bind(ctx->tenant, m->src, writable))
-			return fail(err, BOXD__V1__ERROR_CODE__DENIED,
-				    "%s %s: tenant '%s' may not bind %s%s",
-				    kind, m->dst, ctx->tenant->name, m->src,
-				    writable ? " writable" : "");
+				   k->name, m->dst);
+		if (t && t->binds_restricted &&
+		    !tenant_may_bind(t, m->src, k->writable))
+			return DENIED(err,
+				      "%s %s: tenant '%s' may not bind %s%s",
+				      k->name, m->dst, t->name, m->src,
+				      k->writable ? " writable" : "");
 		/* The rule matched the path as written: a symlink on the
 		 * way must not lead the bind somewhere the rule does not
 		 * cover. */
-		if (ctx->tenant && ctx->tenant->binds_restricted)
+		if (t && t->binds_restricted)
 			m->flags |= SPEC_MOUNT_NO_SYMLINKS;
 	}
 	if (in->has_mode) {
 		if (in->mode & ~07777u)
-			return BAD(err, "%s %s: bad mode %o", kind, m->dst,
+			return BAD(err, "%s %s: bad mode %o", k->name, m->dst,
 				   in->mode);
-		if (m->kind != SPEC_MOUNT_TMPFS && m->kind != SPEC_MOUNT_DIR)
-			return BAD(err,
-				   "%s %s: mode applies to tmpfs and dir "
-				   "only",
-				   kind, m->dst);
 		m->mode = in->mode;
 	}
+	/* A size of 0 is the daemon's default, as when it is unset. */
 	if (in->has_size && in->size) {
-		if (m->kind != SPEC_MOUNT_TMPFS)
-			return BAD(err, "%s %s: size applies to tmpfs only",
-				   kind, m->dst);
-		if (ctx->tenant && ctx->tenant->max_memory_bytes &&
-		    in->size > ctx->tenant->max_memory_bytes)
-			return fail(err, BOXD__V1__ERROR_CODE__DENIED,
-				    "tmpfs %s: size exceeds the tenant's "
-				    "memory ceiling",
-				    m->dst);
+		if (t && t->max_memory_bytes && in->size > t->max_memory_bytes)
+			return DENIED(err,
+				      "tmpfs %s: size exceeds the tenant's "
+				      "memory ceiling",
+				      m->dst);
 		m->size = in->size;
 	}
 	return 0;
@@ -355,7 +364,7 @@ static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 
 static int convert_mounts(const Boxd__V1__RunRequest *req,
 			  const struct request_ctx *ctx, struct run_spec *s,
-			  struct request_error *err)
+			  struct error_detail *err)
 {
 	const struct profile *prof = NULL;
 	size_t total;
@@ -434,7 +443,7 @@ static const char *format_ceiling(enum ceiling_kind kind, uint64_t v, char *buf,
  * above it is refused, never clamped. */
 static int apply_ceiling64(uint64_t *v, uint64_t ceiling, const char *what,
 			   const char *tenant, enum ceiling_kind kind,
-			   struct request_error *err)
+			   struct error_detail *err)
 {
 	char a[32], b[32];
 
@@ -446,21 +455,21 @@ static int apply_ceiling64(uint64_t *v, uint64_t ceiling, const char *what,
 	}
 	if (*v <= ceiling)
 		return 0;
-	return fail(err, BOXD__V1__ERROR_CODE__DENIED,
-		    "%s %s exceeds tenant '%s' ceiling %s", what,
-		    format_ceiling(kind, *v, a, sizeof(a)), tenant,
-		    format_ceiling(kind, ceiling, b, sizeof(b)));
+	return DENIED(err, "%s %s exceeds tenant '%s' ceiling %s", what,
+		      format_ceiling(kind, *v, a, sizeof(a)), tenant,
+		      format_ceiling(kind, ceiling, b, sizeof(b)));
 }
 
 static int convert_limits(const Boxd__V1__RunRequest *req,
 			  const struct request_ctx *ctx, struct run_spec *s,
-			  struct request_out *out, struct request_error *err)
+			  struct request_out *out, struct error_detail *err)
 {
 	const Boxd__V1__Limits *l = req->limits;
 	const struct tenant_policy *t = ctx->tenant;
 	struct spec_limits *lim = &s->limits;
+	struct error_detail host;
+	char caveat[sizeof(host.message) + 32], a[32], b[32];
 	uint64_t v;
-	char why[256];
 	int r;
 
 	if (l) {
@@ -480,6 +489,16 @@ static int convert_limits(const Boxd__V1__RunRequest *req,
 					"the field unset for none");
 		if (lim->memory_swap_bytes && !lim->memory_bytes)
 			return BAD(err, "memory_swap needs a memory limit");
+		/* It counts memory and swap together: below the memory
+		 * limit it would contradict it. */
+		if (lim->memory_swap_bytes &&
+		    lim->memory_swap_bytes < lim->memory_bytes)
+			return BAD(
+			    err,
+			    "memory_swap %s is below the memory limit "
+			    "%s (it counts memory + swap)",
+			    format_size(lim->memory_swap_bytes, a, sizeof(a)),
+			    format_size(lim->memory_bytes, b, sizeof(b)));
 		if (lim->memory_bytes && lim->memory_bytes < (1u << 20))
 			return BAD(err, "memory limit below 1M cannot even "
 					"start a sandbox");
@@ -510,99 +529,107 @@ static int convert_limits(const Boxd__V1__RunRequest *req,
 	 * needs the cgroup controllers. */
 	v = lim->timeout_ns;
 	lim->timeout_ns = 0;
-	why[0] = 0;
-	r = ctx->cgroups
-		? cgroup_manager_check(ctx->cgroups, lim, why, sizeof(why))
-		: ((lim->memory_bytes || lim->cpu_millis || lim->pids ||
-		    lim->cpu_time_ns)
-		       ? (snprintf(why, sizeof(why),
-				   "cgroups are disabled "
-				   "(--no-cgroups)"),
-			  -EOPNOTSUPP)
-		       : 0);
+	if (ctx->cgroups)
+		r = cgroup_manager_check(ctx->cgroups, lim, &host);
+	else if (lim->memory_bytes || lim->cpu_millis || lim->pids ||
+		 lim->cpu_time_ns)
+		r = error_set(&host, ERROR_UNSUPPORTED, -EOPNOTSUPP,
+			      "cgroups are disabled (--no-cgroups)");
+	else
+		r = 0;
 	lim->timeout_ns = v;
 	if (r < 0) {
 		if (!req->lenient)
-			return fail(err, BOXD__V1__ERROR_CODE__UNSUPPORTED,
-				    "cannot enforce the requested limits: %s "
-				    "(lenient mode would run without them)",
-				    why);
+			return UNSUPPORTED(
+			    err,
+			    "cannot enforce the requested limits: %s "
+			    "(lenient mode would run without them)",
+			    host.message);
 		if (t && (t->max_memory_bytes || t->max_cpu_millis ||
 			  t->max_pids || t->max_cpu_time_ns))
-			return fail(err, BOXD__V1__ERROR_CODE__UNSUPPORTED,
-				    "tenant '%s' has ceilings this host cannot "
-				    "enforce: %s",
-				    t->name, why);
+			return UNSUPPORTED(
+			    err,
+			    "tenant '%s' has ceilings this host cannot "
+			    "enforce: %s",
+			    t->name, host.message);
 		lim->memory_bytes = lim->memory_swap_bytes = 0;
 		lim->cpu_millis = lim->pids = 0;
 		lim->cpu_time_ns = 0;
-		snprintf(err->message, sizeof(err->message),
-			 "limits not enforced: %s", why);
-		if ((r = add_caveat(out, err->message)) < 0)
+		snprintf(caveat, sizeof(caveat), "limits not enforced: %s",
+			 host.message);
+		if ((r = add_caveat(out, caveat)) < 0)
 			return r;
-		err->message[0] = 0;
 	}
 	return 0;
 }
 
 static int convert_seccomp(const Boxd__V1__RunRequest *req,
 			   const struct request_ctx *ctx, struct run_spec *s,
-			   struct request_error *err)
+			   struct error_detail *err)
 {
 	const Boxd__V1__Seccomp *sc = req->seccomp;
 	const struct tenant_policy *t = ctx->tenant;
 	enum seccomp_net net = req->net == BOXD__V1__NET__NET_HOST
 				   ? SECCOMP_NET_HOST
 				   : SECCOMP_NET_OWN;
-	char why[256] = "";
+	struct error_detail policy;
 	int r;
 
 	if (!sc || sc->mode == BOXD__V1__SECCOMP__MODE__DEFAULT) {
 		r = seccomp_default(net, &s->seccomp);
 		if (r < 0)
-			return fail(err, BOXD__V1__ERROR_CODE__INTERNAL,
-				    "cannot build the default seccomp filter");
+			return error_set(err, ERROR_INTERNAL, r,
+					 "cannot build the default seccomp "
+					 "filter");
 		return 0;
 	}
 	switch ((int)sc->mode) {
 	case BOXD__V1__SECCOMP__MODE__NONE:
 		if (t && !t->allow_seccomp_none)
-			return fail(err, BOXD__V1__ERROR_CODE__DENIED,
-				    "tenant '%s' may not run without a seccomp "
-				    "filter",
-				    t->name);
+			return DENIED(
+			    err,
+			    "tenant '%s' may not run without a seccomp "
+			    "filter",
+			    t->name);
 		return 0;
 	case BOXD__V1__SECCOMP__MODE__CUSTOM:
 		if (t && !t->allow_custom_seccomp)
-			return fail(err, BOXD__V1__ERROR_CODE__DENIED,
-				    "tenant '%s' may not use custom seccomp "
-				    "policies",
-				    t->name);
+			return DENIED(err,
+				      "tenant '%s' may not use custom seccomp "
+				      "policies",
+				      t->name);
 		if (!sc->has_policy)
 			return BAD(err, "custom seccomp needs a policy");
 		r = seccomp_compile_policy((const char *)sc->policy.data,
-					   sc->policy.len, net, &s->seccomp,
-					   why, sizeof(why));
+					   sc->policy.len, net, &policy,
+					   &s->seccomp);
 		if (r < 0)
-			return BAD(err, "seccomp policy: %s", why);
+			return BAD(err, "seccomp policy: %s", policy.message);
 		return 0;
 	default:
 		return BAD(err, "unknown seccomp mode %d", (int)sc->mode);
 	}
 }
 
-static int convert_rlimits(const Boxd__V1__RunRequest *req, struct run_spec *s,
-			   struct request_error *err)
+/*
+ * The spec's resource for a protocol one. The two enums share their names
+ * (NOFILE, "nofile"), so the match is by name against spec_rlimit_info(),
+ * the one table of resources: -1 for a value the protocol does not know.
+ */
+static int rlimit_kind(Boxd__V1__Rlimit__Resource resource)
 {
-	static const int res_of[_SPEC_RLIMIT_MAX] = {
-	    [SPEC_RLIMIT_NOFILE] = RLIMIT_NOFILE,
-	    [SPEC_RLIMIT_FSIZE] = RLIMIT_FSIZE,
-	    [SPEC_RLIMIT_CORE] = RLIMIT_CORE,
-	    [SPEC_RLIMIT_NPROC] = RLIMIT_NPROC,
-	    [SPEC_RLIMIT_STACK] = RLIMIT_STACK,
-	    [SPEC_RLIMIT_AS] = RLIMIT_AS,
-	};
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+	    &boxd__v1__rlimit__resource__descriptor, (int)resource);
 
+	for (int k = 0; v && k < _SPEC_RLIMIT_MAX; k++)
+		if (strcasecmp(spec_rlimit_info(k)->name, v->name) == 0)
+			return k;
+	return -1;
+}
+
+static int convert_rlimits(const Boxd__V1__RunRequest *req, struct run_spec *s,
+			   struct error_detail *err)
+{
 	struct rlimit daemon_nofile;
 	uint64_t nofile_hard = 65536;
 
@@ -618,39 +645,19 @@ static int convert_rlimits(const Boxd__V1__RunRequest *req, struct run_spec *s,
 	    true, nofile_hard < 1024 ? nofile_hard : 1024, nofile_hard};
 	for (size_t i = 0; i < req->n_rlimits; i++) {
 		const Boxd__V1__Rlimit *rl = req->rlimits[i];
+		int k = rlimit_kind(rl->resource);
 		struct rlimit mine;
-		int k;
 
-		switch ((int)rl->resource) {
-		case BOXD__V1__RLIMIT__RESOURCE__NOFILE:
-			k = SPEC_RLIMIT_NOFILE;
-			break;
-		case BOXD__V1__RLIMIT__RESOURCE__FSIZE:
-			k = SPEC_RLIMIT_FSIZE;
-			break;
-		case BOXD__V1__RLIMIT__RESOURCE__CORE:
-			k = SPEC_RLIMIT_CORE;
-			break;
-		case BOXD__V1__RLIMIT__RESOURCE__NPROC:
-			k = SPEC_RLIMIT_NPROC;
-			break;
-		case BOXD__V1__RLIMIT__RESOURCE__STACK:
-			k = SPEC_RLIMIT_STACK;
-			break;
-		case BOXD__V1__RLIMIT__RESOURCE__AS:
-			k = SPEC_RLIMIT_AS;
-			break;
-		default:
+		if (k < 0)
 			return BAD(err, "unknown rlimit resource %d",
 				   (int)rl->resource);
-		}
 		if (rl->soft > rl->hard)
 			return BAD(err,
 				   "rlimit %d: soft limit above hard limit",
 				   (int)rl->resource);
 		/* Raising a hard limit needs privilege in the host's user
 		 * namespace, which sandboxes never have. Say so up front. */
-		if (getrlimit(res_of[k], &mine) == 0 &&
+		if (getrlimit(spec_rlimit_info(k)->resource, &mine) == 0 &&
 		    mine.rlim_max != RLIM_INFINITY && rl->hard > mine.rlim_max)
 			return BAD(err,
 				   "rlimit %d: hard limit above the "
@@ -663,35 +670,35 @@ static int convert_rlimits(const Boxd__V1__RunRequest *req, struct run_spec *s,
 }
 
 int request_to_spec(const Boxd__V1__RunRequest *req,
-		    const struct request_ctx *ctx, struct request_out *out,
-		    struct request_error *err)
+		    const struct request_ctx *ctx, struct error_detail *err,
+		    struct request_out *ret_out)
 {
 	const struct tenant_policy *t = ctx->tenant;
+	struct request_out o = {.die_with_client = true}, *out = &o;
+	struct error_detail e = {0};
 	struct run_spec *s;
 	int r;
 
-	*out = (struct request_out){.die_with_client = true};
-	err->code = BOXD__V1__ERROR_CODE__BAD_REQUEST;
-	err->message[0] = 0;
-
 	s = spec_new();
-	if (!s)
-		return -ENOMEM;
+	if (!s) {
+		r = -ENOMEM;
+		goto fail;
+	}
 	out->spec = s;
 
-	if ((r = convert_argv(req, s, err)) < 0 ||
-	    (r = convert_env(req, s, err)) < 0 ||
-	    (r = convert_mounts(req, ctx, s, err)) < 0 ||
-	    (r = convert_limits(req, ctx, s, out, err)) < 0 ||
-	    (r = convert_seccomp(req, ctx, s, err)) < 0 ||
-	    (r = convert_rlimits(req, s, err)) < 0)
+	if ((r = convert_argv(req, s, &e)) < 0 ||
+	    (r = convert_env(req, s, &e)) < 0 ||
+	    (r = convert_mounts(req, ctx, s, &e)) < 0 ||
+	    (r = convert_limits(req, ctx, s, out, &e)) < 0 ||
+	    (r = convert_seccomp(req, ctx, s, &e)) < 0 ||
+	    (r = convert_rlimits(req, s, &e)) < 0)
 		goto fail;
 
 	if (req->has_cwd) {
 		if (request_normalize_path(req->cwd.data, req->cwd.len,
 					   &s->cwd) < 0) {
-			r = BAD(err, "cwd must be an absolute path without '.' "
-				     "or '..' components");
+			r = BAD(&e, "cwd must be an absolute path without '.' "
+				    "or '..' components");
 			goto fail;
 		}
 	} else if (!(s->cwd = strdup("/"))) {
@@ -702,7 +709,7 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 		if (req->hostname.len == 0 ||
 		    bytes_to_str(&req->hostname, MAX_HOSTNAME, &s->hostname) <
 			0) {
-			r = BAD(err, "hostname must be 1-%d bytes without NUL",
+			r = BAD(&e, "hostname must be 1-%d bytes without NUL",
 				MAX_HOSTNAME);
 			goto fail;
 		}
@@ -711,7 +718,7 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 		goto fail;
 	}
 	if (req->has_tag && bytes_to_str(&req->tag, MAX_TAG, &s->tag) < 0) {
-		r = BAD(err, "tag must be at most %d bytes without NUL",
+		r = BAD(&e, "tag must be at most %d bytes without NUL",
 			MAX_TAG);
 		goto fail;
 	}
@@ -721,7 +728,7 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 	s->uid = req->has_uid ? req->uid : ctx->uid;
 	s->gid = req->has_gid ? req->gid : ctx->gid;
 	if (s->uid == (uid_t)-1 || s->gid == (gid_t)-1) {
-		r = BAD(err, "uid/gid 4294967295 is not a valid id");
+		r = BAD(&e, "uid/gid 4294967295 is not a valid id");
 		goto fail;
 	}
 
@@ -734,15 +741,15 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 		break;
 	case BOXD__V1__NET__NET_HOST:
 		if (t && !t->allow_net_host) {
-			r = fail(err, BOXD__V1__ERROR_CODE__DENIED,
-				 "tenant '%s' may not use the host network",
-				 t->name);
+			r = DENIED(&e,
+				   "tenant '%s' may not use the host network",
+				   t->name);
 			goto fail;
 		}
 		s->net = SPEC_NET_HOST;
 		break;
 	default:
-		r = BAD(err,
+		r = BAD(&e,
 			"unknown network mode %d (known: none, loopback, "
 			"host)",
 			(int)req->net);
@@ -750,13 +757,19 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 	}
 	s->new_session = req->new_session;
 	out->die_with_client = req->die_with_client;
+	*ret_out = o;
 	return 0;
 
 fail:
-	if (r == -ENOMEM && !err->message[0])
-		snprintf(err->message, sizeof(err->message), "out of memory");
-	if (r == -ENOMEM)
-		err->code = BOXD__V1__ERROR_CODE__INTERNAL;
+	/* Allocations fail without words of their own, and whatever was
+	 * said, running out of memory is the daemon's failure. */
+	if (!e.message[0])
+		error_set(&e, ERROR_INTERNAL, r, "%s",
+			  r == -ENOMEM ? "out of memory" : strerror(-r));
+	else if (r == -ENOMEM)
+		e.kind = ERROR_INTERNAL;
+	if (err)
+		*err = e;
 	request_out_clear(out);
 	return r;
 }

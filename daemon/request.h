@@ -12,6 +12,7 @@
 #include "box.pb-c.h"
 #include "cgroup.h"
 #include "config.h"
+#include "error.h"
 #include "spec.h"
 
 struct request_ctx {
@@ -24,11 +25,6 @@ struct request_ctx {
 
 #define REQUEST_MAX_CAVEATS 8
 
-struct request_error {
-	Boxd__V1__ErrorCode code;
-	char message[512];
-};
-
 struct request_out {
 	struct run_spec *spec;
 	bool die_with_client;
@@ -37,10 +33,19 @@ struct request_out {
 	size_t n_caveats;
 };
 
-/* 0 and *out filled, or -errno with err filled (code + readable message). */
+/*
+ * 0 and *ret_out filled (the caller clears it with request_out_clear()),
+ * or -errno with err saying why: a refusal of the request (ERROR_INVALID,
+ * ERROR_DENIED, ERROR_UNSUPPORTED) or the daemon's own failure
+ * (ERROR_INTERNAL), always with a message. err may be NULL.
+ */
 int request_to_spec(const Boxd__V1__RunRequest *req,
-		    const struct request_ctx *ctx, struct request_out *out,
-		    struct request_error *err);
+		    const struct request_ctx *ctx, struct error_detail *err,
+		    struct request_out *ret_out);
+
+/* The protocol's code for an error of this kind (the front end's map:
+ * the layers below it know no protobuf). */
+Boxd__V1__ErrorCode request_error_code(enum error_kind kind);
 
 void request_out_clear(struct request_out *out);
 

@@ -366,7 +366,7 @@ struct run *run_handle(struct server *srv, const struct run_caller *caller,
 	};
 	struct session *s = caller->session;
 	uint64_t rid = caller->request_id;
-	struct request_error rerr;
+	struct error_detail rerr;
 	struct run_error err = {0};
 	struct run *r;
 	char why[256];
@@ -394,8 +394,9 @@ struct run *run_handle(struct server *srv, const struct run_caller *caller,
 		return NULL;
 	}
 	r->srv = srv;
-	if (request_to_spec(req, &ctx, &r->req, &rerr) < 0) {
-		session_send_error(s, rid, rerr.code, rerr.message, NULL, 0, 0);
+	if (request_to_spec(req, &ctx, &rerr, &r->req) < 0) {
+		session_send_error(s, rid, request_error_code(rerr.kind),
+				   rerr.message, NULL, 0, 0);
 		run_free(r);
 		return NULL;
 	}

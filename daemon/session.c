@@ -664,7 +664,7 @@ static void session_read_cb(evutil_socket_t fd, short what, void *arg)
 			    s, 0,
 			    r == -EMSGSIZE ? "frame larger than the daemon's "
 					     "maximum"
-			    : r == -EPROTO ? "malformed frame or control data"
+			    : r == -EPROTO ? frame_fault_str(s->rd.fault)
 					   : "read error");
 			return;
 		}

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "cgroup.h"
+#include "error.h"
 #include "util.h"
 
 /* v1 hierarchies boxd uses. A co-mounted "cpu,cpuacct" is one hierarchy
@@ -99,16 +100,14 @@ int cgroup_rmdir_patient(int dirfd, const char *name);
 extern const struct cgroup_ops cgroup_v2_ops;
 extern const struct cgroup_ops cgroup_v1_ops;
 
-/* Formats into why (if any), returns err: "return cgroup_why(...)". */
-int cgroup_why(char *why, size_t why_len, int err, const char *fmt, ...)
-    _printf_(4, 5);
-
 /* cgroupfs files relative to a directory fd. Values are written with one
  * write(2), as cgroupfs wants. Reads NUL-terminate and strip nothing. */
 int cgroup_write_at(int dfd, const char *file, const char *value);
 int cgroup_writef_at(int dfd, const char *file, const char *fmt, ...)
     _printf_(3, 4);
 int cgroup_read_at(int dfd, const char *file, char *buf, size_t size);
+/* One read(2) of fd, retried on EINTR: bytes, 0 at the end, or -errno. */
+ssize_t cgroup_read_fd(int fd, void *buf, size_t len);
 /* A file holding one number; "max" reads as UINT64_MAX. */
 int cgroup_read_u64_at(int dfd, const char *file, uint64_t *ret);
 /* "key value" lines (cpu.stat, memory.events, memory.oom_control). */
@@ -127,6 +126,43 @@ int cgroup_procs_empty_at(int dfd, bool *ret_empty);
  * reused by an outside process between the read and the kill is never
  * hit). Never signals the daemon itself. Returns how many were signalled. */
 int cgroup_kill_procs_at(int dfd, const char *suffix);
+
+/* One cgroup met by cgroup_tree_walk(). */
+struct cgroup_node {
+	int parent_fd;    /* the directory that holds it */
+	const char *name; /* its name in parent_fd */
+	int fd;           /* its own directory */
+	const char *rel;  /* its path from where the walk started, for
+			     membership suffixes and messages */
+	unsigned depth;   /* 0: where the walk started */
+};
+
+/*
+ * Visit the cgroup rel (a path relative to dfd) and the cgroups below it,
+ * at most CGROUP_SWEEP_MAX_DEPTH levels down: pre before a cgroup's
+ * children (kills go top-down, so nothing forks into a child already
+ * swept), post after them (removal goes bottom-up: a cgroup with children
+ * cannot be removed). Either may be NULL. A child that cannot be opened
+ * or listed is skipped: walks serve sweeping and killing, which do what
+ * they can. Returns post's result for rel itself (0 without post), the
+ * error opening rel, or 0 when rel does not exist.
+ */
+int cgroup_tree_walk(int dfd, const char *rel,
+		     void (*pre)(const struct cgroup_node *n, void *userdata),
+		     int (*post)(const struct cgroup_node *n, void *userdata),
+		     void *userdata);
+
+/* fn for each subdirectory of root_fd that boxd makes at the top of its
+ * tree: pool/ and tenant-<uid>/ (never supervisor/, the daemon's own). */
+void cgroup_for_each_own_child(int root_fd,
+			       void (*fn)(int dfd, const char *name,
+					  void *userdata),
+			       void *userdata);
+
+/* At shutdown: remove pool/ and every tenant-<uid>/ that is empty (or
+ * empties within cgroup_rmdir_patient's wait); the rest is for the next
+ * start's sweep. */
+void cgroup_tidy_root(int root_fd);
 
 /* Sleeps a little more on each call: the bounded waits' back-off. */
 void cgroup_backoff(unsigned *round);

@@ -15,7 +15,6 @@
  * This file must never mkdir or remove anything outside "<mount>/<root>",
  * and never kill a process it has not found in one of boxd's cgroups.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/magic.h>
@@ -120,77 +119,45 @@ static bool root_name_ok(const char *name)
 	return true;
 }
 
-/* Kill every process at rel and below in hierarchy fd; returns how many
- * were signalled. */
-static int tree_kill(struct cgroup_manager *m, int parent_fd, const char *rel,
-		     int depth)
+struct v1_kill {
+	struct cgroup_manager *m;
+	int killed;
+};
+
+static void kill_node(const struct cgroup_node *n, void *userdata)
 {
-	_cleanup_close_ int fd = -1;
+	struct v1_kill *k = userdata;
 	char suffix[512];
-	struct dirent *de;
-	DIR *d;
-	int dfd, n;
+	int r;
 
-	fd = cgroup_open_dir_at(parent_fd, rel);
-	if (fd < 0)
-		return 0;
-	cgroup_make_suffix(m, rel, suffix, sizeof(suffix));
-	n = cgroup_kill_procs_at(fd, suffix);
-	if (n < 0)
-		n = 0;
-	if (depth >= CGROUP_SWEEP_MAX_DEPTH)
-		return n;
-	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d) {
-		safe_close(dfd);
-		return n;
-	}
-	while ((de = readdir(d))) {
-		char sub[512];
+	cgroup_make_suffix(k->m, n->rel, suffix, sizeof(suffix));
+	r = cgroup_kill_procs_at(n->fd, suffix);
+	if (r > 0)
+		k->killed += r;
+}
 
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", rel, de->d_name);
-		n += tree_kill(m, parent_fd, sub, depth + 1);
-	}
-	closedir(d);
-	return n;
+/* Kill every process at rel and below in the hierarchy at root_fd;
+ * returns how many were signalled. */
+static int tree_kill(struct cgroup_manager *m, int root_fd, const char *rel)
+{
+	struct v1_kill k = {.m = m};
+
+	(void)cgroup_tree_walk(root_fd, rel, kill_node, NULL, &k);
+	return k.killed;
+}
+
+static int rmdir_node(const struct cgroup_node *n, void *userdata _unused_)
+{
+	if (unlinkat(n->parent_fd, n->name, AT_REMOVEDIR) < 0 &&
+	    errno != ENOENT)
+		return negerrno();
+	return 0;
 }
 
 /* rmdir rel and below, depth-first. */
-static int tree_rmdir(int parent_fd, const char *rel, int depth)
+static int tree_rmdir(int root_fd, const char *rel)
 {
-	_cleanup_close_ int fd = -1;
-	struct dirent *de;
-	DIR *d;
-	int dfd;
-
-	fd = cgroup_open_dir_at(parent_fd, rel);
-	if (fd < 0)
-		return fd == -ENOENT ? 0 : fd;
-	if (depth < CGROUP_SWEEP_MAX_DEPTH) {
-		dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-		d = dfd >= 0 ? fdopendir(dfd) : NULL;
-		if (!d) {
-			safe_close(dfd);
-		} else {
-			while ((de = readdir(d))) {
-				char sub[512];
-
-				if (de->d_type != DT_DIR ||
-				    de->d_name[0] == '.')
-					continue;
-				snprintf(sub, sizeof(sub), "%s/%s", rel,
-					 de->d_name);
-				(void)tree_rmdir(parent_fd, sub, depth + 1);
-			}
-			closedir(d);
-		}
-	}
-	if (unlinkat(parent_fd, rel, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		return negerrno();
-	return 0;
+	return cgroup_tree_walk(root_fd, rel, NULL, rmdir_node, NULL);
 }
 
 static bool freeze_at(int fd, const char *state)
@@ -229,7 +196,7 @@ static int kill_rel(struct cgroup_manager *m, const char *rel)
 		n = 0;
 		for (int i = 0; i < _CGROUP_V1_MAX; i++)
 			if (hier_owner(m, i))
-				n += tree_kill(m, m->v1[i].root_fd, rel, 0);
+				n += tree_kill(m, m->v1[i].root_fd, rel);
 		if (n == 0 || frozen)
 			break;
 	}
@@ -272,7 +239,7 @@ static void remove_leftover(struct cgroup_manager *m, const char *rel)
 
 				if (!hier_owner(m, i))
 					continue;
-				k = tree_rmdir(m->v1[i].root_fd, rel, 0);
+				k = tree_rmdir(m->v1[i].root_fd, rel);
 				if (k < 0 && r == 0)
 					r = k;
 			}
@@ -294,32 +261,18 @@ static void remove_leftover(struct cgroup_manager *m, const char *rel)
 		log_debug("cgroup: swept leftover %s", rel);
 }
 
+static void sweep_one(int dfd _unused_, const char *name, void *userdata)
+{
+	remove_leftover(userdata, name);
+}
+
 /* Leftovers of an earlier daemon, in whichever hierarchy they remain. */
 static void sweep(struct cgroup_manager *m)
 {
-	for (int i = 0; i < _CGROUP_V1_MAX; i++) {
-		struct dirent *de;
-		DIR *d;
-		int dfd;
-
-		if (!hier_owner(m, i))
-			continue;
-		dfd = openat(m->v1[i].root_fd, ".",
-			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		d = dfd >= 0 ? fdopendir(dfd) : NULL;
-		if (!d) {
-			safe_close(dfd);
-			continue;
-		}
-		while ((de = readdir(d))) {
-			if (de->d_type != DT_DIR)
-				continue;
-			if (strncmp(de->d_name, "tenant-", 7) == 0 ||
-			    strcmp(de->d_name, "pool") == 0)
-				remove_leftover(m, de->d_name);
-		}
-		closedir(d);
-	}
+	for (int i = 0; i < _CGROUP_V1_MAX; i++)
+		if (hier_owner(m, i))
+			cgroup_for_each_own_child(m->v1[i].root_fd, sweep_one,
+						  m);
 }
 
 static void set_capabilities(struct cgroup_manager *m)
@@ -392,7 +345,7 @@ static void set_capabilities(struct cgroup_manager *m)
 }
 
 static int v1_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
-		   char *why, size_t why_len)
+		   struct error_detail *err)
 {
 	const char *base = cfg->v1_mount ? cfg->v1_mount : "/sys/fs/cgroup";
 	const char *root = cfg->root ? cfg->root : "boxd";
@@ -403,17 +356,17 @@ static int v1_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 
 	/* In auto mode the root may be meant for v2, where it is a path. */
 	if (m->probing && cfg->root && cfg->root[0] == '/')
-		return cgroup_why(why, why_len, -EINVAL,
-				  "cgroup root '%s' is a cgroup2 path; v1 "
-				  "takes a name relative to each hierarchy",
-				  cfg->root);
+		return error_set(err, ERROR_INVALID, -EINVAL,
+				 "cgroup root '%s' is a cgroup2 path; v1 "
+				 "takes a name relative to each hierarchy",
+				 cfg->root);
 	while (*root == '/')
 		root++;
 	if (!root_name_ok(root))
-		return cgroup_why(why, why_len, -EINVAL,
-				  "cgroup root '%s' is not a relative name "
-				  "below the v1 hierarchies",
-				  cfg->root);
+		return error_set(err, ERROR_INVALID, -EINVAL,
+				 "cgroup root '%s' is not a relative name "
+				 "below the v1 hierarchies",
+				 cfg->root);
 	slash = strrchr(root, '/');
 	snprintf(m->root_name, sizeof(m->root_name), "%s",
 		 slash ? slash + 1 : root);
@@ -448,9 +401,10 @@ static int v1_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 
 		for (size_t k = 0; k < ELEMENTSOF(need); k++) {
 			if (!m->v1[need[k]].present) {
-				r = cgroup_why(why, why_len, -EOPNOTSUPP,
-					       "no v1 '%s' hierarchy under %s",
-					       hier_names[need[k]], base);
+				r = error_set(err, ERROR_UNSUPPORTED,
+					      -EOPNOTSUPP,
+					      "no v1 '%s' hierarchy under %s",
+					      hier_names[need[k]], base);
 				goto out;
 			}
 		}
@@ -459,17 +413,17 @@ static int v1_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 		if (!hier_owner(m, i))
 			continue;
 		if (faccessat(mount_fd[i], "cgroup.procs", W_OK, 0) < 0) {
-			r = cgroup_why(why, why_len, negerrno(),
-				       "v1 hierarchy %s/%s is not writable: %m",
-				       base, hier_names[i]);
+			r = error_set(err, ERROR_UNSUPPORTED, negerrno(),
+				      "v1 hierarchy %s/%s is not writable: %m",
+				      base, hier_names[i]);
 			goto out;
 		}
 	}
 	if (!m->v1[CGROUP_V1_MEMORY].present && !m->v1[CGROUP_V1_CPU].present &&
 	    !m->v1[CGROUP_V1_PIDS].present) {
-		r = cgroup_why(why, why_len, -EOPNOTSUPP,
-			       "no v1 cpu, memory or pids hierarchy under %s",
-			       base);
+		r = error_set(err, ERROR_UNSUPPORTED, -EOPNOTSUPP,
+			      "no v1 cpu, memory or pids hierarchy under %s",
+			      base);
 		goto out;
 	}
 
@@ -484,8 +438,9 @@ static int v1_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 		}
 		if (r < 0) {
 			m->v1[i].root_fd = -1;
-			r = cgroup_why(why, why_len, r, "cannot create %s: %s",
-				       m->v1[i].path, strerror(-r));
+			r = error_set(err, ERROR_UNSUPPORTED, r,
+				      "cannot create %s: %s", m->v1[i].path,
+				      strerror(-r));
 			goto out;
 		}
 	}
@@ -502,9 +457,9 @@ static int v1_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 			continue;
 		if (mkdirat(m->v1[i].root_fd, "pool", 0755) < 0 &&
 		    errno != EEXIST) {
-			r = cgroup_why(why, why_len, negerrno(),
-				       "cannot create %s/pool: %m",
-				       m->v1[i].path);
+			r = error_set(err, ERROR_UNSUPPORTED, negerrno(),
+				      "cannot create %s/pool: %m",
+				      m->v1[i].path);
 			goto out;
 		}
 		m->v1[i].pool_fd = cgroup_open_dir_at(m->v1[i].root_fd, "pool");
@@ -533,28 +488,12 @@ out:
 static void v1_close(struct cgroup_manager *m)
 {
 	for (int i = 0; i < _CGROUP_V1_MAX; i++) {
-		struct dirent *de;
-		DIR *d;
-		int dfd;
-
 		if (!hier_owner(m, i))
 			continue;
 		m->v1[i].pool_fd = safe_close(m->v1[i].pool_fd);
 		if (m->v1[i].root_fd < 0)
 			continue;
-		(void)cgroup_rmdir_patient(m->v1[i].root_fd, "pool");
-		dfd = openat(m->v1[i].root_fd, ".",
-			     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		d = dfd >= 0 ? fdopendir(dfd) : NULL;
-		if (d) {
-			while ((de = readdir(d)))
-				if (strncmp(de->d_name, "tenant-", 7) == 0)
-					(void)cgroup_rmdir_patient(
-					    m->v1[i].root_fd, de->d_name);
-			closedir(d);
-		} else {
-			safe_close(dfd);
-		}
+		cgroup_tidy_root(m->v1[i].root_fd);
 		m->v1[i].root_fd = safe_close(m->v1[i].root_fd);
 		/* The root is ours on v1 ("<controller>/boxd"): leave
 		 * nothing behind when it is empty. */

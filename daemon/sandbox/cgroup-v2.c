@@ -10,9 +10,9 @@
  * half-way through open() in auto mode: everything that can be checked is
  * checked before the daemon is moved, so the v1 backend can still be tried.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,111 +51,124 @@ static void unescape_octal(char *s)
 
 /* Where is the cgroup2 hierarchy mounted whose root contains cgpath?
  * ret_root gets the mount's root inside the hierarchy (usually "/"). */
-static int find_cgroup2_mount(const char *cgpath, char *ret_mnt, size_t mnt_len,
-			      char *ret_root, size_t root_len)
+static int find_cgroup2_mount(const char *mountinfo, const char *cgpath,
+			      char ret_mnt[PATH_MAX], char ret_root[PATH_MAX])
 {
 	_cleanup_(fclosep) FILE *f = NULL;
-	char *line = NULL;
+	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
-	int r = -ENOENT;
 
-	f = fopen("/proc/self/mountinfo", "re");
+	f = fopen(mountinfo, "re");
 	if (!f)
 		return negerrno();
 	while (getline(&line, &cap, f) > 0) {
-		char root[512], mnt[512], fstype[64];
+		char root[PATH_MAX], mnt[PATH_MAX], fstype[64];
+		/* Optional fields end at " - ", then the type. */
 		const char *sep = strstr(line, " - ");
 		size_t rl;
 
 		if (!sep || sscanf(sep, " - %63s", fstype) != 1 ||
 		    strcmp(fstype, "cgroup2") != 0)
 			continue;
-		if (sscanf(line, "%*s %*s %*s %511s %511s", root, mnt) != 2)
+		/* id parent major:minor root mount-point ...; blanks inside
+		 * a field are escaped, so %s takes a field whole. */
+		if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2)
 			continue;
 		unescape_octal(root);
 		unescape_octal(mnt);
 		rl = strlen(root);
+		/* A mount of a subtree (a container's) holds only the
+		 * cgroups below its root. */
 		if (strcmp(root, "/") != 0 &&
 		    (strncmp(cgpath, root, rl) != 0 ||
 		     (cgpath[rl] != '/' && cgpath[rl] != '\0')))
 			continue;
-		snprintf(ret_mnt, mnt_len, "%s", mnt);
-		snprintf(ret_root, root_len, "%s", root);
-		r = 0;
-		break;
+		memcpy(ret_mnt, mnt, sizeof(mnt));
+		memcpy(ret_root, root, sizeof(root));
+		return 0;
 	}
-	free(line);
-	return r;
+	return -ENOENT;
 }
 
-/* The daemon's own cgroup: /proc/self/cgroup's "0::<path>" line. */
-static int own_cgroup(char *ret, size_t len)
+/* The caller's own cgroup: the "0::<path>" line of <proc>/cgroup. */
+static int own_cgroup(const char *proc_cgroup, char ret[PATH_MAX])
 {
-	char buf[4096];
+	char buf[8192];
 	char *line, *save = NULL;
 	int r;
 
-	r = cgroup_read_at(AT_FDCWD, "/proc/self/cgroup", buf, sizeof(buf));
+	r = cgroup_read_at(AT_FDCWD, proc_cgroup, buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, "0::", 3) == 0) {
-			snprintf(ret, len, "%s", line + 3);
+		if (strncmp(line, "0::", 3) == 0 &&
+		    strlen(line + 3) < PATH_MAX) {
+			strcpy(ret, line + 3);
 			return 0;
 		}
 	}
 	return -ENOENT;
 }
 
-static int find_root(const struct cgroup_config *cfg, char *ret, size_t len,
-		     char *why, size_t why_len)
+int cgroup_v2_locate(const char *root, const char *proc,
+		     struct error_detail *err, char ret_path[PATH_MAX])
 {
-	char cg[512], mnt[512], mroot[512];
+	char file[PATH_MAX], cg[PATH_MAX], mnt[PATH_MAX], mroot[PATH_MAX];
+	char path[PATH_MAX];
 	const char *rest;
 	char *slash;
 	int r;
 
-	if (cfg->root) {
-		if (cfg->root[0] != '/')
-			return cgroup_why(why, why_len, -EINVAL,
-					  "--cgroup-root '%s' is not an "
-					  "absolute path",
-					  cfg->root);
-		if (snprintf(ret, len, "%s", cfg->root) >= (int)len)
-			return cgroup_why(why, why_len, -ENAMETOOLONG,
-					  "--cgroup-root is too long");
+	if (root) {
+		if (root[0] != '/')
+			return error_set(err, ERROR_INVALID, -EINVAL,
+					 "--cgroup-root '%s' is not an "
+					 "absolute path",
+					 root);
+		if (strlen(root) >= sizeof(path))
+			return error_set(err, ERROR_INVALID, -ENAMETOOLONG,
+					 "--cgroup-root is too long");
+		strcpy(path, root);
 		/* "/x/y/" names /x/y: its basename matters for matching. */
-		for (size_t l = strlen(ret); l > 1 && ret[l - 1] == '/'; l--)
-			ret[l - 1] = '\0';
+		for (size_t l = strlen(path); l > 1 && path[l - 1] == '/'; l--)
+			path[l - 1] = '\0';
+		strcpy(ret_path, path);
 		return 0;
 	}
 
-	r = own_cgroup(cg, sizeof(cg));
+	if (!proc)
+		proc = "/proc/self";
+	snprintf(file, sizeof(file), "%s/cgroup", proc);
+	r = own_cgroup(file, cg);
 	if (r < 0)
-		return cgroup_why(why, why_len, r,
-				  "the daemon is in no cgroup2 hierarchy (no "
-				  "'0::' line in /proc/self/cgroup)");
+		return error_set(err, ERROR_UNSUPPORTED, r,
+				 "the daemon is in no cgroup2 hierarchy (no "
+				 "'0::' line in %s)",
+				 file);
 	/* Restarted in place (re-exec): we already sit in our supervisor/. */
 	slash = strrchr(cg, '/');
 	if (slash && strcmp(slash, "/supervisor") == 0)
 		*(slash == cg ? slash + 1 : slash) = '\0';
 	if (strcmp(cg, "/") == 0)
-		return cgroup_why(why, why_len, -EPERM,
-				  "the daemon runs in the root cgroup; run it "
-				  "under systemd with Delegate=yes or pass "
-				  "--cgroup-root");
-	r = find_cgroup2_mount(cg, mnt, sizeof(mnt), mroot, sizeof(mroot));
+		return error_set(err, ERROR_UNSUPPORTED, -EPERM,
+				 "the daemon runs in the root cgroup; run it "
+				 "under systemd with Delegate=yes or pass "
+				 "--cgroup-root");
+	snprintf(file, sizeof(file), "%s/mountinfo", proc);
+	r = find_cgroup2_mount(file, cg, mnt, mroot);
 	if (r < 0)
-		return cgroup_why(why, why_len, r,
-				  "no cgroup2 mount holds the daemon's cgroup "
-				  "%s",
-				  cg);
+		return error_set(err, ERROR_UNSUPPORTED, r,
+				 "no cgroup2 mount holds the daemon's cgroup "
+				 "%s",
+				 cg);
 	rest = cg + (strcmp(mroot, "/") == 0 ? 0 : strlen(mroot));
-	if (snprintf(ret, len, "%s%s", strcmp(mnt, "/") == 0 ? "" : mnt,
-		     rest) >= (int)len)
-		return cgroup_why(why, why_len, -ENAMETOOLONG,
-				  "cgroup path too long");
+	if (snprintf(path, sizeof(path), "%s%s",
+		     strcmp(mnt, "/") == 0 ? "" : mnt,
+		     rest) >= (int)sizeof(path))
+		return error_set(err, ERROR_UNSUPPORTED, -ENAMETOOLONG,
+				 "cgroup path too long");
+	strcpy(ret_path, path);
 	return 0;
 }
 
@@ -223,83 +236,47 @@ static void wait_unpopulated(int fd)
 		cgroup_backoff(&round);
 }
 
-/* Kill everything in parent/name and below, then remove it depth-first. */
-static int remove_tree(struct cgroup_manager *m, int parent_fd,
-		       const char *name, const char *rel, int depth)
+static void kill_node(const struct cgroup_node *n, void *userdata)
 {
-	_cleanup_close_ int fd = -1;
+	struct cgroup_manager *m = userdata;
 	char suffix[512];
-	DIR *d;
-	struct dirent *de;
+
+	cgroup_make_suffix(m, n->rel, suffix, sizeof(suffix));
+	(void)v2_kill_fd(m, n->fd, suffix);
+}
+
+static int remove_node(const struct cgroup_node *n, void *userdata _unused_)
+{
 	int r;
 
-	fd = cgroup_open_dir_at(parent_fd, name);
-	if (fd < 0)
-		return fd == -ENOENT ? 0 : fd;
-	cgroup_make_suffix(m, rel, suffix, sizeof(suffix));
-	(void)v2_kill_fd(m, fd, suffix);
-
-	if (depth < CGROUP_SWEEP_MAX_DEPTH) {
-		int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-
-		d = dfd >= 0 ? fdopendir(dfd) : NULL;
-		if (!d) {
-			safe_close(dfd);
-		} else {
-			while ((de = readdir(d))) {
-				char sub[512];
-
-				if (de->d_type != DT_DIR ||
-				    de->d_name[0] == '.')
-					continue;
-				snprintf(sub, sizeof(sub), "%s/%s", rel,
-					 de->d_name);
-				(void)remove_tree(m, fd, de->d_name, sub,
-						  depth + 1);
-			}
-			closedir(d);
-		}
-	}
-	wait_unpopulated(fd);
+	wait_unpopulated(n->fd);
 	for (unsigned round = 0;; cgroup_backoff(&round)) {
-		r = unlinkat(parent_fd, name, AT_REMOVEDIR);
+		r = unlinkat(n->parent_fd, n->name, AT_REMOVEDIR);
 		/* Retried briefly: see run_try_remove() in cgroup.c. */
 		if (r == 0 || errno != EBUSY || round >= 20)
 			break;
 	}
 	if (r < 0 && errno != ENOENT) {
 		r = negerrno();
-		log_debug("cgroup: cannot remove leftover %s: %s", rel,
+		log_debug("cgroup: cannot remove leftover %s: %s", n->rel,
 			  strerror(-r));
 		return r;
 	}
-	log_debug("cgroup: removed leftover %s", rel);
+	log_debug("cgroup: removed leftover %s", n->rel);
 	return 0;
+}
+
+/* Kill everything in root/name and below, then remove it depth-first. */
+static void remove_tree(int root_fd, const char *name, void *userdata)
+{
+	(void)cgroup_tree_walk(root_fd, name, kill_node, remove_node, userdata);
 }
 
 /* Leftovers of an earlier daemon (crash, kill -9): its runs may still be
  * running. They are killed and removed before anything new is created. */
 static void sweep(struct cgroup_manager *m)
 {
-	DIR *d;
-	struct dirent *de;
-	int dfd;
-
-	dfd = openat(m->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d) {
-		safe_close(dfd);
-		return;
-	}
-	while ((de = readdir(d))) {
-		if (de->d_type != DT_DIR)
-			continue;
-		if (strncmp(de->d_name, "tenant-", 7) == 0 ||
-		    strcmp(de->d_name, "pool") == 0)
-			(void)remove_tree(m, m->root_fd, de->d_name, de->d_name,
-					  0);
-	}
-	closedir(d);
+	cgroup_for_each_own_child(m->root_fd, remove_tree, m);
 }
 
 static bool kernel_at_least(int major, int minor)
@@ -406,18 +383,22 @@ static void enable_list(const struct cgroup_manager *m, char *buf, size_t size)
 }
 
 static int v2_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
-		   char *why, size_t why_len)
+		   struct error_detail *err)
 {
 	_cleanup_close_ int sup_fd = -1;
-	char ctrls[256], enable[64];
+	char ctrls[256], enable[64], path[PATH_MAX];
 	struct statfs sfs;
 	const char *base;
 	pid_t other;
 	int r;
 
-	r = find_root(cfg, m->path, sizeof(m->path), why, why_len);
+	r = cgroup_v2_locate(cfg->root, NULL, err, path);
 	if (r < 0)
 		return r;
+	if (strlen(path) >= sizeof(m->path))
+		return error_set(err, ERROR_UNSUPPORTED, -ENAMETOOLONG,
+				 "cgroup path too long: %s", path);
+	strcpy(m->path, path);
 	base = strrchr(m->path, '/');
 	snprintf(m->root_name, sizeof(m->root_name), "%s",
 		 base && base[1] ? base + 1 : "");
@@ -426,76 +407,76 @@ static int v2_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 	if (m->root_fd == -ENOENT && cfg->root && !m->probing) {
 		/* An explicit root may be created on first use. */
 		if (mkdir(m->path, 0755) < 0 && errno != EEXIST)
-			return cgroup_why(why, why_len, negerrno(),
-					  "cannot create %s: %m", m->path);
+			return error_set(err, ERROR_UNSUPPORTED, negerrno(),
+					 "cannot create %s: %m", m->path);
 		m->root_fd = cgroup_open_dir_at(AT_FDCWD, m->path);
 	}
 	if (m->root_fd < 0) {
 		r = m->root_fd;
 		m->root_fd = -1;
-		return cgroup_why(why, why_len, r, "cannot open %s: %s",
-				  m->path, strerror(-r));
+		return error_set(err, ERROR_UNSUPPORTED, r,
+				 "cannot open %s: %s", m->path, strerror(-r));
 	}
 	if (fstatfs(m->root_fd, &sfs) < 0)
-		return cgroup_why(why, why_len, negerrno(), "statfs %s: %m",
-				  m->path);
+		return error_set(err, ERROR_UNSUPPORTED, negerrno(),
+				 "statfs %s: %m", m->path);
 	if (sfs.f_type != CGROUP2_SUPER_MAGIC)
-		return cgroup_why(why, why_len, -ENOTDIR,
-				  "%s is not on a cgroup2 filesystem", m->path);
+		return error_set(err, ERROR_UNSUPPORTED, -ENOTDIR,
+				 "%s is not on a cgroup2 filesystem", m->path);
 	if (faccessat(m->root_fd, "cgroup.subtree_control", W_OK, 0) < 0 ||
 	    faccessat(m->root_fd, "cgroup.procs", W_OK, 0) < 0)
-		return cgroup_why(why, why_len, -EACCES,
-				  "%s is not writable by the daemon (not "
-				  "delegated?)",
-				  m->path);
+		return error_set(err, ERROR_UNSUPPORTED, -EACCES,
+				 "%s is not writable by the daemon (not "
+				 "delegated?)",
+				 m->path);
 	r = cgroup_read_at(m->root_fd, "cgroup.controllers", ctrls,
 			   sizeof(ctrls));
 	if (r < 0)
-		return cgroup_why(why, why_len, r,
-				  "cannot read %s/cgroup.controllers: %s",
-				  m->path, strerror(-r));
+		return error_set(err, ERROR_UNSUPPORTED, r,
+				 "cannot read %s/cgroup.controllers: %s",
+				 m->path, strerror(-r));
 	m->v2_cpu = cgroup_word_in(ctrls, "cpu");
 	m->v2_memory = cgroup_word_in(ctrls, "memory");
 	m->v2_pids = cgroup_word_in(ctrls, "pids");
 	if (m->probing && !(m->v2_cpu && m->v2_memory && m->v2_pids))
-		return cgroup_why(why, why_len, -EOPNOTSUPP,
-				  "%s lacks controllers: it offers '%s', boxd "
-				  "needs cpu memory pids",
-				  m->path, strtok(ctrls, "\n") ?: "");
+		return error_set(err, ERROR_UNSUPPORTED, -EOPNOTSUPP,
+				 "%s lacks controllers: it offers '%s', boxd "
+				 "needs cpu memory pids",
+				 m->path, strtok(ctrls, "\n") ?: "");
 
 	/* Everything that can refuse is checked before the daemon moves. */
 	other = foreign_pid(m->root_fd);
 	if (other)
-		return cgroup_why(why, why_len, -EBUSY,
-				  "%s holds other processes (pid %d); give "
-				  "boxd a cgroup of its own",
-				  m->path, (int)other);
+		return error_set(err, ERROR_UNSUPPORTED, -EBUSY,
+				 "%s holds other processes (pid %d); give "
+				 "boxd a cgroup of its own",
+				 m->path, (int)other);
 	sup_fd = cgroup_open_dir_at(m->root_fd, "supervisor");
 	if (sup_fd >= 0 && (other = foreign_pid(sup_fd)))
-		return cgroup_why(why, why_len, -EBUSY,
-				  "pid %d is in %s/supervisor: is another boxd "
-				  "running on this cgroup?",
-				  (int)other, m->path);
+		return error_set(err, ERROR_UNSUPPORTED, -EBUSY,
+				 "pid %d is in %s/supervisor: is another boxd "
+				 "running on this cgroup?",
+				 (int)other, m->path);
 
 	if (sup_fd < 0) {
 		if (mkdirat(m->root_fd, "supervisor", 0755) < 0 &&
 		    errno != EEXIST)
-			return cgroup_why(why, why_len, negerrno(),
-					  "cannot create %s/supervisor: %m",
-					  m->path);
+			return error_set(err, ERROR_UNSUPPORTED, negerrno(),
+					 "cannot create %s/supervisor: %m",
+					 m->path);
 		sup_fd = cgroup_open_dir_at(m->root_fd, "supervisor");
 		if (sup_fd < 0)
-			return cgroup_why(why, why_len, sup_fd,
-					  "cannot open %s/supervisor: %s",
-					  m->path, strerror(-sup_fd));
+			return error_set(err, ERROR_UNSUPPORTED, sup_fd,
+					 "cannot open %s/supervisor: %s",
+					 m->path, strerror(-sup_fd));
 	}
 	/* "0" moves the writer's whole thread group. */
 	r = cgroup_write_at(sup_fd, "cgroup.procs", "0");
 	if (r < 0)
-		return cgroup_why(why, why_len, r,
-				  "cannot move the daemon into %s/supervisor: "
-				  "%s",
-				  m->path, strerror(-r));
+		return error_set(err, ERROR_UNSUPPORTED, r,
+				 "cannot move the daemon into %s/supervisor: "
+				 "%s",
+				 m->path, strerror(-r));
 
 	sweep(m);
 
@@ -504,21 +485,22 @@ static int v2_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 		r = cgroup_write_at(m->root_fd, "cgroup.subtree_control",
 				    enable);
 		if (r < 0)
-			return cgroup_why(why, why_len, r,
-					  "cannot enable '%s' in "
-					  "%s/cgroup.subtree_control: %s",
-					  enable, m->path, strerror(-r));
+			return error_set(err, ERROR_UNSUPPORTED, r,
+					 "cannot enable '%s' in "
+					 "%s/cgroup.subtree_control: %s",
+					 enable, m->path, strerror(-r));
 	}
 
 	if (mkdirat(m->root_fd, "pool", 0755) < 0 && errno != EEXIST)
-		return cgroup_why(why, why_len, negerrno(),
-				  "cannot create %s/pool: %m", m->path);
+		return error_set(err, ERROR_UNSUPPORTED, negerrno(),
+				 "cannot create %s/pool: %m", m->path);
 	m->pool_fd = cgroup_open_dir_at(m->root_fd, "pool");
 	if (m->pool_fd < 0) {
 		r = m->pool_fd;
 		m->pool_fd = -1;
-		return cgroup_why(why, why_len, r, "cannot open %s/pool: %s",
-				  m->path, strerror(-r));
+		return error_set(err, ERROR_UNSUPPORTED, r,
+				 "cannot open %s/pool: %s", m->path,
+				 strerror(-r));
 	}
 
 	/* supervisor/ is a child with the controllers on: its files show
@@ -529,27 +511,12 @@ static int v2_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 
 static void v2_close(struct cgroup_manager *m)
 {
-	DIR *d;
-	struct dirent *de;
-	int dfd;
-
 	m->pool_fd = safe_close(m->pool_fd);
 	if (m->root_fd < 0)
 		return;
 	/* Tidy what is empty; anything still busy is the next start's
 	 * sweep. supervisor/ holds the daemon and stays. */
-	(void)cgroup_rmdir_patient(m->root_fd, "pool");
-	dfd = openat(m->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (d) {
-		while ((de = readdir(d)))
-			if (strncmp(de->d_name, "tenant-", 7) == 0)
-				(void)cgroup_rmdir_patient(m->root_fd,
-							   de->d_name);
-		closedir(d);
-	} else {
-		safe_close(dfd);
-	}
+	cgroup_tidy_root(m->root_fd);
 	m->root_fd = safe_close(m->root_fd);
 }
 

@@ -2,8 +2,9 @@
  * The cgroup manager: picks a backend once (v2, v1 or none), keeps the
  * bookkeeping of run handles, and owns the list of runs whose cgroup could
  * not be removed yet. The public functions of cgroup.h live here and
- * dispatch to the backend's ops; the cgroupfs file helpers the backends
- * share live here too.
+ * dispatch to the backend's ops; so do the helpers both backends use to
+ * kill the processes of a cgroup and to walk and sweep their trees (the
+ * cgroupfs file helpers are in cgroup-files.c).
  *
  * This file must never log above debug, never exit, and never signal a
  * process without first checking, through a pidfd, that it still sits in a
@@ -11,15 +12,14 @@
  * time we act on it.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "cgroup-internal.h"
 #include "log.h"
@@ -29,193 +29,6 @@ static const char *const can_names[CGROUP_CAN_BITS] = {
     "a pids limit",   "a CPU time limit", "peak memory",
     "peak pids",      "killing a run",    "spawning into a cgroup",
 };
-
-int cgroup_why(char *why, size_t why_len, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_len > 0) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
-int cgroup_open_dir_at(int dfd, const char *name)
-{
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	return fd < 0 ? negerrno() : fd;
-}
-
-int cgroup_write_at(int dfd, const char *file, const char *value)
-{
-	_cleanup_close_ int fd = -1;
-	size_t len = strlen(value);
-	ssize_t n;
-
-	fd = openat(dfd, file, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return negerrno();
-	/* cgroupfs takes each write(2) as one complete value. */
-	do {
-		n = write(fd, value, len);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return negerrno();
-	if ((size_t)n != len)
-		return -EIO;
-	return 0;
-}
-
-int cgroup_writef_at(int dfd, const char *file, const char *fmt, ...)
-{
-	char buf[128];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return -ENAMETOOLONG;
-	return cgroup_write_at(dfd, file, buf);
-}
-
-int cgroup_read_at(int dfd, const char *file, char *buf, size_t size)
-{
-	_cleanup_close_ int fd = -1;
-	size_t len = 0;
-	ssize_t n;
-
-	if (size == 0)
-		return -EINVAL;
-	fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return negerrno();
-	while (len < size - 1) {
-		n = read(fd, buf + len, size - 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return negerrno();
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	return (int)len;
-}
-
-static int parse_u64(const char *s, uint64_t *ret)
-{
-	uint64_t v = 0;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (strncmp(s, "max", 3) == 0) {
-		*ret = UINT64_MAX;
-		return 0;
-	}
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	for (; isdigit((unsigned char)*s); s++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return -ERANGE;
-		v = v * 10 + (uint64_t)(*s - '0');
-	}
-	*ret = v;
-	return 0;
-}
-
-int cgroup_read_u64_at(int dfd, const char *file, uint64_t *ret)
-{
-	char buf[64];
-	int r;
-
-	r = cgroup_read_at(dfd, file, buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	return parse_u64(buf, ret);
-}
-
-int cgroup_read_key_at(int dfd, const char *file, const char *key,
-		       uint64_t *ret)
-{
-	char buf[4096];
-	size_t klen = strlen(key);
-	const char *p, *next;
-	int r;
-
-	r = cgroup_read_at(dfd, file, buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	for (p = buf; p && *p; p = next) {
-		next = strchr(p, '\n');
-		if (next)
-			next++;
-		if (strncmp(p, key, klen) == 0 && p[klen] == ' ')
-			return parse_u64(p + klen + 1, ret);
-	}
-	return -ENOENT;
-}
-
-bool cgroup_has_file_at(int dfd, const char *file)
-{
-	return faccessat(dfd, file, F_OK, 0) == 0;
-}
-
-bool cgroup_word_in(const char *list, const char *word)
-{
-	size_t len = strlen(word);
-	const char *p = list;
-
-	while ((p = strstr(p, word))) {
-		bool start = p == list || isspace((unsigned char)p[-1]);
-		bool end = p[len] == '\0' || isspace((unsigned char)p[len]);
-
-		if (start && end)
-			return true;
-		p += len;
-	}
-	return false;
-}
-
-void cgroup_make_suffix(const struct cgroup_manager *m, const char *rel,
-			char *buf, size_t size)
-{
-	snprintf(buf, size, "/%s/%s", m->root_name, rel);
-}
-
-void cgroup_backoff(unsigned *round)
-{
-	/* 100us, 200us, ... capped at 10ms: a killed cgroup usually empties
-	 * within the first few rounds. */
-	long us = 100L << (*round < 7 ? *round : 7);
-	struct timespec ts;
-
-	if (us > 10000)
-		us = 10000;
-	ts.tv_sec = 0;
-	ts.tv_nsec = us * 1000;
-	nanosleep(&ts, NULL);
-	(*round)++;
-}
-
-int cgroup_procs_empty_at(int dfd, bool *ret_empty)
-{
-	char buf[16];
-	int r;
-
-	/* One byte is enough to know: any pid makes it non-empty. */
-	r = cgroup_read_at(dfd, "cgroup.procs", buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	*ret_empty = r == 0;
-	return 0;
-}
 
 /* Is pid, per /proc/<pid>/cgroup, in a cgroup whose path ends in suffix? */
 static bool pid_in_cgroup(pid_t pid, const char *suffix)
@@ -285,12 +98,9 @@ int cgroup_kill_procs_at(int dfd, const char *suffix)
 	/* Streamed: a fork bomb's cgroup.procs can be far larger than any
 	 * buffer we would want to allocate. */
 	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return negerrno();
-		}
+		n = cgroup_read_fd(fd, buf, sizeof(buf));
+		if (n < 0)
+			return (int)n;
 		if (n == 0)
 			break;
 		for (ssize_t i = 0; i < n; i++) {
@@ -312,12 +122,132 @@ int cgroup_kill_procs_at(int dfd, const char *suffix)
 	return killed;
 }
 
+/*
+ * Every subdirectory of dfd: what the walks below and the sweeps of the
+ * backends go through. fn's negative result stops the listing and is
+ * returned; an unreadable directory lists nothing.
+ */
+static int for_each_subdir(int dfd,
+			   int (*fn)(int dfd, const char *name, void *userdata),
+			   void *userdata)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, r = 0;
+
+	/*
+	 * Opened afresh: closedir() closes the fd it was given, and a dup
+	 * would share dfd's position, left at the end by an earlier listing.
+	 */
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		safe_close(fd);
+		return 0;
+	}
+	while (r >= 0 && (de = readdir(d)))
+		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			r = fn(dfd, de->d_name, userdata);
+	closedir(d);
+	return r;
+}
+
+struct tree_walk {
+	void (*pre)(const struct cgroup_node *n, void *userdata);
+	int (*post)(const struct cgroup_node *n, void *userdata);
+	void *userdata;
+	const char *parent_rel; /* NULL at the start */
+	unsigned depth;
+};
+
+static int walk_node(int parent_fd, const char *name, void *userdata)
+{
+	const struct tree_walk *w = userdata;
+	_cleanup_close_ int fd = -1;
+	char rel[512];
+	struct cgroup_node n;
+	int r;
+
+	fd = cgroup_open_dir_at(parent_fd, name);
+	if (fd < 0)
+		return w->depth == 0 && fd != -ENOENT ? fd : 0;
+	if (w->parent_rel)
+		snprintf(rel, sizeof(rel), "%s/%s", w->parent_rel, name);
+	else
+		snprintf(rel, sizeof(rel), "%s", name);
+	n = (struct cgroup_node){
+	    .parent_fd = parent_fd,
+	    .name = name,
+	    .fd = fd,
+	    .rel = rel,
+	    .depth = w->depth,
+	};
+	if (w->pre)
+		w->pre(&n, w->userdata);
+	if (w->depth < CGROUP_SWEEP_MAX_DEPTH) {
+		struct tree_walk below = *w;
+
+		below.parent_rel = rel;
+		below.depth++;
+		/* Children are best effort: a failure there is the parent's
+		 * post step's to notice (a directory still not empty). */
+		(void)for_each_subdir(fd, walk_node, &below);
+	}
+	r = w->post ? w->post(&n, w->userdata) : 0;
+	return w->depth == 0 ? r : 0;
+}
+
+int cgroup_tree_walk(int dfd, const char *rel,
+		     void (*pre)(const struct cgroup_node *n, void *userdata),
+		     int (*post)(const struct cgroup_node *n, void *userdata),
+		     void *userdata)
+{
+	struct tree_walk w = {.pre = pre, .post = post, .userdata = userdata};
+
+	return walk_node(dfd, rel, &w);
+}
+
+struct own_children {
+	void (*fn)(int dfd, const char *name, void *userdata);
+	void *userdata;
+};
+
+static int own_child(int dfd, const char *name, void *userdata)
+{
+	const struct own_children *o = userdata;
+
+	if (strncmp(name, "tenant-", 7) == 0 || strcmp(name, "pool") == 0)
+		o->fn(dfd, name, o->userdata);
+	return 0;
+}
+
+void cgroup_for_each_own_child(int root_fd,
+			       void (*fn)(int dfd, const char *name,
+					  void *userdata),
+			       void *userdata)
+{
+	struct own_children o = {.fn = fn, .userdata = userdata};
+
+	(void)for_each_subdir(root_fd, own_child, &o);
+}
+
+static void tidy_one(int dfd, const char *name, void *userdata _unused_)
+{
+	(void)cgroup_rmdir_patient(dfd, name);
+}
+
+void cgroup_tidy_root(int root_fd)
+{
+	cgroup_for_each_own_child(root_fd, tidy_one, NULL);
+}
+
 /* The "none" backend: no cgroups at all. Runs still get a handle so the
  * engine needs no special case; every limit was refused by check(). */
 
 static int none_open(struct cgroup_manager *m _unused_,
 		     const struct cgroup_config *cfg _unused_,
-		     char *why _unused_, size_t why_len _unused_)
+		     struct error_detail *err _unused_)
 {
 	return 0;
 }
@@ -412,16 +342,16 @@ static void manager_freep(struct cgroup_manager **m)
 
 static int open_backend(enum cgroup_mode mode, const struct cgroup_ops *ops,
 			const struct cgroup_config *cfg, bool probing,
-			struct cgroup_manager **ret, char *why, size_t why_len)
+			struct error_detail *err, struct cgroup_manager **ret)
 {
 	_cleanup_(manager_freep) struct cgroup_manager *m = NULL;
 	int r;
 
 	m = manager_new(mode, ops);
 	if (!m)
-		return cgroup_why(why, why_len, -ENOMEM, "out of memory");
+		return error_set(err, ERROR_INTERNAL, -ENOMEM, "out of memory");
 	m->probing = probing;
-	r = ops->open(m, cfg, why, why_len);
+	r = ops->open(m, cfg, err);
 	if (r < 0)
 		return r;
 	m->probing = false;
@@ -430,17 +360,16 @@ static int open_backend(enum cgroup_mode mode, const struct cgroup_ops *ops,
 }
 
 int cgroup_manager_open(const struct cgroup_config *cfg,
-			struct cgroup_manager **ret, char *ret_why,
-			size_t why_len)
+			struct error_detail *err, struct cgroup_manager **ret)
 {
 	struct cgroup_manager *m = NULL;
-	char why_v2[256] = "", why_v1[256] = "";
-	int r, r1;
+	struct error_detail err_v2, err_v1;
+	int r;
 
 	switch (cfg->mode) {
 	case CGROUP_MODE_NONE:
 		r = open_backend(CGROUP_MODE_NONE, &cgroup_none_ops, cfg, false,
-				 &m, ret_why, why_len);
+				 err, &m);
 		if (r < 0)
 			return r;
 		for (int i = 0; i < CGROUP_CAN_BITS; i++)
@@ -448,14 +377,14 @@ int cgroup_manager_open(const struct cgroup_config *cfg,
 		snprintf(m->path, sizeof(m->path), "-");
 		break;
 	case CGROUP_MODE_V2:
-		r = open_backend(CGROUP_MODE_V2, &cgroup_v2_ops, cfg, false, &m,
-				 ret_why, why_len);
+		r = open_backend(CGROUP_MODE_V2, &cgroup_v2_ops, cfg, false,
+				 err, &m);
 		if (r < 0)
 			return r;
 		break;
 	case CGROUP_MODE_V1:
-		r = open_backend(CGROUP_MODE_V1, &cgroup_v1_ops, cfg, false, &m,
-				 ret_why, why_len);
+		r = open_backend(CGROUP_MODE_V1, &cgroup_v1_ops, cfg, false,
+				 err, &m);
 		if (r < 0)
 			return r;
 		break;
@@ -464,18 +393,18 @@ int cgroup_manager_open(const struct cgroup_config *cfg,
 		/* Probing: a backend that cannot serve fails before it moves
 		 * the daemon or creates anything, so the next one starts from
 		 * a clean slate. */
-		r = open_backend(CGROUP_MODE_V2, &cgroup_v2_ops, cfg, true, &m,
-				 why_v2, sizeof(why_v2));
+		r = open_backend(CGROUP_MODE_V2, &cgroup_v2_ops, cfg, true,
+				 &err_v2, &m);
 		if (r >= 0)
 			break;
-		log_debug("cgroup: v2 not usable: %s", why_v2);
-		r1 = open_backend(CGROUP_MODE_V1, &cgroup_v1_ops, cfg, true, &m,
-				  why_v1, sizeof(why_v1));
-		if (r1 >= 0)
+		log_debug("cgroup: v2 not usable: %s", err_v2.message);
+		r = open_backend(CGROUP_MODE_V1, &cgroup_v1_ops, cfg, true,
+				 &err_v1, &m);
+		if (r >= 0)
 			break;
-		return cgroup_why(ret_why, why_len, r1,
-				  "no usable cgroup hierarchy: v2: %s; v1: %s",
-				  why_v2, why_v1);
+		return error_set(err, err_v1.kind, r,
+				 "no usable cgroup hierarchy: v2: %s; v1: %s",
+				 err_v2.message, err_v1.message);
 	}
 	log_debug("cgroup: %s backend at %s, controllers '%s'", m->ops->name,
 		  m->path, m->controllers);
@@ -679,21 +608,21 @@ static int bit_index(unsigned bit)
 	return __builtin_ctz(bit);
 }
 
-static int refuse(const struct cgroup_manager *m, unsigned bit, char *why,
-		  size_t why_len)
+static int refuse(const struct cgroup_manager *m, unsigned bit,
+		  struct error_detail *err)
 {
 	int i = bit_index(bit);
 
 	if (m->missing[i])
-		return cgroup_why(why, why_len, -EOPNOTSUPP, "%s",
-				  m->missing[i]);
-	return cgroup_why(why, why_len, -EOPNOTSUPP,
-			  "this host cannot enforce %s", can_names[i]);
+		return error_set(err, ERROR_UNSUPPORTED, -EOPNOTSUPP, "%s",
+				 m->missing[i]);
+	return error_set(err, ERROR_UNSUPPORTED, -EOPNOTSUPP,
+			 "this host cannot enforce %s", can_names[i]);
 }
 
 int cgroup_manager_check(const struct cgroup_manager *m,
-			 const struct spec_limits *lim, char *ret_why,
-			 size_t why_len)
+			 const struct spec_limits *lim,
+			 struct error_detail *err)
 {
 	const struct {
 		bool wanted;
@@ -712,20 +641,20 @@ int cgroup_manager_check(const struct cgroup_manager *m,
 	 * stays available with --no-cgroups. */
 	for (size_t i = 0; i < ELEMENTSOF(needs); i++)
 		if (needs[i].wanted && !(m->can & needs[i].bit))
-			return refuse(m, needs[i].bit, ret_why, why_len);
+			return refuse(m, needs[i].bit, err);
 	/* cpu.max and cfs_quota_us reject a quota under 1ms per 100ms. */
 	if (lim->cpu_millis && lim->cpu_millis < 10)
-		return cgroup_why(ret_why, why_len, -EOPNOTSUPP,
-				  "a CPU limit below 0.01 CPUs cannot be "
-				  "enforced (cpu quota minimum is 1ms)");
+		return error_set(err, ERROR_UNSUPPORTED, -EOPNOTSUPP,
+				 "a CPU limit below 0.01 CPUs cannot be "
+				 "enforced (cpu quota minimum is 1ms)");
 	/* v1 bounds memory+swap together: without a memory bound there is
 	 * nothing to add the swap allowance to. */
 	if (m->mode == CGROUP_MODE_V1 && lim->memory_swap_bytes &&
 	    !lim->memory_bytes)
-		return cgroup_why(ret_why, why_len, -EOPNOTSUPP,
-				  "a swap limit needs a memory limit on "
-				  "cgroup v1 (memory.memsw.limit_in_bytes "
-				  "bounds memory and swap together)");
+		return error_set(err, ERROR_UNSUPPORTED, -EOPNOTSUPP,
+				 "a swap limit needs a memory limit on "
+				 "cgroup v1 (memory.memsw.limit_in_bytes "
+				 "bounds memory and swap together)");
 	return 0;
 }
 
@@ -735,7 +664,7 @@ int cgroup_run_create(struct cgroup_manager *m, uid_t tenant, uint64_t run_id,
 	struct cgroup_run *r;
 	int k;
 
-	k = cgroup_manager_check(m, lim, NULL, 0);
+	k = cgroup_manager_check(m, lim, NULL);
 	if (k < 0)
 		return k;
 	r = calloc(1, sizeof(*r));

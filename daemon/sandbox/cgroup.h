@@ -11,10 +11,12 @@
  */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "error.h"
 #include "result.h"
 #include "spec.h"
 
@@ -47,12 +49,26 @@ struct cgroup_config {
 struct cgroup_manager;
 struct cgroup_run;
 
+/*
+ * Where the v2 backend puts boxd's tree, the one answer for the daemon and
+ * for `boxd --check-environment`: root (--cgroup-root) as given, without
+ * trailing slashes; else the caller's own cgroup (the "0::" line of
+ * <proc>/cgroup, a trailing /supervisor taken off: a daemon restarted in
+ * place), on the cgroup2 mount whose root holds it (<proc>/mountinfo).
+ * proc: NULL for /proc/self (tests pass a directory of their own). Says
+ * nothing of whether the place exists or is usable: opening it does that.
+ * Errors: ERROR_INVALID for a root that is not an absolute path;
+ * ERROR_UNSUPPORTED for no cgroup2 hierarchy, the root cgroup (-EPERM),
+ * no mount holding the cgroup.
+ */
+int cgroup_v2_locate(const char *root, const char *proc,
+		     struct error_detail *err, char ret_path[PATH_MAX]);
+
 /* Find and prepare the hierarchy: v2 moves the daemon into supervisor/ and
  * enables controllers; both kill and remove leftovers of an earlier daemon.
- * ret_why gets a readable reason on failure. */
+ * err says why on failure. */
 int cgroup_manager_open(const struct cgroup_config *cfg,
-			struct cgroup_manager **ret, char *ret_why,
-			size_t why_len);
+			struct error_detail *err, struct cgroup_manager **ret);
 struct cgroup_manager *cgroup_manager_free(struct cgroup_manager *m);
 
 enum cgroup_mode cgroup_manager_mode(const struct cgroup_manager *m);
@@ -62,11 +78,11 @@ unsigned cgroup_manager_can(const struct cgroup_manager *m);
 /* Space-separated list of usable controllers, e.g. "cpu memory pids". */
 const char *cgroup_manager_controllers(const struct cgroup_manager *m);
 
-/* Checks that every limit in lim can be enforced. On -EOPNOTSUPP, ret_why
- * names the missing controller or file. */
+/* Checks that every limit in lim can be enforced. On -EOPNOTSUPP
+ * (ERROR_UNSUPPORTED), err names the missing controller or file. */
 int cgroup_manager_check(const struct cgroup_manager *m,
-			 const struct spec_limits *lim, char *ret_why,
-			 size_t why_len);
+			 const struct spec_limits *lim,
+			 struct error_detail *err);
 
 /* mkdir tenant-<uid>/run-<id>, write the limits (memory.max, swap,
  * cpu.max, pids.max, memory.oom.group). */
@@ -121,7 +137,7 @@ int cgroup_manager_pool_attach(struct cgroup_manager *m, pid_t pid);
 struct cgroup_ops {
 	const char *name;
 	int (*open)(struct cgroup_manager *m, const struct cgroup_config *cfg,
-		    char *why, size_t why_len);
+		    struct error_detail *err);
 	void (*close)(struct cgroup_manager *m);
 	int (*run_create)(struct cgroup_manager *m, struct cgroup_run *r,
 			  const struct spec_limits *lim);

@@ -27,6 +27,7 @@
 
 #include "config-build.h"
 #include "engine-internal.h"
+#include "fdpass.h"
 #include "initmsg.h"
 #include "log.h"
 #include "seccomp.h"
@@ -305,8 +306,10 @@ static int spec_to_memfd(const struct engine *e, const struct run_spec *spec,
 }
 
 /*
- * The take: the spec memfd and the caller's stdio on the control socket,
- * in one message. boxd-init accepts exactly four fds with it.
+ * The take header with the spec memfd and the caller's stdio in one
+ * SEQPACKET message: pid 1 gets the header and all four fds, or nothing.
+ * pid 1 gets references of its own; the engine's copies stay the engine's
+ * (a restart sends the same ones again).
  */
 static int send_take(int ctl, int memfd, const int stdio[3])
 {
@@ -315,31 +318,18 @@ static int send_take(int ctl, int memfd, const int stdio[3])
 	    .magic = INIT_MAGIC,
 	    .kind = INIT_TAKE,
 	};
-	int fds[4] = {memfd, stdio[0], stdio[1], stdio[2]};
-	union {
-		char buf[CMSG_SPACE(sizeof(fds))];
-		struct cmsghdr align;
-	} u;
+	const int fds[4] = {memfd, stdio[0], stdio[1], stdio[2]};
 	struct iovec iov = {.iov_base = &take, .iov_len = sizeof(take)};
-	struct msghdr msg = {
-	    .msg_iov = &iov,
-	    .msg_iovlen = 1,
-	    .msg_control = u.buf,
-	    .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	ssize_t n;
 
 	if (fstat(memfd, &st) < 0)
 		return negerrno();
 	take.spec_size = (uint64_t)st.st_size;
-	memset(u.buf, 0, sizeof(u.buf));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	if (sendmsg(ctl, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(take))
-		return negerrno();
-	return 0;
+	n = fdpass_send(ctl, &iov, 1, fds, ELEMENTSOF(fds));
+
+	if (n < 0)
+		return (int)n;
+	return n == (ssize_t)sizeof(take) ? 0 : -EIO;
 }
 
 int sandbox_watch(struct sandbox *sb, int fd)

@@ -31,6 +31,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "init.h"
 #include "util.h"
 
@@ -147,18 +148,6 @@ static _noreturn_ void cmd_fail(int errfd, const char *step, const char *detail,
 	_exit(127);
 }
 
-static const int rlimit_resource[_SPEC_RLIMIT_MAX] = {
-    [SPEC_RLIMIT_NOFILE] = RLIMIT_NOFILE, [SPEC_RLIMIT_FSIZE] = RLIMIT_FSIZE,
-    [SPEC_RLIMIT_CORE] = RLIMIT_CORE,     [SPEC_RLIMIT_NPROC] = RLIMIT_NPROC,
-    [SPEC_RLIMIT_STACK] = RLIMIT_STACK,   [SPEC_RLIMIT_AS] = RLIMIT_AS,
-};
-
-static const char *const rlimit_name[_SPEC_RLIMIT_MAX] = {
-    [SPEC_RLIMIT_NOFILE] = "nofile", [SPEC_RLIMIT_FSIZE] = "fsize",
-    [SPEC_RLIMIT_CORE] = "core",     [SPEC_RLIMIT_NPROC] = "nproc",
-    [SPEC_RLIMIT_STACK] = "stack",   [SPEC_RLIMIT_AS] = "as",
-};
-
 static int drop_capabilities(void)
 {
 	struct __user_cap_header_struct hdr = {
@@ -257,31 +246,22 @@ static int load_seccomp(const struct init_spec *s, int listener_sock)
 	fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
 	if (fd < 0)
 		return -errno;
+	/*
+	 * Hand the listener to pid 1; our copy goes at exec (close-on-exec):
+	 * the command must never hold the fd that answers its own system
+	 * calls. The pair is pid 1's and this process's only, made after
+	 * fork.
+	 */
 	if (listener_sock >= 0) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
 		char byte = 0;
 		struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-		struct msghdr msg = {
-		    .msg_iov = &iov,
-		    .msg_iovlen = 1,
-		    .msg_control = u.buf,
-		    .msg_controllen = sizeof(u.buf),
-		};
-		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		ssize_t n = fdpass_send(listener_sock, &iov, 1, &fd, 1);
 
-		memset(u.buf, 0, sizeof(u.buf));
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-		/* The only call between the filter and execve, besides a
-		 * failure report: the listener is close-on-exec, so the
-		 * command never holds it. */
-		if (sendmsg(listener_sock, &msg, MSG_NOSIGNAL) != 1)
-			return -errno;
+		/* sendmsg is the only call between the filter and execve,
+		 * besides a failure report. The listener is close-on-exec:
+		 * the command never holds it, and no close() is needed. */
+		if (n != 1)
+			return n < 0 ? (int)n : -EIO;
 	}
 	return 0;
 }
@@ -299,13 +279,14 @@ void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
 		cmd_fail(errfd, "setsid", NULL, errno);
 
 	for (int i = 0; i < _SPEC_RLIMIT_MAX; i++) {
+		const struct spec_rlimit_info *info = spec_rlimit_info(i);
 		struct rlimit rl = {
 		    .rlim_cur = s->rlimits[i].soft,
 		    .rlim_max = s->rlimits[i].hard,
 		};
 
-		if (s->rlimit_set[i] && setrlimit(rlimit_resource[i], &rl) < 0)
-			cmd_fail(errfd, "setrlimit", rlimit_name[i], errno);
+		if (s->rlimit_set[i] && setrlimit(info->resource, &rl) < 0)
+			cmd_fail(errfd, "setrlimit", info->name, errno);
 	}
 
 	r = lock_down_capabilities();

@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "init.h"
 #include "util.h"
 
@@ -70,152 +71,37 @@ static _noreturn_ void report_failure_and_exit(void)
 	_exit(1);
 }
 
-/* Receive the take header and its four fds. */
+/*
+ * Receive the take header and its four fds: the spec memfd, then the
+ * caller's stdin, stdout and stderr. The socket is the daemon's end of a
+ * pair it made for this pid 1, so the message is the daemon's; it is
+ * still checked whole, and a wrong one leaves no fd open: fdpass_recv()
+ * closes what came with a refused control message, and a message of the
+ * wrong shape has its fds closed here before the failure is reported.
+ */
 static int receive_take(int *ret_memfd, size_t *ret_size, int stdio[3])
 {
 	struct init_take take;
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {.iov_base = &take, .iov_len = sizeof(take)};
-	struct msghdr msg = {
-	    .msg_iov = &iov,
-	    .msg_iovlen = 1,
-	    .msg_control = u.buf,
-	    .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *c;
 	int fds[4];
+	size_t n_fds = 0;
 	ssize_t n;
 
-	do
-		n = recvmsg(INIT_CTL_FD, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
+	n = fdpass_recv(INIT_CTL_FD, &take, sizeof(take), ELEMENTSOF(fds), fds,
+			&n_fds);
+	if (n == 0 && n_fds == 0)
 		_exit(0); /* the daemon let go of an idle member */
-	if (n < 0)
-		return init_fail("receive spec", NULL, errno);
-	c = CMSG_FIRSTHDR(&msg);
-	if (n != sizeof(take) || take.magic != INIT_MAGIC ||
-	    take.kind != INIT_TAKE || (msg.msg_flags & MSG_CTRUNC) || !c ||
-	    c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(fds)))
+	if (n < 0 && n != -EPROTO && n != -ETOOMANYREFS)
+		return init_fail("receive spec", NULL, (int)n);
+	if (n != (ssize_t)sizeof(take) || take.magic != INIT_MAGIC ||
+	    take.kind != INIT_TAKE || n_fds != ELEMENTSOF(fds)) {
+		for (size_t i = 0; i < n_fds; i++)
+			safe_close(fds[i]);
 		return init_fail("receive spec", "malformed take message",
 				 EBADMSG);
-	memcpy(fds, CMSG_DATA(c), sizeof(fds));
+	}
 	*ret_memfd = fds[0];
 	*ret_size = take.spec_size;
 	memcpy(stdio, fds + 1, sizeof(int) * 3);
-	return 0;
-}
-
-static int parse_spec(const uint8_t *data, size_t size, struct init_spec *s)
-{
-	size_t off = 0, n_args = 0, n_env = 0, n_mounts = 0;
-	const uint8_t *p;
-	uint32_t type, len;
-	int r;
-
-	/* Two passes: count, then fill arrays that point into the blob. */
-	while ((r = init_blob_next(data, size, &off, &type, &p, &len)) > 0) {
-		n_args += type == REC_ARG;
-		n_env += type == REC_ENV;
-		n_mounts += type == REC_MOUNT;
-	}
-	if (r < 0 || n_args == 0)
-		return init_fail("parse spec", NULL, EBADMSG);
-	s->argv = calloc(n_args + 1, sizeof(char *));
-	s->env = calloc(n_env + 1, sizeof(char *));
-	s->mounts = calloc(n_mounts ? n_mounts : 1, sizeof(*s->mounts));
-	if (!s->argv || !s->env || !s->mounts)
-		return init_fail("parse spec", NULL, ENOMEM);
-
-	n_args = n_env = 0;
-	off = 0;
-	while ((r = init_blob_next(data, size, &off, &type, &p, &len)) > 0) {
-		const char *str = (const char *)p;
-		bool is_str = len > 0 && p[len - 1] == 0;
-
-		switch (type) {
-		case REC_ARG:
-		case REC_ENV:
-		case REC_CWD:
-		case REC_HOSTNAME:
-		case REC_STAGE:
-			if (!is_str)
-				return init_fail("parse spec", NULL, EBADMSG);
-			if (type == REC_ARG)
-				s->argv[n_args++] = (char *)str;
-			else if (type == REC_ENV)
-				s->env[n_env++] = (char *)str;
-			else if (type == REC_CWD)
-				s->cwd = str;
-			else if (type == REC_HOSTNAME)
-				s->hostname = str;
-			else
-				s->stage = str;
-			break;
-		case REC_IDS: {
-			struct init_rec_ids ids;
-
-			if (len != sizeof(ids))
-				return init_fail("parse spec", NULL, EBADMSG);
-			memcpy(&ids, p, sizeof(ids));
-			s->uid = ids.uid;
-			s->gid = ids.gid;
-			s->flags = ids.flags;
-			s->tmpfs_default = ids.tmpfs_default;
-			break;
-		}
-		case REC_MOUNT: {
-			struct init_rec_mount rm;
-			struct init_mount *m = &s->mounts[s->n_mounts];
-			const char *rest;
-			size_t rest_len;
-
-			if (len < sizeof(rm))
-				return init_fail("parse spec", NULL, EBADMSG);
-			memcpy(&rm, p, sizeof(rm));
-			rest = (const char *)p + sizeof(rm);
-			rest_len = len - sizeof(rm);
-			if (rm.src_len > rest_len ||
-			    (rm.src_len && rest[rm.src_len - 1]) ||
-			    rest_len == rm.src_len || p[len - 1])
-				return init_fail("parse spec", NULL, EBADMSG);
-			*m = (struct init_mount){
-			    .kind = rm.kind,
-			    .flags = rm.flags,
-			    .size = rm.size,
-			    .mode = rm.mode,
-			    .src = rm.src_len ? rest : NULL,
-			    .dst = rest + rm.src_len,
-			    .tree = -1,
-			};
-			s->n_mounts++;
-			break;
-		}
-		case REC_RLIMIT: {
-			struct init_rec_rlimit rl;
-
-			if (len != sizeof(rl))
-				return init_fail("parse spec", NULL, EBADMSG);
-			memcpy(&rl, p, sizeof(rl));
-			if (rl.resource >= _SPEC_RLIMIT_MAX)
-				return init_fail("parse spec", NULL, EBADMSG);
-			s->rlimits[rl.resource] = rl;
-			s->rlimit_set[rl.resource] = true;
-			break;
-		}
-		case REC_SECCOMP:
-			s->seccomp = p;
-			s->seccomp_len = len;
-			break;
-		default:
-			return init_fail("parse spec", NULL, EBADMSG);
-		}
-	}
-	if (!s->stage || !s->cwd || !s->hostname)
-		return init_fail("parse spec", NULL, EBADMSG);
 	return 0;
 }
 
@@ -231,32 +117,24 @@ struct supervise {
 
 static void on_seccomp_notification(struct supervise *sv);
 
-/* The listener socket delivers the seccomp notification fd first, when
- * the filter has kill rules; EOF means the command failed (or died)
- * before it loaded the filter, and its report says why. */
+/*
+ * pid 1's end of a SEQPACKET pair shared with the command alone, which
+ * sends on it before it runs any code of the caller's: one byte and the
+ * notification fd, or nothing (it failed before loading its filter, and
+ * says so on the error pipe). Anything else is dropped, its fds closed,
+ * and the run goes on without a listener.
+ */
 static void receive_listener(int listener_sock, int *ret_listener)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
+	size_t n_fds = 0;
+	int fd = -1;
 	char byte;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr msg = {
-	    .msg_iov = &iov,
-	    .msg_iovlen = 1,
-	    .msg_control = u.buf,
-	    .msg_controllen = sizeof(u.buf),
-	};
-	struct cmsghdr *c;
-	ssize_t n;
+	ssize_t n = fdpass_recv(listener_sock, &byte, 1, 1, &fd, &n_fds);
 
-	do
-		n = recvmsg(listener_sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	c = CMSG_FIRSTHDR(&msg);
-	if (n == 1 && c && c->cmsg_type == SCM_RIGHTS)
-		memcpy(ret_listener, CMSG_DATA(c), sizeof(int));
+	if (n == 1 && n_fds == 1)
+		*ret_listener = fd;
+	else if (n >= 0 && n_fds == 1)
+		safe_close(fd);
 }
 
 /*
@@ -445,8 +323,11 @@ int main(void)
 		report_failure_and_exit();
 	}
 	close(memfd);
-	if (parse_spec(blob, size, &spec) < 0)
+	r = init_blob_parse(blob, size, &spec);
+	if (r < 0) {
+		init_fail("parse spec", NULL, r);
 		report_failure_and_exit();
+	}
 
 	if (setup_sandbox(&spec) < 0)
 		report_failure_and_exit();

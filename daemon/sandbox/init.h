@@ -13,32 +13,6 @@
 
 #include "initmsg.h"
 
-struct init_mount {
-	uint32_t kind;  /* enum spec_mount_kind */
-	uint32_t flags; /* SPEC_MOUNT_* */
-	uint64_t size;
-	uint32_t mode;
-	const char *src;
-	const char *dst;
-	int tree;     /* prepared detached mount (binds, proc), or -1 */
-	int extra[8]; /* DEV: host device nodes; PROC: /dev/null for masks */
-};
-
-struct init_spec {
-	char **argv;
-	char **env;
-	const char *cwd, *hostname, *stage;
-	uint32_t uid, gid, flags;
-	uint64_t tmpfs_default;
-	struct init_mount *mounts;
-	size_t n_mounts;
-	struct init_rec_rlimit rlimits[_SPEC_RLIMIT_MAX];
-	bool rlimit_set[_SPEC_RLIMIT_MAX];
-	const void *seccomp;
-	size_t seccomp_len;
-	int stdio[3];
-};
-
 /* The failure being reported: set by init_fail(), sent as INIT_FAILED. */
 struct init_failure {
 	const char *step;

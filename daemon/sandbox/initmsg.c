@@ -1,7 +1,9 @@
 /*
- * Encoding and walking the spec blob the daemon hands to boxd-init. Linked
- * into both; the walker is written for a blob it did not build (it is
- * bounds-checked on every record) even though the writer is trusted.
+ * Encoding, walking and reading the spec blob the daemon hands to
+ * boxd-init. Linked into both; the walker and the reader are written for a
+ * blob they did not build (every record is bounds-checked and its payload
+ * checked for its type) even though the writer is trusted: a mistake on
+ * either side must stop the sandbox, never set it up half-read.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -126,6 +128,8 @@ int init_blob_encode(struct init_blob *b, const struct run_spec *spec,
 	if (r >= 0 && seccomp && seccomp_len)
 		r = init_blob_add(b, REC_SECCOMP, seccomp, seccomp_len, NULL, 0,
 				  NULL, 0);
+	if (r >= 0)
+		r = init_blob_add(b, REC_END, NULL, 0, NULL, 0, NULL, 0);
 	return r;
 }
 
@@ -148,4 +152,170 @@ int init_blob_next(const uint8_t *data, size_t size, size_t *off,
 	*ret_len = hdr[1];
 	*off = at + 8 + ALIGN8(hdr[1]);
 	return 1;
+}
+
+/* A string record: its NUL last, and none before. */
+static const char *rec_str(const uint8_t *p, uint32_t len)
+{
+	if (len == 0 || p[len - 1] != 0 || strlen((const char *)p) != len - 1)
+		return NULL;
+	return (const char *)p;
+}
+
+/* A record that may appear once, into its slot. */
+static int set_once(const char **slot, const uint8_t *p, uint32_t len)
+{
+	const char *str = rec_str(p, len);
+
+	if (!str || *slot)
+		return -EBADMSG;
+	*slot = str;
+	return 0;
+}
+
+static int parse_mount(const uint8_t *p, uint32_t len, struct init_mount *m)
+{
+	struct init_rec_mount rm;
+	const char *rest;
+	size_t rest_len;
+
+	if (len < sizeof(rm))
+		return -EBADMSG;
+	memcpy(&rm, p, sizeof(rm));
+	if (rm.kind < SPEC_MOUNT_RO_BIND || rm.kind > SPEC_MOUNT_DEV_BIND)
+		return -EBADMSG;
+	/* src\0 (if any), then dst\0, and nothing else. */
+	rest = (const char *)p + sizeof(rm);
+	rest_len = len - sizeof(rm);
+	if (rm.src_len >= rest_len ||
+	    (rm.src_len && !rec_str((const uint8_t *)rest, rm.src_len)) ||
+	    !rec_str((const uint8_t *)rest + rm.src_len,
+		     (uint32_t)(rest_len - rm.src_len)))
+		return -EBADMSG;
+	*m = (struct init_mount){
+	    .kind = rm.kind,
+	    .flags = rm.flags,
+	    .size = rm.size,
+	    .mode = rm.mode,
+	    .src = rm.src_len ? rest : NULL,
+	    .dst = rest + rm.src_len,
+	    .tree = -1,
+	};
+	return 0;
+}
+
+static int parse_rlimit(const uint8_t *p, uint32_t len, struct init_spec *s)
+{
+	struct init_rec_rlimit rl;
+
+	if (len != sizeof(rl))
+		return -EBADMSG;
+	memcpy(&rl, p, sizeof(rl));
+	if (rl.resource >= _SPEC_RLIMIT_MAX || s->rlimit_set[rl.resource])
+		return -EBADMSG;
+	s->rlimits[rl.resource] = rl;
+	s->rlimit_set[rl.resource] = true;
+	return 0;
+}
+
+/* One record of the second pass. */
+static int parse_record(struct init_spec *s, uint32_t type, const uint8_t *p,
+			uint32_t len, size_t *n_args, size_t *n_env,
+			bool *have_ids)
+{
+	const char *str;
+
+	switch ((enum init_rec)type) {
+	case REC_ARG:
+	case REC_ENV:
+		str = rec_str(p, len);
+		if (!str)
+			return -EBADMSG;
+		if (type == REC_ARG)
+			s->argv[(*n_args)++] = (char *)str;
+		else
+			s->env[(*n_env)++] = (char *)str;
+		return 0;
+	case REC_CWD:
+		return set_once(&s->cwd, p, len);
+	case REC_HOSTNAME:
+		return set_once(&s->hostname, p, len);
+	case REC_STAGE:
+		return set_once(&s->stage, p, len);
+	case REC_IDS: {
+		struct init_rec_ids ids;
+
+		if (len != sizeof(ids) || *have_ids)
+			return -EBADMSG;
+		memcpy(&ids, p, sizeof(ids));
+		s->uid = ids.uid;
+		s->gid = ids.gid;
+		s->flags = ids.flags;
+		s->tmpfs_default = ids.tmpfs_default;
+		*have_ids = true;
+		return 0;
+	}
+	case REC_MOUNT:
+		return parse_mount(p, len, &s->mounts[s->n_mounts++]);
+	case REC_RLIMIT:
+		return parse_rlimit(p, len, s);
+	case REC_SECCOMP:
+		/* Whole struct sock_filter instructions, once. */
+		if (s->seccomp || len == 0 || len % 8 != 0)
+			return -EBADMSG;
+		s->seccomp = p;
+		s->seccomp_len = len;
+		return 0;
+	case REC_END:
+		return len == 0 ? 0 : -EBADMSG;
+	}
+	return -EBADMSG;
+}
+
+int init_blob_parse(const uint8_t *data, size_t size, struct init_spec *s)
+{
+	size_t off = 0, n_args = 0, n_env = 0, n_mounts = 0;
+	bool ended = false, have_ids = false;
+	const uint8_t *p;
+	uint32_t type, len;
+	int r;
+
+	/* Two passes: count (and find the end, which must be last), then
+	 * fill arrays that point into the blob. */
+	while ((r = init_blob_next(data, size, &off, &type, &p, &len)) > 0) {
+		if (ended)
+			return -EBADMSG;
+		n_args += type == REC_ARG;
+		n_env += type == REC_ENV;
+		n_mounts += type == REC_MOUNT;
+		ended = type == REC_END;
+	}
+	if (r < 0 || !ended || n_args == 0)
+		return -EBADMSG;
+	s->argv = calloc(n_args + 1, sizeof(char *));
+	s->env = calloc(n_env + 1, sizeof(char *));
+	s->mounts = calloc(n_mounts ? n_mounts : 1, sizeof(*s->mounts));
+	if (!s->argv || !s->env || !s->mounts)
+		return -ENOMEM;
+
+	n_args = n_env = 0;
+	off = 0;
+	while ((r = init_blob_next(data, size, &off, &type, &p, &len)) > 0) {
+		r = parse_record(s, type, p, len, &n_args, &n_env, &have_ids);
+		if (r < 0)
+			return r;
+	}
+	if (r < 0 || !have_ids || !s->stage || !s->cwd || !s->hostname)
+		return -EBADMSG;
+	return 0;
+}
+
+void init_spec_clear(struct init_spec *s)
+{
+	free(s->argv);
+	free(s->env);
+	free(s->mounts);
+	s->argv = s->env = NULL;
+	s->mounts = NULL;
+	s->n_mounts = 0;
 }

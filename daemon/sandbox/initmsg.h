@@ -10,8 +10,9 @@
  *                   INIT_EXITED   the command ended (wait status, rusage)
  *
  * The spec travels in a sealed memfd as a list of records, so its size is
- * not bounded by the socket buffer. The daemon writes the uid/gid maps
- * before it sends the take header.
+ * not bounded by the socket buffer, ended by REC_END so that a blob cut
+ * short is refused rather than read as a smaller spec. The daemon writes
+ * the uid/gid maps before it sends the take header.
  */
 #pragma once
 
@@ -54,7 +55,9 @@ struct init_report {
 };
 
 /* Record types in the spec blob. Each record: u32 type, u32 length,
- * payload, zero padding to 8 bytes. Strings include their NUL. */
+ * payload, zero padding to 8 bytes. Strings include their NUL. IDS, CWD,
+ * HOSTNAME and STAGE appear once, ARG at least once, RLIMIT at most once
+ * per resource, SECCOMP at most once, END once and last. */
 enum init_rec {
 	REC_ARG = 1,
 	REC_ENV,
@@ -65,6 +68,7 @@ enum init_rec {
 	REC_RLIMIT,  /* struct init_rec_rlimit */
 	REC_SECCOMP, /* raw struct sock_filter array */
 	REC_STAGE,   /* staging directory for the new root */
+	REC_END,     /* empty; the last record */
 };
 
 #define INIT_FLAG_NEW_SESSION (1u << 0)
@@ -92,6 +96,37 @@ struct init_rec_rlimit {
 	uint64_t soft, hard;
 };
 
+/*
+ * The spec as boxd-init reads it out of the blob: strings and the seccomp
+ * program point into the blob, the arrays are allocated. tree, extra and
+ * stdio are boxd-init's to fill once it has parsed the blob.
+ */
+struct init_mount {
+	uint32_t kind;  /* enum spec_mount_kind */
+	uint32_t flags; /* SPEC_MOUNT_* */
+	uint64_t size;
+	uint32_t mode;
+	const char *src;
+	const char *dst;
+	int tree;     /* prepared detached mount (binds, proc), or -1 */
+	int extra[8]; /* DEV: host device nodes; PROC: /dev/null for masks */
+};
+
+struct init_spec {
+	char **argv;
+	char **env;
+	const char *cwd, *hostname, *stage;
+	uint32_t uid, gid, flags;
+	uint64_t tmpfs_default;
+	struct init_mount *mounts;
+	size_t n_mounts;
+	struct init_rec_rlimit rlimits[_SPEC_RLIMIT_MAX];
+	bool rlimit_set[_SPEC_RLIMIT_MAX];
+	const void *seccomp;
+	size_t seccomp_len;
+	int stdio[3];
+};
+
 /* A growable blob, written by the daemon. */
 struct init_blob {
 	uint8_t *data;
@@ -113,3 +148,16 @@ int init_blob_encode(struct init_blob *b, const struct run_spec *spec,
 int init_blob_next(const uint8_t *data, size_t size, size_t *off,
 		   uint32_t *ret_type, const uint8_t **ret_payload,
 		   uint32_t *ret_len);
+
+/*
+ * Read a blob into s (zeroed by the caller, stdio excepted), the way
+ * boxd-init does: the blob is the daemon's, but every record is checked
+ * as if it were not. Returns 0, -EBADMSG for anything malformed (a blob
+ * cut short, an unknown record, a string without its NUL, a record twice
+ * that may appear once, one missing, a mount kind or rlimit resource out
+ * of range, a seccomp program that is not whole instructions), or
+ * -ENOMEM. Whatever the result, init_spec_clear() releases what it
+ * allocated.
+ */
+int init_blob_parse(const uint8_t *data, size_t size, struct init_spec *s);
+void init_spec_clear(struct init_spec *s);

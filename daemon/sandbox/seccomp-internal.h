@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 struct seccomp_policy_rule {
 	int nr;
 	uint32_t action;
@@ -23,9 +25,9 @@ struct seccomp_policy {
 };
 
 /* Parse len bytes of text into pol (zeroed by the caller). On a syntax
- * error returns -EINVAL and writes "line N: why" to why. Whatever the
- * result, pol is released with seccomp_policy_done(). */
+ * error returns -EINVAL, err (ERROR_INVALID) saying "line N: why".
+ * Whatever the result, pol is released with seccomp_policy_done(). */
 int seccomp_policy_parse(const char *text, size_t len,
-			 struct seccomp_policy *pol, char *why, size_t why_len);
+			 struct seccomp_policy *pol, struct error_detail *err);
 
 void seccomp_policy_done(struct seccomp_policy *pol);

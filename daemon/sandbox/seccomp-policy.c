@@ -37,24 +37,20 @@
 #define POLICY_MAX_RULES 1024
 #define SYSCALL_NAME_MAX 64
 
-static int policy_error(char *why, size_t why_len, unsigned line,
-			const char *fmt, ...) _printf_(4, 5);
+static int policy_error(struct error_detail *err, unsigned line,
+			const char *fmt, ...) _printf_(3, 4);
 
-static int policy_error(char *why, size_t why_len, unsigned line,
+static int policy_error(struct error_detail *err, unsigned line,
 			const char *fmt, ...)
 {
+	char message[ERROR_MESSAGE_MAX];
 	va_list ap;
-	int n;
 
-	if (!why || why_len == 0)
-		return -EINVAL;
-	n = snprintf(why, why_len, "line %u: ", line);
-	if (n >= 0 && (size_t)n < why_len) {
-		va_start(ap, fmt);
-		vsnprintf(why + n, why_len - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	return error_set(err, ERROR_INVALID, -EINVAL, "line %u: %s", line,
+			 message);
 }
 
 static bool is_blank(char c)
@@ -119,7 +115,7 @@ static int parse_errno(const char *word, uint32_t *ret)
 
 /* Parse an action starting at word; may consume one more word (errno). */
 static int parse_action(const char *word, char **cursor, unsigned line,
-			uint32_t *ret, char *why, size_t why_len)
+			uint32_t *ret, struct error_detail *err)
 {
 	const char *arg;
 	uint32_t e;
@@ -136,49 +132,47 @@ static int parse_action(const char *word, char **cursor, unsigned line,
 	else if (strcmp(word, "errno") == 0) {
 		arg = next_word(cursor);
 		if (!arg)
-			return policy_error(why, why_len, line,
+			return policy_error(err, line,
 					    "'errno' needs a value, e.g. "
 					    "'errno EPERM'");
 		r = parse_errno(arg, &e);
 		if (r < 0)
 			return policy_error(
-			    why, why_len, line,
+			    err, line,
 			    "bad errno '%.32s' (a name like EPERM or a "
 			    "number from 1 to 4095)",
 			    arg);
 		*ret = SCMP_ACT_ERRNO(e);
 	} else
-		return policy_error(why, why_len, line,
+		return policy_error(err, line,
 				    "unknown action '%.32s' (allow, log, kill "
 				    "or errno NAME)",
 				    word);
 	return 0;
 }
 
-static int parse_syscall(const char *word, unsigned line, int *ret, char *why,
-			 size_t why_len)
+static int parse_syscall(const char *word, unsigned line, int *ret,
+			 struct error_detail *err)
 {
 	size_t len = strlen(word);
 	int nr;
 
 	if (len >= SYSCALL_NAME_MAX)
-		return policy_error(why, why_len, line,
-				    "syscall name too long");
+		return policy_error(err, line, "syscall name too long");
 	for (size_t i = 0; i < len; i++) {
 		char c = word[i];
 		bool ok = (c >= 'a' && c <= 'z') || c == '_' ||
 			  (i > 0 && c >= '0' && c <= '9');
 
 		if (!ok)
-			return policy_error(why, why_len, line,
+			return policy_error(err, line,
 					    "bad syscall name '%.64s'", word);
 	}
 	nr = seccomp_syscall_resolve_name(word);
 	if (nr == __NR_SCMP_ERROR)
-		return policy_error(why, why_len, line, "unknown syscall '%s'",
-				    word);
+		return policy_error(err, line, "unknown syscall '%s'", word);
 	if (nr < 0)
-		return policy_error(why, why_len, line,
+		return policy_error(err, line,
 				    "'%s' is not a syscall on this "
 				    "architecture",
 				    word);
@@ -187,7 +181,7 @@ static int parse_syscall(const char *word, unsigned line, int *ret, char *why,
 }
 
 static int parse_line(struct seccomp_policy *pol, char *s, unsigned line,
-		      char *why, size_t why_len)
+		      struct error_detail *err)
 {
 	char *word = next_word(&s), *arg;
 	uint32_t action;
@@ -199,44 +193,43 @@ static int parse_line(struct seccomp_policy *pol, char *s, unsigned line,
 
 	if (strcmp(word, "default") == 0) {
 		if (pol->default_line)
-			return policy_error(why, why_len, line,
+			return policy_error(err, line,
 					    "second 'default' line (first "
 					    "on line %u)",
 					    pol->default_line);
 		if (pol->n_rules)
-			return policy_error(why, why_len, line,
+			return policy_error(err, line,
 					    "'default' must come before the "
 					    "rules");
 		arg = next_word(&s);
 		if (!arg)
-			return policy_error(why, why_len, line,
+			return policy_error(err, line,
 					    "'default' needs an action");
-		r = parse_action(arg, &s, line, &pol->default_action, why,
-				 why_len);
+		r = parse_action(arg, &s, line, &pol->default_action, err);
 		if (r < 0)
 			return r;
 		pol->default_line = line;
 	} else if (strcmp(word, "base") == 0) {
 		if (pol->base_line)
-			return policy_error(why, why_len, line,
+			return policy_error(err, line,
 					    "second 'base' line (first on "
 					    "line %u)",
 					    pol->base_line);
 		if (pol->n_rules)
-			return policy_error(why, why_len, line,
+			return policy_error(err, line,
 					    "'base' must come before the "
 					    "rules");
 		arg = next_word(&s);
 		if (!arg || strcmp(arg, "default") != 0)
-			return policy_error(why, why_len, line,
+			return policy_error(err, line,
 					    "only 'base default' exists");
 		pol->base_line = line;
 	} else {
 		if (!pol->default_line && !pol->base_line)
-			return policy_error(why, why_len, line,
+			return policy_error(err, line,
 					    "a policy starts with 'default "
 					    "ACTION' or 'base default'");
-		r = parse_action(word, &s, line, &action, why, why_len);
+		r = parse_action(word, &s, line, &action, err);
 		if (r < 0)
 			return r;
 		before = pol->n_rules;
@@ -244,7 +237,7 @@ static int parse_line(struct seccomp_policy *pol, char *s, unsigned line,
 			struct seccomp_policy_rule *rule;
 			int nr = -1;
 
-			r = parse_syscall(arg, line, &nr, why, why_len);
+			r = parse_syscall(arg, line, &nr, err);
 			if (r < 0)
 				return r;
 			/* One rule per call: libseccomp would silently keep
@@ -252,12 +245,12 @@ static int parse_line(struct seccomp_policy *pol, char *s, unsigned line,
 			for (size_t i = 0; i < pol->n_rules; i++)
 				if (pol->rules[i].nr == nr)
 					return policy_error(
-					    why, why_len, line,
+					    err, line,
 					    "'%s' already has a rule "
 					    "on line %u",
 					    arg, pol->rules[i].line);
 			if (pol->n_rules >= POLICY_MAX_RULES)
-				return policy_error(why, why_len, line,
+				return policy_error(err, line,
 						    "more than %d syscall "
 						    "rules",
 						    POLICY_MAX_RULES);
@@ -267,17 +260,16 @@ static int parse_line(struct seccomp_policy *pol, char *s, unsigned line,
 			rule->line = line;
 		}
 		if (pol->n_rules == before)
-			return policy_error(why, why_len, line,
-					    "'%s' names no syscall", word);
+			return policy_error(err, line, "'%s' names no syscall",
+					    word);
 	}
 	if (next_word(&s))
-		return policy_error(why, why_len, line,
-				    "unexpected words at the end");
+		return policy_error(err, line, "unexpected words at the end");
 	return 0;
 }
 
 int seccomp_policy_parse(const char *text, size_t len,
-			 struct seccomp_policy *pol, char *why, size_t why_len)
+			 struct seccomp_policy *pol, struct error_detail *err)
 {
 	_cleanup_free_ char *buf = NULL;
 	char *s, *eol;
@@ -290,7 +282,7 @@ int seccomp_policy_parse(const char *text, size_t len,
 
 		for (const char *c = text; c < nul; c++)
 			at += *c == '\n';
-		return policy_error(why, why_len, at, "NUL byte");
+		return policy_error(err, at, "NUL byte");
 	}
 	buf = malloc(len + 1);
 	pol->rules = calloc(POLICY_MAX_RULES, sizeof(*pol->rules));
@@ -306,18 +298,18 @@ int seccomp_policy_parse(const char *text, size_t len,
 			*eol++ = '\0';
 		else
 			eol = s + strlen(s);
-		r = parse_line(pol, s, ++line, why, why_len);
+		r = parse_line(pol, s, ++line, err);
 		if (r < 0)
 			return r;
 	}
 	if (!pol->default_line && !pol->base_line)
-		return policy_error(why, why_len, line ? line : 1,
+		return policy_error(err, line ? line : 1,
 				    "empty policy: it starts with 'default "
 				    "ACTION' or 'base default'");
 	/* The built-in rules only deny; under any other default they would
 	 * be contradictions, not additions. */
 	if (pol->base_line && pol->default_action != SCMP_ACT_ALLOW)
-		return policy_error(why, why_len,
+		return policy_error(err,
 				    pol->base_line > pol->default_line
 					? pol->base_line
 					: pol->default_line,

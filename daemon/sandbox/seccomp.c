@@ -483,7 +483,7 @@ static void scmp_ctx_releasep(scmp_filter_ctx *ctx)
  * "seccomp" step.)
  */
 static int check_setup_calls(const struct seccomp_policy *pol, bool listener,
-			     char *why, size_t why_len)
+			     struct error_detail *err)
 {
 	int nr = seccomp_syscall_resolve_name("sendmsg");
 	uint32_t action = pol->default_action;
@@ -498,13 +498,11 @@ static int check_setup_calls(const struct seccomp_policy *pol, bool listener,
 		}
 	if (action != SCMP_ACT_NOTIFY)
 		return 0;
-	if (why && why_len)
-		snprintf(why, why_len,
+	return error_set(err, ERROR_INVALID, -EINVAL,
 			 "line %u: kills sendmsg, which boxd needs once the "
 			 "filter is loaded (to hand over the listener of the "
 			 "policy's kill rules); allow sendmsg",
 			 line);
-	return -EINVAL;
 }
 
 /* pol NULL: the built-in filter. */
@@ -669,26 +667,21 @@ static void cache_insert(struct seccomp_prog *p)
 }
 
 int seccomp_compile_policy(const char *text, size_t len, enum seccomp_net net,
-			   struct seccomp_prog **ret, char *why, size_t why_len)
+			   struct error_detail *err, struct seccomp_prog **ret)
 {
 	struct seccomp_policy pol = {};
 	struct seccomp_prog *p;
 	uint64_t hash;
 	int r;
 
-	if (why && why_len)
-		why[0] = '\0';
 	if (!text && len)
-		return -EINVAL;
+		return error_set(err, ERROR_INVALID, -EINVAL, "no policy text");
 	if (!text)
 		text = "";
-	if (len > POLICY_MAX_BYTES) {
-		if (why && why_len)
-			snprintf(why, why_len,
+	if (len > POLICY_MAX_BYTES)
+		return error_set(err, ERROR_INVALID, -E2BIG,
 				 "policy is %zu bytes, the limit is %d", len,
 				 POLICY_MAX_BYTES);
-		return -E2BIG;
-	}
 
 	hash = hash_text(text, len);
 	p = cache_lookup(text, len, hash, net);
@@ -697,22 +690,20 @@ int seccomp_compile_policy(const char *text, size_t len, enum seccomp_net net,
 		return 0;
 	}
 
-	r = seccomp_policy_parse(text, len, &pol, why, why_len);
+	r = seccomp_policy_parse(text, len, &pol, err);
 	if (r < 0)
 		goto out;
 	r = compile(&pol, net, &p);
 	if (r >= 0) {
-		r = check_setup_calls(&pol, p->needs_listener, why, why_len);
+		r = check_setup_calls(&pol, p->needs_listener, err);
 		if (r < 0) {
 			seccomp_prog_unref(p);
 			goto out;
 		}
 	}
 	if (r < 0) {
-		if (why && why_len)
-			snprintf(why, why_len, "compiling the filter: %s%s",
-				 strerror(-r),
-				 r == -E2BIG ? " (too many rules)" : "");
+		error_set(err, ERROR_INVALID, r, "compiling the filter: %s%s",
+			  strerror(-r), r == -E2BIG ? " (too many rules)" : "");
 		goto out;
 	}
 	p->hash = hash;
@@ -721,7 +712,7 @@ int seccomp_compile_policy(const char *text, size_t len, enum seccomp_net net,
 	p->text = malloc(len ? len : 1);
 	if (!p->text) {
 		seccomp_prog_unref(p);
-		r = -ENOMEM;
+		r = error_set(err, ERROR_INTERNAL, -ENOMEM, "out of memory");
 		goto out;
 	}
 	if (len)

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 struct seccomp_prog;
 
 /* Whose network the sandbox uses: its own namespace (none, loopback) or
@@ -29,11 +31,10 @@ int seccomp_default(enum seccomp_net net, struct seccomp_prog **ret);
  * of nothing: the file says the default action and each rule ("base
  * default" adds the built-in rules for net). On a syntax error, or a
  * policy boxd could not start a command under (one that kills sendmsg
- * while it has kill rules), returns -EINVAL and writes "line N: why" to
- * why. Identical texts share one compiled program. */
+ * while it has kill rules), returns -EINVAL, err (ERROR_INVALID) saying
+ * "line N: why". Identical texts share one compiled program. */
 int seccomp_compile_policy(const char *text, size_t len, enum seccomp_net net,
-			   struct seccomp_prog **ret, char *why,
-			   size_t why_len);
+			   struct error_detail *err, struct seccomp_prog **ret);
 
 struct seccomp_prog *seccomp_prog_ref(struct seccomp_prog *p);
 struct seccomp_prog *seccomp_prog_unref(struct seccomp_prog *p);

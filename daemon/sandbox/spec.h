@@ -72,6 +72,21 @@ struct spec_rlimit {
 	uint64_t soft, hard;
 };
 
+/*
+ * What each spec_rlimit_kind is: the one table of the resources a run may
+ * limit (spec-rlimit.c), for the request layer, the plan and boxd-init.
+ * The protocol's Rlimit.Resource values carry the same names in capitals;
+ * the daemon matches the two by name, so no second table exists.
+ */
+struct spec_rlimit_info {
+	enum spec_rlimit_kind kind;
+	int resource;     /* RLIMIT_* for setrlimit() */
+	const char *name; /* "nofile", as boxctl --rlimit spells it */
+};
+
+/* The entry for kind, or NULL for a value outside the enum. */
+const struct spec_rlimit_info *spec_rlimit_info(enum spec_rlimit_kind kind);
+
 /* A compiled seccomp program (classic BPF), shared between specs. */
 struct seccomp_prog;
 

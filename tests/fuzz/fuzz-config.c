@@ -54,7 +54,9 @@ static void query(const struct config *c)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct config *c = NULL;
-	char path[64], why[512];
+	struct error_detail err;
+	char path[64];
+	const char *why = err.message;
 	int r;
 
 	if (input_fd < 0) {
@@ -67,8 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", input_fd);
 
-	why[0] = '\0';
-	r = config_load(path, &c, why, sizeof(why));
+	r = config_load(path, &err, &c);
 	if (r < 0) {
 		/* "file:line: why", and nothing handed out. */
 		if (c || strncmp(why, path, strlen(path)) != 0 ||

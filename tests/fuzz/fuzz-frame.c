@@ -1,10 +1,11 @@
 /*
  * libFuzzer target for frame_read, the first code that touches a client's
  * bytes. The input is pushed through a real socketpair in chunks (with fds
- * and SO_PASSCRED chosen by the first two bytes) and every result is
- * checked against an independent decoding of the same bytes. It must never
- * accept a frame above the limit, hand out the wrong fds, or leave a
- * descriptor open after the run.
+ * on the first or the second chunk, and SO_PASSCRED, chosen by the first
+ * two bytes) and every result is checked against an independent decoding
+ * of the same bytes. It must never accept a frame above the limit, hand
+ * out the wrong fds, accept fds that did not come with a frame's first
+ * byte, or leave a descriptor open after the run.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "fdpass.h"
 #include "frame.h"
 #include "util.h"
 
@@ -53,52 +55,42 @@ static uint32_t le32(const uint8_t *p)
 
 /*
  * What frame_read must say once the stream is exhausted after the whole
- * frames before off have been taken: decoded here without frame.c.
+ * frames before off have been taken, fds having been sent with the byte
+ * at fd_off (SIZE_MAX: none): decoded here without frame.c.
  */
-static int expected_end(const uint8_t *data, size_t size, size_t off)
+static int expected_end(const uint8_t *data, size_t size, size_t off,
+			size_t fd_off)
 {
+	/* fds with a byte of this frame that is not its first one. */
+	bool late = fd_off > off && fd_off < size;
 	uint32_t len;
 
 	if (off == size)
 		return -ECONNRESET;
 	if (size - off < FRAME_HEADER_SIZE)
 		return -EPROTO;
+	/* Seen while the header is read, before its length is checked. */
+	if (late && fd_off < off + FRAME_HEADER_SIZE)
+		return -EPROTO;
 	len = le32(data + off);
 	if (len > FUZZ_MAX)
 		return -EMSGSIZE;
-	return -EPROTO; /* the body is cut short */
+	return -EPROTO; /* the body is cut short, or fds came late */
 }
 
-static void send_chunk(int sock, const uint8_t *buf, size_t len, const int *fds,
+static bool send_chunk(int sock, const uint8_t *buf, size_t len, const int *fds,
 		       size_t n_fds, size_t *sent)
 {
-	union {
-		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(sizeof(int) * FRAME_MAX_FDS)];
-	} control;
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-	ssize_t n;
+	ssize_t n = fdpass_send(sock, &iov, 1, fds, n_fds);
 
-	if (n_fds > 0) {
-		struct cmsghdr *c;
-
-		memset(&control, 0, sizeof(control));
-		msg.msg_control = control.buf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
-	}
-	n = sendmsg(sock, &msg, MSG_NOSIGNAL);
 	if (n < 0) {
 		/* Full buffer, or the reader already gave up and hung up. */
-		CHECK(errno == EAGAIN || errno == EPIPE);
-		return;
+		CHECK(n == -EAGAIN || n == -EPIPE);
+		return false;
 	}
 	*sent += (size_t)n;
+	return n > 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -106,7 +98,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int devnull = -1;
 	struct frame_reader r;
 	int sv[2], fds[FRAME_MAX_FDS], before, ret;
-	size_t chunk, n_send_fds, sent = 0, off = 0, frames = 0;
+	size_t chunk, n_send_fds, sent = 0, off = 0, sends = 0;
+	size_t fd_off = SIZE_MAX; /* where the fds went, once they went */
+	size_t fd_send;           /* on which successful send they go */
 	bool passcred;
 
 	if (size < 2)
@@ -114,6 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	chunk = 1 + (data[0] & 0x3f);
 	n_send_fds = data[0] >> 6; /* 0..3 fds ride on the first byte */
 	passcred = data[1] & 1;
+	fd_send = (data[1] >> 1) & 1;
 	data += 2;
 	size -= 2;
 
@@ -140,9 +135,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (;;) {
 		if (sent < size) {
 			size_t len = size - sent < chunk ? size - sent : chunk;
+			bool with_fds = sends == fd_send && n_send_fds > 0;
+			size_t at = sent;
 
-			send_chunk(sv[1], data + sent, len, fds,
-				   sent == 0 ? n_send_fds : 0, &sent);
+			if (send_chunk(sv[1], data + sent, len, fds,
+				       with_fds ? n_send_fds : 0, &sent)) {
+				if (with_fds)
+					fd_off = at;
+				sends++;
+			}
 			if (sent == size)
 				CHECK(shutdown(sv[1], SHUT_WR) == 0);
 		}
@@ -164,12 +165,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(size - off - FRAME_HEADER_SIZE >= r.body_len);
 		CHECK(memcmp(r.body, data + off + FRAME_HEADER_SIZE,
 			     r.body_len) == 0);
-		/* The fds belong to the first frame and to no other. */
-		CHECK(r.n_fds == (frames == 0 ? n_send_fds : 0));
+		/* The fds belong to the frame whose first byte they came
+		 * with, and to no other. */
+		CHECK(r.n_fds == (off == fd_off ? n_send_fds : 0));
 		for (size_t i = 0; i < FRAME_MAX_FDS; i++)
 			CHECK((r.fds[i] >= 0) == (i < r.n_fds));
 		off += FRAME_HEADER_SIZE + r.body_len;
-		frames++;
 		frame_reader_reset(&r);
 	}
 
@@ -177,7 +178,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Any byte brings credentials; an empty stream may not. */
 		CHECK(ret == -EPROTO || (size == 0 && ret == -ECONNRESET));
 	else
-		CHECK(ret == expected_end(data, size, off));
+		CHECK(ret == expected_end(data, size, off, fd_off));
 	/* An error leaves nothing behind in the reader. */
 	CHECK(!r.body && r.n_fds == 0);
 	for (size_t i = 0; i < FRAME_MAX_FDS; i++)

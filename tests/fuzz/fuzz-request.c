@@ -58,13 +58,13 @@ static void try_tenant(const Boxd__V1__RunRequest *run,
 	    .gid = 1000,
 	};
 	struct request_out out;
-	struct request_error err;
+	struct error_detail err;
 
-	if (request_to_spec(run, &ctx, &out, &err) == 0) {
+	if (request_to_spec(run, &ctx, &err, &out) == 0) {
 		check_spec(out.spec, t);
 		request_out_clear(&out);
 	} else {
-		assert(err.message[0]);
+		assert(err.message[0] && err.err > 0);
 	}
 }
 

@@ -19,28 +19,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct seccomp_prog *p = NULL, *again = NULL;
-	char why[256];
+	struct error_detail err, untouched;
 	size_t len = 0;
 	int r;
 
-	memset(why, 'x', sizeof(why));
+	memset(&err, 'x', sizeof(err));
+	untouched = err;
 	r = seccomp_compile_policy((const char *)data, size, SECCOMP_NET_OWN,
-				   &p, why, sizeof(why));
-	if (!memchr(why, '\0', sizeof(why)))
-		abort();
+				   &err, &p);
 	if (r < 0) {
-		if (p || !why[0])
+		/* A refusal says why, in a string, with the line. */
+		if (p || !memchr(err.message, '\0', sizeof(err.message)) ||
+		    !err.message[0] || err.err != -r)
 			abort();
-		if (r == -EINVAL && strncmp(why, "line ", 5) != 0 &&
-		    strncmp(why, "compiling", 9) != 0)
+		if (r == -EINVAL && strncmp(err.message, "line ", 5) != 0 &&
+		    strncmp(err.message, "compiling", 9) != 0)
 			abort();
 		return 0;
 	}
+	/* Details are written only on failure. */
+	if (memcmp(&err, &untouched, sizeof(err)) != 0)
+		abort();
 	if (!p || !seccomp_prog_insns(p, &len) || len == 0 ||
 	    len % SOCK_FILTER_SIZE != 0)
 		abort();
 	if (seccomp_compile_policy((const char *)data, size, SECCOMP_NET_OWN,
-				   &again, why, sizeof(why)) != 0 ||
+				   &err, &again) != 0 ||
 	    again != p)
 		abort();
 	seccomp_prog_unref(again);

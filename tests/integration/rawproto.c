@@ -28,7 +28,7 @@ void raw_send(int fd, const Boxd__V1__Request *req, const int *fds,
 	uint8_t *buf = malloc(len ? len : 1);
 
 	boxd__v1__request__pack(req, buf);
-	cr_assert_eq(frame_send(fd, buf, (uint32_t)len, fds, n_fds), 0);
+	cr_assert_eq(frame_send(fd, buf, (uint32_t)len, fds, n_fds, NULL), 0);
 	free(buf);
 }
 

@@ -518,3 +518,41 @@ Test(seccomp, vsock_is_the_kernels_business_with_the_host_network)
 			     "the host): nothing to tell apart");
 	run_vsock_probe(BOX_NET_HOST, "--served");
 }
+
+/*
+ * The way in for kill rules, end to end: the command hands pid 1 the
+ * notification fd over their private pair, pid 1 answers the notification
+ * by killing the caller, and the result names the call. uname(1) makes
+ * the uname system call whatever else it does.
+ */
+Test(seccomp, kill_rule_kills_the_caller_and_names_the_call)
+{
+	static const char policy[] = "default allow\nkill uname\n";
+	const char *argv[] = {"/bin/uname", NULL};
+	box_client *c = connect_root(&d);
+	box_spec *s = spec_argv(argv);
+	const box_result *res;
+	char *out, *err;
+	box_run *run;
+
+	cr_assert(box_spec_set_seccomp(s, BOX_SECCOMP_CUSTOM, policy,
+				       strlen(policy)) >= 0);
+	cr_assert(box_spec_set_timeout_ns(s, 30000000000ULL) >= 0);
+	run = sec_run(c, s, &out, &err);
+	res = box_run_result(run);
+	cr_assert_not_null(
+	    res, "no result: %s",
+	    box_run_error(run) ? box_error_message(box_run_error(run)) : "");
+	cr_expect_eq(box_result_termination(res), BOX_TERM_SIGNALED,
+		     "termination %s, stdout '%s'",
+		     box_termination_name(box_result_termination(res)), out);
+	cr_expect_eq(box_result_signal(res), SIGSYS, "signal %d",
+		     box_result_signal(res));
+	cr_expect_str_eq(box_result_seccomp_syscall(res) ?: "(none)", "uname");
+	cr_expect_str_eq(out, "", "uname printed: the call went through");
+	free(out);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+}

@@ -383,13 +383,14 @@ static void v1_fini(void)
 {
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_V1, .root = root_name};
 	struct cgroup_manager *m = NULL;
-	char why[256], path[512];
+	char path[512];
+	struct error_detail err = {0};
 
 	if (geteuid() != 0 || !v1_available())
 		return;
 	mgr = cgroup_manager_free(mgr);
 	/* A fresh manager sweeps whatever a failed test left behind. */
-	if (cgroup_manager_open(&cfg, &m, why, sizeof(why)) >= 0)
+	if (cgroup_manager_open(&cfg, &err, &m) >= 0)
 		cgroup_manager_free(m);
 	for (size_t i = 0; i < ELEMENTSOF(v1_dirs); i++) {
 		v1_path(path, sizeof(path), v1_dirs[i], "pool");
@@ -402,11 +403,11 @@ static void v1_fini(void)
 static void v1_open(void)
 {
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_V1, .root = root_name};
-	char why[256] = "";
+	struct error_detail err = {0};
 	int r;
 
-	r = cgroup_manager_open(&cfg, &mgr, why, sizeof(why));
-	cr_assert_eq(r, 0, "open v1: %s", why);
+	r = cgroup_manager_open(&cfg, &err, &mgr);
+	cr_assert_eq(r, 0, "open v1: %s", err.message);
 }
 
 TestSuite(v1, .init = v1_init, .fini = v1_fini, .timeout = 120);
@@ -725,28 +726,26 @@ Test(v1, busy_runs_are_reaped)
 Test(v1, check_refuses)
 {
 	struct spec_limits lim = {0};
-	char why[256];
+	struct error_detail err = {0};
 
 	v1_require();
 	v1_open();
-	cr_assert_eq(cgroup_manager_check(mgr, &lim, why, sizeof(why)), 0);
+	cr_assert_eq(cgroup_manager_check(mgr, &lim, &err), 0);
 	lim.cpu_millis = 5;
-	cr_assert_eq(cgroup_manager_check(mgr, &lim, why, sizeof(why)),
-		     -EOPNOTSUPP);
-	cr_assert(strstr(why, "0.01 CPUs"), "%s", why);
+	cr_assert_eq(cgroup_manager_check(mgr, &lim, &err), -EOPNOTSUPP);
+	cr_assert(strstr(err.message, "0.01 CPUs"), "%s", err.message);
 	lim.cpu_millis = 0;
 	lim.memory_swap_bytes = MIB;
-	cr_assert_eq(cgroup_manager_check(mgr, &lim, why, sizeof(why)),
-		     -EOPNOTSUPP);
+	cr_assert_eq(cgroup_manager_check(mgr, &lim, &err), -EOPNOTSUPP);
 	if (cgroup_manager_can(mgr) & CGROUP_CAN_SWAP)
-		cr_assert(strstr(why, "needs a memory limit"), "%s", why);
+		cr_assert(strstr(err.message, "needs a memory limit"), "%s",
+			  err.message);
 	else
-		cr_assert(strstr(why, "memory.memsw.limit_in_bytes"), "%s",
-			  why);
+		cr_assert(strstr(err.message, "memory.memsw.limit_in_bytes"),
+			  "%s", err.message);
 	lim.memory_bytes = 8 * MIB;
 	if (cgroup_manager_can(mgr) & CGROUP_CAN_SWAP)
-		cr_assert_eq(cgroup_manager_check(mgr, &lim, why, sizeof(why)),
-			     0);
+		cr_assert_eq(cgroup_manager_check(mgr, &lim, &err), 0);
 	/* run_create refuses what check refuses. */
 	lim = (struct spec_limits){.cpu_millis = 1};
 	struct cgroup_run *run = NULL;
@@ -801,26 +800,27 @@ Test(v1, missing_controller_is_named)
 	struct spec_limits lim = {.pids = 10};
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_V1};
 	struct cgroup_manager *m = NULL;
-	char base[] = "/tmp/boxd-test-cgbase-XXXXXX", why[256] = "";
+	char base[] = "/tmp/boxd-test-cgbase-XXXXXX";
+	struct error_detail err = {0};
 
 	v1_require();
 	scratch_base(base, have, ELEMENTSOF(have));
 	cfg.v1_mount = base;
 	cfg.root = root_name;
-	cr_assert_eq(cgroup_manager_open(&cfg, &m, why, sizeof(why)), 0, "%s",
-		     why);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &m), 0, "%s", err.message);
 	cr_assert_not(cgroup_manager_can(m) & CGROUP_CAN_PIDS);
-	cr_assert_eq(cgroup_manager_check(m, &lim, why, sizeof(why)),
-		     -EOPNOTSUPP);
-	cr_assert_str_eq(why, "cgroup controller 'pids' is not available");
+	cr_assert_eq(cgroup_manager_check(m, &lim, &err), -EOPNOTSUPP);
+	cr_assert_str_eq(err.message,
+			 "cgroup controller 'pids' is not available");
 	lim = (struct spec_limits){.memory_bytes = 8 * MIB};
-	cr_assert_eq(cgroup_manager_check(m, &lim, why, sizeof(why)), 0);
+	cr_assert_eq(cgroup_manager_check(m, &lim, &err), 0);
 	cgroup_manager_free(m);
 
 	/* Auto mode wants all three and says which one is missing. */
 	cfg.mode = CGROUP_MODE_AUTO;
-	cr_assert_lt(cgroup_manager_open(&cfg, &m, why, sizeof(why)), 0);
-	cr_assert(strstr(why, "no v1 'pids' hierarchy"), "%s", why);
+	cr_assert_lt(cgroup_manager_open(&cfg, &err, &m), 0);
+	cr_assert(strstr(err.message, "no v1 'pids' hierarchy"), "%s",
+		  err.message);
 	scratch_base_remove(base, have, ELEMENTSOF(have));
 }
 
@@ -829,14 +829,15 @@ Test(v1, kill_without_freezer)
 {
 	static const char *const have[] = {"cpu", "cpuacct", "memory", "pids"};
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_V1};
-	char base[] = "/tmp/boxd-test-cgbase-XXXXXX", why[256] = "";
+	char base[] = "/tmp/boxd-test-cgbase-XXXXXX";
+	struct error_detail err = {0};
 
 	v1_require();
 	scratch_base(base, have, ELEMENTSOF(have));
 	cfg.v1_mount = base;
 	cfg.root = root_name;
-	cr_assert_eq(cgroup_manager_open(&cfg, &mgr, why, sizeof(why)), 0, "%s",
-		     why);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &mgr), 0, "%s",
+		     err.message);
 	cr_assert_not(cgroup_manager_can(mgr) & CGROUP_CAN_KILL);
 	cr_assert_not(strstr(cgroup_manager_controllers(mgr), "freezer"));
 	kill_test();
@@ -847,7 +848,8 @@ Test(v1, kill_without_freezer)
 Test(v1, auto_picks_v1_on_hybrid_host)
 {
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_AUTO};
-	char buf[4096], why[512] = "";
+	char buf[4096];
+	struct error_detail err = {0};
 
 	v1_require();
 	if (read_file("/proc/self/cgroup", buf, sizeof(buf)) < 0 ||
@@ -855,8 +857,8 @@ Test(v1, auto_picks_v1_on_hybrid_host)
 		cr_skip_test("this process is not in the cgroup2 root, so v2 "
 			     "might be usable here");
 	cfg.root = root_name;
-	cr_assert_eq(cgroup_manager_open(&cfg, &mgr, why, sizeof(why)), 0, "%s",
-		     why);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &mgr), 0, "%s",
+		     err.message);
 	cr_assert_eq(cgroup_manager_mode(mgr), CGROUP_MODE_V1);
 }
 
@@ -872,20 +874,20 @@ Test(none, everything_refused)
 	    {.cpu_time_ns = 1000},
 	};
 	struct spec_limits wall = {.timeout_ns = 1000000000ULL};
-	char why[256];
+	struct error_detail err = {0};
 
-	cr_assert_eq(cgroup_manager_open(&cfg, &m, why, sizeof(why)), 0);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &m), 0);
 	cr_assert_str_eq(cgroup_manager_mode_name(m), "none");
 	cr_assert_eq(cgroup_manager_can(m), 0);
 	for (size_t i = 0; i < ELEMENTSOF(each); i++) {
-		why[0] = '\0';
-		cr_assert_eq(
-		    cgroup_manager_check(m, &each[i], why, sizeof(why)),
-		    -EOPNOTSUPP);
-		cr_assert_str_eq(why, "cgroups are disabled (--no-cgroups)");
+		err.message[0] = '\0';
+		cr_assert_eq(cgroup_manager_check(m, &each[i], &err),
+			     -EOPNOTSUPP);
+		cr_assert_str_eq(err.message,
+				 "cgroups are disabled (--no-cgroups)");
 	}
 	/* Wall time is the engine's timer, not a cgroup's. */
-	cr_assert_eq(cgroup_manager_check(m, &wall, why, sizeof(why)), 0);
+	cr_assert_eq(cgroup_manager_check(m, &wall, &err), 0);
 	cr_assert_eq(cgroup_run_create(m, 0, 1, &wall, &run), 0);
 	cr_assert_eq(cgroup_run_clone_fd(run), -1);
 	cr_assert_eq(cgroup_run_attach(run, getpid()), 0);
@@ -1032,10 +1034,10 @@ static void v2_fini(void)
 static void v2_open(void)
 {
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_V2, .root = v2_root};
-	char why[256] = "";
+	struct error_detail err = {0};
 
-	cr_assert_eq(cgroup_manager_open(&cfg, &mgr, why, sizeof(why)), 0,
-		     "open v2: %s", why);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &mgr), 0, "open v2: %s",
+		     err.message);
 }
 
 TestSuite(v2, .init = v2_init, .fini = v2_fini, .timeout = 120);
@@ -1285,7 +1287,8 @@ Test(v2, leftovers_are_swept)
 Test(v2, refuses_a_shared_root)
 {
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_V2};
-	char path[640], value[32], why[256] = "";
+	char path[640], value[32];
+	struct error_detail err = {0};
 	pid_t other;
 	int status;
 
@@ -1297,8 +1300,9 @@ Test(v2, refuses_a_shared_root)
 	snprintf(value, sizeof(value), "%d", (int)other);
 	cr_assert_eq(write_file(path, value), 0);
 	cfg.root = v2_root;
-	cr_assert_eq(cgroup_manager_open(&cfg, &mgr, why, sizeof(why)), -EBUSY);
-	cr_assert(strstr(why, "holds other processes"), "%s", why);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &mgr), -EBUSY);
+	cr_assert(strstr(err.message, "holds other processes"), "%s",
+		  err.message);
 	cr_assert_not(pid_cgroup_has(getpid(), "/supervisor"),
 		      "moved although refused");
 	kill(other, SIGKILL);
@@ -1311,33 +1315,209 @@ Test(v2, refuses_a_shared_root)
 Test(v2, finds_own_cgroup)
 {
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_V2};
-	char path[640], value[32], why[256] = "", suffix[600];
+	char path[640], value[32], suffix[600];
+	struct error_detail err = {0};
 
 	v2_require();
 	snprintf(path, sizeof(path), "%s/cgroup.procs", v2_root);
 	snprintf(value, sizeof(value), "%d", (int)getpid());
 	cr_assert_eq(write_file(path, value), 0);
-	cr_assert_eq(cgroup_manager_open(&cfg, &mgr, why, sizeof(why)), 0, "%s",
-		     why);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &mgr), 0, "%s",
+		     err.message);
 	cr_assert_str_eq(cgroup_manager_path(mgr), v2_root);
 	snprintf(suffix, sizeof(suffix), "%s/supervisor",
 		 strrchr(v2_root, '/'));
 	cr_assert(pid_cgroup_has(getpid(), suffix), "daemon not in %s", suffix);
 	mgr = cgroup_manager_free(mgr);
 
-	cr_assert_eq(cgroup_manager_open(&cfg, &mgr, why, sizeof(why)), 0, "%s",
-		     why);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &mgr), 0, "%s",
+		     err.message);
 	cr_assert_str_eq(cgroup_manager_path(mgr), v2_root);
 }
 
 Test(v2, auto_uses_v2_when_delegated)
 {
 	struct cgroup_config cfg = {.mode = CGROUP_MODE_AUTO};
-	char why[512] = "";
+	struct error_detail err = {0};
 
 	v2_require();
 	cfg.root = v2_root;
-	cr_assert_eq(cgroup_manager_open(&cfg, &mgr, why, sizeof(why)), 0, "%s",
-		     why);
+	cr_assert_eq(cgroup_manager_open(&cfg, &err, &mgr), 0, "%s",
+		     err.message);
 	cr_assert_eq(cgroup_manager_mode(mgr), CGROUP_MODE_V2);
+}
+
+/* --- where the v2 tree goes (cgroup_v2_locate) ------------------------ */
+
+/*
+ * A private stand-in for /proc/self: its cgroup and mountinfo files, so
+ * every shape of host can be played without one. Removed by the caller.
+ */
+static void fake_proc(char dir[64], const char *cgroup, const char *mountinfo)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(dir, 64, "/tmp/boxd-test-proc-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cgroup", dir);
+	cr_assert_not_null(f = fopen(path, "we"));
+	fputs(cgroup, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/mountinfo", dir);
+	cr_assert_not_null(f = fopen(path, "we"));
+	fputs(mountinfo, f);
+	fclose(f);
+}
+
+static void fake_proc_remove(const char *dir)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/cgroup", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/mountinfo", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* A v1 hierarchy, a tmpfs and the usual flags around what matters. */
+#define MOUNTINFO_NOISE                                                      \
+	"22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:5 - proc " \
+	"proc rw\n"                                                          \
+	"31 25 0:27 / /sys/fs/cgroup/memory rw,nosuid shared:12 - cgroup "   \
+	"cgroup rw,memory\n"
+
+static void expect_place(const char *cgroup, const char *mountinfo,
+			 const char *want)
+{
+	struct error_detail err = {0};
+	char dir[64], path[PATH_MAX] = "";
+	int r;
+
+	fake_proc(dir, cgroup, mountinfo);
+	r = cgroup_v2_locate(NULL, dir, &err, path);
+	fake_proc_remove(dir);
+	cr_assert_eq(r, 0, "%s", err.message);
+	cr_assert_str_eq(path, want);
+}
+
+static void expect_no_place(const char *cgroup, const char *mountinfo, int r,
+			    const char *why)
+{
+	struct error_detail err = {0};
+	char dir[64], path[PATH_MAX] = "untouched";
+
+	fake_proc(dir, cgroup, mountinfo);
+	cr_assert_eq(cgroup_v2_locate(NULL, dir, &err, path), r, "%s",
+		     err.message);
+	fake_proc_remove(dir);
+	cr_assert_eq(err.kind, ERROR_UNSUPPORTED);
+	cr_assert(strstr(err.message, why), "%s", err.message);
+	cr_assert_str_eq(path, "untouched", "ret_path written on failure");
+}
+
+Test(locate, an_explicit_root_is_taken_as_given)
+{
+	struct error_detail err = {0};
+	char path[PATH_MAX] = "", long_root[PATH_MAX + 8];
+
+	cr_assert_eq(cgroup_v2_locate("/sys/fs/cgroup/boxd//", "/nonexistent",
+				      &err, path),
+		     0);
+	cr_assert_str_eq(path, "/sys/fs/cgroup/boxd");
+	cr_assert_eq(cgroup_v2_locate("/", NULL, &err, path), 0);
+	cr_assert_str_eq(path, "/");
+
+	strcpy(path, "untouched");
+	cr_assert_eq(cgroup_v2_locate("boxd", NULL, &err, path), -EINVAL);
+	cr_assert_eq(err.kind, ERROR_INVALID);
+	cr_assert_str_eq(err.message,
+			 "--cgroup-root 'boxd' is not an absolute path");
+	cr_assert_str_eq(path, "untouched");
+
+	long_root[0] = '/';
+	memset(long_root + 1, 'a', sizeof(long_root) - 2);
+	long_root[sizeof(long_root) - 1] = '\0';
+	cr_assert_eq(cgroup_v2_locate(long_root, NULL, &err, path),
+		     -ENAMETOOLONG);
+}
+
+Test(locate, own_cgroup_on_the_unified_mount)
+{
+	expect_place("0::/system.slice/boxd.service\n",
+		     MOUNTINFO_NOISE "30 25 0:26 / /sys/fs/cgroup "
+				     "rw,nosuid,nodev shared:4 - cgroup2 "
+				     "cgroup2 rw,nsdelegate\n",
+		     "/sys/fs/cgroup/system.slice/boxd.service");
+}
+
+Test(locate, a_daemon_restarted_in_place_leaves_supervisor)
+{
+	expect_place("0::/system.slice/boxd.service/supervisor\n",
+		     "30 25 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+		     "/sys/fs/cgroup/system.slice/boxd.service");
+}
+
+Test(locate, hybrid_host_with_an_escaped_mount_point)
+{
+	/* v1 lines first, the v2 hierarchy under "unified", with a blank in
+	 * the mount point as mountinfo writes it. */
+	expect_place("9:name=systemd:/user.slice\n"
+		     "4:memory:/user.slice\n"
+		     "0::/user.slice/session-1.scope\n",
+		     MOUNTINFO_NOISE "35 25 0:30 / /sys/fs/cgroup/uni\\040fied "
+				     "rw,nosuid - cgroup2 cgroup2 rw\n",
+		     "/sys/fs/cgroup/uni fied/user.slice/session-1.scope");
+}
+
+Test(locate, a_mount_of_a_subtree_holds_only_what_is_below_it)
+{
+	/* A container's view: the hierarchy's /kubepods/pod1 mounted on
+	 * /sys/fs/cgroup. The first cgroup2 line holds another subtree. */
+	expect_place("0::/kubepods/pod1/ctr\n",
+		     "40 30 0:26 /kubepods/pod2 /mnt/other rw - cgroup2 "
+		     "cgroup2 rw\n"
+		     "41 30 0:26 /kubepods/pod1 /sys/fs/cgroup rw - cgroup2 "
+		     "cgroup2 rw\n",
+		     "/sys/fs/cgroup/ctr");
+	/* "/kubepods/pod1" is no prefix of "/kubepods/pod10". */
+	expect_no_place("0::/kubepods/pod10/ctr\n",
+			"41 30 0:26 /kubepods/pod1 /sys/fs/cgroup rw - "
+			"cgroup2 cgroup2 rw\n",
+			-ENOENT, "no cgroup2 mount holds");
+}
+
+Test(locate, hierarchy_mounted_on_the_root)
+{
+	expect_place("0::/boxd\n", "50 1 0:26 / / rw - cgroup2 cgroup2 rw\n",
+		     "/boxd");
+}
+
+Test(locate, what_the_daemon_cannot_use_is_said)
+{
+	const char *mi = "30 25 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 "
+			 "rw\n";
+
+	expect_no_place("0::/\n", mi, -EPERM, "runs in the root cgroup");
+	expect_no_place("0::/supervisor\n", mi, -EPERM,
+			"runs in the root cgroup");
+	expect_no_place("4:memory:/x\n", mi, -ENOENT,
+			"in no cgroup2 hierarchy");
+	expect_no_place("0::/x\n", MOUNTINFO_NOISE, -ENOENT,
+			"no cgroup2 mount holds the daemon's cgroup /x");
+}
+
+/* The real /proc/self: the same answer the v2 backend starts from. */
+Test(locate, this_process)
+{
+	struct error_detail err = {0}, err2 = {0};
+	char a[PATH_MAX] = "", b[PATH_MAX] = "";
+	int r = cgroup_v2_locate(NULL, NULL, &err, a);
+
+	cr_assert_eq(cgroup_v2_locate(NULL, "/proc/self", &err2, b), r);
+	if (r < 0)
+		cr_assert_str_eq(err.message, err2.message);
+	else
+		cr_assert_str_eq(a, b);
 }

@@ -1,7 +1,8 @@
 /*
- * Tests for daemon/config.c: good files and their values, every kind of
- * bad file with the exact "file:line: why" it must produce, inheritance
- * from [default], the order tenants are matched in, and tenant_may_bind's
+ * Tests for the configuration (config.c, config-parse.c, config-tenant.c):
+ * good files and their values, every kind of bad file with the exact
+ * "file:line: why" it must produce, inheritance from [default], the order
+ * tenants are matched in, which peers get no tenant, and tenant_may_bind's
  * edge cases. Config texts go through a memfd, so the tests touch no
  * files on disk.
  */
@@ -21,13 +22,16 @@ static int load(const char *text, size_t len, struct config **ret, char *why,
 		size_t why_len, char *path, size_t path_len)
 {
 	int fd = memfd_create("boxd.conf", MFD_CLOEXEC);
+	struct error_detail err;
 	int r;
 
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(write(fd, text, len), (ssize_t)len);
 	snprintf(path, path_len, "/proc/self/fd/%d", fd);
-	r = config_load(path, ret, why, why_len);
+	r = config_load(path, &err, ret);
 	close(fd);
+	if (r < 0)
+		snprintf(why, why_len, "%s", err.message);
 	return r;
 }
 
@@ -415,17 +419,16 @@ Test(config, long_lines_and_nul_bytes)
 Test(config, missing_file)
 {
 	struct config *c = NULL;
-	char why[256] = "", want[256];
+	struct error_detail err = {0};
+	char want[256];
 
-	cr_assert_eq(
-	    config_load("/nonexistent/boxd.conf", &c, why, sizeof(why)),
-	    -ENOENT);
+	cr_assert_eq(config_load("/nonexistent/boxd.conf", &err, &c), -ENOENT);
 	cr_assert_null(c);
 	/* The system's wording: the test runner sets the locale from the
 	 * environment, so it need not be English. */
 	snprintf(want, sizeof(want), "/nonexistent/boxd.conf: %s",
 		 strerror(ENOENT));
-	cr_assert_str_eq(why, want);
+	cr_assert_str_eq(err.message, want);
 }
 
 /* ------------------------------------------------------------- matching */
@@ -457,6 +460,50 @@ Test(config, first_matching_section_wins)
 	/* Nobody matches: [default]; root: the built-in root tenant. */
 	cr_assert_eq(config_tenant(c, 3000, 3000, supp, 1), &c->fallback);
 	cr_assert_eq(config_tenant(c, 0, 0, NULL, 0), &c->root);
+	config_free(c);
+}
+
+/*
+ * A peer in the private-id range is a private-uid run's process that
+ * reached the socket: it gets no tenant at all, whatever its groups, so
+ * it can neither act as a stranger under [default] nor as the tenant
+ * whose run it is.
+ */
+Test(config, private_id_peers_get_no_tenant)
+{
+	struct config *c = load_ok("[private-ids]\n"
+				   "first = 100000\n"
+				   "count = 1000\n"
+				   "[tenant.ci]\n"
+				   "uids = 1000\n"
+				   "groups = 100500\n");
+	const gid_t supp[] = {100500};
+
+	cr_assert_eq(config_tenant_for_peer(c, 1000, 1000, NULL, 0),
+		     &c->tenants[0]);
+	cr_assert_null(config_tenant_for_peer(c, 100500, 1000, NULL, 0));
+	cr_assert_null(config_tenant_for_peer(c, 1000, 100500, NULL, 0),
+		       "a private gid");
+	/* The range's edges. */
+	cr_assert_null(config_tenant_for_peer(c, 100000, 100000, NULL, 0));
+	cr_assert_null(config_tenant_for_peer(c, 100999, 100999, NULL, 0));
+	cr_assert_eq(config_tenant_for_peer(c, 99999, 99999, NULL, 0),
+		     &c->fallback);
+	cr_assert_eq(config_tenant_for_peer(c, 101000, 101000, NULL, 0),
+		     &c->fallback);
+	/* Outside the range: config_tenant's answer, groups included. */
+	cr_assert_eq(config_tenant_for_peer(c, 2000, 2000, supp, 1),
+		     &c->tenants[0]);
+	cr_assert_eq(config_tenant_for_peer(c, 0, 0, NULL, 0), &c->root);
+	cr_assert(config_private_id(c, 100000));
+	cr_assert_not(config_private_id(c, 101000));
+	config_free(c);
+
+	/* Without a range, nobody is private. */
+	c = load_ok("[tenant.ci]\nuids = 1000\n");
+	cr_assert_eq(config_tenant_for_peer(c, 100500, 100500, NULL, 0),
+		     &c->fallback);
+	cr_assert_not(config_private_id(c, 100500));
 	config_free(c);
 }
 

@@ -6,8 +6,8 @@
  * fd is left open. These tests must never depend on timing.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,9 +15,12 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
+#include "fdpass.h"
+#include "fds.h"
 #include "frame.h"
 #include "util.h"
 
@@ -26,15 +29,9 @@
 
 static int count_fds(void)
 {
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
+	int n = fds_open();
 
-	cr_assert_not_null(d);
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
+	cr_assert_geq(n, 0, "/proc/self/fd unreadable");
 	return n;
 }
 
@@ -57,27 +54,10 @@ static int make_memfd(void)
 static void send_raw(int sock, const void *buf, size_t len, const int *fds,
 		     size_t n_fds)
 {
-	union {
-		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(sizeof(int) * SCM_MAX_FD)];
-	} control;
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 
 	cr_assert_leq(n_fds, SCM_MAX_FD);
-	if (n_fds > 0) {
-		struct cmsghdr *c;
-
-		memset(&control, 0, sizeof(control));
-		msg.msg_control = control.buf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
-	}
-	cr_assert_eq(sendmsg(sock, &msg, MSG_NOSIGNAL), (ssize_t)len);
+	cr_assert_eq(fdpass_send(sock, &iov, 1, fds, n_fds), (ssize_t)len);
 }
 
 static bool same_file(int a, int b)
@@ -121,7 +101,7 @@ Test(frame, whole_frame_without_fds)
 
 	make_pair(sv);
 	frame_reader_init(&r, 64);
-	cr_assert_eq(frame_send(sv[1], "hello", 5, NULL, 0), 0);
+	cr_assert_eq(frame_send(sv[1], "hello", 5, NULL, 0, NULL), 0);
 
 	cr_assert_eq(frame_read(&r, sv[0]), 1);
 	cr_assert_eq(r.body_len, 5);
@@ -150,7 +130,7 @@ Test(frame, whole_frame_with_three_fds)
 	fds[1] = make_memfd();
 	fds[2] = make_memfd();
 	frame_reader_init(&r, 64);
-	cr_assert_eq(frame_send(sv[1], "abc", 3, fds, 3), 0);
+	cr_assert_eq(frame_send(sv[1], "abc", 3, fds, 3, NULL), 0);
 
 	cr_assert_eq(frame_read(&r, sv[0]), 1);
 	cr_assert_eq(r.body_len, 3);
@@ -184,7 +164,7 @@ Test(frame, zero_length_body)
 
 	make_pair(sv);
 	frame_reader_init(&r, 64);
-	cr_assert_eq(frame_send(sv[1], NULL, 0, NULL, 0), 0);
+	cr_assert_eq(frame_send(sv[1], NULL, 0, NULL, 0, NULL), 0);
 	cr_assert_eq(frame_read(&r, sv[0]), 1);
 	cr_assert_eq(r.body_len, 0);
 	frame_reader_reset(&r);
@@ -213,8 +193,8 @@ Test(frame, whole_frame_is_kept_until_reset)
 
 	make_pair(sv);
 	frame_reader_init(&r, 64);
-	cr_assert_eq(frame_send(sv[1], "one", 3, NULL, 0), 0);
-	cr_assert_eq(frame_send(sv[1], "two", 3, NULL, 0), 0);
+	cr_assert_eq(frame_send(sv[1], "one", 3, NULL, 0, NULL), 0);
+	cr_assert_eq(frame_send(sv[1], "two", 3, NULL, 0, NULL), 0);
 
 	cr_assert_eq(frame_read(&r, sv[0]), 1);
 	body = r.body;
@@ -277,9 +257,9 @@ Test(frame, back_to_back_frames_keep_their_own_fds)
 	frame_reader_init(&r, 64);
 
 	/* All three frames are queued before the reader looks at any. */
-	cr_assert_eq(frame_send(sv[1], "A", 1, &a, 1), 0);
-	cr_assert_eq(frame_send(sv[1], "BB", 2, b, 2), 0);
-	cr_assert_eq(frame_send(sv[1], "CCC", 3, NULL, 0), 0);
+	cr_assert_eq(frame_send(sv[1], "A", 1, &a, 1, NULL), 0);
+	cr_assert_eq(frame_send(sv[1], "BB", 2, b, 2, NULL), 0);
+	cr_assert_eq(frame_send(sv[1], "CCC", 3, NULL, 0, NULL), 0);
 
 	cr_assert_eq(frame_read(&r, sv[0]), 1);
 	cr_assert_eq(r.body_len, 1);
@@ -315,12 +295,12 @@ Test(frame, length_equal_to_max_is_accepted)
 
 	make_pair(sv);
 	frame_reader_init(&r, sizeof(body));
-	cr_assert_eq(frame_send(sv[1], body, sizeof(body), NULL, 0), 0);
+	cr_assert_eq(frame_send(sv[1], body, sizeof(body), NULL, 0, NULL), 0);
 	cr_assert_eq(frame_read(&r, sv[0]), 1);
 	cr_assert_eq(r.body_len, sizeof(body));
 	frame_reader_reset(&r);
 
-	cr_assert_eq(frame_send(sv[1], body, sizeof(body), NULL, 0), 0);
+	cr_assert_eq(frame_send(sv[1], body, sizeof(body), NULL, 0, NULL), 0);
 	r.max = sizeof(body) - 1;
 	cr_assert_eq(frame_read(&r, sv[0]), -EMSGSIZE);
 	frame_reader_reset(&r);
@@ -498,7 +478,7 @@ Test(frame, credentials_control_message_is_refused)
 	cr_assert_eq(
 	    setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)), 0);
 	frame_reader_init(&r, 64);
-	cr_assert_eq(frame_send(sv[1], "creds", 5, NULL, 0), 0);
+	cr_assert_eq(frame_send(sv[1], "creds", 5, NULL, 0, NULL), 0);
 	cr_assert_eq(frame_read(&r, sv[0]), -EPROTO);
 	frame_reader_reset(&r);
 	close(sv[0]);
@@ -520,6 +500,130 @@ Test(frame, credentials_with_fds_leaks_nothing)
 	send_with_fds(sv[1], wire, sizeof(wire), 1);
 	cr_assert_eq(frame_read(&r, sv[0]), -EPROTO);
 	cr_assert_eq(count_fds(), before, "received fds leaked");
+	frame_reader_reset(&r);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+Test(frame, fds_on_the_second_header_byte_are_refused)
+{
+	uint8_t wire[FRAME_HEADER_SIZE + 2] = {0};
+	struct frame_reader r;
+	int sv[2], before;
+
+	make_pair(sv);
+	frame_header(wire, 2);
+	frame_reader_init(&r, 64);
+	before = count_fds();
+
+	/*
+	 * The first byte alone and without fds, the rest with one: a reader
+	 * that read the whole header in one go would take the fd for the
+	 * frame's.
+	 */
+	send_raw(sv[1], wire, 1, NULL, 0);
+	send_with_fds(sv[1], wire + 1, sizeof(wire) - 1, 1);
+	cr_assert_eq(frame_read(&r, sv[0]), -EPROTO);
+	cr_assert_eq(r.fault, FRAME_FAULT_FDS_LATE);
+	cr_assert_str_eq(frame_fault_str(r.fault),
+			 "file descriptors not on the frame's first byte");
+	cr_assert_eq(count_fds(), before, "received fds leaked");
+	frame_reader_reset(&r);
+	cr_assert_eq(r.fault, FRAME_FAULT_NONE, "reset keeps the reason");
+	close(sv[0]);
+	close(sv[1]);
+}
+
+Test(frame, fds_on_a_body_byte_are_refused)
+{
+	uint8_t wire[FRAME_HEADER_SIZE + 4] = {0};
+	struct frame_reader r;
+	int sv[2], before;
+
+	make_pair(sv);
+	frame_header(wire, 4);
+	frame_reader_init(&r, 64);
+	before = count_fds();
+
+	send_raw(sv[1], wire, FRAME_HEADER_SIZE + 2, NULL, 0);
+	send_with_fds(sv[1], wire + FRAME_HEADER_SIZE + 2, 2, 2);
+	cr_assert_eq(frame_read(&r, sv[0]), -EPROTO);
+	cr_assert_eq(r.fault, FRAME_FAULT_FDS_LATE);
+	cr_assert_eq(count_fds(), before, "received fds leaked");
+	frame_reader_reset(&r);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/*
+ * fds sent with the last byte of one frame and the first bytes of the
+ * next are the first frame's late fds, not the second frame's: they came
+ * with a byte that is not a first byte.
+ */
+Test(frame, fds_sent_before_a_frame_starts_are_refused)
+{
+	uint8_t wire[2 * (FRAME_HEADER_SIZE + 1)] = {0};
+	struct frame_reader r;
+	int sv[2], before;
+
+	make_pair(sv);
+	frame_header(wire, 1);
+	frame_header(wire + FRAME_HEADER_SIZE + 1, 1);
+	frame_reader_init(&r, 64);
+	before = count_fds();
+
+	send_raw(sv[1], wire, FRAME_HEADER_SIZE, NULL, 0);
+	send_with_fds(sv[1], wire + FRAME_HEADER_SIZE,
+		      sizeof(wire) - FRAME_HEADER_SIZE, 3);
+	cr_assert_eq(frame_read(&r, sv[0]), -EPROTO);
+	cr_assert_eq(r.fault, FRAME_FAULT_FDS_LATE);
+	cr_assert_eq(count_fds(), before, "received fds leaked");
+	frame_reader_reset(&r);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+Test(frame, each_fault_is_named)
+{
+	uint8_t wire[FRAME_HEADER_SIZE + 1] = {0};
+	struct frame_reader r;
+	int sv[2], one = 1;
+
+	/* Too many fds on the first byte: the count, not the place. */
+	make_pair(sv);
+	frame_header(wire, 1);
+	frame_reader_init(&r, 64);
+	send_with_fds(sv[1], wire, sizeof(wire), FRAME_MAX_FDS + 1);
+	cr_assert_eq(frame_read(&r, sv[0]), -EPROTO);
+	cr_assert_eq(r.fault, FRAME_FAULT_TOO_MANY_FDS);
+	cr_assert(strstr(frame_fault_str(r.fault),
+			 "wrong number of file descriptors"));
+	frame_reader_reset(&r);
+	close(sv[0]);
+	close(sv[1]);
+
+	make_pair(sv);
+	cr_assert_eq(
+	    setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)), 0);
+	cr_assert_eq(frame_send(sv[1], "x", 1, NULL, 0, NULL), 0);
+	cr_assert_eq(frame_read(&r, sv[0]), -EPROTO);
+	cr_assert_eq(r.fault, FRAME_FAULT_CONTROL);
+	frame_reader_reset(&r);
+	close(sv[0]);
+	close(sv[1]);
+
+	make_pair(sv);
+	send_raw(sv[1], wire, 2, NULL, 0);
+	close(sv[1]);
+	cr_assert_eq(frame_read(&r, sv[0]), -EPROTO);
+	cr_assert_eq(r.fault, FRAME_FAULT_TRUNCATED);
+	close(sv[0]);
+
+	make_pair(sv);
+	frame_header(wire, 65);
+	send_raw(sv[1], wire, FRAME_HEADER_SIZE, NULL, 0);
+	cr_assert_eq(frame_read(&r, sv[0]), -EMSGSIZE);
+	cr_assert_eq(r.fault, FRAME_FAULT_TOO_LARGE);
 	frame_reader_reset(&r);
 	close(sv[0]);
 	close(sv[1]);
@@ -568,7 +672,7 @@ Test(frame, eof_between_frames)
 
 	make_pair(sv);
 	frame_reader_init(&r, 64);
-	cr_assert_eq(frame_send(sv[1], "last", 4, NULL, 0), 0);
+	cr_assert_eq(frame_send(sv[1], "last", 4, NULL, 0, NULL), 0);
 	close(sv[1]);
 
 	cr_assert_eq(frame_read(&r, sv[0]), 1);
@@ -599,7 +703,7 @@ Test(frame, reset_closes_only_fds_not_taken)
 	fds[0] = make_memfd();
 	fds[1] = make_memfd();
 	frame_reader_init(&r, 64);
-	cr_assert_eq(frame_send(sv[1], "x", 1, fds, 2), 0);
+	cr_assert_eq(frame_send(sv[1], "x", 1, fds, 2, NULL), 0);
 	cr_assert_eq(frame_read(&r, sv[0]), 1);
 	cr_assert_eq(r.n_fds, 2);
 
@@ -627,7 +731,8 @@ Test(frame, send_refuses_too_many_fds)
 	int sv[2];
 
 	make_pair(sv);
-	cr_assert_eq(frame_send(sv[1], "x", 1, fds, ELEMENTSOF(fds)), -EINVAL);
+	cr_assert_eq(frame_send(sv[1], "x", 1, fds, ELEMENTSOF(fds), NULL),
+		     -EINVAL);
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -640,7 +745,7 @@ Test(frame, send_to_closed_peer_is_epipe_not_sigpipe)
 	/* Default disposition: without MSG_NOSIGNAL this test dies. */
 	signal(SIGPIPE, SIG_DFL);
 	close(sv[0]);
-	cr_assert_eq(frame_send(sv[1], "x", 1, NULL, 0), -EPIPE);
+	cr_assert_eq(frame_send(sv[1], "x", 1, NULL, 0, NULL), -EPIPE);
 	close(sv[1]);
 }
 
@@ -690,12 +795,283 @@ Test(frame, send_large_frame_on_nonblocking_socket)
 	}
 
 	close(sv[0]);
-	cr_assert_eq(frame_send(sv[1], body, len, fds, 2), 0);
-	cr_assert_eq(frame_send(sv[1], "tail", 4, NULL, 0), 0);
+	cr_assert_eq(frame_send(sv[1], body, len, fds, 2, NULL), 0);
+	cr_assert_eq(frame_send(sv[1], "tail", 4, NULL, 0, NULL), 0);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		  "reader saw a bad frame (status %d)", status);
 	close(fds[0]);
 	close(fds[1]);
+	close(sv[1]);
+}
+
+/* ---- the sender's contract: partial frames, EAGAIN, fds ---- */
+
+/* A non-blocking sender whose socket buffer is as small as it gets. */
+static void make_small_pair(int sv[2])
+{
+	int sndbuf = 4096;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	cr_assert_eq(
+	    setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)),
+	    0);
+	cr_assert_eq(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+}
+
+static uint8_t *pattern(uint32_t len)
+{
+	uint8_t *body = malloc(len);
+
+	cr_assert_not_null(body);
+	for (uint32_t i = 0; i < len; i++)
+		body[i] = (uint8_t)(i * 7 + 3);
+	return body;
+}
+
+/*
+ * In a child: read len bytes raw, the first one alone, and say whether
+ * exactly the fds like[0 .. n_like) came with that first byte and none
+ * with any later one. Returns the child's exit status: 0 if so.
+ */
+static int read_raw_checking_fds(int sock, size_t len, const int *like,
+				 size_t n_like, const uint8_t *head)
+{
+	uint8_t buf[65536];
+	int fds[FRAME_MAX_FDS];
+	size_t got = 0, n_fds;
+	ssize_t n;
+
+	while (got < len) {
+		size_t want = got == 0 ? 1 : len - got;
+
+		if (want > sizeof(buf))
+			want = sizeof(buf);
+		n = fdpass_recv(sock, buf, want, FRAME_MAX_FDS, fds, &n_fds);
+		if (n <= 0)
+			return 2;
+		if (got == 0) {
+			if (n_fds != n_like || buf[0] != head[0])
+				return 3;
+			for (size_t i = 0; i < n_fds; i++)
+				if (!same_file(fds[i], like[i]))
+					return 4;
+		} else if (n_fds != 0) {
+			return 5; /* fds with a later byte */
+		}
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+Test(frame, send_partial_writes_carry_fds_on_the_first_byte_only)
+{
+	const uint32_t len = 1u << 20;
+	_cleanup_free_ uint8_t *body = pattern(len);
+	uint8_t hdr[FRAME_HEADER_SIZE];
+	int sv[2], fds[3], status;
+	bool partial = true;
+	pid_t pid;
+
+	make_small_pair(sv);
+	for (int i = 0; i < 3; i++)
+		fds[i] = make_memfd();
+	frame_header(hdr, len);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int ret;
+
+		close(sv[1]);
+		ret = read_raw_checking_fds(sv[0], FRAME_HEADER_SIZE + len, fds,
+					    3, hdr);
+		free(TAKE_PTR(body));
+		_exit(ret);
+	}
+	close(sv[0]);
+	/* 1 MiB through a 4 KiB buffer: hundreds of partial sendmsgs. */
+	cr_assert_eq(frame_send(sv[1], body, len, fds, 3, &partial), 0);
+	cr_assert(partial, "partial written on success");
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "reader saw fds off the first byte (status %d)", status);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	close(sv[1]);
+}
+
+/* Is pid blocked in poll() right now (/proc/PID/syscall)? */
+static bool blocked_in_poll(pid_t pid)
+{
+	char path[64], buf[128];
+	long nr;
+	FILE *f;
+	bool yes = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f) && sscanf(buf, "%ld", &nr) == 1)
+		yes = nr == SYS_poll || nr == SYS_ppoll;
+	fclose(f);
+	return yes;
+}
+
+/*
+ * EAGAIN on a full non-blocking socket is waited out, not returned: the
+ * reader drains the socket only once the sender is seen waiting in poll(),
+ * so the sender met EAGAIN for certain, without any timing.
+ */
+Test(frame, send_waits_out_eagain, .timeout = 30)
+{
+	uint8_t fill[512] = {0}, got[sizeof(fill)];
+	int sv[2], fd = make_memfd(), status;
+	size_t filled = 0;
+	pid_t parent = getpid(), pid;
+
+	make_small_pair(sv);
+	for (;;) {
+		ssize_t n = send(sv[1], fill, sizeof(fill), MSG_DONTWAIT);
+
+		if (n < 0) {
+			cr_assert_eq(errno, EAGAIN);
+			break;
+		}
+		filled += (size_t)n;
+	}
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct frame_reader r;
+		int ok = 1;
+
+		close(sv[1]);
+		/* Until the sender waits; or it is gone, having failed. */
+		while (!blocked_in_poll(parent))
+			if (getppid() != parent)
+				_exit(3);
+			else
+				sched_yield();
+		for (size_t left = filled; left > 0;) {
+			ssize_t n =
+			    read(sv[0], got,
+				 left < sizeof(got) ? left : sizeof(got));
+
+			if (n <= 0)
+				_exit(2);
+			left -= (size_t)n;
+		}
+		frame_reader_init(&r, 64);
+		ok &= frame_read(&r, sv[0]) == 1;
+		ok &= ok && r.body_len == 5 && memcmp(r.body, "after", 5) == 0;
+		ok &= ok && r.n_fds == 1 && same_file(r.fds[0], fd);
+		frame_reader_reset(&r);
+		_exit(ok ? 0 : 1);
+	}
+	close(sv[0]);
+	cr_assert_eq(frame_send(sv[1], "after", 5, &fd, 1, NULL), 0);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "reader saw a bad frame (status %d)", status);
+	close(fd);
+	close(sv[1]);
+}
+
+/* The peer reads part of a frame and goes: the frame was cut short. */
+Test(frame, send_to_a_peer_that_vanishes_mid_frame_is_partial)
+{
+	const uint32_t len = 1u << 20;
+	_cleanup_free_ uint8_t *body = pattern(len);
+	bool partial = false;
+	int sv[2], status, r;
+	pid_t pid;
+
+	make_small_pair(sv);
+	signal(SIGPIPE, SIG_DFL);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		uint8_t buf[100];
+		size_t got = 0;
+
+		close(sv[1]);
+		while (got < sizeof(buf)) {
+			ssize_t n = read(sv[0], buf, sizeof(buf) - got);
+
+			if (n <= 0)
+				_exit(2);
+			got += (size_t)n;
+		}
+		free(TAKE_PTR(body));
+		_exit(0); /* closes its end with the rest unread */
+	}
+	close(sv[0]);
+	r = frame_send(sv[1], body, len, NULL, 0, &partial);
+	cr_assert(r == -EPIPE || r == -ECONNRESET, "got %d", r);
+	cr_assert(partial, "the peer read bytes of this frame");
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(sv[1]);
+}
+
+Test(frame, send_to_a_peer_gone_before_is_not_partial)
+{
+	bool partial = true;
+	int sv[2];
+
+	make_pair(sv);
+	signal(SIGPIPE, SIG_DFL);
+	close(sv[0]);
+	cr_assert_eq(frame_send(sv[1], "x", 1, NULL, 0, &partial), -EPIPE);
+	cr_assert_not(partial, "nothing of the frame went out");
+	close(sv[1]);
+}
+
+/* A bad fd fails the first sendmsg: nothing went out, the stream is
+ * intact and the next frame arrives whole. */
+Test(frame, send_with_a_bad_fd_leaves_the_stream_intact)
+{
+	struct frame_reader r;
+	bool partial = true;
+	int sv[2], fds[2];
+
+	make_pair(sv);
+	fds[0] = make_memfd();
+	fds[1] = make_memfd();
+	close(fds[1]);
+	frame_reader_init(&r, 64);
+	cr_assert_eq(frame_send(sv[1], "bad", 3, fds, 2, &partial), -EBADF);
+	cr_assert_not(partial);
+	cr_assert_eq(frame_read(&r, sv[0]), 0, "bytes of a failed send");
+
+	cr_assert_eq(frame_send(sv[1], "good", 4, fds, 1, &partial), 0);
+	cr_assert_eq(frame_read(&r, sv[0]), 1);
+	cr_assert_eq(r.body_len, 4);
+	cr_assert_eq(memcmp(r.body, "good", 4), 0);
+	cr_assert_eq(r.n_fds, 1);
+	frame_reader_reset(&r);
+	close(fds[0]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+Test(frame, send_refusals_send_nothing)
+{
+	struct frame_reader r;
+	bool partial = true;
+	int sv[2];
+
+	make_pair(sv);
+	frame_reader_init(&r, 64);
+	cr_assert_eq(frame_send(sv[1], NULL, 3, NULL, 0, &partial), -EINVAL);
+	cr_assert_not(partial);
+	partial = true;
+	cr_assert_eq(frame_send(sv[1], "x", 1, NULL, 2, &partial), -EINVAL);
+	cr_assert_not(partial);
+	cr_assert_eq(frame_read(&r, sv[0]), 0);
+	close(sv[0]);
 	close(sv[1]);
 }

@@ -171,11 +171,12 @@ static struct seccomp_prog *default_prog(void)
 static struct seccomp_prog *policy(const char *text)
 {
 	struct seccomp_prog *p = NULL;
-	char why[256] = "";
-	int r = seccomp_compile_policy(text, strlen(text), SECCOMP_NET_OWN, &p,
-				       why, sizeof(why));
+	struct error_detail err = {0};
+	int r = seccomp_compile_policy(text, strlen(text), SECCOMP_NET_OWN,
+				       &err, &p);
 
-	cr_assert_eq(r, 0, "policy rejected: %s (%s)", why, strerror(-r));
+	cr_assert_eq(r, 0, "policy rejected: %s (%s)", err.message,
+		     strerror(-r));
 	return p;
 }
 
@@ -860,14 +861,15 @@ Test(seccomp_policy, errors_name_the_line)
 		const struct bad_policy *b = &bad_policies[i];
 		size_t len = b->len ? b->len : strlen(b->text);
 		struct seccomp_prog *p = NULL;
-		char why[256] = "unset";
+		struct error_detail err = {.message = "unset"};
 		int r = seccomp_compile_policy(b->text, len, SECCOMP_NET_OWN,
-					       &p, why, sizeof(why));
+					       &err, &p);
 
 		cr_expect_eq(r, -EINVAL, "policy %zu: got %d", i, r);
 		cr_expect_null(p, "policy %zu compiled", i);
-		cr_expect(strncmp(why, b->why, strlen(b->why)) == 0,
-			  "policy %zu: why '%s', want '%s...'", i, why, b->why);
+		cr_expect(strncmp(err.message, b->why, strlen(b->why)) == 0,
+			  "policy %zu: why '%s', want '%s...'", i, err.message,
+			  b->why);
 	}
 }
 
@@ -876,20 +878,20 @@ Test(seccomp_policy, size_limit)
 	size_t len = 64 * 1024 + 1;
 	char *text = malloc(len);
 	struct seccomp_prog *p = NULL;
-	char why[128] = "";
+	struct error_detail err = {0};
 
 	cr_assert_not_null(text);
 	memset(text, '#', len);
-	cr_assert_eq(seccomp_compile_policy(text, len, SECCOMP_NET_OWN, &p, why,
-					    sizeof(why)),
-		     -E2BIG);
+	cr_assert_eq(
+	    seccomp_compile_policy(text, len, SECCOMP_NET_OWN, &err, &p),
+	    -E2BIG);
 	cr_assert_null(p);
-	cr_assert(strstr(why, "65536"), "%s", why);
+	cr_assert(strstr(err.message, "65536"), "%s", err.message);
 	/* At the limit, a long comment is fine. */
 	memcpy(text, "default allow\n#", 15);
-	cr_assert_eq(seccomp_compile_policy(text, len - 1, SECCOMP_NET_OWN, &p,
-					    why, sizeof(why)),
-		     0, "%s", why);
+	cr_assert_eq(
+	    seccomp_compile_policy(text, len - 1, SECCOMP_NET_OWN, &err, &p), 0,
+	    "%s", err.message);
 	seccomp_prog_unref(p);
 	free(text);
 }
@@ -912,12 +914,11 @@ Test(seccomp_policy, valid_forms)
 
 	for (size_t i = 0; i < ELEMENTSOF(good); i++) {
 		struct seccomp_prog *p = NULL;
-		char why[256] = "";
+		struct error_detail err = {0};
 		int r = seccomp_compile_policy(good[i], strlen(good[i]),
-					       SECCOMP_NET_OWN, &p, why,
-					       sizeof(why));
+					       SECCOMP_NET_OWN, &err, &p);
 
-		cr_expect_eq(r, 0, "policy %zu: %s", i, why);
+		cr_expect_eq(r, 0, "policy %zu: %s", i, err.message);
 		seccomp_prog_unref(p);
 	}
 }
@@ -1081,14 +1082,14 @@ Test(seccomp_policy, killing_sendmsg_with_kill_rules_is_refused)
 
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		struct seccomp_prog *p = NULL;
-		char why[256] = "";
+		struct error_detail err = {0};
 		int r = seccomp_compile_policy(bad[i], strlen(bad[i]),
-					       SECCOMP_NET_OWN, &p, why,
-					       sizeof(why));
+					       SECCOMP_NET_OWN, &err, &p);
 
 		cr_expect_eq(r, -EINVAL, "policy %zu compiled", i);
-		cr_expect(strstr(why, "sendmsg") && strstr(why, "line "),
-			  "policy %zu: %s", i, why);
+		cr_expect(strstr(err.message, "sendmsg") &&
+			      strstr(err.message, "line "),
+			  "policy %zu: %s", i, err.message);
 		seccomp_prog_unref(p);
 	}
 }

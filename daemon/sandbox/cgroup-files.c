@@ -1,0 +1,197 @@
+/*
+ * Reading and writing cgroupfs files, for both backends: one value per
+ * write(2), as cgroupfs wants, "max" read as UINT64_MAX, "key value"
+ * files, and the small waits around them. Every path here is relative to
+ * a directory fd the caller opened in its own tree; nothing here follows
+ * an absolute path of its own, decides anything, or logs.
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cgroup-internal.h"
+
+int cgroup_open_dir_at(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? negerrno() : fd;
+}
+
+int cgroup_write_at(int dfd, const char *file, const char *value)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(value);
+	ssize_t n;
+
+	fd = openat(dfd, file, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return negerrno();
+	/* cgroupfs takes each write(2) as one complete value. */
+	do {
+		n = write(fd, value, len);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return negerrno();
+	if ((size_t)n != len)
+		return -EIO;
+	return 0;
+}
+
+int cgroup_writef_at(int dfd, const char *file, const char *fmt, ...)
+{
+	char buf[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	return cgroup_write_at(dfd, file, buf);
+}
+
+ssize_t cgroup_read_fd(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? negerrno() : n;
+}
+
+int cgroup_read_at(int dfd, const char *file, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len = 0;
+	ssize_t n;
+
+	if (size == 0)
+		return -EINVAL;
+	fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return negerrno();
+	while (len < size - 1) {
+		n = cgroup_read_fd(fd, buf + len, size - 1 - len);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return (int)len;
+}
+
+static int parse_u64(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (strncmp(s, "max", 3) == 0) {
+		*ret = UINT64_MAX;
+		return 0;
+	}
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+int cgroup_read_u64_at(int dfd, const char *file, uint64_t *ret)
+{
+	char buf[64];
+	int r;
+
+	r = cgroup_read_at(dfd, file, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	return parse_u64(buf, ret);
+}
+
+int cgroup_read_key_at(int dfd, const char *file, const char *key,
+		       uint64_t *ret)
+{
+	char buf[4096];
+	size_t klen = strlen(key);
+	const char *p, *next;
+	int r;
+
+	r = cgroup_read_at(dfd, file, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	for (p = buf; p && *p; p = next) {
+		next = strchr(p, '\n');
+		if (next)
+			next++;
+		if (strncmp(p, key, klen) == 0 && p[klen] == ' ')
+			return parse_u64(p + klen + 1, ret);
+	}
+	return -ENOENT;
+}
+
+bool cgroup_has_file_at(int dfd, const char *file)
+{
+	return faccessat(dfd, file, F_OK, 0) == 0;
+}
+
+bool cgroup_word_in(const char *list, const char *word)
+{
+	size_t len = strlen(word);
+	const char *p = list;
+
+	while ((p = strstr(p, word))) {
+		bool start = p == list || isspace((unsigned char)p[-1]);
+		bool end = p[len] == '\0' || isspace((unsigned char)p[len]);
+
+		if (start && end)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+void cgroup_make_suffix(const struct cgroup_manager *m, const char *rel,
+			char *buf, size_t size)
+{
+	snprintf(buf, size, "/%s/%s", m->root_name, rel);
+}
+
+void cgroup_backoff(unsigned *round)
+{
+	/* 100us, 200us, ... capped at 10ms: a killed cgroup usually empties
+	 * within the first few rounds. */
+	long us = 100L << (*round < 7 ? *round : 7);
+	struct timespec ts;
+
+	if (us > 10000)
+		us = 10000;
+	ts.tv_sec = 0;
+	ts.tv_nsec = us * 1000;
+	nanosleep(&ts, NULL);
+	(*round)++;
+}
+
+int cgroup_procs_empty_at(int dfd, bool *ret_empty)
+{
+	char buf[16];
+	int r;
+
+	/* One byte is enough to know: any pid makes it non-empty. */
+	r = cgroup_read_at(dfd, "cgroup.procs", buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	*ret_empty = r == 0;
+	return 0;
+}
