@@ -7,6 +7,7 @@
  * the static boxd-init as well: no allocation, no stdio, no logging.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -118,6 +119,22 @@ static int check_control(struct msghdr *msg, size_t max_fds, size_t *ret_n)
 	return 0;
 }
 
+/*
+ * The kernel also truncates control data when it cannot install the fds
+ * because this process's descriptor table is full: that is our shortage,
+ * not a malformed message. Tell by asking for one more descriptor.
+ */
+static bool own_table_full(int sock)
+{
+	int probe = fcntl(sock, F_DUPFD_CLOEXEC, 0);
+
+	if (probe >= 0) {
+		close(probe);
+		return false;
+	}
+	return errno == EMFILE || errno == ENFILE;
+}
+
 ssize_t fdpass_recv(int sock, void *buf, size_t len, size_t max_fds,
 		    int *ret_fds, size_t *ret_n_fds)
 {
@@ -152,6 +169,8 @@ ssize_t fdpass_recv(int sock, void *buf, size_t len, size_t max_fds,
 	r = check_control(&msg, max_fds, &n_fds);
 	if (r < 0) {
 		close_received(&msg);
+		if ((msg.msg_flags & MSG_CTRUNC) && own_table_full(sock))
+			return -EMFILE;
 		return r;
 	}
 	for (size_t i = 0; i < max_fds; i++)

@@ -56,6 +56,8 @@ ssize_t fdpass_send(int sock, const struct iovec *iov, size_t n_iov,
  *   -EPROTO        any other control data: truncated (MSG_CTRUNC), or a
  *                  message that is not SCM_RIGHTS (SCM_CREDENTIALS when
  *                  SO_PASSCRED is on, ...)
+ *   -EMFILE        fds were sent but this process has no free descriptor
+ *                  to receive them (its own shortage, not the peer's)
  *   -EINVAL        max_fds above FDPASS_MAX_FDS
  *   recvmsg's own error (-EAGAIN on an empty non-blocking socket)
  * On every error no fd received by this call is left open, and ret_fds

@@ -26,9 +26,12 @@ static void frame_reader_close_fds(struct frame_reader *r)
 	r->n_fds = 0;
 }
 
+/* The first allocation for a body, and the least it grows by. */
+#define FRAME_BODY_CHUNK (16u << 10)
+
 void frame_reader_init(struct frame_reader *r, uint32_t max)
 {
-	*r = (struct frame_reader){.max = max};
+	*r = (struct frame_reader){.max = max, .max_fds = FRAME_MAX_FDS};
 	for (size_t i = 0; i < FRAME_MAX_FDS; i++)
 		r->fds[i] = -1;
 }
@@ -36,10 +39,16 @@ void frame_reader_init(struct frame_reader *r, uint32_t max)
 void frame_reader_reset(struct frame_reader *r)
 {
 	uint32_t max = r->max;
+	size_t max_fds = r->max_fds;
+	struct frame_budget *budget = r->budget;
 
 	frame_reader_close_fds(r);
 	free(r->body);
+	if (r->charged_to)
+		r->charged_to->used -= r->body_cap;
 	frame_reader_init(r, max);
+	r->max_fds = max_fds;
+	r->budget = budget;
 }
 
 /*
@@ -60,6 +69,40 @@ static bool frame_reader_complete(const struct frame_reader *r)
 }
 
 /* The header is whole: check the length, then allocate. */
+/*
+ * Room for more of the body: double what is there (at least a chunk, at
+ * most the announced length), charged to the budget first. What the
+ * header announced is only a ceiling, never an allocation.
+ */
+static int frame_reader_grow(struct frame_reader *r)
+{
+	struct frame_budget *b = r->body_cap ? r->charged_to : r->budget;
+	uint32_t cap = r->body_cap ? r->body_cap : 1;
+	uint8_t *body;
+
+	cap = cap < FRAME_BODY_CHUNK ? FRAME_BODY_CHUNK : cap * 2;
+	if (cap > r->body_len)
+		cap = r->body_len ? r->body_len : 1;
+	/* A body within the first chunk is not charged: small requests
+	 * (a Hello, a kill) always get through, and their memory is
+	 * bounded by the number of connections. */
+	if (b && b->max && cap > FRAME_BODY_CHUNK &&
+	    b->used + (cap - r->body_cap) > b->max)
+		return frame_reader_fail(r, -ENOBUFS, FRAME_FAULT_BUDGET);
+	/* The whole body is counted where its first bytes were, even if
+	 * the caller changes r->budget in between. */
+	if (!r->body_cap)
+		r->charged_to = r->budget;
+	body = realloc(r->body, cap);
+	if (!body)
+		return frame_reader_fail(r, -ENOMEM, FRAME_FAULT_NO_MEMORY);
+	if (r->charged_to)
+		r->charged_to->used += cap - r->body_cap;
+	r->body = body;
+	r->body_cap = cap;
+	return 0;
+}
+
 static int frame_reader_start_body(struct frame_reader *r)
 {
 	uint32_t len = (uint32_t)r->hdr[0] | (uint32_t)r->hdr[1] << 8 |
@@ -72,13 +115,11 @@ static int frame_reader_start_body(struct frame_reader *r)
 	if (len > r->max)
 		return frame_reader_fail(r, -EMSGSIZE, FRAME_FAULT_TOO_LARGE);
 
-	/* Never NULL, so "body set" also means "header done", even for 0. */
-	r->body = malloc(len > 0 ? len : 1);
-	if (!r->body)
-		return frame_reader_fail(r, -ENOMEM, FRAME_FAULT_NO_MEMORY);
 	r->body_len = len;
 	r->body_got = 0;
-	return 0;
+	r->body_cap = 0;
+	/* Never NULL, so "body set" also means "header done", even for 0. */
+	return frame_reader_grow(r);
 }
 
 /* fdpass_recv's refusals of control data, as frame errors. */
@@ -86,9 +127,13 @@ static int frame_reader_recv_failed(struct frame_reader *r, int err)
 {
 	switch (err) {
 	case -ETOOMANYREFS:
-		return frame_reader_fail(r, -EPROTO, FRAME_FAULT_TOO_MANY_FDS);
+		return frame_reader_fail(r, -EPROTO,
+					 r->max_fds ? FRAME_FAULT_TOO_MANY_FDS
+						    : FRAME_FAULT_NO_FDS);
 	case -EPROTO:
-		return frame_reader_fail(r, -EPROTO, FRAME_FAULT_CONTROL);
+		return frame_reader_fail(r, -EPROTO,
+					 r->max_fds ? FRAME_FAULT_CONTROL
+						    : FRAME_FAULT_NO_FDS);
 	default:
 		return frame_reader_fail(r, err, FRAME_FAULT_IO);
 	}
@@ -107,7 +152,7 @@ int frame_read(struct frame_reader *r, int sock)
 		 * were sent with a later byte, which the protocol forbids.
 		 */
 		bool first = !r->body && r->hdr_got == 0;
-		int fds[FRAME_MAX_FDS];
+		int fds[FRAME_MAX_FDS] = {-1, -1, -1};
 		size_t n_fds = 0;
 		uint8_t *at;
 		size_t want;
@@ -126,15 +171,31 @@ int frame_read(struct frame_reader *r, int sock)
 			at = r->hdr + r->hdr_got;
 			want = FRAME_HEADER_SIZE - r->hdr_got;
 		} else {
+			if (r->body_got == r->body_cap) {
+				ret = frame_reader_grow(r);
+				if (ret < 0)
+					return ret;
+			}
 			at = r->body + r->body_got;
-			want = r->body_len - r->body_got;
+			want = r->body_cap - r->body_got;
 		}
 
-		n = fdpass_recv(sock, at, want, FRAME_MAX_FDS, fds, &n_fds);
+		n = fdpass_recv(sock, at, want, first ? r->max_fds : 0, fds,
+				&n_fds);
 		if (n == -EAGAIN || n == -EWOULDBLOCK)
 			return 0;
-		if (n < 0)
+		if (n == -EMFILE && first) {
+			/* Our own descriptor table is full: the frame's fds
+			 * are gone, its first byte was read. Not the peer's
+			 * fault; read the rest, let the caller say "busy". */
+			r->fds_lost = true;
+			n = 1;
+		} else if (n < 0) {
+			if (!first && (n == -EPROTO || n == -ETOOMANYREFS))
+				return frame_reader_fail(r, -EPROTO,
+							 FRAME_FAULT_FDS_LATE);
 			return frame_reader_recv_failed(r, (int)n);
+		}
 
 		if (n_fds > 0 && !first) {
 			for (size_t i = 0; i < n_fds; i++)
@@ -193,6 +254,10 @@ const char *frame_fault_str(enum frame_fault fault)
 		return "out of memory";
 	case FRAME_FAULT_IO:
 		return "read error";
+	case FRAME_FAULT_NO_FDS:
+		return "file descriptors before the handshake";
+	case FRAME_FAULT_BUDGET:
+		return "the daemon's buffers for incoming requests are full";
 	}
 	return "malformed frame";
 }

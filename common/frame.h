@@ -28,20 +28,43 @@ enum frame_fault {
 	FRAME_FAULT_FDS_LATE,     /* -EPROTO: fds on a byte after the first */
 	FRAME_FAULT_NO_MEMORY,    /* -ENOMEM */
 	FRAME_FAULT_IO,           /* recvmsg's own error */
+	FRAME_FAULT_NO_FDS,       /* -EPROTO: fds where none are accepted */
+	FRAME_FAULT_BUDGET,       /* -ENOBUFS: the shared budget is spent */
+};
+
+/*
+ * Bytes of frame bodies held by every reader that shares this budget (the
+ * daemon's connections), against a ceiling: a body grows past its first
+ * 16 KiB only while the budget has room. Single-threaded: readers charge
+ * and release it from one thread.
+ */
+struct frame_budget {
+	size_t used;
+	size_t max;
 };
 
 struct frame_reader {
-	uint32_t max; /* largest body accepted */
+	uint32_t max;   /* largest body accepted */
+	size_t max_fds; /* fds a frame may bring (<= FRAME_MAX_FDS) */
+	struct frame_budget *budget;     /* NULL: none */
+	struct frame_budget *charged_to; /* where body_cap was counted */
 	uint8_t hdr[FRAME_HEADER_SIZE];
 	size_t hdr_got;
 	uint8_t *body;
 	uint32_t body_len;
 	uint32_t body_got;
+	uint32_t body_cap; /* allocated, grown as bytes arrive */
 	int fds[FRAME_MAX_FDS];
 	size_t n_fds;
+	/* The frame's fds were sent but could not be received: this process
+	 * had no free descriptor (its own shortage, not the peer's fault).
+	 * The frame is read to its end all the same. */
+	bool fds_lost;
 	enum frame_fault fault; /* after an error, until the next read */
 };
 
+/* A reader for bodies of at most max bytes, taking up to FRAME_MAX_FDS
+ * fds per frame and no budget; set r->max_fds and r->budget after. */
 void frame_reader_init(struct frame_reader *r, uint32_t max);
 
 /* Free the body and close fds nobody took; ready for the next frame. */
@@ -58,7 +81,14 @@ void frame_reader_reset(struct frame_reader *r);
  *   -EPROTO    EOF inside a frame; control data that is truncated
  *              (MSG_CTRUNC) or not SCM_RIGHTS; more than FRAME_MAX_FDS
  *              fds; fds that arrive with any byte but the frame's first
+ *   -ENOBUFS   the body would grow past r->budget
  *   -ENOMEM, or recvmsg's own error
+ * The body is allocated as its bytes arrive, never from the announced
+ * length alone: a peer that announces 4 MiB and sends 10 bytes costs
+ * about 10 bytes (plus a 16 KiB start). fds beyond r->max_fds are a
+ * protocol error (FRAME_FAULT_NO_FDS when r->max_fds is 0), except when
+ * this process's own descriptor table is full: then r->fds_lost is set
+ * and the frame still completes.
  * r->fault then names the reason (frame_fault_str() says it in words), so
  * the caller can tell "wrong number of file descriptors" from "file
  * descriptors not on the frame's first byte".

@@ -61,3 +61,29 @@ int log_errno(int prio, int err, const char *fmt, ...)
 	}
 	return err;
 }
+
+void log_msg_ratelimited(struct log_ratelimit *rl, int prio, const char *fmt,
+			 ...)
+{
+	uint64_t now = now_ns();
+	va_list ap;
+
+	if (prio > max_level)
+		return;
+	if (now - rl->window_start >= LOG_RATELIMIT_WINDOW_NS) {
+		if (rl->suppressed)
+			log_msg(prio, "(%u similar messages left out)",
+				rl->suppressed);
+		rl->window_start = now;
+		rl->printed = 0;
+		rl->suppressed = 0;
+	}
+	if (rl->printed >= LOG_RATELIMIT_BURST) {
+		rl->suppressed++;
+		return;
+	}
+	rl->printed++;
+	va_start(ap, fmt);
+	log_write(prio, 0, fmt, ap);
+	va_end(ap);
+}

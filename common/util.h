@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
@@ -59,6 +60,14 @@ static inline void closep(int *fd)
 static inline uint64_t timespec_ns(const struct timespec *ts)
 {
 	return (uint64_t)ts->tv_sec * 1000000000ULL + (uint64_t)ts->tv_nsec;
+}
+
+static inline struct timeval ns_to_timeval(uint64_t ns)
+{
+	return (struct timeval){
+	    .tv_sec = (time_t)(ns / 1000000000ULL),
+	    .tv_usec = (suseconds_t)(ns % 1000000000ULL / 1000),
+	};
 }
 
 /* CLOCK_MONOTONIC in nanoseconds. */

@@ -33,6 +33,14 @@ enum daemon_key {
 	D_POOL_SIZE,
 	D_POOL_LOW,
 	D_TMPFS_SIZE,
+	D_HANDSHAKE_TIMEOUT,
+	D_FRAME_TIMEOUT,
+	D_MAX_CONNECTIONS_PER_UID,
+	D_RESERVED_CONNECTIONS,
+	D_ADMIN_GROUP,
+	D_MAX_BUFFERED,
+	D_MAX_RUNS_PER_CONNECTION,
+	D_SANDBOX_PEERS,
 	_D_MAX,
 };
 
@@ -69,6 +77,14 @@ static const char *const daemon_keys[_D_MAX] = {
     [D_POOL_SIZE] = "pool-size",
     [D_POOL_LOW] = "pool-low",
     [D_TMPFS_SIZE] = "tmpfs-size",
+    [D_HANDSHAKE_TIMEOUT] = "handshake-timeout",
+    [D_FRAME_TIMEOUT] = "frame-timeout",
+    [D_MAX_CONNECTIONS_PER_UID] = "max-connections-per-uid",
+    [D_RESERVED_CONNECTIONS] = "reserved-connections",
+    [D_ADMIN_GROUP] = "admin-group",
+    [D_MAX_BUFFERED] = "max-buffered",
+    [D_MAX_RUNS_PER_CONNECTION] = "max-runs-per-connection",
+    [D_SANDBOX_PEERS] = "sandbox-peers",
 };
 
 static const char *const private_keys[_P_MAX] = {
@@ -88,6 +104,17 @@ static struct config *config_alloc(void)
 	c->pool_size = 8;
 	c->pool_low = 0; /* unset: the engine takes half of pool-size */
 	c->tmpfs_default_bytes = 64ull << 20;
+	/* A Hello is one small frame: ten seconds is generous even on a
+	 * loaded host, and bounds how long a silent peer holds a slot. */
+	c->handshake_timeout_ns = 10ull * 1000000000;
+	c->frame_timeout_ns = 30ull * 1000000000;
+	/* One uid cannot fill every slot, and root and the admin group
+	 * always find one. */
+	c->max_connections_per_uid = 512;
+	c->reserved_connections = 32;
+	c->max_buffered_bytes = 256ull << 20;
+	c->max_runs_per_connection = 64;
+	c->sandbox_peers = SANDBOX_PEERS_REFUSE;
 	tenant_init(&c->fallback);
 	c->fallback.name = strdup("default");
 	/* root may do anything root could do without boxd, unless a
@@ -107,6 +134,7 @@ struct config *config_free(struct config *c)
 	if (!c)
 		return NULL;
 	free(c->socket_path);
+	free(c->admin_gids);
 	for (size_t i = 0; i < c->n_tenants; i++)
 		tenant_done(&c->tenants[i]);
 	free(c->tenants);
@@ -198,6 +226,62 @@ static int daemon_key(struct config_parser *p, struct load *ld,
 			return config_parse_fail(
 			    p, "tmpfs-size: '%s' is not a size above 0", v);
 		c->tmpfs_default_bytes = size;
+		return 0;
+	case D_HANDSHAKE_TIMEOUT:
+	case D_FRAME_TIMEOUT: {
+		uint64_t ns;
+
+		if (parse_duration(v, &ns) < 0 || ns < 100000000ULL ||
+		    ns > 3600ull * 1000000000)
+			return config_parse_fail(
+			    p, "%s: '%s' is not a duration from 100ms to 1h",
+			    name, v);
+		if (k == D_HANDSHAKE_TIMEOUT)
+			c->handshake_timeout_ns = ns;
+		else
+			c->frame_timeout_ns = ns;
+		return 0;
+	}
+	case D_MAX_CONNECTIONS_PER_UID:
+	case D_RESERVED_CONNECTIONS:
+	case D_MAX_RUNS_PER_CONNECTION: {
+		uint32_t n;
+
+		if (parse_uint32(v, &n) < 0 || n > (1u << 20) ||
+		    (n == 0 && k != D_RESERVED_CONNECTIONS))
+			return config_parse_fail(
+			    p, "%s: '%s' is not a number from %d to 1048576",
+			    name, v, k == D_RESERVED_CONNECTIONS ? 0 : 1);
+		if (k == D_MAX_CONNECTIONS_PER_UID)
+			c->max_connections_per_uid = n;
+		else if (k == D_RESERVED_CONNECTIONS)
+			c->reserved_connections = n;
+		else
+			c->max_runs_per_connection = n;
+		return 0;
+	}
+	case D_ADMIN_GROUP:
+		return config_parse_ids(p, name, v, true,
+					(uint32_t **)&c->admin_gids,
+					&c->n_admin_gids);
+	case D_MAX_BUFFERED:
+		if (parse_size(v, &size) < 0 || size < (1u << 20))
+			return config_parse_fail(
+			    p, "max-buffered: '%s' is not a size of 1M or more",
+			    v);
+		c->max_buffered_bytes = size;
+		return 0;
+	case D_SANDBOX_PEERS:
+		if (strcmp(v, "refuse") == 0)
+			c->sandbox_peers = SANDBOX_PEERS_REFUSE;
+		else if (strcmp(v, "confined") == 0)
+			c->sandbox_peers = SANDBOX_PEERS_CONFINED;
+		else
+			return config_parse_fail(
+			    p,
+			    "sandbox-peers: '%s' is neither 'refuse' nor "
+			    "'confined'",
+			    v);
 		return 0;
 	case _D_MAX:
 		break;
@@ -396,6 +480,20 @@ static int validate(struct config_parser *p, void *userdata)
 		return config_parse_fail_at(p, ld->daemon_lines[D_POOL_LOW],
 					    "pool-low %u is above pool-size %u",
 					    c->pool_low, c->pool_size);
+	/* Reserved slots are part of max-connections: the rest must be
+	 * left to everyone else. Unset, the reserve shrinks with a small
+	 * max-connections (an eighth of it at most). */
+	if (ld->daemon_lines[D_RESERVED_CONNECTIONS] &&
+	    c->reserved_connections >= c->max_connections)
+		return config_parse_fail_at(
+		    p, ld->daemon_lines[D_RESERVED_CONNECTIONS],
+		    "reserved-connections %u leaves nothing of "
+		    "max-connections %u for anyone but root and the admin "
+		    "group",
+		    c->reserved_connections, c->max_connections);
+	if (!ld->daemon_lines[D_RESERVED_CONNECTIONS] &&
+	    c->reserved_connections > c->max_connections / 8)
+		c->reserved_connections = c->max_connections / 8;
 
 	if (ld->private_header && (r = validate_private_ids(p, ld)) < 0)
 		return r;

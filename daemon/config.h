@@ -47,13 +47,29 @@ struct tenant_policy {
 	enum uid_mode uid_mode;
 };
 
+/* What a connection made from inside a boxd sandbox gets. */
+enum sandbox_peers {
+	SANDBOX_PEERS_REFUSE = 0, /* nothing: refused at the handshake */
+	SANDBOX_PEERS_CONFINED,   /* no more than the run it comes from */
+};
+
 struct config {
 	/* [daemon] */
 	char *socket_path;
 	uint32_t max_frame_bytes;
-	uint32_t max_connections;     /* all tenants together */
-	uint32_t pool_size;           /* high watermark; 0 disables the pool */
-	uint32_t pool_low;            /* refill when below (0: half the size) */
+	uint32_t max_connections; /* all tenants together */
+	uint32_t pool_size;       /* high watermark; 0 disables the pool */
+	uint32_t pool_low;        /* refill when below (0: half the size) */
+	/* The cost of a connection to the daemon, bounded. */
+	uint64_t handshake_timeout_ns; /* accept to answered Hello */
+	uint64_t frame_timeout_ns;     /* first to last byte of one frame */
+	uint32_t max_connections_per_uid;
+	uint32_t reserved_connections; /* of max_connections: root, admins */
+	gid_t *admin_gids;             /* [daemon] admin-group */
+	size_t n_admin_gids;
+	uint64_t max_buffered_bytes; /* request bodies held, all together */
+	uint32_t max_runs_per_connection; /* protocol version 2 */
+	enum sandbox_peers sandbox_peers;
 	uint64_t tmpfs_default_bytes; /* tmpfs without an explicit size */
 	uid_t private_uid_first; /* [private-ids] range for UID_MODE_PRIVATE */
 	uint32_t private_uid_count;

@@ -49,6 +49,26 @@ Boxd__V1__ErrorCode request_error_code(enum error_kind kind);
 
 void request_out_clear(struct request_out *out);
 
+/* What request_wire_peek() found on the wire. */
+struct request_wire {
+	uint32_t kind; /* the Request's oneof member (field number), 0: none */
+	bool has_request_id;
+	uint64_t request_id;
+};
+
+/*
+ * Look at a frame body before decoding it (request-wire.c): which request
+ * it is, its request id, and whether its cost stays bounded: a request
+ * other than Run of at most 4 KiB; a Run with at most as many argv,
+ * environment, mount and rlimit entries as request_to_spec() accepts.
+ * info is filled as far as the frame was read, also on failure (so an
+ * error can name the request id). -EBADMSG for bytes that are not
+ * protobuf, -E2BIG or -EMSGSIZE for a request over a cap; err says which.
+ * Allocates nothing; one pass over the bytes.
+ */
+int request_wire_peek(const uint8_t *buf, size_t len, struct request_wire *info,
+		      struct error_detail *err);
+
 /* Checks a path: absolute, no "." or ".." components, no NUL, bounded.
  * Writes the normalised form (duplicate slashes and a trailing slash
  * removed) to a new string. */

@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "decoder.h"
+#include "frame.h"
 #include "log.h"
 #include "peer.h"
 #include "run.h"
@@ -25,14 +27,6 @@
 #include "uidcount.h"
 
 #define SHUTDOWN_GRACE_SEC 5
-
-static struct timeval ns_to_timeval(uint64_t ns)
-{
-	return (struct timeval){
-	    .tv_sec = (time_t)(ns / 1000000000ULL),
-	    .tv_usec = (suseconds_t)(ns % 1000000000ULL / 1000),
-	};
-}
 
 struct cfgref {
 	unsigned refs;
@@ -56,6 +50,9 @@ struct server {
 	struct ptrset sessions, runs;           /* alive */
 	struct ptrset dead_sessions, dead_runs; /* freed next loop turn */
 	struct uidcount *counts;
+	struct frame_budget budget; /* request bodies of every session */
+	int spare_fd; /* given up to answer a client when fds run out */
+	struct decoder *decoder;
 	uint64_t next_run_id;
 	uint64_t start_ns;
 	uint32_t private_cursor; /* next private uid to try */
@@ -136,6 +133,7 @@ void server_set_config(struct server *srv, struct config *cfg)
 	 * close; new connections get the new one. */
 	cfgref_unref(srv->cfg);
 	srv->cfg = c;
+	srv->budget.max = cfg->max_buffered_bytes;
 }
 
 const struct config *server_config(const struct server *srv)
@@ -148,6 +146,16 @@ const struct config *server_config(const struct server *srv)
 struct event_base *server_base(struct server *srv)
 {
 	return srv->base;
+}
+
+struct frame_budget *server_frame_budget(struct server *srv)
+{
+	return &srv->budget;
+}
+
+struct decoder *server_decoder(struct server *srv)
+{
+	return srv->decoder;
 }
 struct engine *server_engine(struct server *srv)
 {
@@ -382,22 +390,107 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
 		event_add(srv->listen_ev, NULL);
 }
 
-static void server_accept(struct server *srv, int fd)
+/* Root and members of the admin group keep reserved slots. */
+static bool peer_is_admin(const struct config *cfg, const struct peer *p)
+{
+	if (p->cred.uid == 0)
+		return true;
+	for (size_t i = 0; i < cfg->n_admin_gids; i++) {
+		if (p->cred.gid == cfg->admin_gids[i])
+			return true;
+		for (size_t j = 0; j < p->n_groups; j++)
+			if (p->groups[j] == cfg->admin_gids[i])
+				return true;
+	}
+	return false;
+}
+
+bool server_peer_is_admin(struct server *srv, const struct peer *p)
+{
+	return peer_is_admin(server_config(srv), p);
+}
+
+/*
+ * Who may take a slot, counted at accept, before any byte is read: a
+ * flood of connections by one uid must never lock out another, and root
+ * and the admin group must always get in. Everyone but them leaves
+ * reserved-connections of max-connections free, and no uid but theirs
+ * holds more than max-connections-per-uid.
+ */
+static const char *admission_refused(struct server *srv, const struct peer *p)
 {
 	const struct config *cfg = server_config(srv);
+	bool admin = peer_is_admin(cfg, p);
+	size_t limit = cfg->max_connections;
+
+	if (!admin)
+		limit -= cfg->reserved_connections;
+	if (srv->sessions.n >= limit)
+		return "too many connections";
+	if (!admin &&
+	    uidcount_get(srv->counts, p->cred.uid, UIDCOUNT_CONNECTIONS) >=
+		cfg->max_connections_per_uid)
+		return "too many connections from this uid "
+		       "(max-connections-per-uid)";
+	return NULL;
+}
+
+static void server_accept(struct server *srv, int fd)
+{
 	struct session *s = session_new(srv, fd);
+	const struct peer *p;
+	const char *why;
 
 	if (!s)
 		return;
-	if (ptrset_add(&srv->sessions, s) < 0) {
+	p = session_peer(s);
+	why = admission_refused(srv, p);
+	if (why || ptrset_add(&srv->sessions, s) < 0) {
+		log_ratelimited(LOG_NOTICE, "refused uid %u pid %d: %s",
+				p->cred.uid, p->cred.pid,
+				why ? why : "no memory");
+		session_send_error(s, 0, BOXD__V1__ERROR_CODE__BUSY,
+				   why ? why : "out of memory", NULL, 0, 0);
 		session_close(s);
 		return;
 	}
-	if (cfg->max_connections && srv->sessions.n > cfg->max_connections) {
-		session_send_error(s, 0, BOXD__V1__ERROR_CODE__BUSY,
-				   "too many connections", NULL, 0, 0);
-		session_close(s);
+	(void)uidcount_add(srv->counts, p->cred.uid, UIDCOUNT_CONNECTIONS, +1);
+}
+
+/*
+ * Out of descriptors: the client would wait in the backlog without a
+ * word. Let go of the spare descriptor kept for this, take the
+ * connection, tell it the daemon is busy (its own shortage, to retry),
+ * close it, and take the spare back.
+ */
+static void refuse_for_want_of_fds(struct server *srv, int lfd)
+{
+	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
+	Boxd__V1__Error e = BOXD__V1__ERROR__INIT;
+	uint8_t frame[256];
+	size_t len;
+	int fd;
+
+	if (srv->spare_fd < 0)
+		return;
+	e.code = BOXD__V1__ERROR_CODE__BUSY;
+	e.message = (char *)"the daemon is out of file descriptors; try again "
+			    "soon";
+	ev.msg_case = BOXD__V1__EVENT__MSG_ERROR;
+	ev.error = &e;
+	len = boxd__v1__event__get_packed_size(&ev);
+	if (len + FRAME_HEADER_SIZE > sizeof(frame))
+		return;
+	frame_header(frame, (uint32_t)len);
+	boxd__v1__event__pack(&ev, frame + FRAME_HEADER_SIZE);
+
+	srv->spare_fd = safe_close(srv->spare_fd);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd >= 0) {
+		(void)!send(fd, frame, len + FRAME_HEADER_SIZE, MSG_NOSIGNAL);
+		close(fd);
 	}
+	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 static void listen_cb(evutil_socket_t lfd, short what, void *arg)
@@ -414,11 +507,13 @@ static void listen_cb(evutil_socket_t lfd, short what, void *arg)
 		}
 		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM ||
 		    errno == ENOBUFS) {
-			/* Out of fds: stop accepting briefly instead of
-			 * spinning on a socket that stays readable. */
+			/* Out of fds: answer one waiting client, then stop
+			 * accepting briefly instead of spinning on a socket
+			 * that stays readable. */
 			struct timeval tv = {0, 100000};
 
-			log_warning("accept: %m; pausing");
+			log_ratelimited(LOG_WARNING, "accept: %m; pausing");
+			refuse_for_want_of_fds(srv, (int)lfd);
 			event_del(srv->listen_ev);
 			evtimer_add(srv->resume_ev, &tv);
 		}
@@ -441,6 +536,12 @@ int server_new(const struct server_options *opt, struct server **ret)
 	srv->host_landlock = opt->host_landlock;
 	srv->cfg = cfgref_new(opt->cfg);
 	srv->counts = uidcount_new();
+	srv->budget.max = opt->cfg->max_buffered_bytes;
+	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (decoder_new(srv->base, &srv->decoder) < 0) {
+		server_free(srv);
+		return -ENOMEM;
+	}
 	srv->listen_ev = event_new(srv->base, opt->listen_fd,
 				   EV_READ | EV_PERSIST, listen_cb, srv);
 	srv->resume_ev = evtimer_new(srv->base, resume_cb, srv);
@@ -480,6 +581,9 @@ struct server *server_free(struct server *srv)
 		server_run_ended(srv, r, run_uid(r));
 	}
 	gc_cb(-1, 0, srv);
+	/* Jobs still being decoded belong to freed sessions now: the
+	 * decoder frees them. */
+	srv->decoder = decoder_free(srv->decoder);
 	event_freep(&srv->listen_ev);
 	event_freep(&srv->resume_ev);
 	event_freep(&srv->gc_ev);
@@ -492,6 +596,7 @@ struct server *server_free(struct server *srv)
 	free(srv->dead_sessions.v);
 	free(srv->dead_runs.v);
 	uidcount_free(srv->counts);
+	safe_close(srv->spare_fd);
 	cfgref_unref(srv->cfg);
 	free(srv);
 	return NULL;

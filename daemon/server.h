@@ -90,5 +90,14 @@ int server_private_id_take(struct server *s, uid_t first, uint32_t count,
 			   uid_t *ret);
 void server_private_id_release(struct server *s, uid_t id);
 
+/* Root, or a member of the admin group: reserved connection slots, and
+ * request buffers outside max-buffered. */
+bool server_peer_is_admin(struct server *s, const struct peer *p);
+
+/* The budget every connection's request buffers share (max-buffered). */
+struct frame_budget *server_frame_budget(struct server *s);
+/* Where large request frames are decoded, off the loop. */
+struct decoder *server_decoder(struct server *s);
+
 /* The pool may have shrunk: refill it between requests. */
 void server_pool_kick(struct server *s);

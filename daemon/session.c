@@ -29,9 +29,11 @@
 #include <unistd.h>
 
 #include "config-build.h"
+#include "decoder.h"
 #include "frame.h"
 #include "log.h"
 #include "peer.h"
+#include "request.h"
 #include "run.h"
 #include "server.h"
 #include "session.h"
@@ -40,8 +42,9 @@
 #define PROTOCOL_VERSION_MAX 2
 #define OUT_MAX (4u << 20)   /* queued output per connection */
 #define FRAMES_PER_WAKEUP 16 /* fairness between clients */
-/* Version 2: runs in flight on one connection. */
-#define SESSION_MAX_RUNS 64
+/* Before the Hello is answered a peer is nobody: one small frame, no
+ * fds. A Hello is a few dozen bytes. */
+#define PREHELLO_FRAME_MAX 4096
 
 struct session {
 	struct server *srv;
@@ -50,6 +53,12 @@ struct session {
 	struct evbuffer *out;
 	struct frame_reader rd;
 	struct peer peer;
+	/* Before the Hello: the handshake's deadline; after: the deadline of
+	 * the frame being read, pending only while one is. */
+	struct event *timer_ev;
+	/* A large frame being decoded off the loop: reading waits for it,
+	 * so requests are still handled in order. */
+	struct decode_job *job;
 	struct cfgref *cfg; /* the policy the Hello was answered under */
 	const struct tenant_policy *tenant;
 	uint32_t version; /* 0 until the Hello is answered */
@@ -145,6 +154,11 @@ static void session_protocol_error(struct session *s, uint64_t request_id,
 	session_send_error(s, request_id, BOXD__V1__ERROR_CODE__PROTOCOL, why,
 			   NULL, 0, 0);
 	session_close(s);
+}
+
+const struct peer *session_peer(const struct session *s)
+{
+	return &s->peer;
 }
 
 /* ---- runs in flight ---- */
@@ -283,9 +297,11 @@ static bool session_may_come_from_here(struct session *s, uint64_t rid)
 	char msg[160];
 
 	if (s->peer.gone) {
-		log_notice("refused uid %u: the connecting process was gone "
-			   "before it could be identified",
-			   s->peer.cred.uid);
+		log_ratelimited(
+		    LOG_NOTICE,
+		    "refused uid %u: the connecting process was gone "
+		    "before it could be identified",
+		    s->peer.cred.uid);
 		session_send_error(s, rid, BOXD__V1__ERROR_CODE__DENIED,
 				   "the process that connected had exited "
 				   "before boxd could tell where it runs",
@@ -296,9 +312,11 @@ static bool session_may_come_from_here(struct session *s, uint64_t rid)
 	origin = server_run_of_peer(s->srv, &s->peer);
 	if (!origin)
 		return true;
-	log_notice("refused uid %u pid %d: connecting from inside run %llu",
-		   s->peer.cred.uid, s->peer.cred.pid,
-		   (unsigned long long)run_id(origin));
+	log_ratelimited(
+	    LOG_NOTICE,
+	    "refused uid %u pid %d: connecting from inside run %llu",
+	    s->peer.cred.uid, s->peer.cred.pid,
+	    (unsigned long long)run_id(origin));
 	snprintf(msg, sizeof(msg),
 		 "connections from inside a boxd sandbox (run %llu) are "
 		 "refused",
@@ -344,8 +362,9 @@ static void handle_hello(struct session *s, uint64_t rid,
 	if (!s->tenant || !s->tenant->allow_connect) {
 		snprintf(msg, sizeof(msg), "uid %u may not use this daemon",
 			 s->peer.cred.uid);
-		log_notice("refused uid %u pid %d: not allowed to connect",
-			   s->peer.cred.uid, s->peer.cred.pid);
+		log_ratelimited(LOG_NOTICE,
+				"refused uid %u pid %d: not allowed to connect",
+				s->peer.cred.uid, s->peer.cred.pid);
 		session_send_error(s, rid, BOXD__V1__ERROR_CODE__DENIED, msg,
 				   NULL, 0, 0);
 		session_close(s);
@@ -365,6 +384,16 @@ static void handle_hello(struct session *s, uint64_t rid,
 	}
 	s->version = version;
 	server_session_admitted(s->srv, s->peer.cred.uid);
+	/* Trusted from here on: the frame size and fds of real requests,
+	 * and no handshake deadline (frame deadlines take over). */
+	s->rd.max =
+	    cfg->max_frame_bytes ? cfg->max_frame_bytes : FRAME_MAX_DEFAULT;
+	s->rd.max_fds = FRAME_MAX_FDS;
+	/* Root and the admin group are not counted against max-buffered:
+	 * however full other peers keep it, they get their requests in. */
+	if (server_peer_is_admin(s->srv, &s->peer))
+		s->rd.budget = NULL;
+	event_del(s->timer_ev);
 	fill_host_info(s, &host, &buf);
 	reply.version = version;
 	reply.daemon_version = (char *)BOXD_VERSION;
@@ -389,7 +418,9 @@ static void handle_run(struct session *s, uint64_t rid,
 	    .cfg = cfgref_config(s->cfg),
 	    .tenant = s->tenant,
 	};
-	size_t max_runs = s->version >= 2 ? SESSION_MAX_RUNS : 1;
+	size_t max_runs = s->version >= 2
+			      ? cfgref_config(s->cfg)->max_runs_per_connection
+			      : 1;
 	char msg[160];
 	struct run *r;
 
@@ -612,14 +643,13 @@ static bool check_request_id(struct session *s, const Boxd__V1__Request *req,
 	return true;
 }
 
-static void handle_frame(struct session *s)
+/* Dispatch one decoded request (req may be NULL: not a Request). */
+static void handle_request(struct session *s, Boxd__V1__Request *req)
 {
 	const struct handler *h;
-	Boxd__V1__Request *req;
 	uint64_t rid;
 	char why[128];
 
-	req = boxd__v1__request__unpack(NULL, s->rd.body_len, s->rd.body);
 	if (!req) {
 		session_protocol_error(s, 0,
 				       "frame is not a valid boxd.v1.Request");
@@ -629,6 +659,12 @@ static void handle_frame(struct session *s)
 	h = find_handler(req->msg_case);
 	if (!h) {
 		session_protocol_error(s, rid, "unknown or empty request type");
+	} else if (s->rd.fds_lost) {
+		/* The daemon's own shortage: say so, keep the connection. */
+		session_send_error(s, rid, BOXD__V1__ERROR_CODE__BUSY,
+				   "the daemon has no free file descriptor to "
+				   "receive this request's; try again",
+				   NULL, 0, 0);
 	} else if (s->rd.n_fds != h->n_fds) {
 		snprintf(why, sizeof(why),
 			 "wrong number of file descriptors: %s request "
@@ -644,9 +680,115 @@ static void handle_frame(struct session *s)
 	boxd__v1__request__free_unpacked(req, NULL);
 }
 
+static void session_decoded(struct decode_job *job);
+
+/*
+ * A whole frame is in s->rd. Look at it on the wire first: a request
+ * over a cap is refused before any decoding (request-wire.c). A small
+ * frame is decoded here; a large one off the loop, and reading pauses
+ * until it comes back. Returns false when reading must pause.
+ */
+static bool handle_frame(struct session *s)
+{
+	struct request_wire info;
+	struct error_detail err;
+	struct decode_job *job;
+	int r;
+
+	r = request_wire_peek(s->rd.body, s->rd.body_len, &info, &err);
+	if (r == -EBADMSG ||
+	    (r < 0 && info.kind != BOXD__V1__REQUEST__MSG_RUN)) {
+		session_protocol_error(s, info.request_id, err.message);
+		return true;
+	}
+	if (r < 0) {
+		session_send_error(s, info.request_id,
+				   BOXD__V1__ERROR_CODE__BAD_REQUEST,
+				   err.message, NULL, 0, 0);
+		return true;
+	}
+	if (s->rd.body_len <= DECODER_INLINE_MAX) {
+		handle_request(s, boxd__v1__request__unpack(
+				      NULL, s->rd.body_len, s->rd.body));
+		return true;
+	}
+	job = calloc(1, sizeof(*job));
+	if (!job) {
+		session_send_error(s, info.request_id,
+				   BOXD__V1__ERROR_CODE__INTERNAL,
+				   "out of memory", NULL, 0, 0);
+		return true;
+	}
+	job->body = s->rd.body;
+	job->len = s->rd.body_len;
+	job->done = session_decoded;
+	job->userdata = s;
+	s->job = job;
+	event_del(s->rd_ev);
+	decoder_submit(server_decoder(s->srv), job);
+	return false;
+}
+
+/* Back on the loop with a large frame decoded. The session may have
+ * closed meanwhile, or been freed (then the job owns the body). */
+static void session_decoded(struct decode_job *job)
+{
+	struct session *s = job->userdata;
+
+	if (!s) {
+		boxd__v1__request__free_unpacked(job->req, NULL);
+		free(job->body);
+		free(job);
+		return;
+	}
+	s->job = NULL;
+	if (s->closing) {
+		boxd__v1__request__free_unpacked(job->req, NULL);
+	} else {
+		handle_request(s, job->req);
+		frame_reader_reset(&s->rd);
+		if (!s->closing)
+			event_add(s->rd_ev, NULL);
+	}
+	free(job);
+}
+
+/* A read error, said in words the peer can act on. */
+static void session_read_failed(struct session *s, int r)
+{
+	char why[128];
+
+	if (r == -ENOBUFS) {
+		log_ratelimited(LOG_WARNING,
+				"uid %u: request buffers full (max-buffered); "
+				"dropping its connection",
+				s->peer.cred.uid);
+		session_send_error(s, 0, BOXD__V1__ERROR_CODE__BUSY,
+				   "the daemon's buffers for incoming requests "
+				   "are full; try again later",
+				   NULL, 0, 0);
+		session_close(s);
+		return;
+	}
+	if (r == -EMSGSIZE && !s->version)
+		snprintf(why, sizeof(why),
+			 "a frame before the Hello may be at most %d bytes",
+			 PREHELLO_FRAME_MAX);
+	else if (r == -EMSGSIZE)
+		snprintf(why, sizeof(why),
+			 "frame larger than the daemon's maximum (%u bytes)",
+			 s->rd.max);
+	else
+		snprintf(why, sizeof(why), "%s",
+			 r == -EPROTO ? frame_fault_str(s->rd.fault)
+				      : "read error");
+	session_protocol_error(s, 0, why);
+}
+
 static void session_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
+	bool partial;
 
 	(void)fd;
 	(void)what;
@@ -654,24 +796,58 @@ static void session_read_cb(evutil_socket_t fd, short what, void *arg)
 		int r = frame_read(&s->rd, s->fd);
 
 		if (r == 0)
-			return;
+			break;
 		if (r == -ECONNRESET) {
 			session_close(s);
 			return;
 		}
 		if (r < 0) {
-			session_protocol_error(
-			    s, 0,
-			    r == -EMSGSIZE ? "frame larger than the daemon's "
-					     "maximum"
-			    : r == -EPROTO ? frame_fault_str(s->rd.fault)
-					   : "read error");
+			session_read_failed(s, r);
 			return;
 		}
-		handle_frame(s);
+		if (!handle_frame(s))
+			return; /* decoding off the loop; reading waits */
 		/* fds the handler did not take and the body go now. */
 		frame_reader_reset(&s->rd);
 	}
+	if (s->closing || !s->version)
+		return;
+	/* A frame begun must end within frame-timeout: a peer trickling
+	 * bytes holds a buffer and a slot. */
+	partial = s->rd.hdr_got > 0 || s->rd.body;
+	if (partial && !event_pending(s->timer_ev, EV_TIMEOUT, NULL)) {
+		struct timeval tv =
+		    ns_to_timeval(cfgref_config(s->cfg)->frame_timeout_ns);
+
+		event_add(s->timer_ev, &tv);
+	} else if (!partial) {
+		event_del(s->timer_ev);
+	}
+}
+
+/* The handshake's or a frame's deadline passed. */
+static void session_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->closing)
+		return;
+	if (!s->version) {
+		log_ratelimited(LOG_NOTICE,
+				"uid %u pid %d: no Hello in time; closing",
+				s->peer.cred.uid, s->peer.cred.pid);
+		session_protocol_error(s, 0,
+				       "no Hello within handshake-timeout");
+		return;
+	}
+	log_ratelimited(LOG_NOTICE,
+			"uid %u pid %d: a frame was not completed in time; "
+			"closing",
+			s->peer.cred.uid, s->peer.cred.pid);
+	session_protocol_error(
+	    s, 0, "a frame was not completed within frame-timeout");
 }
 
 static void session_write_cb(evutil_socket_t fd, short what, void *arg)
@@ -688,6 +864,7 @@ void session_close(struct session *s)
 	s->closing = true;
 	event_del(s->rd_ev);
 	event_del(s->wr_ev);
+	event_del(s->timer_ev);
 	for (size_t i = 0; i < s->n_runs; i++)
 		run_detach(s->runs[i]);
 	s->n_runs = 0;
@@ -700,10 +877,17 @@ void session_free(struct session *s)
 	 * to get it out. */
 	if (s->out && evbuffer_get_length(s->out) > 0)
 		evbuffer_write(s->out, s->fd);
+	if (s->job) {
+		/* Still being decoded: the job keeps the body and frees it. */
+		s->job->userdata = NULL;
+		s->rd.body = NULL;
+	}
 	if (s->rd_ev)
 		event_free(s->rd_ev);
 	if (s->wr_ev)
 		event_free(s->wr_ev);
+	if (s->timer_ev)
+		event_free(s->timer_ev);
 	if (s->out)
 		evbuffer_free(s->out);
 	frame_reader_reset(&s->rd);
@@ -720,6 +904,7 @@ struct session *session_new(struct server *srv, int fd)
 {
 	const struct config *cfg = server_config(srv);
 	struct session *s = calloc(1, sizeof(*s));
+	struct timeval handshake;
 
 	if (!s) {
 		close(fd);
@@ -727,18 +912,25 @@ struct session *session_new(struct server *srv, int fd)
 	}
 	s->srv = srv;
 	s->fd = fd;
-	frame_reader_init(&s->rd, cfg->max_frame_bytes ? cfg->max_frame_bytes
-						       : FRAME_MAX_DEFAULT);
+	/* Until the Hello is answered: a few KiB, no fds, and charged to
+	 * the daemon-wide budget like every request body. */
+	frame_reader_init(&s->rd, PREHELLO_FRAME_MAX);
+	s->rd.max_fds = 0;
+	s->rd.budget = server_frame_budget(srv);
 	s->out = evbuffer_new();
 	s->rd_ev = event_new(server_base(srv), fd, EV_READ | EV_PERSIST,
 			     session_read_cb, s);
 	s->wr_ev =
 	    event_new(server_base(srv), fd, EV_WRITE, session_write_cb, s);
-	if (!s->out || !s->rd_ev || !s->wr_ev || peer_read(fd, &s->peer) < 0) {
+	s->timer_ev = evtimer_new(server_base(srv), session_timer_cb, s);
+	if (!s->out || !s->rd_ev || !s->wr_ev || !s->timer_ev ||
+	    peer_read(fd, &s->peer) < 0) {
 		s->closing = true;
 		session_free(s);
 		return NULL;
 	}
+	handshake = ns_to_timeval(cfg->handshake_timeout_ns);
 	event_add(s->rd_ev, NULL);
+	event_add(s->timer_ev, &handshake);
 	return s;
 }

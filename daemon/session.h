@@ -42,6 +42,10 @@ void session_send_error(struct session *s, uint64_t request_id,
 			Boxd__V1__ErrorCode code, const char *msg,
 			const char *step, int err, uint64_t run_id);
 
+/* Who is on the other end (read at accept). */
+struct peer;
+const struct peer *session_peer(const struct session *s);
+
 /* A run of this session ended (its last event was sent): it no longer
  * counts as in flight. */
 void session_run_ended(struct session *s, struct run *r);

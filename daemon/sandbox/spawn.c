@@ -153,8 +153,9 @@ int member_spawn(struct engine *e, bool new_net, int cgfd, const gid_t *groups,
 
 	/* Supplementary groups are inherited through clone and cannot be
 	 * set inside the new user namespace (setgroups is denied there):
-	 * give them to the daemon for the instant of the clone. The daemon
-	 * is single-threaded, so nothing else runs with them. */
+	 * give them to the daemon for the instant of the clone. Its only
+	 * other thread decodes request bytes (decoder.h) and opens nothing
+	 * while it holds them. */
 	if (n_groups && setgroups(n_groups, groups) < 0) {
 		r = negerrno();
 		set_step(err, "setgroups");

@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -485,6 +486,11 @@ int socket_as(const struct daemon *d, uid_t uid, gid_t gid, const gid_t *groups,
 		char b;
 		int s;
 
+		/* Only the parent may hold the other end: its exit is the
+		 * signal to go. */
+		close(sv[0]);
+		for (size_t i = 0; i < n_connector_links; i++)
+			close(connector_links[i]);
 		strcpy(sa.sun_path, d->sock);
 		if (setgroups(n_groups, groups) < 0 ||
 		    setresgid(gid, gid, gid) < 0 ||
@@ -495,7 +501,12 @@ int socket_as(const struct daemon *d, uid_t uid, gid_t gid, const gid_t *groups,
 			_exit(2);
 		if (send_one_fd(sv[1], s) < 0)
 			_exit(3);
-		close(s);
+		/* Hold nothing but the link: an fd of the test's kept open
+		 * here (another helper's pipe) would keep that helper
+		 * waiting too. */
+		if (sv[1] > 3)
+			syscall(SYS_close_range, 3, sv[1] - 1, 0);
+		syscall(SYS_close_range, sv[1] + 1, ~0U, 0);
 		(void)!read(sv[1], &b, 1);
 		_exit(0);
 	}
