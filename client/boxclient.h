@@ -303,7 +303,7 @@ int box_spec_add_mount(box_spec *s, enum box_mount_kind kind, const char *src,
 int box_spec_ro_bind(box_spec *s, const char *src, const char *dst);
 int box_spec_bind(box_spec *s, const char *src, const char *dst);
 int box_spec_dev_bind(box_spec *s, const char *src, const char *dst);
-/* size_bytes 0: the daemon's default size; mode -1: the default (01777). */
+/* size_bytes 0: the daemon's default size; mode -1: the default (0755). */
 int box_spec_tmpfs(box_spec *s, const char *dst, uint64_t size_bytes, int mode);
 int box_spec_proc(box_spec *s, const char *dst);
 int box_spec_dev(box_spec *s, const char *dst);
@@ -342,7 +342,8 @@ int box_spec_set_die_with_client(box_spec *s, bool on);
 
 /* Limits; 0 unsets (no limit beyond the tenant's ceiling). */
 int box_spec_set_memory(box_spec *s, uint64_t bytes);
-/* Memory + swap. Unset: no swap. */
+/* Memory + swap, at least the memory limit (the daemon refuses less).
+ * Unset: no swap. */
 int box_spec_set_memory_swap(box_spec *s, uint64_t bytes);
 /* Fractional CPUs, e.g. 1.5; rounded to thousandths. */
 int box_spec_set_cpus(box_spec *s, double cpus);
