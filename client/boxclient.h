@@ -27,8 +27,8 @@
  *    everything obtained from it may be used by one thread at a time.
  *  - The library never retries a request the daemon refused, BUSY
  *    included: it does not keep the caller's fds after sending them, so
- *    only the caller can send a run again (docs/protocol.md, "Error
- *    codes", says which BUSY is worth retrying and when).
+ *    only the caller can send a run again (docs/protocol.md, "BUSY,
+ *    and retrying", says which BUSY is worth retrying and when).
  *  - Blocking calls retry on EINTR. Callers that must react to signals
  *    while a run is in flight use the non-blocking API (box_client_fd(),
  *    box_run_dispatch()).

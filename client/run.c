@@ -315,7 +315,7 @@ int run_send(box_client *c, const Boxd__V1__RunRequest *msg, int stdin_fd,
 	return 0;
 fail:
 	/* A broken connection has already said why. */
-	if (!c->broken)
+	if (conn_check(c) == 0)
 		conn_client_error(c, r, "cannot start the run: %s",
 				  strerror(-r));
 	return r;
