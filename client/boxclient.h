@@ -6,7 +6,7 @@
  * file descriptors that the sandboxed command uses directly, and receive
  * one record when the run ends: a box_result (how it ended, what it used)
  * or a box_error (why it could not run). The connection also answers
- * list, kill and status requests, even while a run is in flight.
+ * list, kill and status requests, even while runs are in flight.
  *
  * Conventions:
  *  - Functions returning int return >= 0 on success and a negative errno
@@ -19,9 +19,16 @@
  *  - Every fd the library creates is close-on-exec. The library never
  *    logs, never exits, never raises SIGPIPE and installs no signal
  *    handlers.
- *  - One connection carries at most one run at a time; use several
- *    connections for parallel runs. A box_client and everything obtained
- *    from it may be used by one thread at a time.
+ *  - One connection carries any number of runs at once (the daemon
+ *    sets a ceiling, max-runs-per-connection: a run beyond it ends with
+ *    a BOX_ERROR_BUSY record). Requests are sent without waiting for
+ *    earlier ones to be answered; every answer is matched to its request
+ *    by an id the library gives each request. A box_client and
+ *    everything obtained from it may be used by one thread at a time.
+ *  - The library never retries a request the daemon refused, BUSY
+ *    included: it does not keep the caller's fds after sending them, so
+ *    only the caller can send a run again (docs/protocol.md, "BUSY,
+ *    and retrying", says which BUSY is worth retrying and when).
  *  - Blocking calls retry on EINTR. Callers that must react to signals
  *    while a run is in flight use the non-blocking API (box_client_fd(),
  *    box_run_dispatch()).
@@ -38,8 +45,9 @@
 extern "C" {
 #endif
 
-/* The only protocol version this library speaks. */
-#define BOX_PROTOCOL_VERSION 1
+/* The only protocol version this library speaks (version 2: request ids,
+ * several runs per connection). */
+#define BOX_PROTOCOL_VERSION 2
 
 /* Use as soft or hard value of an rlimit: RLIM_INFINITY. */
 #define BOX_RLIM_INFINITY UINT64_MAX
@@ -163,7 +171,8 @@ int box_client_set_name(box_client *c, const char *name);
  * handshake; returns once the daemon has answered. Errors:
  * -ENAMETOOLONG, the errno of socket()/connect() (-ENOENT, -ECONNREFUSED,
  * -EACCES...), -EACCES if the daemon refuses this user, -EPROTONOSUPPORT
- * if it speaks no common protocol version, -EPROTO on a protocol error,
+ * if it does not speak BOX_PROTOCOL_VERSION (a daemon that speaks only
+ * version 1), -EPROTO on a protocol error,
  * -ECONNRESET if it closes the connection. -EISCONN if already connected.
  * box_client_last_error() describes any failure.
  */
@@ -180,8 +189,8 @@ int box_client_connect_fd(box_client *c, int fd);
 int box_connect(const char *path, box_client **ret_client);
 
 /*
- * Close the connection and free the client. A run still in flight on it
- * is killed by the daemon unless it was started with die_with_client off.
+ * Close the connection and free the client. Runs still in flight on it
+ * are killed by the daemon unless started with die_with_client off.
  * box_run and box_process objects obtained from the client stay valid for
  * their getters; calls that need the connection fail with -ENOTCONN.
  */
@@ -189,9 +198,11 @@ box_client *box_client_free(box_client *c);
 
 /*
  * The last failure on this connection reported by the daemon (an Error
- * that answered a handshake, kill, list or status request, or a protocol
- * error) or by the library itself (code BOX_ERROR_CLIENT: connect or I/O
- * failures, a run that could not be started). NULL if nothing failed yet.
+ * that answered a handshake, kill, list, status or plan request, a
+ * protocol error, or an Error no request of this connection waits for)
+ * or by the library itself (code BOX_ERROR_CLIENT: connect or I/O
+ * failures, a run that could not be started, a daemon that broke the
+ * protocol). NULL if nothing failed yet.
  * Valid until the next call on c. Errors of runs that started are in
  * box_run_error() instead.
  */
@@ -208,12 +219,12 @@ int box_client_fd(const box_client *c);
  * Process every complete event the socket holds without blocking: run
  * state changes, replies to pending requests. Returns 0, or a negative
  * errno once the connection is broken (-ECONNRESET when the daemon closed
- * it, -EPROTO on a protocol error); a run in flight then finishes with a
- * BOX_ERROR_CLIENT (or BOX_ERROR_PROTOCOL) error record.
+ * it, -EPROTO on a protocol error); every run in flight then finishes
+ * with a BOX_ERROR_CLIENT (or BOX_ERROR_PROTOCOL) error record.
  */
 int box_client_dispatch(box_client *c);
 
-/* After the handshake: the protocol version chosen (1), or 0. */
+/* After the handshake: the protocol version chosen (2), or 0. */
 uint32_t box_client_protocol_version(const box_client *c);
 
 /* After the handshake: the daemon's version string, or NULL. */
@@ -292,7 +303,7 @@ int box_spec_add_mount(box_spec *s, enum box_mount_kind kind, const char *src,
 int box_spec_ro_bind(box_spec *s, const char *src, const char *dst);
 int box_spec_bind(box_spec *s, const char *src, const char *dst);
 int box_spec_dev_bind(box_spec *s, const char *src, const char *dst);
-/* size_bytes 0: the daemon's default size; mode -1: the default (01777). */
+/* size_bytes 0: the daemon's default size; mode -1: the default (0755). */
 int box_spec_tmpfs(box_spec *s, const char *dst, uint64_t size_bytes, int mode);
 int box_spec_proc(box_spec *s, const char *dst);
 int box_spec_dev(box_spec *s, const char *dst);
@@ -331,7 +342,8 @@ int box_spec_set_die_with_client(box_spec *s, bool on);
 
 /* Limits; 0 unsets (no limit beyond the tenant's ceiling). */
 int box_spec_set_memory(box_spec *s, uint64_t bytes);
-/* Memory + swap. Unset: no swap. */
+/* Memory + swap, at least the memory limit (the daemon refuses less).
+ * Unset: no swap. */
 int box_spec_set_memory_swap(box_spec *s, uint64_t bytes);
 /* Fractional CPUs, e.g. 1.5; rounded to thousandths. */
 int box_spec_set_cpus(box_spec *s, double cpus);
@@ -369,10 +381,11 @@ int box_spec_set_tag(box_spec *s, const char *tag);
  * stdout_fd and stderr_fd as its 0, 1, 2 (the daemon receives
  * duplicates; the caller keeps its own and should close the ones it
  * does not need, or it will not see EOF on its pipes). -1 means
- * /dev/null. Returns as soon as the request is sent.
- * Errors: -EINVAL (no argv), -EBUSY (a run is in flight on c),
- * -ENOTCONN, -EMSGSIZE (spec larger than a frame), -EBADF, I/O errors.
- * Errors the daemon reports later end the run with an error record.
+ * /dev/null. Returns as soon as the request is sent, also while other
+ * runs are in flight on c.
+ * Errors: -EINVAL (no argv), -ENOTCONN, -EMSGSIZE (spec larger than a
+ * frame), -EBADF, I/O errors. Errors the daemon reports later (BUSY
+ * among them) end the run with an error record.
  */
 int box_run_start(box_client *c, const box_spec *spec, int stdin_fd,
 		  int stdout_fd, int stderr_fd, box_run **ret_run);
@@ -381,8 +394,8 @@ int box_run_start(box_client *c, const box_spec *spec, int stdin_fd,
  * Block until the run is finished. Returns 0 when it finished with a
  * record from the daemon (box_run_result() or box_run_error()), or a
  * negative errno when the connection broke first (the run then holds a
- * BOX_ERROR_CLIENT record, or BOX_ERROR_PROTOCOL: -EPROTO). Interleaved
- * replies to other requests are processed on the way.
+ * BOX_ERROR_CLIENT record, or BOX_ERROR_PROTOCOL: -EPROTO). Events of
+ * other runs and replies to other requests are processed on the way.
  */
 int box_run_wait(box_run *run);
 
@@ -427,8 +440,10 @@ int box_run_exit_status(const box_run *run);
 int box_run_json(const box_run *run, char **ret_json);
 
 /*
- * Free a run. Freeing one that is not finished does not stop it: the
- * connection stays busy until its record arrives (kill it first).
+ * Free a run. Freeing one that is not finished does not stop it: it
+ * stays in flight on the connection, counting against the daemon's
+ * ceiling of runs per connection, until its record arrives (kill it
+ * first).
  */
 box_run *box_run_free(box_run *run);
 
@@ -519,8 +534,8 @@ const char *box_error_code_name(enum box_error_code code);
  * daemon refused the spec (-EINVAL bad request, -EACCES denied,
  * -EOPNOTSUPP unsupported, -EBUSY...; box_client_last_error() has its
  * record), -EOPNOTSUPP also when the daemon does not offer dry runs
- * (box_host_has_feature(h, "dry_run")), -EBUSY if a run is in flight on
- * c, -ENOTCONN, I/O errors.
+ * (box_host_has_feature(h, "dry_run")), -ENOTCONN, I/O errors. Runs in
+ * flight on c go on; their events are processed while waiting.
  */
 int box_run_plan(box_client *c, const box_spec *spec, box_plan **ret_plan);
 box_plan *box_plan_free(box_plan *p);
@@ -616,7 +631,7 @@ const char *box_rlimit_name(enum box_rlimit_resource resource);
  * dropped, so the command never blocks on a full pipe) and waits for the
  * run to finish. Returns 0 and the finished run (result or error record,
  * including BOX_ERROR_CLIENT if the connection broke), or a negative
- * errno if the run could not be started (-EBUSY, -EINVAL, -ENOMEM, ...).
+ * errno if the run could not be started (-EINVAL, -ENOMEM, ...).
  * If the command closes its stdin early, the rest of stdin_data is
  * dropped.
  */
@@ -639,8 +654,8 @@ bool box_run_stderr_truncated(const box_run *run);
  * popen()-style: start spec with the streams named in `pipes`
  * (BOX_PIPE_*) connected to pipes whose other ends the caller reads or
  * writes; streams not piped are the caller's own 0/1/2 (or /dev/null if
- * the caller has that fd closed). The process occupies the connection
- * until closed.
+ * the caller has that fd closed). The process is a run in flight on the
+ * connection until closed.
  */
 int box_process_open(box_client *c, const box_spec *spec, unsigned pipes,
 		     box_process **ret_process);

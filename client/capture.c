@@ -175,7 +175,7 @@ int box_run_capture(box_client *c, const box_spec *spec, const void *stdin_data,
 
 	for (;;) {
 		struct pollfd pfd[4];
-		bool finished = run->state == BOX_RUN_FINISHED;
+		bool finished = box_run_state(run) == BOX_RUN_FINISHED;
 		int n, timeout = -1;
 
 		/* Nobody reads stdin after the end. */
@@ -193,7 +193,7 @@ int box_run_capture(box_client *c, const box_spec *spec, const void *stdin_data,
 				break;
 			timeout = (int)(CAPTURE_DRAIN_MS - idle);
 		}
-		pfd[0] = (struct pollfd){.fd = finished ? -1 : c->fd,
+		pfd[0] = (struct pollfd){.fd = finished ? -1 : box_client_fd(c),
 					 .events = POLLIN};
 		pfd[1] = (struct pollfd){.fd = out_r, .events = POLLIN};
 		pfd[2] = (struct pollfd){.fd = err_r, .events = POLLIN};

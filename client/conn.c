@@ -1,13 +1,24 @@
 /*
  * libboxclient's connection: connect and handshake, send request frames,
- * read event frames and route each event to the run or to the pending
- * kill/list/status request it answers, so replies may interleave with a
- * run's events. A dispatch call must never block; nothing here may raise
- * SIGPIPE (every send is MSG_NOSIGNAL), log, or exit. Once a frame has
+ * read event frames and route each event by its request id to the run or
+ * to the pending kill/list/status request it answers, so any number of
+ * requests may be in flight and their answers may interleave.
+ *
+ * Routing never guesses. An event names the request it answers; the run
+ * or request with that id decides what the event means to it (run.c,
+ * requests.c). The connection itself only handles what concerns all of
+ * them: the handshake, an Error{PROTOCOL} or an Error that names no
+ * request (the daemon closes the connection after either), and events
+ * that break the protocol (no id, or a kind that cannot answer the
+ * request named), which fail the connection as the daemon's fault.
+ *
+ * A dispatch call must never block; nothing here may raise SIGPIPE (the
+ * sender is frame_send(), MSG_NOSIGNAL), log, or exit. Once a frame has
  * been half sent or a bad frame read, the stream is out of step: the
- * connection is marked broken and everything waiting on it fails.
+ * connection is marked broken and everything in flight on it fails.
  */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -85,14 +96,20 @@ void conn_client_error(box_client *c, int err, const char *fmt, ...)
 	conn_set_last_error(c, error_new(BOX_ERROR_CLIENT, buf, NULL, -err));
 }
 
+int conn_check(const box_client *c)
+{
+	if (c->fd < 0 || !c->connected)
+		return -ENOTCONN;
+	return c->broken;
+}
+
 /*
- * The connection can no longer be used: finish the run in flight and
- * every pending request with err. e (taken; NULL: made from err) says why.
+ * The connection can no longer be used: every run in flight and every
+ * pending request fails. e (taken; NULL: made from err) says why and
+ * becomes each run's record.
  */
 static void conn_fail(box_client *c, int err, struct box_error *e)
 {
-	struct pending_request *p, *next;
-
 	if (c->broken) {
 		error_free(e);
 		return;
@@ -116,15 +133,24 @@ static void conn_fail(box_client *c, int err, struct box_error *e)
 				 strerror(-err));
 		e = error_new(BOX_ERROR_CLIENT, buf, NULL, -err);
 	}
-	if (c->run)
-		run_on_error(c->run, error_dup(e));
-	for (p = c->requests; p; p = next) {
-		next = p->next;
-		/* Answered ones keep their answer for their waiter. */
-		if (!p->done)
-			request_complete(c, p, err, NULL);
-	}
+	run_fail_all(c, e);
+	request_fail_all(c, err);
 	conn_set_last_error(c, e);
+}
+
+/* The daemon broke the protocol: our record says how; -EPROTO for all. */
+static void conn_fail_protocol(box_client *c, const char *fmt, ...)
+    _printf_(2, 3);
+
+static void conn_fail_protocol(box_client *c, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	conn_fail(c, -EPROTO, error_new(BOX_ERROR_CLIENT, buf, NULL, EPROTO));
 }
 
 static int conn_read(box_client *c);
@@ -141,15 +167,24 @@ static void conn_fail_after_send(box_client *c, int err)
 	conn_fail(c, err, NULL);
 }
 
-int conn_send(box_client *c, const Boxd__V1__Request *req, const int *fds,
-	      size_t n_fds)
+/*
+ * Errors of sendmsg() that can only come from the control message (a
+ * stdio fd that is not open, fd-passing depth). The control message
+ * rides on the first sendmsg() alone, so these mean that nothing of the
+ * frame went out: the stream is intact and only this request failed.
+ */
+static bool conn_send_error_is_before_first_byte(int err)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * FRAME_MAX_FDS)];
-		struct cmsghdr align;
-	} control;
-	_cleanup_free_ uint8_t *buf = NULL;
-	size_t len, total, sent = 0;
+	return err == -EBADF || err == -EINVAL || err == -ETOOMANYREFS;
+}
+
+int conn_send(box_client *c, Boxd__V1__Request *req, const int *fds,
+	      size_t n_fds, uint64_t *ret_request_id)
+{
+	_cleanup_free_ uint8_t *body = NULL;
+	uint64_t id;
+	size_t len;
+	int r;
 
 	if (c->fd < 0)
 		return -ENOTCONN;
@@ -157,217 +192,200 @@ int conn_send(box_client *c, const Boxd__V1__Request *req, const int *fds,
 		return c->broken;
 	if (n_fds > FRAME_MAX_FDS)
 		return -EINVAL;
+
+	/*
+	 * A counter never hands out 0 or an id still in flight: it would
+	 * take 2^64 requests on one connection to wrap.
+	 */
+	id = ++c->last_request_id;
+	req->has_request_id = true;
+	req->request_id = id;
+
 	len = boxd__v1__request__get_packed_size(req);
 	/* The daemon drops a connection that announces a larger frame. */
 	if (len > FRAME_MAX_DEFAULT)
 		return -EMSGSIZE;
-	total = FRAME_HEADER_SIZE + len;
-	buf = malloc(total);
-	if (!buf)
+	body = malloc(len > 0 ? len : 1);
+	if (!body)
 		return -ENOMEM;
-	frame_header(buf, (uint32_t)len);
-	boxd__v1__request__pack(req, buf + FRAME_HEADER_SIZE);
+	boxd__v1__request__pack(req, body);
 
-	while (sent < total) {
-		struct iovec iov = {.iov_base = buf + sent,
-				    .iov_len = total - sent};
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-		ssize_t n;
-
-		/* The fds ride on the sendmsg with the frame's first byte. */
-		if (sent == 0 && n_fds > 0) {
-			struct cmsghdr *cm;
-
-			memset(&control, 0, sizeof(control));
-			mh.msg_control = control.buf;
-			mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-			cm = CMSG_FIRSTHDR(&mh);
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-			memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
-		}
-		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
-		if (n < 0) {
-			int r = -errno;
-
-			if (r == -EINTR)
-				continue;
-			if (r == -EAGAIN || r == -EWOULDBLOCK) {
-				struct pollfd pfd = {.fd = c->fd,
-						     .events = POLLOUT};
-
-				if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
-					r = -errno;
-					conn_fail(c, r, NULL);
-					return r;
-				}
-				continue;
-			}
-			/*
-			 * Nothing sent and a reason that is about this
-			 * request (a bad fd, memory): the stream is intact.
-			 */
-			if (sent == 0 &&
-			    (r == -EBADF || r == -EINVAL || r == -ENOMEM ||
-			     r == -ENOBUFS || r == -ETOOMANYREFS))
-				return r;
-			conn_fail_after_send(c, r);
-			return c->broken;
-		}
-		sent += (size_t)n;
+	/*
+	 * frame_send() waits in poll() while the socket is full, so a send
+	 * may block (never inside dispatch but for a deferred kill, a frame
+	 * of a few bytes).
+	 */
+	r = frame_send(c->fd, body, (uint32_t)len, fds, n_fds);
+	if (r < 0) {
+		/*
+		 * Whether part of the frame went out decides between "this
+		 * request failed" and "the stream is out of step". Until
+		 * frame_send() says so itself, only the errors that cannot
+		 * happen after the first byte keep the connection; any other
+		 * (ENOMEM and ENOBUFS too, which could come either way) is
+		 * taken as a half-sent frame.
+		 */
+		if (conn_send_error_is_before_first_byte(r))
+			return r;
+		conn_fail_after_send(c, r);
+		return c->broken;
 	}
+	if (ret_request_id)
+		*ret_request_id = id;
 	return 0;
 }
 
-/* p failed with e (taken): the waiter finds e in last_error. */
-static void request_fail(box_client *c, struct pending_request *p,
-			 struct box_error *e)
+static const char *event_name(Boxd__V1__Event__MsgCase kind)
 {
-	int ret = error_code_to_errno(e->code);
-
-	if (p->discard)
-		error_free(e);
-	else
-		conn_set_last_error(c, e);
-	request_complete(c, p, ret, NULL);
+	/* int: protobuf-c adds a sizing member no switch should name. */
+	switch ((int)kind) {
+	case BOXD__V1__EVENT__MSG_HELLO:
+		return "a HelloReply";
+	case BOXD__V1__EVENT__MSG_ACCEPTED:
+		return "an Accepted";
+	case BOXD__V1__EVENT__MSG_STARTED:
+		return "a Started";
+	case BOXD__V1__EVENT__MSG_RESULT:
+		return "a Result";
+	case BOXD__V1__EVENT__MSG_ERROR:
+		return "an Error";
+	case BOXD__V1__EVENT__MSG_LIST:
+		return "a RunList";
+	case BOXD__V1__EVENT__MSG_KILLED:
+		return "a KillReply";
+	case BOXD__V1__EVENT__MSG_STATUS:
+		return "a Status";
+	case BOXD__V1__EVENT__MSG_PLAN:
+		return "a Plan";
+	default:
+		return "an event";
+	}
 }
 
 /*
- * Errors carry no request id, so they are matched on what they say:
- *  - PROTOCOL ends the connection;
- *  - NOT_FOUND, and BAD_REQUEST or DENIED naming a run with a kill
- *    pending for it, answer that kill;
- *  - otherwise the run claims errors naming it, and unnamed ones while
- *    it has no id yet (refusals come before Accepted);
- *  - the rest answer the oldest pending request.
+ * The answer to our Hello (takes ev). The version is checked first: a
+ * daemon that chose another version may not speak of request ids at all.
  */
-static void conn_handle_error(box_client *c, const Boxd__V1__Error *pb)
+static void conn_handle_handshake(box_client *c, Boxd__V1__Event *ev)
 {
-	struct box_error *e = error_from_pb(pb);
-	struct pending_request *p;
-	struct box_run *run = c->run;
+	struct box_error *e;
+	char buf[512];
 
-	if (!e) {
-		conn_fail(c, -ENOMEM, NULL);
-		return;
-	}
-	if (c->handshaking) {
-		conn_fail(c, error_code_to_errno(e->code), e);
-		return;
-	}
-	/* The daemon closes the connection after a PROTOCOL error. */
-	if (e->code == BOX_ERROR_PROTOCOL) {
-		conn_fail(c, -EPROTO, e);
-		return;
-	}
-	if (e->code == BOX_ERROR_NOT_FOUND ||
-	    (e->has_run_id && (e->code == BOX_ERROR_BAD_REQUEST ||
-			       e->code == BOX_ERROR_DENIED))) {
-		p = request_find(c, REQUEST_KILL, e->has_run_id, e->run_id);
-		if (p && (!e->has_run_id || p->run_id == e->run_id ||
-			  e->code == BOX_ERROR_NOT_FOUND)) {
-			request_fail(c, p, e);
-			return;
-		}
-	}
-	if (run && (e->has_run_id ? !run->has_id || run->id == e->run_id
-				  : run->state == BOX_RUN_PENDING)) {
-		run_on_error(run, e);
-		return;
-	}
-	p = request_find_oldest(c);
-	if (p) {
-		request_fail(c, p, e);
-		return;
-	}
-	if (run) {
-		run_on_error(run, e);
-		return;
-	}
-	/* Nothing asked for it: keep it where the caller can look. */
-	conn_set_last_error(c, e);
-}
-
-/* Route one event; takes ev. */
-static void conn_handle(box_client *c, Boxd__V1__Event *ev)
-{
-	struct box_run *run = c->run;
-	struct pending_request *p;
-
-	/* int: protobuf-c adds a sizing member no switch should name. */
 	switch ((int)ev->msg_case) {
 	case BOXD__V1__EVENT__MSG_HELLO:
-		if (!c->handshaking || c->hello || !ev->hello->daemon_version) {
-			conn_fail(c, -EPROTO, NULL);
+		if (!ev->hello->daemon_version) {
+			conn_fail_protocol(c, "boxd's HelloReply has no "
+					      "daemon version");
 			break;
 		}
+		if (ev->hello->version == BOX_PROTOCOL_VERSION &&
+		    (!ev->has_request_id ||
+		     ev->request_id != c->hello_request_id)) {
+			conn_fail_protocol(c,
+					   "boxd's HelloReply does not carry "
+					   "the Hello's request id");
+			break;
+		}
+		/* box_client_connect_fd() judges the version. */
 		c->hello = ev->hello;
 		ev->hello = NULL;
 		ev->msg_case = BOXD__V1__EVENT__MSG__NOT_SET;
 		break;
-	case BOXD__V1__EVENT__MSG_ACCEPTED:
-		/* A dry run is never accepted: it is answered by a Plan. */
-		if (!run || run->dry_run || run->state != BOX_RUN_PENDING)
-			break;
-		run_on_accepted(run, ev->accepted->run_id);
-		if (run->kill_signal) {
-			int sig = run->kill_signal;
-
-			run->kill_signal = 0;
-			/* Failure breaks the connection, which ends the run. */
-			(void)conn_send_kill(c, run->id, sig, NULL);
-		}
-		break;
-	case BOXD__V1__EVENT__MSG_STARTED:
-		if (run && (!run->has_id || run->id == ev->started->run_id))
-			run_on_started(run, ev->started);
-		break;
-	case BOXD__V1__EVENT__MSG_RESULT:
-		if (run && (!run->has_id || run->id == ev->result->run_id)) {
-			run_on_result(run, ev->result);
-			ev->result = NULL;
-			ev->msg_case = BOXD__V1__EVENT__MSG__NOT_SET;
-		}
-		break;
-	case BOXD__V1__EVENT__MSG_PLAN:
-		/* Only a dry run in flight asked for one. */
-		if (run && run->dry_run && run->state == BOX_RUN_PENDING) {
-			run_on_plan(run, ev->plan);
-			ev->plan = NULL;
-			ev->msg_case = BOXD__V1__EVENT__MSG__NOT_SET;
-		}
-		break;
 	case BOXD__V1__EVENT__MSG_ERROR:
-		conn_handle_error(c, ev->error);
-		break;
-	case BOXD__V1__EVENT__MSG_LIST:
-		p = request_find(c, REQUEST_LIST, false, 0);
-		if (p) {
-			request_complete(c, p, 0, ev);
-			return;
+		/*
+		 * Refused, and the daemon closes the connection. Our only
+		 * request is a well-formed Hello offering one version, so a
+		 * PROTOCOL error means that version is not the daemon's.
+		 */
+		if (ev->error->code != BOXD__V1__ERROR_CODE__PROTOCOL) {
+			e = error_from_pb(ev->error);
+			conn_fail(c, e ? error_code_to_errno(e->code) : -ENOMEM,
+				  e);
+			break;
 		}
-		break;
-	case BOXD__V1__EVENT__MSG_KILLED:
-		p = request_find(c, REQUEST_KILL, true, ev->killed->run_id);
-		if (p) {
-			request_complete(c, p, 0, ev);
-			return;
-		}
-		break;
-	case BOXD__V1__EVENT__MSG_STATUS:
-		p = request_find(c, REQUEST_STATUS, false, 0);
-		if (p) {
-			request_complete(c, p, 0, ev);
-			return;
-		}
+		snprintf(buf, sizeof(buf),
+			 "boxd refused the handshake (this library speaks "
+			 "protocol version %u only): %s",
+			 BOX_PROTOCOL_VERSION, ev->error->message);
+		e = error_new(BOX_ERROR_PROTOCOL, buf, NULL, 0);
+		conn_fail(c, e ? -EPROTONOSUPPORT : -ENOMEM, e);
 		break;
 	case BOXD__V1__EVENT__MSG__NOT_SET:
+		/* An event of a newer protocol: not ours to judge. */
+		break;
 	default:
-		/* Unknown events are ignored (a newer daemon). */
+		conn_fail_protocol(c, "boxd sent %s before its HelloReply",
+				   event_name(ev->msg_case));
 		break;
 	}
 	boxd__v1__event__free_unpacked(ev, NULL);
+}
+
+/*
+ * An Error the daemon closes the connection after: PROTOCOL, whatever
+ * request it names, and any Error that names no request (one for a frame
+ * that could not be read or decoded). It ends everything in flight.
+ */
+static bool conn_error_closes(const Boxd__V1__Event *ev)
+{
+	return ev->msg_case == BOXD__V1__EVENT__MSG_ERROR &&
+	       (ev->error->code == BOXD__V1__ERROR_CODE__PROTOCOL ||
+		!ev->has_request_id);
+}
+
+/* Route one event to whoever its request id names; takes ev. */
+static void conn_handle(box_client *c, Boxd__V1__Event *ev)
+{
+	Boxd__V1__Event__MsgCase kind = ev->msg_case;
+	struct pending_request *p;
+	struct box_run *run;
+	uint64_t id = ev->request_id;
+	int r;
+
+	if (c->handshaking) {
+		conn_handle_handshake(c, ev);
+		return;
+	}
+	if (kind == BOXD__V1__EVENT__MSG__NOT_SET) {
+		/* An event of a newer protocol: ignored. */
+		boxd__v1__event__free_unpacked(ev, NULL);
+		return;
+	}
+	if (conn_error_closes(ev)) {
+		struct box_error *e = error_from_pb(ev->error);
+
+		conn_fail(c, e ? -EPROTO : -ENOMEM, e);
+		boxd__v1__event__free_unpacked(ev, NULL);
+		return;
+	}
+	if (!ev->has_request_id) {
+		boxd__v1__event__free_unpacked(ev, NULL);
+		conn_fail_protocol(c, "boxd sent %s without a request id",
+				   event_name(kind));
+		return;
+	}
+
+	run = run_find(c, id);
+	p = run ? NULL : request_find(c, id);
+	if (run)
+		r = run_handle_event(run, ev);
+	else if (p)
+		r = request_handle_event(c, p, ev);
+	else {
+		/*
+		 * No request of ours waits for this id: an answer to a
+		 * request already answered. An Error stays where the caller
+		 * can look; anything else is dropped.
+		 */
+		if (kind == BOXD__V1__EVENT__MSG_ERROR)
+			conn_set_last_error(c, error_from_pb(ev->error));
+		boxd__v1__event__free_unpacked(ev, NULL);
+		return;
+	}
+	if (r < 0)
+		conn_fail_protocol(
+		    c, "boxd answered request %" PRIu64 " (%s) with %s", id,
+		    run ? "a run" : "a kill, list or status", event_name(kind));
 }
 
 /* Read and route every whole frame the socket holds, without blocking. */
@@ -390,6 +408,11 @@ static int conn_read(box_client *c)
 		}
 		if (r == -EINTR)
 			continue;
+		/*
+		 * -ECONNRESET: end-of-file between frames, or the reset a
+		 * daemon's close causes while it had bytes of ours unread;
+		 * either way the daemon is gone, and alike for us.
+		 */
 		if (r < 0) {
 			conn_fail(c, r, NULL);
 			break;
@@ -434,15 +457,8 @@ int box_client_dispatch(box_client *c)
 /* Back to "not connected", keeping name and last error. */
 static void conn_reset(box_client *c)
 {
-	struct pending_request *p;
-
-	if (c->run)
-		run_detach(c->run);
-	c->run = NULL;
-	while ((p = c->requests)) {
-		c->requests = p->next;
-		request_free(p);
-	}
+	run_detach_all(c);
+	request_drop_all(c);
 	frame_reader_reset(&c->reader);
 	c->fd = safe_close(c->fd);
 	host_info_free(c->host);
@@ -452,6 +468,8 @@ static void conn_reset(box_client *c)
 	c->handshaking = false;
 	c->connected = false;
 	c->broken = 0;
+	c->last_request_id = 0;
+	c->hello_request_id = 0;
 }
 
 int box_client_connect_fd(box_client *c, int fd)
@@ -489,7 +507,8 @@ int box_client_connect_fd(box_client *c, int fd)
 	hello.client = c->name ? c->name : (char *)CLIENT_NAME_DEFAULT;
 	req.msg_case = BOXD__V1__REQUEST__MSG_HELLO;
 	req.hello = &hello;
-	r = conn_send(c, &req, NULL, 0);
+	/* The Hello carries a request id too, so every request has one. */
+	r = conn_send(c, &req, NULL, 0, &c->hello_request_id);
 	while (r >= 0 && !c->hello && !c->broken)
 		r = conn_wait(c);
 	c->handshaking = false;
@@ -498,7 +517,7 @@ int box_client_connect_fd(box_client *c, int fd)
 		conn_client_error(
 		    c, -EPROTONOSUPPORT,
 		    "boxd chose protocol version %u; this library "
-		    "speaks %u",
+		    "speaks version %u only",
 		    c->hello->version, BOX_PROTOCOL_VERSION);
 		conn_reset(c);
 		return -EPROTONOSUPPORT;

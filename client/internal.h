@@ -60,21 +60,31 @@ struct capture_buf {
 	bool truncated;
 };
 
+/*
+ * One run this client started (or a dry run). Owned by run.c; other files
+ * read the fields marked "read" and touch nothing else. A run is "in
+ * flight" from its send until its record: it is then on its client's
+ * list and the connection routes every event carrying its request id
+ * here.
+ */
 struct box_run {
-	box_client *client; /* NULL once the client is gone */
-	enum box_run_state state;
+	box_client *client;       /* read; NULL once the client is gone */
+	uint64_t request_id;      /* of its RunRequest */
+	struct box_run *next;     /* on client->runs while in flight */
+	enum box_run_state state; /* read */
 	bool has_id;
 	uint64_t id;
 	int64_t pid;
 	int kill_signal; /* box_run_kill_async() before Accepted, else 0 */
 	bool orphaned;   /* freed by the caller while in flight */
+	bool dry_run;    /* box_run_plan(): answered by a Plan */
 	struct box_result *result;
 	struct box_error *error;
+	Boxd__V1__Plan *plan; /* a dry run's answer, until taken */
+	/* capture.c's, for box_run_capture() */
 	bool captured;
 	struct capture_buf out;
 	struct capture_buf err;
-	bool dry_run;         /* box_run_plan(): answered by a Plan */
-	Boxd__V1__Plan *plan; /* that answer */
 };
 
 enum request_kind {
@@ -84,20 +94,24 @@ enum request_kind {
 };
 
 /*
- * A kill/list/status request waiting for its answer. The daemon answers
- * them in order; the answer is matched on its kind (and run id for
- * kills), so run events may interleave freely.
+ * A kill, list or status request waiting for its one answer (owned by
+ * requests.c). Found by its request id, so answers may come in any order
+ * and between any run's events.
  */
 struct pending_request {
+	uint64_t request_id;
 	enum request_kind kind;
-	uint64_t run_id; /* REQUEST_KILL */
-	bool discard;    /* nobody waits: drop the answer */
+	bool discard; /* nobody waits: drop the answer */
 	bool done;
 	int ret;                /* 0 or -errno once done */
 	Boxd__V1__Event *reply; /* the answer, when ret == 0 */
 	struct pending_request *next;
 };
 
+/*
+ * The connection. conn.c owns every field but two lists: runs (run.c)
+ * and requests (requests.c); each file changes only its own.
+ */
 struct box_client {
 	int fd;
 	char *name;
@@ -105,11 +119,13 @@ struct box_client {
 	bool connected;
 	bool dispatching; /* inside conn_read(): no nested reads */
 	int broken;       /* 0, or -errno once the connection is unusable */
+	uint64_t last_request_id; /* the ids handed out are 1, 2, 3, ... */
+	uint64_t hello_request_id;
 	struct frame_reader reader;
 	Boxd__V1__HelloReply *hello;
 	struct box_host_info *host;
-	struct box_run *run; /* the run in flight, or NULL */
-	struct pending_request *requests;
+	struct box_run *runs;             /* in flight, oldest first */
+	struct pending_request *requests; /* unanswered, oldest first */
 	struct box_error *last_error;
 };
 
@@ -119,45 +135,73 @@ struct box_error *error_new(enum box_error_code code, const char *message,
 struct box_error *error_dup(const struct box_error *e);
 struct box_error *error_from_pb(const Boxd__V1__Error *pb);
 struct box_error *error_free(struct box_error *e);
+/* The negative errno a call returns for a failure of this code. */
 int error_code_to_errno(enum box_error_code code);
+/* The same for a record: a BOX_ERROR_CLIENT one keeps its own errno. */
+int error_to_errno(const struct box_error *e);
 struct box_result *result_new(Boxd__V1__Result *msg);
 struct box_result *result_free(struct box_result *r);
 
 /* conn.c */
-int conn_send(box_client *c, const Boxd__V1__Request *req, const int *fds,
-	      size_t n_fds);
+/* 0 if requests may be sent on c; -ENOTCONN, or why it broke. */
+int conn_check(const box_client *c);
+/*
+ * Give req the next request id of c and send it with fds (they ride on
+ * the frame's first byte). On success *ret_request_id is the id, and
+ * nothing has been read: the caller links its waiter before any answer
+ * can be routed. A failure that left part of the frame sent breaks the
+ * connection (everything in flight fails); one before the first byte
+ * (a bad fd, -EMSGSIZE) fails this request only.
+ */
+int conn_send(box_client *c, Boxd__V1__Request *req, const int *fds,
+	      size_t n_fds, uint64_t *ret_request_id);
+/* Block until the socket has something, then read and route it. */
 int conn_wait(box_client *c);
 void conn_set_last_error(box_client *c, struct box_error *e);
 /* Record a library-side failure (code BOX_ERROR_CLIENT, errno -err). */
 void conn_client_error(box_client *c, int err, const char *fmt, ...)
     _printf_(3, 4);
 
-/* requests.c */
-void request_unlink(box_client *c, struct pending_request *p);
-struct pending_request *request_free(struct pending_request *p);
-/* Mark p answered (ret, reply taken); a discarded one is freed. */
-void request_complete(box_client *c, struct pending_request *p, int ret,
-		      Boxd__V1__Event *reply);
-/* The oldest unanswered request of kind (with run_id first if match_id). */
-struct pending_request *request_find(box_client *c, enum request_kind kind,
-				     bool match_id, uint64_t run_id);
-struct pending_request *request_find_oldest(box_client *c);
+/* requests.c: kill, list, status (c->requests) */
+/* The unanswered request with this id, or NULL. */
+struct pending_request *request_find(box_client *c, uint64_t request_id);
+/*
+ * ev (taken) carries p's request id: its reply or an Error. -EPROTO if
+ * it is neither (the connection then fails).
+ */
+int request_handle_event(box_client *c, struct pending_request *p,
+			 Boxd__V1__Event *ev);
+/* The connection broke: every unanswered request fails with err. */
+void request_fail_all(box_client *c, int err);
+/* The connection is closed: forget every request. */
+void request_drop_all(box_client *c);
 /* Send a kill; with ret_req NULL nobody waits and the answer is dropped. */
-int conn_send_kill(box_client *c, uint64_t run_id, int signal,
-		   struct pending_request **ret_req);
+int request_send_kill(box_client *c, uint64_t run_id, int signal,
+		      struct pending_request **ret_req);
 
-/* run.c */
-int run_new(box_client *c, struct box_run **ret_run);
-void run_on_accepted(struct box_run *run, uint64_t id);
-void run_on_started(struct box_run *run, const Boxd__V1__Started *started);
-void run_on_result(struct box_run *run, Boxd__V1__Result *msg);
-void run_on_error(struct box_run *run, struct box_error *e);
-void run_on_plan(struct box_run *run, Boxd__V1__Plan *msg);
-void run_detach(struct box_run *run);
+/* run.c: runs in flight (c->runs) */
 /* Send msg with stdio (-1: /dev/null) as a new run in flight on c. */
 int run_send(box_client *c, const Boxd__V1__RunRequest *msg, int stdin_fd,
 	     int stdout_fd, int stderr_fd, struct box_run **ret_run);
+/* The run in flight whose RunRequest had this id, or NULL. */
+struct box_run *run_find(box_client *c, uint64_t request_id);
+/*
+ * ev (taken) carries run's request id. -EPROTO if it cannot be about a
+ * run (a reply to another kind of request, an Accepted for a dry run, a
+ * Result naming another run id): the connection then fails.
+ */
+int run_handle_event(struct box_run *run, Boxd__V1__Event *ev);
+/* The connection broke: every run in flight ends with a copy of e. */
+void run_fail_all(box_client *c, const struct box_error *e);
+/* The connection is closed: every run in flight ends with a client
+ * record and forgets c. */
+void run_detach_all(box_client *c);
+/* A finished dry run's answer (NULL if it was refused); the caller owns
+ * it. */
+Boxd__V1__Plan *run_take_plan(struct box_run *run);
 void run_destroy(struct box_run *run);
+
+/* spec.c */
 const Boxd__V1__RunRequest *spec_message(const box_spec *s);
 
 /* info.c */

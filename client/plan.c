@@ -131,9 +131,10 @@ int box_run_plan(box_client *c, const box_spec *spec, box_plan **ret_plan)
 
 	if (!c || !spec || !ret_plan || spec_message(spec)->n_argv == 0)
 		return -EINVAL;
-	if (c->fd < 0 || !c->connected)
-		return -ENOTCONN;
-	if (!box_host_has_feature(c->host, "dry_run")) {
+	r = conn_check(c);
+	if (r < 0)
+		return r;
+	if (!box_host_has_feature(box_client_host(c), "dry_run")) {
 		conn_client_error(c, -EOPNOTSUPP,
 				  "this boxd does not offer dry runs (plans)");
 		return -EOPNOTSUPP;
@@ -145,37 +146,25 @@ int box_run_plan(box_client *c, const box_spec *spec, box_plan **ret_plan)
 	r = run_send(c, &msg, -1, -1, -1, &run);
 	if (r < 0)
 		return r;
-	run->dry_run = true;
-	while (run->state != BOX_RUN_FINISHED) {
-		r = conn_wait(c);
-		if (r < 0 && run->state != BOX_RUN_FINISHED) {
-			/* The connection broke: the run ends with its record.
-			 */
-			break;
-		}
+	r = box_run_wait(run);
+	if (box_run_state(run) != BOX_RUN_FINISHED) {
+		/* Still in flight (poll failed): it stays the connection's
+		 * until its answer, then goes. */
+		box_run_free(run);
+		return r < 0 ? r : -EIO;
 	}
-	if (run->state != BOX_RUN_FINISHED || !run->plan) {
-		const struct box_error *e = run->error;
+	answer = run_take_plan(run);
+	if (!answer) {
+		/* Refused, or the connection broke: the caller finds the
+		 * record where a failed call leaves it. */
+		const struct box_error *e = box_run_error(run);
 
-		if (run->state != BOX_RUN_FINISHED) {
-			/* Still in flight (poll failed): it stays the
-			 * connection's until its answer, then goes. */
-			run->orphaned = true;
-			return r < 0 ? r : -EIO;
-		}
-		r = !e ? -EPROTO
-		    : e->code == BOX_ERROR_CLIENT
-			? (e->errno_value > 0 ? -e->errno_value : -EIO)
-		    : e->code == BOX_ERROR_PROTOCOL
-			? -EPROTO
-			: error_code_to_errno(e->code);
+		r = error_to_errno(e);
 		conn_set_last_error(c, error_dup(e));
-		run_destroy(run);
+		box_run_free(run);
 		return r;
 	}
-	answer = run->plan;
-	run->plan = NULL;
-	run_destroy(run);
+	box_run_free(run);
 	return plan_new(answer, ret_plan);
 }
 

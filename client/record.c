@@ -91,6 +91,13 @@ int error_code_to_errno(enum box_error_code code)
 	}
 }
 
+int error_to_errno(const struct box_error *e)
+{
+	if (e->code == BOX_ERROR_CLIENT && e->errno_value > 0)
+		return -e->errno_value;
+	return error_code_to_errno(e->code);
+}
+
 const char *box_error_code_name(enum box_error_code code)
 {
 	switch (code) {

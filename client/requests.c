@@ -1,15 +1,17 @@
 /*
- * Kill, list and status: requests that get one answer each, matched to
- * the answer by kind (and run id for kills) because run events may come
- * in between. A blocking call waits for its own answer only and routes
- * everything else on the way; an answer nobody waits for is dropped.
- * Never logs; never keeps an answer past its request.
+ * Kill, list and status: requests that get exactly one answer each (the
+ * reply, or an Error carrying the same request id). The connection finds
+ * the request by the id its answer carries, so answers may come in any
+ * order and between any run's events. A blocking call waits for its own
+ * answer only and routes everything else on the way; an answer nobody
+ * waits for is dropped. Never logs; never keeps an answer past its
+ * request.
  */
 #include <signal.h>
 
 #include "internal.h"
 
-void request_unlink(box_client *c, struct pending_request *p)
+static void request_unlink(box_client *c, struct pending_request *p)
 {
 	for (struct pending_request **pp = &c->requests; *pp;
 	     pp = &(*pp)->next) {
@@ -21,7 +23,7 @@ void request_unlink(box_client *c, struct pending_request *p)
 	}
 }
 
-struct pending_request *request_free(struct pending_request *p)
+static struct pending_request *request_free(struct pending_request *p)
 {
 	if (p) {
 		boxd__v1__event__free_unpacked(p->reply, NULL);
@@ -30,8 +32,9 @@ struct pending_request *request_free(struct pending_request *p)
 	return NULL;
 }
 
-void request_complete(box_client *c, struct pending_request *p, int ret,
-		      Boxd__V1__Event *reply)
+/* Mark p answered (ret, reply taken); a discarded one goes at once. */
+static void request_complete(box_client *c, struct pending_request *p, int ret,
+			     Boxd__V1__Event *reply)
 {
 	p->done = true;
 	p->ret = ret;
@@ -44,50 +47,98 @@ void request_complete(box_client *c, struct pending_request *p, int ret,
 	p->reply = reply;
 }
 
-struct pending_request *request_find(box_client *c, enum request_kind kind,
-				     bool match_id, uint64_t run_id)
+/* p failed with e (taken; NULL: out of memory): its waiter finds e in
+ * last_error. */
+static void request_fail(box_client *c, struct pending_request *p,
+			 struct box_error *e)
 {
-	struct pending_request *p, *any = NULL;
+	int ret = e ? error_code_to_errno(e->code) : -ENOMEM;
 
-	for (p = c->requests; p; p = p->next) {
-		if (p->kind != kind || p->done)
-			continue;
-		if (!match_id || p->run_id == run_id)
-			return p;
-		if (!any)
-			any = p;
-	}
-	return any;
+	if (p->discard)
+		error_free(e);
+	else
+		conn_set_last_error(c, e);
+	request_complete(c, p, ret, NULL);
 }
 
-struct pending_request *request_find_oldest(box_client *c)
+struct pending_request *request_find(box_client *c, uint64_t request_id)
 {
-	struct pending_request *p;
-
-	for (p = c->requests; p; p = p->next)
-		if (!p->done)
+	for (struct pending_request *p = c->requests; p; p = p->next)
+		if (!p->done && p->request_id == request_id)
 			return p;
 	return NULL;
 }
 
-static int request_send(box_client *c, enum request_kind kind, uint64_t run_id,
-			bool discard, const Boxd__V1__Request *req,
+/* The reply kind that answers each request kind. */
+static Boxd__V1__Event__MsgCase request_reply_kind(enum request_kind kind)
+{
+	switch (kind) {
+	case REQUEST_KILL:
+		return BOXD__V1__EVENT__MSG_KILLED;
+	case REQUEST_LIST:
+		return BOXD__V1__EVENT__MSG_LIST;
+	case REQUEST_STATUS:
+		return BOXD__V1__EVENT__MSG_STATUS;
+	}
+	return BOXD__V1__EVENT__MSG__NOT_SET;
+}
+
+int request_handle_event(box_client *c, struct pending_request *p,
+			 Boxd__V1__Event *ev)
+{
+	if (ev->msg_case == BOXD__V1__EVENT__MSG_ERROR) {
+		request_fail(c, p, error_from_pb(ev->error));
+		boxd__v1__event__free_unpacked(ev, NULL);
+		return 0;
+	}
+	if (ev->msg_case != request_reply_kind(p->kind)) {
+		boxd__v1__event__free_unpacked(ev, NULL);
+		return -EPROTO;
+	}
+	request_complete(c, p, 0, ev);
+	return 0;
+}
+
+void request_fail_all(box_client *c, int err)
+{
+	struct pending_request *p, *next;
+
+	for (p = c->requests; p; p = next) {
+		next = p->next;
+		/* Answered ones keep their answer for their waiter. */
+		if (!p->done)
+			request_complete(c, p, err, NULL);
+	}
+}
+
+void request_drop_all(box_client *c)
+{
+	struct pending_request *p;
+
+	while ((p = c->requests)) {
+		c->requests = p->next;
+		request_free(p);
+	}
+}
+
+static int request_send(box_client *c, enum request_kind kind, bool discard,
+			Boxd__V1__Request *req,
 			struct pending_request **ret_req)
 {
 	struct pending_request *p, **tail;
 	int r;
 
-	if (c->fd < 0 || !c->connected)
-		return -ENOTCONN;
-	if (c->broken)
-		return c->broken;
+	r = conn_check(c);
+	if (r < 0)
+		return r;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->kind = kind;
-	p->run_id = run_id;
 	p->discard = discard;
-	r = conn_send(c, req, NULL, 0);
+	/* Nothing is read while a send succeeds: no answer can be missed
+	 * between the send and the link. */
+	r = conn_send(c, req, NULL, 0, &p->request_id);
 	if (r < 0) {
 		free(p);
 		return r;
@@ -122,8 +173,8 @@ static int request_await(box_client *c, struct pending_request *p,
 	return r;
 }
 
-int conn_send_kill(box_client *c, uint64_t run_id, int signal,
-		   struct pending_request **ret_req)
+int request_send_kill(box_client *c, uint64_t run_id, int signal,
+		      struct pending_request **ret_req)
 {
 	Boxd__V1__KillRequest kill = BOXD__V1__KILL_REQUEST__INIT;
 	Boxd__V1__Request req = BOXD__V1__REQUEST__INIT;
@@ -135,7 +186,7 @@ int conn_send_kill(box_client *c, uint64_t run_id, int signal,
 	kill.signal = signal;
 	req.msg_case = BOXD__V1__REQUEST__MSG_KILL;
 	req.kill = &kill;
-	return request_send(c, REQUEST_KILL, run_id, !ret_req, &req, ret_req);
+	return request_send(c, REQUEST_KILL, !ret_req, &req, ret_req);
 }
 
 int box_client_kill(box_client *c, uint64_t run_id, int signal)
@@ -145,7 +196,7 @@ int box_client_kill(box_client *c, uint64_t run_id, int signal)
 
 	if (!c)
 		return -EINVAL;
-	r = conn_send_kill(c, run_id, signal, &p);
+	r = request_send_kill(c, run_id, signal, &p);
 	if (r < 0)
 		return r;
 	return request_await(c, p, NULL);
@@ -164,7 +215,7 @@ int box_client_list(box_client *c, box_run_list **ret_list)
 		return -EINVAL;
 	req.msg_case = BOXD__V1__REQUEST__MSG_LIST;
 	req.list = &list;
-	r = request_send(c, REQUEST_LIST, 0, false, &req, &p);
+	r = request_send(c, REQUEST_LIST, false, &req, &p);
 	if (r < 0)
 		return r;
 	r = request_await(c, p, &reply);
@@ -195,7 +246,7 @@ int box_client_status(box_client *c, box_status **ret_status)
 		return -EINVAL;
 	req.msg_case = BOXD__V1__REQUEST__MSG_STATUS;
 	req.status = &status;
-	r = request_send(c, REQUEST_STATUS, 0, false, &req, &p);
+	r = request_send(c, REQUEST_STATUS, false, &req, &p);
 	if (r < 0)
 		return r;
 	r = request_await(c, p, &reply);

@@ -1,10 +1,14 @@
 /*
  * Runs: starting one with its three stdio fds, following its events
  * (accepted, started, then one result or error), waiting for it blocking
- * or by dispatch, killing it. A run always ends with exactly one record,
- * made up here with code BOX_ERROR_CLIENT when the connection breaks
- * first, so callers have one place to look. Never blocks in dispatch;
- * never keeps a caller's fd beyond the sendmsg that hands it over.
+ * or by dispatch, killing it. Any number of runs may be in flight on one
+ * connection; each is found by the request id of its RunRequest, which
+ * every event about it carries.
+ *
+ * A run always ends with exactly one record, made up here with code
+ * BOX_ERROR_CLIENT when the connection breaks first, so callers have one
+ * place to look. Never blocks in dispatch; never keeps a caller's fd
+ * beyond the sendmsg that hands it over.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -24,7 +28,7 @@ static void run_set_error(struct box_run *run, struct box_error *e)
 	run->error = e ? e : &run_error_oom;
 }
 
-int run_new(box_client *c, struct box_run **ret_run)
+static int run_new(box_client *c, struct box_run **ret_run)
 {
 	struct box_run *run = calloc(1, sizeof(*run));
 
@@ -48,25 +52,66 @@ void run_destroy(struct box_run *run)
 	free(run);
 }
 
-/* The run's record is in: free the connection's slot. */
+/* In flight: on the client's list, where events find it (oldest first). */
+static void run_link(box_client *c, struct box_run *run)
+{
+	struct box_run **tail;
+
+	for (tail = &c->runs; *tail; tail = &(*tail)->next)
+		;
+	run->next = NULL;
+	*tail = run;
+}
+
+static void run_unlink(box_client *c, struct box_run *run)
+{
+	for (struct box_run **pp = &c->runs; *pp; pp = &(*pp)->next) {
+		if (*pp == run) {
+			*pp = run->next;
+			run->next = NULL;
+			return;
+		}
+	}
+}
+
+struct box_run *run_find(box_client *c, uint64_t request_id)
+{
+	for (struct box_run *run = c->runs; run; run = run->next)
+		if (run->request_id == request_id)
+			return run;
+	return NULL;
+}
+
+/*
+ * The run's record is in: it leaves the connection's runs in flight (its
+ * request id is free again) and, if the caller let go of it, goes.
+ */
 static void run_finish(struct box_run *run)
 {
 	run->state = BOX_RUN_FINISHED;
 	run->kill_signal = 0;
-	if (run->client && run->client->run == run)
-		run->client->run = NULL;
+	if (run->client)
+		run_unlink(run->client, run);
 	if (run->orphaned)
 		run_destroy(run);
 }
 
-void run_on_accepted(struct box_run *run, uint64_t id)
+static void run_on_accepted(struct box_run *run, uint64_t id)
 {
 	run->has_id = true;
 	run->id = id;
 	run->state = BOX_RUN_ACCEPTED;
+	if (run->kill_signal) {
+		int sig = run->kill_signal;
+
+		run->kill_signal = 0;
+		/* Failure breaks the connection, which ends the run. */
+		(void)request_send_kill(run->client, run->id, sig, NULL);
+	}
 }
 
-void run_on_started(struct box_run *run, const Boxd__V1__Started *started)
+static void run_on_started(struct box_run *run,
+			   const Boxd__V1__Started *started)
 {
 	if (!run->has_id) {
 		run->has_id = true;
@@ -77,7 +122,8 @@ void run_on_started(struct box_run *run, const Boxd__V1__Started *started)
 	run->state = BOX_RUN_STARTED;
 }
 
-void run_on_result(struct box_run *run, Boxd__V1__Result *msg)
+/* Takes msg. */
+static void run_on_result(struct box_run *run, Boxd__V1__Result *msg)
 {
 	run->result = result_new(msg);
 	if (!run->result) {
@@ -91,13 +137,15 @@ void run_on_result(struct box_run *run, Boxd__V1__Result *msg)
 	run_finish(run);
 }
 
-void run_on_plan(struct box_run *run, Boxd__V1__Plan *msg)
+/* Takes msg. */
+static void run_on_plan(struct box_run *run, Boxd__V1__Plan *msg)
 {
 	run->plan = msg;
 	run_finish(run);
 }
 
-void run_on_error(struct box_run *run, struct box_error *e)
+/* The run's record is e (taken; NULL: out of memory). */
+static void run_on_error(struct box_run *run, struct box_error *e)
 {
 	run_set_error(run, e);
 	if (e && e->has_run_id && !run->has_id) {
@@ -107,18 +155,117 @@ void run_on_error(struct box_run *run, struct box_error *e)
 	run_finish(run);
 }
 
-void run_detach(struct box_run *run)
+/*
+ * An Error carrying the run's request id. Before Accepted it is the
+ * answer to the RunRequest: a refusal, or a sandbox that could not even
+ * be created. After Accepted the run ends only with a Result or an Error
+ * naming its run id; an Error without it is about the request id itself
+ * (the daemon saying the id is already in use, which this library never
+ * does) and leaves the run alone.
+ */
+static void run_on_daemon_error(struct box_run *run, const Boxd__V1__Error *pb)
 {
-	if (run->state != BOX_RUN_FINISHED) {
+	if (run->state != BOX_RUN_PENDING &&
+	    !(pb->has_run_id && pb->run_id == run->id)) {
+		conn_set_last_error(run->client, error_from_pb(pb));
+		return;
+	}
+	run_on_error(run, error_from_pb(pb));
+}
+
+/* A Started, Result or Error naming a run id must name this run's. */
+static bool run_id_fits(const struct box_run *run, uint64_t id)
+{
+	return !run->has_id || run->id == id;
+}
+
+int run_handle_event(struct box_run *run, Boxd__V1__Event *ev)
+{
+	int r = 0;
+
+	/* int: protobuf-c adds a sizing member no switch should name. */
+	switch ((int)ev->msg_case) {
+	case BOXD__V1__EVENT__MSG_ACCEPTED:
+		/* A dry run is never accepted: it is answered by a Plan. */
+		if (run->dry_run || run->state != BOX_RUN_PENDING) {
+			r = -EPROTO;
+			break;
+		}
+		run_on_accepted(run, ev->accepted->run_id);
+		break;
+	case BOXD__V1__EVENT__MSG_STARTED:
+		if (run->dry_run || !run_id_fits(run, ev->started->run_id)) {
+			r = -EPROTO;
+			break;
+		}
+		run_on_started(run, ev->started);
+		break;
+	case BOXD__V1__EVENT__MSG_RESULT:
+		if (run->dry_run || !run_id_fits(run, ev->result->run_id)) {
+			r = -EPROTO;
+			break;
+		}
+		run_on_result(run, ev->result);
+		ev->result = NULL;
+		ev->msg_case = BOXD__V1__EVENT__MSG__NOT_SET;
+		break;
+	case BOXD__V1__EVENT__MSG_PLAN:
+		if (!run->dry_run) {
+			r = -EPROTO;
+			break;
+		}
+		run_on_plan(run, ev->plan);
+		ev->plan = NULL;
+		ev->msg_case = BOXD__V1__EVENT__MSG__NOT_SET;
+		break;
+	case BOXD__V1__EVENT__MSG_ERROR:
+		run_on_daemon_error(run, ev->error);
+		break;
+	default:
+		/* A RunList, a KillReply, ...: not an answer to a run. */
+		r = -EPROTO;
+		break;
+	}
+	boxd__v1__event__free_unpacked(ev, NULL);
+	return r;
+}
+
+void run_fail_all(box_client *c, const struct box_error *e)
+{
+	struct box_run *run, *next;
+
+	/* run_finish() unlinks (and may free) each run: walk a step ahead. */
+	for (run = c->runs; run; run = next) {
+		next = run->next;
+		run_on_error(run, error_dup(e));
+	}
+}
+
+void run_detach_all(box_client *c)
+{
+	struct box_run *run;
+
+	while ((run = c->runs)) {
+		c->runs = run->next;
+		run->next = NULL;
+		run->client = NULL;
 		run_set_error(run, error_new(BOX_ERROR_CLIENT,
 					     "the connection was closed before "
 					     "the run finished",
 					     NULL, ENOTCONN));
 		run->state = BOX_RUN_FINISHED;
+		run->kill_signal = 0;
+		if (run->orphaned)
+			run_destroy(run);
 	}
-	run->client = NULL;
-	if (run->orphaned)
-		run_destroy(run);
+}
+
+Boxd__V1__Plan *run_take_plan(struct box_run *run)
+{
+	Boxd__V1__Plan *plan = run->plan;
+
+	run->plan = NULL;
+	return plan;
 }
 
 int run_send(box_client *c, const Boxd__V1__RunRequest *msg, int stdin_fd,
@@ -130,20 +277,9 @@ int run_send(box_client *c, const Boxd__V1__RunRequest *msg, int stdin_fd,
 	struct box_run *run;
 	int r;
 
-	if (c->fd < 0 || !c->connected)
-		return -ENOTCONN;
-	if (c->broken)
-		return c->broken;
-	/*
-	 * One run at a time per connection: a second one would only earn a
-	 * BUSY error whose run it would be ambiguous to tell.
-	 */
-	if (c->run) {
-		conn_client_error(c, -EBUSY,
-				  "a run is already in flight on this "
-				  "connection");
-		return -EBUSY;
-	}
+	r = conn_check(c);
+	if (r < 0)
+		return r;
 
 	/* The daemon wants exactly three fds: fill unset slots. */
 	for (size_t i = 0; i < ELEMENTSOF(fds); i++) {
@@ -163,20 +299,23 @@ int run_send(box_client *c, const Boxd__V1__RunRequest *msg, int stdin_fd,
 	r = run_new(c, &run);
 	if (r < 0)
 		goto fail;
+	run->dry_run = msg->has_dry_run && msg->dry_run;
 	req.msg_case = BOXD__V1__REQUEST__MSG_RUN;
 	/* pack() only reads it. */
 	req.run = (Boxd__V1__RunRequest *)msg;
-	r = conn_send(c, &req, fds, ELEMENTSOF(fds));
+	/* Nothing is read while a send succeeds: the run is linked before
+	 * any event about it can be routed. */
+	r = conn_send(c, &req, fds, ELEMENTSOF(fds), &run->request_id);
 	if (r < 0) {
 		run_destroy(run);
 		goto fail;
 	}
-	c->run = run;
+	run_link(c, run);
 	*ret_run = run;
 	return 0;
 fail:
 	/* A broken connection has already said why. */
-	if (!c->broken)
+	if (conn_check(c) == 0)
 		conn_client_error(c, r, "cannot start the run: %s",
 				  strerror(-r));
 	return r;
@@ -288,7 +427,7 @@ int box_run_kill_async(box_run *run, int signal)
 		run->kill_signal = signal;
 		return 0;
 	}
-	return conn_send_kill(run->client, run->id, signal, NULL);
+	return request_send_kill(run->client, run->id, signal, NULL);
 }
 
 int box_run_exit_status(const box_run *run)
