@@ -167,21 +167,11 @@ static void conn_fail_after_send(box_client *c, int err)
 	conn_fail(c, err, NULL);
 }
 
-/*
- * Errors of sendmsg() that can only come from the control message (a
- * stdio fd that is not open, fd-passing depth). The control message
- * rides on the first sendmsg() alone, so these mean that nothing of the
- * frame went out: the stream is intact and only this request failed.
- */
-static bool conn_send_error_is_before_first_byte(int err)
-{
-	return err == -EBADF || err == -EINVAL || err == -ETOOMANYREFS;
-}
-
 int conn_send(box_client *c, Boxd__V1__Request *req, const int *fds,
 	      size_t n_fds, uint64_t *ret_request_id)
 {
 	_cleanup_free_ uint8_t *body = NULL;
+	bool partial = false;
 	uint64_t id;
 	size_t len;
 	int r;
@@ -213,19 +203,13 @@ int conn_send(box_client *c, Boxd__V1__Request *req, const int *fds,
 	/*
 	 * frame_send() waits in poll() while the socket is full, so a send
 	 * may block (never inside dispatch but for a deferred kill, a frame
-	 * of a few bytes).
+	 * of a few bytes). It says whether part of the frame went out: that
+	 * decides between "this request failed" (the stream is intact) and
+	 * "the stream is out of step" (the connection is done).
 	 */
-	r = frame_send(c->fd, body, (uint32_t)len, fds, n_fds);
+	r = frame_send(c->fd, body, (uint32_t)len, fds, n_fds, &partial);
 	if (r < 0) {
-		/*
-		 * Whether part of the frame went out decides between "this
-		 * request failed" and "the stream is out of step". Until
-		 * frame_send() says so itself, only the errors that cannot
-		 * happen after the first byte keep the connection; any other
-		 * (ENOMEM and ENOBUFS too, which could come either way) is
-		 * taken as a half-sent frame.
-		 */
-		if (conn_send_error_is_before_first_byte(r))
+		if (!partial)
 			return r;
 		conn_fail_after_send(c, r);
 		return c->broken;

@@ -125,7 +125,8 @@ static int check_run(struct wire w, struct error_detail *err)
 	}
 	if (argv > WIRE_MAX_ARGS)
 		return error_set(err, ERROR_INVALID, -E2BIG,
-				 "argv has more than %d entries", WIRE_MAX_ARGS);
+				 "argv has more than %d entries",
+				 WIRE_MAX_ARGS);
 	if (setenv > WIRE_MAX_ENV || unsetenv > WIRE_MAX_ENV)
 		return error_set(err, ERROR_INVALID, -E2BIG,
 				 "setenv or unsetenv has more than %d entries",
@@ -139,8 +140,8 @@ static int check_run(struct wire w, struct error_detail *err)
 	return 0;
 }
 
-int request_wire_peek(const uint8_t *buf, size_t len,
-		      struct request_wire *info, struct error_detail *err)
+int request_wire_peek(const uint8_t *buf, size_t len, struct request_wire *info,
+		      struct error_detail *err)
 {
 	struct wire w = {buf, buf + len}, body = {0};
 
@@ -152,8 +153,9 @@ int request_wire_peek(const uint8_t *buf, size_t len,
 		int type, r = wire_field(&w, &number, &type, &v, &payload);
 
 		if (r < 0)
-			return error_set(err, ERROR_INVALID, r,
-					 "frame is not a valid boxd.v1.Request");
+			return error_set(
+			    err, ERROR_INVALID, r,
+			    "frame is not a valid boxd.v1.Request");
 		if (number == 15 && type == WIRE_VARINT) {
 			info->has_request_id = true;
 			info->request_id = v;

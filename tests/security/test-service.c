@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,7 +19,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -104,9 +104,8 @@ static void expect_true_runs(box_client *c)
 	box_run *run = run_capture(c, s, NULL, &out, &err);
 
 	cr_expect_eq(box_run_exit_status(run), 0, "%s",
-		     box_run_error(run)
-			 ? box_error_message(box_run_error(run))
-			 : "exit status");
+		     box_run_error(run) ? box_error_message(box_run_error(run))
+					: "exit status");
 	free(out);
 	free(err);
 	box_run_free(run);
@@ -120,16 +119,15 @@ static void expect_true_runs(box_client *c)
  */
 Test(service, a_refused_uids_flood_locks_out_no_one)
 {
-	static const char conf[] =
-	    "[daemon]\n"
-	    "max-connections = 200\n"
-	    "max-connections-per-uid = 50\n"
-	    "reserved-connections = 16\n"
-	    "handshake-timeout = 5m\n"
-	    "[default]\n"
-	    "connect = no\n"
-	    "[tenant.t]\n"
-	    "uids = 4321\n";
+	static const char conf[] = "[daemon]\n"
+				   "max-connections = 200\n"
+				   "max-connections-per-uid = 50\n"
+				   "reserved-connections = 16\n"
+				   "handshake-timeout = 5m\n"
+				   "[default]\n"
+				   "connect = no\n"
+				   "[tenant.t]\n"
+				   "uids = 4321\n";
 	int release, opened;
 	box_client *c;
 	box_status *st = NULL;
@@ -407,8 +405,7 @@ Test(service, a_run_over_the_argv_cap_is_refused_without_decoding)
 	cr_expect_eq(ev->msg_case, BOXD__V1__EVENT__MSG_ERROR);
 	cr_expect_eq(ev->error->code, BOXD__V1__ERROR_CODE__BAD_REQUEST);
 	cr_expect(ev->has_request_id && ev->request_id == 7);
-	cr_expect(strstr(ev->error->message, "argv"), "%s",
-		  ev->error->message);
+	cr_expect(strstr(ev->error->message, "argv"), "%s", ev->error->message);
 	boxd__v1__event__free_unpacked(ev, NULL);
 	/* The connection is still usable, and so is the daemon. */
 	c = connect_root(&d);
@@ -530,8 +527,8 @@ Test(service, out_of_descriptors_the_daemon_says_busy)
 
 		cr_assert_not_null(ev, "a client beyond the fd limit was "
 				       "dropped without an answer");
-		cr_expect_eq(ev->error->code, BOXD__V1__ERROR_CODE__BUSY,
-			     "%s", ev->error->message);
+		cr_expect_eq(ev->error->code, BOXD__V1__ERROR_CODE__BUSY, "%s",
+			     ev->error->message);
 		boxd__v1__event__free_unpacked(ev, NULL);
 	}
 	/* A run whose three fds cannot be received: busy, not protocol. */

@@ -473,7 +473,8 @@ static void script_unnamed_error(struct fake *f)
 			"frame body is not a Request", NULL, 0, 0);
 }
 
-Test(client, error_without_request_id_fails_everything_in_flight, .timeout = 120)
+Test(client, error_without_request_id_fails_everything_in_flight,
+     .timeout = 120)
 {
 	struct fake f;
 	box_client *c = fake_connect(&f, script_unnamed_error, NULL);
