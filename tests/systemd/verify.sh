@@ -1,10 +1,9 @@
 #!/bin/sh
 # systemd-analyze verify on the units as built, with ExecStart pointing at
 # this build's boxd (verify insists the binary exists).
-#   tests/systemd/verify.sh SRCDIR BUILDDIR
+#   tests/systemd/verify.sh BUILDDIR
 set -eu
-src=$(cd "$1" && pwd)
-build=$(cd "$2" && pwd)
+build=$(cd "$1" && pwd)
 if ! command -v systemd-analyze >/dev/null 2>&1; then
 	echo "SKIP: systemd-analyze is not installed"
 	exit 77
