@@ -163,7 +163,9 @@ restore_base() {
 check_boot() {
 	local running sock
 	[ "$(cat /proc/1/comm)" = systemd ] || fail "pid 1 is not systemd"
-	running=$(systemctl is-system-running || true)
+	# The command starts once multi-user.target is reached; a last job
+	# (the journal's flush) may still be finishing.
+	running=$(timeout "$deadline" systemctl is-system-running --wait || true)
 	if [ "$running" != running ]; then
 		systemctl --failed --no-pager >&2 || true
 		fail "system is $running, not running"
