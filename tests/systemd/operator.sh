@@ -492,6 +492,7 @@ check_environment() {
 	if grep -E '^(NOTIFY_SOCKET|LISTEN_|WATCHDOG_|INVOCATION_ID|JOURNAL_STREAM)' <<<"$out"; then
 		fail "systemd's variables reach the sandbox"
 	fi
+	note "a sandbox's environment: $(tr '\n' ' ' <<<"$out")"
 }
 
 # The unit as installed is hardened (docs/operator.md, the unit's
@@ -598,7 +599,7 @@ check_documentation() {
 		*) fail "Documentation=$doc is neither man: nor file:" ;;
 		esac
 	done
-	note "Documentation=$(prop Documentation) ($missing not installed)"
+	note "Documentation=$(prop Documentation | tr -d '"') ($missing not installed)"
 }
 
 # --- main ----------------------------------------------------------------
