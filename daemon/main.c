@@ -337,6 +337,17 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	sd_notify(0, "READY=1");
 }
 
+/* WatchdogSec= in the unit: a ping every half interval from the loop
+ * itself, so a loop that stops turning (a handler stuck in the kernel, a
+ * deadlock) gets the service killed and restarted. */
+static void on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	sd_notify(0, "WATCHDOG=1");
+}
+
 static void on_child(evutil_socket_t sig, short what, void *arg)
 {
 	struct loop_ctx *ctx = arg;
@@ -361,13 +372,14 @@ int main(int argc, char **argv)
 	struct server *srv = NULL;
 	struct event_base *base = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL,
-		     *ev_chld = NULL;
+		     *ev_chld = NULL, *ev_watchdog = NULL;
 	struct config *cfg = NULL;
 	struct loop_ctx ctx = {.opt = &opt};
 	struct hostcheck_features host = {0};
 	struct error_detail err;
 	char why[512] = "";
 	bool created = false;
+	uint64_t watchdog_usec = 0;
 	int lfd = -1, ret = EXIT_FAILURE;
 
 	if (parse_options(argc, argv, &opt) < 0)
@@ -487,6 +499,21 @@ int main(int argc, char **argv)
 		log_error("cannot install signal handlers");
 		goto out;
 	}
+	/* 1: WATCHDOG_USEC and WATCHDOG_PID are the daemon's, not its
+	 * children's. */
+	if (sd_watchdog_enabled(1, &watchdog_usec) > 0 && watchdog_usec) {
+		struct timeval tv = {
+		    .tv_sec = (time_t)(watchdog_usec / 2 / 1000000),
+		    .tv_usec = (suseconds_t)(watchdog_usec / 2 % 1000000),
+		};
+
+		ev_watchdog =
+		    event_new(base, -1, EV_PERSIST, on_watchdog, NULL);
+		if (!ev_watchdog || event_add(ev_watchdog, &tv) < 0) {
+			log_error("cannot start the watchdog timer");
+			goto out;
+		}
+	}
 
 	log_info("boxd %s ready on %s", BOXD_VERSION,
 		 created ? opt.socket_path : "the socket from systemd");
@@ -506,6 +533,8 @@ out:
 		event_free(ev_hup);
 	if (ev_chld)
 		event_free(ev_chld);
+	if (ev_watchdog)
+		event_free(ev_watchdog);
 	server_free(srv);
 	engine_free(engine);
 	cgroup_manager_free(cg);

@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f build/build.ninja ]; then
-	meson setup build --buildtype=debugoptimized >/dev/null
+	# The config where the docs say it is: /etc/boxd/boxd.conf.
+	meson setup build --buildtype=debugoptimized --sysconfdir=/etc >/dev/null
 fi
 ninja -C build

@@ -2,16 +2,21 @@
 # The cgroup v2 suites, run inside the VM of tests/vm/run, for CI and for
 # anyone on a hybrid (cgroup v1) host.
 #
-#   tests/vm/ci.sh BUILDDIR                 the cgroup unit tests, then the
+#   tests/vm/ci.sh BUILDDIR                 the cgroup unit tests, the
 #                                           integration, security and
-#                                           buildbarn suites
+#                                           buildbarn suites, then boxd
+#                                           under systemd
+#   tests/vm/ci.sh BUILDDIR --suite NAME    only these (repeatable): cgroup,
+#                                           integration, security,
+#                                           buildbarn, systemd
 #   tests/vm/ci.sh BUILDDIR -- CMD ARGS...  CMD instead, from the repo root
 #
 # BUILDDIR is a configured and built meson build directory. Exits non-zero
 # if any step fails, the VM cannot boot, or a step times out
 # (BOXD_VM_TIMEOUT seconds per step, default 1800). The initramfs is cached
 # in BUILDDIR/vm; test logs of the guest's meson run land in
-# BUILDDIR/meson-logs/vm-testlog.*.
+# BUILDDIR/meson-logs/vm-testlog.*, the systemd guest's journal (when its
+# suite fails) in BUILDDIR/meson-logs/vm-systemd-journal.txt.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,11 +24,24 @@ repo=$(cd "$here/../.." && pwd)
 cd "$repo"
 
 if [ $# -lt 1 ]; then
-	sed -n '5,14p' "$0" >&2
+	sed -n '5,19p' "$0" >&2
 	exit 2
 fi
 builddir=$(cd "$1" && pwd)
 shift
+suites=()
+while [ "${1:-}" = --suite ]; do
+	case "${2:-}" in
+	cgroup | integration | security | buildbarn | systemd) suites+=("$2") ;;
+	*)
+		echo "tests/vm/ci.sh: --suite: cgroup, integration, security, buildbarn or systemd" >&2
+		exit 2
+		;;
+	esac
+	shift 2
+done
+[ ${#suites[@]} -gt 0 ] || suites=(cgroup integration security buildbarn systemd)
+want() { [[ " ${suites[*]} " == *" $1 "* ]]; }
 [ "$(id -u)" = 0 ] || {
 	echo "tests/vm/ci.sh: needs root (boots the host kernel, creates cgroups)" >&2
 	exit 1
@@ -40,12 +58,13 @@ fi
 
 passed=0
 failed=0
+# step NAME [VM-OPTIONS...] -- CMD ARGS...
 step() {
 	local name=$1 start rc=0
 	shift
 	echo "--- vm: $name"
 	start=$(date +%s)
-	"${vm[@]}" -- "$@" || rc=$?
+	"${vm[@]}" "$@" || rc=$?
 	echo "--- vm: $name: $([ $rc = 0 ] && echo ok || echo "FAILED (status $rc)") in $(($(date +%s) - start))s"
 	if [ $rc = 0 ]; then
 		passed=$((passed + 1))
@@ -55,17 +74,20 @@ step() {
 }
 
 cgroup_test=$builddir/tests/test-cgroup
-if [ ! -x "$cgroup_test" ]; then
-	echo "tests/vm/ci.sh: $cgroup_test is not built" >&2
-	exit 1
+if want cgroup; then
+	if [ ! -x "$cgroup_test" ]; then
+		echo "tests/vm/ci.sh: $cgroup_test is not built" >&2
+		exit 1
+	fi
+	step "cgroup unit tests (v2)" -- "$cgroup_test" \
+		--json="$builddir/meson-logs/criterion/cgroup.json"
 fi
-step "cgroup unit tests (v2)" "$cgroup_test" \
-	--json="$builddir/meson-logs/criterion/cgroup.json"
 
 # The integration and security suites, and the Buildbarn runner's, when
 # this build has them: all their programs must be built (the guest cannot
 # build them: its tree is read-only).
 for suite in integration security buildbarn; do
+	want "$suite" || continue
 	count=$(meson introspect "$builddir" --tests 2>/dev/null | SUITE=$suite python3 -c '
 import json, os, sys
 want = os.environ["SUITE"]
@@ -81,12 +103,20 @@ print("missing " + " ".join(missing) if missing else len(tests))
 		failed=$((failed + 1))
 		;;
 	*)
-		step "$suite tests (v2)" meson test -C "$builddir" --no-rebuild \
+		step "$suite tests (v2)" -- meson test -C "$builddir" --no-rebuild \
 			--suite "$suite" --print-errorlogs --num-processes 1 \
 			--timeout-multiplier 4 --logbase "vm-testlog-$suite"
 		;;
 	esac
 done
+
+# boxd installed from this build into a guest that boots systemd as pid 1
+# (tests/vm/README.md), checked as an operator would
+# (tests/systemd/operator.sh).
+if want systemd; then
+	step "boxd under systemd (v2)" --systemd --install "$builddir" \
+		--enable boxd.socket -- tests/systemd/operator.sh "$builddir/meson-logs"
+fi
 
 echo "vm: $passed passed, $failed failed"
 [ "$failed" = 0 ]
