@@ -209,7 +209,10 @@ int conn_send(box_client *c, Boxd__V1__Request *req, const int *fds,
 	 */
 	r = frame_send(c->fd, body, (uint32_t)len, fds, n_fds, &partial);
 	if (r < 0) {
-		if (!partial)
+		/* Nothing went out and the peer is still there: only this
+		 * request failed (a bad fd among its stdio, ...). */
+		if (!partial && r != -EPIPE && r != -ECONNRESET &&
+		    r != -ENOTCONN)
 			return r;
 		conn_fail_after_send(c, r);
 		return c->broken;

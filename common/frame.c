@@ -255,7 +255,8 @@ const char *frame_fault_str(enum frame_fault fault)
 	case FRAME_FAULT_IO:
 		return "read error";
 	case FRAME_FAULT_NO_FDS:
-		return "file descriptors before the handshake";
+		return "wrong number of file descriptors before the handshake: "
+		       "expected exactly 0";
 	case FRAME_FAULT_BUDGET:
 		return "the daemon's buffers for incoming requests are full";
 	}

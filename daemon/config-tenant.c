@@ -337,6 +337,72 @@ static bool under_prefix(const char *path, const char *prefix)
 	       (path[n] == '\0' || path[n] == '/');
 }
 
+static uint64_t lower_u64(uint64_t a, uint64_t b)
+{
+	if (!a || !b)
+		return a ? a : b;
+	return a < b ? a : b;
+}
+
+int tenant_confine(const struct tenant_policy *base,
+		   const struct tenant_policy *ceil,
+		   const struct bind_rule *binds, size_t n_binds,
+		   const char *name, struct tenant_policy *ret)
+{
+	struct tenant_policy t = *base;
+
+	/* Nothing of base's that the copy would share: only plain values
+	 * survive, pointers are made anew or cleared. */
+	t.uids = NULL;
+	t.n_uids = 0;
+	t.gids = NULL;
+	t.n_gids = 0;
+	t.binds = NULL;
+	t.n_binds = 0;
+	t.name = strdup(name);
+	if (!t.name)
+		return -ENOMEM;
+	t.max_memory_bytes =
+	    lower_u64(base->max_memory_bytes, ceil->max_memory_bytes);
+	t.max_cpu_millis =
+	    (uint32_t)lower_u64(base->max_cpu_millis, ceil->max_cpu_millis);
+	t.max_pids = (uint32_t)lower_u64(base->max_pids, ceil->max_pids);
+	t.max_timeout_ns =
+	    lower_u64(base->max_timeout_ns, ceil->max_timeout_ns);
+	t.max_cpu_time_ns =
+	    lower_u64(base->max_cpu_time_ns, ceil->max_cpu_time_ns);
+	/* Never wider than a sandbox: no host network, no run without the
+	 * filter, no policy of its own (which could allow what the
+	 * default filter denies). */
+	t.allow_net_host = false;
+	t.allow_seccomp_none = false;
+	t.allow_custom_seccomp = false;
+	t.binds_restricted = true;
+	if (n_binds) {
+		t.binds = calloc(n_binds, sizeof(*t.binds));
+		if (!t.binds) {
+			free(t.name);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < n_binds; i++) {
+			t.binds[i].writable = binds[i].writable;
+			t.binds[i].prefix = strdup(binds[i].prefix);
+			t.n_binds++;
+			if (!t.binds[i].prefix) {
+				tenant_done(&t);
+				return -ENOMEM;
+			}
+		}
+	}
+	*ret = t;
+	return 0;
+}
+
+void tenant_release(struct tenant_policy *t)
+{
+	tenant_done(t);
+}
+
 bool tenant_may_bind(const struct tenant_policy *t, const char *src,
 		     bool writable)
 {

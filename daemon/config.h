@@ -113,6 +113,19 @@ const struct tenant_policy *config_tenant_for_peer(const struct config *c,
 						   const gid_t *groups,
 						   size_t n_groups);
 
+/*
+ * The policy of a connection made from inside a run: base, with ceil's
+ * non-zero ceilings where they are lower, no host network, no run without
+ * the default filter or with a policy of its own, and binds restricted to
+ * the given rules (the run's own binds: what it already sees). name is
+ * copied. Release ret with tenant_release().
+ */
+int tenant_confine(const struct tenant_policy *base,
+		   const struct tenant_policy *ceil,
+		   const struct bind_rule *binds, size_t n_binds,
+		   const char *name, struct tenant_policy *ret);
+void tenant_release(struct tenant_policy *t);
+
 /* Is a bind of host path src (absolute, normalised) allowed, and writable? */
 bool tenant_may_bind(const struct tenant_policy *t, const char *src,
 		     bool writable);

@@ -465,6 +465,44 @@ void run_detach(struct run *r)
 		sandbox_kill(r->sb, RUN_KILLED, SIGKILL);
 }
 
+int run_confine(const struct run *r, const struct tenant_policy *base,
+		struct tenant_policy *ret)
+{
+	const struct run_spec *spec = r->req.spec;
+	const struct spec_limits *lim = &spec->limits;
+	struct tenant_policy ceil = {
+	    .max_memory_bytes = lim->memory_bytes,
+	    .max_cpu_millis = lim->cpu_millis,
+	    .max_pids = lim->pids,
+	    .max_timeout_ns = lim->timeout_ns,
+	    .max_cpu_time_ns = lim->cpu_time_ns,
+	};
+	_cleanup_free_ struct bind_rule *binds = NULL;
+	size_t n = 0;
+	char name[96];
+
+	binds = calloc(spec->n_mounts ? spec->n_mounts : 1, sizeof(*binds));
+	if (!binds)
+		return -ENOMEM;
+	/* The run's own binds, not its profile's: those are the daemon's
+	 * choice and any run gets them anyway. */
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const struct spec_mount *m = &spec->mounts[i];
+
+		if ((m->flags & SPEC_MOUNT_TRUSTED) || !m->src ||
+		    (m->kind != SPEC_MOUNT_RO_BIND &&
+		     m->kind != SPEC_MOUNT_BIND &&
+		     m->kind != SPEC_MOUNT_DEV_BIND))
+			continue;
+		binds[n].prefix = m->src;
+		binds[n].writable = m->kind != SPEC_MOUNT_RO_BIND;
+		n++;
+	}
+	snprintf(name, sizeof(name), "%s (inside run %llu)", base->name,
+		 (unsigned long long)r->id);
+	return tenant_confine(base, &ceil, binds, n, name, ret);
+}
+
 void run_describe(const struct run *r, Boxd__V1__RunInfo *i, uint64_t now)
 {
 	boxd__v1__run_info__init(i);

@@ -58,6 +58,12 @@ int run_signal(struct run *r, int sig);
  * unless started with die_with_client off. */
 void run_detach(struct run *r);
 
+/* The policy for a connection made from inside this run, under base
+ * (the tenant it would get): no more than the run itself may do
+ * (tenant_confine()). Release ret with tenant_release(). */
+int run_confine(const struct run *r, const struct tenant_policy *base,
+		struct tenant_policy *ret);
+
 /* Fill a RunInfo for a list; strings point into the run. */
 void run_describe(const struct run *r, Boxd__V1__RunInfo *info,
 		  uint64_t now_ns);

@@ -60,6 +60,10 @@ struct session {
 	 * so requests are still handled in order. */
 	struct decode_job *job;
 	struct cfgref *cfg; /* the policy the Hello was answered under */
+	/* From inside a run, with sandbox-peers = confined: the tenant,
+	 * narrowed to what that run may do (s->tenant points here). */
+	struct tenant_policy confined;
+	bool is_confined;
 	const struct tenant_policy *tenant;
 	uint32_t version; /* 0 until the Hello is answered */
 	bool closing;
@@ -291,7 +295,8 @@ static uint32_t pick_version(const Boxd__V1__Hello *h)
  * whose connecting process was gone before it could be placed: it might
  * have been a sandbox's.
  */
-static bool session_may_come_from_here(struct session *s, uint64_t rid)
+static bool session_may_come_from_here(struct session *s, uint64_t rid,
+				       struct run **ret_origin)
 {
 	struct run *origin;
 	char msg[160];
@@ -310,7 +315,9 @@ static bool session_may_come_from_here(struct session *s, uint64_t rid)
 		return false;
 	}
 	origin = server_run_of_peer(s->srv, &s->peer);
-	if (!origin)
+	*ret_origin = origin;
+	if (!origin ||
+	    server_config(s->srv)->sandbox_peers == SANDBOX_PEERS_CONFINED)
 		return true;
 	log_ratelimited(
 	    LOG_NOTICE,
@@ -336,6 +343,7 @@ static void handle_hello(struct session *s, uint64_t rid,
 	Boxd__V1__HostInfo host = BOXD__V1__HOST_INFO__INIT;
 	struct host_info_buf buf;
 	const struct config *cfg;
+	struct run *origin = NULL;
 	uint32_t version;
 	char msg[256];
 
@@ -352,13 +360,25 @@ static void handle_hello(struct session *s, uint64_t rid,
 				       "speaks versions 1 and 2)");
 		return;
 	}
-	if (!session_may_come_from_here(s, rid))
+	if (!session_may_come_from_here(s, rid, &origin))
 		return;
 	s->cfg = server_config_ref(s->srv);
 	cfg = cfgref_config(s->cfg);
 	s->tenant =
 	    config_tenant_for_peer(cfg, s->peer.cred.uid, s->peer.cred.gid,
 				   s->peer.groups, s->peer.n_groups);
+	/* From inside a run (sandbox-peers = confined): no more than it. */
+	if (origin && s->tenant && s->tenant->allow_connect) {
+		if (run_confine(origin, s->tenant, &s->confined) < 0) {
+			session_send_error(s, rid,
+					   BOXD__V1__ERROR_CODE__INTERNAL,
+					   "out of memory", NULL, 0, 0);
+			session_close(s);
+			return;
+		}
+		s->is_confined = true;
+		s->tenant = &s->confined;
+	}
 	if (!s->tenant || !s->tenant->allow_connect) {
 		snprintf(msg, sizeof(msg), "uid %u may not use this daemon",
 			 s->peer.cred.uid);
@@ -772,7 +792,8 @@ static void session_read_failed(struct session *s, int r)
 	}
 	if (r == -EMSGSIZE && !s->version)
 		snprintf(why, sizeof(why),
-			 "a frame before the Hello may be at most %d bytes",
+			 "frame larger than the daemon's maximum before the "
+			 "Hello (%d bytes)",
 			 PREHELLO_FRAME_MAX);
 	else if (r == -EMSGSIZE)
 		snprintf(why, sizeof(why),
@@ -895,6 +916,8 @@ void session_free(struct session *s)
 	cfgref_unref(s->cfg);
 	free(s->runs);
 	peer_done(&s->peer);
+	if (s->is_confined)
+		tenant_release(&s->confined);
 	free(s);
 }
 

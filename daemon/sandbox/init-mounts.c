@@ -203,8 +203,9 @@ static int check_kernel_fs_source(int fd, const char *src)
 		if ((unsigned long)sfs.f_type != kernel_fs_magic[i].magic)
 			continue;
 		snprintf(detail, sizeof(detail),
-			 "%.100s (on %s, a kernel filesystem)", src,
-			 kernel_fs_magic[i].name);
+			 "%.100s (on %s, a kernel filesystem: it would expose "
+			 "the host's kernel state)",
+			 src, kernel_fs_magic[i].name);
 		return init_fail("bind source", detail, EPERM);
 	}
 	return 0;

@@ -325,7 +325,7 @@ static void nested_boxctl(bool root)
 	c = root ? connect_root(&d) : connect_as(&d, NOBODY, NOBODY);
 	s = spec_argv(argv);
 	sec_bind_probes(s);
-	cr_assert(box_spec_bind(s, d.dir, d.dir) >= 0);
+	cr_assert(box_spec_ro_bind(s, d.dir, d.dir) >= 0);
 	run = sec_run(c, s, &out, &err);
 	cr_assert_not_null(
 	    box_run_result(run), "%s",
@@ -349,4 +349,72 @@ Test(isolation, a_root_callers_sandbox_cannot_use_the_daemon)
 Test(isolation, a_tenants_sandbox_cannot_use_the_daemon)
 {
 	nested_boxctl(false);
+}
+
+/*
+ * With sandbox-peers = confined, a run may start runs of its own, but
+ * none that could do more than it: not the host's network, not without
+ * the default filter, no bind of a host path it was not given (nor
+ * writable where it was given it read-only), no limit above its own.
+ * The caller is root, so nothing but the run itself bounds the nested
+ * requests.
+ */
+Test(isolation, a_confined_sandbox_gets_no_more_than_its_run)
+{
+	const char *bin = getenv("BOXCTL_BIN");
+	char copy[256], script[2048];
+	const char *argv[] = {"/bin/sh", "-c", script, NULL};
+	const char *probes = sec_probe_dir();
+	box_client *c;
+	box_spec *s;
+	char *out, *err;
+	box_run *run;
+
+	if (!bin || !*bin)
+		cr_skip_test("BOXCTL_BIN is not set (run through meson test)");
+	daemon_start(&d, NULL, "[daemon]\nsandbox-peers = confined\n");
+	snprintf(copy, sizeof(copy), "%s/boxctl", probes);
+	snprintf(script, sizeof(script), "cp %s %s && chmod 0755 %s", bin, copy,
+		 copy);
+	cr_assert_eq(system(script), 0);
+#define NESTED SEC_PROBES "/boxctl --socket %s run "
+	snprintf(script, sizeof(script),
+		 NESTED "-- /bin/true; echo plain=$?\n" NESTED
+			"--net host -- /bin/true; echo net=$?\n" NESTED
+			"--seccomp none -- /bin/true; echo seccomp=$?\n" NESTED
+			"--ro-bind / /host -- /bin/true; echo root=$?\n" NESTED
+			"--ro-bind %s /p -- /bin/true; echo own=$?\n" NESTED
+			"--bind %s /p -- /bin/true; echo ownrw=$?\n" NESTED
+			"--memory 1G -- /bin/true; echo memory=$?\n",
+		 d.sock, d.sock, d.sock, d.sock, d.sock, probes, d.sock, probes,
+		 d.sock);
+#undef NESTED
+	c = connect_root(&d);
+	s = spec_argv(argv);
+	sec_bind_probes(s);
+	cr_assert(box_spec_ro_bind(s, d.dir, d.dir) >= 0);
+	box_spec_set_memory(s, 256u << 20);
+	run = sec_run(c, s, &out, &err);
+	cr_assert_not_null(
+	    box_run_result(run), "%s",
+	    box_run_error(run) ? box_error_message(box_run_error(run)) : "-");
+	cr_expect(strstr(out, "plain=0"), "a plain nested run failed: %s%s",
+		  out, err);
+	cr_expect(strstr(out, "own=0"),
+		  "a nested bind of the run's own bind failed: %s%s", out, err);
+	cr_expect(strstr(out, "net=125"), "host network granted: %s%s", out,
+		  err);
+	cr_expect(strstr(out, "seccomp=125"), "filter dropped: %s%s", out, err);
+	cr_expect(strstr(out, "root=125"), "host / bound: %s%s", out, err);
+	cr_expect(strstr(out, "ownrw=125"),
+		  "read-only bind made writable: %s%s", out, err);
+	cr_expect(strstr(out, "memory=125"), "limit above the run's: %s%s", out,
+		  err);
+	cr_expect(strstr(err, "inside run"), "%s", err);
+	free(out);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+	cr_expect(daemon_alive(&d));
 }

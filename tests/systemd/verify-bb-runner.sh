@@ -11,14 +11,14 @@ if ! command -v systemd-analyze >/dev/null 2>&1; then
 fi
 tmp=$(mktemp -d /tmp/boxd-test-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-cp "$src/systemd/boxd.socket" "$tmp/boxd.socket"
+cp "$build/systemd/boxd.socket" "$tmp/boxd.socket"
 sed "s|^ExecStart=[^ ]*|ExecStart=$build/daemon/boxd|" \
 	"$build/systemd/boxd.service" >"$tmp/boxd.service"
 sed "s|^ExecStart=[^ ]*|ExecStart=$build/bb-runner/boxd-bb-runner|" \
 	"$build/systemd/boxd-bb-runner.service" >"$tmp/boxd-bb-runner.service"
 grep -q "^ExecStart=$build/bb-runner/boxd-bb-runner " \
 	"$tmp/boxd-bb-runner.service"
-out=$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$tmp/boxd.socket" \
+out=$(SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no "$tmp/boxd.socket" \
 	"$tmp/boxd.service" "$tmp/boxd-bb-runner.service" 2>&1) || {
 	echo "$out"
 	exit 1
