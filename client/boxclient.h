@@ -25,10 +25,10 @@
  *    earlier ones to be answered; every answer is matched to its request
  *    by an id the library gives each request. A box_client and
  *    everything obtained from it may be used by one thread at a time.
- *  - The library never retries a request the daemon refused, BUSY
- *    included: it does not keep the caller's fds after sending them, so
- *    only the caller can send a run again (docs/protocol.md, "BUSY,
- *    and retrying", says which BUSY is worth retrying and when).
+ *  - On request (box_client_set_busy_retries()), the library sends a
+ *    run again when the daemon answers it BUSY and says when to retry
+ *    (a shortage of the daemon's own, a ceiling on runs at once). It
+ *    retries nothing else: other refusals end the run or request.
  *  - Blocking calls retry on EINTR. Callers that must react to signals
  *    while a run is in flight use the non-blocking API (box_client_fd(),
  *    box_run_dispatch()).
@@ -217,12 +217,49 @@ int box_client_fd(const box_client *c);
 
 /*
  * Process every complete event the socket holds without blocking: run
- * state changes, replies to pending requests. Returns 0, or a negative
- * errno once the connection is broken (-ECONNRESET when the daemon closed
- * it, -EPROTO on a protocol error); every run in flight then finishes
- * with a BOX_ERROR_CLIENT (or BOX_ERROR_PROTOCOL) error record.
+ * state changes, replies to pending requests. Then send again each run
+ * whose retry is due (box_client_set_busy_retries()); like
+ * box_run_start(), that may wait while the socket is full. Returns 0, or
+ * a negative errno once the connection is broken (-ECONNRESET when the
+ * daemon closed it, -EPROTO on a protocol error); every run in flight
+ * then finishes with a BOX_ERROR_CLIENT (or BOX_ERROR_PROTOCOL) error
+ * record.
  */
 int box_client_dispatch(box_client *c);
+
+/*
+ * How long, in milliseconds, until box_client_dispatch() has work even if
+ * box_client_fd() stays quiet: a run waiting to be sent again. -1 if
+ * none, 0 if overdue. A caller with its own poll loop uses it as the
+ * timeout (or the upper bound of its own) and dispatches when it expires.
+ */
+int box_client_timeout(const box_client *c);
+
+/*
+ * Send a run again, up to retries times, when the daemon answers it BUSY
+ * before accepting it and says that the same request may succeed on this
+ * connection later (Error.retry_after_ms: docs/protocol.md, "BUSY, and
+ * retrying"): first after the daemon's delay, then after twice the
+ * previous wait (at most BOX_BUSY_RETRY_MAX_MS, plus up to a quarter more,
+ * so that clients turned away together do not come back together). The
+ * run stays BOX_RUN_PENDING meanwhile and ends with the last BUSY record
+ * when the retries are spent. A BUSY without a delay (the daemon shutting
+ * down, a connection ceiling) is never retried. Killing a run that waits
+ * to be sent again ends it with its BUSY record.
+ *
+ * To send a run again the library keeps duplicates of its three stdio
+ * fds until the daemon's Accepted for it has been dispatched. So the
+ * caller must keep dispatching while a run is pending (box_run_wait(),
+ * box_run_capture(), or a poll loop with box_client_timeout()): one that
+ * reads its own pipe to end-of-file before it dispatches would wait
+ * forever for an EOF the library's duplicate holds off. That is why it
+ * is off (0) by default; box_process_open() runs are never retried.
+ * BOX_BUSY_RETRIES is a sensible count (boxctl's). Applies to runs
+ * started afterwards.
+ */
+#define BOX_BUSY_RETRIES 6
+#define BOX_BUSY_RETRY_MAX_MS 5000
+int box_client_set_busy_retries(box_client *c, unsigned retries);
 
 /* After the handshake: the protocol version chosen (2), or 0. */
 uint32_t box_client_protocol_version(const box_client *c);
@@ -385,7 +422,7 @@ int box_spec_set_tag(box_spec *s, const char *tag);
  * runs are in flight on c.
  * Errors: -EINVAL (no argv), -ENOTCONN, -EMSGSIZE (spec larger than a
  * frame), -EBADF, I/O errors. Errors the daemon reports later (BUSY
- * among them) end the run with an error record.
+ * among them, once retries are spent) end the run with an error record.
  */
 int box_run_start(box_client *c, const box_spec *spec, int stdin_fd,
 		  int stdout_fd, int stderr_fd, box_run **ret_run);
@@ -507,6 +544,9 @@ const char *box_error_step(const box_error *e);
 int box_error_errno(const box_error *e);
 /* The run it belongs to, else -1. */
 int64_t box_error_run_id(const box_error *e);
+/* BUSY: the daemon's advice, in milliseconds, on when sending the same
+ * request again on this connection may succeed; -1 if it is pointless. */
+int64_t box_error_retry_after_ms(const box_error *e);
 
 /*
  * Shell-style exit status of a run that failed: 127 for EXEC_FAILED with

@@ -193,6 +193,10 @@ int box_run_capture(box_client *c, const box_spec *spec, const void *stdin_data,
 				break;
 			timeout = (int)(CAPTURE_DRAIN_MS - idle);
 		}
+		/* A run to send again after a BUSY: dispatch in time. */
+		if (!finished && box_client_timeout(c) >= 0 &&
+		    (timeout < 0 || box_client_timeout(c) < timeout))
+			timeout = box_client_timeout(c);
 		pfd[0] = (struct pollfd){.fd = finished ? -1 : box_client_fd(c),
 					 .events = POLLIN};
 		pfd[1] = (struct pollfd){.fd = out_r, .events = POLLIN};
@@ -207,8 +211,11 @@ int box_run_capture(box_client *c, const box_spec *spec, const void *stdin_data,
 			box_run_free(run);
 			return r;
 		}
-		if (n == 0)
+		if (n == 0) {
+			if (!finished)
+				(void)box_client_dispatch(c);
 			continue;
+		}
 		if (pfd[3].revents) {
 			ssize_t w = write_nosigpipe(in_w, in_data + in_off,
 						    stdin_len - in_off);
@@ -315,7 +322,14 @@ int box_process_open(box_client *c, const box_spec *spec, unsigned pipes,
 	proc = calloc(1, sizeof(*proc));
 	if (!proc)
 		return -ENOMEM;
-	r = box_run_start(c, spec, child[0], child[1], child[2], &run);
+	/* Never retried: the caller reads these pipes before it waits, and
+	 * a duplicate kept for a retry would hold their EOF off. */
+	if (spec_message(spec)->n_argv == 0) {
+		free(proc);
+		return -EINVAL;
+	}
+	r = run_send(c, spec_message(spec), child[0], child[1], child[2], false,
+		     &run);
 	if (r < 0) {
 		free(proc);
 		return r;

@@ -19,6 +19,7 @@
  */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -422,23 +423,56 @@ static int conn_read(box_client *c)
 int conn_wait(box_client *c)
 {
 	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+	int n;
 
 	if (c->fd < 0)
 		return -ENOTCONN;
 	if (c->broken)
 		return c->broken;
-	if (poll(&pfd, 1, -1) < 0)
+	n = poll(&pfd, 1, box_client_timeout(c));
+	if (n < 0)
 		return errno == EINTR ? 0 : negerrno();
-	return conn_read(c);
+	return box_client_dispatch(c);
 }
 
 int box_client_dispatch(box_client *c)
 {
+	int r;
+
 	if (!c)
 		return -EINVAL;
 	if (c->fd < 0)
 		return -ENOTCONN;
-	return conn_read(c);
+	r = conn_read(c);
+	if (r < 0)
+		return r;
+	run_send_due(c);
+	return conn_check(c);
+}
+
+int box_client_timeout(const box_client *c)
+{
+	uint64_t next, now;
+
+	if (!c)
+		return -1;
+	next = run_next_due_ns(c);
+	if (!next)
+		return -1;
+	now = now_ns();
+	if (next <= now)
+		return 0;
+	/* Rounded up: waking a little late beats spinning early. */
+	next = (next - now + 999999) / 1000000;
+	return next > INT_MAX ? INT_MAX : (int)next;
+}
+
+int box_client_set_busy_retries(box_client *c, unsigned retries)
+{
+	if (!c)
+		return -EINVAL;
+	c->busy_retries = retries;
+	return 0;
 }
 
 /* Back to "not connected", keeping name and last error. */

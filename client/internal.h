@@ -17,6 +17,7 @@ struct box_error {
 	int errno_value; /* positive, 0 if none */
 	bool has_run_id;
 	uint64_t run_id;
+	int64_t retry_after_ms; /* -1: unset */
 };
 
 struct box_result {
@@ -61,6 +62,18 @@ struct capture_buf {
 };
 
 /*
+ * What it takes to send a run again after a BUSY the daemon says may pass
+ * (owned by run.c): the request and duplicates of the caller's stdio.
+ */
+struct run_retry {
+	Boxd__V1__RunRequest *msg; /* a copy (unpacked from the packed) */
+	int fds[3];
+	unsigned sent_again;    /* retries so far */
+	uint64_t due_ns;        /* monotonic; 0 while the request is out */
+	struct box_error *busy; /* the BUSY being waited out */
+};
+
+/*
  * One run this client started (or a dry run). Owned by run.c; other files
  * read the fields marked "read" and touch nothing else. A run is "in
  * flight" from its send until its record: it is then on its client's
@@ -80,7 +93,8 @@ struct box_run {
 	bool dry_run;    /* box_run_plan(): answered by a Plan */
 	struct box_result *result;
 	struct box_error *error;
-	Boxd__V1__Plan *plan; /* a dry run's answer, until taken */
+	Boxd__V1__Plan *plan;    /* a dry run's answer, until taken */
+	struct run_retry *retry; /* until accepted, if BUSY may be retried */
 	/* capture.c's, for box_run_capture() */
 	bool captured;
 	struct capture_buf out;
@@ -126,6 +140,7 @@ struct box_client {
 	struct box_host_info *host;
 	struct box_run *runs;             /* in flight, oldest first */
 	struct pending_request *requests; /* unanswered, oldest first */
+	unsigned busy_retries;            /* for runs started from now on */
 	struct box_error *last_error;
 };
 
@@ -180,9 +195,11 @@ int request_send_kill(box_client *c, uint64_t run_id, int signal,
 		      struct pending_request **ret_req);
 
 /* run.c: runs in flight (c->runs) */
-/* Send msg with stdio (-1: /dev/null) as a new run in flight on c. */
+/* Send msg with stdio (-1: /dev/null) as a new run in flight on c; with
+ * may_retry, sent again after a BUSY that says when, as c is set to. */
 int run_send(box_client *c, const Boxd__V1__RunRequest *msg, int stdin_fd,
-	     int stdout_fd, int stderr_fd, struct box_run **ret_run);
+	     int stdout_fd, int stderr_fd, bool may_retry,
+	     struct box_run **ret_run);
 /* The run in flight whose RunRequest had this id, or NULL. */
 struct box_run *run_find(box_client *c, uint64_t request_id);
 /*
@@ -196,6 +213,10 @@ void run_fail_all(box_client *c, const struct box_error *e);
 /* The connection is closed: every run in flight ends with a client
  * record and forgets c. */
 void run_detach_all(box_client *c);
+/* Send again every run whose retry is due. */
+void run_send_due(box_client *c);
+/* When the next retry is due (monotonic ns), 0 if none waits. */
+uint64_t run_next_due_ns(const box_client *c);
 /* A finished dry run's answer (NULL if it was refused); the caller owns
  * it. */
 Boxd__V1__Plan *run_take_plan(struct box_run *run);

@@ -143,7 +143,7 @@ int box_run_plan(box_client *c, const box_spec *spec, box_plan **ret_plan)
 	msg = *spec_message(spec);
 	msg.has_dry_run = true;
 	msg.dry_run = true;
-	r = run_send(c, &msg, -1, -1, -1, &run);
+	r = run_send(c, &msg, -1, -1, -1, false, &run);
 	if (r < 0)
 		return r;
 	r = box_run_wait(run);

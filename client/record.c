@@ -20,6 +20,7 @@ struct box_error *error_new(enum box_error_code code, const char *message,
 	e->message = strdup(message ? message : "");
 	e->step = step ? strdup(step) : NULL;
 	e->errno_value = errno_value > 0 ? errno_value : 0;
+	e->retry_after_ms = -1;
 	if (!e->message || (step && !e->step))
 		return error_free(e);
 	return e;
@@ -35,6 +36,7 @@ struct box_error *error_dup(const struct box_error *e)
 	if (copy) {
 		copy->has_run_id = e->has_run_id;
 		copy->run_id = e->run_id;
+		copy->retry_after_ms = e->retry_after_ms;
 	}
 	return copy;
 }
@@ -53,6 +55,8 @@ struct box_error *error_from_pb(const Boxd__V1__Error *pb)
 		e->has_run_id = true;
 		e->run_id = pb->run_id;
 	}
+	if (e && pb->has_retry_after_ms)
+		e->retry_after_ms = pb->retry_after_ms;
 	return e;
 }
 
@@ -146,6 +150,11 @@ int box_error_errno(const box_error *e)
 int64_t box_error_run_id(const box_error *e)
 {
 	return e->has_run_id ? (int64_t)e->run_id : -1;
+}
+
+int64_t box_error_retry_after_ms(const box_error *e)
+{
+	return e->retry_after_ms;
 }
 
 int box_error_exit_status(const box_error *e)

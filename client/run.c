@@ -7,8 +7,10 @@
  *
  * A run always ends with exactly one record, made up here with code
  * BOX_ERROR_CLIENT when the connection breaks first, so callers have one
- * place to look. Never blocks in dispatch; never keeps a caller's fd
- * beyond the sendmsg that hands it over.
+ * place to look. A run the daemon turns away BUSY, saying when to come
+ * back, waits here (still pending, still in flight under its last request
+ * id) and is sent again with a new one; only for that are duplicates of
+ * the caller's fds kept, and only until the daemon accepts the run.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -21,6 +23,7 @@ static struct box_error run_error_oom = {
     .code = BOX_ERROR_CLIENT,
     .message = (char *)"out of memory",
     .errno_value = ENOMEM,
+    .retry_after_ms = -1,
 };
 
 static void run_set_error(struct box_run *run, struct box_error *e)
@@ -41,8 +44,67 @@ static int run_new(box_client *c, struct box_run **ret_run)
 	return 0;
 }
 
+static struct run_retry *retry_free(struct run_retry *rt)
+{
+	if (!rt)
+		return NULL;
+	boxd__v1__run_request__free_unpacked(rt->msg, NULL);
+	for (size_t i = 0; i < ELEMENTSOF(rt->fds); i++)
+		safe_close(rt->fds[i]);
+	error_free(rt->busy);
+	free(rt);
+	return NULL;
+}
+
+/* A copy of msg and of the fds, or NULL: the run is then not retried. */
+static struct run_retry *retry_new(const Boxd__V1__RunRequest *msg,
+				   const int fds[3])
+{
+	struct run_retry *rt = calloc(1, sizeof(*rt));
+	_cleanup_free_ uint8_t *buf = NULL;
+	size_t len = boxd__v1__run_request__get_packed_size(msg);
+
+	if (!rt)
+		return NULL;
+	for (size_t i = 0; i < ELEMENTSOF(rt->fds); i++)
+		rt->fds[i] = -1;
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return retry_free(rt);
+	boxd__v1__run_request__pack(msg, buf);
+	rt->msg = boxd__v1__run_request__unpack(NULL, len, buf);
+	if (!rt->msg)
+		return retry_free(rt);
+	for (size_t i = 0; i < ELEMENTSOF(rt->fds); i++) {
+		rt->fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+		if (rt->fds[i] < 0)
+			return retry_free(rt);
+	}
+	return rt;
+}
+
+/*
+ * The wait before retry number n (0: the first): the daemon's delay,
+ * doubled each time up to a cap the daemon's own delay may exceed, plus
+ * up to a quarter more, from the clock's low bits: clients turned away
+ * together spread out.
+ */
+static uint64_t retry_delay_ns(uint32_t after_ms, unsigned n)
+{
+	uint64_t ms = after_ms ? after_ms : 1;
+
+	for (unsigned i = 0; i < n && ms < BOX_BUSY_RETRY_MAX_MS; i++)
+		ms *= 2;
+	if (ms > BOX_BUSY_RETRY_MAX_MS)
+		ms = after_ms > BOX_BUSY_RETRY_MAX_MS ? after_ms
+						      : BOX_BUSY_RETRY_MAX_MS;
+	ms += now_ns() % (ms / 4 + 1);
+	return ms * 1000000;
+}
+
 void run_destroy(struct box_run *run)
 {
+	retry_free(run->retry);
 	boxd__v1__plan__free_unpacked(run->plan, NULL);
 	result_free(run->result);
 	if (run->error != &run_error_oom)
@@ -88,6 +150,7 @@ struct box_run *run_find(box_client *c, uint64_t request_id)
  */
 static void run_finish(struct box_run *run)
 {
+	run->retry = retry_free(run->retry);
 	run->state = BOX_RUN_FINISHED;
 	run->kill_signal = 0;
 	if (run->client)
@@ -101,6 +164,8 @@ static void run_on_accepted(struct box_run *run, uint64_t id)
 	run->has_id = true;
 	run->id = id;
 	run->state = BOX_RUN_ACCEPTED;
+	/* The daemon has its own duplicates now. */
+	run->retry = retry_free(run->retry);
 	if (run->kill_signal) {
 		int sig = run->kill_signal;
 
@@ -165,12 +230,87 @@ static void run_on_error(struct box_run *run, struct box_error *e)
  */
 static void run_on_daemon_error(struct box_run *run, const Boxd__V1__Error *pb)
 {
+	struct run_retry *rt = run->retry;
+
 	if (run->state != BOX_RUN_PENDING &&
 	    !(pb->has_run_id && pb->run_id == run->id)) {
 		conn_set_last_error(run->client, error_from_pb(pb));
 		return;
 	}
+	/* A run killed before it was accepted is not sent again. */
+	if (rt && !run->kill_signal && pb->code == BOXD__V1__ERROR_CODE__BUSY &&
+	    pb->has_retry_after_ms &&
+	    rt->sent_again < run->client->busy_retries) {
+		struct box_error *e = error_from_pb(pb);
+
+		if (e) {
+			error_free(rt->busy);
+			rt->busy = e;
+			rt->due_ns =
+			    now_ns() +
+			    retry_delay_ns(pb->retry_after_ms, rt->sent_again);
+			return;
+		}
+	}
 	run_on_error(run, error_from_pb(pb));
+}
+
+static bool run_waits_to_retry(const struct box_run *run)
+{
+	return run->retry && run->retry->due_ns;
+}
+
+/* Stop waiting: the run ends with the BUSY it was waiting out. */
+static void run_give_up(struct box_run *run)
+{
+	struct box_error *e = run->retry->busy;
+
+	run->retry->busy = NULL;
+	run_on_error(run, e);
+}
+
+/* Send run's request again, under a new request id. */
+static void run_send_again(box_client *c, struct box_run *run)
+{
+	Boxd__V1__Request req = BOXD__V1__REQUEST__INIT;
+	struct run_retry *rt = run->retry;
+	int r;
+
+	rt->due_ns = 0;
+	rt->sent_again++;
+	req.msg_case = BOXD__V1__REQUEST__MSG_RUN;
+	req.run = rt->msg;
+	r = conn_send(c, &req, rt->fds, ELEMENTSOF(rt->fds), &run->request_id);
+	/* A broken connection has ended every run in flight, this one too. */
+	if (r < 0 && run->state != BOX_RUN_FINISHED)
+		run_give_up(run);
+}
+
+void run_send_due(box_client *c)
+{
+	struct box_run *run;
+
+	/* A send may end any run (the connection breaking): look again
+	 * from the start after each. */
+again:
+	for (run = c->runs; run; run = run->next) {
+		if (run_waits_to_retry(run) && run->retry->due_ns <= now_ns() &&
+		    conn_check(c) == 0) {
+			run_send_again(c, run);
+			goto again;
+		}
+	}
+}
+
+uint64_t run_next_due_ns(const box_client *c)
+{
+	uint64_t next = 0;
+
+	for (const struct box_run *run = c->runs; run; run = run->next)
+		if (run_waits_to_retry(run) &&
+		    (!next || run->retry->due_ns < next))
+			next = run->retry->due_ns;
+	return next;
 }
 
 /* A Started, Result or Error naming a run id must name this run's. */
@@ -249,6 +389,7 @@ void run_detach_all(box_client *c)
 		c->runs = run->next;
 		run->next = NULL;
 		run->client = NULL;
+		run->retry = retry_free(run->retry);
 		run_set_error(run, error_new(BOX_ERROR_CLIENT,
 					     "the connection was closed before "
 					     "the run finished",
@@ -269,7 +410,8 @@ Boxd__V1__Plan *run_take_plan(struct box_run *run)
 }
 
 int run_send(box_client *c, const Boxd__V1__RunRequest *msg, int stdin_fd,
-	     int stdout_fd, int stderr_fd, struct box_run **ret_run)
+	     int stdout_fd, int stderr_fd, bool may_retry,
+	     struct box_run **ret_run)
 {
 	Boxd__V1__Request req = BOXD__V1__REQUEST__INIT;
 	_cleanup_close_ int devnull = -1;
@@ -300,6 +442,9 @@ int run_send(box_client *c, const Boxd__V1__RunRequest *msg, int stdin_fd,
 	if (r < 0)
 		goto fail;
 	run->dry_run = msg->has_dry_run && msg->dry_run;
+	/* Without memory or fds to spare, the run is simply not retried. */
+	if (may_retry && c->busy_retries && !run->dry_run)
+		run->retry = retry_new(msg, fds);
 	req.msg_case = BOXD__V1__REQUEST__MSG_RUN;
 	/* pack() only reads it. */
 	req.run = (Boxd__V1__RunRequest *)msg;
@@ -327,7 +472,7 @@ int box_run_start(box_client *c, const box_spec *spec, int stdin_fd,
 	if (!c || !spec || !ret_run || spec_message(spec)->n_argv == 0)
 		return -EINVAL;
 	return run_send(c, spec_message(spec), stdin_fd, stdout_fd, stderr_fd,
-			ret_run);
+			true, ret_run);
 }
 
 /* The errno that goes with a record made because the connection broke. */
@@ -402,6 +547,8 @@ int box_run_kill(box_run *run, int signal)
 {
 	if (!run || signal <= 0 || signal >= _NSIG)
 		return -EINVAL;
+	if (run_waits_to_retry(run))
+		run_give_up(run);
 	/* Without an id there is nothing to name in the request: wait. */
 	while (run->state == BOX_RUN_PENDING) {
 		int r = run->client ? conn_wait(run->client) : -ENOTCONN;
@@ -422,6 +569,10 @@ int box_run_kill_async(box_run *run, int signal)
 		return 0;
 	if (!run->client)
 		return -ENOTCONN;
+	if (run_waits_to_retry(run)) {
+		run_give_up(run);
+		return 0;
+	}
 	if (!run->has_id) {
 		/* Sent by dispatch when Accepted arrives. */
 		run->kill_signal = signal;

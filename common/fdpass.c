@@ -168,10 +168,14 @@ ssize_t fdpass_recv(int sock, void *buf, size_t len, size_t max_fds,
 
 	r = check_control(&msg, max_fds, &n_fds);
 	if (r < 0) {
+		/* Probed before closing what did arrive: the kernel installs
+		 * fds until the table is full, and closing them would make
+		 * room again. */
+		bool full =
+		    (msg.msg_flags & MSG_CTRUNC) && own_table_full(sock);
+
 		close_received(&msg);
-		if ((msg.msg_flags & MSG_CTRUNC) && own_table_full(sock))
-			return -EMFILE;
-		return r;
+		return full ? -EMFILE : r;
 	}
 	for (size_t i = 0; i < max_fds; i++)
 		ret_fds[i] = -1;

@@ -1,17 +1,18 @@
 /*
- * See peer.h. The pid namespace chain is what tells a process inside a
- * boxd sandbox from one on the host: every sandbox has its own pid
- * namespace, and a process cannot leave it (nor hide in a new one: that
- * one is nested, and the chain walks up through it).
- *
- * The peer is pinned by a pidfd before anything is read about it, and
- * checked alive afterwards: the pid cannot have been reused in between.
- * Where the kernel hands out the connecting process's pidfd itself
- * (SO_PEERPIDFD, Linux 6.5), that is the one; before, the pid from
+ * See peer.h. The pid is pinned by a pidfd before anything is learned
+ * about it, and checked alive afterwards: a pid cannot have been reused
+ * in between. Where the kernel hands out the connecting process's pidfd
+ * itself (SO_PEERPIDFD, Linux 6.5), that is the one; before, the pid from
  * SO_PEERCRED is opened, which leaves the window between connect() and
  * accept in which the connector could exit and its pid be reused (a
  * sandbox bounded by pids.max cannot cycle through the pid space, but the
  * gap is written down in docs/security.md).
+ *
+ * Nesting is read from the pidfd's fdinfo, the daemon's own file: its
+ * NSpid line lists the process's pid in the daemon's pid namespace and in
+ * each one below, so more than one entry means "nested". Every sandbox has
+ * its own pid namespace and a process cannot leave it (a new one it makes
+ * is nested deeper still).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -104,34 +105,95 @@ static int read_pidns_chain(pid_t pid, struct peer *p)
 	return 0;
 }
 
+/* How many pid namespaces, the daemon's first, the pinned process has a
+ * pid in: 1 on the host, more when nested; 0 if it is gone (or lives in
+ * a namespace above ours, where it cannot be a sandbox of ours). */
+static int pidfd_depth(int pidfd)
+{
+	char path[64], buf[1024], *line, *tok, *save = NULL;
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+	int depth = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	line = strstr(buf, "\nNSpid:");
+	if (!line)
+		/* A kernel without pid namespaces: everything is flat. */
+		return strstr(buf, "\nPid:") ? 1 : -EIO;
+	line[strcspn(line + 1, "\n") + 1] = '\0';
+	for (tok = strtok_r(line + strlen("\nNSpid:"), " \t", &save); tok;
+	     tok = strtok_r(NULL, " \t", &save))
+		depth++;
+	/* "NSpid: 0": not in our namespace or below it. */
+	if (depth == 1 && atoi(line + strlen("\nNSpid:")) == 0)
+		return 0;
+	return depth;
+}
+
+/* The daemon's own shortage, not anything about the peer. */
+static bool shortage(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOMEM;
+}
+
 int peer_read(int fd, struct peer *ret)
 {
-	struct peer p = {0};
+	struct peer p = {.pidfd = -1};
 	socklen_t len = sizeof(p.cred);
-	_cleanup_close_ int pidfd = -1;
-	int r;
+	int r, depth = -ESRCH;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &p.cred, &len) < 0)
 		return -errno;
 	r = read_groups(fd, &p);
-	if (r < 0) {
-		peer_done(&p);
-		return r;
+	if (r < 0)
+		goto fail;
+	if (p.cred.pid > 0) {
+		p.pidfd = peer_pidfd(fd, p.cred.pid);
+		depth = p.pidfd >= 0 ? pidfd_depth(p.pidfd) : -errno;
 	}
-	pidfd = p.cred.pid > 0 ? peer_pidfd(fd, p.cred.pid) : -1;
-	if (pidfd < 0 || read_pidns_chain(p.cred.pid, &p) < 0 ||
-	    syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
-		/* Gone, or its /proc no longer ours to read: where it
-		 * lived cannot be told. */
+	if (depth < 0 && shortage(-depth)) {
+		r = depth;
+		goto fail;
+	}
+	p.nested = depth > 1;
+	/* Best effort: a hardened service may not read another user's
+	 * /proc/<pid>; the runs' cgroups place the peer then. */
+	if (p.nested) {
+		r = read_pidns_chain(p.cred.pid, &p);
+		if (r < 0 && shortage(-r))
+			goto fail;
+		if (r < 0)
+			p.n_pidns = 0;
+	}
+	if (depth < 0 || !peer_alive(&p)) {
+		/* Gone: where it lived cannot be told. */
 		p.gone = true;
+		p.nested = false;
 		p.n_pidns = 0;
 	}
 	*ret = p;
 	return 0;
+fail:
+	peer_done(&p);
+	return r;
+}
+
+bool peer_alive(const struct peer *p)
+{
+	return p->pidfd >= 0 &&
+	       syscall(SYS_pidfd_send_signal, p->pidfd, 0, NULL, 0) == 0;
 }
 
 void peer_done(struct peer *p)
 {
+	p->pidfd = safe_close(p->pidfd);
 	free(p->groups);
 	p->groups = NULL;
 	p->n_groups = 0;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "peer.h"
 #include "plan.h"
 #include "request.h"
 #include "run.h"
@@ -57,9 +58,18 @@ uid_t run_uid(const struct run *r)
 	return r->uid;
 }
 
-uint64_t run_pidns(const struct run *r)
+int run_has_peer(const struct run *r, const struct peer *p)
 {
-	return r->sb ? sandbox_pidns(r->sb) : 0;
+	int k;
+
+	if (!r->sb)
+		return 0;
+	k = sandbox_has_pid(r->sb, p->cred.pid);
+	if (k >= 0)
+		return k;
+	if (!p->n_pidns || !sandbox_pidns(r->sb))
+		return k;
+	return peer_in_pidns(p, sandbox_pidns(r->sb));
 }
 
 bool run_visible_to(const struct run *r, uid_t uid)
@@ -353,6 +363,28 @@ static void send_accepted(struct run *r)
 	session_send(r->session, r->request_id, &ev);
 }
 
+/*
+ * What the daemon ran out of, if errnum says it did. Everything
+ * sandbox_start() does happens on the daemon's side, before the request's
+ * mounts or command (those fail later, in the run's own record): its
+ * descriptors, memory and processes are the daemon's, and a failure for
+ * want of them is no fault of the request's.
+ */
+static const char *daemon_shortage(int errnum)
+{
+	switch (errnum) {
+	case EAGAIN:
+		return "processes";
+	case ENOMEM:
+		return "memory";
+	case EMFILE:
+	case ENFILE:
+		return "file descriptors";
+	default:
+		return NULL;
+	}
+}
+
 struct run *run_handle(struct server *srv, const struct run_caller *caller,
 		       const Boxd__V1__RunRequest *req, int fds[3])
 {
@@ -383,8 +415,7 @@ struct run *run_handle(struct server *srv, const struct run_caller *caller,
 		snprintf(why, sizeof(why),
 			 "tenant '%s' already has %u runs (its ceiling)",
 			 tenant->name, tenant->max_runs);
-		session_send_error(s, rid, BOXD__V1__ERROR_CODE__BUSY, why,
-				   NULL, 0, 0);
+		session_send_busy(s, rid, why, RETRY_RUN_ENDS_MS);
 		return NULL;
 	}
 	r = calloc(1, sizeof(*r));
@@ -411,8 +442,8 @@ struct run *run_handle(struct server *srv, const struct run_caller *caller,
 	r->argv0 = strdup(r->req.spec->argv[0]);
 	r->tag = r->req.spec->tag ? strdup(r->req.spec->tag) : NULL;
 	if (run_pick_ids(r, caller) < 0) {
-		session_send_error(s, rid, BOXD__V1__ERROR_CODE__BUSY,
-				   "every private uid is in use", NULL, 0, 0);
+		session_send_busy(s, rid, "every private uid is in use",
+				  RETRY_RUN_ENDS_MS);
 		run_free(r);
 		return NULL;
 	}
@@ -426,8 +457,18 @@ struct run *run_handle(struct server *srv, const struct run_caller *caller,
 			 strerror(err.err));
 		log_warning("run for uid %u failed to start: %s",
 			    caller->cred.uid, msg);
-		session_send_error(s, rid, BOXD__V1__ERROR_CODE__SETUP_FAILED,
-				   msg, err.step, err.err, 0);
+		if (daemon_shortage(err.err)) {
+			char busy[600];
+
+			snprintf(busy, sizeof(busy),
+				 "the daemon is short of %s (%s); try again",
+				 daemon_shortage(err.err), msg);
+			session_send_busy(s, rid, busy, RETRY_SHORTAGE_MS);
+		} else {
+			session_send_error(s, rid,
+					   BOXD__V1__ERROR_CODE__SETUP_FAILED,
+					   msg, err.step, err.err, 0);
+		}
 		run_free(r);
 		return NULL;
 	}

@@ -43,8 +43,10 @@ uint64_t run_id(const struct run *r);
 uint64_t run_request_id(const struct run *r);
 uid_t run_uid(const struct run *r);
 
-/* The run's sandbox's pid namespace (0 if unknown). */
-uint64_t run_pidns(const struct run *r);
+/* Does the peer live in this run's sandbox? 1 or 0; -errno if that
+ * cannot be told (no cgroup, and the peer's pid namespaces unreadable). */
+struct peer;
+int run_has_peer(const struct run *r, const struct peer *p);
 
 /* May the peer uid see and signal this run? Root sees all; a tenant only
  * its own. */

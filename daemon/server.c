@@ -285,12 +285,30 @@ struct run *server_find_run(struct server *srv, uint64_t id)
 	return NULL;
 }
 
-struct run *server_run_of_peer(struct server *srv, const struct peer *p)
+void server_place_peer(struct server *srv, struct peer *p)
 {
-	for (size_t i = 0; p->n_pidns && i < srv->runs.n; i++)
-		if (peer_in_pidns(p, run_pidns(srv->runs.v[i])))
-			return srv->runs.v[i];
-	return NULL;
+	struct run *found = NULL;
+	int unknown = 0;
+
+	if (p->gone)
+		p->place_err = -ESRCH;
+	for (size_t i = 0; p->nested && !found && i < srv->runs.n; i++) {
+		int k = run_has_peer(srv->runs.v[i], p);
+
+		if (k > 0)
+			found = srv->runs.v[i];
+		else if (k < 0)
+			unknown = k;
+	}
+	/* The lists were read by pid: they were about the peer only if it
+	 * is still the process that pid names. */
+	if (p->nested && !peer_alive(p))
+		p->place_err = -ESRCH;
+	else if (p->nested && !found && unknown)
+		p->place_err = unknown;
+	else if (found)
+		p->run_id = run_id(found);
+	p->pidfd = safe_close(p->pidfd);
 }
 
 void server_foreach_run(struct server *srv, void (*fn)(struct run *, void *),
@@ -435,26 +453,71 @@ static const char *admission_refused(struct server *srv, const struct peer *p)
 	return NULL;
 }
 
+/*
+ * Tell a client that the daemon cannot serve it for want of its own
+ * resources (a shortage the client may retry later, on a new connection),
+ * and close it. Needs no memory and no descriptor.
+ */
+static void busy_and_close(int fd, const char *why)
+{
+	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
+	Boxd__V1__Error e = BOXD__V1__ERROR__INIT;
+	uint8_t frame[256];
+	size_t len;
+
+	e.code = BOXD__V1__ERROR_CODE__BUSY;
+	e.message = (char *)why;
+	ev.msg_case = BOXD__V1__EVENT__MSG_ERROR;
+	ev.error = &e;
+	len = boxd__v1__event__get_packed_size(&ev);
+	if (len + FRAME_HEADER_SIZE <= sizeof(frame)) {
+		frame_header(frame, (uint32_t)len);
+		boxd__v1__event__pack(&ev, frame + FRAME_HEADER_SIZE);
+		(void)!send(fd, frame, len + FRAME_HEADER_SIZE, MSG_NOSIGNAL);
+	}
+	close(fd);
+}
+
+static const char out_of_fds[] =
+    "the daemon is out of file descriptors; try again soon";
+
 static void server_accept(struct server *srv, int fd)
 {
-	struct session *s = session_new(srv, fd);
-	const struct peer *p;
+	struct session *s;
+	struct peer peer;
 	const char *why;
+	int r;
 
+	r = peer_read(fd, &peer);
+	if (r == -EMFILE || r == -ENFILE) {
+		/* The few fds that placing a peer takes: the spare's. */
+		srv->spare_fd = safe_close(srv->spare_fd);
+		r = peer_read(fd, &peer);
+		srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	if (r < 0) {
+		log_ratelimited(LOG_WARNING, "cannot identify a peer: %s",
+				strerror(-r));
+		busy_and_close(fd, r == -ENOMEM ? "the daemon is out of memory"
+						: out_of_fds);
+		return;
+	}
+	server_place_peer(srv, &peer);
+	s = session_new(srv, fd, &peer);
 	if (!s)
 		return;
-	p = session_peer(s);
-	why = admission_refused(srv, p);
+	why = admission_refused(srv, &peer);
 	if (why || ptrset_add(&srv->sessions, s) < 0) {
 		log_ratelimited(LOG_NOTICE, "refused uid %u pid %d: %s",
-				p->cred.uid, p->cred.pid,
+				peer.cred.uid, peer.cred.pid,
 				why ? why : "no memory");
 		session_send_error(s, 0, BOXD__V1__ERROR_CODE__BUSY,
 				   why ? why : "out of memory", NULL, 0, 0);
 		session_close(s);
 		return;
 	}
-	(void)uidcount_add(srv->counts, p->cred.uid, UIDCOUNT_CONNECTIONS, +1);
+	(void)uidcount_add(srv->counts, peer.cred.uid, UIDCOUNT_CONNECTIONS,
+			   +1);
 }
 
 /*
@@ -465,31 +528,14 @@ static void server_accept(struct server *srv, int fd)
  */
 static void refuse_for_want_of_fds(struct server *srv, int lfd)
 {
-	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
-	Boxd__V1__Error e = BOXD__V1__ERROR__INIT;
-	uint8_t frame[256];
-	size_t len;
 	int fd;
 
 	if (srv->spare_fd < 0)
 		return;
-	e.code = BOXD__V1__ERROR_CODE__BUSY;
-	e.message = (char *)"the daemon is out of file descriptors; try again "
-			    "soon";
-	ev.msg_case = BOXD__V1__EVENT__MSG_ERROR;
-	ev.error = &e;
-	len = boxd__v1__event__get_packed_size(&ev);
-	if (len + FRAME_HEADER_SIZE > sizeof(frame))
-		return;
-	frame_header(frame, (uint32_t)len);
-	boxd__v1__event__pack(&ev, frame + FRAME_HEADER_SIZE);
-
 	srv->spare_fd = safe_close(srv->spare_fd);
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd >= 0) {
-		(void)!send(fd, frame, len + FRAME_HEADER_SIZE, MSG_NOSIGNAL);
-		close(fd);
-	}
+	if (fd >= 0)
+		busy_and_close(fd, out_of_fds);
 	srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 

@@ -73,9 +73,13 @@ void server_run_started(struct server *s, struct run *r, uid_t uid);
 void server_run_ended(struct server *s, struct run *r, uid_t uid);
 unsigned server_runs_of(const struct server *s, uid_t uid);
 struct run *server_find_run(struct server *s, uint64_t id);
-/* The run whose sandbox the peer lives in, or NULL. */
+/*
+ * Place the peer just read (peer.h): the run whose sandbox it connects
+ * from, if any, into p->run_id, or why that cannot be told into
+ * p->place_err (-ESRCH: it exited meanwhile). Closes its pidfd.
+ */
 struct peer;
-struct run *server_run_of_peer(struct server *s, const struct peer *p);
+void server_place_peer(struct server *s, struct peer *p);
 void server_foreach_run(struct server *s, void (*fn)(struct run *, void *),
 			void *userdata);
 

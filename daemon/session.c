@@ -149,6 +149,21 @@ void session_send_error(struct session *s, uint64_t request_id,
 	session_send(s, request_id, &ev);
 }
 
+void session_send_busy(struct session *s, uint64_t request_id, const char *msg,
+		       uint32_t retry_after_ms)
+{
+	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
+	Boxd__V1__Error e = BOXD__V1__ERROR__INIT;
+
+	e.code = BOXD__V1__ERROR_CODE__BUSY;
+	e.message = (char *)msg;
+	e.has_retry_after_ms = true;
+	e.retry_after_ms = retry_after_ms;
+	ev.msg_case = BOXD__V1__EVENT__MSG_ERROR;
+	ev.error = &e;
+	session_send(s, request_id, &ev);
+}
+
 /* A protocol violation: say why if we still can, then hang up. */
 static void session_protocol_error(struct session *s, uint64_t request_id,
 				   const char *why)
@@ -291,46 +306,61 @@ static uint32_t pick_version(const Boxd__V1__Hello *h)
  * not get more than the run it belongs to: a root caller's sandbox is
  * host uid 0 in a user namespace, and with the daemon's socket bound in
  * it would otherwise ask for anything root may (--seccomp none, the
- * host's network, any bind). Such connections are refused. So is one
- * whose connecting process was gone before it could be placed: it might
- * have been a sandbox's.
+ * host's network, any bind). Such connections are refused (or, with
+ * sandbox-peers = confined, given no more than that run). So is one whose
+ * connecting process was gone before it could be placed, or that is in a
+ * nested pid namespace no run could be asked about: it might have been a
+ * sandbox's.
  */
+static void session_refuse_peer(struct session *s, uint64_t rid,
+				const char *why)
+{
+	log_ratelimited(LOG_NOTICE, "refused uid %u pid %d: %s",
+			s->peer.cred.uid, s->peer.cred.pid, why);
+	session_send_error(s, rid, BOXD__V1__ERROR_CODE__DENIED, why, NULL, 0,
+			   0);
+	session_close(s);
+}
+
 static bool session_may_come_from_here(struct session *s, uint64_t rid,
 				       struct run **ret_origin)
 {
-	struct run *origin;
+	const struct peer *p = &s->peer;
+	struct run *origin = NULL;
 	char msg[160];
 
-	if (s->peer.gone) {
-		log_ratelimited(
-		    LOG_NOTICE,
-		    "refused uid %u: the connecting process was gone "
-		    "before it could be identified",
-		    s->peer.cred.uid);
-		session_send_error(s, rid, BOXD__V1__ERROR_CODE__DENIED,
-				   "the process that connected had exited "
-				   "before boxd could tell where it runs",
-				   NULL, 0, 0);
-		session_close(s);
+	if (p->place_err == -ESRCH) {
+		session_refuse_peer(s, rid,
+				    "the process that connected had exited "
+				    "before boxd could tell where it runs");
 		return false;
 	}
-	origin = server_run_of_peer(s->srv, &s->peer);
+	if (p->place_err < 0) {
+		snprintf(msg, sizeof(msg),
+			 "boxd cannot tell whether the process that "
+			 "connected runs inside one of its sandboxes (%s)",
+			 strerror(-p->place_err));
+		session_refuse_peer(s, rid, msg);
+		return false;
+	}
+	if (p->run_id) {
+		origin = server_find_run(s->srv, p->run_id);
+		if (!origin) {
+			session_refuse_peer(s, rid,
+					    "the run this connection was made "
+					    "from has ended");
+			return false;
+		}
+	}
 	*ret_origin = origin;
 	if (!origin ||
 	    server_config(s->srv)->sandbox_peers == SANDBOX_PEERS_CONFINED)
 		return true;
-	log_ratelimited(
-	    LOG_NOTICE,
-	    "refused uid %u pid %d: connecting from inside run %llu",
-	    s->peer.cred.uid, s->peer.cred.pid,
-	    (unsigned long long)run_id(origin));
 	snprintf(msg, sizeof(msg),
 		 "connections from inside a boxd sandbox (run %llu) are "
 		 "refused",
 		 (unsigned long long)run_id(origin));
-	session_send_error(s, rid, BOXD__V1__ERROR_CODE__DENIED, msg, NULL, 0,
-			   0);
-	session_close(s);
+	session_refuse_peer(s, rid, msg);
 	return false;
 }
 
@@ -460,8 +490,7 @@ static void handle_run(struct session *s, uint64_t rid,
 				 "a run is already in flight on this "
 				 "connection; open another connection for "
 				 "parallel runs");
-		session_send_error(s, rid, BOXD__V1__ERROR_CODE__BUSY, msg,
-				   NULL, 0, 0);
+		session_send_busy(s, rid, msg, RETRY_RUN_ENDS_MS);
 		return;
 	}
 	/* Make room first: a run that started must be tracked. */
@@ -681,10 +710,10 @@ static void handle_request(struct session *s, Boxd__V1__Request *req)
 		session_protocol_error(s, rid, "unknown or empty request type");
 	} else if (s->rd.fds_lost) {
 		/* The daemon's own shortage: say so, keep the connection. */
-		session_send_error(s, rid, BOXD__V1__ERROR_CODE__BUSY,
-				   "the daemon has no free file descriptor to "
-				   "receive this request's; try again",
-				   NULL, 0, 0);
+		session_send_busy(s, rid,
+				  "the daemon has no free file descriptor to "
+				  "receive this request's; try again",
+				  RETRY_SHORTAGE_MS);
 	} else if (s->rd.n_fds != h->n_fds) {
 		snprintf(why, sizeof(why),
 			 "wrong number of file descriptors: %s request "
@@ -923,7 +952,7 @@ void session_free(struct session *s)
 
 /* ---- accepting ---- */
 
-struct session *session_new(struct server *srv, int fd)
+struct session *session_new(struct server *srv, int fd, struct peer *peer)
 {
 	const struct config *cfg = server_config(srv);
 	struct session *s = calloc(1, sizeof(*s));
@@ -931,8 +960,10 @@ struct session *session_new(struct server *srv, int fd)
 
 	if (!s) {
 		close(fd);
+		peer_done(peer);
 		return NULL;
 	}
+	s->peer = *peer;
 	s->srv = srv;
 	s->fd = fd;
 	/* Until the Hello is answered: a few KiB, no fds, and charged to
@@ -946,8 +977,7 @@ struct session *session_new(struct server *srv, int fd)
 	s->wr_ev =
 	    event_new(server_base(srv), fd, EV_WRITE, session_write_cb, s);
 	s->timer_ev = evtimer_new(server_base(srv), session_timer_cb, s);
-	if (!s->out || !s->rd_ev || !s->wr_ev || !s->timer_ev ||
-	    peer_read(fd, &s->peer) < 0) {
+	if (!s->out || !s->rd_ev || !s->wr_ev || !s->timer_ev) {
 		s->closing = true;
 		session_free(s);
 		return NULL;

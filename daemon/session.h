@@ -24,9 +24,11 @@ struct server;
 struct session;
 struct run;
 
-/* Take an accepted connection (fd is the session's from here on). NULL
- * if it was refused or could not be set up; fd is closed then. */
-struct session *session_new(struct server *srv, int fd);
+/* Take an accepted connection and its placed peer (both the session's
+ * from here on). NULL if it could not be set up; fd is closed and the
+ * peer released then. */
+struct peer;
+struct session *session_new(struct server *srv, int fd, struct peer *peer);
 
 /* Hang up: stop reading, detach the runs in flight (those started with
  * die_with_client die), and hand the session to the server's graveyard.
@@ -41,6 +43,17 @@ void session_send(struct session *s, uint64_t request_id, Boxd__V1__Event *ev);
 void session_send_error(struct session *s, uint64_t request_id,
 			Boxd__V1__ErrorCode code, const char *msg,
 			const char *step, int err, uint64_t run_id);
+
+/*
+ * BUSY that the same request may get past if sent again on this
+ * connection, after at least retry_after_ms (docs/protocol.md, "BUSY,
+ * and retrying"): a run ending frees a ceiling's slot soon, a shortage of
+ * the daemon's own takes longer.
+ */
+#define RETRY_RUN_ENDS_MS 100
+#define RETRY_SHORTAGE_MS 250
+void session_send_busy(struct session *s, uint64_t request_id, const char *msg,
+		       uint32_t retry_after_ms);
 
 /* Who is on the other end (read at accept). */
 struct peer;

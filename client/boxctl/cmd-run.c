@@ -713,7 +713,9 @@ static void follow_run(box_client *c, box_run *run, int sfd)
 		    {.fd = sfd, .events = POLLIN},
 		};
 
-		if (poll(pfd, sfd >= 0 ? 2 : 1, -1) < 0) {
+		int n = poll(pfd, sfd >= 0 ? 2 : 1, box_client_timeout(c));
+
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			/* Cannot wait in poll: wait without signals. */
@@ -727,7 +729,8 @@ static void follow_run(box_client *c, box_run *run, int sfd)
 				(void)box_run_kill_async(run,
 							 (int)si.ssi_signo);
 		}
-		if (pfd[0].revents)
+		/* Readable, or a run to send again after a BUSY. */
+		if (pfd[0].revents || n == 0)
 			(void)box_run_dispatch(run);
 	}
 }
@@ -812,6 +815,8 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 	r = box_client_new(&c);
 	if (r >= 0) {
 		box_client_set_name(c, "boxctl");
+		/* follow_run() dispatches throughout: safe to retry. */
+		box_client_set_busy_retries(c, BOX_BUSY_RETRIES);
 		r = box_client_connect(c, ctl->socket);
 	}
 	if (r >= 0) {

@@ -83,20 +83,25 @@ static int kill_one(pid_t pid, const char *suffix)
 	return 1;
 }
 
-int cgroup_kill_procs_at(int dfd, const char *suffix)
+/*
+ * Call fn for each pid in dfd's cgroup.procs; the sum of what it returns
+ * (>= 0), or -errno if the file cannot be read. Streamed: a fork bomb's
+ * cgroup.procs can be far larger than any buffer we would want to
+ * allocate.
+ */
+static int for_each_proc_at(int dfd, int (*fn)(pid_t pid, const void *arg),
+			    const void *arg)
 {
 	_cleanup_close_ int fd = -1;
 	char buf[4096];
 	uint64_t pid = 0;
 	bool in_num = false;
-	int killed = 0;
+	int sum = 0;
 	ssize_t n;
 
 	fd = openat(dfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return negerrno();
-	/* Streamed: a fork bomb's cgroup.procs can be far larger than any
-	 * buffer we would want to allocate. */
 	for (;;) {
 		n = cgroup_read_fd(fd, buf, sizeof(buf));
 		if (n < 0)
@@ -112,14 +117,41 @@ int cgroup_kill_procs_at(int dfd, const char *suffix)
 				continue;
 			}
 			if (in_num && pid <= INT32_MAX)
-				killed += kill_one((pid_t)pid, suffix);
+				sum += fn((pid_t)pid, arg);
 			pid = 0;
 			in_num = false;
 		}
 	}
 	if (in_num && pid <= INT32_MAX)
-		killed += kill_one((pid_t)pid, suffix);
-	return killed;
+		sum += fn((pid_t)pid, arg);
+	return sum;
+}
+
+static int kill_listed(pid_t pid, const void *suffix)
+{
+	return kill_one(pid, suffix);
+}
+
+int cgroup_kill_procs_at(int dfd, const char *suffix)
+{
+	return for_each_proc_at(dfd, kill_listed, suffix);
+}
+
+static int is_pid(pid_t pid, const void *wanted)
+{
+	return pid == *(const pid_t *)wanted;
+}
+
+int cgroup_run_has_pid(const struct cgroup_run *r, pid_t pid)
+{
+	int dfd = r->fd;
+
+	/* v1: every hierarchy holds the same processes; any one will do. */
+	for (size_t i = 0; dfd < 0 && i < _CGROUP_V1_MAX; i++)
+		dfd = r->v1_fd[i];
+	if (dfd < 0)
+		return -ENOENT;
+	return for_each_proc_at(dfd, is_pid, &pid) > 0;
 }
 
 /*

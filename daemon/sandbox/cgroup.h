@@ -108,6 +108,10 @@ int cgroup_run_stats(struct cgroup_run *r, struct run_result *res);
  * on v1). */
 int cgroup_run_kill(struct cgroup_run *r);
 
+/* Is pid (in the daemon's pid namespace) a process of this run's cgroup?
+ * 1 or 0; -errno if that cannot be read. */
+int cgroup_run_has_pid(const struct cgroup_run *r, pid_t pid);
+
 /* Kill, wait (bounded) until empty, rmdir. -EBUSY if it stays populated;
  * the manager keeps it and retries on the next cgroup_manager_reap().
  * Collect stats before this: the counters go with the directory. */

@@ -132,6 +132,9 @@ struct member *pool_take(struct engine *e);
 /* pool.c: give idle members back while they hold more pids than are
  * left for runs. */
 void pool_fit(struct engine *e);
+/* Has the daemon's pids budget room for n more processes (true when it
+ * has no budget, or it cannot be read)? */
+bool pool_pids_fit(const struct engine *e, uint64_t n);
 /* Read what a member sent while idle: 1 if it is ready, 0 if not yet,
  * -errno if it failed or is gone. */
 int member_poll_ready(struct member *m);

@@ -576,6 +576,20 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 	/* The run about to start needs pids: idle members must not be
 	 * what its forks run out of. */
 	pool_fit(e);
+	/*
+	 * Not even room for the command (and pid 1, unless pooled): the
+	 * daemon is short of processes, which no request is to blame for.
+	 * Say so now, before the run is accepted: once pid 1 exists its
+	 * fork would fail the run instead. (pid 1 itself gets in whatever
+	 * the budget: a move into a cgroup is not counted against it.)
+	 */
+	if (!pool_pids_fit(e, m ? 1 : 2)) {
+		if (m)
+			member_free(m, true);
+		r = -EAGAIN;
+		set_step(&step, "pids budget");
+		goto fail;
+	}
 	if (m) {
 		e->stats.hits++;
 		r = sandbox_adopt(sb, m, true);
@@ -624,6 +638,11 @@ uint64_t sandbox_started_ns(const struct sandbox *sb)
 {
 	return sb->start_ns;
 }
+int sandbox_has_pid(const struct sandbox *sb, pid_t pid)
+{
+	return sb->cg ? cgroup_run_has_pid(sb->cg, pid) : -EOPNOTSUPP;
+}
+
 uint64_t sandbox_pidns(const struct sandbox *sb)
 {
 	return sb->pidns;

@@ -116,6 +116,9 @@ uint64_t sandbox_started_ns(const struct sandbox *sb);
 /* Inode of the sandbox's pid namespace (0 if unknown): every process of
  * the run lives in it or in one nested inside it. */
 uint64_t sandbox_pidns(const struct sandbox *sb);
+/* Is pid (in the daemon's pid namespace) one of the run's processes, per
+ * its cgroup? 1 or 0; -errno if the sandbox has no cgroup to tell. */
+int sandbox_has_pid(const struct sandbox *sb, pid_t pid);
 
 /*
  * Stop a run. SIGKILL (and every limit) kills the whole sandbox at once;

@@ -95,6 +95,13 @@ static uint64_t pids_room(const struct engine *e)
 	return room;
 }
 
+bool pool_pids_fit(const struct engine *e, uint64_t n)
+{
+	uint64_t room = pids_room(e);
+
+	return room == UINT64_MAX || room >= n;
+}
+
 /* Drop the oldest members while fewer pids than the reserve are free. */
 void pool_fit(struct engine *e)
 {

@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -406,5 +407,65 @@ Test(pool, a_full_pool_never_takes_the_pids_a_run_needs)
 	}
 	box_spec_free(s);
 	write_text(max_path, "max");
+	cr_expect(daemon_alive(&d));
+}
+
+/*
+ * The daemon out of processes (its cgroup's pids budget spent, no pool
+ * member to give back): the run is answered BUSY, naming the shortage
+ * and when to retry, not SETUP_FAILED; a client that retries gets its
+ * run once the budget has room again, on the same connection.
+ */
+Test(pool, out_of_processes_the_daemon_says_busy)
+{
+	static const char *const no_pool[] = {"--pool-size", "0", NULL};
+	char max_path[512], cur_path[520], limit[32];
+	box_client *c;
+	box_run *run = NULL;
+	box_spec *s;
+
+	daemon_stop(&d);
+	daemon_start(&d, no_pool, NULL);
+	if (!root_pids_file(max_path, sizeof(max_path))[0])
+		cr_skip_test("no pids controller for the daemon's cgroup here");
+	snprintf(cur_path, sizeof(cur_path), "%s", max_path);
+	strcpy(strrchr(cur_path, '.'), ".current");
+	snprintf(limit, sizeof(limit), "%lu", read_ulong(cur_path));
+	write_text(max_path, limit);
+
+	c = connect_root(&d);
+	s = spec_argv((const char *[]){"/bin/true", NULL});
+	cr_assert(box_run_start(c, s, -1, -1, -1, &run) >= 0);
+	cr_assert_eq(box_run_wait(run), 0);
+	cr_assert_not_null(box_run_error(run), "the run started");
+	cr_expect_eq(box_error_code(box_run_error(run)), BOX_ERROR_BUSY, "%s",
+		     box_error_message(box_run_error(run)));
+	cr_expect(strstr(box_error_message(box_run_error(run)), "processes"),
+		  "%s", box_error_message(box_run_error(run)));
+	cr_expect_gt(box_error_retry_after_ms(box_run_error(run)), 0);
+	box_run_free(run);
+
+	/* Retrying: pending while the budget is spent, done once it has
+	 * room. */
+	cr_assert_eq(box_client_set_busy_retries(c, 100), 0);
+	cr_assert(box_run_start(c, s, -1, -1, -1, &run) >= 0);
+	while (box_client_timeout(c) < 0 &&
+	       box_run_state(run) == BOX_RUN_PENDING) {
+		struct pollfd p = {.fd = box_client_fd(c), .events = POLLIN};
+
+		cr_assert_gt(poll(&p, 1, TEST_PATIENCE_MS), 0);
+		cr_assert_geq(box_client_dispatch(c), 0);
+	}
+	cr_assert_eq(box_run_state(run), BOX_RUN_PENDING, "%s",
+		     box_run_error(run) ? box_error_message(box_run_error(run))
+					: "it ran");
+	write_text(max_path, "max");
+	cr_assert_eq(box_run_wait(run), 0);
+	cr_expect_eq(box_run_exit_status(run), 0, "%s",
+		     box_run_error(run) ? box_error_message(box_run_error(run))
+					: "-");
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
 	cr_expect(daemon_alive(&d));
 }

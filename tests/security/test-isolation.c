@@ -259,6 +259,45 @@ Test(isolation, private_uid_runs_get_their_own_host_uid)
 }
 
 /*
+ * The operator's way out of the root-caller model (a root caller's
+ * sandbox is host uid 0 in a user namespace): a section naming uid 0
+ * with uid-mode = private runs root's sandboxes as private host uids,
+ * so that nothing in them is host root even to the kernel's DAC checks.
+ */
+Test(isolation, a_root_caller_can_be_given_private_uids)
+{
+	char conf[256];
+	const char *argv[] = {"/bin/cat", "/proc/self/uid_map", NULL};
+	box_client *c;
+	box_spec *s;
+	char *out, *err;
+	box_run *run;
+	long outside;
+
+	snprintf(conf, sizeof(conf),
+		 "[private-ids]\nfirst = %d\ncount = %d\n\n"
+		 "[tenant.root]\nuids = 0\nuid-mode = private\n",
+		 PRIVATE_FIRST, PRIVATE_COUNT);
+	daemon_start(&d, NULL, conf);
+	c = connect_root(&d);
+	s = spec_argv(argv);
+	run = sec_run(c, s, &out, &err);
+	cr_assert_not_null(
+	    box_run_result(run), "%s",
+	    box_run_error(run) ? box_error_message(box_run_error(run)) : "-");
+	cr_assert_eq(box_run_exit_status(run), 0, "%s", err);
+	outside = outside_uid(out);
+	cr_expect(
+	    outside >= PRIVATE_FIRST && outside < PRIVATE_FIRST + PRIVATE_COUNT,
+	    "root's run maps to host uid %ld (uid_map '%s')", outside, out);
+	free(out);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+}
+
+/*
  * A private run's host uid is named by no tenant section. If the daemon
  * let it connect (its socket bound into the sandbox, which a tenant
  * without bind rules may ask for), it would be judged by [default]: none

@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,6 +240,63 @@ Test(policy, concurrent_runs_ceiling_is_busy)
 	sec_expect_pass(run, out, err);
 	free(out);
 	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c1);
+	box_client_free(c2);
+}
+
+/*
+ * The tenant's ceiling on runs is a matter of the moment: its BUSY says
+ * when to come back, and a client that retries gets its run once the
+ * first has ended, on the same connection with the same stdio.
+ */
+Test(policy, concurrent_runs_ceiling_busy_is_retried)
+{
+	box_client *c1, *c2;
+	struct sec_bg held;
+	box_spec *s;
+	box_run *run;
+	char *out, *err;
+
+	daemon_start(&d, NULL, busy_conf);
+	c1 = connect_as(&d, NOBODY, NOBODY);
+	c2 = connect_as(&d, NOBODY, NOBODY);
+	s = sec_spec("probe-wait", NULL);
+	sec_bg_start(&held, c1, s);
+
+	/* Without retries: BUSY, with the daemon's advice on when. */
+	run = NULL;
+	refused(c2, s, BOX_ERROR_BUSY,
+		(const char *const[]){"'busy'", "ceiling", NULL}, &run);
+	cr_expect_gt(box_error_retry_after_ms(box_run_error(run)), 0);
+	box_run_free(run);
+
+	/* With them: the run waits (pending, a timeout to dispatch at) ... */
+	cr_assert_eq(box_client_set_busy_retries(c2, 100), 0);
+	box_spec_free(s);
+	s = spec_argv((const char *[]){"/bin/true", NULL});
+	cr_assert_eq(box_run_start(c2, s, -1, -1, -1, &run), 0);
+	while (box_client_timeout(c2) < 0 &&
+	       box_run_state(run) == BOX_RUN_PENDING) {
+		struct pollfd p = {.fd = box_client_fd(c2), .events = POLLIN};
+
+		cr_assert_gt(poll(&p, 1, TEST_PATIENCE_MS), 0);
+		cr_assert_geq(box_client_dispatch(c2), 0);
+	}
+	cr_assert_eq(box_run_state(run), BOX_RUN_PENDING,
+		     "the second run was not turned away: %s",
+		     box_run_error(run) ? box_error_message(box_run_error(run))
+					: "it ran");
+	/* ... and runs once the first has ended. */
+	sec_bg_finish(&held, &out, &err);
+	free(out);
+	free(err);
+	box_run_free(held.run);
+	cr_assert_eq(box_run_wait(run), 0);
+	cr_expect_eq(box_run_exit_status(run), 0, "%s",
+		     box_run_error(run) ? box_error_message(box_run_error(run))
+					: "-");
 	box_run_free(run);
 	box_spec_free(s);
 	box_client_free(c1);

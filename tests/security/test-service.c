@@ -456,28 +456,54 @@ Test(service, worst_case_frames_do_not_stop_other_clients)
 	cr_expect(daemon_alive(&d));
 }
 
-/* How many fds the daemon has open. */
-static int daemon_fds(void)
+#define MAX_SOCKS 512
+
+/* The inodes of the sockets the daemon has open (n of them). */
+static size_t daemon_sockets(unsigned long *inos)
 {
-	char path[64];
-	int n = 0;
+	char path[64], link[96], target[64];
+	struct dirent *e;
+	size_t n = 0;
 	DIR *dir;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)d.pid);
 	dir = opendir(path);
 	cr_assert_not_null(dir);
-	while (readdir(dir))
-		n++;
+	while ((e = readdir(dir)) && n < MAX_SOCKS) {
+		ssize_t len;
+
+		snprintf(link, sizeof(link), "%s/%.16s", path, e->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		if (sscanf(target, "socket:[%lu]", &inos[n]) == 1)
+			n++;
+	}
 	closedir(dir);
-	return n - 2;
+	return n;
 }
 
-/* Did the daemon accept the connection just made (its fd count grew)? */
-static bool daemon_took_one(int before)
+/*
+ * Did the daemon accept the connection just made: has a socket appeared
+ * in its table that was not in before[]? (Counting fds would not do: a
+ * connection closing meanwhile would hide the new one.)
+ */
+static bool daemon_took_one(const unsigned long *before, size_t n_before)
 {
+	unsigned long now[MAX_SOCKS];
+
 	for (int i = 0; i < 50; i++) {
-		if (daemon_fds() > before)
-			return true;
+		size_t n = daemon_sockets(now);
+
+		for (size_t j = 0; j < n; j++) {
+			bool known = false;
+
+			for (size_t k = 0; k < n_before && !known; k++)
+				known = now[j] == before[k];
+			if (!known)
+				return true;
+		}
 		usleep(10000);
 	}
 	return false;
@@ -511,10 +537,11 @@ Test(service, out_of_descriptors_the_daemon_says_busy)
 	/* Fill the daemon's table with connections that never speak: one
 	 * at a time, until it takes no more. */
 	for (n = 0; n < 200; n++) {
-		int before = daemon_fds();
+		unsigned long before[MAX_SOCKS];
+		size_t n_before = daemon_sockets(before);
 
 		fds[n] = raw_connect_to(&d);
-		if (!daemon_took_one(before)) {
+		if (!daemon_took_one(before, n_before)) {
 			n++;
 			break;
 		}

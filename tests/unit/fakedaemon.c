@@ -302,6 +302,21 @@ void fake_send_error(struct fake *f, uint64_t rid, Boxd__V1__ErrorCode code,
 	fake_send_event_id(f, rid, &ev);
 }
 
+void fake_send_busy(struct fake *f, uint64_t rid, const char *msg,
+		    uint32_t retry_after_ms)
+{
+	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
+	Boxd__V1__Error e = BOXD__V1__ERROR__INIT;
+
+	e.code = BOXD__V1__ERROR_CODE__BUSY;
+	e.message = (char *)msg;
+	e.has_retry_after_ms = 1;
+	e.retry_after_ms = retry_after_ms;
+	ev.msg_case = BOXD__V1__EVENT__MSG_ERROR;
+	ev.error = &e;
+	fake_send_event_id(f, rid, &ev);
+}
+
 void fake_send_status(struct fake *f, uint64_t rid)
 {
 	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;

@@ -101,6 +101,9 @@ void fake_send_result(struct fake *f, uint64_t rid, uint64_t run_id,
 void fake_send_error(struct fake *f, uint64_t rid, Boxd__V1__ErrorCode code,
 		     const char *msg, const char *step, int err,
 		     uint64_t run_id);
+/* BUSY saying when to retry (retry_after_ms). */
+void fake_send_busy(struct fake *f, uint64_t rid, const char *msg,
+		    uint32_t retry_after_ms);
 /* A Status with every field set (runs 2, connections 3, pool 4/8 ...). */
 void fake_send_status(struct fake *f, uint64_t rid);
 void fake_send_kill_reply(struct fake *f, uint64_t rid, uint64_t run_id);

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -253,4 +254,43 @@ Test(fdpass, end_of_file_is_zero)
 	cr_assert_eq(fdpass_recv(sv[0], &c, 1, 1, &got, &n), 0);
 	cr_assert_eq(n, 0);
 	close(sv[0]);
+}
+
+/*
+ * The receiver's own table full but for one slot: the kernel installs
+ * the first fd and truncates the rest. That is the receiver's shortage
+ * (-EMFILE), not a malformed message, and the one that arrived is closed.
+ * The test runs in its own process: it lowers its fd limit.
+ */
+Test(fdpass, a_full_table_is_emfile_even_when_some_fds_fit)
+{
+	int sv[2], fds[3], got[3];
+	struct rlimit rl;
+	char c;
+	int highest = -1;
+
+	pair(SOCK_STREAM, sv);
+	for (int i = 0; i < 3; i++)
+		fds[i] = make_memfd();
+	cr_assert_eq(send_buf(sv[0], "x", 1, fds, 3), 1);
+	/* Fill every slot below the limit but one. */
+	for (int fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) >= 0 && fd > highest)
+			highest = fd;
+	rl.rlim_cur = rl.rlim_max = (rlim_t)highest + 1 + 8;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	for (;;) {
+		int probe = dup(sv[1]);
+
+		if (probe < 0)
+			break;
+		if (probe == (int)rl.rlim_cur - 1) {
+			close(probe);
+			break;
+		}
+	}
+	cr_assert_eq(fdpass_recv(sv[1], &c, 1, 3, got, &(size_t){0}), -EMFILE);
+	/* Nothing was left behind: exactly one slot is still free. */
+	cr_assert_geq(dup(sv[1]), 0);
+	cr_assert_lt(dup(sv[1]), 0);
 }
