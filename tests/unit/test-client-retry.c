@@ -19,11 +19,11 @@
 
 /* What a script saw of the RunRequests it turned away and took. */
 struct retry_arg {
-	ino_t pipe_ino;  /* the caller's stdout */
-	int busy;        /* BUSY answers to give before accepting */
-	uint32_t after;  /* their retry_after_ms (0: none, not retryable) */
-	int runs_seen;   /* RunRequests read */
-	bool accept;     /* accept the last one (else: BUSY to the end) */
+	ino_t pipe_ino; /* the caller's stdout */
+	int busy;       /* BUSY answers to give before accepting */
+	uint32_t after; /* their retry_after_ms (0: none, not retryable) */
+	int runs_seen;  /* RunRequests read */
+	bool accept;    /* accept the last one (else: BUSY to the end) */
 };
 
 /* Every RunRequest must be the same run, with our pipe as stdout. */
