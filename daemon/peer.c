@@ -185,10 +185,17 @@ fail:
 	return r;
 }
 
+/*
+ * Signal 0 only asks whether the process exists. Without CAP_KILL (the
+ * hardened unit drops it) the kernel answers EPERM for another user's
+ * process: that still means it exists; only ESRCH means it has exited.
+ */
 bool peer_alive(const struct peer *p)
 {
-	return p->pidfd >= 0 &&
-	       syscall(SYS_pidfd_send_signal, p->pidfd, 0, NULL, 0) == 0;
+	if (p->pidfd < 0)
+		return false;
+	return syscall(SYS_pidfd_send_signal, p->pidfd, 0, NULL, 0) == 0 ||
+	       errno == EPERM;
 }
 
 void peer_done(struct peer *p)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -213,6 +214,10 @@ static void daemon_spawn(struct daemon *d, const char *const *extra,
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
+		/* Root's capabilities after execve are bounded by this set. */
+		if (d->without_cap_kill &&
+		    prctl(PR_CAPBSET_DROP, CAP_KILL, 0, 0, 0) < 0)
+			_exit(126);
 		execv(bin, (char **)argv);
 		_exit(127);
 	}
@@ -253,7 +258,10 @@ static void daemon_spawn(struct daemon *d, const char *const *extra,
 void daemon_start(struct daemon *d, const char *const *extra,
 		  const char *config_text)
 {
+	bool without_cap_kill = d->without_cap_kill;
+
 	memset(d, 0, sizeof(*d));
+	d->without_cap_kill = without_cap_kill;
 	strcpy(d->dir, "/tmp/boxd-test-XXXXXX");
 	cr_assert_not_null(mkdtemp(d->dir), "mkdtemp: %s", strerror(errno));
 	chmod(d->dir, 0755);

@@ -19,6 +19,10 @@ struct daemon {
 	char cgroup_mode[8];   /* "v2", "v1", "none" */
 	char cgroup_root[256]; /* what --cgroup-root got ("" for none) */
 	char log[128];
+	/* Set before daemon_start (which clears the rest): start it without
+	 * CAP_KILL, as the hardened systemd unit does, so that it cannot
+	 * signal other users' processes. */
+	bool without_cap_kill;
 };
 
 /* How long a test waits for something that must happen (a process to

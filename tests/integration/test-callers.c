@@ -212,3 +212,34 @@ Test(callers, binds_never_expose_host_kernel_filesystems)
 	unlink(link);
 	box_client_free(c);
 }
+
+/*
+ * The hardened unit runs boxd without CAP_KILL. Whether the process that
+ * connected still exists is asked with signal 0, which then fails with
+ * EPERM for another user's process: that must still count as alive, or
+ * every caller but root would be refused as "gone".
+ */
+Test(callers, a_daemon_without_cap_kill_serves_other_users)
+{
+	static struct daemon weak = {.without_cap_kill = true};
+	const char *argv[] = {"/bin/sh", "-c", "id -u", NULL};
+	box_client *c;
+	box_spec *s;
+	char *out, *err;
+	box_run *run;
+
+	daemon_start(&weak, NULL, NULL);
+	c = connect_as(&weak, NOBODY, NOBODY);
+	s = spec_argv(argv);
+	run = run_capture(c, s, NULL, &out, &err);
+	cr_assert_eq(box_run_exit_status(run), 0, "stderr: %s error: %s", err,
+		     box_run_error(run) ? box_error_message(box_run_error(run))
+					: "");
+	cr_expect_str_eq(out, "65534\n");
+	free(out);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+	daemon_stop(&weak);
+}
