@@ -438,7 +438,7 @@ Test(service, a_run_over_the_argv_cap_is_refused_without_decoding)
  * Two clients send the largest legal RunRequest (65536 argv entries, a
  * few MiB) over and over while a third runs commands: its runs complete,
  * each with its result. How long they take is measured by
- * bench/hostile.sh, not here.
+ * bench/hostile.sh (bench/boxd-bench-hostile), not here.
  */
 Test(service, worst_case_frames_do_not_stop_other_clients)
 {
