@@ -26,8 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "box.pb-c.h"
 #include "bench.h"
+#include "box.pb-c.h"
 #include "frame.h"
 #include "util.h"
 
@@ -265,13 +265,13 @@ static void print_report(const struct settings *set, struct samples *quiet,
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: boxd-bench-hostile --boxd PATH [--rounds N] [--runs N]\n"
-		"                          [--hostiles N] [--pool N]\n"
-		"  --rounds N    alternating rounds of each kind (default 5)\n"
-		"  --runs N      runs per round (default 100)\n"
-		"  --hostiles N  hostile clients (default 2)\n"
-		"  --pool N      the daemon's pool size (default 8)\n");
+	fprintf(
+	    f, "usage: boxd-bench-hostile --boxd PATH [--rounds N] [--runs N]\n"
+	       "                          [--hostiles N] [--pool N]\n"
+	       "  --rounds N    alternating rounds of each kind (default 5)\n"
+	       "  --runs N      runs per round (default 100)\n"
+	       "  --hostiles N  hostile clients (default 2)\n"
+	       "  --pool N      the daemon's pool size (default 8)\n");
 }
 
 static int parse(int argc, char **argv, struct settings *set)
@@ -306,8 +306,9 @@ static int parse(int argc, char **argv, struct settings *set)
 			unsigned long v = strtoul(optarg, &end, 10);
 
 			if (*end || v < 1 || v > 100000) {
-				fprintf(stderr, "boxd-bench-hostile: bad "
-						"count '%s'\n",
+				fprintf(stderr,
+					"boxd-bench-hostile: bad "
+					"count '%s'\n",
 					optarg);
 				return -1;
 			}
@@ -350,8 +351,9 @@ int main(int argc, char **argv)
 	}
 	dp = (struct daemon_paths){.boxd = set.boxd, .dir = dir};
 	if (daemon_start(&dp, "hostile", (int)set.pool_size, &d) < 0) {
-		fprintf(stderr, "boxd-bench-hostile: cannot start boxd (log "
-				"in %s)\n",
+		fprintf(stderr,
+			"boxd-bench-hostile: cannot start boxd (log "
+			"in %s)\n",
 			dir);
 		goto out;
 	}

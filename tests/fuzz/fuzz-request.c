@@ -1,6 +1,7 @@
 /*
- * Fuzz target: a frame body as the daemon receives it, decoded as a
- * Request and, for a RunRequest, turned into a run spec by the request
+ * Fuzz target: a frame body as the daemon receives it, looked at on the
+ * wire (request_wire_peek: what the daemon learns before it decodes must
+ * agree with the decoder), decoded as a Request and, for a RunRequest, turned into a run spec by the request
  * layer, once under an unrestricted tenant and once under a restricted one.
  * Beyond not crashing or leaking: an accepted spec has an argv, absolute
  * normalised mount targets, environment entries of the form NAME=VALUE,
@@ -74,7 +75,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct tenant_policy strict;
 	static struct bind_rule rules[] = {{(char *)"/srv/data", false},
 					   {(char *)"/srv/work", true}};
+	struct request_wire wire;
+	struct error_detail err;
 	Boxd__V1__Request *req;
+	int peek;
 
 	if (!cfg) {
 		if (config_new_default(&cfg) < 0)
@@ -90,9 +94,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		strict.binds = rules;
 		strict.n_binds = 2;
 	}
+	peek = request_wire_peek(data, size, &wire, &err);
+	if (peek < 0)
+		assert(err.message[0]);
 	req = boxd__v1__request__unpack(NULL, size, data);
 	if (!req)
 		return 0;
+	/* What the daemon learns before decoding agrees with the decoder. */
+	if (peek == 0) {
+		if (req->msg_case != BOXD__V1__REQUEST__MSG__NOT_SET)
+			assert(wire.kind == (uint32_t)req->msg_case);
+		assert(wire.has_request_id == req->has_request_id);
+		if (req->has_request_id)
+			assert(wire.request_id == req->request_id);
+	}
 	if (req->msg_case == BOXD__V1__REQUEST__MSG_RUN) {
 		try_tenant(req->run, cfg, &cfg->root);
 		try_tenant(req->run, cfg, &strict);
