@@ -377,7 +377,6 @@ int main(int argc, char **argv)
 	struct loop_ctx ctx = {.opt = &opt};
 	struct hostcheck_features host = {0};
 	struct error_detail err;
-	char why[512] = "";
 	bool created = false;
 	uint64_t watchdog_usec = 0;
 	int lfd = -1, ret = EXIT_FAILURE;
@@ -449,8 +448,8 @@ int main(int argc, char **argv)
 	    .pool_low =
 		opt.pool_low >= 0 ? (unsigned)opt.pool_low : cfg->pool_low,
 	};
-	if (engine_new(&ecfg, &engine, why, sizeof(why)) < 0) {
-		log_error("engine: %s", why);
+	if (engine_new(&ecfg, &engine, &err) < 0) {
+		log_error("engine: %s", err.message);
 		goto out;
 	}
 	ctx.engine = engine;

@@ -89,8 +89,8 @@ static int move_fd_high(int *fd)
 	return 0;
 }
 
-int engine_new(const struct engine_config *cfg, struct engine **ret, char *why,
-	       size_t why_len)
+int engine_new(const struct engine_config *cfg, struct engine **ret,
+	       struct error_detail *err)
 {
 	struct engine *e;
 	struct stat st;
@@ -98,7 +98,7 @@ int engine_new(const struct engine_config *cfg, struct engine **ret, char *why,
 
 	e = calloc(1, sizeof(*e));
 	if (!e)
-		return -ENOMEM;
+		return error_set(err, ERROR_INTERNAL, -ENOMEM, "out of memory");
 	e->init_fd = e->devnull = -1;
 	e->cg = cfg->cgroups;
 	e->tmpfs_default = cfg->tmpfs_default;
@@ -112,50 +112,50 @@ int engine_new(const struct engine_config *cfg, struct engine **ret, char *why,
 
 	e->init_fd = open_init_binary(cfg->init_path);
 	if (e->init_fd < 0) {
-		snprintf(why, why_len, "cannot find boxd-init: %m");
+		error_set(err, ERROR_INTERNAL, errno,
+			  "cannot find boxd-init: %m");
 		goto fail;
 	}
 	/* The daemon execs this in every sandbox: it must not be writable
 	 * by anyone but root. */
 	if (fstat(e->init_fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		snprintf(why, why_len,
-			 "boxd-init must be a regular file owned by root and "
-			 "writable only by root");
-		errno = EPERM;
+		error_set(err, ERROR_INTERNAL, -EPERM,
+			  "boxd-init must be a regular file owned by root and "
+			  "writable only by root");
 		goto fail;
 	}
 	e->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (e->devnull < 0) {
-		snprintf(why, why_len, "open /dev/null: %m");
+		error_set(err, ERROR_INTERNAL, errno, "open /dev/null: %m");
 		goto fail;
 	}
 	/* The clone child rearranges fds 0-3; keep ours out of the way. */
 	if (move_fd_high(&e->init_fd) < 0 || move_fd_high(&e->devnull) < 0) {
-		snprintf(why, why_len, "fcntl: %m");
+		error_set(err, ERROR_INTERNAL, errno, "fcntl: %m");
 		goto fail;
 	}
 
 	if (mkdir(cfg->state_dir, 0755) < 0 && errno != EEXIST) {
-		snprintf(why, why_len, "mkdir %s: %m", cfg->state_dir);
+		error_set(err, ERROR_INTERNAL, errno, "mkdir %s: %m",
+			  cfg->state_dir);
 		goto fail;
 	}
 	snprintf(buf, sizeof(buf), "%s/root", cfg->state_dir);
 	if (mkdir(buf, 0700) < 0 && errno != EEXIST) {
-		snprintf(why, why_len, "mkdir %s: %m", buf);
+		error_set(err, ERROR_INTERNAL, errno, "mkdir %s: %m", buf);
 		goto fail;
 	}
 	e->stage = strdup(buf);
 	if (!e->stage) {
-		errno = ENOMEM;
+		error_set(err, ERROR_INTERNAL, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	*ret = e;
 	return 0;
-fail:;
-	int r = negerrno();
+fail:
 	engine_free(e);
-	return r;
+	return err ? -err->err : -EIO;
 }
 
 struct engine *engine_free(struct engine *e)

@@ -43,6 +43,7 @@
 #include <sys/types.h>
 
 #include "cgroup.h"
+#include "error.h"
 #include "result.h"
 #include "spec.h"
 
@@ -73,8 +74,11 @@ struct engine_pool_stats {
 struct engine;
 struct sandbox;
 
-int engine_new(const struct engine_config *cfg, struct engine **ret, char *why,
-	       size_t why_len);
+/* A new engine; on failure -errno with err (may be NULL) saying what
+ * (boxd-init missing or writable by others, the state directory). *ret is
+ * written only on success. */
+int engine_new(const struct engine_config *cfg, struct engine **ret,
+	       struct error_detail *err);
 struct engine *engine_free(struct engine *e);
 struct cgroup_manager *engine_cgroups(struct engine *e);
 /* The size of a tmpfs whose spec gives none. */
