@@ -127,14 +127,15 @@ bool engine_pool_wants(const struct engine *e)
 	return e->refilling || s->size < s->low;
 }
 
-/* One more member leaves at least as many pids for runs as the pool
- * then holds. */
+/* One more member still leaves the whole reserve to the runs: the same
+ * line pool_fit() holds, so that a refill never takes back the pids that
+ * pool_fit() gave up for runs already under way (their forks come later,
+ * inside their sandboxes, where the daemon cannot see them). */
 static bool pool_has_room(const struct engine *e)
 {
 	uint64_t room = pids_room(e);
 
-	return room == UINT64_MAX ||
-	       (room > 0 && e->stats.size + 1 <= room - 1);
+	return room == UINT64_MAX || room > pids_reserve(e);
 }
 
 int engine_pool_refill(struct engine *e, uint64_t *ret_retry_ns)

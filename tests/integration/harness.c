@@ -100,19 +100,27 @@ static void pick_cgroups(struct daemon *d)
 	const char *want = env_or("BOXD_TEST_CGROUP", "auto");
 	bool v2 = file_has("/sys/fs/cgroup/cgroup.controllers", "memory");
 	bool v1 = path_exists("/sys/fs/cgroup/memory/tasks");
+	/* Each daemon of a test owns its root: boxd refuses one that holds
+	 * another daemon. The first keeps the plain name tests may rely on. */
+	static unsigned started;
+	char name[64];
 
+	if (started++)
+		snprintf(name, sizeof(name), "boxd-test-%d-%u", (int)getpid(),
+			 started);
+	else
+		snprintf(name, sizeof(name), "boxd-test-%d", (int)getpid());
 	if ((strcmp(want, "auto") == 0 || strcmp(want, "v2") == 0) && v2) {
 		strcpy(d->cgroup_mode, "v2");
 		snprintf(d->cgroup_root, sizeof(d->cgroup_root),
-			 "/sys/fs/cgroup/boxd-test-%d", (int)getpid());
+			 "/sys/fs/cgroup/%s", name);
 		write_file("/sys/fs/cgroup/cgroup.subtree_control",
 			   "+cpu +memory +pids");
 		mkdir(d->cgroup_root, 0755);
 	} else if ((strcmp(want, "auto") == 0 || strcmp(want, "v1") == 0) &&
 		   v1) {
 		strcpy(d->cgroup_mode, "v1");
-		snprintf(d->cgroup_root, sizeof(d->cgroup_root), "boxd-test-%d",
-			 (int)getpid());
+		snprintf(d->cgroup_root, sizeof(d->cgroup_root), "%s", name);
 	} else {
 		strcpy(d->cgroup_mode, "none");
 		d->cgroup_root[0] = 0;
