@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "decoder.h"
@@ -38,10 +39,18 @@ static struct decode_job *take_all(struct decode_job **head,
 	return all;
 }
 
+/* The worker's share of a busy CPU: what it decodes is the big frames,
+ * the ones a hostile client sends in a loop, so when the CPUs are
+ * contended everything else the daemon does (the loop, hence every other
+ * client) comes first. Nice is per thread on Linux. Best effort: at worst
+ * the worker keeps the daemon's own priority. */
+#define DECODER_NICE 10
+
 static void *worker(void *arg)
 {
 	struct decoder *d = arg;
 
+	(void)!setpriority(PRIO_PROCESS, (id_t)gettid(), DECODER_NICE);
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
 		struct decode_job *job;
