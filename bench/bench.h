@@ -7,6 +7,7 @@
  *   runners.c  the ways of running /bin/true that are compared
  *   daemon.c   private boxd daemons, and reading a process's memory
  *   stats.c    sample sets and percentiles
+ *   compare.c  --compare: two builds of boxd in the same rounds
  *
  * The benchmark never decides anything about the daemon's behaviour: it
  * times what a client sees and reads what /proc shows.
@@ -181,6 +182,31 @@ struct phase_report {
 	struct samples to_accepted, to_started, to_finished, daemon_wall, total;
 	unsigned failures;
 };
+
+/* Latency rounds over the variants (latency.c): one warm-up batch each,
+ * then rounds x batch runs, each round starting from the next variant. */
+void bench_latency_rounds(struct variant *vs, size_t nv, unsigned rounds,
+			  unsigned batch);
+/* Throughput cells, alternated in slices of duration / slices seconds. */
+void bench_throughput_slices(struct cell *cs, size_t nc,
+			     const struct runner_env *env, double duration,
+			     unsigned slices);
+
+/* ---- compare.c: one build of boxd against another ---- */
+
+struct compare_settings {
+	unsigned rounds, batch;
+	double duration;
+	unsigned slices;
+	int pool_size;
+	const char *dir; /* private temporary directory */
+	const char *base_boxd, *base_boxctl, *base_label;
+	const char *work_boxd, *work_boxctl, *work_label;
+};
+
+/* Both daemons in the same alternating rounds; prints the report. */
+int compare_main(const struct compare_settings *set,
+		 const struct runner_env *env);
 
 /* ---- report.c: the Markdown report ---- */
 

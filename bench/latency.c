@@ -43,6 +43,8 @@ struct settings {
 	bool hammer_connect;
 	bool hammer_floor; /* --hammer floor: posix_spawn instead */
 	bool memory_only;  /* --memory-only: skip the timings */
+	/* --compare-boxd: a second build, measured against --boxd */
+	const char *cmp_boxd, *cmp_boxctl, *cmp_label, *label;
 };
 
 static const struct settings quick = {
@@ -86,21 +88,20 @@ static void run_batch(struct variant *v, unsigned n, bool record)
 	}
 }
 
-static void latency_rounds(struct variant *vs, size_t nv,
-			   const struct settings *set)
+void bench_latency_rounds(struct variant *vs, size_t nv, unsigned rounds,
+			  unsigned batch)
 {
 	for (size_t i = 0; i < nv; i++)
 		if (!vs[i].skip)
-			run_batch(&vs[i], set->batch / 4 + 1, false);
-	for (unsigned round = 0; round < set->rounds && !interrupted; round++) {
+			run_batch(&vs[i], batch / 4 + 1, false);
+	for (unsigned round = 0; round < rounds && !interrupted; round++) {
 		for (size_t k = 0; k < nv; k++) {
 			struct variant *v = &vs[(round + k) % nv];
 
 			if (!v->skip)
-				run_batch(v, set->batch, true);
+				run_batch(v, batch, true);
 		}
-		fprintf(stderr, "\rlatency: round %u/%u", round + 1,
-			set->rounds);
+		fprintf(stderr, "\rlatency: round %u/%u", round + 1, rounds);
 	}
 	fprintf(stderr, "\n");
 }
@@ -185,6 +186,18 @@ static void run_cell(struct cell *c, const struct runner_env *env,
 	if (end > begin)
 		c->elapsed_ns += end - begin;
 	pthread_barrier_destroy(&go);
+}
+
+void bench_throughput_slices(struct cell *cs, size_t nc,
+			     const struct runner_env *env, double duration,
+			     unsigned slices)
+{
+	for (unsigned sl = 0; sl < slices && nc && !interrupted; sl++) {
+		for (size_t k = 0; k < nc && !interrupted; k++)
+			run_cell(&cs[(sl + k) % nc], env, duration / slices);
+		fprintf(stderr, "\rthroughput: slice %u/%u", sl + 1, slices);
+	}
+	fprintf(stderr, "\n");
 }
 
 /* ------------------------------------------------------------ memory */
@@ -434,7 +447,12 @@ static void usage(FILE *f)
 	      "  --hammer SOCKET    only load the daemon at SOCKET: --runs\n"
 	      "                     runs of /bin/true (default 2000) over\n"
 	      "                     --concurrency connections (default 1);\n"
-	      "                     SOCKET 'floor': posix_spawn instead\n",
+	      "                     SOCKET 'floor': posix_spawn instead\n"
+	      "  --compare-boxd PATH    a base build's daemon: run it and\n"
+	      "                     --boxd in the same rounds, report ratios\n"
+	      "  --compare-boxctl PATH  the base build's boxctl\n"
+	      "  --compare-label TEXT   what the base is (e.g. a commit)\n"
+	      "  --label TEXT       what --boxd is (default: work tree)\n",
 	      f);
 }
 
@@ -486,6 +504,10 @@ static void parse_options(int argc, char **argv, struct settings *set)
 		O_CONC,
 		O_CONNECT,
 		O_MEMORY_ONLY,
+		O_CMP_BOXD,
+		O_CMP_BOXCTL,
+		O_CMP_LABEL,
+		O_LABEL,
 	};
 	static const struct option longopts[] = {
 	    {"quick", no_argument, NULL, O_QUICK},
@@ -504,6 +526,10 @@ static void parse_options(int argc, char **argv, struct settings *set)
 	    {"concurrency", required_argument, NULL, O_CONC},
 	    {"connect-per-run", no_argument, NULL, O_CONNECT},
 	    {"memory-only", no_argument, NULL, O_MEMORY_ONLY},
+	    {"compare-boxd", required_argument, NULL, O_CMP_BOXD},
+	    {"compare-boxctl", required_argument, NULL, O_CMP_BOXCTL},
+	    {"compare-label", required_argument, NULL, O_CMP_LABEL},
+	    {"label", required_argument, NULL, O_LABEL},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -561,6 +587,18 @@ static void parse_options(int argc, char **argv, struct settings *set)
 		case O_MEMORY_ONLY:
 			over.memory_only = true;
 			break;
+		case O_CMP_BOXD:
+			over.cmp_boxd = optarg;
+			break;
+		case O_CMP_BOXCTL:
+			over.cmp_boxctl = optarg;
+			break;
+		case O_CMP_LABEL:
+			over.cmp_label = optarg;
+			break;
+		case O_LABEL:
+			over.label = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -591,6 +629,10 @@ static void parse_options(int argc, char **argv, struct settings *set)
 	OVER(hammer_sock);
 	OVER(hammer_connect);
 	OVER(memory_only);
+	OVER(cmp_boxd);
+	OVER(cmp_boxctl);
+	OVER(cmp_label);
+	OVER(label);
 #undef OVER
 	if (set->hammer_sock && strcmp(set->hammer_sock, "floor") == 0)
 		set->hammer_floor = true;
@@ -664,6 +706,28 @@ int main(int argc, char **argv)
 		perror("boxd-bench: mkdtemp");
 		return 1;
 	}
+	if (set.cmp_boxd) {
+		struct compare_settings cs_set = {
+		    .rounds = set.rounds,
+		    .batch = set.batch,
+		    .duration = set.duration,
+		    .slices = set.slices,
+		    .pool_size = set.pool_size,
+		    .dir = dir,
+		    .base_boxd = set.cmp_boxd,
+		    .base_boxctl = set.cmp_boxctl ? set.cmp_boxctl : set.boxctl,
+		    .base_label = set.cmp_label ? set.cmp_label : "base",
+		    .work_boxd = set.boxd,
+		    .work_boxctl = set.boxctl,
+		    .work_label = set.label ? set.label : "work tree",
+		};
+		int r = compare_main(&cs_set, &env);
+
+		if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0)
+			fprintf(stderr, "boxd-bench: could not remove %s\n",
+				dir);
+		return r;
+	}
 	dp = (struct daemon_paths){.boxd = set.boxd, .dir = dir};
 	if (daemon_start(&dp, "pool", set.pool_size, &dpool) < 0 ||
 	    daemon_start(&dp, "nopool", 0, &dnopool) < 0) {
@@ -715,7 +779,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	if (!set.memory_only)
-		latency_rounds(vs, _V_MAX, &set);
+		bench_latency_rounds(vs, _V_MAX, set.rounds, set.batch);
 
 	/* Throughput: alternate the cells in slices too. */
 	for (unsigned conc = 1; conc <= 4 && !set.memory_only; conc += 3) {
@@ -729,14 +793,7 @@ int main(int argc, char **argv)
 					 .sock = dpool.sock,
 					 .conc = conc};
 	}
-	for (unsigned sl = 0; sl < set.slices && nc && !interrupted; sl++) {
-		for (size_t k = 0; k < nc && !interrupted; k++)
-			run_cell(&cs[(sl + k) % nc], &env,
-				 set.duration / set.slices);
-		fprintf(stderr, "\rthroughput: slice %u/%u", sl + 1,
-			set.slices);
-	}
-	fprintf(stderr, "\n");
+	bench_throughput_slices(cs, nc, &env, set.duration, set.slices);
 
 	phase_runs(&dpool, &env, set.memory_only ? 0 : set.phase_runs,
 		   &ph_pool);

@@ -46,6 +46,7 @@ struct server {
 	int listen_fd;
 	struct event *listen_ev, *resume_ev, *gc_ev, *grace_ev;
 	struct event *refill_ev, *retry_ev, *maint_ev;
+	struct event *spawner_ev; /* the pool's spawner answers, or NULL */
 	bool refilling;
 	struct ptrset sessions, runs;           /* alive */
 	struct ptrset dead_sessions, dead_runs; /* freed next loop turn */
@@ -382,6 +383,36 @@ static void refill_cb(evutil_socket_t fd, short what, void *arg)
 	srv->refilling = false;
 }
 
+/* Members the spawner cloned join the pool here. */
+static void spawner_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	uint64_t retry = 0;
+	int r;
+
+	(void)fd;
+	(void)what;
+	r = engine_pool_dispatch(srv->engine, &retry);
+	if (engine_pool_fd(srv->engine) < 0 && srv->spawner_ev) {
+		/* Gone for good: refills clone on this thread from now on. */
+		log_warning("pool: the spawner stopped (%s); cloning members "
+			    "in the daemon",
+			    strerror(r < 0 ? -r : EPIPE));
+		event_free(srv->spawner_ev);
+		srv->spawner_ev = NULL;
+	}
+	if (retry) {
+		struct timeval tv = ns_to_timeval(retry);
+
+		log_warning("pool: cannot start a member; retrying in %llu ms",
+			    (unsigned long long)(retry / 1000000));
+		evtimer_add(srv->retry_ev, &tv);
+		srv->refilling = true;
+		return;
+	}
+	server_pool_kick(srv);
+}
+
 static void maint_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
@@ -595,6 +626,15 @@ int server_new(const struct server_options *opt, struct server **ret)
 	srv->refill_ev = event_new(srv->base, -1, 0, refill_cb, srv);
 	srv->retry_ev = evtimer_new(srv->base, refill_cb, srv);
 	srv->maint_ev = event_new(srv->base, -1, EV_PERSIST, maint_cb, srv);
+	if (engine_pool_fd(srv->engine) >= 0) {
+		srv->spawner_ev =
+		    event_new(srv->base, engine_pool_fd(srv->engine),
+			      EV_READ | EV_PERSIST, spawner_cb, srv);
+		if (!srv->spawner_ev || event_add(srv->spawner_ev, NULL) < 0) {
+			server_free(srv);
+			return -ENOMEM;
+		}
+	}
 	if (!srv->cfg || !srv->counts || !srv->listen_ev || !srv->resume_ev ||
 	    !srv->gc_ev || !srv->refill_ev || !srv->retry_ev ||
 	    !srv->maint_ev || event_add(srv->listen_ev, NULL) < 0 ||
@@ -637,6 +677,7 @@ struct server *server_free(struct server *srv)
 	event_freep(&srv->refill_ev);
 	event_freep(&srv->retry_ev);
 	event_freep(&srv->maint_ev);
+	event_freep(&srv->spawner_ev);
 	free(srv->sessions.v);
 	free(srv->runs.v);
 	free(srv->dead_sessions.v);

@@ -42,7 +42,7 @@ struct cgroup_run {
 	struct cgroup_manager *m; /* NULL once the manager is gone */
 	uid_t tenant;
 	uint64_t id;
-	char rel[64];     /* "tenant-<uid>/run-<id>", relative to the root */
+	char rel[64];     /* "tenant-<uid>/run-<id>" or "sandbox-<n>" */
 	char suffix[160]; /* "/<root basename>/<rel>", to recognise members */
 
 	int fd;                    /* v2: the run's directory (clone3, files) */
@@ -88,6 +88,8 @@ struct cgroup_manager {
 	/* v1 */
 	struct cgroup_v1_hierarchy v1[_CGROUP_V1_MAX];
 	bool v1_usage_split; /* cpuacct.usage_user/usage_sys exist */
+
+	uint64_t next_sandbox; /* n of the next sandbox-<n> */
 
 	LIST_HEAD(, cgroup_run) runs;
 	LIST_HEAD(, cgroup_run) busy;

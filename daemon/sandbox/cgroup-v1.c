@@ -2,11 +2,14 @@
  * cgroup v1 backend for hybrid hosts: cpu, cpuacct, memory and pids are
  * separate hierarchies (cpu and cpuacct possibly co-mounted), plus the
  * freezer when there is one. boxd's tree is "<mount>/<root>/" in each,
- * with the same tenant-<uid>/run-<id> and pool/ layout as on v2, and a
- * process is attached by writing its pid into every hierarchy.
+ * with the same layout as on v2 (cgroup.h), and a process is attached by
+ * writing its pid into every hierarchy its cgroup was made in: all but
+ * cpu, which a cgroup joins only for a CPU limit (unless co-mounted with
+ * cpuacct): each hierarchy costs a mkdir, a cgroup.procs write and an
+ * rmdir per run.
  *
  * What v1 cannot do, said once here: no clone-time placement (the engine
- * attaches after clone), no group OOM kill (the OOM killer takes single
+ * attaches after clone, at refill for pool members), no group OOM kill (the OOM killer takes single
  * processes and the rest of the run goes on; the result still counts the
  * kill in oom_kills, and ends out_of_memory only when the command itself
  * was the victim), no cgroup.kill (freeze, kill, thaw; or repeated SIGKILL
@@ -558,37 +561,59 @@ static int v1_run_rmdir(struct cgroup_run *r)
 	return ret;
 }
 
+/* Does a cgroup with these limits need hierarchy i? Only cpu can be left
+ * out, and only when it is a hierarchy of its own: cpuacct, memory, pids
+ * and the freezer serve every run (usage, peaks, kills). */
+static bool hier_needed(const struct cgroup_manager *m, int i,
+			const struct spec_limits *lim)
+{
+	if (!hier_owner(m, i))
+		return false;
+	if (i != CGROUP_V1_CPU || lim->cpu_millis)
+		return true;
+	return m->v1[CGROUP_V1_CPUACCT].present &&
+	       m->v1[CGROUP_V1_CPUACCT].owner == CGROUP_V1_CPU;
+}
+
+/* mkdir r->rel in hierarchy i (its tenant-<uid>/ too) and open it. */
+static int make_in(struct cgroup_manager *m, struct cgroup_run *r, int i)
+{
+	char tenant[32];
+
+	if (strncmp(r->rel, "tenant-", 7) == 0) {
+		snprintf(tenant, sizeof(tenant), "tenant-%u",
+			 (unsigned)r->tenant);
+		if (mkdirat(m->v1[i].root_fd, tenant, 0755) < 0 &&
+		    errno != EEXIST)
+			return negerrno();
+	}
+	if (mkdirat(m->v1[i].root_fd, r->rel, 0755) < 0)
+		return negerrno();
+	r->v1_fd[i] = cgroup_open_dir_at(m->v1[i].root_fd, r->rel);
+	if (r->v1_fd[i] < 0) {
+		int k = r->v1_fd[i];
+
+		r->v1_fd[i] = -1;
+		(void)unlinkat(m->v1[i].root_fd, r->rel, AT_REMOVEDIR);
+		return k;
+	}
+	return 0;
+}
+
 static int v1_run_create(struct cgroup_manager *m, struct cgroup_run *r,
 			 const struct spec_limits *lim)
 {
 	static const struct spec_limits none = {0};
-	char tenant[32];
 	int k;
 
 	if (!lim)
 		lim = &none;
-	snprintf(tenant, sizeof(tenant), "tenant-%u", (unsigned)r->tenant);
 	for (int i = 0; i < _CGROUP_V1_MAX; i++) {
-		if (!hier_owner(m, i))
+		if (!hier_needed(m, i, lim))
 			continue;
-		if (mkdirat(m->v1[i].root_fd, tenant, 0755) < 0 &&
-		    errno != EEXIST) {
-			k = negerrno();
+		k = make_in(m, r, i);
+		if (k < 0)
 			goto fail;
-		}
-		if (mkdirat(m->v1[i].root_fd, r->rel, 0755) < 0) {
-			k = negerrno();
-			/* Do not remove a directory another run owns. */
-			if (k == -EEXIST)
-				goto fail_closed;
-			goto fail;
-		}
-		r->v1_fd[i] = cgroup_open_dir_at(m->v1[i].root_fd, r->rel);
-		if (r->v1_fd[i] < 0) {
-			k = r->v1_fd[i];
-			r->v1_fd[i] = -1;
-			goto fail;
-		}
 	}
 	k = write_limits(m, r, lim);
 	if (k < 0)
@@ -596,17 +621,35 @@ static int v1_run_create(struct cgroup_manager *m, struct cgroup_run *r,
 	return 0;
 
 fail:
-	for (int i = 0; i < _CGROUP_V1_MAX; i++)
-		r->v1_fd[i] = safe_close(r->v1_fd[i]);
-	(void)v1_run_rmdir(r);
-	return k;
-fail_closed:
+	/* Only what this call made: a directory that existed (EEXIST) is
+	 * another run's and stays. */
 	for (int i = 0; i < _CGROUP_V1_MAX; i++) {
 		if (r->v1_fd[i] >= 0)
 			(void)unlinkat(m->v1[i].root_fd, r->rel, AT_REMOVEDIR);
 		r->v1_fd[i] = safe_close(r->v1_fd[i]);
 	}
 	return k;
+}
+
+/* A member's cgroup at the take: the cpu hierarchy only now, and only for
+ * a CPU limit; pid 1 runs nothing of the caller's yet, so moving it here
+ * is not racy. Then the limits. */
+static int v1_run_limit(struct cgroup_run *r, const struct spec_limits *lim,
+			pid_t pid)
+{
+	struct cgroup_manager *m = r->m;
+	int k;
+
+	if (hier_needed(m, CGROUP_V1_CPU, lim) && r->v1_fd[CGROUP_V1_CPU] < 0) {
+		k = make_in(m, r, CGROUP_V1_CPU);
+		if (k < 0)
+			return k;
+		k = cgroup_writef_at(r->v1_fd[CGROUP_V1_CPU], "cgroup.procs",
+				     "%d", (int)pid);
+		if (k < 0)
+			return k;
+	}
+	return write_limits(m, r, lim);
 }
 
 static int attach_fds(struct cgroup_manager *m, const int *fds, pid_t pid)
@@ -622,7 +665,8 @@ static int attach_fds(struct cgroup_manager *m, const int *fds, pid_t pid)
 			return k;
 	}
 	for (int i = 0; i < _CGROUP_V1_MAX; i++) {
-		if (!hier_owner(m, i))
+		/* Not made for this cgroup (cpu without a CPU limit). */
+		if (!hier_owner(m, i) || fds[i] < 0)
 			continue;
 		if (fds[i] == mem)
 			continue;
@@ -745,6 +789,7 @@ const struct cgroup_ops cgroup_v1_ops = {
     .open = v1_open,
     .close = v1_close,
     .run_create = v1_run_create,
+    .run_limit = v1_run_limit,
     .run_attach = v1_run_attach,
     .run_cpu_ns = v1_run_cpu_ns,
     .run_stats = v1_run_stats,

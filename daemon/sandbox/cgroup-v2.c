@@ -520,16 +520,48 @@ static void v2_close(struct cgroup_manager *m)
 	m->root_fd = safe_close(m->root_fd);
 }
 
-static int v2_run_create(struct cgroup_manager *m, struct cgroup_run *r,
-			 const struct spec_limits *lim)
+/* memory.max, swap, cpu.max, pids.max: what lim sets. */
+static int v2_write_limits(struct cgroup_manager *m, int fd,
+			   const struct spec_limits *lim)
 {
-	static const struct spec_limits none = {0};
+	int k;
+
+	if (m->v2_memory) {
+		if (lim->memory_bytes) {
+			k = cgroup_writef_at(fd, "memory.max", "%" PRIu64,
+					     lim->memory_bytes);
+			if (k < 0)
+				return k;
+		}
+		if (m->can & CGROUP_CAN_SWAP) {
+			k = cgroup_writef_at(fd, "memory.swap.max", "%" PRIu64,
+					     lim->memory_swap_bytes);
+			if (k < 0)
+				return k;
+		}
+	}
+	if (lim->cpu_millis) {
+		/* millis / 1000 CPUs of each 100ms period. */
+		k = cgroup_writef_at(fd, "cpu.max", "%" PRIu64 " 100000",
+				     (uint64_t)lim->cpu_millis * 100);
+		if (k < 0)
+			return k;
+	}
+	if (lim->pids) {
+		k = cgroup_writef_at(fd, "pids.max", "%" PRIu32, lim->pids);
+		if (k < 0)
+			return k;
+	}
+	return 0;
+}
+
+/* mkdir tenant-<uid>/ with the controllers enabled for its runs. */
+static int make_tenant(struct cgroup_manager *m, uid_t uid)
+{
 	char tenant[32], enable[64];
 	int k;
 
-	if (!lim)
-		lim = &none;
-	snprintf(tenant, sizeof(tenant), "tenant-%u", (unsigned)r->tenant);
+	snprintf(tenant, sizeof(tenant), "tenant-%u", (unsigned)uid);
 	if (mkdirat(m->root_fd, tenant, 0755) == 0) {
 		_cleanup_close_ int tfd =
 		    cgroup_open_dir_at(m->root_fd, tenant);
@@ -546,7 +578,22 @@ static int v2_run_create(struct cgroup_manager *m, struct cgroup_run *r,
 	} else if (errno != EEXIST) {
 		return negerrno();
 	}
+	return 0;
+}
 
+static int v2_run_create(struct cgroup_manager *m, struct cgroup_run *r,
+			 const struct spec_limits *lim)
+{
+	static const struct spec_limits none = {0};
+	int k;
+
+	if (!lim)
+		lim = &none;
+	if (strncmp(r->rel, "tenant-", 7) == 0) {
+		k = make_tenant(m, r->tenant);
+		if (k < 0)
+			return k;
+	}
 	if (mkdirat(m->root_fd, r->rel, 0755) < 0)
 		return negerrno();
 	r->fd = cgroup_open_dir_at(m->root_fd, r->rel);
@@ -554,45 +601,30 @@ static int v2_run_create(struct cgroup_manager *m, struct cgroup_run *r,
 		k = r->fd;
 		goto fail;
 	}
-
+	/* One OOM kill takes the whole run: a half-killed build is worse
+	 * than a failed one. */
 	if (m->v2_memory) {
-		/* One OOM kill takes the whole run: a half-killed build is
-		 * worse than a failed one. */
 		k = cgroup_write_at(r->fd, "memory.oom.group", "1");
 		if (k < 0)
 			goto fail;
-		if (lim->memory_bytes) {
-			k = cgroup_writef_at(r->fd, "memory.max", "%" PRIu64,
-					     lim->memory_bytes);
-			if (k < 0)
-				goto fail;
-		}
-		if (m->can & CGROUP_CAN_SWAP) {
-			k = cgroup_writef_at(r->fd, "memory.swap.max",
-					     "%" PRIu64,
-					     lim->memory_swap_bytes);
-			if (k < 0)
-				goto fail;
-		}
 	}
-	if (lim->cpu_millis) {
-		/* millis / 1000 CPUs of each 100ms period. */
-		k = cgroup_writef_at(r->fd, "cpu.max", "%" PRIu64 " 100000",
-				     (uint64_t)lim->cpu_millis * 100);
-		if (k < 0)
-			goto fail;
-	}
-	if (lim->pids) {
-		k = cgroup_writef_at(r->fd, "pids.max", "%" PRIu32, lim->pids);
-		if (k < 0)
-			goto fail;
-	}
+	k = v2_write_limits(m, r->fd, lim);
+	if (k < 0)
+		goto fail;
 	return 0;
 
 fail:
 	r->fd = safe_close(r->fd);
 	(void)unlinkat(m->root_fd, r->rel, AT_REMOVEDIR);
 	return k;
+}
+
+/* Every controller is enabled for the cgroup since its mkdir: the limits
+ * are all a take writes. */
+static int v2_run_limit(struct cgroup_run *r, const struct spec_limits *lim,
+			pid_t pid _unused_)
+{
+	return v2_write_limits(r->m, r->fd, lim);
 }
 
 static int v2_run_attach(struct cgroup_run *r, pid_t pid)
@@ -675,6 +707,7 @@ const struct cgroup_ops cgroup_v2_ops = {
     .open = v2_open,
     .close = v2_close,
     .run_create = v2_run_create,
+    .run_limit = v2_run_limit,
     .run_attach = v2_run_attach,
     .run_cpu_ns = v2_run_cpu_ns,
     .run_stats = v2_run_stats,

@@ -249,7 +249,8 @@ static int own_child(int dfd, const char *name, void *userdata)
 {
 	const struct own_children *o = userdata;
 
-	if (strncmp(name, "tenant-", 7) == 0 || strcmp(name, "pool") == 0)
+	if (strncmp(name, "tenant-", 7) == 0 ||
+	    strncmp(name, "sandbox-", 8) == 0 || strcmp(name, "pool") == 0)
 		o->fn(dfd, name, o->userdata);
 	return 0;
 }
@@ -289,6 +290,13 @@ static void none_close(struct cgroup_manager *m _unused_) {}
 static int none_run_create(struct cgroup_manager *m _unused_,
 			   struct cgroup_run *r _unused_,
 			   const struct spec_limits *lim _unused_)
+{
+	return 0;
+}
+
+static int none_run_limit(struct cgroup_run *r _unused_,
+			  const struct spec_limits *lim _unused_,
+			  pid_t pid _unused_)
 {
 	return 0;
 }
@@ -334,6 +342,7 @@ static const struct cgroup_ops cgroup_none_ops = {
     .open = none_open,
     .close = none_close,
     .run_create = none_run_create,
+    .run_limit = none_run_limit,
     .run_attach = none_run_attach,
     .run_cpu_ns = none_run_cpu_ns,
     .run_stats = none_run_stats,
@@ -690,29 +699,28 @@ int cgroup_manager_check(const struct cgroup_manager *m,
 	return 0;
 }
 
-int cgroup_run_create(struct cgroup_manager *m, uid_t tenant, uint64_t run_id,
-		      const struct spec_limits *lim, struct cgroup_run **ret)
+/* A handle for a cgroup at rel (not made yet). */
+static struct cgroup_run *run_new(struct cgroup_manager *m, const char *rel)
 {
-	struct cgroup_run *r;
-	int k;
+	struct cgroup_run *r = calloc(1, sizeof(*r));
 
-	k = cgroup_manager_check(m, lim, NULL);
-	if (k < 0)
-		return k;
-	r = calloc(1, sizeof(*r));
 	if (!r)
-		return -ENOMEM;
+		return NULL;
 	r->m = m;
-	r->tenant = tenant;
-	r->id = run_id;
 	r->fd = -1;
 	for (int i = 0; i < _CGROUP_V1_MAX; i++)
 		r->v1_fd[i] = -1;
-	snprintf(r->rel, sizeof(r->rel), "tenant-%u/run-%" PRIu64,
-		 (unsigned)tenant, run_id);
+	snprintf(r->rel, sizeof(r->rel), "%s", rel);
 	cgroup_make_suffix(m, r->rel, r->suffix, sizeof(r->suffix));
+	return r;
+}
 
-	k = m->ops->run_create(m, r, lim);
+/* mkdir r and write lim (NULL: none); frees r on failure. */
+static int run_make(struct cgroup_manager *m, struct cgroup_run *r,
+		    const struct spec_limits *lim, struct cgroup_run **ret)
+{
+	int k = m->ops->run_create(m, r, lim);
+
 	if (k < 0) {
 		r->fd = safe_close(r->fd);
 		for (int i = 0; i < _CGROUP_V1_MAX; i++)
@@ -726,11 +734,82 @@ int cgroup_run_create(struct cgroup_manager *m, uid_t tenant, uint64_t run_id,
 	return 0;
 }
 
+int cgroup_run_create(struct cgroup_manager *m, uid_t tenant, uint64_t run_id,
+		      const struct spec_limits *lim, struct cgroup_run **ret)
+{
+	struct cgroup_run *r;
+	char rel[64];
+	int k;
+
+	k = cgroup_manager_check(m, lim, NULL);
+	if (k < 0)
+		return k;
+	snprintf(rel, sizeof(rel), "tenant-%u/run-%" PRIu64, (unsigned)tenant,
+		 run_id);
+	r = run_new(m, rel);
+	if (!r)
+		return -ENOMEM;
+	r->tenant = tenant;
+	r->id = run_id;
+	return run_make(m, r, lim, ret);
+}
+
+int cgroup_run_prepare(struct cgroup_manager *m, struct cgroup_run **ret)
+{
+	struct cgroup_run *r;
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), "sandbox-%" PRIu64, m->next_sandbox++);
+	r = run_new(m, rel);
+	if (!r)
+		return -ENOMEM;
+	return run_make(m, r, NULL, ret);
+}
+
+int cgroup_run_bind(struct cgroup_run *r, uid_t tenant, uint64_t run_id,
+		    const struct spec_limits *lim, pid_t pid)
+{
+	int k;
+
+	if (!r->m)
+		return -ENODEV;
+	if (r->removed || r->on_busy_list)
+		return -ENOENT;
+	k = cgroup_manager_check(r->m, lim, NULL);
+	if (k < 0)
+		return k;
+	r->tenant = tenant;
+	r->id = run_id;
+	k = r->m->ops->run_limit(r, lim, pid);
+	if (k < 0)
+		log_debug("cgroup: limits for %s: %s", r->rel, strerror(-k));
+	return k;
+}
+
 int cgroup_run_clone_fd(struct cgroup_run *r)
 {
 	if (!r->m || r->removed || r->m->mode != CGROUP_MODE_V2)
 		return -1;
 	return r->fd;
+}
+
+size_t cgroup_run_attach_dirs(const struct cgroup_run *r, int *ret_fds,
+			      size_t max)
+{
+	int mem = r->v1_fd[CGROUP_V1_MEMORY];
+	size_t n = 0;
+
+	if (!r->m || r->m->mode != CGROUP_MODE_V1 || r->removed)
+		return 0;
+	/* memory first, so what the process does next is charged to it;
+	 * each hierarchy once (a co-mounted one has its fd at the owner's
+	 * index only). */
+	if (mem >= 0 && n < max)
+		ret_fds[n++] = mem;
+	for (int i = 0; i < _CGROUP_V1_MAX && n < max; i++)
+		if (i != CGROUP_V1_MEMORY && r->v1_fd[i] >= 0)
+			ret_fds[n++] = r->v1_fd[i];
+	return n;
 }
 
 int cgroup_run_attach(struct cgroup_run *r, pid_t pid)

@@ -6,8 +6,16 @@
  *
  * Layout under the delegated root (v2) or under "<controller>/<root>" (v1):
  *   supervisor/            the daemon itself (v2 "no internal processes")
- *   pool/                  pre-warmed pool members before they are taken
- *   tenant-<uid>/run-<id>  one cgroup per run, under one per tenant
+ *   sandbox-<n>/           a pool member's cgroup, made at refill before
+ *                          its run is known; the run's once it is taken
+ *   tenant-<uid>/run-<id>  a cold run's cgroup, under one per tenant
+ *   pool/                  a shared cgroup for processes placed by
+ *                          cgroup_manager_pool_attach(); the engine's
+ *                          members no longer use it
+ *
+ * A cgroup is one sandbox's for its whole life: a member is born in (v2)
+ * or attached to (v1) its own cgroup at refill, so taking it writes only
+ * the run's limits and never moves a process on the request path.
  */
 #pragma once
 
@@ -89,10 +97,38 @@ int cgroup_manager_check(const struct cgroup_manager *m,
 int cgroup_run_create(struct cgroup_manager *m, uid_t tenant, uint64_t run_id,
 		      const struct spec_limits *lim, struct cgroup_run **ret);
 
+/*
+ * A sandbox's cgroup made ahead of its run, for a pool member at refill:
+ * mkdir sandbox-<n>, no limits yet. v1 makes it only in the hierarchies
+ * every run uses (memory, cpuacct, pids, freezer; cpu, unless co-mounted
+ * with cpuacct, only when cgroup_run_bind() is given a CPU limit). Place
+ * the member in it at once: clone3 into cgroup_run_clone_fd(), or (v1)
+ * cgroup_run_attach() right after the clone. Until it is bound, nothing
+ * limits it: it holds only boxd-init waiting for a spec.
+ */
+int cgroup_run_prepare(struct cgroup_manager *m, struct cgroup_run **ret);
+
+/*
+ * The take: a prepared cgroup becomes run_id's, of tenant, and gets the
+ * run's limits (checked as cgroup_run_create() does). Its path does not
+ * change. pid is the member's pid 1, which has run nothing of the
+ * caller's: on v1 a CPU limit makes the cpu hierarchy's directory now and
+ * moves pid into it, the only cgroup.procs write a take can make.
+ */
+int cgroup_run_bind(struct cgroup_run *r, uid_t tenant, uint64_t run_id,
+		    const struct spec_limits *lim, pid_t pid);
+
 /* v2: an O_DIRECTORY fd for clone3(CLONE_INTO_CGROUP); -1 when the backend
  * cannot (v1): then call cgroup_run_attach() after the clone. The fd stays
  * owned by the run. */
 int cgroup_run_clone_fd(struct cgroup_run *r);
+
+/* The directories whose cgroup.procs a process is written into to join
+ * this cgroup, memory first (v1: one per hierarchy it was made in; what
+ * cgroup_run_attach() writes). 0 on v2 and without cgroups: there a
+ * process is born in it (cgroup_run_clone_fd()). The fds stay the run's. */
+size_t cgroup_run_attach_dirs(const struct cgroup_run *r, int *ret_fds,
+			      size_t max);
 
 /* Move pid (and so its future children) into the run's cgroup(s). */
 int cgroup_run_attach(struct cgroup_run *r, pid_t pid);
@@ -143,8 +179,12 @@ struct cgroup_ops {
 	int (*open)(struct cgroup_manager *m, const struct cgroup_config *cfg,
 		    struct error_detail *err);
 	void (*close)(struct cgroup_manager *m);
+	/* mkdir r->rel and write lim (NULL: no limits, as prepared). */
 	int (*run_create)(struct cgroup_manager *m, struct cgroup_run *r,
 			  const struct spec_limits *lim);
+	/* Write lim into a cgroup made without limits; pid as in bind. */
+	int (*run_limit)(struct cgroup_run *r, const struct spec_limits *lim,
+			 pid_t pid);
 	int (*run_attach)(struct cgroup_run *r, pid_t pid);
 	int (*run_cpu_ns)(struct cgroup_run *r, uint64_t *ret);
 	int (*run_stats)(struct cgroup_run *r, struct run_result *res);

@@ -27,6 +27,13 @@ struct engine {
 	struct member *pool;   /* idle members, newest first */
 	struct engine_pool_stats stats; /* size, target, low and counters */
 	bool refilling; /* between the low watermark and the target */
+	/* The pool's spawner (spawner.c): its socket and pidfd, -1 when the
+	 * daemon clones members itself; requests sent and not answered,
+	 * oldest first. */
+	int spawner_fd, spawner_pidfd;
+	uint64_t spawn_seq;
+	struct spawn_pending *pending;
+	unsigned inflight;
 	unsigned fail_streak;
 	uint64_t retry_at_ns; /* refill backs off after failures */
 };
@@ -80,6 +87,9 @@ struct member {
 	pid_t pid;
 	int pidfd;
 	int ctl;
+	/* Its own cgroup, the run's once taken (cgroup_run_prepare); NULL
+	 * without cgroups. */
+	struct cgroup_run *cg;
 	bool ready; /* boxd-init said INIT_READY: it runs and waits */
 	uint64_t born_ns;
 	struct member *next;
@@ -105,6 +115,26 @@ static inline void set_step(struct run_error *err, const char *step)
 {
 	snprintf(err->step, sizeof(err->step), "%s", step);
 }
+
+/* A member asked of the spawner: the cgroup made for it. */
+struct spawn_pending {
+	uint64_t seq;
+	struct cgroup_run *cg;
+	struct spawn_pending *next;
+};
+
+/* spawner.c: start the spawner (boxd-init SPAWNER_ARG), or stop it and
+ * drop what it was asked for. */
+int spawner_start(struct engine *e);
+void spawner_stop(struct engine *e);
+/* Ask for one member in cg (owned by the request until its answer). */
+int spawner_request(struct engine *e, struct cgroup_run *cg);
+/* Read one answer: 1 with a member (ready to join the pool), 0 when
+ * nothing is waiting, -errno for a member that failed (err says which
+ * step; its cgroup is gone) or, with *ret_gone set, a spawner that
+ * stopped answering (stopped here). */
+int spawner_receive(struct engine *e, struct member **ret,
+		    struct run_error *err, bool *ret_gone);
 
 /* spawn.c: clone a pid 1 into fresh namespaces and exec boxd-init in it
  * (born in cgroup cgfd unless -1, with these supplementary groups); free

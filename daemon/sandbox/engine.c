@@ -1,6 +1,7 @@
 /*
- * The engine and the start of a sandbox: get a pid 1 (from the pool, or
- * cloned cold by spawn.c), put it in its run's cgroup, write its id maps,
+ * The engine and the start of a sandbox: get a pid 1 (from the pool, in
+ * the cgroup it was given at refill, which gets the run's limits; or
+ * cloned cold by spawn.c into a new run cgroup), write its id maps,
  * hand it the sealed spec and the caller's stdio, and set up the one fd
  * the caller watches. supervise.c follows the sandbox from there. Never
  * blocks on a sandbox: pid 1s still exiting are reaped later
@@ -100,6 +101,7 @@ int engine_new(const struct engine_config *cfg, struct engine **ret,
 	if (!e)
 		return error_set(err, ERROR_INTERNAL, -ENOMEM, "out of memory");
 	e->init_fd = e->devnull = -1;
+	e->spawner_fd = e->spawner_pidfd = -1;
 	e->cg = cfg->cgroups;
 	e->tmpfs_default = cfg->tmpfs_default;
 	/* The one place the watermarks are derived: the low one defaults
@@ -151,6 +153,9 @@ int engine_new(const struct engine_config *cfg, struct engine **ret,
 		error_set(err, ERROR_INTERNAL, -ENOMEM, "out of memory");
 		goto fail;
 	}
+	/* Without a spawner the pool still works, cloned on this thread. */
+	if (e->stats.target)
+		(void)spawner_start(e);
 	*ret = e;
 	return 0;
 fail:
@@ -174,6 +179,7 @@ struct engine *engine_free(struct engine *e)
 		cgroup_run_free(sb->cg);
 		free(sb);
 	}
+	spawner_stop(e);
 	while (e->pool) {
 		struct member *m = e->pool;
 
@@ -370,6 +376,8 @@ static int sandbox_adopt(struct sandbox *sb, struct member *m, bool pooled)
 	sb->ctl = TAKE_FD(m->ctl);
 	sb->pooled = pooled;
 	sb->start_ns = now_ns();
+	if (m->cg)
+		sb->cg = TAKE_PTR(m->cg);
 	free(m);
 	r = sandbox_watch(sb, sb->pidfd);
 	if (r >= 0)
@@ -494,6 +502,55 @@ static int sandbox_keep_request(struct sandbox *sb, const struct run_spec *spec,
 	return sb->memfd < 0 ? sb->memfd : 0;
 }
 
+/* A cold run's cgroup: tenant-<uid>/run-<id> with its limits. */
+static int sandbox_create_cgroup(struct sandbox *sb,
+				 const struct run_spec *spec,
+				 const struct run_ids *ids,
+				 struct run_error *err)
+{
+	struct engine *e = sb->e;
+	int r;
+
+	if (!e->cg || cgroup_manager_mode(e->cg) == CGROUP_MODE_NONE)
+		return 0;
+	r = cgroup_run_create(e->cg, ids->caller_uid, sb->run_id, &spec->limits,
+			      &sb->cg);
+	if (r < 0)
+		set_step(err, "create cgroup");
+	return r;
+}
+
+/*
+ * A pooled member becomes the run's pid 1: its cgroup, where it has been
+ * since its refill, gets the run's limits (no process moves), then it
+ * gets its id maps and the spec. On failure the member is unusable and
+ * the caller clones cold, which builds a fresh cgroup for the run: a
+ * limit the member's cgroup cannot take (v1 refuses a memory limit below
+ * what is already charged) still gets its run, or the run's own error.
+ * ret_lost: the member itself died, not its limits.
+ */
+static int sandbox_take_member(struct sandbox *sb, struct member *m,
+			       const struct run_spec *spec,
+			       const struct run_ids *ids, bool *ret_lost)
+{
+	struct run_error ignored = {0};
+	int r;
+
+	*ret_lost = true;
+	r = sandbox_adopt(sb, m, true);
+	if (r < 0)
+		return r;
+	if (sb->cg) {
+		r = cgroup_run_bind(sb->cg, ids->caller_uid, sb->run_id,
+				    &spec->limits, sb->pid);
+		if (r < 0) {
+			*ret_lost = false;
+			return r;
+		}
+	}
+	return sandbox_hand_over(sb, false, &ignored);
+}
+
 /* The wall-clock limit runs from now and the CPU-time limit is checked
  * when it could be reached: timerfds in the epoll set. */
 static int sandbox_arm_limits(struct sandbox *sb, const struct run_spec *spec)
@@ -555,19 +612,6 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 	r = sandbox_keep_request(sb, spec, ids, stdio, &step);
 	if (r < 0)
 		goto fail;
-	if (e->cg && cgroup_manager_mode(e->cg) != CGROUP_MODE_NONE) {
-		r = cgroup_run_create(e->cg, ids->caller_uid, run_id,
-				      &spec->limits, &sb->cg);
-		if (r < 0) {
-			set_step(&step, "create cgroup");
-			goto fail;
-		}
-	}
-	r = sandbox_arm_limits(sb, spec);
-	if (r < 0) {
-		set_step(&step, "limit timers");
-		goto fail;
-	}
 
 	/* A pooled member has every namespace but the host's network, and
 	 * no supplementary groups: a caller with groups gets a fresh one. */
@@ -591,23 +635,34 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 		goto fail;
 	}
 	if (m) {
+		bool lost;
+
 		e->stats.hits++;
-		r = sandbox_adopt(sb, m, true);
-		if (r >= 0)
-			r = sandbox_hand_over(sb, true, &step);
+		r = sandbox_take_member(sb, m, spec, ids, &lost);
 		if (r >= 0)
 			goto done;
-		/* It died between the liveness check and now: go cold. */
-		e->stats.died_idle++;
+		/* It died between the liveness check and now, or its cgroup
+		 * would not take the limits: go cold. */
+		if (lost)
+			e->stats.died_idle++;
 		sandbox_drop_pid1(sb);
-		step = (struct run_error){0};
+		sb->cg = cgroup_run_free(sb->cg);
 	} else {
 		e->stats.misses++;
 	}
+	r = sandbox_create_cgroup(sb, spec, ids, &step);
+	if (r < 0)
+		goto fail;
 	r = sandbox_start_cold(sb, &step);
 	if (r < 0)
 		goto fail;
 done:
+	/* Armed once the run has its cgroup: the CPU-time limit reads it. */
+	r = sandbox_arm_limits(sb, spec);
+	if (r < 0) {
+		set_step(&step, "limit timers");
+		goto fail;
+	}
 	*ret = sb;
 	return 0;
 

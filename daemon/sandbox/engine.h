@@ -161,5 +161,18 @@ void engine_reap(struct engine *e);
  */
 bool engine_pool_wants(const struct engine *e);
 int engine_pool_refill(struct engine *e, uint64_t *ret_retry_ns);
+/*
+ * Members are cloned by a spawner process (forked once at engine_new()
+ * when there is a pool), off the caller's thread: engine_pool_refill()
+ * then only asks for one (1: asked), and the member joins the pool when
+ * its answer arrives. engine_pool_fd() turns readable then: call
+ * engine_pool_dispatch(), which returns how many members joined, or
+ * -errno when the spawner is gone, after which engine_pool_fd() is -1
+ * for good and engine_pool_refill() clones on the caller's thread. A
+ * member that failed sets ret_retry_ns (back-off, as for
+ * engine_pool_refill()). -1: no spawner.
+ */
+int engine_pool_fd(const struct engine *e);
+int engine_pool_dispatch(struct engine *e, uint64_t *ret_retry_ns);
 unsigned engine_pool_maintain(struct engine *e);
 void engine_pool_stats(struct engine *e, struct engine_pool_stats *ret);

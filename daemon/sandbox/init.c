@@ -10,6 +10,9 @@
  *
  * If the daemon goes away (control socket EOF), pid 1 exits at once and
  * takes the sandbox with it. Never logs: it has no stderr worth writing to.
+ *
+ * Started with SPAWNER_ARG it is the pool's spawner instead
+ * (init-spawner.c), whose clones continue here, in init_member_main().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -287,7 +290,7 @@ static _noreturn_ void supervise(struct supervise *sv, int sigfd)
 	}
 }
 
-int main(void)
+_noreturn_ void init_member_main(void)
 {
 	struct init_spec spec = {.stdio = {-1, -1, -1}};
 	struct supervise sv = {.listener = -1, .seccomp_nr = -1};
@@ -379,4 +382,11 @@ int main(void)
 	if (reap(&sv))
 		_exit(0);
 	supervise(&sv, sigfd);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], SPAWNER_ARG) == 0)
+		spawner_main(argv[1]);
+	init_member_main();
 }

@@ -31,6 +31,15 @@ int mounts_enter_root(struct init_spec *s); /* new tmpfs root + pivot_root */
 int mounts_apply(struct init_spec *s);      /* the ordered operations */
 int mounts_finish(struct init_spec *s);     /* read-only root */
 
+/* init.c: a sandbox's pid 1, from saying READY on INIT_CTL_FD to the
+ * command's end. */
+void init_member_main(void) __attribute__((noreturn));
+
+/* init-spawner.c: the pool's spawner (initmsg.h), named "boxd-spawner";
+ * exits when the daemon closes its socket. spawner_arg: its argv[1],
+ * blanked in each member so that ps tells them apart. */
+void spawner_main(char *spawner_arg) __attribute__((noreturn));
+
 /* init-setup.c */
 int setup_sandbox(struct init_spec *s);
 /* In the forked command process: drop everything, exec. Never returns;

@@ -34,6 +34,49 @@ enum init_msg_kind {
 	INIT_TAKE,
 };
 
+/*
+ * The spawner: boxd-init started once by the daemon with SPAWNER_ARG,
+ * which clones the pool's members so that the daemon's loop never waits
+ * on a clone3() with seven new namespaces. It serves one request at a
+ * time, in order, on its socket (INIT_CTL_FD, SOCK_SEQPACKET):
+ *
+ *   daemon -> spawner  struct spawn_request + fds: the member's cgroup,
+ *                      one dir fd to clone into (SPAWN_CGROUP_CLONE_INTO)
+ *                      or one per v1 hierarchy to attach to, memory first
+ *                      (SPAWN_CGROUP_ATTACH)
+ *   spawner -> daemon  struct spawn_reply (same seq) + fds [pidfd, the
+ *                      daemon's end of the member's control socket], or
+ *                      no fds and err/step when the member failed
+ *
+ * A member is cloned with CLONE_PARENT: it is the daemon's child, as a
+ * cold pid 1 is, so the daemon waits for it by pidfd and it dies with the
+ * daemon (PR_SET_PDEATHSIG). It is a copy of the spawner, a fresh
+ * boxd-init with nothing of the daemon's, and runs boxd-init from there
+ * without an execve.
+ */
+#define SPAWNER_ARG "--spawner"
+#define SPAWN_MAX_FDS 8
+
+enum spawn_cgroup {
+	SPAWN_CGROUP_NONE = 0,
+	SPAWN_CGROUP_CLONE_INTO, /* fds[0]: clone3(CLONE_INTO_CGROUP) */
+	SPAWN_CGROUP_ATTACH,     /* each fd: write the pid to cgroup.procs */
+};
+
+struct spawn_request {
+	uint32_t magic;
+	uint32_t cgroup; /* enum spawn_cgroup */
+	uint64_t seq;
+};
+
+struct spawn_reply {
+	uint32_t magic;
+	int32_t pid; /* the member, in the daemon's pid namespace */
+	uint64_t seq;
+	int32_t err; /* 0, or the positive errno of the failed step */
+	char step[32];
+};
+
 struct init_take {
 	uint32_t magic;
 	uint32_t kind; /* INIT_TAKE */

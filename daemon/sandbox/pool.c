@@ -1,6 +1,6 @@
 /*
- * The pre-warmed pool: pid 1s already in fresh namespaces (inside the
- * pool cgroup), waiting for a spec. A member is handed out only once it
+ * The pre-warmed pool: pid 1s already in fresh namespaces, each in the
+ * cgroup its run will have, waiting for a spec. A member is handed out only once it
  * has said INIT_READY (boxd-init runs and waits for its take message) and
  * while its pidfd says it lives; it serves exactly one run. Refill is
  * paced by the caller, with hysteresis between the low watermark and the
@@ -121,29 +121,115 @@ void pool_fit(struct engine *e)
 bool engine_pool_wants(const struct engine *e)
 {
 	const struct engine_pool_stats *s = &e->stats;
+	unsigned coming = s->size + e->inflight;
 
-	if (s->size >= s->target)
+	if (coming >= s->target)
 		return false;
-	return e->refilling || s->size < s->low;
+	return e->refilling || coming < s->low;
 }
 
 /* One more member still leaves the whole reserve to the runs: the same
  * line pool_fit() holds, so that a refill never takes back the pids that
  * pool_fit() gave up for runs already under way (their forks come later,
- * inside their sandboxes, where the daemon cannot see them). */
+ * inside their sandboxes, where the daemon cannot see them). Members
+ * asked of the spawner and not yet answered count as there: one arrives
+ * whenever its clone is done. */
 static bool pool_has_room(const struct engine *e)
 {
 	uint64_t room = pids_room(e);
 
-	return room == UINT64_MAX || room > pids_reserve(e);
+	return room == UINT64_MAX ||
+	       room >= pids_reserve(e) + (uint64_t)e->inflight + 1;
+}
+
+/* A cgroup of its own for the next member, or NULL without cgroups. */
+static int member_cgroup(struct engine *e, struct cgroup_run **ret)
+{
+	*ret = NULL;
+	if (!e->cg || cgroup_manager_mode(e->cg) == CGROUP_MODE_NONE)
+		return 0;
+	return cgroup_run_prepare(e->cg, ret);
+}
+
+/*
+ * One member in a cgroup of its own that will be its run's: born in it on
+ * v2, attached right after the clone on v1, before it can run anything.
+ * The take then writes only limits (cgroup.h). This is the daemon cloning
+ * on its own thread, for when there is no spawner.
+ */
+static int member_spawn_placed(struct engine *e, struct member **ret)
+{
+	struct run_error err = {0};
+	struct cgroup_run *cg = NULL;
+	struct member *m = NULL;
+	int r, cgfd;
+
+	r = member_cgroup(e, &cg);
+	if (r < 0)
+		return r;
+	cgfd = cg ? cgroup_run_clone_fd(cg) : -1;
+	r = member_spawn(e, true, cgfd, NULL, 0, &m, &err);
+	if (r < 0) {
+		cgroup_run_free(cg);
+		return r;
+	}
+	m->cg = cg;
+	if (cg && cgfd < 0) {
+		r = cgroup_run_attach(cg, m->pid);
+		if (r < 0) {
+			member_free(m, true);
+			return r;
+		}
+	}
+	*ret = m;
+	return 0;
+}
+
+static void pool_add(struct engine *e, struct member *m)
+{
+	m->next = e->pool;
+	e->pool = m;
+	e->stats.size++;
+}
+
+/* After a failed member: 10 ms doubling up to 10 s, so a broken host does
+ * not turn the daemon into a clone loop. Returns the delay. */
+static uint64_t refill_back_off(struct engine *e, uint64_t now)
+{
+	uint64_t delay = 10000000ULL
+			 << (e->fail_streak < 10 ? e->fail_streak : 10);
+
+	if (delay > 10000000000ULL)
+		delay = 10000000000ULL;
+	e->stats.refill_failures++;
+	e->fail_streak++;
+	e->retry_at_ns = now + delay;
+	return delay;
+}
+
+/* Ask the spawner for a member; the answer comes to engine_pool_fd(). */
+static int refill_by_spawner(struct engine *e)
+{
+	struct cgroup_run *cg = NULL;
+	int r;
+
+	r = member_cgroup(e, &cg);
+	if (r < 0)
+		return r;
+	r = spawner_request(e, cg);
+	if (r < 0) {
+		/* The spawner is gone or stuck: clone here from now on. */
+		cgroup_run_free(cg);
+		spawner_stop(e);
+	}
+	return r;
 }
 
 int engine_pool_refill(struct engine *e, uint64_t *ret_retry_ns)
 {
-	struct run_error err = {0};
-	struct member *m;
+	struct member *m = NULL;
 	uint64_t now = now_ns();
-	int r, cgfd = -1;
+	int r;
 
 	if (!engine_pool_wants(e)) {
 		e->refilling = false;
@@ -159,36 +245,53 @@ int engine_pool_refill(struct engine *e, uint64_t *ret_retry_ns)
 		e->refilling = false;
 		return 0;
 	}
-	if (e->cg)
-		cgfd = cgroup_manager_pool_fd(e->cg);
-	r = member_spawn(e, true, cgfd, NULL, 0, &m, &err);
-	if (r >= 0 && cgfd < 0 && e->cg &&
-	    cgroup_manager_mode(e->cg) != CGROUP_MODE_NONE) {
-		r = cgroup_manager_pool_attach(e->cg, m->pid);
-		if (r < 0)
-			m = member_free(m, true);
+	if (e->spawner_fd >= 0) {
+		r = refill_by_spawner(e);
+		if (r >= 0)
+			return 1;
 	}
+	r = member_spawn_placed(e, &m);
 	if (r < 0) {
-		/* Back off: 10 ms doubling up to 10 s, so a broken host does
-		 * not turn the daemon into a clone loop. */
-		uint64_t delay = 10000000ULL
-				 << (e->fail_streak < 10 ? e->fail_streak : 10);
-
-		if (delay > 10000000000ULL)
-			delay = 10000000000ULL;
-		e->stats.refill_failures++;
-		e->fail_streak++;
-		e->retry_at_ns = now + delay;
-		*ret_retry_ns = delay;
+		*ret_retry_ns = refill_back_off(e, now);
 		return r;
 	}
 	e->fail_streak = 0;
-	m->next = e->pool;
-	e->pool = m;
-	e->stats.size++;
+	pool_add(e, m);
 	if (e->stats.size >= e->stats.target)
 		e->refilling = false;
 	return 1;
+}
+
+int engine_pool_fd(const struct engine *e)
+{
+	return e->spawner_fd;
+}
+
+int engine_pool_dispatch(struct engine *e, uint64_t *ret_retry_ns)
+{
+	int added = 0;
+
+	while (e->spawner_fd >= 0) {
+		struct run_error err = {0};
+		struct member *m = NULL;
+		bool gone;
+		int r = spawner_receive(e, &m, &err, &gone);
+
+		if (r == 0)
+			break;
+		if (r < 0) {
+			*ret_retry_ns = refill_back_off(e, now_ns());
+			if (gone)
+				return r;
+			continue;
+		}
+		e->fail_streak = 0;
+		pool_add(e, m);
+		added++;
+	}
+	if (e->stats.size >= e->stats.target)
+		e->refilling = false;
+	return added;
 }
 
 unsigned engine_pool_maintain(struct engine *e)

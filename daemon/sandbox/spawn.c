@@ -116,6 +116,9 @@ struct member *member_free(struct member *m, bool kill_it)
 	}
 	safe_close(m->pidfd);
 	safe_close(m->ctl);
+	/* Reaped above when killed: its cgroup is empty and goes now (or
+	 * from the manager's reap list). */
+	cgroup_run_free(m->cg);
 	free(m);
 	return NULL;
 }

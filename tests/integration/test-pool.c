@@ -1,11 +1,14 @@
 /*
  * The pre-warmed pool: a member serves exactly one run, so nothing passes
  * from one run to the next; a drained pool falls back to cold spawns and
- * refills; dead members are replaced and never handed out; ids are mapped
- * per run; stopping the daemon leaves nothing behind.
+ * refills; dead members are replaced and never handed out; members come
+ * from the spawner holding nothing else; ids are mapped per run; stopping
+ * the daemon leaves nothing behind.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -195,8 +198,30 @@ Test(pool, drained_pool_falls_back_to_cold_and_refills)
 	wait_pool_full();
 }
 
+/* Is pid the pool's spawner (boxd-init --spawner, named so)? */
+static bool is_spawner(pid_t pid)
+{
+	char comm[32];
+
+	return proc_comm(pid, comm, sizeof(comm)) &&
+	       strcmp(comm, "boxd-spawner") == 0;
+}
+
+/* The spawner, a child of the daemon; -1 if there is none. */
+static pid_t spawner_pid(void)
+{
+	pid_t kids[64];
+	int k = children_of(d.pid, kids, 64);
+
+	for (int i = 0; i < k; i++)
+		if (is_spawner(kids[i]))
+			return kids[i];
+	return -1;
+}
+
 /* pids of the pool's idle members: boxd-init processes whose parent is
- * the daemon and that have no children yet. */
+ * the daemon (members are cloned as the daemon's children, whoever
+ * clones them), that are not the spawner and have no children yet. */
 static int idle_members_now(pid_t *out, int max)
 {
 	pid_t kids[64];
@@ -206,7 +231,8 @@ static int idle_members_now(pid_t *out, int max)
 		char comm[32];
 
 		if (proc_comm(kids[i], comm, sizeof(comm)) &&
-		    strcmp(comm, "boxd-init") == 0 && child_of(kids[i]) < 0)
+		    strcmp(comm, "boxd-init") == 0 && child_of(kids[i]) < 0 &&
+		    !is_spawner(kids[i]))
 			out[n++] = kids[i];
 	}
 	return n;
@@ -255,6 +281,88 @@ Test(pool, dead_members_are_replaced_and_never_used)
 	cr_expect(daemon_alive(&d));
 }
 
+/*
+ * Does pid hold only what a pool member or the spawner may: /dev/null on
+ * 0-2, a socket (to the daemon) on 3, and boxd-init's own signalfd
+ * (members only)? Says which fd is wrong in why.
+ */
+static bool holds_only_its_own(pid_t pid, bool member, char *why, size_t len)
+{
+	char path[64], link[256];
+	struct dirent *de;
+	bool ok = true;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dir = opendir(path);
+	cr_assert_not_null(dir, "%s: %s", path, strerror(errno));
+	while (ok && (de = readdir(dir))) {
+		char fdpath[400];
+		ssize_t n;
+		long fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = atol(de->d_name);
+		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, de->d_name);
+		n = readlink(fdpath, link, sizeof(link) - 1);
+		link[n > 0 ? n : 0] = 0;
+		if (fd < 3)
+			ok = strcmp(link, "/dev/null") == 0;
+		else if (fd == 3)
+			ok = strncmp(link, "socket:", 7) == 0;
+		else
+			ok = member &&
+			     strcmp(link, "anon_inode:[signalfd]") == 0;
+		if (!ok)
+			snprintf(why, len, "fd %ld is %s", fd, link);
+	}
+	closedir(dir);
+	return ok;
+}
+
+/*
+ * Members come from the spawner, not from the daemon's thread: each is
+ * still the daemon's child (it dies with the daemon and is reaped by it)
+ * and holds nothing but /dev/null on 0-2, its control socket on 3 and its
+ * own signalfd.
+ * Without the spawner the daemon clones members itself, and runs go on.
+ */
+Test(pool, members_come_from_the_spawner_holding_nothing_else)
+{
+	pid_t members[POOL], spawner;
+	char why[300] = "";
+	box_client *c;
+	int n;
+
+	wait_pool_full();
+	spawner = spawner_pid();
+	cr_assert_gt(spawner, 0, "no spawner among the daemon's children");
+	cr_expect(holds_only_its_own(spawner, false, why, sizeof(why)),
+		  "the spawner: %s", why);
+	n = idle_members(members, POOL);
+	cr_assert_eq(n, POOL);
+	for (int i = 0; i < n; i++)
+		cr_expect(
+		    holds_only_its_own(members[i], true, why, sizeof(why)),
+		    "member %d: %s", (int)members[i], why);
+
+	kill(spawner, SIGKILL);
+	c = connect_root(&d);
+	for (int i = 0; i < 2 * POOL; i++) {
+		int status = -1;
+		char *out = run_sh_as(c, "echo fine", &status);
+
+		cr_expect_str_eq(out, "fine\n");
+		cr_expect_eq(status, 0);
+		free(out);
+	}
+	box_client_free(c);
+	wait_pool_full();
+	cr_expect_eq(idle_members(members, POOL), POOL);
+	cr_expect(daemon_alive(&d));
+}
+
 Test(pool, each_pooled_run_maps_its_own_caller)
 {
 	box_client *root = connect_root(&d);
@@ -282,19 +390,22 @@ Test(pool, each_pooled_run_maps_its_own_caller)
 Test(pool, stopping_with_a_full_pool_leaves_nothing)
 {
 	char cmd[512], buf[64] = "";
-	pid_t members[POOL];
+	pid_t members[POOL], spawner;
 	FILE *p;
 	int n, status;
 
 	wait_pool_full();
 	n = idle_members(members, POOL);
 	cr_assert_eq(n, POOL);
+	spawner = spawner_pid();
 	kill(d.pid, SIGTERM);
 	cr_assert_eq(waitpid(d.pid, &status, 0), d.pid);
 	d.pid = 0;
 	for (int i = 0; i < n; i++)
 		cr_expect(kill(members[i], 0) < 0 && errno == ESRCH,
 			  "member %d survived the daemon", members[i]);
+	cr_expect(spawner < 0 || (kill(spawner, 0) < 0 && errno == ESRCH),
+		  "the spawner %d survived the daemon", (int)spawner);
 	/* No cgroup of ours with processes in it, no run cgroups. */
 	if (strcmp(d.cgroup_mode, "v1") == 0)
 		snprintf(

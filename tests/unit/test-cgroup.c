@@ -483,6 +483,76 @@ Test(v1, limits_are_written)
 	cgroup_run_free(run);
 }
 
+/* A pool member's cgroup: made before its run is known, in every
+ * hierarchy but a cpu of its own; the take writes the limits and adds cpu
+ * (with a move) only for a CPU limit. */
+Test(v1, prepared_cgroup_is_bound_at_the_take)
+{
+	struct spec_limits lim = {.memory_bytes = 64 * MIB, .pids = 32};
+	struct spec_limits cpu_lim = {.cpu_millis = 500};
+	struct cgroup_run *run = NULL, *run2 = NULL;
+	char path[512], suffix[128];
+	bool cpu_alone;
+	pid_t pid;
+	int gofd, status;
+
+	v1_require();
+	v1_open();
+	/* cpu co-mounted with cpuacct comes for free; alone it waits. */
+	{
+		struct stat a, b;
+
+		cr_assert_eq(stat(v1_mounts[0], &a), 0);
+		cr_assert_eq(stat(v1_mounts[1], &b), 0);
+		cpu_alone = a.st_dev != b.st_dev;
+	}
+	cr_assert_eq(cgroup_run_prepare(mgr, &run), 0);
+	cr_assert_eq(cgroup_run_clone_fd(run), -1);
+	for (size_t i = 1; i < ELEMENTSOF(v1_dirs); i++) {
+		if (!v1_mounts[i][0])
+			continue;
+		v1_path(path, sizeof(path), v1_dirs[i], "sandbox-0");
+		cr_assert(exists(path), "%s missing", path);
+	}
+	v1_path(path, sizeof(path), "cpu", "sandbox-0");
+	cr_assert_eq(exists(path), !cpu_alone, "%s", path);
+
+	pid = spawn_waiting(JOB_WORK, &gofd);
+	cr_assert_eq(cgroup_run_attach(run, pid), 0);
+	snprintf(suffix, sizeof(suffix), ":/%s/sandbox-0", root_name);
+	cr_assert(pid_cgroup_has(pid, suffix), "child not in %s", suffix);
+	cr_assert_eq(cgroup_run_bind(run, 1000, 7, &lim, pid), 0);
+	v1_path(path, sizeof(path), "memory",
+		"sandbox-0/memory.limit_in_bytes");
+	cr_assert_eq(read_ull(path), 64 * MIB);
+	v1_path(path, sizeof(path), "pids", "sandbox-0/pids.max");
+	cr_assert_eq(read_ull(path), 32);
+	go(gofd);
+	status = wait_status(pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(cgroup_run_destroy(run), 0);
+	cgroup_run_free(run);
+
+	/* A CPU limit: the take makes cpu's directory and moves pid 1. */
+	cr_assert_eq(cgroup_run_prepare(mgr, &run2), 0);
+	pid = spawn_waiting(JOB_WORK, &gofd);
+	cr_assert_eq(cgroup_run_attach(run2, pid), 0);
+	cr_assert_eq(cgroup_run_bind(run2, 0, 8, &cpu_lim, pid), 0);
+	v1_path(path, sizeof(path), "cpu", "sandbox-1/cpu.cfs_quota_us");
+	cr_assert_eq(read_ull(path), 50000);
+	snprintf(suffix, sizeof(suffix), ":/%s/sandbox-1", root_name);
+	cr_assert(pid_cgroup_has(pid, suffix), "child not in %s", suffix);
+	go(gofd);
+	status = wait_status(pid);
+	cr_assert(WIFEXITED(status));
+	cr_assert_eq(cgroup_run_destroy(run2), 0);
+	for (size_t i = 0; i < ELEMENTSOF(v1_dirs); i++) {
+		v1_path(path, sizeof(path), v1_dirs[i], "sandbox-1");
+		cr_assert_not(exists(path), "%s left behind", path);
+	}
+	cgroup_run_free(run2);
+}
+
 Test(v1, attach_and_stats)
 {
 	struct cgroup_run *run = NULL;
@@ -1175,6 +1245,43 @@ Test(v2, clone_into_cgroup_and_stats)
 		cr_assert_geq(res.peak_pids, 1);
 	cr_assert_eq(res.oom_kills, 0);
 	cr_assert_eq(cgroup_run_destroy(run), 0);
+	cgroup_run_free(run);
+}
+
+/* A pool member is born in its own cgroup, which becomes its run's: the
+ * take writes limits and moves nothing. */
+Test(v2, member_born_in_its_run_cgroup)
+{
+	struct spec_limits lim = {.memory_bytes = 64 * MIB, .pids = 32};
+	struct cgroup_run *run = NULL;
+	char suffix[600], path[640];
+	int p[2], status;
+	pid_t pid;
+
+	v2_require();
+	require_clone_into_cgroup();
+	v2_open();
+	cr_assert_eq(cgroup_run_prepare(mgr, &run), 0);
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	pid = clone_into(cgroup_run_clone_fd(run), p[0]);
+	cr_assert_gt(pid, 0, "clone3: %s", strerror(errno));
+	close(p[0]);
+	snprintf(suffix, sizeof(suffix), "%s/sandbox-0", strrchr(v2_root, '/'));
+	cr_assert(pid_cgroup_has(pid, suffix), "member not in %s", suffix);
+	snprintf(path, sizeof(path), "%s/sandbox-0/memory.oom.group", v2_root);
+	cr_assert_eq(read_ull(path), 1);
+	cr_assert_eq(cgroup_run_bind(run, 1, 2, &lim, pid), 0);
+	snprintf(path, sizeof(path), "%s/sandbox-0/memory.max", v2_root);
+	cr_assert_eq(read_ull(path), 64 * MIB);
+	snprintf(path, sizeof(path), "%s/sandbox-0/pids.max", v2_root);
+	cr_assert_eq(read_ull(path), 32);
+	cr_assert(pid_cgroup_has(pid, suffix), "member left %s", suffix);
+	go(p[1]);
+	status = wait_status(pid);
+	cr_assert(WIFEXITED(status));
+	cr_assert_eq(cgroup_run_destroy(run), 0);
+	snprintf(path, sizeof(path), "%s/sandbox-0", v2_root);
+	cr_assert_not(exists(path));
 	cgroup_run_free(run);
 }
 
