@@ -261,8 +261,18 @@ check_delegation() {
 	cg=$(unit_cgroup)
 	[ "$(prop Delegate)" = yes ] || fail "Delegate=$(prop Delegate)"
 	[ ! -s "$cg/cgroup.procs" ] || fail "processes in the unit's own cgroup: $(cat "$cg/cgroup.procs")"
-	[ "$(cat "$cg/supervisor/cgroup.procs")" = "$(main_pid)" ] ||
-		fail "supervisor/ holds '$(cat "$cg/supervisor/cgroup.procs")', not boxd ($(main_pid))"
+	# supervisor/ holds boxd and its spawner (boxd-init --spawner, a
+	# child of boxd); sandboxes are never there.
+	local p main
+	main=$(main_pid)
+	grep -qx "$main" "$cg/supervisor/cgroup.procs" ||
+		fail "boxd ($main) is not in supervisor/: $(cat "$cg/supervisor/cgroup.procs")"
+	for p in $(cat "$cg/supervisor/cgroup.procs"); do
+		[ "$p" = "$main" ] && continue
+		[ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$main" ] &&
+			[ "$(tr '\0' ' ' <"/proc/$p/cmdline")" = "boxd-init --spawner " ] ||
+			fail "supervisor/ holds $p ($(tr '\0' ' ' <"/proc/$p/cmdline")), neither boxd nor its spawner"
+	done
 	subtree=$(cat "$cg/cgroup.subtree_control")
 	for c in cpu memory pids; do
 		[[ " $subtree " == *" $c "* ]] || fail "$c not enabled below $cg ($subtree)"
