@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
@@ -125,6 +126,62 @@ static void pick_cgroups(struct daemon *d)
 		strcpy(d->cgroup_mode, "none");
 		d->cgroup_root[0] = 0;
 	}
+}
+
+/* Does this cgroup directory list no process? */
+static bool cgroup_empty(const char *dir)
+{
+	char path[PATH_MAX + 16], c;
+	bool empty;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false; /* removed while we looked */
+	empty = read(fd, &c, 1) == 0;
+	close(fd);
+	return empty;
+}
+
+static int count_empty_runs(const char *dir)
+{
+	DIR *dh = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!dh)
+		return 0;
+	while ((de = readdir(dh))) {
+		char sub[PATH_MAX];
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir,
+				     de->d_name) >= sizeof(sub))
+			continue;
+		if ((strncmp(de->d_name, "run-", 4) == 0 ||
+		     strncmp(de->d_name, "sandbox-", 8) == 0) &&
+		    cgroup_empty(sub))
+			n++;
+		n += count_empty_runs(sub);
+	}
+	closedir(dh);
+	return n;
+}
+
+int empty_run_cgroups(const struct daemon *d)
+{
+	char root[PATH_MAX];
+
+	if (strcmp(d->cgroup_mode, "v2") == 0)
+		snprintf(root, sizeof(root), "%s", d->cgroup_root);
+	else if (strcmp(d->cgroup_mode, "v1") == 0)
+		snprintf(root, sizeof(root), "/sys/fs/cgroup/memory/%s",
+			 d->cgroup_root);
+	else
+		return -1;
+	return count_empty_runs(root);
 }
 
 bool path_exists(const char *path)

@@ -73,6 +73,15 @@ char *sh_out(const struct daemon *d, const char *script, int *ret_status);
 /* Count processes whose command line starts with needle. */
 int count_procs(const char *needle);
 
+/*
+ * Run cgroups under the daemon's root (the memory hierarchy on v1) that
+ * hold no process: a cold run's run-<id>, or a sandbox-<n> whose member
+ * is gone. A run that ended, by any path, leaves none for long; an idle
+ * pool member's sandbox-<n> holds its pid 1, and one being refilled is
+ * empty only until its member is cloned into it. -1 without cgroups.
+ */
+int empty_run_cgroups(const struct daemon *d);
+
 /* True if the path exists. */
 bool path_exists(const char *path);
 

@@ -48,32 +48,6 @@ static bool wait_until_present(const char *needle, int ms)
 	return false;
 }
 
-/* Number of run cgroups left under the daemon's root, -1 if unknown. */
-static int run_cgroups(void)
-{
-	char cmd[512], buf[32] = "";
-	FILE *p;
-
-	if (strcmp(d.cgroup_mode, "v1") == 0)
-		snprintf(cmd, sizeof(cmd),
-			 "find /sys/fs/cgroup/memory/%s -type d -name 'run-*' "
-			 "2>/dev/null | wc -l",
-			 d.cgroup_root);
-	else if (strcmp(d.cgroup_mode, "v2") == 0)
-		snprintf(cmd, sizeof(cmd),
-			 "find %s -type d -name 'run-*' 2>/dev/null | wc -l",
-			 d.cgroup_root);
-	else
-		return -1;
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	if (!fgets(buf, sizeof(buf), p))
-		buf[0] = 0;
-	pclose(p);
-	return atoi(buf);
-}
-
 Test(lifecycle, killing_the_client_kills_the_sandbox)
 {
 	/* A unique marker so we only count our own processes. */
@@ -112,10 +86,12 @@ Test(lifecycle, killing_the_client_kills_the_sandbox)
 		  "%d sandbox processes outlived their client",
 		  count_procs(marker));
 	/* Its cgroup goes too. */
-	for (int i = 0; i < TEST_PATIENCE_MS / 10 && run_cgroups() > 0; i++)
+	for (int i = 0; i < TEST_PATIENCE_MS / 10 && empty_run_cgroups(&d) > 0;
+	     i++)
 		usleep(10000);
-	if (run_cgroups() >= 0)
-		cr_expect_eq(run_cgroups(), 0, "run cgroups left behind");
+	if (empty_run_cgroups(&d) >= 0)
+		cr_expect_eq(empty_run_cgroups(&d), 0,
+			     "run cgroups left behind");
 	cr_expect(daemon_alive(&d));
 }
 

@@ -408,34 +408,14 @@ static bool wait_until_gone(const char *needle, int ms)
 	return count_procs(needle) == 0;
 }
 
-/* Number of run cgroups left under the daemon's root, -1 if unknown. */
-static int run_cgroups(void)
-{
-	char cmd[512], dir[300], buf[32] = "";
-	FILE *p;
-
-	if (strcmp(d.cgroup_mode, "none") == 0)
-		return -1;
-	root_dir("memory", dir, sizeof(dir));
-	snprintf(cmd, sizeof(cmd),
-		 "find %s -type d -name 'run-*' 2>/dev/null | wc -l", dir);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	if (!fgets(buf, sizeof(buf), p))
-		buf[0] = 0;
-	pclose(p);
-	return atoi(buf);
-}
-
 static bool wait_no_run_cgroups(int ms)
 {
 	for (int i = 0; i < ms / 10; i++) {
-		if (run_cgroups() <= 0)
+		if (empty_run_cgroups(&d) <= 0)
 			return true;
 		usleep(10000);
 	}
-	return run_cgroups() <= 0;
+	return empty_run_cgroups(&d) <= 0;
 }
 
 /* ---- limits that end runs ---- */
@@ -737,7 +717,7 @@ Test(limits, wall_timeout_kills_every_process_and_removes_the_cgroup)
 			  "%d processes of the timed-out run are still there",
 			  count_procs(marker));
 		cr_expect(wait_no_run_cgroups(TEST_PATIENCE_MS),
-			  "%d run cgroups left behind", run_cgroups());
+			  "%d run cgroups left behind", empty_run_cgroups(&d));
 		timeout *= 2;
 	}
 	cr_expect(started, "the sleepers never started before the timeout");
