@@ -6,7 +6,9 @@
  * memory.oom.group, cgroup.kill and the counters cover exactly that run.
  *
  * This file must never touch a cgroup outside the root it was given, never
- * move any process but the daemon itself into supervisor/, and never fail
+ * move any process but the daemon itself into supervisor/ (its spawner
+ * is forked there and stays; the members it clones are born in their own
+ * cgroups), and never fail
  * half-way through open() in auto mode: everything that can be checked is
  * checked before the daemon is moved, so the v1 backend can still be tried.
  */

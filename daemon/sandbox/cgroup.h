@@ -6,6 +6,8 @@
  *
  * Layout under the delegated root (v2) or under "<controller>/<root>" (v1):
  *   supervisor/            the daemon itself (v2 "no internal processes")
+ *                          and its pool spawner, which it forks there;
+ *                          never a sandbox
  *   sandbox-<n>/           a pool member's cgroup, made at refill before
  *                          its run is known; the run's once it is taken
  *   tenant-<uid>/run-<id>  a cold run's cgroup, under one per tenant
