@@ -109,10 +109,17 @@ for r in json.load(sys.stdin).get("runs", []):
 running() { [ -n "$(run_pid "$1")" ]; }
 
 # The pid of one of boxd's pre-warmed sandboxes.
+# An idle pre-warmed sandbox: the one process (its boxd-init) of a
+# sandbox-<n> cgroup.
 pool_member() {
-	local pids
-	pids=$(find "$(unit_cgroup)/pool" -name cgroup.procs -exec cat {} +)
-	[ -n "$pids" ] && echo "${pids%%$'\n'*}"
+	local procs pids
+	for procs in "$(unit_cgroup)"/sandbox-*/cgroup.procs; do
+		pids=$(cat "$procs" 2>/dev/null) || continue
+		[ -n "$pids" ] && [[ "$pids" != *$'\n'* ]] || continue
+		echo "$pids"
+		return 0
+	done
+	return 1
 }
 
 # The cgroup directory of a process, on the cgroup2 mount.
