@@ -61,7 +61,6 @@ struct cgroup_v1_hierarchy {
 	bool present;
 	int owner;      /* index that owns the fds (co-mounts) */
 	int root_fd;    /* "<mount>/<root>" */
-	int pool_fd;    /* "<mount>/<root>/pool" */
 	char path[256]; /* "<mount>/<root>", for messages */
 };
 
@@ -78,7 +77,6 @@ struct cgroup_manager {
 
 	/* v2 */
 	int root_fd;
-	int pool_fd;
 	bool v2_memory, v2_cpu, v2_pids;
 	bool has_kill;   /* cgroup.kill */
 	bool has_freeze; /* cgroup.freeze */
@@ -155,13 +153,14 @@ int cgroup_tree_walk(int dfd, const char *rel,
 		     void *userdata);
 
 /* fn for each subdirectory of root_fd that boxd makes at the top of its
- * tree: pool/ and tenant-<uid>/ (never supervisor/, the daemon's own). */
+ * tree: sandbox-<n>/ and tenant-<uid>/, and pool/, which earlier versions
+ * made (never supervisor/, the daemon's own). */
 void cgroup_for_each_own_child(int root_fd,
 			       void (*fn)(int dfd, const char *name,
 					  void *userdata),
 			       void *userdata);
 
-/* At shutdown: remove pool/ and every tenant-<uid>/ that is empty (or
+/* At shutdown: remove every sandbox-<n>/ and tenant-<uid>/ that is empty (or
  * empties within cgroup_rmdir_patient's wait); the rest is for the next
  * start's sweep. */
 void cgroup_tidy_root(int root_fd);

@@ -455,25 +455,6 @@ static int v1_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 
 	sweep(m);
 
-	for (int i = 0; i < _CGROUP_V1_MAX; i++) {
-		if (!hier_owner(m, i))
-			continue;
-		if (mkdirat(m->v1[i].root_fd, "pool", 0755) < 0 &&
-		    errno != EEXIST) {
-			r = error_set(err, ERROR_UNSUPPORTED, negerrno(),
-				      "cannot create %s/pool: %m",
-				      m->v1[i].path);
-			goto out;
-		}
-		m->v1[i].pool_fd = cgroup_open_dir_at(m->v1[i].root_fd, "pool");
-		if (m->v1[i].pool_fd < 0) {
-			r = m->v1[i].pool_fd;
-			m->v1[i].pool_fd = -1;
-			goto out;
-		}
-	}
-	/* Non-owners see the owner's root via owner index; they keep -1. */
-
 	snprintf(m->path, sizeof(m->path), "%s",
 		 m->v1[CGROUP_V1_MEMORY].present
 		     ? m->v1[CGROUP_V1_MEMORY].path
@@ -493,7 +474,6 @@ static void v1_close(struct cgroup_manager *m)
 	for (int i = 0; i < _CGROUP_V1_MAX; i++) {
 		if (!hier_owner(m, i))
 			continue;
-		m->v1[i].pool_fd = safe_close(m->v1[i].pool_fd);
 		if (m->v1[i].root_fd < 0)
 			continue;
 		cgroup_tidy_root(m->v1[i].root_fd);
@@ -682,15 +662,6 @@ static int v1_run_attach(struct cgroup_run *r, pid_t pid)
 	return attach_fds(r->m, r->v1_fd, pid);
 }
 
-static int v1_pool_attach(struct cgroup_manager *m, pid_t pid)
-{
-	int fds[_CGROUP_V1_MAX];
-
-	for (int i = 0; i < _CGROUP_V1_MAX; i++)
-		fds[i] = m->v1[i].pool_fd;
-	return attach_fds(m, fds, pid);
-}
-
 static int v1_run_cpu_ns(struct cgroup_run *r, uint64_t *ret)
 {
 	int fd = v1_fd_of(r->m, CGROUP_V1_CPUACCT, r->v1_fd);
@@ -796,5 +767,4 @@ const struct cgroup_ops cgroup_v1_ops = {
     .run_kill = v1_run_kill,
     .run_rmdir = v1_run_rmdir,
     .run_populated = v1_run_populated,
-    .pool_attach = v1_pool_attach,
 };

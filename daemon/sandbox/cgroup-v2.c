@@ -493,18 +493,6 @@ static int v2_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 					 enable, m->path, strerror(-r));
 	}
 
-	if (mkdirat(m->root_fd, "pool", 0755) < 0 && errno != EEXIST)
-		return error_set(err, ERROR_UNSUPPORTED, negerrno(),
-				 "cannot create %s/pool: %m", m->path);
-	m->pool_fd = cgroup_open_dir_at(m->root_fd, "pool");
-	if (m->pool_fd < 0) {
-		r = m->pool_fd;
-		m->pool_fd = -1;
-		return error_set(err, ERROR_UNSUPPORTED, r,
-				 "cannot open %s/pool: %s", m->path,
-				 strerror(-r));
-	}
-
 	/* supervisor/ is a child with the controllers on: its files show
 	 * what every run cgroup will have. */
 	set_capabilities(m, sup_fd);
@@ -513,7 +501,6 @@ static int v2_open(struct cgroup_manager *m, const struct cgroup_config *cfg,
 
 static void v2_close(struct cgroup_manager *m)
 {
-	m->pool_fd = safe_close(m->pool_fd);
 	if (m->root_fd < 0)
 		return;
 	/* Tidy what is empty; anything still busy is the next start's
@@ -699,11 +686,6 @@ static bool v2_run_populated(struct cgroup_run *r)
 	return r->fd >= 0 && v2_populated_fd(r->fd);
 }
 
-static int v2_pool_attach(struct cgroup_manager *m, pid_t pid)
-{
-	return cgroup_writef_at(m->pool_fd, "cgroup.procs", "%d", (int)pid);
-}
-
 const struct cgroup_ops cgroup_v2_ops = {
     .name = "v2",
     .open = v2_open,
@@ -716,5 +698,4 @@ const struct cgroup_ops cgroup_v2_ops = {
     .run_kill = v2_run_kill,
     .run_rmdir = v2_run_rmdir,
     .run_populated = v2_run_populated,
-    .pool_attach = v2_pool_attach,
 };

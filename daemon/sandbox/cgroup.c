@@ -331,12 +331,6 @@ static bool none_run_populated(struct cgroup_run *r _unused_)
 	return false;
 }
 
-static int none_pool_attach(struct cgroup_manager *m _unused_,
-			    pid_t pid _unused_)
-{
-	return 0;
-}
-
 static const struct cgroup_ops cgroup_none_ops = {
     .name = "none",
     .open = none_open,
@@ -349,7 +343,6 @@ static const struct cgroup_ops cgroup_none_ops = {
     .run_kill = none_run_kill,
     .run_rmdir = none_run_rmdir,
     .run_populated = none_run_populated,
-    .pool_attach = none_pool_attach,
 };
 
 static struct cgroup_manager *manager_new(enum cgroup_mode mode,
@@ -362,10 +355,8 @@ static struct cgroup_manager *manager_new(enum cgroup_mode mode,
 	m->ops = ops;
 	m->mode = mode;
 	m->root_fd = -1;
-	m->pool_fd = -1;
 	for (int i = 0; i < _CGROUP_V1_MAX; i++) {
 		m->v1[i].root_fd = -1;
-		m->v1[i].pool_fd = -1;
 		m->v1[i].owner = i;
 	}
 	LIST_INIT(&m->runs);
@@ -897,14 +888,4 @@ void cgroup_manager_reap(struct cgroup_manager *m)
 		if (r->caller_dropped)
 			run_release(r);
 	}
-}
-
-int cgroup_manager_pool_fd(struct cgroup_manager *m)
-{
-	return m->mode == CGROUP_MODE_V2 ? m->pool_fd : -1;
-}
-
-int cgroup_manager_pool_attach(struct cgroup_manager *m, pid_t pid)
-{
-	return m->ops->pool_attach(m, pid);
 }

@@ -11,9 +11,6 @@
  *   sandbox-<n>/           a pool member's cgroup, made at refill before
  *                          its run is known; the run's once it is taken
  *   tenant-<uid>/run-<id>  a cold run's cgroup, under one per tenant
- *   pool/                  a shared cgroup for processes placed by
- *                          cgroup_manager_pool_attach(); the engine's
- *                          members no longer use it
  *
  * A cgroup is one sandbox's for its whole life: a member is born in (v2)
  * or attached to (v1) its own cgroup at refill, so taking it writes only
@@ -161,19 +158,10 @@ struct cgroup_run *cgroup_run_free(struct cgroup_run *r);
 /* Retry removing cgroups that were still busy. */
 void cgroup_manager_reap(struct cgroup_manager *m);
 
-/* Pre-warmed pool members wait in pool/ until taken. v2: an O_DIRECTORY fd
- * of pool/ for clone3(CLONE_INTO_CGROUP), owned by the manager; -1 when
- * the backend cannot (v1, none). Taking a member then moves it into its
- * run with cgroup_run_attach(). */
-int cgroup_manager_pool_fd(struct cgroup_manager *m);
-
 /* How many more processes the daemon's subtree may hold: the smallest
  * pids.max - pids.current of its root and every ancestor (UINT64_MAX if
  * none is limited). -EOPNOTSUPP without a pids controller. */
 int cgroup_manager_pids_room(const struct cgroup_manager *m, uint64_t *ret);
-
-/* Moves pid into pool/ (v1, or v2 without clone3 placement). */
-int cgroup_manager_pool_attach(struct cgroup_manager *m, pid_t pid);
 
 /* Backend vtable, one per cgroup-vN.c. */
 struct cgroup_ops {
@@ -193,5 +181,4 @@ struct cgroup_ops {
 	int (*run_kill)(struct cgroup_run *r);
 	int (*run_rmdir)(struct cgroup_run *r);
 	bool (*run_populated)(struct cgroup_run *r);
-	int (*pool_attach)(struct cgroup_manager *m, pid_t pid);
 };

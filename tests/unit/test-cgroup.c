@@ -432,10 +432,10 @@ Test(v1, open_layout)
 	cr_assert(can & CGROUP_CAN_PIDS);
 	cr_assert(can & CGROUP_CAN_PEAK_MEMORY);
 	cr_assert_not(can & CGROUP_CAN_CLONE_INTO);
-	cr_assert_eq(cgroup_manager_pool_fd(mgr), -1);
+	/* Members get cgroups of their own; no shared pool/ any more. */
 	for (size_t i = 0; i < 4; i++) {
 		v1_path(path, sizeof(path), v1_dirs[i], "pool");
-		cr_assert(exists(path), "%s missing", path);
+		cr_assert_not(exists(path), "%s made", path);
 	}
 	mgr = cgroup_manager_free(mgr);
 	v1_path(path, sizeof(path), "memory", "pool");
@@ -727,7 +727,8 @@ Test(v1, leftovers_are_swept)
 
 	v1_require();
 	/* What a daemon killed with -9 leaves: a run with a live process,
-	 * and a pool member. */
+	 * and a pool member in its sandbox-<n>; and the pool/ that earlier
+	 * versions made. */
 	sleeper = fork();
 	if (sleeper == 0)
 		run_job(JOB_SLEEP);
@@ -736,7 +737,7 @@ Test(v1, leftovers_are_swept)
 		run_job(JOB_SLEEP);
 	for (size_t i = 0; i < 4; i++) {
 		const char *dirs[] = {NULL, "tenant-7", "tenant-7/run-42",
-				      "pool"};
+				      "sandbox-3", "pool"};
 
 		for (size_t j = 0; j < ELEMENTSOF(dirs); j++) {
 			v1_path(path, sizeof(path), v1_dirs[i], dirs[j]);
@@ -747,7 +748,8 @@ Test(v1, leftovers_are_swept)
 			"tenant-7/run-42/cgroup.procs");
 		snprintf(value, sizeof(value), "%d", (int)sleeper);
 		cr_assert_eq(write_file(path, value), 0);
-		v1_path(path, sizeof(path), v1_dirs[i], "pool/cgroup.procs");
+		v1_path(path, sizeof(path), v1_dirs[i],
+			"sandbox-3/cgroup.procs");
 		snprintf(value, sizeof(value), "%d", (int)pooled);
 		cr_assert_eq(write_file(path, value), 0);
 	}
@@ -758,11 +760,13 @@ Test(v1, leftovers_are_swept)
 	status = wait_status(pooled);
 	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	for (size_t i = 0; i < 4; i++) {
-		v1_path(path, sizeof(path), v1_dirs[i], "tenant-7");
-		cr_assert_not(exists(path), "%s left behind", path);
+		const char *gone[] = {"tenant-7", "sandbox-3", "pool"};
+
+		for (size_t j = 0; j < ELEMENTSOF(gone); j++) {
+			v1_path(path, sizeof(path), v1_dirs[i], gone[j]);
+			cr_assert_not(exists(path), "%s left behind", path);
+		}
 	}
-	v1_path(path, sizeof(path), "memory", "pool");
-	cr_assert(exists(path), "pool/ not recreated");
 }
 
 static void busy_test(const char *sub)
@@ -965,7 +969,6 @@ Test(none, everything_refused)
 	cr_assert_eq(res.peak_source, RUN_PEAK_NONE);
 	cr_assert_eq(cgroup_run_destroy(run), 0);
 	cgroup_run_free(run);
-	cr_assert_eq(cgroup_manager_pool_fd(m), -1);
 	cgroup_manager_free(m);
 }
 
@@ -1131,8 +1134,7 @@ Test(v2, open_moves_daemon_and_enables_controllers)
 		      strstr(buf, "pids"),
 		  "subtree_control: %s", buf);
 	snprintf(path, sizeof(path), "%s/pool", v2_root);
-	cr_assert(exists(path));
-	cr_assert_geq(cgroup_manager_pool_fd(mgr), 0);
+	cr_assert_not(exists(path), "%s made", path);
 	can = cgroup_manager_can(mgr);
 	cr_assert(can & CGROUP_CAN_MEMORY);
 	cr_assert(can & CGROUP_CAN_CPUS);
@@ -1285,34 +1287,6 @@ Test(v2, member_born_in_its_run_cgroup)
 	cgroup_run_free(run);
 }
 
-Test(v2, pool_member_moves_into_run)
-{
-	struct cgroup_run *run = NULL;
-	char suffix[600];
-	int p[2], status;
-	pid_t pid;
-
-	v2_require();
-	require_clone_into_cgroup();
-	v2_open();
-	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
-	pid = clone_into(cgroup_manager_pool_fd(mgr), p[0]);
-	cr_assert_gt(pid, 0, "clone3: %s", strerror(errno));
-	close(p[0]);
-	snprintf(suffix, sizeof(suffix), "%s/pool", strrchr(v2_root, '/'));
-	cr_assert(pid_cgroup_has(pid, suffix), "member not in %s", suffix);
-	cr_assert_eq(cgroup_run_create(mgr, 1, 2, NULL, &run), 0);
-	cr_assert_eq(cgroup_run_attach(run, pid), 0);
-	snprintf(suffix, sizeof(suffix), "%s/tenant-1/run-2",
-		 strrchr(v2_root, '/'));
-	cr_assert(pid_cgroup_has(pid, suffix), "member not in %s", suffix);
-	go(p[1]);
-	status = wait_status(pid);
-	cr_assert(WIFEXITED(status));
-	cr_assert_eq(cgroup_run_destroy(run), 0);
-	cgroup_run_free(run);
-}
-
 Test(v2, kill_takes_every_process)
 {
 	v2_require();
@@ -1372,13 +1346,17 @@ Test(v2, leftovers_are_swept)
 		 v2_root);
 	snprintf(value, sizeof(value), "%d", (int)sleeper);
 	cr_assert_eq(write_file(path, value), 0);
+	/* A pool member in its sandbox-<n>, and the pool/ (with an empty
+	 * child) that earlier versions made. */
+	snprintf(path, sizeof(path), "%s/sandbox-3", v2_root);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/sandbox-3/cgroup.procs", v2_root);
+	snprintf(value, sizeof(value), "%d", (int)pooled);
+	cr_assert_eq(write_file(path, value), 0);
 	snprintf(path, sizeof(path), "%s/pool", v2_root);
 	cr_assert_eq(mkdir(path, 0755), 0);
 	snprintf(path, sizeof(path), "%s/pool/member-1", v2_root);
 	cr_assert_eq(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s/pool/member-1/cgroup.procs", v2_root);
-	snprintf(value, sizeof(value), "%d", (int)pooled);
-	cr_assert_eq(write_file(path, value), 0);
 
 	v2_open();
 	status = wait_status(sleeper);
@@ -1387,7 +1365,9 @@ Test(v2, leftovers_are_swept)
 	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	snprintf(path, sizeof(path), "%s/tenant-7", v2_root);
 	cr_assert_not(exists(path), "%s left behind", path);
-	snprintf(path, sizeof(path), "%s/pool/member-1", v2_root);
+	snprintf(path, sizeof(path), "%s/sandbox-3", v2_root);
+	cr_assert_not(exists(path), "%s left behind", path);
+	snprintf(path, sizeof(path), "%s/pool", v2_root);
 	cr_assert_not(exists(path), "%s left behind", path);
 }
 
