@@ -220,7 +220,10 @@ static int load_config(const struct options *o, struct config **ret)
 }
 
 /* A socket file left by a daemon that died is replaced; a live one is
- * not stolen. */
+ * not stolen. The socket is bound but not yet listening: main() calls
+ * listen() once everything that can fail at start-up has succeeded, so
+ * that a client (or a test) that can connect finds a daemon that serves,
+ * never one about to exit. */
 static int listen_on(const char *path, unsigned mode)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -249,10 +252,10 @@ static int listen_on(const char *path, unsigned mode)
 	}
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(path, mode) < 0 || listen(fd, 1024) < 0) {
+	    chmod(path, mode) < 0) {
 		int r = -errno;
 		close(fd);
-		return log_errno(LOG_ERR, r, "listen on %s", path);
+		return log_errno(LOG_ERR, r, "bind %s", path);
 	}
 	return fd;
 }
@@ -514,6 +517,10 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (created && listen(lfd, 1024) < 0) {
+		log_error("listen on %s: %m", opt.socket_path);
+		goto out;
+	}
 	log_info("boxd %s ready on %s", BOXD_VERSION,
 		 created ? opt.socket_path : "the socket from systemd");
 	sd_notifyf(0, "READY=1\nSTATUS=serving, cgroups %s",

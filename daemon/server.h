@@ -25,7 +25,9 @@ struct server_options {
 	struct event_base *base;
 	struct engine *engine;
 	struct config *cfg; /* the server takes ownership */
-	int listen_fd;      /* bound and listening, non-blocking */
+	/* Bound, non-blocking; listening (from systemd) or listened on by
+	 * main() once the server is up. */
+	int listen_fd;
 	bool host_landlock; /* for HostInfo: the kernel has Landlock */
 };
 
