@@ -8,9 +8,12 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -29,6 +32,82 @@ struct decoder {
 	struct event *ev;
 };
 
+/*
+ * The arena a job's request is unpacked into: blocks of at least
+ * ARENA_BLOCK bytes, carved in order, freed together. They are mappings
+ * of their own, not malloc's: their pages are paid for as they are used
+ * and go back to the system when the job is freed, whatever malloc's
+ * thresholds. protobuf-c frees through the allocator only what a failed
+ * unpack built, which the arena frees with the rest.
+ */
+#define ARENA_BLOCK (1u << 20)
+
+struct decode_arena {
+	struct decode_arena *next; /* older blocks */
+	size_t used, size;
+	max_align_t data[];
+};
+
+static void *arena_alloc(void *userdata, size_t size)
+{
+	struct decode_arena **head = userdata, *b = *head;
+	const size_t align = sizeof(max_align_t);
+	void *p;
+
+	size = (size + align - 1) / align * align;
+	if (!b || b->size - b->used < size) {
+		size_t want = size > ARENA_BLOCK ? size : ARENA_BLOCK;
+
+		if (want > SIZE_MAX - sizeof(*b))
+			return NULL;
+		b = mmap(NULL, sizeof(*b) + want, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (b == MAP_FAILED)
+			return NULL;
+		b->next = *head;
+		b->used = 0;
+		b->size = want;
+		*head = b;
+	}
+	p = (char *)b->data + b->used;
+	b->used += size;
+	return p;
+}
+
+static void arena_free(void *userdata, void *ptr)
+{
+	(void)userdata;
+	(void)ptr;
+}
+
+void decode_job_free(struct decode_job *job)
+{
+	if (!job)
+		return;
+	while (job->arena) {
+		struct decode_arena *next = job->arena->next;
+
+		munmap(job->arena, sizeof(*job->arena) + job->arena->size);
+		job->arena = next;
+	}
+	free(job);
+}
+
+/* The worker's part of a job: peek, then unpack into the job's arena. */
+static void decode(struct decode_job *job)
+{
+	ProtobufCAllocator a = {
+	    .alloc = arena_alloc,
+	    .free = arena_free,
+	    .allocator_data = &job->arena,
+	};
+
+	job->peek =
+	    request_wire_peek(job->body, job->len, &job->info, &job->err);
+	if (job->peek == 0)
+		job->req = boxd__v1__request__unpack(&a, job->len, job->body);
+}
+
 static struct decode_job *take_all(struct decode_job **head,
 				   struct decode_job ***tail)
 {
@@ -39,18 +118,31 @@ static struct decode_job *take_all(struct decode_job **head,
 	return all;
 }
 
-/* The worker's share of a busy CPU: what it decodes is the big frames,
- * the ones a hostile client sends in a loop, so when the CPUs are
- * contended everything else the daemon does (the loop, hence every other
- * client) comes first. Nice is per thread on Linux. Best effort: at worst
- * the worker keeps the daemon's own priority. */
-#define DECODER_NICE 10
+/*
+ * The worker's share of a busy CPU: what it decodes is the big frames,
+ * the ones a hostile client sends in a loop, so it runs at SCHED_IDLE:
+ * any other runnable thread on its CPU (the loop, hence every other
+ * client, and the sandboxes) preempts it at once, and it gets what the
+ * CPUs have to spare. A nice value is not enough: a niced thread still
+ * holds its CPU for a scheduling slice whenever a normal one wakes up.
+ * The price is the big frames' own: on a host with no idle CPU a client
+ * sending a multi-MiB request waits for one. The policy is per thread on
+ * Linux. Best effort: without it the worker is niced, and at worst keeps
+ * the daemon's own priority.
+ */
+static void lower_priority(void)
+{
+	struct sched_param none = {0};
+
+	if (sched_setscheduler(0, SCHED_IDLE, &none) < 0)
+		(void)!setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+}
 
 static void *worker(void *arg)
 {
 	struct decoder *d = arg;
 
-	(void)!setpriority(PRIO_PROCESS, (id_t)gettid(), DECODER_NICE);
+	lower_priority();
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
 		struct decode_job *job;
@@ -66,7 +158,7 @@ static void *worker(void *arg)
 			d->todo_tail = &d->todo;
 		pthread_mutex_unlock(&d->lock);
 
-		job->req = boxd__v1__request__unpack(NULL, job->len, job->body);
+		decode(job);
 		job->next = NULL;
 
 		pthread_mutex_lock(&d->lock);
@@ -157,8 +249,10 @@ struct decoder *decoder_free(struct decoder *d)
 	/* Finished first, then those never started: done() with req NULL. */
 	deliver(take_all(&d->done, &d->done_tail));
 	left = take_all(&d->todo, &d->todo_tail);
-	for (struct decode_job *j = left; j; j = j->next)
+	for (struct decode_job *j = left; j; j = j->next) {
+		j->peek = 0;
 		j->req = NULL;
+	}
 	deliver(left);
 	if (d->ev)
 		event_free(d->ev);
@@ -172,7 +266,9 @@ struct decoder *decoder_free(struct decoder *d)
 void decoder_submit(struct decoder *d, struct decode_job *job)
 {
 	job->next = NULL;
+	job->peek = 0;
 	job->req = NULL;
+	job->arena = NULL;
 	pthread_mutex_lock(&d->lock);
 	*d->todo_tail = job;
 	d->todo_tail = &job->next;

@@ -693,6 +693,7 @@ static bool check_request_id(struct session *s, const Boxd__V1__Request *req,
 }
 
 /* Dispatch one decoded request (req may be NULL: not a Request). */
+/* req stays the caller's. */
 static void handle_request(struct session *s, Boxd__V1__Request *req)
 {
 	const struct handler *h;
@@ -726,46 +727,55 @@ static void handle_request(struct session *s, Boxd__V1__Request *req)
 	} else if (check_request_id(s, req, rid)) {
 		h->fn(s, rid, req, s->rd.fds);
 	}
-	boxd__v1__request__free_unpacked(req, NULL);
+}
+
+/*
+ * A frame checked on the wire (request_wire_peek()'s result r, info and
+ * err) and, if it passed, decoded into req: a request over a cap is
+ * refused without having been decoded.
+ */
+static void handle_checked(struct session *s, int r,
+			   const struct request_wire *info,
+			   const struct error_detail *err,
+			   Boxd__V1__Request *req)
+{
+	if (r == -EBADMSG ||
+	    (r < 0 && info->kind != BOXD__V1__REQUEST__MSG_RUN))
+		session_protocol_error(s, info->request_id, err->message);
+	else if (r < 0)
+		session_send_error(s, info->request_id,
+				   BOXD__V1__ERROR_CODE__BAD_REQUEST,
+				   err->message, NULL, 0, 0);
+	else
+		handle_request(s, req);
 }
 
 static void session_decoded(struct decode_job *job);
 
 /*
- * A whole frame is in s->rd. Look at it on the wire first: a request
- * over a cap is refused before any decoding (request-wire.c). A small
- * frame is decoded here; a large one off the loop, and reading pauses
- * until it comes back. Returns false when reading must pause.
+ * A whole frame is in s->rd. A small one is checked and decoded here; a
+ * large one off the loop (decoder.h), and reading pauses until it comes
+ * back. Returns false when reading must pause.
  */
 static bool handle_frame(struct session *s)
 {
 	struct request_wire info;
 	struct error_detail err;
+	Boxd__V1__Request *req = NULL;
 	struct decode_job *job;
 	int r;
 
-	r = request_wire_peek(s->rd.body, s->rd.body_len, &info, &err);
-	if (r == -EBADMSG ||
-	    (r < 0 && info.kind != BOXD__V1__REQUEST__MSG_RUN)) {
-		session_protocol_error(s, info.request_id, err.message);
-		return true;
-	}
-	if (r < 0) {
-		session_send_error(s, info.request_id,
-				   BOXD__V1__ERROR_CODE__BAD_REQUEST,
-				   err.message, NULL, 0, 0);
-		return true;
-	}
-	if (s->rd.body_len <= DECODER_INLINE_MAX) {
-		handle_request(s, boxd__v1__request__unpack(
-				      NULL, s->rd.body_len, s->rd.body));
-		return true;
-	}
-	job = calloc(1, sizeof(*job));
+	/* Without memory for a job, a large frame is handled here too:
+	 * slower for everyone, but the client gets its answer. */
+	job = s->rd.body_len > DECODER_INLINE_MAX ? calloc(1, sizeof(*job))
+						  : NULL;
 	if (!job) {
-		session_send_error(s, info.request_id,
-				   BOXD__V1__ERROR_CODE__INTERNAL,
-				   "out of memory", NULL, 0, 0);
+		r = request_wire_peek(s->rd.body, s->rd.body_len, &info, &err);
+		if (r == 0)
+			req = boxd__v1__request__unpack(NULL, s->rd.body_len,
+							s->rd.body);
+		handle_checked(s, r, &info, &err, req);
+		boxd__v1__request__free_unpacked(req, NULL);
 		return true;
 	}
 	job->body = s->rd.body;
@@ -778,28 +788,25 @@ static bool handle_frame(struct session *s)
 	return false;
 }
 
-/* Back on the loop with a large frame decoded. The session may have
+/* Back on the loop with a large frame handled. The session may have
  * closed meanwhile, or been freed (then the job owns the body). */
 static void session_decoded(struct decode_job *job)
 {
 	struct session *s = job->userdata;
 
 	if (!s) {
-		boxd__v1__request__free_unpacked(job->req, NULL);
 		free(job->body);
-		free(job);
+		decode_job_free(job);
 		return;
 	}
 	s->job = NULL;
-	if (s->closing) {
-		boxd__v1__request__free_unpacked(job->req, NULL);
-	} else {
-		handle_request(s, job->req);
+	if (!s->closing) {
+		handle_checked(s, job->peek, &job->info, &job->err, job->req);
 		frame_reader_reset(&s->rd);
 		if (!s->closing)
 			event_add(s->rd_ev, NULL);
 	}
-	free(job);
+	decode_job_free(job);
 }
 
 /* A read error, said in words the peer can act on. */
