@@ -85,6 +85,7 @@ enum box_mount_kind {
 	BOX_MOUNT_DIR = 7,        /* directory dst */
 	BOX_MOUNT_REMOUNT_RO = 8, /* make the mount at dst read-only */
 	BOX_MOUNT_DEV_BIND = 9,   /* like BIND, device nodes usable */
+	BOX_MOUNT_HIDE = 11,      /* dst unreadable (box_spec_hide) */
 };
 
 enum box_seccomp_mode {
@@ -349,6 +350,14 @@ int box_spec_symlink(box_spec *s, const char *target, const char *dst);
 /* mode -1: the default (0755). */
 int box_spec_dir(box_spec *s, const char *dst, int mode);
 int box_spec_remount_ro(box_spec *s, const char *dst);
+/*
+ * Make dst (a file or a directory) unreadable: an empty, read-only,
+ * inaccessible cover over it wherever the sandbox shows it (under a
+ * second bind of a directory above it too), applied after every other
+ * mount whatever the order of the calls. A dst that does not exist is
+ * left alone. Another hard link to a hidden file is not hidden.
+ */
+int box_spec_hide(box_spec *s, const char *dst);
 
 /*
  * Reorder the spec's mounts (not the profile's) by destination, so that a

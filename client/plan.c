@@ -383,6 +383,8 @@ const char *box_mount_kind_name(enum box_mount_kind kind)
 		return "remount-ro";
 	case BOX_MOUNT_DEV_BIND:
 		return "dev-bind";
+	case BOX_MOUNT_HIDE:
+		return "hide";
 	default:
 		return "unknown";
 	}

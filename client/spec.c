@@ -225,7 +225,8 @@ static int mount_add(box_spec *s, enum box_mount_kind kind, const char *src,
 
 	if (!s || !dst || dst[0] != '/')
 		return -EINVAL;
-	if (kind < BOX_MOUNT_RO_BIND || kind > BOX_MOUNT_DEV_BIND)
+	if ((kind < BOX_MOUNT_RO_BIND || kind > BOX_MOUNT_DEV_BIND) &&
+	    kind != BOX_MOUNT_HIDE)
 		return -EINVAL;
 	if (kind_has_src(kind) != (src != NULL) || (src && !*src))
 		return -EINVAL;
@@ -312,6 +313,13 @@ int box_spec_dir(box_spec *s, const char *dst, int mode)
 int box_spec_remount_ro(box_spec *s, const char *dst)
 {
 	return mount_add(s, BOX_MOUNT_REMOUNT_RO, NULL, dst, false, 0, -1);
+}
+
+int box_spec_hide(box_spec *s, const char *dst)
+{
+	if (dst && strcmp(dst, "/") == 0)
+		return -EINVAL; /* the daemon refuses it too */
+	return mount_add(s, BOX_MOUNT_HIDE, NULL, dst, false, 0, -1);
 }
 
 /*

@@ -260,6 +260,7 @@ static const struct mount_kind {
      false},
     {BOXD__V1__MOUNT__KIND__REMOUNT_RO, SPEC_MOUNT_REMOUNT_RO, "remount-ro", 0,
      false, false},
+    {BOXD__V1__MOUNT__KIND__HIDE, SPEC_MOUNT_HIDE, "hide", 0, false, false},
 };
 
 static const struct mount_kind *mount_kind_of(Boxd__V1__Mount__Kind pb)
@@ -362,6 +363,52 @@ static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 	return 0;
 }
 
+/*
+ * Hides go after every other mount, in their own order: boxd-init applies
+ * them last whatever their place (a mount made after a hide could bury
+ * its cover), and the spec, and so the plan, says what will happen.
+ */
+static void hides_last(struct spec_mount *m, size_t n)
+{
+	size_t kept = 0, hides = 0;
+	struct spec_mount tmp;
+
+	for (size_t i = 0; i < n; i++)
+		hides += m[i].kind == SPEC_MOUNT_HIDE;
+	/* Stable: rotate each non-hide down past the hides before it. */
+	for (size_t i = 0; i < n && hides; i++) {
+		if (m[i].kind == SPEC_MOUNT_HIDE)
+			continue;
+		tmp = m[i];
+		memmove(&m[kept + 1], &m[kept], (i - kept) * sizeof(*m));
+		m[kept++] = tmp;
+	}
+}
+
+/*
+ * The tenant's deny list: host paths hidden wherever the run would show
+ * them (a bind of the path, of any directory above it, the rootfs).
+ * Trusted: boxd-init resolves them with its own rights rather than the
+ * caller's, so a path the caller cannot open is still looked for.
+ */
+static int add_tenant_denies(const struct tenant_policy *t, struct run_spec *s)
+{
+	for (size_t i = 0; t && i < t->n_deny; i++) {
+		struct spec_mount *m = &s->mounts[s->n_mounts];
+
+		*m = (struct spec_mount){
+		    .kind = SPEC_MOUNT_HIDE,
+		    .flags = SPEC_MOUNT_TRUSTED | SPEC_MOUNT_OPTIONAL,
+		    .src = strdup(t->deny[i]),
+		    .dst = strdup(t->deny[i]),
+		};
+		s->n_mounts++;
+		if (!m->src || !m->dst)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int convert_mounts(const Boxd__V1__RunRequest *req,
 			  const struct request_ctx *ctx, struct run_spec *s,
 			  struct error_detail *err)
@@ -385,7 +432,8 @@ static int convert_mounts(const Boxd__V1__RunRequest *req,
 	if (req->n_mounts > MAX_MOUNTS)
 		return BAD(err, "too many mounts (%zu, at most %d)",
 			   req->n_mounts, MAX_MOUNTS);
-	total = req->n_mounts + (prof ? prof->n : 0);
+	total = req->n_mounts + (prof ? prof->n : 0) +
+		(ctx->tenant ? ctx->tenant->n_deny : 0);
 	s->mounts = calloc(total ? total : 1, sizeof(*s->mounts));
 	if (!s->mounts)
 		return -ENOMEM;
@@ -398,7 +446,8 @@ static int convert_mounts(const Boxd__V1__RunRequest *req,
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	hides_last(s->mounts + s->n_mounts - req->n_mounts, req->n_mounts);
+	return add_tenant_denies(ctx->tenant, s);
 }
 
 static int add_caveat(struct request_out *out, const char *what)

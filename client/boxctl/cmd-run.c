@@ -36,6 +36,7 @@ enum run_opt {
 	OPT_SYMLINK,
 	OPT_DIR,
 	OPT_REMOUNT_RO,
+	OPT_HIDE,
 	OPT_SORT_MOUNTS,
 	OPT_SETENV,
 	OPT_UNSETENV,
@@ -86,6 +87,8 @@ static const struct run_option run_options[] = {
     {"--symlink", OPT_SYMLINK, 2, "TARGET DST",
      "create a symlink DST pointing to TARGET"},
     {"--dir", OPT_DIR, 1, "DST", "create the directory DST"},
+    {"--hide", OPT_HIDE, 1, "DST",
+     "make file or directory DST unreadable, after all other mounts"},
     {"--remount-ro", OPT_REMOUNT_RO, 1, "DST",
      "make the mount at DST read-only"},
     {"--sort-mounts", OPT_SORT_MOUNTS, 0, NULL,
@@ -421,6 +424,14 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		r = o->id == OPT_PROC  ? box_spec_proc(s, v[0])
 		    : o->id == OPT_DEV ? box_spec_dev(s, v[0])
 				       : box_spec_remount_ro(s, v[0]);
+		break;
+	case OPT_HIDE:
+		r = check_dst(opt, v[0]);
+		if (r < 0)
+			return r;
+		if (strcmp(v[0], "/") == 0)
+			return bad(opt, "/ cannot be hidden");
+		r = box_spec_hide(s, v[0]);
 		break;
 	case OPT_SYMLINK:
 		r = check_dst(opt, v[1]);

@@ -359,6 +359,7 @@ int mounts_prepare(struct init_spec *s)
 		case SPEC_MOUNT_SYMLINK:
 		case SPEC_MOUNT_DIR:
 		case SPEC_MOUNT_REMOUNT_RO:
+		case SPEC_MOUNT_HIDE: /* init-hide.c */
 			break;
 		default:
 			return init_fail("mount", m->dst, EINVAL);
@@ -759,6 +760,9 @@ int mounts_apply(struct init_spec *s)
 			break;
 		case SPEC_MOUNT_REMOUNT_RO:
 			r = apply_remount_ro(m);
+			break;
+		case SPEC_MOUNT_HIDE:
+			r = 0; /* last of all: hide_apply() */
 			break;
 		default:
 			r = init_fail("mount", m->dst, EINVAL);

@@ -78,6 +78,30 @@ static int creds_as_user(const struct init_spec *s)
 	return 0;
 }
 
+/*
+ * For the covers of hidden paths: pid 1 must find every place the
+ * command could reach, including through a directory of the sandbox
+ * user's that is mode 0000 now but which the command, owning it, could
+ * chmod. The capabilities it gets back only override permissions on
+ * files whose owner is mapped into the sandbox (the caller's), never on
+ * the host's other files; the fs ids stay the sandbox user's.
+ */
+static int creds_to_hide(void)
+{
+	struct __user_cap_header_struct hdr = {
+	    .version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return init_fail("hide", "capabilities", errno);
+	data[0].effective = data[0].permitted;
+	data[1].effective = data[1].permitted;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return init_fail("hide", "capabilities", errno);
+	return 0;
+}
+
 static int set_hostname(const struct init_spec *s)
 {
 	if (sethostname(s->hostname, strlen(s->hostname)) < 0)
@@ -120,10 +144,14 @@ int setup_sandbox(struct init_spec *s)
 
 	if ((r = reroot_cgroup_ns()) < 0 ||
 	    (r = mounts_begin(s)) < 0 ||      /* private propagation */
+	    (r = hide_begin(s)) < 0 ||        /* find hidden host paths */
 	    (r = creds_as_user(s)) < 0 ||     /* caller's rights from here */
 	    (r = mounts_prepare(s)) < 0 ||    /* open every source */
 	    (r = mounts_enter_root(s)) < 0 || /* tmpfs root, pivot_root */
 	    (r = mounts_apply(s)) < 0 ||      /* the ordered operations */
+	    (r = creds_to_hide()) < 0 ||      /* see the user's files whole */
+	    (r = hide_apply(s)) < 0 ||        /* cover hidden objects */
+	    (r = creds_as_user(s)) < 0 ||     /* and back */
 	    (r = mounts_finish(s)) < 0 ||     /* root read-only */
 	    (r = set_hostname(s)) < 0 || (r = bring_up_loopback(s)) < 0)
 		return r;

@@ -31,6 +31,12 @@ int mounts_enter_root(struct init_spec *s); /* new tmpfs root + pivot_root */
 int mounts_apply(struct init_spec *s);      /* the ordered operations */
 int mounts_finish(struct init_spec *s);     /* read-only root */
 
+/* init-hide.c: hidden paths. hide_begin() resolves host paths while the
+ * host's tree is visible (and keeps /proc for later); hide_apply() covers
+ * every hidden object wherever the finished tree shows it. */
+int hide_begin(struct init_spec *s);
+int hide_apply(struct init_spec *s);
+
 /* init.c: a sandbox's pid 1, from saying READY on INIT_CTL_FD to the
  * command's end. */
 void init_member_main(void) __attribute__((noreturn));

@@ -182,7 +182,7 @@ static int parse_mount(const uint8_t *p, uint32_t len, struct init_mount *m)
 	if (len < sizeof(rm))
 		return -EBADMSG;
 	memcpy(&rm, p, sizeof(rm));
-	if (rm.kind < SPEC_MOUNT_RO_BIND || rm.kind > SPEC_MOUNT_DEV_BIND)
+	if (rm.kind < SPEC_MOUNT_RO_BIND || rm.kind > SPEC_MOUNT_KIND_LAST)
 		return -EBADMSG;
 	/* src\0 (if any), then dst\0, and nothing else. */
 	rest = (const char *)p + sizeof(rm);

@@ -20,7 +20,12 @@ enum spec_mount_kind {
 	SPEC_MOUNT_DIR,
 	SPEC_MOUNT_REMOUNT_RO,
 	SPEC_MOUNT_DEV_BIND,
+	/* Read-deny: an empty, read-only, inaccessible cover over dst (a
+	 * sandbox path), or with src over a host path wherever the sandbox
+	 * shows it. Applied after every other mount. */
+	SPEC_MOUNT_HIDE,
 };
+#define SPEC_MOUNT_KIND_LAST SPEC_MOUNT_HIDE
 
 /* A mount whose source is a daemon-chosen path (a profile's /usr, the
  * host's /dev/null) is opened with the daemon's rights; every other source
@@ -35,7 +40,7 @@ enum spec_mount_kind {
 struct spec_mount {
 	enum spec_mount_kind kind;
 	uint32_t flags; /* SPEC_MOUNT_* */
-	char *src;      /* binds: host path; SYMLINK: link target */
+	char *src;      /* binds, HIDE: host path; SYMLINK: link target */
 	char *dst;      /* absolute path inside the sandbox, normalised */
 	uint64_t size;  /* TMPFS: bytes (0: engine default) */
 	uint32_t mode;  /* TMPFS, DIR: permission bits */

@@ -278,7 +278,7 @@ static void mount_kind_zero(struct init_blob *b)
 }
 static void mount_kind_unknown(struct init_blob *b)
 {
-	mount_of_kind(b, SPEC_MOUNT_DEV_BIND + 1, 0, "/x", 3);
+	mount_of_kind(b, SPEC_MOUNT_KIND_LAST + 1, 0, "/x", 3);
 }
 static void mount_without_dst(struct init_blob *b)
 {

@@ -1140,3 +1140,56 @@ Test(request, error_kinds_map_to_protocol_codes)
 	cr_assert_eq(request_error_code(ERROR_INTERNAL),
 		     BOXD__V1__ERROR_CODE__INTERNAL);
 }
+
+Test(request, hides_go_last_then_the_tenants_deny_list)
+{
+	Boxd__V1__Mount m[] = {
+	    mount(BOXD__V1__MOUNT__KIND__HIDE, NULL, "/data/secret"),
+	    mount(BOXD__V1__MOUNT__KIND__RO_BIND, "/srv/data", "/data"),
+	    mount(BOXD__V1__MOUNT__KIND__HIDE, NULL, "/data/more"),
+	    mount(BOXD__V1__MOUNT__KIND__TMPFS, NULL, "/tmp"),
+	};
+	Boxd__V1__Mount *mp[ELEMENTSOF(m)];
+	char *deny[] = {(char *)"/srv/data/keys"};
+	struct tenant_policy t = cfg->root;
+	static const struct {
+		enum spec_mount_kind kind;
+		const char *src, *dst;
+	} want[] = {
+	    {SPEC_MOUNT_RO_BIND, "/srv/data", "/data"},
+	    {SPEC_MOUNT_TMPFS, NULL, "/tmp"},
+	    {SPEC_MOUNT_HIDE, NULL, "/data/secret"},
+	    {SPEC_MOUNT_HIDE, NULL, "/data/more"},
+	    {SPEC_MOUNT_HIDE, "/srv/data/keys", "/srv/data/keys"},
+	};
+	Boxd__V1__RunRequest req;
+	struct request_out out;
+	const struct run_spec *s;
+
+	for (size_t i = 0; i < ELEMENTSOF(m); i++)
+		mp[i] = &m[i];
+	req = with_mounts(mp, ELEMENTSOF(mp));
+	t.deny = deny;
+	t.n_deny = 1;
+	s = accept(&req, &t, &out);
+	cr_assert_eq(s->n_mounts, ELEMENTSOF(want));
+	for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+		cr_assert_eq(s->mounts[i].kind, want[i].kind, "mount %zu", i);
+		if (want[i].src)
+			cr_assert_str_eq(s->mounts[i].src, want[i].src);
+		else
+			cr_assert_null(s->mounts[i].src, "mount %zu", i);
+		cr_assert_str_eq(s->mounts[i].dst, want[i].dst);
+	}
+	request_out_clear(&out);
+
+	/* A hide takes nothing but dst, and never "/". */
+	m[0] = mount(BOXD__V1__MOUNT__KIND__HIDE, "/srv", "/data/secret");
+	expect_bad(&req, &cfg->root,
+		   "hide /data/secret: src applies to the bind kinds and "
+		   "symlink only");
+	m[0] = mount(BOXD__V1__MOUNT__KIND__HIDE, NULL, "/");
+	expect_bad(&req, &cfg->root,
+		   "hide: only a bind as the first mount of the bare profile "
+		   "may target / (a root filesystem)");
+}
