@@ -86,6 +86,7 @@ enum box_mount_kind {
 	BOX_MOUNT_REMOUNT_RO = 8, /* make the mount at dst read-only */
 	BOX_MOUNT_DEV_BIND = 9,   /* like BIND, device nodes usable */
 	BOX_MOUNT_HIDE = 11,      /* dst unreadable (box_spec_hide) */
+	BOX_MOUNT_FILE = 12, /* a file of given content (box_spec_add_file) */
 };
 
 enum box_seccomp_mode {
@@ -358,6 +359,15 @@ int box_spec_remount_ro(box_spec *s, const char *dst);
  * left alone. Another hard link to a hidden file is not hidden.
  */
 int box_spec_hide(box_spec *s, const char *dst);
+/*
+ * A read-only file at dst holding len bytes of data (copied), with
+ * permission bits mode (-1: 0644; 0 is not a mode a file can be given).
+ * It lives on a tmpfs of the run's own, charged to its memory; the
+ * daemon refuses contents above its tmpfs-size in all. Missing parent
+ * directories of dst are created; an existing file at dst is covered.
+ */
+int box_spec_add_file(box_spec *s, const char *dst, const void *data,
+		      size_t len, int mode);
 
 /*
  * Reorder the spec's mounts (not the profile's) by destination, so that a

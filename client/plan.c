@@ -385,6 +385,8 @@ const char *box_mount_kind_name(enum box_mount_kind kind)
 		return "dev-bind";
 	case BOX_MOUNT_HIDE:
 		return "hide";
+	case BOX_MOUNT_FILE:
+		return "file";
 	default:
 		return "unknown";
 	}

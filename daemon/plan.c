@@ -96,6 +96,8 @@ static Boxd__V1__Mount__Kind mount_kind(enum spec_mount_kind k)
 		return BOXD__V1__MOUNT__KIND__DEV_BIND;
 	case SPEC_MOUNT_HIDE:
 		return BOXD__V1__MOUNT__KIND__HIDE;
+	case SPEC_MOUNT_FILE:
+		return BOXD__V1__MOUNT__KIND__FILE;
 	}
 	return BOXD__V1__MOUNT__KIND__DIR;
 }
@@ -130,10 +132,16 @@ static int plan_mounts(Boxd__V1__Plan *p, const struct run_spec *s,
 			pm->has_mode = true;
 			pm->mode = m->mode ? m->mode : 0755;
 		}
+		if (m->kind == SPEC_MOUNT_FILE) {
+			pm->has_mode = pm->has_data_bytes = true;
+			pm->mode = m->mode ? m->mode : 0644;
+			pm->data_bytes = m->data_len;
+		}
 		pm->has_read_only = true;
 		pm->read_only = m->kind == SPEC_MOUNT_RO_BIND ||
 				m->kind == SPEC_MOUNT_REMOUNT_RO ||
-				m->kind == SPEC_MOUNT_HIDE;
+				m->kind == SPEC_MOUNT_HIDE ||
+				m->kind == SPEC_MOUNT_FILE;
 		pm->has_from_profile = true;
 		/* The tenant's deny list (hides of host paths) is no more
 		 * the request's than the profile is. */

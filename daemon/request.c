@@ -228,6 +228,7 @@ enum {
 	MOUNT_USES_SRC = 1u << 0,
 	MOUNT_USES_SIZE = 1u << 1,
 	MOUNT_USES_MODE = 1u << 2,
+	MOUNT_USES_DATA = 1u << 3,
 };
 
 /*
@@ -261,6 +262,8 @@ static const struct mount_kind {
     {BOXD__V1__MOUNT__KIND__REMOUNT_RO, SPEC_MOUNT_REMOUNT_RO, "remount-ro", 0,
      false, false},
     {BOXD__V1__MOUNT__KIND__HIDE, SPEC_MOUNT_HIDE, "hide", 0, false, false},
+    {BOXD__V1__MOUNT__KIND__FILE, SPEC_MOUNT_FILE, "file",
+     MOUNT_USES_DATA | MOUNT_USES_MODE, false, false},
 };
 
 static const struct mount_kind *mount_kind_of(Boxd__V1__Mount__Kind pb)
@@ -285,8 +288,15 @@ static int refuse_unused_fields(const Boxd__V1__Mount *in,
 		return BAD(err, "%s %s: size applies to tmpfs only", k->name,
 			   dst);
 	if (in->has_mode && !(k->uses & MOUNT_USES_MODE))
-		return BAD(err, "%s %s: mode applies to tmpfs and dir only",
+		return BAD(err,
+			   "%s %s: mode applies to tmpfs, dir and file only",
 			   k->name, dst);
+	if (in->has_data && !(k->uses & MOUNT_USES_DATA))
+		return BAD(err, "%s %s: data applies to file only", k->name,
+			   dst);
+	if (in->has_upper)
+		return BAD(err, "%s %s: upper applies to overlay only", k->name,
+			   dst);
 	return 0;
 }
 
@@ -344,6 +354,13 @@ static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 		 * cover. */
 		if (t && t->binds_restricted)
 			m->flags |= SPEC_MOUNT_NO_SYMLINKS;
+	}
+	if (k->kind == SPEC_MOUNT_FILE && in->has_data && in->data.len) {
+		m->data = malloc(in->data.len);
+		if (!m->data)
+			return -ENOMEM;
+		memcpy(m->data, in->data.data, in->data.len);
+		m->data_len = in->data.len;
 	}
 	if (in->has_mode) {
 		if (in->mode & ~07777u)
@@ -409,6 +426,39 @@ static int add_tenant_denies(const struct tenant_policy *t, struct run_spec *s)
 	return 0;
 }
 
+/*
+ * FILE contents live on a tmpfs of the run's, charged to its memory like
+ * any tmpfs: all of them together may take no more than a tmpfs without
+ * an explicit size would (the daemon's tmpfs-size), nor more than the
+ * tenant's memory ceiling.
+ */
+static int check_files_size(const Boxd__V1__RunRequest *req,
+			    const struct request_ctx *ctx,
+			    struct error_detail *err)
+{
+	const struct tenant_policy *t = ctx->tenant;
+	uint64_t total = 0, max = 64ull << 20;
+
+	if (ctx->cfg && ctx->cfg->tmpfs_default_bytes)
+		max = ctx->cfg->tmpfs_default_bytes;
+	/* Before anything is copied: the data of other kinds is refused
+	 * later, and counts here all the same. */
+	for (size_t i = 0; i < req->n_mounts; i++)
+		if (req->mounts[i]->has_data)
+			total += req->mounts[i]->data.len;
+	if (total > max)
+		return BAD(err,
+			   "file: %llu bytes of content in all, above the "
+			   "daemon's tmpfs-size (%llu bytes)",
+			   (unsigned long long)total, (unsigned long long)max);
+	if (t && t->max_memory_bytes && total > t->max_memory_bytes)
+		return DENIED(err,
+			      "file: %llu bytes of content in all, above the "
+			      "tenant's memory ceiling",
+			      (unsigned long long)total);
+	return 0;
+}
+
 static int convert_mounts(const Boxd__V1__RunRequest *req,
 			  const struct request_ctx *ctx, struct run_spec *s,
 			  struct error_detail *err)
@@ -432,6 +482,9 @@ static int convert_mounts(const Boxd__V1__RunRequest *req,
 	if (req->n_mounts > MAX_MOUNTS)
 		return BAD(err, "too many mounts (%zu, at most %d)",
 			   req->n_mounts, MAX_MOUNTS);
+	r = check_files_size(req, ctx, err);
+	if (r < 0)
+		return r;
 	total = req->n_mounts + (prof ? prof->n : 0) +
 		(ctx->tenant ? ctx->tenant->n_deny : 0);
 	s->mounts = calloc(total ? total : 1, sizeof(*s->mounts));

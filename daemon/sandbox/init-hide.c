@@ -64,7 +64,7 @@ struct mnt_line {
 };
 
 static struct hide_obj *objs;
-static int proc_fd = -1;      /* the host's /proc, kept across pivot_root */
+static int proc_fd = -1;       /* the host's /proc, kept across pivot_root */
 static int cover_file_fd = -1; /* detached mount of an empty 0000 file */
 
 static int openat2_at(int dirfd, const char *path, int flags,
@@ -84,8 +84,8 @@ static void unescape(char *s)
 	char *w = s;
 
 	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
-		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
 			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
 				      (s[3] - '0'));
 			s += 3;
@@ -217,8 +217,8 @@ int hide_begin(struct init_spec *s)
 			continue;
 		if (m->src[0] != '/')
 			return init_fail("hide", m->src, EINVAL);
-		fd = openat2_at(AT_FDCWD, m->src, O_PATH,
-				RESOLVE_NO_MAGICLINKS);
+		fd =
+		    openat2_at(AT_FDCWD, m->src, O_PATH, RESOLVE_NO_MAGICLINKS);
 		r = fd < 0 ? -errno : describe(fd, &objs[i]);
 		if (r < 0 && !nothing_there(r))
 			return init_fail("hide", m->src, r);
@@ -230,8 +230,8 @@ int hide_begin(struct init_spec *s)
  * file exists; each file cover is a clone of that file. */
 static int make_cover_file(void)
 {
-	static const char *const opts[] = {"size", "4k", "nr_inodes", "4",
-					   "mode", "0700"};
+	static const char *const opts[] = {"size", "4k",   "nr_inodes",
+					   "4",    "mode", "0700"};
 	_cleanup_close_ int fs = -1, mnt = -1, f = -1;
 	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
 
@@ -241,8 +241,8 @@ static int make_cover_file(void)
 	if (fs < 0)
 		return -errno;
 	for (size_t i = 0; i < ELEMENTSOF(opts); i += 2)
-		if (fsconfig(fs, FSCONFIG_SET_STRING, opts[i], opts[i + 1],
-			     0) < 0)
+		if (fsconfig(fs, FSCONFIG_SET_STRING, opts[i], opts[i + 1], 0) <
+		    0)
 			return -errno;
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return -errno;
@@ -253,8 +253,8 @@ static int make_cover_file(void)
 	f = openat(mnt, "empty", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0);
 	if (f < 0)
 		return -errno;
-	cover_file_fd = open_tree(mnt, "empty",
-				  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	cover_file_fd =
+	    open_tree(mnt, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (cover_file_fd < 0)
 		return -errno;
 	if (mount_setattr(cover_file_fd, "", AT_EMPTY_PATH, &ro, sizeof(ro)) <
@@ -265,8 +265,8 @@ static int make_cover_file(void)
 
 static int cover(int target, bool is_dir)
 {
-	static const char *const dir_opts[] = {"size", "4k", "nr_inodes", "2",
-					       "mode", "0000"};
+	static const char *const dir_opts[] = {"size", "4k",   "nr_inodes",
+					       "2",    "mode", "0000"};
 	_cleanup_close_ int fs = -1, mnt = -1;
 	int r;
 
@@ -408,9 +408,9 @@ int hide_apply(struct init_spec *s)
 		if (m->kind != SPEC_MOUNT_HIDE)
 			continue;
 		if (!m->src) {
-			fd = openat2_at(AT_FDCWD, m->dst, O_PATH,
-					RESOLVE_IN_ROOT |
-					    RESOLVE_NO_MAGICLINKS);
+			fd =
+			    openat2_at(AT_FDCWD, m->dst, O_PATH,
+				       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 			r = fd < 0 ? -errno : describe(fd, &objs[i]);
 			if (r < 0 && nothing_there(r))
 				r = 0;
@@ -418,7 +418,8 @@ int hide_apply(struct init_spec *s)
 				return init_fail("hide", m->dst, r);
 		}
 		if (objs[i].found)
-			r = cover_everywhere(&objs[i], m->src ? m->src : m->dst);
+			r = cover_everywhere(&objs[i],
+					     m->src ? m->src : m->dst);
 	}
 	proc_fd = safe_close(proc_fd);
 	cover_file_fd = safe_close(cover_file_fd);

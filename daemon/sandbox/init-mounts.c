@@ -360,6 +360,7 @@ int mounts_prepare(struct init_spec *s)
 		case SPEC_MOUNT_DIR:
 		case SPEC_MOUNT_REMOUNT_RO:
 		case SPEC_MOUNT_HIDE: /* init-hide.c */
+		case SPEC_MOUNT_FILE: /* init-files.c */
 			break;
 		default:
 			return init_fail("mount", m->dst, EINVAL);
@@ -478,6 +479,11 @@ static int open_target(const char *dst, bool create, bool leaf_dir,
 	}
 	*ret_fd = TAKE_FD(dir);
 	return 0;
+}
+
+int mounts_open_target(const char *dst, bool leaf_dir, int *ret_fd)
+{
+	return open_target(dst, true, leaf_dir, 0755, ret_fd);
 }
 
 /* Split dst into its parent (opened, created if needed) and last name. */
@@ -764,12 +770,16 @@ int mounts_apply(struct init_spec *s)
 		case SPEC_MOUNT_HIDE:
 			r = 0; /* last of all: hide_apply() */
 			break;
+		case SPEC_MOUNT_FILE:
+			r = files_apply(s, m);
+			break;
 		default:
 			r = init_fail("mount", m->dst, EINVAL);
 		}
 		if (r < 0)
 			return r;
 	}
+	files_done();
 	return 0;
 }
 

@@ -30,6 +30,15 @@ int mounts_prepare(struct init_spec *s);    /* as the caller, before pivot */
 int mounts_enter_root(struct init_spec *s); /* new tmpfs root + pivot_root */
 int mounts_apply(struct init_spec *s);      /* the ordered operations */
 int mounts_finish(struct init_spec *s);     /* read-only root */
+/* Resolve dst inside the root, creating missing directories and the
+ * last component (a directory or an empty file per leaf_dir) as the
+ * sandbox user, never following a magic link. */
+int mounts_open_target(const char *dst, bool leaf_dir, int *ret_fd);
+
+/* init-files.c: a FILE mount, in its place among the others; files_done()
+ * lets go of the tmpfs the files live on once all are made. */
+int files_apply(struct init_spec *s, struct init_mount *m);
+void files_done(void);
 
 /* init-hide.c: hidden paths. hide_begin() resolves host paths while the
  * host's tree is visible (and keeps /proc for later); hide_apply() covers

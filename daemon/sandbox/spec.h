@@ -24,8 +24,11 @@ enum spec_mount_kind {
 	 * sandbox path), or with src over a host path wherever the sandbox
 	 * shows it. Applied after every other mount. */
 	SPEC_MOUNT_HIDE,
+	/* A read-only file at dst holding data (mode), on a tmpfs of the
+	 * run's own. */
+	SPEC_MOUNT_FILE,
 };
-#define SPEC_MOUNT_KIND_LAST SPEC_MOUNT_HIDE
+#define SPEC_MOUNT_KIND_LAST SPEC_MOUNT_FILE
 
 /* A mount whose source is a daemon-chosen path (a profile's /usr, the
  * host's /dev/null) is opened with the daemon's rights; every other source
@@ -43,7 +46,9 @@ struct spec_mount {
 	char *src;      /* binds, HIDE: host path; SYMLINK: link target */
 	char *dst;      /* absolute path inside the sandbox, normalised */
 	uint64_t size;  /* TMPFS: bytes (0: engine default) */
-	uint32_t mode;  /* TMPFS, DIR: permission bits */
+	uint32_t mode;  /* TMPFS, DIR, FILE: permission bits */
+	uint8_t *data;  /* FILE: its content (NULL when empty) */
+	size_t data_len;
 };
 
 enum spec_net {

@@ -66,7 +66,7 @@ static void check_open(const char *how, const char *path, int fd)
 	int leak = fd >= 0 ? leaks(fd) : -1;
 
 	probe_check(how, leak < 0, "%s: %s", path,
-		    fd < 0	 ? probe_errno_name(-fd)
+		    fd < 0     ? probe_errno_name(-fd)
 		    : leak > 0 ? "SECRET READ"
 			       : "opened, nothing to read");
 	if (fd >= 0)
@@ -217,8 +217,8 @@ static void try_in_new_ns(const char *path)
 		waitpid(pid, &status, 0);
 	}
 	close(p[0]);
-	probe_check("new-namespace", strncmp(msg, "OK", 2) == 0, "%s: %s",
-		    path, msg[0] ? msg + (msg[0] == 'O' ? 3 : 5) : "no answer");
+	probe_check("new-namespace", strncmp(msg, "OK", 2) == 0, "%s: %s", path,
+		    msg[0] ? msg + (msg[0] == 'O' ? 3 : 5) : "no answer");
 }
 
 int main(int argc, char **argv)

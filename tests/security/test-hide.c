@@ -86,9 +86,9 @@ static void bind_tree(box_spec *s)
 }
 
 static const char *const attacked[] = {
-    MARKER,        "/h/secret",     "/h2/secret", "/h/sdir",
+    MARKER,        "/h/secret",         "/h2/secret", "/h/sdir",
     "/h/sdir/sub", "/h/sdir/sub/inner", "/h2/sdir",   "/h2/sdir/sub/inner",
-    "/sub",        "/sub/inner",    NULL,
+    "/sub",        "/sub/inner",        NULL,
 };
 
 static void expect_probe_passes(box_client *c, box_spec *s)
@@ -137,8 +137,7 @@ Test(hide, tenant_deny_holds_against_every_other_way_in)
  * above is not an artefact of a broken bind. */
 Test(hide, what_is_not_hidden_still_reads)
 {
-	const char *const argv[] = {"/bin/cat", "/h/plain", "/h2/plain",
-				    NULL};
+	const char *const argv[] = {"/bin/cat", "/h/plain", "/h2/plain", NULL};
 	box_client *c;
 	box_spec *s;
 	box_run *run;

@@ -760,9 +760,10 @@ Test(request, each_mount_kind_refuses_the_fields_it_does_not_use)
 			cr_assert_eq(out.spec->mounts[0].mode, 0750);
 			request_out_clear(&out);
 		} else {
-			snprintf(want, sizeof(want),
-				 "%s /x: mode applies to tmpfs and dir only",
-				 kinds[i].name);
+			snprintf(
+			    want, sizeof(want),
+			    "%s /x: mode applies to tmpfs, dir and file only",
+			    kinds[i].name);
 			expect_bad(&req, &restricted, want);
 		}
 	}
@@ -1192,4 +1193,38 @@ Test(request, hides_go_last_then_the_tenants_deny_list)
 	expect_bad(&req, &cfg->root,
 		   "hide: only a bind as the first mount of the bare profile "
 		   "may target / (a root filesystem)");
+}
+
+Test(request, file_content_is_copied_and_bounded)
+{
+	static uint8_t content[] = "a\0b";
+	Boxd__V1__Mount m[] = {
+	    mount(BOXD__V1__MOUNT__KIND__FILE, NULL, "/etc/conf"),
+	};
+	Boxd__V1__Mount *mp[] = {&m[0]};
+	Boxd__V1__RunRequest req = with_mounts(mp, 1);
+	struct request_out out;
+	const struct run_spec *s;
+
+	m[0].has_data = true;
+	m[0].data = (ProtobufCBinaryData){3, content};
+	s = accept(&req, &cfg->root, &out);
+	cr_assert_eq(s->mounts[0].kind, SPEC_MOUNT_FILE);
+	cr_assert_eq(s->mounts[0].data_len, 3);
+	cr_assert(s->mounts[0].data != content);
+	cr_assert(memcmp(s->mounts[0].data, "a\0b", 3) == 0);
+	request_out_clear(&out);
+
+	/* Data on another kind is refused, not ignored. */
+	m[0].kind = BOXD__V1__MOUNT__KIND__DIR;
+	expect_bad(&req, &cfg->root,
+		   "dir /etc/conf: data applies to file only");
+	m[0].kind = BOXD__V1__MOUNT__KIND__FILE;
+
+	/* Above the daemon's tmpfs-size in all. */
+	m[0].data.len = (size_t)cfg->tmpfs_default_bytes + 1;
+	expect_bad(&req, &cfg->root,
+		   "file: 67108865 bytes of content in all, "
+		   "above the daemon's tmpfs-size (67108864 "
+		   "bytes)");
 }
