@@ -393,6 +393,15 @@ int box_spec_set_gid(box_spec *s, int64_t gid);
 int box_spec_set_net(box_spec *s, enum box_net net);
 /* setsid() before exec: the command cannot reach the caller's terminal. */
 int box_spec_set_new_session(box_spec *s, bool on);
+/*
+ * After the command's own execve, every execve and execveat in the run
+ * fails with EPERM (from the command, its children, its threads, by path
+ * or by fd). Code that never calls execve is not stopped: an interpreter
+ * running a script, a program loading code into its own memory. Needs a
+ * daemon whose HostInfo.features lists "no_exec": box_run_start() fails
+ * with -EOPNOTSUPP on another, which would ignore the field.
+ */
+int box_spec_set_no_exec(box_spec *s, bool on);
 /* Kill the run when this connection closes. */
 int box_spec_set_die_with_client(box_spec *s, bool on);
 
@@ -617,6 +626,7 @@ enum box_net box_plan_net(const box_plan *p);
 enum box_profile box_plan_profile(const box_plan *p);
 bool box_plan_new_session(const box_plan *p);
 bool box_plan_die_with_client(const box_plan *p);
+bool box_plan_no_exec(const box_plan *p);
 
 /*
  * Every mount operation, in the order it is applied: the profile's, then

@@ -244,6 +244,11 @@ bool box_plan_new_session(const box_plan *p)
 	return p->msg->has_new_session ? p->msg->new_session : true;
 }
 
+bool box_plan_no_exec(const box_plan *p)
+{
+	return p->msg->has_no_exec && p->msg->no_exec;
+}
+
 bool box_plan_die_with_client(const box_plan *p)
 {
 	return p->msg->has_die_with_client ? p->msg->die_with_client : true;

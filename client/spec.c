@@ -531,6 +531,15 @@ int box_spec_set_new_session(box_spec *s, bool on)
 	return 0;
 }
 
+int box_spec_set_no_exec(box_spec *s, bool on)
+{
+	if (!s)
+		return -EINVAL;
+	s->msg->has_no_exec = on;
+	s->msg->no_exec = on;
+	return 0;
+}
+
 int box_spec_set_die_with_client(box_spec *s, bool on)
 {
 	if (!s)

@@ -277,6 +277,8 @@ static int plan_fill(Boxd__V1__Plan *p, const Boxd__V1__RunRequest *req,
 	p->has_new_session = p->has_die_with_client = true;
 	p->new_session = s->new_session;
 	p->die_with_client = out->die_with_client;
+	p->has_no_exec = true;
+	p->no_exec = s->no_exec;
 
 	/* The profile's mounts, then the request's, then the tenant's
 	 * hides (host paths, the only hides with a source). */

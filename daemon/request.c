@@ -859,6 +859,22 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 	}
 	s->new_session = req->new_session;
 	out->die_with_client = req->die_with_client;
+	/* The kernel gives a process's filters one listener, and a policy
+	 * with kill rules already holds it. */
+	if (req->no_exec && s->seccomp &&
+	    seccomp_prog_needs_listener(s->seccomp)) {
+		r = UNSUPPORTED(&e, "no-exec cannot be combined with a seccomp "
+				    "policy that has kill rules: both need "
+				    "the one seccomp listener a process may "
+				    "have");
+		goto fail;
+	}
+	s->no_exec = req->no_exec;
+	if (req->write_ephemeral) {
+		r = UNSUPPORTED(&e, "write_ephemeral is not implemented by "
+				    "this daemon");
+		goto fail;
+	}
 	*ret_out = o;
 	return 0;
 

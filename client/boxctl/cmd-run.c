@@ -49,6 +49,7 @@ enum run_opt {
 	OPT_NET,
 	OPT_PROFILE,
 	OPT_NO_NEW_SESSION,
+	OPT_NO_EXEC,
 	OPT_NO_DIE_WITH_CLIENT,
 	OPT_MEMORY,
 	OPT_MEMORY_SWAP,
@@ -109,6 +110,8 @@ static const struct run_option run_options[] = {
     {"--net", OPT_NET, 1, "none|loopback|host", "network (default none)"},
     {"--profile", OPT_PROFILE, 1, "default|bare",
      "base filesystem (default: read-only system dirs, tmpfs /tmp)"},
+    {"--no-exec", OPT_NO_EXEC, 0, NULL,
+     "no execve after the command's own (EPERM)"},
     {"--no-new-session", OPT_NO_NEW_SESSION, 0, NULL,
      "do not setsid(): the command may use the terminal"},
     {"--no-die-with-client", OPT_NO_DIE_WITH_CLIENT, 0, NULL,
@@ -573,6 +576,9 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		break;
 	case OPT_NO_NEW_SESSION:
 		r = box_spec_set_new_session(s, false);
+		break;
+	case OPT_NO_EXEC:
+		r = box_spec_set_no_exec(s, true);
 		break;
 	case OPT_NO_DIE_WITH_CLIENT:
 		r = box_spec_set_die_with_client(s, false);

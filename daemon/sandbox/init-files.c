@@ -56,8 +56,8 @@ static int make_files_fs(const struct init_spec *s)
 		return -errno;
 	/* No nosuid-less or dev-ful file can come out of it; exec stays,
 	 * for scripts the caller sends along. */
-	files_fs = fsmount(fs, FSMOUNT_CLOEXEC,
-			   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	files_fs =
+	    fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (files_fs < 0)
 		return -errno;
 	return 0;

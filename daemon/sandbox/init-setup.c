@@ -269,6 +269,11 @@ static int load_seccomp(const struct init_spec *s, int listener_sock)
 
 	if (!s->seccomp)
 		return 0;
+	/* The pair is also there for no-exec's filter: the kill rules'
+	 * listener only when the daemon said there is one (the daemon
+	 * never asks for both, the kernel allows one listener). */
+	if (!(s->flags & INIT_FLAG_SECCOMP_LISTENER))
+		listener_sock = -1;
 	if (listener_sock >= 0)
 		flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
 	fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
@@ -349,6 +354,11 @@ void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
 	r = load_seccomp(s, listener_sock);
 	if (r < 0)
 		cmd_fail(errfd, "seccomp", NULL, -r);
+	/* Last of all: from here every execve but this one is pid 1's to
+	 * refuse. */
+	if ((s->flags & INIT_FLAG_NO_EXEC) &&
+	    (r = noexec_load(listener_sock)) < 0)
+		cmd_fail(errfd, "no-exec filter", NULL, -r);
 
 	r = exec_command(s);
 	cmd_fail(errfd, "execve", s->argv[0], r);

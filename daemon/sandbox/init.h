@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "initmsg.h"
 
@@ -54,6 +55,14 @@ void init_member_main(void) __attribute__((noreturn));
  * exits when the daemon closes its socket. spawner_arg: its argv[1],
  * blanked in each member so that ps tells them apart. */
 void spawner_main(char *spawner_arg) __attribute__((noreturn));
+
+/* init-noexec.c: the command loads the filter and sends its listener
+ * on listener_sock; pid 1 answers each notification: 0 let through, 1
+ * refused. errfd: pid 1's end of the command's exec pipe, -1 once the
+ * command has exec'd. */
+int noexec_load(int listener_sock);
+bool noexec_is_exec(uint32_t arch, int nr);
+int noexec_answer(int listener, pid_t cmd, int errfd);
 
 /* init-setup.c */
 int setup_sandbox(struct init_spec *s);

@@ -114,6 +114,8 @@ struct run_spec {
 	struct spec_limits limits;
 	struct spec_rlimit rlimits[_SPEC_RLIMIT_MAX];
 	struct seccomp_prog *seccomp; /* NULL: no filter */
+	/* No execve/execveat after the command's own (init-noexec.c). */
+	bool no_exec;
 	char *tag;
 };
 

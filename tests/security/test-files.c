@@ -48,10 +48,9 @@ static box_run *run_sh(box_client *c, box_spec *s, char **out, char **err)
 {
 	box_run *run = sec_run(c, s, out, err);
 
-	cr_assert_not_null(box_run_result(run), "%s",
-			   box_run_error(run)
-			       ? box_error_message(box_run_error(run))
-			       : *err);
+	cr_assert_not_null(
+	    box_run_result(run), "%s",
+	    box_run_error(run) ? box_error_message(box_run_error(run)) : *err);
 	return run;
 }
 
