@@ -85,6 +85,7 @@ enum box_mount_kind {
 	BOX_MOUNT_DIR = 7,        /* directory dst */
 	BOX_MOUNT_REMOUNT_RO = 8, /* make the mount at dst read-only */
 	BOX_MOUNT_DEV_BIND = 9,   /* like BIND, device nodes usable */
+	BOX_MOUNT_OVERLAY = 10,   /* host src on dst, writes discarded */
 	BOX_MOUNT_HIDE = 11,      /* dst unreadable (box_spec_hide) */
 	BOX_MOUNT_FILE = 12, /* a file of given content (box_spec_add_file) */
 };
@@ -359,6 +360,21 @@ int box_spec_remount_ro(box_spec *s, const char *dst);
  * left alone. Another hard link to a hidden file is not hidden.
  */
 int box_spec_hide(box_spec *s, const char *dst);
+/*
+ * The host directory src seen at dst through an overlay: the command may
+ * write there, the writes land in a tmpfs of the run's own (charged to
+ * its memory) and are gone at the end; src is never modified. Files and
+ * directories owned by ids the sandbox does not map cannot be changed
+ * (EOVERFLOW).
+ */
+int box_spec_overlay(box_spec *s, const char *src, const char *dst);
+/*
+ * Writes anywhere, all discarded at the end: every read-only bind (the
+ * profile's system directories included) becomes an overlay as above
+ * and the root stays writable; writable binds still write to the host.
+ * Needs a daemon whose HostInfo.features lists "write_ephemeral".
+ */
+int box_spec_set_write_ephemeral(box_spec *s, bool on);
 /*
  * A read-only file at dst holding len bytes of data (copied), with
  * permission bits mode (-1: 0644; 0 is not a mode a file can be given).

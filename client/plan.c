@@ -392,6 +392,8 @@ const char *box_mount_kind_name(enum box_mount_kind kind)
 		return "hide";
 	case BOX_MOUNT_FILE:
 		return "file";
+	case BOX_MOUNT_OVERLAY:
+		return "overlay";
 	default:
 		return "unknown";
 	}

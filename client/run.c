@@ -431,6 +431,13 @@ int run_send(box_client *c, const Boxd__V1__RunRequest *msg, int stdin_fd,
 				  "(no_exec)");
 		return -EOPNOTSUPP;
 	}
+	if (msg->write_ephemeral &&
+	    !box_host_has_feature(box_client_host(c), "write_ephemeral")) {
+		conn_client_error(c, -EOPNOTSUPP,
+				  "this boxd cannot discard writes "
+				  "(write_ephemeral)");
+		return -EOPNOTSUPP;
+	}
 
 	/* The daemon wants exactly three fds: fill unset slots. */
 	for (size_t i = 0; i < ELEMENTSOF(fds); i++) {

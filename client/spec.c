@@ -153,7 +153,8 @@ int box_spec_set_profile(box_spec *s, enum box_profile profile)
 static bool kind_has_src(enum box_mount_kind kind)
 {
 	return kind == BOX_MOUNT_RO_BIND || kind == BOX_MOUNT_BIND ||
-	       kind == BOX_MOUNT_DEV_BIND || kind == BOX_MOUNT_SYMLINK;
+	       kind == BOX_MOUNT_DEV_BIND || kind == BOX_MOUNT_SYMLINK ||
+	       kind == BOX_MOUNT_OVERLAY;
 }
 
 /*
@@ -226,7 +227,8 @@ static int mount_add(box_spec *s, enum box_mount_kind kind, const char *src,
 	if (!s || !dst || dst[0] != '/')
 		return -EINVAL;
 	if ((kind < BOX_MOUNT_RO_BIND || kind > BOX_MOUNT_DEV_BIND) &&
-	    kind != BOX_MOUNT_HIDE && kind != BOX_MOUNT_FILE)
+	    kind != BOX_MOUNT_HIDE && kind != BOX_MOUNT_FILE &&
+	    kind != BOX_MOUNT_OVERLAY)
 		return -EINVAL;
 	if (kind_has_src(kind) != (src != NULL) || (src && !*src))
 		return -EINVAL;
@@ -340,6 +342,20 @@ int box_spec_add_file(box_spec *s, const char *dst, const void *data,
 	}
 	memcpy(m->data.data, data, len);
 	m->data.len = len;
+	return 0;
+}
+
+int box_spec_overlay(box_spec *s, const char *src, const char *dst)
+{
+	return mount_add(s, BOX_MOUNT_OVERLAY, src, dst, false, 0, -1);
+}
+
+int box_spec_set_write_ephemeral(box_spec *s, bool on)
+{
+	if (!s)
+		return -EINVAL;
+	s->msg->has_write_ephemeral = on;
+	s->msg->write_ephemeral = on;
 	return 0;
 }
 

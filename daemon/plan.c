@@ -98,6 +98,8 @@ static Boxd__V1__Mount__Kind mount_kind(enum spec_mount_kind k)
 		return BOXD__V1__MOUNT__KIND__HIDE;
 	case SPEC_MOUNT_FILE:
 		return BOXD__V1__MOUNT__KIND__FILE;
+	case SPEC_MOUNT_OVERLAY:
+		return BOXD__V1__MOUNT__KIND__OVERLAY;
 	}
 	return BOXD__V1__MOUNT__KIND__DIR;
 }
@@ -279,6 +281,8 @@ static int plan_fill(Boxd__V1__Plan *p, const Boxd__V1__RunRequest *req,
 	p->die_with_client = out->die_with_client;
 	p->has_no_exec = true;
 	p->no_exec = s->no_exec;
+	p->has_write_ephemeral = true;
+	p->write_ephemeral = s->write_ephemeral;
 
 	/* The profile's mounts, then the request's, then the tenant's
 	 * hides (host paths, the only hides with a source). */

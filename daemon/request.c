@@ -264,6 +264,10 @@ static const struct mount_kind {
     {BOXD__V1__MOUNT__KIND__HIDE, SPEC_MOUNT_HIDE, "hide", 0, false, false},
     {BOXD__V1__MOUNT__KIND__FILE, SPEC_MOUNT_FILE, "file",
      MOUNT_USES_DATA | MOUNT_USES_MODE, false, false},
+    /* Read-only as far as the host is concerned: held against the
+     * tenant's bind rules like a read-only bind. */
+    {BOXD__V1__MOUNT__KIND__OVERLAY, SPEC_MOUNT_OVERLAY, "overlay",
+     MOUNT_USES_SRC, true, false},
 };
 
 static const struct mount_kind *mount_kind_of(Boxd__V1__Mount__Kind pb)
@@ -294,6 +298,12 @@ static int refuse_unused_fields(const Boxd__V1__Mount *in,
 	if (in->has_data && !(k->uses & MOUNT_USES_DATA))
 		return BAD(err, "%s %s: data applies to file only", k->name,
 			   dst);
+	if (in->has_upper && k->kind == SPEC_MOUNT_OVERLAY)
+		return UNSUPPORTED(err,
+				   "overlay %s: upper (writes kept in a host "
+				   "directory) is not implemented by this "
+				   "daemon; without it writes go to a tmpfs",
+				   dst);
 	if (in->has_upper)
 		return BAD(err, "%s %s: upper applies to overlay only", k->name,
 			   dst);
@@ -457,6 +467,27 @@ static int check_files_size(const Boxd__V1__RunRequest *req,
 			      "tenant's memory ceiling",
 			      (unsigned long long)total);
 	return 0;
+}
+
+/*
+ * write_ephemeral: every read-only bind (the profile's system
+ * directories, the request's) becomes an overlay whose writes go to a
+ * tmpfs, and the root stays writable. A bind onto "/" (a rootfs) keeps
+ * its mode: overlayfs cannot be the root pid 1 pivots into. Writable
+ * binds stay writable: the caller asked for the host to see those
+ * writes.
+ */
+static void make_ephemeral(struct run_spec *s)
+{
+	s->write_ephemeral = true;
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		struct spec_mount *m = &s->mounts[i];
+
+		if (m->kind != SPEC_MOUNT_RO_BIND || strcmp(m->dst, "/") == 0)
+			continue;
+		m->kind = SPEC_MOUNT_OVERLAY;
+		m->flags |= SPEC_MOUNT_EPHEMERAL;
+	}
 }
 
 static int convert_mounts(const Boxd__V1__RunRequest *req,
@@ -870,11 +901,8 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 		goto fail;
 	}
 	s->no_exec = req->no_exec;
-	if (req->write_ephemeral) {
-		r = UNSUPPORTED(&e, "write_ephemeral is not implemented by "
-				    "this daemon");
-		goto fail;
-	}
+	if (req->write_ephemeral)
+		make_ephemeral(s);
 	*ret_out = o;
 	return 0;
 

@@ -37,6 +37,8 @@ enum run_opt {
 	OPT_DIR,
 	OPT_REMOUNT_RO,
 	OPT_HIDE,
+	OPT_OVERLAY,
+	OPT_WRITE,
 	OPT_FILE,
 	OPT_FILE_DATA,
 	OPT_SORT_MOUNTS,
@@ -81,6 +83,8 @@ static const struct run_option run_options[] = {
     {"--bind", OPT_BIND, 2, "SRC DST", "bind host path SRC read-write on DST"},
     {"--dev-bind", OPT_DEV_BIND, 2, "SRC DST",
      "like --bind, device nodes keep working"},
+    {"--overlay", OPT_OVERLAY, 2, "SRC DST",
+     "host dir SRC on DST, writable, writes discarded"},
     {"--tmpfs", OPT_TMPFS, 1, "DST", "mount a fresh tmpfs on DST"},
     {"--size", OPT_SIZE, 1, "BYTES", "size of the next --tmpfs (e.g. 64M)"},
     {"--perms", OPT_PERMS, 1, "MODE",
@@ -110,6 +114,8 @@ static const struct run_option run_options[] = {
     {"--net", OPT_NET, 1, "none|loopback|host", "network (default none)"},
     {"--profile", OPT_PROFILE, 1, "default|bare",
      "base filesystem (default: read-only system dirs, tmpfs /tmp)"},
+    {"--write", OPT_WRITE, 1, "ephemeral",
+     "writes anywhere, all discarded at the end"},
     {"--no-exec", OPT_NO_EXEC, 0, NULL,
      "no execve after the command's own (EPERM)"},
     {"--no-new-session", OPT_NO_NEW_SESSION, 0, NULL,
@@ -579,6 +585,19 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		break;
 	case OPT_NO_EXEC:
 		r = box_spec_set_no_exec(s, true);
+		break;
+	case OPT_WRITE:
+		if (strcmp(v[0], "ephemeral") != 0)
+			return bad(opt, "'%s' is not ephemeral", v[0]);
+		r = box_spec_set_write_ephemeral(s, true);
+		break;
+	case OPT_OVERLAY:
+		r = check_dst(opt, v[1]);
+		if (r < 0)
+			return r;
+		if (!*v[0])
+			return bad(opt, "empty source path");
+		r = box_spec_overlay(s, v[0], v[1]);
 		break;
 	case OPT_NO_DIE_WITH_CLIENT:
 		r = box_spec_set_die_with_client(s, false);

@@ -193,11 +193,13 @@ static bool nothing_there(int err)
 
 int hide_begin(struct init_spec *s)
 {
-	bool any = false;
+	bool any = false, overlays = false;
 
-	for (size_t i = 0; i < s->n_mounts; i++)
+	for (size_t i = 0; i < s->n_mounts; i++) {
 		any |= s->mounts[i].kind == SPEC_MOUNT_HIDE;
-	if (!any)
+		overlays |= s->mounts[i].kind == SPEC_MOUNT_OVERLAY;
+	}
+	if (!any && !overlays)
 		return 0;
 	objs = calloc(s->n_mounts, sizeof(*objs));
 	if (!objs)
@@ -395,6 +397,11 @@ static int cover_everywhere(const struct hide_obj *o, const char *what)
 	}
 	free(lines);
 	return r;
+}
+
+int hide_proc_fd(void)
+{
+	return proc_fd;
 }
 
 int hide_apply(struct init_spec *s)

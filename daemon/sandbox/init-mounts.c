@@ -255,7 +255,15 @@ static int prepare_bind(struct init_mount *m)
 	if (!(m->flags & SPEC_MOUNT_TRUSTED) &&
 	    check_exposes_kernel(fd, m->src) < 0)
 		return -EPERM;
-	if (m->kind == SPEC_MOUNT_RO_BIND)
+	/* An overlay's lower layer is a read-only bind like any other
+	 * (init-overlay.c puts the overlay on top of it). A source that is
+	 * no directory stays what write_ephemeral made it from. */
+	if (m->kind == SPEC_MOUNT_OVERLAY && !S_ISDIR(st.st_mode) &&
+	    !(m->flags & SPEC_MOUNT_EPHEMERAL))
+		return init_fail("overlay source", m->src, ENOTDIR);
+	if (m->kind == SPEC_MOUNT_OVERLAY && !S_ISDIR(st.st_mode))
+		m->kind = SPEC_MOUNT_RO_BIND;
+	if (m->kind == SPEC_MOUNT_RO_BIND || m->kind == SPEC_MOUNT_OVERLAY)
 		attr |= MOUNT_ATTR_RDONLY;
 	if (m->kind != SPEC_MOUNT_DEV_BIND)
 		attr |= MOUNT_ATTR_NODEV;
@@ -347,6 +355,7 @@ int mounts_prepare(struct init_spec *s)
 		case SPEC_MOUNT_RO_BIND:
 		case SPEC_MOUNT_BIND:
 		case SPEC_MOUNT_DEV_BIND:
+		case SPEC_MOUNT_OVERLAY:
 			r = prepare_bind(m);
 			break;
 		case SPEC_MOUNT_PROC:
@@ -529,6 +538,11 @@ static int apply_bind(struct init_mount *m)
 		return init_fail("bind", m->dst, r);
 	m->tree = safe_close(m->tree);
 	return 0;
+}
+
+int mounts_bind_prepared(struct init_mount *m)
+{
+	return apply_bind(m);
 }
 
 static int apply_tmpfs(struct init_spec *s, struct init_mount *m)
@@ -773,6 +787,9 @@ int mounts_apply(struct init_spec *s)
 		case SPEC_MOUNT_FILE:
 			r = files_apply(s, m);
 			break;
+		case SPEC_MOUNT_OVERLAY:
+			r = overlay_apply(s, m);
+			break;
 		default:
 			r = init_fail("mount", m->dst, EINVAL);
 		}
@@ -780,6 +797,7 @@ int mounts_apply(struct init_spec *s)
 			return r;
 	}
 	files_done();
+	overlay_done();
 	return 0;
 }
 
@@ -787,8 +805,10 @@ int mounts_finish(struct init_spec *s)
 {
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 
-	/* A rootfs bind keeps the mode the request asked for. */
-	if (rootfs_bind(s))
+	/* A rootfs bind keeps the mode the request asked for; under
+	 * write_ephemeral the root tmpfs stays writable (it is the run's
+	 * own, 1 MiB, and goes with it). */
+	if (rootfs_bind(s) || (s->flags & INIT_FLAG_WRITE_EPHEMERAL))
 		return 0;
 	/* Only mount points the request made are writable; "/" is not. */
 	if (mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof(attr)) < 0)

@@ -48,9 +48,8 @@
 #error "no-exec: add this architecture's AUDIT_ARCH"
 #endif
 
-#define LD_ARCH                                  \
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS,       \
-		 offsetof(struct seccomp_data, arch))
+#define LD_ARCH \
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch))
 #define LD_NR \
 	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
 #define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))

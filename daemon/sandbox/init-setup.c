@@ -61,7 +61,7 @@ static int set_effective_caps(uint64_t keep)
  * refused. The fs capabilities go too, so nothing overrides permission
  * bits on the way (they would only ever apply to the caller's own files).
  */
-static int creds_as_user(const struct init_spec *s)
+int creds_as_user(const struct init_spec *s)
 {
 	const uint64_t fs_caps = (1ULL << CAP_DAC_OVERRIDE) |
 				 (1ULL << CAP_DAC_READ_SEARCH) |
@@ -79,14 +79,17 @@ static int creds_as_user(const struct init_spec *s)
 }
 
 /*
- * For the covers of hidden paths: pid 1 must find every place the
+ * For the covers of hidden paths (and the making of overlays, whose
+ * layers overlayfs resolves as pid 1, through its own /proc/self/fd, a
+ * directory only the task's owner may search): pid 1 must find every
+ * place the
  * command could reach, including through a directory of the sandbox
  * user's that is mode 0000 now but which the command, owning it, could
  * chmod. The capabilities it gets back only override permissions on
  * files whose owner is mapped into the sandbox (the caller's), never on
  * the host's other files; the fs ids stay the sandbox user's.
  */
-static int creds_to_hide(void)
+int creds_with_fs_caps(void)
 {
 	struct __user_cap_header_struct hdr = {
 	    .version = _LINUX_CAPABILITY_VERSION_3,
@@ -149,7 +152,7 @@ int setup_sandbox(struct init_spec *s)
 	    (r = mounts_prepare(s)) < 0 ||    /* open every source */
 	    (r = mounts_enter_root(s)) < 0 || /* tmpfs root, pivot_root */
 	    (r = mounts_apply(s)) < 0 ||      /* the ordered operations */
-	    (r = creds_to_hide()) < 0 ||      /* see the user's files whole */
+	    (r = creds_with_fs_caps()) < 0 || /* see the user's files whole */
 	    (r = hide_apply(s)) < 0 ||        /* cover hidden objects */
 	    (r = creds_as_user(s)) < 0 ||     /* and back */
 	    (r = mounts_finish(s)) < 0 ||     /* root read-only */

@@ -123,6 +123,8 @@ int init_blob_encode(struct init_blob *b, const struct run_spec *spec,
 		ids.flags |= INIT_FLAG_SECCOMP_LISTENER;
 	if (spec->no_exec)
 		ids.flags |= INIT_FLAG_NO_EXEC;
+	if (spec->write_ephemeral)
+		ids.flags |= INIT_FLAG_WRITE_EPHEMERAL;
 
 	r = init_blob_add(b, REC_IDS, &ids, sizeof(ids), NULL, 0, NULL, 0);
 	if (r >= 0)

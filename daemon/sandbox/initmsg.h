@@ -118,6 +118,7 @@ enum init_rec {
 #define INIT_FLAG_NET_LOOPBACK (1u << 1)
 #define INIT_FLAG_SECCOMP_LISTENER (1u << 2)
 #define INIT_FLAG_NO_EXEC (1u << 3)
+#define INIT_FLAG_WRITE_EPHEMERAL (1u << 4)
 
 struct init_rec_ids {
 	uint32_t uid, gid;

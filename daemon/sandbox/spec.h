@@ -27,8 +27,11 @@ enum spec_mount_kind {
 	/* A read-only file at dst holding data (mode), on a tmpfs of the
 	 * run's own. */
 	SPEC_MOUNT_FILE,
+	/* Host src seen at dst through overlayfs, writes in a tmpfs of the
+	 * run's own; src is never modified. */
+	SPEC_MOUNT_OVERLAY,
 };
-#define SPEC_MOUNT_KIND_LAST SPEC_MOUNT_FILE
+#define SPEC_MOUNT_KIND_LAST SPEC_MOUNT_OVERLAY
 
 /* A mount whose source is a daemon-chosen path (a profile's /usr, the
  * host's /dev/null) is opened with the daemon's rights; every other source
@@ -39,6 +42,9 @@ enum spec_mount_kind {
 /* Resolve the source without following any symlink (tenants whose binds
  * are restricted to listed prefixes). */
 #define SPEC_MOUNT_NO_SYMLINKS (1u << 2)
+/* An OVERLAY that was a read-only bind before write_ephemeral: a source
+ * that is not a directory (overlayfs needs one) stays a read-only bind. */
+#define SPEC_MOUNT_EPHEMERAL (1u << 3)
 
 struct spec_mount {
 	enum spec_mount_kind kind;
@@ -116,6 +122,8 @@ struct run_spec {
 	struct seccomp_prog *seccomp; /* NULL: no filter */
 	/* No execve/execveat after the command's own (init-noexec.c). */
 	bool no_exec;
+	/* Read-only binds became overlays; the root stays writable. */
+	bool write_ephemeral;
 	char *tag;
 };
 

@@ -48,14 +48,14 @@ static void expect(const char *how, pid_t pid)
 	ran = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	refused = WIFEXITED(status) && WEXITSTATUS(status) == 100 + EPERM;
 	if (want_refused)
-		probe_check(how, refused, "%s",
-			    ran ? "the program RAN"
-			    : refused
-				? "EPERM"
-				: (WIFEXITED(status) && WEXITSTATUS(status) > 100
-				       ? probe_errno_name(WEXITSTATUS(status) -
-							  100)
-				       : "ended otherwise"));
+		probe_check(
+		    how, refused, "%s",
+		    ran ? "the program RAN"
+		    : refused
+			? "EPERM"
+			: (WIFEXITED(status) && WEXITSTATUS(status) > 100
+			       ? probe_errno_name(WEXITSTATUS(status) - 100)
+			       : "ended otherwise"));
 	else
 		probe_check(how, ran, "%s",
 			    ran ? "ran" : "did not run (control failed)");

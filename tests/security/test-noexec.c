@@ -36,8 +36,8 @@ static box_spec *probe_spec(const char *mode)
 				    "/opt/script", NULL};
 	box_spec *s = sec_spec("probe-noexec", args);
 
-	cr_assert(box_spec_add_file(s, "/opt/script", SCRIPT,
-				    strlen(SCRIPT), 0755) >= 0);
+	cr_assert(box_spec_add_file(s, "/opt/script", SCRIPT, strlen(SCRIPT),
+				    0755) >= 0);
 	return s;
 }
 
@@ -92,8 +92,9 @@ Test(noexec, without_it_every_exec_runs)
 Test(noexec, the_commands_own_exec_goes_through)
 {
 	const char *const argv[] = {
-	    "sh", "-c", "echo own; if /bin/true; then echo RAN; else echo "
-			"refused; fi",
+	    "sh", "-c",
+	    "echo own; if /bin/true; then echo RAN; else echo "
+	    "refused; fi",
 	    NULL};
 	box_client *c = connect_as(&d, NOBODY, NOBODY);
 	box_spec *s = spec_argv(argv);

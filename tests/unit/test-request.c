@@ -1228,3 +1228,41 @@ Test(request, file_content_is_copied_and_bounded)
 		   "above the daemon's tmpfs-size (67108864 "
 		   "bytes)");
 }
+
+Test(request, overlays_and_write_ephemeral)
+{
+	Boxd__V1__Mount m[] = {
+	    mount(BOXD__V1__MOUNT__KIND__OVERLAY, "/srv/data", "/data"),
+	    mount(BOXD__V1__MOUNT__KIND__RO_BIND, "/srv/data/a", "/a"),
+	    mount(BOXD__V1__MOUNT__KIND__BIND, "/srv/work", "/work"),
+	};
+	Boxd__V1__Mount *mp[] = {&m[0], &m[1], &m[2]};
+	Boxd__V1__RunRequest req = with_mounts(mp, 3);
+	struct request_out out;
+	const struct run_spec *s;
+
+	/* An overlay is held against the tenant's rules as a read-only
+	 * bind: strict allows /srv/data read-only. */
+	s = accept(&req, &cfg->root, &out);
+	cr_assert_eq(s->mounts[0].kind, SPEC_MOUNT_OVERLAY);
+	cr_assert_eq(s->mounts[1].kind, SPEC_MOUNT_RO_BIND);
+	cr_assert_not(s->write_ephemeral);
+	request_out_clear(&out);
+
+	/* Ephemeral: read-only binds become overlays, writable ones stay. */
+	req.has_write_ephemeral = req.write_ephemeral = true;
+	s = accept(&req, &cfg->root, &out);
+	cr_assert(s->write_ephemeral);
+	cr_assert_eq(s->mounts[1].kind, SPEC_MOUNT_OVERLAY);
+	cr_assert(s->mounts[1].flags & SPEC_MOUNT_EPHEMERAL);
+	cr_assert_eq(s->mounts[2].kind, SPEC_MOUNT_BIND);
+	request_out_clear(&out);
+
+	/* Writes kept in a host directory: not implemented, and said so. */
+	m[0].has_upper = true;
+	m[0].upper = bytes("/srv/upper");
+	expect_refused(&req, &cfg->root, ERROR_UNSUPPORTED,
+		       "overlay /data: upper (writes kept in a host directory) "
+		       "is not implemented by this daemon; without it writes "
+		       "go to a tmpfs");
+}
