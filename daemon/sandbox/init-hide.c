@@ -49,6 +49,10 @@
 struct hide_obj {
 	bool found;
 	bool is_dir;
+	/* Seen through an overlay: its device and inode are the overlay's,
+	 * so the places it shows are recognised by path and type alone
+	 * (which errs on the side of covering more). */
+	bool by_path;
 	unsigned major, minor; /* the filesystem, as the mount table says */
 	dev_t dev;             /* stat's, to recognise it at a candidate */
 	ino_t ino;
@@ -57,7 +61,8 @@ struct hide_obj {
 
 /* One line of /proc/self/mountinfo, the fields the walk needs. */
 struct mnt_line {
-	uint64_t id;
+	uint64_t id, parent;
+	bool overlay; /* an overlayfs (init-overlay.c: on top of its lower) */
 	unsigned major, minor;
 	char root[PATH_MAX];  /* what of its filesystem the mount shows */
 	char point[PATH_MAX]; /* where, from pid 1's root */
@@ -98,12 +103,15 @@ static void unescape(char *s)
 
 static bool parse_line(const char *line, struct mnt_line *ret)
 {
-	unsigned long long id;
+	unsigned long long id, parent;
+	const char *sep = strstr(line, " - ");
 
-	if (sscanf(line, "%llu %*u %u:%u %4095s %4095s", &id, &ret->major,
-		   &ret->minor, ret->root, ret->point) != 5)
+	if (sscanf(line, "%llu %llu %u:%u %4095s %4095s", &id, &parent,
+		   &ret->major, &ret->minor, ret->root, ret->point) != 6)
 		return false;
 	ret->id = id;
+	ret->parent = parent;
+	ret->overlay = sep && strncmp(sep + 3, "overlay ", 8) == 0;
 	unescape(ret->root);
 	unescape(ret->point);
 	return true;
@@ -138,16 +146,56 @@ static FILE *open_mountinfo(void)
 	return fd < 0 ? NULL : fdopen(fd, "re");
 }
 
-/* The object fd names, as its filesystem sees it. */
+/* The whole mount table, as pid 1 sees it now (malloc'd). */
+static int read_table(struct mnt_line **ret, size_t *ret_n)
+{
+	struct mnt_line *lines = NULL, *grown;
+	char buf[3 * PATH_MAX];
+	size_t n = 0;
+	FILE *f = open_mountinfo();
+
+	if (!f)
+		return -errno;
+	while (fgets(buf, sizeof(buf), f)) {
+		grown = realloc(lines, (n + 1) * sizeof(*lines));
+		if (!grown) {
+			free(lines);
+			fclose(f);
+			return -ENOMEM;
+		}
+		lines = grown;
+		n += parse_line(buf, &lines[n]);
+	}
+	fclose(f);
+	*ret = lines;
+	*ret_n = n;
+	return 0;
+}
+
+/* The overlay stacked right on top of line l (init-overlay.c mounts one
+ * on its lower bind, at the same place), or NULL. */
+static const struct mnt_line *overlay_on(const struct mnt_line *lines, size_t n,
+					 const struct mnt_line *l)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lines[i].overlay && lines[i].parent == l->id &&
+		    strcmp(lines[i].point, l->point) == 0)
+			return &lines[i];
+	return NULL;
+}
+
+/* The object fd names, as its filesystem sees it: through an overlay,
+ * as the filesystem of the bind under it (its lower layer) sees it. */
 static int describe(int fd, struct hide_obj *o)
 {
 	struct statx stx;
 	struct stat st;
-	char self[64], path[PATH_MAX], line[3 * PATH_MAX];
-	struct mnt_line ml;
+	char self[64], path[PATH_MAX];
+	struct mnt_line ml, *lines = NULL;
 	bool found = false;
+	size_t n_lines = 0;
 	ssize_t n;
-	FILE *f;
+	int r;
 
 	if (fstat(fd, &st) < 0 ||
 	    statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0)
@@ -161,15 +209,22 @@ static int describe(int fd, struct hide_obj *o)
 	path[n] = 0;
 	if (path[0] != '/')
 		return -ENOENT; /* unreachable from our root */
-	f = open_mountinfo();
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (parse_line(line, &ml) && ml.id == stx.stx_mnt_id) {
+	r = read_table(&lines, &n_lines);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n_lines && !found; i++)
+		if (lines[i].id == stx.stx_mnt_id) {
+			ml = lines[i];
 			found = true;
+		}
+	for (size_t i = 0; found && ml.overlay && i < n_lines; i++)
+		if (lines[i].id == ml.parent &&
+		    strcmp(lines[i].point, ml.point) == 0) {
+			ml = lines[i];
+			o->by_path = true;
 			break;
 		}
-	fclose(f);
+	free(lines);
 	if (!found || !under(path, ml.point))
 		return -ENOENT;
 	o->major = ml.major;
@@ -312,9 +367,10 @@ static int open_exact(const char *path)
 			      RESOLVE_NO_MAGICLINKS);
 }
 
-/* The object under this mount, if it shows there: cover that path. */
+/* The object under this mount, if it shows there: cover that path.
+ * top: an overlay on the mount, through which the path shows it. */
 static int cover_below(const struct hide_obj *o, const struct mnt_line *ml,
-		       const char *what)
+		       const struct mnt_line *top, const char *what)
 {
 	char path[PATH_MAX];
 	_cleanup_close_ int fd = -1;
@@ -329,7 +385,8 @@ static int cover_below(const struct hide_obj *o, const struct mnt_line *ml,
 	fd = open_exact(path);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return 0; /* buried under another mount, or not reachable */
-	if (st.st_dev != o->dev || st.st_ino != o->ino)
+	if ((o->by_path || top) ? S_ISDIR(st.st_mode) != o->is_dir
+				: (st.st_dev != o->dev || st.st_ino != o->ino))
 		return 0;
 	if (strcmp(path, "/") == 0)
 		return init_fail("hide", "the object is the sandbox's root",
@@ -342,7 +399,8 @@ static int cover_below(const struct hide_obj *o, const struct mnt_line *ml,
 
 /* A mount showing part of a hidden directory: cover it whole, if it is
  * the mount seen at its mount point (a buried one shows nothing). */
-static int cover_mount(const struct mnt_line *ml, const char *what)
+static int cover_mount(const struct mnt_line *ml, const struct mnt_line *top,
+		       const char *what)
 {
 	_cleanup_close_ int fd = -1;
 	struct statx stx;
@@ -352,7 +410,7 @@ static int cover_mount(const struct mnt_line *ml, const char *what)
 	fd = open_exact(ml->point);
 	if (fd < 0 || fstat(fd, &st) < 0 ||
 	    statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 ||
-	    stx.stx_mnt_id != ml->id)
+	    stx.stx_mnt_id != (top ? top->id : ml->id))
 		return 0;
 	if (strcmp(ml->point, "/") == 0)
 		return init_fail("hide", "the sandbox's root lies inside it",
@@ -369,31 +427,22 @@ static int cover_mount(const struct mnt_line *ml, const char *what)
  */
 static int cover_everywhere(const struct hide_obj *o, const char *what)
 {
-	struct mnt_line *lines = NULL, *grown;
+	struct mnt_line *lines = NULL;
 	size_t n = 0;
-	char buf[3 * PATH_MAX];
-	FILE *f = open_mountinfo();
-	int r = 0;
+	int r = read_table(&lines, &n);
 
-	if (!f)
-		return init_fail("hide", "mountinfo", errno);
-	while (fgets(buf, sizeof(buf), f)) {
-		grown = realloc(lines, (n + 1) * sizeof(*lines));
-		if (!grown) {
-			r = init_fail("hide", NULL, ENOMEM);
-			break;
-		}
-		lines = grown;
-		if (parse_line(buf, &lines[n]) && lines[n].major == o->major &&
-		    lines[n].minor == o->minor)
-			n++;
-	}
-	fclose(f);
+	if (r < 0)
+		return init_fail("hide", "mountinfo", r);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
-		if (under(o->fspath, lines[i].root))
-			r = cover_below(o, &lines[i], what);
-		else if (o->is_dir && under(lines[i].root, o->fspath))
-			r = cover_mount(&lines[i], what);
+		const struct mnt_line *l = &lines[i];
+		const struct mnt_line *top = overlay_on(lines, n, l);
+
+		if (l->major != o->major || l->minor != o->minor)
+			continue;
+		if (under(o->fspath, l->root))
+			r = cover_below(o, l, top, what);
+		else if (o->is_dir && under(l->root, o->fspath))
+			r = cover_mount(l, top, what);
 	}
 	free(lines);
 	return r;

@@ -204,3 +204,41 @@ Test(hide, covers_hold_in_a_user_namespace_of_the_commands_own)
 	box_spec_free(s);
 	box_client_free(c);
 }
+
+/* An overlay shows the host directory under a device of its own: the
+ * tenant's deny list and a request's hide still cover what it shows,
+ * and so does --write ephemeral, which makes every read-only bind an
+ * overlay. */
+Test(hide, overlays_do_not_uncover_what_is_hidden)
+{
+	const char *const args[] = {
+	    MARKER,      "/o/secret", "/o/sdir/sub/inner",
+	    "/h2/plain", "/o/plain",  "/sub/inner",
+	    NULL};
+	const char *const eph_args[] = {
+	    MARKER,       "/h/secret",  "/h/sdir/sub/inner",
+	    "/h2/secret", "/sub/inner", NULL};
+	char sub[256];
+	box_client *c;
+	box_spec *s;
+
+	snprintf(sub, sizeof(sub), "%s/sdir/sub", host);
+	daemon_start(&d, NULL, deny_conf);
+	c = connect_as(&d, NOBODY, NOBODY);
+	s = sec_spec("probe-hide", args);
+	cr_assert(box_spec_overlay(s, host, "/o") >= 0);
+	cr_assert(box_spec_ro_bind(s, host, "/h2") >= 0);
+	cr_assert(box_spec_ro_bind(s, sub, "/sub") >= 0);
+	/* A request's hide of a path seen through the overlay covers the
+	 * same file under the other bind too. */
+	cr_assert(box_spec_hide(s, "/o/plain") >= 0);
+	expect_probe_passes(c, s);
+	box_spec_free(s);
+
+	s = sec_spec("probe-hide", eph_args);
+	bind_tree(s);
+	cr_assert(box_spec_set_write_ephemeral(s, true) >= 0);
+	expect_probe_passes(c, s);
+	box_spec_free(s);
+	box_client_free(c);
+}

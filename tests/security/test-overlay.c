@@ -57,8 +57,8 @@ static void expect_host_untouched(void)
 	cr_expect_str_eq(now, "original\n", "the host file changed");
 	free(now);
 	cr_expect_neq(access(host_new, F_OK), 0, "%s appeared", host_new);
-	cr_expect(stat(host_sub, &st) == 0 && S_ISDIR(st.st_mode),
-		  "%s is gone", host_sub);
+	cr_expect(stat(host_sub, &st) == 0 && S_ISDIR(st.st_mode), "%s is gone",
+		  host_sub);
 	snprintf(host_new, sizeof(host_new), "%s/sub/x", host);
 	cr_expect_neq(access(host_new, F_OK), 0, "%s appeared", host_new);
 	snprintf(host_new, sizeof(host_new), "%s/new", host);
@@ -69,10 +69,9 @@ static void run_script(box_client *c, box_spec *s, const char *want)
 	char *out, *err;
 	box_run *run = sec_run(c, s, &out, &err);
 
-	cr_assert_not_null(box_run_result(run), "%s",
-			   box_run_error(run)
-			       ? box_error_message(box_run_error(run))
-			       : err);
+	cr_assert_not_null(
+	    box_run_result(run), "%s",
+	    box_run_error(run) ? box_error_message(box_run_error(run)) : err);
 	cr_expect_eq(box_result_exit_code(box_run_result(run)), 0,
 		     "out: %s err: %s", out, err);
 	if (want)
