@@ -881,6 +881,11 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 		}
 		s->net = SPEC_NET_HOST;
 		break;
+	case BOXD__V1__NET__NET_OUTBOUND:
+		r = UNSUPPORTED(&e, "outbound network (a user-mode network "
+				    "stack per run) is not implemented by "
+				    "this daemon");
+		goto fail;
 	default:
 		r = BAD(&e,
 			"unknown network mode %d (known: none, loopback, "

@@ -1072,6 +1072,10 @@ Test(request, scalar_refusals)
 	req.net = (Boxd__V1__Net)9;
 	expect_bad(&req, &restricted,
 		   "unknown network mode 9 (known: none, loopback, host)");
+	req.net = BOXD__V1__NET__NET_OUTBOUND;
+	expect_refused(&req, &restricted, ERROR_UNSUPPORTED,
+		       "outbound network (a user-mode network stack per run) "
+		       "is not implemented by this daemon");
 }
 
 /* ---- the pieces ------------------------------------------------------ */
