@@ -643,6 +643,7 @@ enum box_profile box_plan_profile(const box_plan *p);
 bool box_plan_new_session(const box_plan *p);
 bool box_plan_die_with_client(const box_plan *p);
 bool box_plan_no_exec(const box_plan *p);
+bool box_plan_write_ephemeral(const box_plan *p);
 
 /*
  * Every mount operation, in the order it is applied: the profile's, then
@@ -651,15 +652,19 @@ bool box_plan_no_exec(const box_plan *p);
  */
 size_t box_plan_mount_count(const box_plan *p);
 enum box_mount_kind box_plan_mount_kind(const box_plan *p, size_t i);
-/* Bind kinds: the host path; SYMLINK: the link's target; else NULL. */
+/* Bind kinds, OVERLAY: the host path; SYMLINK: the link's target; HIDE
+ * from the tenant's deny list: the host path; else NULL. */
 const char *box_plan_mount_src(const box_plan *p, size_t i);
 const char *box_plan_mount_dst(const box_plan *p, size_t i);
 /* TMPFS: its size in bytes (the daemon's default filled in), else -1. */
 int64_t box_plan_mount_size(const box_plan *p, size_t i);
-/* TMPFS, DIR: permission bits, else -1. */
+/* TMPFS, DIR, FILE: permission bits, else -1. */
 int box_plan_mount_mode(const box_plan *p, size_t i);
+/* FILE: the size of its content, else -1. */
+int64_t box_plan_mount_data_bytes(const box_plan *p, size_t i);
 bool box_plan_mount_read_only(const box_plan *p, size_t i);
-/* Part of the profile rather than of the spec. */
+/* Part of the profile (or of the tenant's deny list) rather than of the
+ * spec. */
 bool box_plan_mount_from_profile(const box_plan *p, size_t i);
 /* Skipped when its host source does not exist (profile directories). */
 bool box_plan_mount_if_exists(const box_plan *p, size_t i);
@@ -689,10 +694,11 @@ const char *const *box_plan_caveats(const box_plan *p);
  * {"argv":[...],"env":[...],"cwd":"/","hostname":"boxd","tag":null,
  *  "uid":N,"gid":N,"host_uid":N|null,"host_gid":N|null,
  *  "private_ids":false,"net":"none","profile":"default",
- *  "new_session":true,"die_with_client":true,
+ *  "new_session":true,"die_with_client":true,"no_exec":false,
+ *  "write_ephemeral":false,
  *  "mounts":[{"kind":"ro-bind","src":"/usr","dst":"/usr","size":null,
- *             "mode":null,"read_only":true,"from_profile":true,
- *             "if_exists":true},...],
+ *             "mode":null,"data_bytes":null,"read_only":true,
+ *             "from_profile":true,"if_exists":true},...],
  *  "limits":{"memory_bytes":N|null,"memory_swap_bytes":N|null,
  *            "cpu_millis":N|null,"pids":N|null,"timeout_ns":N|null,
  *            "cpu_time_ns":N|null},

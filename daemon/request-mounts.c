@@ -326,4 +326,3 @@ int request_convert_mounts(const Boxd__V1__RunRequest *req,
 	hides_last(s->mounts + s->n_mounts - req->n_mounts, req->n_mounts);
 	return add_tenant_denies(ctx->tenant, s);
 }
-

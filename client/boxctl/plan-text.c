@@ -165,6 +165,9 @@ int boxctl_print_plan(FILE *f, const box_plan *p)
 	if (box_plan_no_exec(p))
 		fprintf(f, "%-14s %s\n",
 			"exec:", "the command's own only (no-exec)");
+	if (box_plan_write_ephemeral(p))
+		fprintf(f, "%-14s %s\n", "writes:",
+			"anywhere, discarded at the end (ephemeral)");
 	fprintf(f, "%-14s %s\n", "profile:",
 		box_plan_profile(p) == BOX_PROFILE_BARE ? "bare" : "default");
 

@@ -7,6 +7,7 @@
  * goes through PATH lookup like any run's.
  */
 #include <criterion/criterion.h>
+#include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,9 +142,31 @@ Test(noexec, the_plan_says_so)
 	box_spec *s = spec_argv(argv);
 	box_plan *p = NULL;
 
+	json_object *o, *v;
+	size_t last;
+	char *json;
+
 	cr_assert(box_spec_set_no_exec(s, true) >= 0);
+	cr_assert(box_spec_set_write_ephemeral(s, true) >= 0);
+	cr_assert(box_spec_add_file(s, "/opt/f", "12345", 5, 0600) >= 0);
 	cr_assert_eq(box_run_plan(c, s, &p), 0);
 	cr_expect(box_plan_no_exec(p));
+	cr_expect(box_plan_write_ephemeral(p));
+	/* The profile's /usr is an overlay now; the file is the last. */
+	cr_expect_eq(box_plan_mount_kind(p, 0), BOX_MOUNT_OVERLAY);
+	last = box_plan_mount_count(p) - 1;
+	cr_expect_eq(box_plan_mount_kind(p, last), BOX_MOUNT_FILE);
+	cr_expect_eq(box_plan_mount_data_bytes(p, last), 5);
+	cr_expect_eq(box_plan_mount_mode(p, last), 0600);
+	cr_assert_eq(box_plan_json(p, &json), 0);
+	o = json_tokener_parse(json);
+	cr_assert_not_null(o);
+	cr_expect(json_object_object_get_ex(o, "no_exec", &v) &&
+		  json_object_get_boolean(v));
+	cr_expect(json_object_object_get_ex(o, "write_ephemeral", &v) &&
+		  json_object_get_boolean(v));
+	json_object_put(o);
+	free(json);
 	box_plan_free(p);
 	box_spec_free(s);
 	box_client_free(c);
