@@ -85,6 +85,9 @@ enum box_mount_kind {
 	BOX_MOUNT_DIR = 7,        /* directory dst */
 	BOX_MOUNT_REMOUNT_RO = 8, /* make the mount at dst read-only */
 	BOX_MOUNT_DEV_BIND = 9,   /* like BIND, device nodes usable */
+	BOX_MOUNT_OVERLAY = 10,   /* host src on dst, writes discarded */
+	BOX_MOUNT_HIDE = 11,      /* dst unreadable (box_spec_hide) */
+	BOX_MOUNT_FILE = 12, /* a file of given content (box_spec_add_file) */
 };
 
 enum box_seccomp_mode {
@@ -349,6 +352,38 @@ int box_spec_symlink(box_spec *s, const char *target, const char *dst);
 /* mode -1: the default (0755). */
 int box_spec_dir(box_spec *s, const char *dst, int mode);
 int box_spec_remount_ro(box_spec *s, const char *dst);
+/*
+ * Make dst (a file or a directory) unreadable: an empty, read-only,
+ * inaccessible cover over it wherever the sandbox shows it (under a
+ * second bind of a directory above it too), applied after every other
+ * mount whatever the order of the calls. A dst that does not exist is
+ * left alone. Another hard link to a hidden file is not hidden.
+ */
+int box_spec_hide(box_spec *s, const char *dst);
+/*
+ * The host directory src seen at dst through an overlay: the command may
+ * write there, the writes land in a tmpfs of the run's own (charged to
+ * its memory) and are gone at the end; src is never modified. Files and
+ * directories owned by ids the sandbox does not map cannot be changed
+ * (EOVERFLOW).
+ */
+int box_spec_overlay(box_spec *s, const char *src, const char *dst);
+/*
+ * Writes anywhere, all discarded at the end: every read-only bind (the
+ * profile's system directories included) becomes an overlay as above
+ * and the root stays writable; writable binds still write to the host.
+ * Needs a daemon whose HostInfo.features lists "write_ephemeral".
+ */
+int box_spec_set_write_ephemeral(box_spec *s, bool on);
+/*
+ * A read-only file at dst holding len bytes of data (copied), with
+ * permission bits mode (-1: 0644; 0 is not a mode a file can be given).
+ * It lives on a tmpfs of the run's own, charged to its memory; the
+ * daemon refuses contents above its tmpfs-size in all. Missing parent
+ * directories of dst are created; an existing file at dst is covered.
+ */
+int box_spec_add_file(box_spec *s, const char *dst, const void *data,
+		      size_t len, int mode);
 
 /*
  * Reorder the spec's mounts (not the profile's) by destination, so that a
@@ -374,6 +409,15 @@ int box_spec_set_gid(box_spec *s, int64_t gid);
 int box_spec_set_net(box_spec *s, enum box_net net);
 /* setsid() before exec: the command cannot reach the caller's terminal. */
 int box_spec_set_new_session(box_spec *s, bool on);
+/*
+ * After the command's own execve, every execve and execveat in the run
+ * fails with EPERM (from the command, its children, its threads, by path
+ * or by fd). Code that never calls execve is not stopped: an interpreter
+ * running a script, a program loading code into its own memory. Needs a
+ * daemon whose HostInfo.features lists "no_exec": box_run_start() fails
+ * with -EOPNOTSUPP on another, which would ignore the field.
+ */
+int box_spec_set_no_exec(box_spec *s, bool on);
 /* Kill the run when this connection closes. */
 int box_spec_set_die_with_client(box_spec *s, bool on);
 
@@ -598,6 +642,8 @@ enum box_net box_plan_net(const box_plan *p);
 enum box_profile box_plan_profile(const box_plan *p);
 bool box_plan_new_session(const box_plan *p);
 bool box_plan_die_with_client(const box_plan *p);
+bool box_plan_no_exec(const box_plan *p);
+bool box_plan_write_ephemeral(const box_plan *p);
 
 /*
  * Every mount operation, in the order it is applied: the profile's, then
@@ -606,15 +652,19 @@ bool box_plan_die_with_client(const box_plan *p);
  */
 size_t box_plan_mount_count(const box_plan *p);
 enum box_mount_kind box_plan_mount_kind(const box_plan *p, size_t i);
-/* Bind kinds: the host path; SYMLINK: the link's target; else NULL. */
+/* Bind kinds, OVERLAY: the host path; SYMLINK: the link's target; HIDE
+ * from the tenant's deny list: the host path; else NULL. */
 const char *box_plan_mount_src(const box_plan *p, size_t i);
 const char *box_plan_mount_dst(const box_plan *p, size_t i);
 /* TMPFS: its size in bytes (the daemon's default filled in), else -1. */
 int64_t box_plan_mount_size(const box_plan *p, size_t i);
-/* TMPFS, DIR: permission bits, else -1. */
+/* TMPFS, DIR, FILE: permission bits, else -1. */
 int box_plan_mount_mode(const box_plan *p, size_t i);
+/* FILE: the size of its content, else -1. */
+int64_t box_plan_mount_data_bytes(const box_plan *p, size_t i);
 bool box_plan_mount_read_only(const box_plan *p, size_t i);
-/* Part of the profile rather than of the spec. */
+/* Part of the profile (or of the tenant's deny list) rather than of the
+ * spec. */
 bool box_plan_mount_from_profile(const box_plan *p, size_t i);
 /* Skipped when its host source does not exist (profile directories). */
 bool box_plan_mount_if_exists(const box_plan *p, size_t i);
@@ -644,10 +694,11 @@ const char *const *box_plan_caveats(const box_plan *p);
  * {"argv":[...],"env":[...],"cwd":"/","hostname":"boxd","tag":null,
  *  "uid":N,"gid":N,"host_uid":N|null,"host_gid":N|null,
  *  "private_ids":false,"net":"none","profile":"default",
- *  "new_session":true,"die_with_client":true,
+ *  "new_session":true,"die_with_client":true,"no_exec":false,
+ *  "write_ephemeral":false,
  *  "mounts":[{"kind":"ro-bind","src":"/usr","dst":"/usr","size":null,
- *             "mode":null,"read_only":true,"from_profile":true,
- *             "if_exists":true},...],
+ *             "mode":null,"data_bytes":null,"read_only":true,
+ *             "from_profile":true,"if_exists":true},...],
  *  "limits":{"memory_bytes":N|null,"memory_swap_bytes":N|null,
  *            "cpu_millis":N|null,"pids":N|null,"timeout_ns":N|null,
  *            "cpu_time_ns":N|null},

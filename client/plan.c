@@ -244,6 +244,16 @@ bool box_plan_new_session(const box_plan *p)
 	return p->msg->has_new_session ? p->msg->new_session : true;
 }
 
+bool box_plan_no_exec(const box_plan *p)
+{
+	return p->msg->has_no_exec && p->msg->no_exec;
+}
+
+bool box_plan_write_ephemeral(const box_plan *p)
+{
+	return p->msg->has_write_ephemeral && p->msg->write_ephemeral;
+}
+
 bool box_plan_die_with_client(const box_plan *p)
 {
 	return p->msg->has_die_with_client ? p->msg->die_with_client : true;
@@ -274,6 +284,13 @@ const char *box_plan_mount_src(const box_plan *p, size_t i)
 const char *box_plan_mount_dst(const box_plan *p, size_t i)
 {
 	return i < p->msg->n_mounts ? p->mount_dst[i] : NULL;
+}
+
+int64_t box_plan_mount_data_bytes(const box_plan *p, size_t i)
+{
+	const Boxd__V1__PlanMount *m = plan_mount(p, i);
+
+	return m ? opt_u64(m->has_data_bytes, m->data_bytes) : -1;
 }
 
 int64_t box_plan_mount_size(const box_plan *p, size_t i)
@@ -383,6 +400,12 @@ const char *box_mount_kind_name(enum box_mount_kind kind)
 		return "remount-ro";
 	case BOX_MOUNT_DEV_BIND:
 		return "dev-bind";
+	case BOX_MOUNT_HIDE:
+		return "hide";
+	case BOX_MOUNT_FILE:
+		return "file";
+	case BOX_MOUNT_OVERLAY:
+		return "overlay";
 	default:
 		return "unknown";
 	}
@@ -473,6 +496,9 @@ static json_object *plan_mounts_json(const box_plan *p)
 		json_object_object_add(m, "mode",
 				       json_i64_opt(box_plan_mount_mode(p, i)));
 		json_object_object_add(
+		    m, "data_bytes",
+		    json_i64_opt(box_plan_mount_data_bytes(p, i)));
+		json_object_object_add(
 		    m, "read_only",
 		    json_object_new_boolean(box_plan_mount_read_only(p, i)));
 		json_object_object_add(
@@ -525,6 +551,11 @@ int box_plan_json(const box_plan *p, char **ret_json)
 	json_object_object_add(
 	    o, "die_with_client",
 	    json_object_new_boolean(box_plan_die_with_client(p)));
+	json_object_object_add(o, "no_exec",
+			       json_object_new_boolean(box_plan_no_exec(p)));
+	json_object_object_add(
+	    o, "write_ephemeral",
+	    json_object_new_boolean(box_plan_write_ephemeral(p)));
 	json_object_object_add(o, "mounts", plan_mounts_json(p));
 
 	json_object_object_add(lim, "memory_bytes",

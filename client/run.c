@@ -422,6 +422,22 @@ int run_send(box_client *c, const Boxd__V1__RunRequest *msg, int stdin_fd,
 	r = conn_check(c);
 	if (r < 0)
 		return r;
+	/* A daemon without the feature would ignore the field and let the
+	 * command exec anything: refuse rather than run unconfined. */
+	if (msg->no_exec &&
+	    !box_host_has_feature(box_client_host(c), "no_exec")) {
+		conn_client_error(c, -EOPNOTSUPP,
+				  "this boxd cannot refuse later execs "
+				  "(no_exec)");
+		return -EOPNOTSUPP;
+	}
+	if (msg->write_ephemeral &&
+	    !box_host_has_feature(box_client_host(c), "write_ephemeral")) {
+		conn_client_error(c, -EOPNOTSUPP,
+				  "this boxd cannot discard writes "
+				  "(write_ephemeral)");
+		return -EOPNOTSUPP;
+	}
 
 	/* The daemon wants exactly three fds: fill unset slots. */
 	for (size_t i = 0; i < ELEMENTSOF(fds); i++) {

@@ -153,7 +153,8 @@ int box_spec_set_profile(box_spec *s, enum box_profile profile)
 static bool kind_has_src(enum box_mount_kind kind)
 {
 	return kind == BOX_MOUNT_RO_BIND || kind == BOX_MOUNT_BIND ||
-	       kind == BOX_MOUNT_DEV_BIND || kind == BOX_MOUNT_SYMLINK;
+	       kind == BOX_MOUNT_DEV_BIND || kind == BOX_MOUNT_SYMLINK ||
+	       kind == BOX_MOUNT_OVERLAY;
 }
 
 /*
@@ -225,7 +226,9 @@ static int mount_add(box_spec *s, enum box_mount_kind kind, const char *src,
 
 	if (!s || !dst || dst[0] != '/')
 		return -EINVAL;
-	if (kind < BOX_MOUNT_RO_BIND || kind > BOX_MOUNT_DEV_BIND)
+	if ((kind < BOX_MOUNT_RO_BIND || kind > BOX_MOUNT_DEV_BIND) &&
+	    kind != BOX_MOUNT_HIDE && kind != BOX_MOUNT_FILE &&
+	    kind != BOX_MOUNT_OVERLAY)
 		return -EINVAL;
 	if (kind_has_src(kind) != (src != NULL) || (src && !*src))
 		return -EINVAL;
@@ -312,6 +315,55 @@ int box_spec_dir(box_spec *s, const char *dst, int mode)
 int box_spec_remount_ro(box_spec *s, const char *dst)
 {
 	return mount_add(s, BOX_MOUNT_REMOUNT_RO, NULL, dst, false, 0, -1);
+}
+
+int box_spec_add_file(box_spec *s, const char *dst, const void *data,
+		      size_t len, int mode)
+{
+	Boxd__V1__Mount *m;
+	int r;
+
+	if (!s || (len && !data) || mode == 0)
+		return -EINVAL;
+	if (dst && strcmp(dst, "/") == 0)
+		return -EINVAL;
+	r = mount_add(s, BOX_MOUNT_FILE, NULL, dst, false, 0, mode);
+	if (r < 0)
+		return r;
+	m = s->msg->mounts[s->msg->n_mounts - 1];
+	m->has_data = true;
+	if (!len)
+		return 0;
+	m->data.data = malloc(len);
+	if (!m->data.data) {
+		boxd__v1__mount__free_unpacked(m, NULL);
+		s->msg->n_mounts--;
+		return -ENOMEM;
+	}
+	memcpy(m->data.data, data, len);
+	m->data.len = len;
+	return 0;
+}
+
+int box_spec_overlay(box_spec *s, const char *src, const char *dst)
+{
+	return mount_add(s, BOX_MOUNT_OVERLAY, src, dst, false, 0, -1);
+}
+
+int box_spec_set_write_ephemeral(box_spec *s, bool on)
+{
+	if (!s)
+		return -EINVAL;
+	s->msg->has_write_ephemeral = on;
+	s->msg->write_ephemeral = on;
+	return 0;
+}
+
+int box_spec_hide(box_spec *s, const char *dst)
+{
+	if (dst && strcmp(dst, "/") == 0)
+		return -EINVAL; /* the daemon refuses it too */
+	return mount_add(s, BOX_MOUNT_HIDE, NULL, dst, false, 0, -1);
 }
 
 /*
@@ -492,6 +544,15 @@ int box_spec_set_new_session(box_spec *s, bool on)
 		return -EINVAL;
 	s->msg->has_new_session = true;
 	s->msg->new_session = on;
+	return 0;
+}
+
+int box_spec_set_no_exec(box_spec *s, bool on)
+{
+	if (!s)
+		return -EINVAL;
+	s->msg->has_no_exec = on;
+	s->msg->no_exec = on;
 	return 0;
 }
 

@@ -10,10 +10,11 @@
 _boxctl_commands='run ps kill status version help'
 _boxctl_global_options='--socket --help -h --version'
 _boxctl_run_options='
-	--ro-bind:2 --bind:2 --dev-bind:2 --tmpfs:1 --size:1 --perms:1
-	--proc:1 --dev:1 --symlink:2 --dir:1 --remount-ro:1 --sort-mounts:0
+	--ro-bind:2 --bind:2 --dev-bind:2 --overlay:2 --tmpfs:1 --size:1 --perms:1
+	--proc:1 --dev:1 --symlink:2 --dir:1 --remount-ro:1 --hide:1 --file:2
+	--file-data:2 --sort-mounts:0
 	--setenv:2 --unsetenv:1 --chdir:1 --hostname:1 --uid:1 --gid:1
-	--net:1 --profile:1 --no-new-session:0 --no-die-with-client:0
+	--net:1 --profile:1 --write:1 --no-exec:0 --no-new-session:0 --no-die-with-client:0
 	--memory:1 --memory-swap:1 --cpus:1 --pids:1 --timeout:1
 	--cpu-time:1 --seccomp:1 --rlimit:1 --lenient:0 --tag:1 --json:0
 	--result-fd:1 --plan:0 --help:0 -h:0'

@@ -30,6 +30,7 @@ enum tenant_key {
 	T_BIND,
 	T_BIND_RW,
 	T_UID_MODE,
+	T_DENY,
 	_T_MAX,
 };
 

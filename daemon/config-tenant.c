@@ -35,6 +35,7 @@ static const char *const tenant_keys[_T_MAX] = {
     [T_BIND] = "bind",
     [T_BIND_RW] = "bind-rw",
     [T_UID_MODE] = "uid-mode",
+    [T_DENY] = "deny",
 };
 
 /* --------------------------------------------------------- tenant basics */
@@ -55,6 +56,9 @@ void tenant_done(struct tenant_policy *t)
 	for (size_t i = 0; i < t->n_binds; i++)
 		free(t->binds[i].prefix);
 	free(t->binds);
+	for (size_t i = 0; i < t->n_deny; i++)
+		free(t->deny[i]);
+	free(t->deny);
 	*t = (struct tenant_policy){};
 }
 
@@ -89,11 +93,54 @@ static int add_binds(struct config_parser *p, struct tenant_policy *t,
 	return 0;
 }
 
+/* ------------------------------------------------------------------ deny */
+
+static int deny_add(struct tenant_policy *t, const char *path)
+{
+	char **grown = realloc(t->deny, (t->n_deny + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	t->deny = grown;
+	t->deny[t->n_deny] = strdup(path);
+	if (!t->deny[t->n_deny])
+		return -ENOMEM;
+	t->n_deny++;
+	return 0;
+}
+
+static int add_deny(struct config_parser *p, struct tenant_policy *t,
+		    const char *key, char *v)
+{
+	char *word;
+	bool any = false;
+
+	while ((word = config_next_word(&v))) {
+		_cleanup_free_ char *path = NULL;
+		int r = config_parse_path(p, key, word, &path);
+
+		if (r < 0)
+			return r;
+		/* "/" would hide the whole host: every bind, the profile's
+		 * system directories, so nothing could run at all. */
+		if (strcmp(path, "/") == 0)
+			return config_parse_fail(p, "%s: / cannot be hidden",
+						 key);
+		if (deny_add(t, path) < 0)
+			return config_parse_fail(p, "%s: out of memory", key);
+		any = true;
+	}
+	if (!any)
+		return config_parse_fail(p, "%s: empty list", key);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ keys */
 
 static bool repeatable(enum tenant_key k)
 {
-	return k == T_UIDS || k == T_GROUPS || k == T_BIND || k == T_BIND_RW;
+	return k == T_UIDS || k == T_GROUPS || k == T_BIND || k == T_BIND_RW ||
+	       k == T_DENY;
 }
 
 int tenant_key(struct config_parser *p, struct tenant_policy *t,
@@ -160,6 +207,8 @@ int tenant_key(struct config_parser *p, struct tenant_policy *t,
 		return add_binds(p, t, name, v, false);
 	case T_BIND_RW:
 		return add_binds(p, t, name, v, true);
+	case T_DENY:
+		return add_deny(p, t, name, v);
 	case T_UID_MODE:
 		if (strcmp(v, "caller") == 0)
 			t->uid_mode = UID_MODE_CALLER;
@@ -221,6 +270,11 @@ static int inherit(struct tenant_policy *t, const struct tenant_lines *tl,
 	INHERIT(T_CUSTOM_SECCOMP, allow_custom_seccomp);
 	INHERIT(T_UID_MODE, uid_mode);
 #undef INHERIT
+	/* deny adds up: a path hidden from everyone stays hidden from a
+	 * tenant whose section hides more, or forgets to repeat it. */
+	for (size_t i = 0; i < d->n_deny; i++)
+		if (deny_add(t, d->deny[i]) < 0)
+			return -ENOMEM;
 	if (!tl->key[T_BIND] && !tl->key[T_BIND_RW])
 		return copy_binds(t, d);
 	return 0;
@@ -359,9 +413,18 @@ int tenant_confine(const struct tenant_policy *base,
 	t.n_gids = 0;
 	t.binds = NULL;
 	t.n_binds = 0;
+	t.deny = NULL;
+	t.n_deny = 0;
 	t.name = strdup(name);
 	if (!t.name)
 		return -ENOMEM;
+	/* What the base hides stays hidden from runs started inside. */
+	for (size_t i = 0; i < base->n_deny; i++) {
+		if (deny_add(&t, base->deny[i]) < 0) {
+			tenant_done(&t);
+			return -ENOMEM;
+		}
+	}
 	t.max_memory_bytes =
 	    lower_u64(base->max_memory_bytes, ceil->max_memory_bytes);
 	t.max_cpu_millis =

@@ -44,6 +44,10 @@ struct tenant_policy {
 	bool binds_restricted; /* false: any path the caller can open */
 	struct bind_rule *binds;
 	size_t n_binds;
+	/* Host paths no run of this tenant may read, wherever it binds
+	 * them: [default]'s and the section's own together. */
+	char **deny;
+	size_t n_deny;
 	enum uid_mode uid_mode;
 };
 

@@ -94,6 +94,12 @@ static Boxd__V1__Mount__Kind mount_kind(enum spec_mount_kind k)
 		return BOXD__V1__MOUNT__KIND__REMOUNT_RO;
 	case SPEC_MOUNT_DEV_BIND:
 		return BOXD__V1__MOUNT__KIND__DEV_BIND;
+	case SPEC_MOUNT_HIDE:
+		return BOXD__V1__MOUNT__KIND__HIDE;
+	case SPEC_MOUNT_FILE:
+		return BOXD__V1__MOUNT__KIND__FILE;
+	case SPEC_MOUNT_OVERLAY:
+		return BOXD__V1__MOUNT__KIND__OVERLAY;
 	}
 	return BOXD__V1__MOUNT__KIND__DIR;
 }
@@ -128,11 +134,21 @@ static int plan_mounts(Boxd__V1__Plan *p, const struct run_spec *s,
 			pm->has_mode = true;
 			pm->mode = m->mode ? m->mode : 0755;
 		}
+		if (m->kind == SPEC_MOUNT_FILE) {
+			pm->has_mode = pm->has_data_bytes = true;
+			pm->mode = m->mode ? m->mode : 0644;
+			pm->data_bytes = m->data_len;
+		}
 		pm->has_read_only = true;
 		pm->read_only = m->kind == SPEC_MOUNT_RO_BIND ||
-				m->kind == SPEC_MOUNT_REMOUNT_RO;
+				m->kind == SPEC_MOUNT_REMOUNT_RO ||
+				m->kind == SPEC_MOUNT_HIDE ||
+				m->kind == SPEC_MOUNT_FILE;
 		pm->has_from_profile = true;
-		pm->from_profile = i < n_profile;
+		/* The tenant's deny list (hides of host paths) is no more
+		 * the request's than the profile is. */
+		pm->from_profile =
+		    i < n_profile || (m->kind == SPEC_MOUNT_HIDE && m->src);
 		pm->has_if_exists = true;
 		pm->if_exists = (m->flags & SPEC_MOUNT_OPTIONAL) != 0;
 	}
@@ -217,7 +233,7 @@ static int plan_fill(Boxd__V1__Plan *p, const Boxd__V1__RunRequest *req,
 		     uint64_t tmpfs_default)
 {
 	const struct run_spec *s = out->spec;
-	size_t n = strv_len(s->argv);
+	size_t n = strv_len(s->argv), n_tenant = 0;
 	int r;
 
 	p->argv = array_new(n, sizeof(*p->argv));
@@ -263,10 +279,18 @@ static int plan_fill(Boxd__V1__Plan *p, const Boxd__V1__RunRequest *req,
 	p->has_new_session = p->has_die_with_client = true;
 	p->new_session = s->new_session;
 	p->die_with_client = out->die_with_client;
+	p->has_no_exec = true;
+	p->no_exec = s->no_exec;
+	p->has_write_ephemeral = true;
+	p->write_ephemeral = s->write_ephemeral;
 
-	/* The request's mounts come last: what precedes them is the
-	 * profile's. */
-	r = plan_mounts(p, s, s->n_mounts - req->n_mounts, tmpfs_default);
+	/* The profile's mounts, then the request's, then the tenant's
+	 * hides (host paths, the only hides with a source). */
+	for (size_t i = 0; i < s->n_mounts; i++)
+		n_tenant +=
+		    s->mounts[i].kind == SPEC_MOUNT_HIDE && s->mounts[i].src;
+	r = plan_mounts(p, s, s->n_mounts - req->n_mounts - n_tenant,
+			tmpfs_default);
 	if (r < 0)
 		return r;
 	if ((r = plan_limits(p, &s->limits)) < 0 ||

@@ -18,26 +18,17 @@
 
 #include "parse.h"
 #include "profile.h"
+#include "request-internal.h"
 #include "request.h"
 #include "seccomp.h"
 #include "util.h"
 
 #define MAX_ARGS 65536
 #define MAX_ENV 65536
-#define MAX_MOUNTS 256
-#define MAX_PATH 4096
 #define MAX_HOSTNAME 64
 #define MAX_TAG 256
 #define DEFAULT_PATH \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-/* A refusal of the request as malformed or contradictory. */
-#define BAD(err, ...) error_set(err, ERROR_INVALID, -EINVAL, __VA_ARGS__)
-/* A refusal by the tenant's policy. */
-#define DENIED(err, ...) error_set(err, ERROR_DENIED, -EPERM, __VA_ARGS__)
-/* A refusal for what this host cannot enforce. */
-#define UNSUPPORTED(err, ...) \
-	error_set(err, ERROR_UNSUPPORTED, -EOPNOTSUPP, __VA_ARGS__)
 
 Boxd__V1__ErrorCode request_error_code(enum error_kind kind)
 {
@@ -69,7 +60,7 @@ static bool has_nul(const ProtobufCBinaryData *b)
 }
 
 /* A C string from bytes that must not contain NUL. */
-static int bytes_to_str(const ProtobufCBinaryData *b, size_t max, char **ret)
+int request_bytes_to_str(const ProtobufCBinaryData *b, size_t max, char **ret)
 {
 	char *s;
 
@@ -143,7 +134,8 @@ static int convert_argv(const Boxd__V1__RunRequest *req, struct run_spec *s,
 	if (!s->argv)
 		return -ENOMEM;
 	for (size_t i = 0; i < req->n_argv; i++)
-		if (bytes_to_str(&req->argv[i], SIZE_MAX, &s->argv[i]) < 0)
+		if (request_bytes_to_str(&req->argv[i], SIZE_MAX, &s->argv[i]) <
+		    0)
 			return BAD(err, "argv[%zu] contains a NUL byte", i);
 	return 0;
 }
@@ -219,184 +211,6 @@ static int convert_env(const Boxd__V1__RunRequest *req, struct run_spec *s,
 			env[at] = env[--n];
 			env[n] = NULL;
 		}
-	}
-	return 0;
-}
-
-/* The fields of a Mount beyond kind and dst. */
-enum {
-	MOUNT_USES_SRC = 1u << 0,
-	MOUNT_USES_SIZE = 1u << 1,
-	MOUNT_USES_MODE = 1u << 2,
-};
-
-/*
- * Every kind a request may ask for, and the fields it uses. A field a
- * kind does not use is refused rather than ignored: a caller who sets a
- * tmpfs size on a bind, or a source on a tmpfs, believes it does
- * something, and silence would let that belief stand.
- */
-static const struct mount_kind {
-	Boxd__V1__Mount__Kind pb;
-	enum spec_mount_kind kind;
-	const char *name; /* as boxctl spells it */
-	unsigned uses;    /* MOUNT_USES_* */
-	bool bind;        /* src is a host path, held against the tenant */
-	bool writable;
-} mount_kinds[] = {
-    {BOXD__V1__MOUNT__KIND__RO_BIND, SPEC_MOUNT_RO_BIND, "ro-bind",
-     MOUNT_USES_SRC, true, false},
-    {BOXD__V1__MOUNT__KIND__BIND, SPEC_MOUNT_BIND, "bind", MOUNT_USES_SRC, true,
-     true},
-    {BOXD__V1__MOUNT__KIND__DEV_BIND, SPEC_MOUNT_DEV_BIND, "dev-bind",
-     MOUNT_USES_SRC, true, true},
-    {BOXD__V1__MOUNT__KIND__TMPFS, SPEC_MOUNT_TMPFS, "tmpfs",
-     MOUNT_USES_SIZE | MOUNT_USES_MODE, false, false},
-    {BOXD__V1__MOUNT__KIND__PROC, SPEC_MOUNT_PROC, "proc", 0, false, false},
-    {BOXD__V1__MOUNT__KIND__DEV, SPEC_MOUNT_DEV, "dev", 0, false, false},
-    {BOXD__V1__MOUNT__KIND__SYMLINK, SPEC_MOUNT_SYMLINK, "symlink",
-     MOUNT_USES_SRC, false, false},
-    {BOXD__V1__MOUNT__KIND__DIR, SPEC_MOUNT_DIR, "dir", MOUNT_USES_MODE, false,
-     false},
-    {BOXD__V1__MOUNT__KIND__REMOUNT_RO, SPEC_MOUNT_REMOUNT_RO, "remount-ro", 0,
-     false, false},
-};
-
-static const struct mount_kind *mount_kind_of(Boxd__V1__Mount__Kind pb)
-{
-	for (size_t i = 0; i < ELEMENTSOF(mount_kinds); i++)
-		if (mount_kinds[i].pb == pb)
-			return &mount_kinds[i];
-	return NULL;
-}
-
-/* Each field the kind does not use, if present, is an error. */
-static int refuse_unused_fields(const Boxd__V1__Mount *in,
-				const struct mount_kind *k, const char *dst,
-				struct error_detail *err)
-{
-	if (in->has_src && !(k->uses & MOUNT_USES_SRC))
-		return BAD(err,
-			   "%s %s: src applies to the bind kinds and symlink "
-			   "only",
-			   k->name, dst);
-	if (in->has_size && !(k->uses & MOUNT_USES_SIZE))
-		return BAD(err, "%s %s: size applies to tmpfs only", k->name,
-			   dst);
-	if (in->has_mode && !(k->uses & MOUNT_USES_MODE))
-		return BAD(err, "%s %s: mode applies to tmpfs and dir only",
-			   k->name, dst);
-	return 0;
-}
-
-static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
-			 const struct request_ctx *ctx, struct spec_mount *m,
-			 struct error_detail *err)
-{
-	const struct mount_kind *k = mount_kind_of(in->kind);
-	const struct tenant_policy *t = ctx->tenant;
-	int r;
-
-	if (!k)
-		return BAD(err, "mount %zu: unknown kind %d", idx,
-			   (int)in->kind);
-	m->kind = k->kind;
-	if (request_normalize_path(in->dst.data, in->dst.len, &m->dst) < 0)
-		return BAD(err,
-			   "%s: destination must be an absolute path without "
-			   "'.' or '..' components (mount %zu)",
-			   k->name, idx);
-	/* "/" may only be the first mount of a bare profile, and only a
-	 * bind: that host directory then is the sandbox's root (a rootfs).
-	 * Anywhere else it would bury what came before it. */
-	if (strcmp(m->dst, "/") == 0 &&
-	    !(idx == 0 && bare &&
-	      (k->kind == SPEC_MOUNT_RO_BIND || k->kind == SPEC_MOUNT_BIND)))
-		return BAD(err,
-			   "%s: only a bind as the first mount of the bare "
-			   "profile may target / (a root filesystem)",
-			   k->name);
-	r = refuse_unused_fields(in, k, m->dst, err);
-	if (r < 0)
-		return r;
-
-	if (k->kind == SPEC_MOUNT_SYMLINK &&
-	    (!in->has_src || in->src.len == 0 ||
-	     bytes_to_str(&in->src, MAX_PATH, &m->src) < 0))
-		return BAD(err, "symlink %s: needs a target without NUL",
-			   m->dst);
-	if (k->bind) {
-		if (!in->has_src || request_normalize_path(
-					in->src.data, in->src.len, &m->src) < 0)
-			return BAD(err,
-				   "%s %s: source must be an absolute path "
-				   "without '.' or '..' components",
-				   k->name, m->dst);
-		if (t && t->binds_restricted &&
-		    !tenant_may_bind(t, m->src, k->writable))
-			return DENIED(err,
-				      "%s %s: tenant '%s' may not bind %s%s",
-				      k->name, m->dst, t->name, m->src,
-				      k->writable ? " writable" : "");
-		/* The rule matched the path as written: a symlink on the
-		 * way must not lead the bind somewhere the rule does not
-		 * cover. */
-		if (t && t->binds_restricted)
-			m->flags |= SPEC_MOUNT_NO_SYMLINKS;
-	}
-	if (in->has_mode) {
-		if (in->mode & ~07777u)
-			return BAD(err, "%s %s: bad mode %o", k->name, m->dst,
-				   in->mode);
-		m->mode = in->mode;
-	}
-	/* A size of 0 is the daemon's default, as when it is unset. */
-	if (in->has_size && in->size) {
-		if (t && t->max_memory_bytes && in->size > t->max_memory_bytes)
-			return DENIED(err,
-				      "tmpfs %s: size exceeds the tenant's "
-				      "memory ceiling",
-				      m->dst);
-		m->size = in->size;
-	}
-	return 0;
-}
-
-static int convert_mounts(const Boxd__V1__RunRequest *req,
-			  const struct request_ctx *ctx, struct run_spec *s,
-			  struct error_detail *err)
-{
-	const struct profile *prof = NULL;
-	size_t total;
-	int r;
-
-	switch ((int)req->profile) {
-	case BOXD__V1__PROFILE__PROFILE_DEFAULT:
-		prof = profile_default();
-		if (!prof)
-			return -ENOMEM;
-		break;
-	case BOXD__V1__PROFILE__PROFILE_BARE:
-		break;
-	default:
-		return BAD(err, "unknown profile %d (known: default, bare)",
-			   (int)req->profile);
-	}
-	if (req->n_mounts > MAX_MOUNTS)
-		return BAD(err, "too many mounts (%zu, at most %d)",
-			   req->n_mounts, MAX_MOUNTS);
-	total = req->n_mounts + (prof ? prof->n : 0);
-	s->mounts = calloc(total ? total : 1, sizeof(*s->mounts));
-	if (!s->mounts)
-		return -ENOMEM;
-	if (prof && (r = profile_copy(s, prof)) < 0)
-		return r;
-	for (size_t i = 0; i < req->n_mounts; i++) {
-		r = convert_mount(req->mounts[i], i, !prof, ctx,
-				  &s->mounts[s->n_mounts], err);
-		s->n_mounts++; /* owned by the spec even when half-filled */
-		if (r < 0)
-			return r;
 	}
 	return 0;
 }
@@ -688,7 +502,7 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 
 	if ((r = convert_argv(req, s, &e)) < 0 ||
 	    (r = convert_env(req, s, &e)) < 0 ||
-	    (r = convert_mounts(req, ctx, s, &e)) < 0 ||
+	    (r = request_convert_mounts(req, ctx, s, &e)) < 0 ||
 	    (r = convert_limits(req, ctx, s, out, &e)) < 0 ||
 	    (r = convert_seccomp(req, ctx, s, &e)) < 0 ||
 	    (r = convert_rlimits(req, s, &e)) < 0)
@@ -707,8 +521,8 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 	}
 	if (req->has_hostname) {
 		if (req->hostname.len == 0 ||
-		    bytes_to_str(&req->hostname, MAX_HOSTNAME, &s->hostname) <
-			0) {
+		    request_bytes_to_str(&req->hostname, MAX_HOSTNAME,
+					 &s->hostname) < 0) {
 			r = BAD(&e, "hostname must be 1-%d bytes without NUL",
 				MAX_HOSTNAME);
 			goto fail;
@@ -717,7 +531,8 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 		r = -ENOMEM;
 		goto fail;
 	}
-	if (req->has_tag && bytes_to_str(&req->tag, MAX_TAG, &s->tag) < 0) {
+	if (req->has_tag &&
+	    request_bytes_to_str(&req->tag, MAX_TAG, &s->tag) < 0) {
 		r = BAD(&e, "tag must be at most %d bytes without NUL",
 			MAX_TAG);
 		goto fail;
@@ -748,6 +563,11 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 		}
 		s->net = SPEC_NET_HOST;
 		break;
+	case BOXD__V1__NET__NET_OUTBOUND:
+		r = UNSUPPORTED(&e, "outbound network (a user-mode network "
+				    "stack per run) is not implemented by "
+				    "this daemon");
+		goto fail;
 	default:
 		r = BAD(&e,
 			"unknown network mode %d (known: none, loopback, "
@@ -757,6 +577,19 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 	}
 	s->new_session = req->new_session;
 	out->die_with_client = req->die_with_client;
+	/* The kernel gives a process's filters one listener, and a policy
+	 * with kill rules already holds it. */
+	if (req->no_exec && s->seccomp &&
+	    seccomp_prog_needs_listener(s->seccomp)) {
+		r = UNSUPPORTED(&e, "no-exec cannot be combined with a seccomp "
+				    "policy that has kill rules: both need "
+				    "the one seccomp listener a process may "
+				    "have");
+		goto fail;
+	}
+	s->no_exec = req->no_exec;
+	if (req->write_ephemeral)
+		request_make_ephemeral(s);
 	*ret_out = o;
 	return 0;
 

@@ -533,10 +533,12 @@ int run_confine(const struct run *r, const struct tenant_policy *base,
 		if ((m->flags & SPEC_MOUNT_TRUSTED) || !m->src ||
 		    (m->kind != SPEC_MOUNT_RO_BIND &&
 		     m->kind != SPEC_MOUNT_BIND &&
-		     m->kind != SPEC_MOUNT_DEV_BIND))
+		     m->kind != SPEC_MOUNT_DEV_BIND &&
+		     m->kind != SPEC_MOUNT_OVERLAY))
 			continue;
 		binds[n].prefix = m->src;
-		binds[n].writable = m->kind != SPEC_MOUNT_RO_BIND;
+		binds[n].writable = m->kind != SPEC_MOUNT_RO_BIND &&
+				    m->kind != SPEC_MOUNT_OVERLAY;
 		n++;
 	}
 	snprintf(name, sizeof(name), "%s (inside run %llu)", base->name,

@@ -36,6 +36,11 @@ enum run_opt {
 	OPT_SYMLINK,
 	OPT_DIR,
 	OPT_REMOUNT_RO,
+	OPT_HIDE,
+	OPT_OVERLAY,
+	OPT_WRITE,
+	OPT_FILE,
+	OPT_FILE_DATA,
 	OPT_SORT_MOUNTS,
 	OPT_SETENV,
 	OPT_UNSETENV,
@@ -46,6 +51,7 @@ enum run_opt {
 	OPT_NET,
 	OPT_PROFILE,
 	OPT_NO_NEW_SESSION,
+	OPT_NO_EXEC,
 	OPT_NO_DIE_WITH_CLIENT,
 	OPT_MEMORY,
 	OPT_MEMORY_SWAP,
@@ -77,15 +83,24 @@ static const struct run_option run_options[] = {
     {"--bind", OPT_BIND, 2, "SRC DST", "bind host path SRC read-write on DST"},
     {"--dev-bind", OPT_DEV_BIND, 2, "SRC DST",
      "like --bind, device nodes keep working"},
+    {"--overlay", OPT_OVERLAY, 2, "SRC DST",
+     "host dir SRC on DST, writable, writes discarded"},
     {"--tmpfs", OPT_TMPFS, 1, "DST", "mount a fresh tmpfs on DST"},
     {"--size", OPT_SIZE, 1, "BYTES", "size of the next --tmpfs (e.g. 64M)"},
     {"--perms", OPT_PERMS, 1, "MODE",
-     "octal permissions of the next --tmpfs or --dir"},
+     "octal permissions of the next --tmpfs, --dir, --file\n"
+     "or --file-data"},
     {"--proc", OPT_PROC, 1, "DST", "mount proc on DST"},
     {"--dev", OPT_DEV, 1, "DST", "mount a minimal /dev on DST"},
     {"--symlink", OPT_SYMLINK, 2, "TARGET DST",
      "create a symlink DST pointing to TARGET"},
     {"--dir", OPT_DIR, 1, "DST", "create the directory DST"},
+    {"--hide", OPT_HIDE, 1, "DST",
+     "make file or directory DST unreadable, after all other mounts"},
+    {"--file", OPT_FILE, 2, "DST SRC",
+     "a read-only file DST holding a copy of file SRC (- for stdin)"},
+    {"--file-data", OPT_FILE_DATA, 2, "DST STRING",
+     "a read-only file DST holding STRING"},
     {"--remount-ro", OPT_REMOUNT_RO, 1, "DST",
      "make the mount at DST read-only"},
     {"--sort-mounts", OPT_SORT_MOUNTS, 0, NULL,
@@ -99,6 +114,10 @@ static const struct run_option run_options[] = {
     {"--net", OPT_NET, 1, "none|loopback|host", "network (default none)"},
     {"--profile", OPT_PROFILE, 1, "default|bare",
      "base filesystem (default: read-only system dirs, tmpfs /tmp)"},
+    {"--write", OPT_WRITE, 1, "ephemeral",
+     "writes anywhere, all discarded at the end"},
+    {"--no-exec", OPT_NO_EXEC, 0, NULL,
+     "no execve after the command's own (EPERM)"},
     {"--no-new-session", OPT_NO_NEW_SESSION, 0, NULL,
      "do not setsid(): the command may use the terminal"},
     {"--no-die-with-client", OPT_NO_DIE_WITH_CLIENT, 0, NULL,
@@ -326,6 +345,55 @@ static int parse_rlimit(box_spec *spec, const char *opt, const char *arg)
 	return 0;
 }
 
+/* The whole of path ("-": stdin) for --file. The daemon holds the
+ * total to its tmpfs-size; this only keeps boxctl's memory bounded. */
+#define FILE_CONTENT_MAX (256u << 20)
+
+static int read_content(const char *opt, const char *path, char **ret,
+			size_t *ret_len)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (strcmp(path, "-") == 0) {
+		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			return bad(opt, "stdin: %s", strerror(errno));
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return bad(opt, "%s: %s", path, strerror(errno));
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *grown;
+
+			if (cap >= FILE_CONTENT_MAX)
+				return bad(opt, "%s: larger than %u MiB", path,
+					   FILE_CONTENT_MAX >> 20);
+			cap = cap ? cap * 2 : 65536;
+			grown = realloc(buf, cap);
+			if (!grown)
+				return bad(opt, "%s", strerror(ENOMEM));
+			buf = grown;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return bad(opt, "%s: %s", path, strerror(errno));
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
 static int read_policy(const char *opt, const char *path, char **ret,
 		       size_t *ret_len)
 {
@@ -422,6 +490,38 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		    : o->id == OPT_DEV ? box_spec_dev(s, v[0])
 				       : box_spec_remount_ro(s, v[0]);
 		break;
+	case OPT_FILE:
+	case OPT_FILE_DATA: {
+		_cleanup_free_ char *content = NULL;
+		const char *data = v[1];
+		size_t len = strlen(v[1]);
+
+		r = check_dst(opt, v[0]);
+		if (r < 0)
+			return r;
+		if (a->has_size)
+			return bad("--size", "applies to --tmpfs, not %s", opt);
+		if (a->perms == 0)
+			return bad("--perms",
+				   "a file needs a mode other than 0");
+		if (o->id == OPT_FILE) {
+			r = read_content(opt, v[1], &content, &len);
+			if (r < 0)
+				return r;
+			data = content;
+		}
+		r = box_spec_add_file(s, v[0], data, len, a->perms);
+		a->perms = -1;
+		break;
+	}
+	case OPT_HIDE:
+		r = check_dst(opt, v[0]);
+		if (r < 0)
+			return r;
+		if (strcmp(v[0], "/") == 0)
+			return bad(opt, "/ cannot be hidden");
+		r = box_spec_hide(s, v[0]);
+		break;
 	case OPT_SYMLINK:
 		r = check_dst(opt, v[1]);
 		if (r < 0)
@@ -482,6 +582,22 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		break;
 	case OPT_NO_NEW_SESSION:
 		r = box_spec_set_new_session(s, false);
+		break;
+	case OPT_NO_EXEC:
+		r = box_spec_set_no_exec(s, true);
+		break;
+	case OPT_WRITE:
+		if (strcmp(v[0], "ephemeral") != 0)
+			return bad(opt, "'%s' is not ephemeral", v[0]);
+		r = box_spec_set_write_ephemeral(s, true);
+		break;
+	case OPT_OVERLAY:
+		r = check_dst(opt, v[1]);
+		if (r < 0)
+			return r;
+		if (!*v[0])
+			return bad(opt, "empty source path");
+		r = box_spec_overlay(s, v[0], v[1]);
 		break;
 	case OPT_NO_DIE_WITH_CLIENT:
 		r = box_spec_set_die_with_client(s, false);
@@ -628,7 +744,7 @@ static int parse_run_args(struct run_args *a, int argc, char **argv)
 	if (a->has_size || a->perms >= 0)
 		return bad(a->has_size ? "--size" : "--perms",
 			   "must be followed by --tmpfs%s",
-			   a->has_size ? "" : " or --dir");
+			   a->has_size ? "" : ", --dir or --file");
 	if (i >= argc)
 		return bad("run", "no command given (see boxctl run --help)");
 	/* After every mount option, wherever --sort-mounts stood. */

@@ -162,6 +162,12 @@ int boxctl_print_plan(FILE *f, const box_plan *p)
 					: "caller's session",
 		box_plan_die_with_client(p) ? "killed when the client goes"
 					    : "outlives the client");
+	if (box_plan_no_exec(p))
+		fprintf(f, "%-14s %s\n",
+			"exec:", "the command's own only (no-exec)");
+	if (box_plan_write_ephemeral(p))
+		fprintf(f, "%-14s %s\n", "writes:",
+			"anywhere, discarded at the end (ephemeral)");
 	fprintf(f, "%-14s %s\n", "profile:",
 		box_plan_profile(p) == BOX_PROFILE_BARE ? "bare" : "default");
 

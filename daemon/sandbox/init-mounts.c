@@ -255,7 +255,15 @@ static int prepare_bind(struct init_mount *m)
 	if (!(m->flags & SPEC_MOUNT_TRUSTED) &&
 	    check_exposes_kernel(fd, m->src) < 0)
 		return -EPERM;
-	if (m->kind == SPEC_MOUNT_RO_BIND)
+	/* An overlay's lower layer is a read-only bind like any other
+	 * (init-overlay.c puts the overlay on top of it). A source that is
+	 * no directory stays what write_ephemeral made it from. */
+	if (m->kind == SPEC_MOUNT_OVERLAY && !S_ISDIR(st.st_mode) &&
+	    !(m->flags & SPEC_MOUNT_EPHEMERAL))
+		return init_fail("overlay source", m->src, ENOTDIR);
+	if (m->kind == SPEC_MOUNT_OVERLAY && !S_ISDIR(st.st_mode))
+		m->kind = SPEC_MOUNT_RO_BIND;
+	if (m->kind == SPEC_MOUNT_RO_BIND || m->kind == SPEC_MOUNT_OVERLAY)
 		attr |= MOUNT_ATTR_RDONLY;
 	if (m->kind != SPEC_MOUNT_DEV_BIND)
 		attr |= MOUNT_ATTR_NODEV;
@@ -347,6 +355,7 @@ int mounts_prepare(struct init_spec *s)
 		case SPEC_MOUNT_RO_BIND:
 		case SPEC_MOUNT_BIND:
 		case SPEC_MOUNT_DEV_BIND:
+		case SPEC_MOUNT_OVERLAY:
 			r = prepare_bind(m);
 			break;
 		case SPEC_MOUNT_PROC:
@@ -359,6 +368,8 @@ int mounts_prepare(struct init_spec *s)
 		case SPEC_MOUNT_SYMLINK:
 		case SPEC_MOUNT_DIR:
 		case SPEC_MOUNT_REMOUNT_RO:
+		case SPEC_MOUNT_HIDE: /* init-hide.c */
+		case SPEC_MOUNT_FILE: /* init-files.c */
 			break;
 		default:
 			return init_fail("mount", m->dst, EINVAL);
@@ -479,6 +490,11 @@ static int open_target(const char *dst, bool create, bool leaf_dir,
 	return 0;
 }
 
+int mounts_open_target(const char *dst, bool leaf_dir, int *ret_fd)
+{
+	return open_target(dst, true, leaf_dir, 0755, ret_fd);
+}
+
 /* Split dst into its parent (opened, created if needed) and last name. */
 static int open_parent(const char *dst, int *ret_fd, const char **ret_name)
 {
@@ -522,6 +538,11 @@ static int apply_bind(struct init_mount *m)
 		return init_fail("bind", m->dst, r);
 	m->tree = safe_close(m->tree);
 	return 0;
+}
+
+int mounts_bind_prepared(struct init_mount *m)
+{
+	return apply_bind(m);
 }
 
 static int apply_tmpfs(struct init_spec *s, struct init_mount *m)
@@ -760,12 +781,23 @@ int mounts_apply(struct init_spec *s)
 		case SPEC_MOUNT_REMOUNT_RO:
 			r = apply_remount_ro(m);
 			break;
+		case SPEC_MOUNT_HIDE:
+			r = 0; /* last of all: hide_apply() */
+			break;
+		case SPEC_MOUNT_FILE:
+			r = files_apply(s, m);
+			break;
+		case SPEC_MOUNT_OVERLAY:
+			r = overlay_apply(s, m);
+			break;
 		default:
 			r = init_fail("mount", m->dst, EINVAL);
 		}
 		if (r < 0)
 			return r;
 	}
+	files_done();
+	overlay_done();
 	return 0;
 }
 
@@ -773,8 +805,10 @@ int mounts_finish(struct init_spec *s)
 {
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 
-	/* A rootfs bind keeps the mode the request asked for. */
-	if (rootfs_bind(s))
+	/* A rootfs bind keeps the mode the request asked for; under
+	 * write_ephemeral the root tmpfs stays writable (it is the run's
+	 * own, 1 MiB, and goes with it). */
+	if (rootfs_bind(s) || (s->flags & INIT_FLAG_WRITE_EPHEMERAL))
 		return 0;
 	/* Only mount points the request made are writable; "/" is not. */
 	if (mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof(attr)) < 0)

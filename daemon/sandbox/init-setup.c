@@ -61,7 +61,7 @@ static int set_effective_caps(uint64_t keep)
  * refused. The fs capabilities go too, so nothing overrides permission
  * bits on the way (they would only ever apply to the caller's own files).
  */
-static int creds_as_user(const struct init_spec *s)
+int creds_as_user(const struct init_spec *s)
 {
 	const uint64_t fs_caps = (1ULL << CAP_DAC_OVERRIDE) |
 				 (1ULL << CAP_DAC_READ_SEARCH) |
@@ -75,6 +75,33 @@ static int creds_as_user(const struct init_spec *s)
 	if ((uid_t)setfsuid((uid_t)-1) != s->uid ||
 	    (gid_t)setfsgid((gid_t)-1) != s->gid)
 		return init_fail("set fs ids", NULL, EPERM);
+	return 0;
+}
+
+/*
+ * For the covers of hidden paths (and the making of overlays, whose
+ * layers overlayfs resolves as pid 1, through its own /proc/self/fd, a
+ * directory only the task's owner may search): pid 1 must find every
+ * place the
+ * command could reach, including through a directory of the sandbox
+ * user's that is mode 0000 now but which the command, owning it, could
+ * chmod. The capabilities it gets back only override permissions on
+ * files whose owner is mapped into the sandbox (the caller's), never on
+ * the host's other files; the fs ids stay the sandbox user's.
+ */
+int creds_with_fs_caps(void)
+{
+	struct __user_cap_header_struct hdr = {
+	    .version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return init_fail("hide", "capabilities", errno);
+	data[0].effective = data[0].permitted;
+	data[1].effective = data[1].permitted;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return init_fail("hide", "capabilities", errno);
 	return 0;
 }
 
@@ -120,10 +147,14 @@ int setup_sandbox(struct init_spec *s)
 
 	if ((r = reroot_cgroup_ns()) < 0 ||
 	    (r = mounts_begin(s)) < 0 ||      /* private propagation */
+	    (r = hide_begin(s)) < 0 ||        /* find hidden host paths */
 	    (r = creds_as_user(s)) < 0 ||     /* caller's rights from here */
 	    (r = mounts_prepare(s)) < 0 ||    /* open every source */
 	    (r = mounts_enter_root(s)) < 0 || /* tmpfs root, pivot_root */
 	    (r = mounts_apply(s)) < 0 ||      /* the ordered operations */
+	    (r = creds_with_fs_caps()) < 0 || /* see the user's files whole */
+	    (r = hide_apply(s)) < 0 ||        /* cover hidden objects */
+	    (r = creds_as_user(s)) < 0 ||     /* and back */
 	    (r = mounts_finish(s)) < 0 ||     /* root read-only */
 	    (r = set_hostname(s)) < 0 || (r = bring_up_loopback(s)) < 0)
 		return r;
@@ -241,6 +272,11 @@ static int load_seccomp(const struct init_spec *s, int listener_sock)
 
 	if (!s->seccomp)
 		return 0;
+	/* The pair is also there for no-exec's filter: the kill rules'
+	 * listener only when the daemon said there is one (the daemon
+	 * never asks for both, the kernel allows one listener). */
+	if (!(s->flags & INIT_FLAG_SECCOMP_LISTENER))
+		listener_sock = -1;
 	if (listener_sock >= 0)
 		flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
 	fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
@@ -321,6 +357,11 @@ void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
 	r = load_seccomp(s, listener_sock);
 	if (r < 0)
 		cmd_fail(errfd, "seccomp", NULL, -r);
+	/* Last of all: from here every execve but this one is pid 1's to
+	 * refuse. */
+	if ((s->flags & INIT_FLAG_NO_EXEC) &&
+	    (r = noexec_load(listener_sock)) < 0)
+		cmd_fail(errfd, "no-exec filter", NULL, -r);
 
 	r = exec_command(s);
 	cmd_fail(errfd, "execve", s->argv[0], r);

@@ -113,6 +113,9 @@ static uint64_t tv_ns(const struct timeval *tv);
 struct supervise {
 	pid_t cmd;
 	int listener;
+	bool no_exec; /* the listener is no-exec's, not kill rules' */
+	uint32_t execs_refused;
+	int exec_pipe; /* until the command's exec: its error pipe */
 	int seccomp_nr;
 	uint32_t seccomp_arch;
 	pid_t seccomp_pid;
@@ -155,6 +158,7 @@ static int wait_exec(int errfd, int listener_sock, struct supervise *sv)
 	struct init_report rep;
 	ssize_t n;
 
+	sv->exec_pipe = errfd;
 	if (listener_sock >= 0)
 		receive_listener(listener_sock, &sv->listener);
 	for (;;) {
@@ -173,6 +177,8 @@ static int wait_exec(int errfd, int listener_sock, struct supervise *sv)
 		if (pfd[0].revents)
 			break;
 	}
+	/* Readable: the command exec'd (EOF) or reported a failure. */
+	sv->exec_pipe = -1;
 	do
 		n = read(errfd, &rep, sizeof(rep));
 	while (n < 0 && errno == EINTR);
@@ -194,11 +200,18 @@ static uint64_t tv_ns(const struct timeval *tv)
 	       (uint64_t)tv->tv_usec * 1000ULL;
 }
 
-/* A filter rule said "kill": record which call, kill the caller. */
+/* A filter rule said "kill": record which call, kill the caller. Under
+ * no-exec the listener is that filter's instead: init-noexec.c answers. */
 static void on_seccomp_notification(struct supervise *sv)
 {
 	struct seccomp_notif req;
 	struct seccomp_notif_resp resp;
+
+	if (sv->no_exec) {
+		sv->execs_refused += (uint32_t)noexec_answer(
+		    sv->listener, sv->cmd, sv->exec_pipe);
+		return;
+	}
 
 	memset(&req, 0, sizeof(req));
 	if (ioctl(sv->listener, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
@@ -293,7 +306,8 @@ static _noreturn_ void supervise(struct supervise *sv, int sigfd)
 _noreturn_ void init_member_main(void)
 {
 	struct init_spec spec = {.stdio = {-1, -1, -1}};
-	struct supervise sv = {.listener = -1, .seccomp_nr = -1};
+	struct supervise sv = {
+	    .listener = -1, .seccomp_nr = -1, .exec_pipe = -1};
 	int memfd = -1, sigfd, errpipe[2], lsock[2] = {-1, -1};
 	size_t size = 0;
 	sigset_t mask;
@@ -339,7 +353,8 @@ _noreturn_ void init_member_main(void)
 		init_fail("pipe", NULL, errno);
 		report_failure_and_exit();
 	}
-	if ((spec.flags & INIT_FLAG_SECCOMP_LISTENER) &&
+	sv.no_exec = spec.flags & INIT_FLAG_NO_EXEC;
+	if ((spec.flags & (INIT_FLAG_SECCOMP_LISTENER | INIT_FLAG_NO_EXEC)) &&
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, lsock) < 0) {
 		init_fail("socketpair", NULL, errno);
 		report_failure_and_exit();

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "initmsg.h"
 
@@ -30,6 +31,31 @@ int mounts_prepare(struct init_spec *s);    /* as the caller, before pivot */
 int mounts_enter_root(struct init_spec *s); /* new tmpfs root + pivot_root */
 int mounts_apply(struct init_spec *s);      /* the ordered operations */
 int mounts_finish(struct init_spec *s);     /* read-only root */
+/* Resolve dst inside the root, creating missing directories and the
+ * last component (a directory or an empty file per leaf_dir) as the
+ * sandbox user, never following a magic link. */
+int mounts_open_target(const char *dst, bool leaf_dir, int *ret_fd);
+/* Attach a bind prepared by mounts_prepare() (m->tree) at m->dst. */
+int mounts_bind_prepared(struct init_mount *m);
+
+/* init-files.c: a FILE mount, in its place among the others; files_done()
+ * lets go of the tmpfs the files live on once all are made. */
+int files_apply(struct init_spec *s, struct init_mount *m);
+void files_done(void);
+
+/* init-overlay.c: an OVERLAY mount (m->tree: the lower directory's fd,
+ * from mounts_prepare()); overlay_done() lets go of the upper tmpfs. */
+int overlay_apply(struct init_spec *s, struct init_mount *m);
+void overlay_done(void);
+
+/* init-hide.c: hidden paths. hide_begin() resolves host paths while the
+ * host's tree is visible (and keeps /proc for later); hide_apply() covers
+ * every hidden object wherever the finished tree shows it. */
+int hide_begin(struct init_spec *s);
+int hide_apply(struct init_spec *s);
+/* The host's /proc as hide_begin() opened it (also for overlays, which
+ * name their layers through it), or -1; closed by hide_apply(). */
+int hide_proc_fd(void);
 
 /* init.c: a sandbox's pid 1, from saying READY on INIT_CTL_FD to the
  * command's end. */
@@ -40,7 +66,20 @@ void init_member_main(void) __attribute__((noreturn));
  * blanked in each member so that ps tells them apart. */
 void spawner_main(char *spawner_arg) __attribute__((noreturn));
 
+/* init-noexec.c: the command loads the filter and sends its listener
+ * on listener_sock; pid 1 answers each notification: 0 let through, 1
+ * refused. errfd: pid 1's end of the command's exec pipe, -1 once the
+ * command has exec'd. */
+int noexec_load(int listener_sock);
+bool noexec_is_exec(uint32_t arch, int nr);
+int noexec_answer(int listener, pid_t cmd, int errfd);
+
 /* init-setup.c */
+/* pid 1's fs ids are the sandbox user's, its fs capabilities dropped
+ * (creds_as_user) except while it covers hidden paths or makes overlays
+ * (creds_with_fs_caps: capabilities over the user's own files only). */
+int creds_as_user(const struct init_spec *s);
+int creds_with_fs_caps(void);
 int setup_sandbox(struct init_spec *s);
 /* In the forked command process: drop everything, exec. Never returns;
  * failures go to errfd as a struct init_report. */

@@ -54,8 +54,10 @@ int init_blob_add(struct init_blob *b, uint32_t type, const void *p1, size_t n1,
 		memcpy(w, p1, n1);
 	if (n2)
 		memcpy(w + n1, p2, n2);
-	if (n3)
+	if (n3 && p3)
 		memcpy(w + n1 + n2, p3, n3);
+	else if (n3)
+		memset(w + n1 + n2, 0, n3); /* the caller fills it */
 	memset(w + body, 0, ALIGN8(body) - body);
 	b->len += total;
 	return 0;
@@ -70,6 +72,35 @@ void init_blob_free(struct init_blob *b)
 {
 	free(b->data);
 	*b = (struct init_blob){0};
+}
+
+/* A mount record: the fixed part, src\0, dst\0, then a FILE's data. */
+static int add_mount(struct init_blob *b, const struct spec_mount *m)
+{
+	struct init_rec_mount rm = {
+	    .kind = m->kind,
+	    .flags = m->flags,
+	    .size = m->size,
+	    .mode = m->mode,
+	    .src_len = m->src ? (uint32_t)strlen(m->src) + 1 : 0,
+	    .data_len = (uint32_t)m->data_len,
+	};
+	size_t dst_len = strlen(m->dst) + 1, start = b->len;
+	uint8_t *w;
+	int r;
+
+	if (m->data_len > BLOB_MAX)
+		return -E2BIG;
+	/* dst and data go into the space the third part leaves zeroed. */
+	r = init_blob_add(b, REC_MOUNT, &rm, sizeof(rm), m->src, rm.src_len,
+			  NULL, dst_len + m->data_len);
+	if (r < 0)
+		return r;
+	w = b->data + start + 8 + sizeof(rm) + rm.src_len;
+	memcpy(w, m->dst, dst_len);
+	if (m->data_len)
+		memcpy(w + dst_len, m->data, m->data_len);
+	return 0;
 }
 
 int init_blob_encode(struct init_blob *b, const struct run_spec *spec,
@@ -90,6 +121,10 @@ int init_blob_encode(struct init_blob *b, const struct run_spec *spec,
 		ids.flags |= INIT_FLAG_NET_LOOPBACK;
 	if (seccomp_listener)
 		ids.flags |= INIT_FLAG_SECCOMP_LISTENER;
+	if (spec->no_exec)
+		ids.flags |= INIT_FLAG_NO_EXEC;
+	if (spec->write_ephemeral)
+		ids.flags |= INIT_FLAG_WRITE_EPHEMERAL;
 
 	r = init_blob_add(b, REC_IDS, &ids, sizeof(ids), NULL, 0, NULL, 0);
 	if (r >= 0)
@@ -103,18 +138,8 @@ int init_blob_encode(struct init_blob *b, const struct run_spec *spec,
 		r = add_str(b, REC_ARG, *a);
 	for (char **e = spec->env; r >= 0 && e && *e; e++)
 		r = add_str(b, REC_ENV, *e);
-	for (size_t i = 0; r >= 0 && i < spec->n_mounts; i++) {
-		const struct spec_mount *m = &spec->mounts[i];
-		struct init_rec_mount rm = {
-		    .kind = m->kind,
-		    .flags = m->flags,
-		    .size = m->size,
-		    .mode = m->mode,
-		    .src_len = m->src ? (uint32_t)strlen(m->src) + 1 : 0,
-		};
-		r = init_blob_add(b, REC_MOUNT, &rm, sizeof(rm), m->src,
-				  rm.src_len, m->dst, strlen(m->dst) + 1);
-	}
+	for (size_t i = 0; r >= 0 && i < spec->n_mounts; i++)
+		r = add_mount(b, &spec->mounts[i]);
 	for (int i = 0; r >= 0 && i < _SPEC_RLIMIT_MAX; i++) {
 		struct init_rec_rlimit rl = {
 		    .resource = (uint32_t)i,
@@ -182,11 +207,17 @@ static int parse_mount(const uint8_t *p, uint32_t len, struct init_mount *m)
 	if (len < sizeof(rm))
 		return -EBADMSG;
 	memcpy(&rm, p, sizeof(rm));
-	if (rm.kind < SPEC_MOUNT_RO_BIND || rm.kind > SPEC_MOUNT_DEV_BIND)
+	if (rm.kind < SPEC_MOUNT_RO_BIND || rm.kind > SPEC_MOUNT_KIND_LAST)
 		return -EBADMSG;
-	/* src\0 (if any), then dst\0, and nothing else. */
+	/* src\0 (if any), then dst\0, then data_len bytes of a FILE's
+	 * content, and nothing else. */
 	rest = (const char *)p + sizeof(rm);
 	rest_len = len - sizeof(rm);
+	if (rm.data_len && rm.kind != SPEC_MOUNT_FILE)
+		return -EBADMSG;
+	if (rm.data_len >= rest_len)
+		return -EBADMSG;
+	rest_len -= rm.data_len;
 	if (rm.src_len >= rest_len ||
 	    (rm.src_len && !rec_str((const uint8_t *)rest, rm.src_len)) ||
 	    !rec_str((const uint8_t *)rest + rm.src_len,
@@ -199,6 +230,8 @@ static int parse_mount(const uint8_t *p, uint32_t len, struct init_mount *m)
 	    .mode = rm.mode,
 	    .src = rm.src_len ? rest : NULL,
 	    .dst = rest + rm.src_len,
+	    .data = (const uint8_t *)rest + rest_len,
+	    .data_len = rm.data_len,
 	    .tree = -1,
 	};
 	return 0;

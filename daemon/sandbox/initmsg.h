@@ -107,7 +107,7 @@ enum init_rec {
 	REC_CWD,
 	REC_HOSTNAME,
 	REC_IDS,     /* struct init_rec_ids */
-	REC_MOUNT,   /* struct init_rec_mount + src\0 + dst\0 */
+	REC_MOUNT,   /* struct init_rec_mount + src\0 + dst\0 + data */
 	REC_RLIMIT,  /* struct init_rec_rlimit */
 	REC_SECCOMP, /* raw struct sock_filter array */
 	REC_STAGE,   /* staging directory for the new root */
@@ -117,6 +117,8 @@ enum init_rec {
 #define INIT_FLAG_NEW_SESSION (1u << 0)
 #define INIT_FLAG_NET_LOOPBACK (1u << 1)
 #define INIT_FLAG_SECCOMP_LISTENER (1u << 2)
+#define INIT_FLAG_NO_EXEC (1u << 3)
+#define INIT_FLAG_WRITE_EPHEMERAL (1u << 4)
 
 struct init_rec_ids {
 	uint32_t uid, gid;
@@ -130,7 +132,9 @@ struct init_rec_mount {
 	uint32_t flags; /* SPEC_MOUNT_* */
 	uint64_t size;
 	uint32_t mode;
-	uint32_t src_len; /* including NUL; 0: no source */
+	uint32_t src_len;  /* including NUL; 0: no source */
+	uint32_t data_len; /* FILE: bytes of content after dst's NUL */
+	uint32_t pad;
 };
 
 struct init_rec_rlimit {
@@ -151,6 +155,8 @@ struct init_mount {
 	uint32_t mode;
 	const char *src;
 	const char *dst;
+	const uint8_t *data; /* FILE: its content, data_len bytes */
+	size_t data_len;
 	int tree;     /* prepared detached mount (binds, proc), or -1 */
 	int extra[8]; /* DEV: host device nodes; PROC: /dev/null for masks */
 };

@@ -31,6 +31,7 @@ struct run_spec *spec_free(struct run_spec *s)
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		free(s->mounts[i].src);
 		free(s->mounts[i].dst);
+		free(s->mounts[i].data);
 	}
 	free(s->mounts);
 	seccomp_prog_unref(s->seccomp);

@@ -20,7 +20,18 @@ enum spec_mount_kind {
 	SPEC_MOUNT_DIR,
 	SPEC_MOUNT_REMOUNT_RO,
 	SPEC_MOUNT_DEV_BIND,
+	/* Read-deny: an empty, read-only, inaccessible cover over dst (a
+	 * sandbox path), or with src over a host path wherever the sandbox
+	 * shows it. Applied after every other mount. */
+	SPEC_MOUNT_HIDE,
+	/* A read-only file at dst holding data (mode), on a tmpfs of the
+	 * run's own. */
+	SPEC_MOUNT_FILE,
+	/* Host src seen at dst through overlayfs, writes in a tmpfs of the
+	 * run's own; src is never modified. */
+	SPEC_MOUNT_OVERLAY,
 };
+#define SPEC_MOUNT_KIND_LAST SPEC_MOUNT_OVERLAY
 
 /* A mount whose source is a daemon-chosen path (a profile's /usr, the
  * host's /dev/null) is opened with the daemon's rights; every other source
@@ -31,14 +42,19 @@ enum spec_mount_kind {
 /* Resolve the source without following any symlink (tenants whose binds
  * are restricted to listed prefixes). */
 #define SPEC_MOUNT_NO_SYMLINKS (1u << 2)
+/* An OVERLAY that was a read-only bind before write_ephemeral: a source
+ * that is not a directory (overlayfs needs one) stays a read-only bind. */
+#define SPEC_MOUNT_EPHEMERAL (1u << 3)
 
 struct spec_mount {
 	enum spec_mount_kind kind;
 	uint32_t flags; /* SPEC_MOUNT_* */
-	char *src;      /* binds: host path; SYMLINK: link target */
+	char *src;      /* binds, HIDE: host path; SYMLINK: link target */
 	char *dst;      /* absolute path inside the sandbox, normalised */
 	uint64_t size;  /* TMPFS: bytes (0: engine default) */
-	uint32_t mode;  /* TMPFS, DIR: permission bits */
+	uint32_t mode;  /* TMPFS, DIR, FILE: permission bits */
+	uint8_t *data;  /* FILE: its content (NULL when empty) */
+	size_t data_len;
 };
 
 enum spec_net {
@@ -104,6 +120,10 @@ struct run_spec {
 	struct spec_limits limits;
 	struct spec_rlimit rlimits[_SPEC_RLIMIT_MAX];
 	struct seccomp_prog *seccomp; /* NULL: no filter */
+	/* No execve/execveat after the command's own (init-noexec.c). */
+	bool no_exec;
+	/* Read-only binds became overlays; the root stays writable. */
+	bool write_ephemeral;
 	char *tag;
 };
 

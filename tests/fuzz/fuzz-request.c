@@ -32,10 +32,13 @@ static void check_spec(const struct run_spec *s, const struct tenant_policy *t)
 		assert(!strstr(m->dst, "/../") && !strstr(m->dst, "//"));
 		if ((m->kind == SPEC_MOUNT_BIND ||
 		     m->kind == SPEC_MOUNT_RO_BIND ||
-		     m->kind == SPEC_MOUNT_DEV_BIND) &&
+		     m->kind == SPEC_MOUNT_DEV_BIND ||
+		     m->kind == SPEC_MOUNT_OVERLAY) &&
 		    !(m->flags & SPEC_MOUNT_TRUSTED) && t->binds_restricted)
-			assert(tenant_may_bind(t, m->src,
-					       m->kind != SPEC_MOUNT_RO_BIND));
+			assert(
+			    tenant_may_bind(t, m->src,
+					    m->kind != SPEC_MOUNT_RO_BIND &&
+						m->kind != SPEC_MOUNT_OVERLAY));
 	}
 	if (t->max_memory_bytes)
 		assert(s->limits.memory_bytes &&

@@ -681,3 +681,51 @@ Test(seeds_tenant, plan_of_a_private_uid_tenant_names_no_host_uid)
 	box_spec_free(s);
 	box_client_free(c);
 }
+
+/* -------------------------- hiding, files, overlays, no-exec, via boxctl */
+
+Test(seeds, boxctl_hide_file_overlay_no_exec_and_ephemeral)
+{
+	char dir[] = "/tmp/boxd-seeds-overlay-XXXXXX", args[1024], path[300];
+	char *out;
+	int status;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(args, sizeof(args),
+		 "run --hide /etc/hostname --file-data /opt/greet hello "
+		 "--overlay %s /o -- /bin/sh -c 'cat /etc/hostname 2>/dev/null "
+		 "|| echo hidden; cat /opt/greet; echo; echo w > /o/x && "
+		 "cat /o/x'",
+		 dir);
+	status = boxctl(&d, args, &out);
+	cr_expect_eq(status, 0, "%s", out);
+	cr_expect_str_eq(out, "hidden\nhello\nw\n");
+	free(out);
+	snprintf(path, sizeof(path), "%s/x", dir);
+	cr_expect_neq(access(path, F_OK), 0, "the overlay wrote to the host");
+	rmdir(dir);
+
+	status = boxctl(&d,
+			"run --no-exec --write ephemeral -- /bin/sh -c 'echo e "
+			"> /usr/boxd-seeds-eph && read l < /usr/boxd-seeds-eph "
+			"&& echo $l; /bin/true 2>/dev/null || echo refused'",
+			&out);
+	cr_expect_eq(status, 0, "%s", out);
+	cr_expect_str_eq(out, "e\nrefused\n");
+	free(out);
+	cr_expect_neq(access("/usr/boxd-seeds-eph", F_OK), 0,
+		      "an ephemeral write reached the host");
+
+	status =
+	    boxctl(&d, "run --file /in - -- /bin/cat /in < /dev/null", &out);
+	cr_expect_eq(status, 0, "%s", out);
+	cr_expect_str_eq(out, "");
+	free(out);
+	status = boxctl(&d,
+			"run --perms 0700 --file /opt/s /proc/self/exe -- "
+			"/bin/sh -c 'stat -c %a /opt/s'",
+			&out);
+	cr_expect_eq(status, 0, "%s", out);
+	cr_expect_str_eq(out, "700\n");
+	free(out);
+}

@@ -223,6 +223,29 @@ Test(config, continuation_lines_extend_lists)
 	config_free(c);
 }
 
+Test(config, deny_adds_up_from_default)
+{
+	struct config *c = load_ok("[tenant.a]\n"
+				   "uids = 1000\n"
+				   "deny = /home/a/.ssh\n"
+				   "deny = /srv/keys\n"
+				   "[tenant.b]\n"
+				   "uids = 1001\n"
+				   "[default]\n"
+				   "deny = /etc/shadow\n");
+	const struct tenant_policy *a = &c->tenants[0], *b = &c->tenants[1];
+
+	cr_assert_eq(a->n_deny, 3);
+	cr_assert_str_eq(a->deny[0], "/home/a/.ssh");
+	cr_assert_str_eq(a->deny[1], "/srv/keys");
+	cr_assert_str_eq(a->deny[2], "/etc/shadow");
+	cr_assert_eq(b->n_deny, 1);
+	cr_assert_str_eq(b->deny[0], "/etc/shadow");
+	cr_assert_eq(c->fallback.n_deny, 1);
+	cr_assert_eq(c->root.n_deny, 0);
+	config_free(c);
+}
+
 Test(config, unlimited_and_bind_none)
 {
 	struct config *c = load_ok("[default]\n"
@@ -294,6 +317,8 @@ Test(config, pool_low_follows_a_small_pool)
 
 static const struct bad_config bad_configs[] = {
     {"[bogus]\n", 1, "unknown section [bogus]"},
+    {"[default]\ndeny = /\n", 2, "deny: / cannot be hidden"},
+    {"[default]\ndeny = etc\n", 2, "deny"},
     {"[daemon]\n[Daemon]\n", 2, "unknown section [Daemon]"},
     {"[daemon]\nsockets = /x\n", 2, "unknown key 'sockets' in [daemon]"},
     {"[private-ids]\nstart = 5\n", 2, "unknown key 'start' in [private-ids]"},

@@ -29,6 +29,13 @@ static struct spec_mount mounts_full[] = {
     {SPEC_MOUNT_DIR, 0, NULL, (char *)"/home/me", 0, 0700},
     {SPEC_MOUNT_REMOUNT_RO, 0, NULL, (char *)"/src", 0, 0},
     {SPEC_MOUNT_DEV_BIND, 0, (char *)"/dev/fuse", (char *)"/dev/fuse", 0, 0},
+    {SPEC_MOUNT_HIDE, 0, NULL, (char *)"/src/.git", 0, 0},
+    {SPEC_MOUNT_HIDE, SPEC_MOUNT_TRUSTED, (char *)"/etc/shadow",
+     (char *)"/etc/shadow", 0, 0},
+    /* Content with a NUL inside and none at the end: carried as bytes. */
+    {SPEC_MOUNT_FILE, 0, NULL, (char *)"/etc/motd", 0, 0600,
+     (uint8_t *)"hi\0there", 8},
+    {SPEC_MOUNT_FILE, 0, NULL, (char *)"/empty", 0, 0, NULL, 0},
 };
 /* Two instructions' worth of bytes: the blob carries them opaquely. */
 static const uint8_t seccomp_full[16] = {1, 2,  3,  4,  5,  6,  7,  8,
@@ -118,6 +125,10 @@ Test(initmsg, a_full_spec_reads_back_as_written)
 		cr_assert_eq(m->mode, w->mode, "mount %zu", i);
 		expect_str_or_null(m->src, w->src, "mount src", i);
 		cr_assert_str_eq(m->dst, w->dst, "mount %zu", i);
+		cr_assert_eq(m->data_len, w->data_len, "mount %zu", i);
+		if (w->data_len)
+			cr_assert(memcmp(m->data, w->data, w->data_len) == 0,
+				  "mount %zu", i);
 		cr_assert_eq(m->tree, -1, "mount %zu", i);
 	}
 
@@ -278,7 +289,7 @@ static void mount_kind_zero(struct init_blob *b)
 }
 static void mount_kind_unknown(struct init_blob *b)
 {
-	mount_of_kind(b, SPEC_MOUNT_DEV_BIND + 1, 0, "/x", 3);
+	mount_of_kind(b, SPEC_MOUNT_KIND_LAST + 1, 0, "/x", 3);
 }
 static void mount_without_dst(struct init_blob *b)
 {

@@ -760,9 +760,10 @@ Test(request, each_mount_kind_refuses_the_fields_it_does_not_use)
 			cr_assert_eq(out.spec->mounts[0].mode, 0750);
 			request_out_clear(&out);
 		} else {
-			snprintf(want, sizeof(want),
-				 "%s /x: mode applies to tmpfs and dir only",
-				 kinds[i].name);
+			snprintf(
+			    want, sizeof(want),
+			    "%s /x: mode applies to tmpfs, dir and file only",
+			    kinds[i].name);
 			expect_bad(&req, &restricted, want);
 		}
 	}
@@ -1071,6 +1072,10 @@ Test(request, scalar_refusals)
 	req.net = (Boxd__V1__Net)9;
 	expect_bad(&req, &restricted,
 		   "unknown network mode 9 (known: none, loopback, host)");
+	req.net = BOXD__V1__NET__NET_OUTBOUND;
+	expect_refused(&req, &restricted, ERROR_UNSUPPORTED,
+		       "outbound network (a user-mode network stack per run) "
+		       "is not implemented by this daemon");
 }
 
 /* ---- the pieces ------------------------------------------------------ */
@@ -1139,4 +1144,129 @@ Test(request, error_kinds_map_to_protocol_codes)
 		     BOXD__V1__ERROR_CODE__EXEC_FAILED);
 	cr_assert_eq(request_error_code(ERROR_INTERNAL),
 		     BOXD__V1__ERROR_CODE__INTERNAL);
+}
+
+Test(request, hides_go_last_then_the_tenants_deny_list)
+{
+	Boxd__V1__Mount m[] = {
+	    mount(BOXD__V1__MOUNT__KIND__HIDE, NULL, "/data/secret"),
+	    mount(BOXD__V1__MOUNT__KIND__RO_BIND, "/srv/data", "/data"),
+	    mount(BOXD__V1__MOUNT__KIND__HIDE, NULL, "/data/more"),
+	    mount(BOXD__V1__MOUNT__KIND__TMPFS, NULL, "/tmp"),
+	};
+	Boxd__V1__Mount *mp[ELEMENTSOF(m)];
+	char *deny[] = {(char *)"/srv/data/keys"};
+	struct tenant_policy t = cfg->root;
+	static const struct {
+		enum spec_mount_kind kind;
+		const char *src, *dst;
+	} want[] = {
+	    {SPEC_MOUNT_RO_BIND, "/srv/data", "/data"},
+	    {SPEC_MOUNT_TMPFS, NULL, "/tmp"},
+	    {SPEC_MOUNT_HIDE, NULL, "/data/secret"},
+	    {SPEC_MOUNT_HIDE, NULL, "/data/more"},
+	    {SPEC_MOUNT_HIDE, "/srv/data/keys", "/srv/data/keys"},
+	};
+	Boxd__V1__RunRequest req;
+	struct request_out out;
+	const struct run_spec *s;
+
+	for (size_t i = 0; i < ELEMENTSOF(m); i++)
+		mp[i] = &m[i];
+	req = with_mounts(mp, ELEMENTSOF(mp));
+	t.deny = deny;
+	t.n_deny = 1;
+	s = accept(&req, &t, &out);
+	cr_assert_eq(s->n_mounts, ELEMENTSOF(want));
+	for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+		cr_assert_eq(s->mounts[i].kind, want[i].kind, "mount %zu", i);
+		if (want[i].src)
+			cr_assert_str_eq(s->mounts[i].src, want[i].src);
+		else
+			cr_assert_null(s->mounts[i].src, "mount %zu", i);
+		cr_assert_str_eq(s->mounts[i].dst, want[i].dst);
+	}
+	request_out_clear(&out);
+
+	/* A hide takes nothing but dst, and never "/". */
+	m[0] = mount(BOXD__V1__MOUNT__KIND__HIDE, "/srv", "/data/secret");
+	expect_bad(&req, &cfg->root,
+		   "hide /data/secret: src applies to the bind kinds and "
+		   "symlink only");
+	m[0] = mount(BOXD__V1__MOUNT__KIND__HIDE, NULL, "/");
+	expect_bad(&req, &cfg->root,
+		   "hide: only a bind as the first mount of the bare profile "
+		   "may target / (a root filesystem)");
+}
+
+Test(request, file_content_is_copied_and_bounded)
+{
+	static uint8_t content[] = "a\0b";
+	Boxd__V1__Mount m[] = {
+	    mount(BOXD__V1__MOUNT__KIND__FILE, NULL, "/etc/conf"),
+	};
+	Boxd__V1__Mount *mp[] = {&m[0]};
+	Boxd__V1__RunRequest req = with_mounts(mp, 1);
+	struct request_out out;
+	const struct run_spec *s;
+
+	m[0].has_data = true;
+	m[0].data = (ProtobufCBinaryData){3, content};
+	s = accept(&req, &cfg->root, &out);
+	cr_assert_eq(s->mounts[0].kind, SPEC_MOUNT_FILE);
+	cr_assert_eq(s->mounts[0].data_len, 3);
+	cr_assert(s->mounts[0].data != content);
+	cr_assert(memcmp(s->mounts[0].data, "a\0b", 3) == 0);
+	request_out_clear(&out);
+
+	/* Data on another kind is refused, not ignored. */
+	m[0].kind = BOXD__V1__MOUNT__KIND__DIR;
+	expect_bad(&req, &cfg->root,
+		   "dir /etc/conf: data applies to file only");
+	m[0].kind = BOXD__V1__MOUNT__KIND__FILE;
+
+	/* Above the daemon's tmpfs-size in all. */
+	m[0].data.len = (size_t)cfg->tmpfs_default_bytes + 1;
+	expect_bad(&req, &cfg->root,
+		   "file: 67108865 bytes of content in all, "
+		   "above the daemon's tmpfs-size (67108864 "
+		   "bytes)");
+}
+
+Test(request, overlays_and_write_ephemeral)
+{
+	Boxd__V1__Mount m[] = {
+	    mount(BOXD__V1__MOUNT__KIND__OVERLAY, "/srv/data", "/data"),
+	    mount(BOXD__V1__MOUNT__KIND__RO_BIND, "/srv/data/a", "/a"),
+	    mount(BOXD__V1__MOUNT__KIND__BIND, "/srv/work", "/work"),
+	};
+	Boxd__V1__Mount *mp[] = {&m[0], &m[1], &m[2]};
+	Boxd__V1__RunRequest req = with_mounts(mp, 3);
+	struct request_out out;
+	const struct run_spec *s;
+
+	/* An overlay is held against the tenant's rules as a read-only
+	 * bind: strict allows /srv/data read-only. */
+	s = accept(&req, &cfg->root, &out);
+	cr_assert_eq(s->mounts[0].kind, SPEC_MOUNT_OVERLAY);
+	cr_assert_eq(s->mounts[1].kind, SPEC_MOUNT_RO_BIND);
+	cr_assert_not(s->write_ephemeral);
+	request_out_clear(&out);
+
+	/* Ephemeral: read-only binds become overlays, writable ones stay. */
+	req.has_write_ephemeral = req.write_ephemeral = true;
+	s = accept(&req, &cfg->root, &out);
+	cr_assert(s->write_ephemeral);
+	cr_assert_eq(s->mounts[1].kind, SPEC_MOUNT_OVERLAY);
+	cr_assert(s->mounts[1].flags & SPEC_MOUNT_EPHEMERAL);
+	cr_assert_eq(s->mounts[2].kind, SPEC_MOUNT_BIND);
+	request_out_clear(&out);
+
+	/* Writes kept in a host directory: not implemented, and said so. */
+	m[0].has_upper = true;
+	m[0].upper = bytes("/srv/upper");
+	expect_refused(&req, &cfg->root, ERROR_UNSUPPORTED,
+		       "overlay /data: upper (writes kept in a host directory) "
+		       "is not implemented by this daemon; without it writes "
+		       "go to a tmpfs");
 }
