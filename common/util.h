@@ -73,6 +73,10 @@ static inline struct timeval ns_to_timeval(uint64_t ns)
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t now_ns(void);
 
+/* Undo /proc/<pid>/mountinfo's escapes (space, tab, newline and
+ * backslash as \ooo), in place. */
+void mountinfo_unescape(char *s);
+
 /* Negative errno of the last failed libc call, never 0. */
 static inline int negerrno(void)
 {

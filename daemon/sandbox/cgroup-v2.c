@@ -33,24 +33,6 @@ static void fclosep(FILE **f)
 
 static const char *const v2_controllers[] = {"cpu", "memory", "pids"};
 
-/* mountinfo escapes blanks and backslashes as \ooo. */
-static void unescape_octal(char *s)
-{
-	char *w = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
-		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
-				      (s[3] - '0'));
-			s += 3;
-		} else {
-			*w++ = *s;
-		}
-	}
-	*w = '\0';
-}
-
 /* Where is the cgroup2 hierarchy mounted whose root contains cgpath?
  * ret_root gets the mount's root inside the hierarchy (usually "/"). */
 static int find_cgroup2_mount(const char *mountinfo, const char *cgpath,
@@ -76,8 +58,8 @@ static int find_cgroup2_mount(const char *mountinfo, const char *cgpath,
 		 * a field are escaped, so %s takes a field whole. */
 		if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2)
 			continue;
-		unescape_octal(root);
-		unescape_octal(mnt);
+		mountinfo_unescape(root);
+		mountinfo_unescape(mnt);
 		rl = strlen(root);
 		/* A mount of a subtree (a container's) holds only the
 		 * cgroups below its root. */

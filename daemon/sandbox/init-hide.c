@@ -83,24 +83,6 @@ static int openat2_at(int dirfd, const char *path, int flags,
 	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape(char *s)
-{
-	char *w = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
-		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
-				      (s[3] - '0'));
-			s += 3;
-		} else {
-			*w++ = *s;
-		}
-	}
-	*w = 0;
-}
-
 static bool parse_line(const char *line, struct mnt_line *ret)
 {
 	unsigned long long id, parent;
@@ -112,8 +94,8 @@ static bool parse_line(const char *line, struct mnt_line *ret)
 	ret->id = id;
 	ret->parent = parent;
 	ret->overlay = sep && strncmp(sep + 3, "overlay ", 8) == 0;
-	unescape(ret->root);
-	unescape(ret->point);
+	mountinfo_unescape(ret->root);
+	mountinfo_unescape(ret->point);
 	return true;
 }
 
