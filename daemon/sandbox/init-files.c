@@ -11,8 +11,11 @@
  * pages are charged to the run's memory cgroup (pid 1 writes them), and
  * the daemon has already held the total to its tmpfs-size.
  *
- * The tmpfs is never attached anywhere: each file is cloned out of it
- * (open_tree) onto its destination, and its last reference goes with
+ * The tmpfs itself is attached only at pid 1's staging point
+ * (init-stage.c: the kernel clones nothing out of a mount that is not
+ * in the namespace), never where the command can reach it: each file is
+ * cloned out of it (open_tree) onto its destination, the tmpfs is
+ * detached again once all are made, and its last reference goes with
  * the files' mounts at the end of the run.
  */
 #include <errno.h>
@@ -27,7 +30,7 @@
 
 #define PAGE 4096u
 
-static int files_fs = -1; /* the detached tmpfs, once the first is made */
+static int files_fs = -1; /* the staged tmpfs, once the first is made */
 static unsigned files_made;
 
 /* The tmpfs every FILE of the spec fits on, exactly. */
@@ -60,7 +63,7 @@ static int make_files_fs(const struct init_spec *s)
 	    fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (files_fs < 0)
 		return -errno;
-	return 0;
+	return stage_attach(files_fs);
 }
 
 static int write_all(int fd, const uint8_t *p, size_t len)
@@ -129,7 +132,12 @@ int files_apply(struct init_spec *s, struct init_mount *m)
 	return 0;
 }
 
-void files_done(void)
+int files_done(void)
 {
+	int r = stage_detach(files_fs);
+
 	files_fs = safe_close(files_fs);
+	if (r < 0)
+		return init_fail("file", "detach tmpfs", r);
+	return 0;
 }

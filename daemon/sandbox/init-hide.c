@@ -69,8 +69,8 @@ struct mnt_line {
 };
 
 static struct hide_obj *objs;
-static int proc_fd = -1;       /* the host's /proc, kept across pivot_root */
-static int cover_file_fd = -1; /* detached mount of an empty 0000 file */
+static int proc_fd = -1;  /* the host's /proc, kept across pivot_root */
+static int cover_fs = -1; /* staged tmpfs holding an empty 0000 file */
 
 static int openat2_at(int dirfd, const char *path, int flags,
 		      unsigned long long resolve)
@@ -265,16 +265,18 @@ int hide_begin(struct init_spec *s)
 	return 0;
 }
 
-/* The covers' source: one detached tmpfs, read-only once its one empty
- * file exists; each file cover is a clone of that file. */
-static int make_cover_file(void)
+/* The file covers' source: one tmpfs holding one empty file, mode 0000,
+ * attached at the staging point (init-stage.c) for as long as covers
+ * are cloned out of it: the kernel clones nothing out of a mount that is
+ * not in the namespace. */
+static int make_cover_fs(void)
 {
 	static const char *const opts[] = {"size", "4k",   "nr_inodes",
 					   "4",    "mode", "0700"};
 	_cleanup_close_ int fs = -1, mnt = -1, f = -1;
-	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+	int r;
 
-	if (cover_file_fd >= 0)
+	if (cover_fs >= 0)
 		return 0;
 	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
 	if (fs < 0)
@@ -292,14 +294,28 @@ static int make_cover_file(void)
 	f = openat(mnt, "empty", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0);
 	if (f < 0)
 		return -errno;
-	cover_file_fd =
-	    open_tree(mnt, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	if (cover_file_fd < 0)
-		return -errno;
-	if (mount_setattr(cover_file_fd, "", AT_EMPTY_PATH, &ro, sizeof(ro)) <
-	    0)
-		return -errno;
+	r = stage_attach(mnt);
+	if (r < 0)
+		return r;
+	cover_fs = TAKE_FD(mnt);
 	return 0;
+}
+
+/* A file cover: a read-only clone of the empty file, alone. */
+static int new_cover_file(void)
+{
+	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+	_cleanup_close_ int mnt = -1;
+	int r = make_cover_fs();
+
+	if (r < 0)
+		return r;
+	mnt = open_tree(cover_fs, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (mnt < 0)
+		return -errno;
+	if (mount_setattr(mnt, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
+		return -errno;
+	return TAKE_FD(mnt);
 }
 
 static int cover(int target, bool is_dir)
@@ -307,7 +323,6 @@ static int cover(int target, bool is_dir)
 	static const char *const dir_opts[] = {"size", "4k",   "nr_inodes",
 					       "2",    "mode", "0000"};
 	_cleanup_close_ int fs = -1, mnt = -1;
-	int r;
 
 	if (is_dir) {
 		fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
@@ -323,12 +338,9 @@ static int cover(int target, bool is_dir)
 			      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 				  MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	} else {
-		r = make_cover_file();
-		if (r < 0)
-			return r;
-		mnt = open_tree(cover_file_fd, "",
-				OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-				    AT_EMPTY_PATH);
+		mnt = new_cover_file();
+		if (mnt < 0)
+			return mnt;
 	}
 	if (mnt < 0)
 		return -errno;
@@ -460,8 +472,12 @@ int hide_apply(struct init_spec *s)
 					     m->src ? m->src : m->dst);
 	}
 	proc_fd = safe_close(proc_fd);
-	cover_file_fd = safe_close(cover_file_fd);
 	free(objs);
 	objs = NULL;
+	/* Every cover is in place: their source goes off the staging point
+	 * (each cover is a mount of its own, showing only its file). */
+	if (r >= 0 && (r = stage_detach(cover_fs)) < 0)
+		r = init_fail("hide", "detach cover tmpfs", r);
+	cover_fs = safe_close(cover_fs);
 	return r;
 }

@@ -753,9 +753,10 @@ static int apply_remount_ro(const struct init_mount *m)
 
 int mounts_apply(struct init_spec *s)
 {
+	int r;
+
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		struct init_mount *m = &s->mounts[i];
-		int r;
 
 		switch (m->kind) {
 		case SPEC_MOUNT_RO_BIND:
@@ -796,9 +797,9 @@ int mounts_apply(struct init_spec *s)
 		if (r < 0)
 			return r;
 	}
-	files_done();
-	overlay_done();
-	return 0;
+	/* Every file and overlay is made: off the staging point. */
+	r = files_done();
+	return r < 0 ? r : overlay_done();
 }
 
 int mounts_finish(struct init_spec *s)

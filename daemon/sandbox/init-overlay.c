@@ -18,7 +18,11 @@
  *
  * Every overlay of a run shares one tmpfs for its upper and work
  * directories, sized like a tmpfs without an explicit size and charged to
- * the run's memory: writes past it fail with ENOSPC.
+ * the run's memory: writes past it fail with ENOSPC. overlayfs takes a
+ * private clone of the upper mount too, so the tmpfs is attached at pid
+ * 1's staging point (init-stage.c) while overlays are made, and detached
+ * again once all are: each overlay keeps its own clone, which no path
+ * names.
  *
  * What an overlay cannot do inside a user namespace: copy up a file or
  * directory whose owner is not mapped into it (the host's root-owned
@@ -37,7 +41,7 @@
 #include "init.h"
 #include "util.h"
 
-static int upper_fs = -1; /* the shared tmpfs (a detached mount) */
+static int upper_fs = -1; /* the shared tmpfs, staged */
 static unsigned n_made;
 
 static int make_upper_fs(const struct init_spec *s)
@@ -58,7 +62,7 @@ static int make_upper_fs(const struct init_spec *s)
 	    fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (upper_fs < 0)
 		return -errno;
-	return 0;
+	return stage_attach(upper_fs);
 }
 
 /* "self/fd/N[/rest]", for overlayfs to resolve from the host's /proc. */
@@ -170,7 +174,12 @@ int overlay_apply(struct init_spec *s, struct init_mount *m)
 	return 0;
 }
 
-void overlay_done(void)
+int overlay_done(void)
 {
+	int r = stage_detach(upper_fs);
+
 	upper_fs = safe_close(upper_fs);
+	if (r < 0)
+		return init_fail("overlay", "detach tmpfs", r);
+	return 0;
 }

@@ -154,6 +154,7 @@ int setup_sandbox(struct init_spec *s)
 	    (r = mounts_apply(s)) < 0 ||      /* the ordered operations */
 	    (r = creds_with_fs_caps()) < 0 || /* see the user's files whole */
 	    (r = hide_apply(s)) < 0 ||        /* cover hidden objects */
+	    (r = stage_done()) < 0 ||         /* no staging point left */
 	    (r = creds_as_user(s)) < 0 ||     /* and back */
 	    (r = mounts_finish(s)) < 0 ||     /* root read-only */
 	    (r = set_hostname(s)) < 0 || (r = bring_up_loopback(s)) < 0)

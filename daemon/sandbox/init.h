@@ -38,15 +38,25 @@ int mounts_open_target(const char *dst, bool leaf_dir, int *ret_fd);
 /* Attach a bind prepared by mounts_prepare() (m->tree) at m->dst. */
 int mounts_bind_prepared(struct init_mount *m);
 
+/* init-stage.c: the staging point, where a tmpfs pid 1 made (an
+ * fsmount() fd, which goes on naming it) is attached while files are
+ * cloned out of it or overlays write to it; stage_detach() takes it out
+ * of the namespace again, stage_done() the staging point itself, before
+ * the command exists. */
+int stage_attach(int mnt);
+int stage_detach(int mnt);
+int stage_done(void);
+
 /* init-files.c: a FILE mount, in its place among the others; files_done()
- * lets go of the tmpfs the files live on once all are made. */
+ * detaches and lets go of the tmpfs the files live on once all are made. */
 int files_apply(struct init_spec *s, struct init_mount *m);
-void files_done(void);
+int files_done(void);
 
 /* init-overlay.c: an OVERLAY mount (m->tree: the lower directory's fd,
- * from mounts_prepare()); overlay_done() lets go of the upper tmpfs. */
+ * from mounts_prepare()); overlay_done() detaches and lets go of the
+ * upper tmpfs. */
 int overlay_apply(struct init_spec *s, struct init_mount *m);
-void overlay_done(void);
+int overlay_done(void);
 
 /* init-hide.c: hidden paths. hide_begin() resolves host paths while the
  * host's tree is visible (and keeps /proc for later); hide_apply() covers

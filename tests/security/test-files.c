@@ -137,6 +137,41 @@ Test(files, a_file_cannot_be_changed_or_written_through_to_the_host)
 	box_client_free(c);
 }
 
+/* pid 1 builds the files, an overlay's upper layer and the hidden
+ * paths' covers out of tmpfs it attaches at a staging point stacked on
+ * the root (init-stage.c): by the time the command runs, none of it may
+ * be left in its mount table. The root is the one mount at "/", and no
+ * mount sits on a directory named like a staged one ("/0", "/1", ...),
+ * while the file, the overlay and the cover are all in place. */
+Test(files, nothing_of_the_staging_point_is_left)
+{
+	static const char script[] =
+	    "cat /opt/data; test -d /o && echo overlay\n"
+	    "cat /h/target 2>/dev/null || echo hidden\n"
+	    "awk '$5 == \"/\"' /proc/self/mountinfo | wc -l\n"
+	    "awk '$5 ~ /^\\/[0-9]+$/' /proc/self/mountinfo\n";
+	box_client *c;
+	box_spec *s;
+	box_run *run;
+	char *out, *err;
+
+	daemon_start(&d, NULL, NULL);
+	c = connect_as(&d, NOBODY, NOBODY);
+	s = sh_spec(script);
+	cr_assert(box_spec_add_file(s, "/opt/data", "sent\n", 5, -1) >= 0);
+	cr_assert(box_spec_overlay(s, host, "/o") >= 0);
+	cr_assert(box_spec_bind(s, host, "/h") >= 0);
+	cr_assert(box_spec_hide(s, "/h/target") >= 0);
+	run = run_sh(c, s, &out, &err);
+	cr_expect_eq(box_result_exit_code(box_run_result(run)), 0, "%s", err);
+	cr_expect_str_eq(out, "sent\noverlay\nhidden\n1\n", "stderr: %s", err);
+	free(out);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+}
+
 Test(files, contents_above_tmpfs_size_are_refused)
 {
 	const char *const needles[] = {"file", "tmpfs-size", NULL};
