@@ -263,6 +263,8 @@ static int plan_fill(Boxd__V1__Plan *p, const Boxd__V1__RunRequest *req,
 	p->has_new_session = p->has_die_with_client = true;
 	p->new_session = s->new_session;
 	p->die_with_client = out->die_with_client;
+	p->has_tty = true;
+	p->tty = s->tty;
 
 	/* The request's mounts come last: what precedes them is the
 	 * profile's. */

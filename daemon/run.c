@@ -204,7 +204,11 @@ static void send_started(struct run *r)
 	st.pid = sandbox_pid(r->sb);
 	ev.msg_case = BOXD__V1__EVENT__MSG_STARTED;
 	ev.started = &st;
-	session_send(r->session, r->request_id, &ev);
+	/* A tty run's terminal master goes to the caller with Started and
+	 * the daemon keeps no copy: the caller is the only one who can type
+	 * into the sandbox's terminal or read it. */
+	session_send_fd(r->session, r->request_id, &ev,
+			sandbox_take_tty(r->sb));
 }
 
 /* The last event went out (or no one is left to hear it): the run leaves
@@ -400,10 +404,15 @@ struct run *run_handle(struct server *srv, const struct run_caller *caller,
 	uint64_t rid = caller->request_id;
 	struct error_detail rerr;
 	struct run_error err = {0};
+	int no_stdio[3] = {-1, -1, -1};
 	struct run *r;
 	char why[256];
 
-	if (check_stdio(fds, why, sizeof(why)) < 0) {
+	/* A tty run carries no stdio (session.c counted none): the
+	 * sandbox's terminal is its stdio. */
+	if (req->tty)
+		fds = no_stdio;
+	else if (check_stdio(fds, why, sizeof(why)) < 0) {
 		session_send_error(s, rid, BOXD__V1__ERROR_CODE__BAD_REQUEST,
 				   why, NULL, 0, 0);
 		return NULL;

@@ -44,5 +44,17 @@ int boxctl_connect(const struct boxctl *ctl, box_client **ret_client);
 /* Write text and a newline to fd, all of it. */
 int boxctl_write_line(int fd, const char *text);
 
+/*
+ * tty.c: --tty runs. tty_make_raw() saves fd's modes and makes it raw
+ * (restored by tty_restore(), also at exit); tty_size() reads a
+ * terminal's size; tty_follow_run() relays between boxctl's stdin and
+ * stdout and the run's terminal until the run finishes, forwarding the
+ * signals read from sfd (SIGWINCH: size_fd's new size to the run).
+ */
+int tty_make_raw(int fd);
+void tty_restore(void);
+int tty_size(int fd, unsigned *ret_rows, unsigned *ret_cols);
+void tty_follow_run(box_client *c, box_run *run, int sfd, int size_fd);
+
 /* A dry run's plan as text for people (plan-text.c). */
 int boxctl_print_plan(FILE *f, const box_plan *p);

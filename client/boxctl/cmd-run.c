@@ -47,6 +47,8 @@ enum run_opt {
 	OPT_PROFILE,
 	OPT_NO_NEW_SESSION,
 	OPT_NO_DIE_WITH_CLIENT,
+	OPT_TTY,
+	OPT_NO_TTY,
 	OPT_MEMORY,
 	OPT_MEMORY_SWAP,
 	OPT_CPUS,
@@ -103,6 +105,11 @@ static const struct run_option run_options[] = {
      "do not setsid(): the command may use the terminal"},
     {"--no-die-with-client", OPT_NO_DIE_WITH_CLIENT, 0, NULL,
      "keep the run going if boxctl goes away"},
+    {"--tty", OPT_TTY, 0, NULL,
+     "give the command a terminal of the sandbox's own\n"
+     "(default when stdin and stdout are terminals)"},
+    {"--no-tty", OPT_NO_TTY, 0, NULL,
+     "never: the command uses boxctl's stdin, stdout, stderr"},
     {"--memory", OPT_MEMORY, 1, "SIZE", "memory limit (e.g. 512M, 2G)"},
     {"--memory-swap", OPT_MEMORY_SWAP, 1, "SIZE",
      "memory + swap limit (default: no swap)"},
@@ -136,6 +143,7 @@ struct run_args {
 	bool json;
 	bool plan;
 	bool sort_mounts;
+	int tty; /* -1: when stdin and stdout are terminals; 0, 1: --(no-)tty */
 	int result_fd;
 	/* --size/--perms wait for the next --tmpfs/--dir */
 	bool has_size;
@@ -153,6 +161,11 @@ static void run_usage(FILE *f)
 	      "Mount options apply in order, after the profile's mounts.\n"
 	      "SIGINT, SIGTERM and SIGHUP sent to boxctl are forwarded to "
 	      "the run.\n"
+	      "With a terminal on stdin and stdout (or --tty) the command gets "
+	      "a terminal\n"
+	      "of the sandbox's own; boxctl relays it to yours, raw, and "
+	      "restores yours\n"
+	      "when the run ends.\n"
 	      "\n"
 	      "Options:\n",
 	      f);
@@ -486,6 +499,10 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 	case OPT_NO_DIE_WITH_CLIENT:
 		r = box_spec_set_die_with_client(s, false);
 		break;
+	case OPT_TTY:
+	case OPT_NO_TTY:
+		a->tty = o->id == OPT_TTY;
+		return 0;
 	case OPT_MEMORY:
 	case OPT_MEMORY_SWAP:
 		r = parse_positive_size(opt, v[0], &u64);
@@ -782,9 +799,30 @@ static int plan_only(const struct boxctl *ctl, const struct run_args *a)
 	return 0;
 }
 
+/*
+ * --tty, or the default with a terminal on stdin and stdout: ask for a
+ * terminal of the sandbox's own, as large as ours. Returns whether the
+ * run has one.
+ */
+static bool want_tty(struct run_args *a)
+{
+	unsigned rows, cols;
+	int size_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : STDOUT_FILENO;
+
+	if (a->tty < 0)
+		a->tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	if (!a->tty)
+		return false;
+	(void)box_spec_set_tty(a->spec, true);
+	if (tty_size(size_fd, &rows, &cols) == 0 && rows && cols)
+		(void)box_spec_set_tty_size(a->spec, rows, cols);
+	return true;
+}
+
 int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 {
-	struct run_args a = {.result_fd = STDERR_FILENO, .perms = -1};
+	struct run_args a = {
+	    .result_fd = STDERR_FILENO, .perms = -1, .tty = -1};
 	box_client *c = NULL;
 	box_run *run = NULL;
 	_cleanup_close_ int sfd = -1;
@@ -806,6 +844,7 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 		}
 		return BOXCTL_EXIT_RUN_FAILED;
 	}
+	want_tty(&a);
 	if (a.plan) {
 		status = plan_only(ctl, &a);
 		box_spec_free(a.spec);
@@ -829,6 +868,9 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 		sigaddset(&fwd, SIGINT);
 		sigaddset(&fwd, SIGTERM);
 		sigaddset(&fwd, SIGHUP);
+		/* A tty run follows our terminal's size. */
+		if (a.tty)
+			sigaddset(&fwd, SIGWINCH);
 		sigprocmask(SIG_BLOCK, &fwd, NULL);
 		sfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
 		r = box_run_start(c, a.spec, fd_or_null(STDIN_FILENO),
@@ -850,7 +892,18 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 		return BOXCTL_EXIT_RUN_FAILED;
 	}
 
-	follow_run(c, run, sfd);
+	if (a.tty) {
+		/* Raw from here to the end of the run; a caller whose stdin
+		 * is not a terminal (--tty with a pipe) has nothing to set. */
+		if (isatty(STDIN_FILENO))
+			(void)tty_make_raw(STDIN_FILENO);
+		tty_follow_run(c, run, sfd,
+			       isatty(STDIN_FILENO) ? STDIN_FILENO
+						    : STDOUT_FILENO);
+		tty_restore();
+	} else {
+		follow_run(c, run, sfd);
+	}
 	if (box_run_error(run))
 		boxctl_error("%s", boxctl_describe_error(box_run_error(run),
 							 buf, sizeof(buf)));

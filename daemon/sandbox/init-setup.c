@@ -275,7 +275,10 @@ void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
-	if ((s->flags & INIT_FLAG_NEW_SESSION) && setsid() < 0)
+	/* A tty run's command always leads a session of its own: that is
+	 * what lets it take the pty as its controlling terminal below. */
+	if ((s->flags & (INIT_FLAG_NEW_SESSION | INIT_FLAG_TTY)) &&
+	    setsid() < 0)
 		cmd_fail(errfd, "setsid", NULL, errno);
 
 	for (int i = 0; i < _SPEC_RLIMIT_MAX; i++) {
@@ -309,6 +312,12 @@ void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
 			cmd_fail(errfd, "stdio", NULL, errno);
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		cmd_fail(errfd, "close fds", NULL, errno);
+	/* The pty becomes the session's controlling terminal and the
+	 * command's process group its foreground group: ^C, ^Z and ^\
+	 * typed by the caller reach whatever runs in the foreground, and
+	 * job control works. The caller's own terminal never gets here. */
+	if ((s->flags & INIT_FLAG_TTY) && ioctl(0, TIOCSCTTY, 0) < 0)
+		cmd_fail(errfd, "controlling terminal", NULL, errno);
 
 	/* As the sandbox user: a cwd it may not enter is refused. The root
 	 * was pivoted and the old one detached, so no path leads outside;
