@@ -67,8 +67,8 @@ static void outer_start(struct outer *o, const char *const *run_args)
 	o->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (o->master < 0 && (errno == ENOENT || errno == ENODEV))
 		skip_test("no pseudo-terminal on this host (posix_openpt: "
-			     "%s)",
-			     strerror(errno));
+			  "%s)",
+			  strerror(errno));
 	cr_assert(o->master >= 0, "posix_openpt: %s", strerror(errno));
 	cr_assert(grantpt(o->master) == 0 && unlockpt(o->master) == 0);
 	cr_assert(ioctl(o->master, TIOCSWINSZ, &ws) == 0);
@@ -92,8 +92,7 @@ static void outer_start(struct outer *o, const char *const *run_args)
 		 * slave: boxctl is where a shell would have put it. */
 		setsid();
 		t = open(ptsname(o->master), O_RDWR);
-		if (t < 0 || dup2(t, 0) < 0 || dup2(t, 1) < 0 ||
-		    dup2(t, 2) < 0)
+		if (t < 0 || dup2(t, 0) < 0 || dup2(t, 1) < 0 || dup2(t, 2) < 0)
 			_exit(99);
 		execv(bin, (char **)argv);
 		_exit(98);
@@ -140,11 +139,10 @@ static int outer_wait(struct outer *o)
 			break;
 		cr_assert(waited < TEST_PATIENCE_MS, "boxctl did not exit");
 		if (poll(&p, 1, 50) > 0) {
-			ssize_t n =
-			    read(o->master, o->out + o->len,
-				 o->len + 1 < sizeof(o->out)
-				     ? sizeof(o->out) - 1 - o->len
-				     : 0);
+			ssize_t n = read(o->master, o->out + o->len,
+					 o->len + 1 < sizeof(o->out)
+					     ? sizeof(o->out) - 1 - o->len
+					     : 0);
 
 			if (n > 0)
 				o->len += (size_t)n;
@@ -185,9 +183,7 @@ static bool same_modes(const struct termios *a, const struct termios *b)
 Test(tty, the_command_gets_a_terminal_of_the_sandboxs_own)
 {
 	const char *const args[] = {
-	    "--",
-	    "/bin/sh",
-	    "-c",
+	    "--", "/bin/sh", "-c",
 	    "echo TTY=$(tty); echo PTS=$(ls /dev/pts | tr '\\n' ' '); "
 	    "test -t 0 && test -t 1 && test -t 2 && echo ALL-TERMINALS",
 	    NULL};
@@ -206,8 +202,12 @@ Test(tty, the_command_gets_a_terminal_of_the_sandboxs_own)
 Test(tty, no_tty_keeps_the_callers_stdio)
 {
 	const char *const args[] = {
-	    "--no-tty", "--", "/bin/sh", "-c",
-	    "test -t 0 && echo INHERITED; ls /dev/pts | wc -l", NULL};
+	    "--no-tty",
+	    "--",
+	    "/bin/sh",
+	    "-c",
+	    "test -t 0 && echo INHERITED; ls /dev/pts | wc -l",
+	    NULL};
 	struct outer o;
 
 	outer_start(&o, args);
@@ -219,9 +219,9 @@ Test(tty, no_tty_keeps_the_callers_stdio)
 
 Test(tty, bash_has_job_control)
 {
-	const char *const args[] = {
-	    "--setenv", "PS1", "PROMPT> ", "--", "bash", "--norc",
-	    "--noprofile", "-i", NULL};
+	const char *const args[] = {"--setenv",    "PS1",  "PROMPT> ",
+				    "--",          "bash", "--norc",
+				    "--noprofile", "-i",   NULL};
 	struct outer o;
 
 	if (!host_has_program("bash"))
@@ -246,8 +246,8 @@ Test(tty, bash_has_job_control)
 
 Test(tty, ctrl_c_interrupts_the_foreground_grandchild)
 {
-	const char *const args[] = {
-	    "--", "/bin/sh", "-c", "echo READY; /bin/sh -c 'sleep 30'", NULL};
+	const char *const args[] = {"--", "/bin/sh", "-c",
+				    "echo READY; /bin/sh -c 'sleep 30'", NULL};
 	struct outer o;
 
 	outer_start(&o, args);
@@ -283,8 +283,8 @@ Test(tty, a_resize_reaches_the_command)
 
 Test(tty, the_callers_modes_come_back_after_the_run)
 {
-	const char *const args[] = {
-	    "--", "/bin/sh", "-c", "echo READY; read x; exit 3", NULL};
+	const char *const args[] = {"--", "/bin/sh", "-c",
+				    "echo READY; read x; exit 3", NULL};
 	struct termios before, during, after;
 	struct outer o;
 
@@ -305,8 +305,8 @@ Test(tty, the_callers_modes_come_back_after_the_run)
 
 Test(tty, the_callers_modes_come_back_when_the_daemon_dies)
 {
-	const char *const args[] = {
-	    "--", "/bin/sh", "-c", "echo READY; sleep 60", NULL};
+	const char *const args[] = {"--", "/bin/sh", "-c",
+				    "echo READY; sleep 60", NULL};
 	struct termios before, during, after;
 	struct outer o;
 
