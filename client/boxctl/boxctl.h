@@ -38,6 +38,10 @@ static inline void box_client_freep(box_client **c)
 	box_client_free(*c);
 }
 
+/* After a failed connect (r): a second line saying what to do, for a
+ * socket with no daemon behind it or one the caller may not open. */
+void boxctl_connect_hint(const struct boxctl *ctl, box_client *c, int r);
+
 /* Connect to the daemon; prints why not on failure. */
 int boxctl_connect(const struct boxctl *ctl, box_client **ret_client);
 

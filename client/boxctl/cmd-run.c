@@ -74,10 +74,11 @@ struct run_option {
 };
 
 static const struct run_option run_options[] = {
-    {"--ro-bind", OPT_RO_BIND, 2, "SRC DST",
-     "bind host path SRC read-only on DST"},
-    {"--bind", OPT_BIND, 2, "SRC DST", "bind host path SRC read-write on DST"},
-    {"--dev-bind", OPT_DEV_BIND, 2, "SRC DST",
+    {"--ro-bind", OPT_RO_BIND, 2, "SRC DEST",
+     "bind host path SRC read-only on DEST"},
+    {"--bind", OPT_BIND, 2, "SRC DEST",
+     "bind host path SRC read-write on DEST"},
+    {"--dev-bind", OPT_DEV_BIND, 2, "SRC DEST",
      "like --bind, device nodes keep working"},
     {"--tmpfs", OPT_TMPFS, 1, "DST", "mount a fresh tmpfs on DST"},
     {"--size", OPT_SIZE, 1, "BYTES", "size of the next --tmpfs (e.g. 64M)"},
@@ -272,6 +273,20 @@ static int parse_mode(const char *opt, const char *s, int *ret)
 	if (errno || v > 07777)
 		return bad(opt, "mode out of range: '%s'", s);
 	*ret = (int)v;
+	return 0;
+}
+
+/* More CPUs than the host has would be a limit that never limits:
+ * almost certainly a mistake (a core count from another machine). */
+static int check_cpus(const char *opt, const char *value, uint32_t millis)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n > 0 && millis > (uint64_t)n * 1000)
+		return bad(opt,
+			   "%s is more than the %ld CPU%s this host has; a "
+			   "run cannot use more than all of them",
+			   value, n, n == 1 ? "" : "s");
 	return 0;
 }
 
@@ -517,6 +532,9 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 			return bad_value(opt, "CPU count", v[0], r);
 		if (u32 == 0)
 			return bad(opt, "must be at least 0.001");
+		r = check_cpus(opt, v[0], u32);
+		if (r < 0)
+			return r;
 		r = box_spec_set_cpu_millis(s, u32);
 		break;
 	case OPT_PIDS:
@@ -596,6 +614,24 @@ static const struct run_option *find_option(const char *name, size_t len)
 	return NULL;
 }
 
+/*
+ * Fewer values than o takes: the arguments run out, or one of a pair is
+ * "--" or another option ("--bind /src -- cmd", "--bind /src --chdir
+ * /x"): a path or value of that spelling is far more likely a forgotten
+ * one than meant.
+ */
+static bool missing_value(const struct run_option *o, char **v, int left)
+{
+	if (left < o->nargs)
+		return true;
+	for (int k = 0; o->nargs > 1 && k < o->nargs; k++)
+		if (strcmp(v[k], "--") == 0 ||
+		    (strncmp(v[k], "--", 2) == 0 &&
+		     find_option(v[k], strlen(v[k]))))
+			return true;
+	return false;
+}
+
 static int parse_run_args(struct run_args *a, int argc, char **argv)
 {
 	int i = 0, r;
@@ -630,8 +666,10 @@ static int parse_run_args(struct run_args *a, int argc, char **argv)
 			vals[0] = (char *)eq + 1;
 			i++;
 		} else {
-			if (i + o->nargs >= argc)
-				return bad(o->name, "needs %s", o->args);
+			if (missing_value(o, argv + i + 1, argc - i - 1)) {
+				boxctl_error("%s takes %s", o->name, o->args);
+				return -EINVAL;
+			}
 			for (int k = 0; k < o->nargs; k++)
 				vals[k] = argv[i + 1 + k];
 			i += 1 + o->nargs;
@@ -765,10 +803,13 @@ static int plan_only(const struct boxctl *ctl, const struct run_args *a)
 	char buf[1024];
 	int r;
 
+	bool connected = false;
+
 	r = box_client_new(&c);
 	if (r >= 0) {
 		box_client_set_name(c, "boxctl");
 		r = box_client_connect(c, ctl->socket);
+		connected = r >= 0;
 	}
 	if (r >= 0)
 		r = box_run_plan(c, a->spec, &plan);
@@ -782,6 +823,8 @@ static int plan_only(const struct boxctl *ctl, const struct run_args *a)
 		} else {
 			boxctl_error("%s", strerror(-r));
 		}
+		if (c && !connected)
+			boxctl_connect_hint(ctl, c, r);
 		return BOXCTL_EXIT_RUN_FAILED;
 	}
 	if (a->json) {
@@ -827,6 +870,7 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 	box_run *run = NULL;
 	_cleanup_close_ int sfd = -1;
 	char buf[1024];
+	bool connected = false;
 	sigset_t fwd;
 	int r, status;
 
@@ -857,6 +901,7 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 		/* follow_run() dispatches throughout: safe to retry. */
 		box_client_set_busy_retries(c, BOX_BUSY_RETRIES);
 		r = box_client_connect(c, ctl->socket);
+		connected = r >= 0;
 	}
 	if (r >= 0) {
 		/*
@@ -887,6 +932,8 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 		} else {
 			boxctl_error("%s", strerror(-r));
 		}
+		if (c && !connected)
+			boxctl_connect_hint(ctl, c, r);
 		box_client_free(c);
 		box_spec_free(a.spec);
 		return BOXCTL_EXIT_RUN_FAILED;
