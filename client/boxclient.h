@@ -466,6 +466,11 @@ int box_run_dispatch(box_run *run);
 
 enum box_run_state box_run_state(const box_run *run);
 
+/* While a PENDING run waits to be sent again after a BUSY answer
+ * (box_client_set_busy_retries()): that answer, whose message says what
+ * the daemon is short of. NULL otherwise. Owned by the run. */
+const box_error *box_run_busy(const box_run *run);
+
 /* The daemon's run id once accepted, else -1. */
 int64_t box_run_id(const box_run *run);
 /* The host pid of the sandbox's pid 1 once started, else -1. */

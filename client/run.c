@@ -615,6 +615,11 @@ int box_run_json(const box_run *run, char **ret_json)
 	return box_error_json(run->error, ret_json);
 }
 
+const box_error *box_run_busy(const box_run *run)
+{
+	return run && run_waits_to_retry(run) ? run->retry->busy : NULL;
+}
+
 int box_run_tty_fd(const box_run *run)
 {
 	if (!run)

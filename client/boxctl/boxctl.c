@@ -117,6 +117,22 @@ void boxctl_connect_hint(const struct boxctl *ctl, box_client *c, int r)
 		     path, group);
 }
 
+int boxctl_client_connect(const struct boxctl *ctl, box_client *c)
+{
+	char what[512];
+	int r;
+
+	/* A socket-activated daemon may take a while to answer its first
+	 * connection: say so rather than hang silently. */
+	snprintf(what, sizeof(what),
+		 "waiting for boxd at %s to answer (it may still be starting)",
+		 box_socket_path(ctl->socket));
+	progress_arm(what);
+	r = box_client_connect(c, ctl->socket);
+	progress_disarm();
+	return r;
+}
+
 int boxctl_connect(const struct boxctl *ctl, box_client **ret_client)
 {
 	box_client *c;
@@ -129,7 +145,7 @@ int boxctl_connect(const struct boxctl *ctl, box_client **ret_client)
 		return r;
 	}
 	box_client_set_name(c, "boxctl " BOXD_VERSION);
-	r = box_client_connect(c, ctl->socket);
+	r = boxctl_client_connect(ctl, c);
 	if (r < 0) {
 		const box_error *e = box_client_last_error(c);
 

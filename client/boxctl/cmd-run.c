@@ -760,7 +760,7 @@ static int fd_or_null(int fd)
 }
 
 /* Follow the run to its end, forwarding signals; returns when finished. */
-static void follow_run(box_client *c, box_run *run, int sfd)
+static void follow_run(box_client *c, box_run *run, int sfd, struct progress *p)
 {
 	while (box_run_state(run) != BOX_RUN_FINISHED) {
 		struct pollfd pfd[2] = {
@@ -768,7 +768,8 @@ static void follow_run(box_client *c, box_run *run, int sfd)
 		    {.fd = sfd, .events = POLLIN},
 		};
 
-		int n = poll(pfd, sfd >= 0 ? 2 : 1, box_client_timeout(c));
+		int n = poll(pfd, sfd >= 0 ? 2 : 1,
+			     progress_timeout(p, box_client_timeout(c)));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -787,6 +788,7 @@ static void follow_run(box_client *c, box_run *run, int sfd)
 		/* Readable, or a run to send again after a BUSY. */
 		if (pfd[0].revents || n == 0)
 			(void)box_run_dispatch(run);
+		progress_run(p, run);
 	}
 }
 
@@ -808,7 +810,7 @@ static int plan_only(const struct boxctl *ctl, const struct run_args *a)
 	r = box_client_new(&c);
 	if (r >= 0) {
 		box_client_set_name(c, "boxctl");
-		r = box_client_connect(c, ctl->socket);
+		r = boxctl_client_connect(ctl, c);
 		connected = r >= 0;
 	}
 	if (r >= 0)
@@ -870,6 +872,7 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 	box_run *run = NULL;
 	_cleanup_close_ int sfd = -1;
 	char buf[1024];
+	struct progress progress;
 	bool connected = false;
 	sigset_t fwd;
 	int r, status;
@@ -900,7 +903,7 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 		box_client_set_name(c, "boxctl");
 		/* follow_run() dispatches throughout: safe to retry. */
 		box_client_set_busy_retries(c, BOX_BUSY_RETRIES);
-		r = box_client_connect(c, ctl->socket);
+		r = boxctl_client_connect(ctl, c);
 		connected = r >= 0;
 	}
 	if (r >= 0) {
@@ -939,17 +942,15 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 		return BOXCTL_EXIT_RUN_FAILED;
 	}
 
+	progress_init(&progress);
 	if (a.tty) {
-		/* Raw from here to the end of the run; a caller whose stdin
-		 * is not a terminal (--tty with a pipe) has nothing to set. */
-		if (isatty(STDIN_FILENO))
-			(void)tty_make_raw(STDIN_FILENO);
 		tty_follow_run(c, run, sfd,
 			       isatty(STDIN_FILENO) ? STDIN_FILENO
-						    : STDOUT_FILENO);
+						    : STDOUT_FILENO,
+			       &progress);
 		tty_restore();
 	} else {
-		follow_run(c, run, sfd);
+		follow_run(c, run, sfd, &progress);
 	}
 	if (box_run_error(run))
 		boxctl_error("%s", boxctl_describe_error(box_run_error(run),

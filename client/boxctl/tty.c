@@ -178,7 +178,8 @@ static void on_signals(int sfd, box_run *run, int size_fd)
 	}
 }
 
-void tty_follow_run(box_client *c, box_run *run, int sfd, int size_fd)
+void tty_follow_run(box_client *c, box_run *run, int sfd, int size_fd,
+		    struct progress *p)
 {
 	struct relay r = {
 	    .in = STDIN_FILENO,
@@ -201,6 +202,11 @@ void tty_follow_run(box_client *c, box_run *run, int sfd, int size_fd)
 			r.master_open = true;
 			(void)fcntl(r.master, F_SETFL,
 				    fcntl(r.master, F_GETFL) | O_NONBLOCK);
+			/* Raw from here to the end of the run; a caller
+			 * whose stdin is not a terminal (--tty with a
+			 * pipe) has nothing to set. */
+			if (isatty(r.in))
+				(void)tty_make_raw(r.in);
 		}
 		if (r.master_open) {
 			pfd[2].fd = r.master;
@@ -210,7 +216,7 @@ void tty_follow_run(box_client *c, box_run *run, int sfd, int size_fd)
 				pfd[3].events = POLLIN;
 			}
 		}
-		n = poll(pfd, 4, box_client_timeout(c));
+		n = poll(pfd, 4, progress_timeout(p, box_client_timeout(c)));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -228,6 +234,7 @@ void tty_follow_run(box_client *c, box_run *run, int sfd, int size_fd)
 			r.master_open = false;
 		if (pfd[0].revents || n == 0)
 			(void)box_run_dispatch(run);
+		progress_run(p, run);
 	}
 	if (r.master_open)
 		drain(r.master, r.out);
