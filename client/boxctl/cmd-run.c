@@ -145,6 +145,9 @@ struct run_args {
 	bool plan;
 	bool sort_mounts;
 	int tty; /* -1: when stdin and stdout are terminals; 0, 1: --(no-)tty */
+	/* Will the sandbox have a /dev of its own to make a terminal in?
+	 * The default profile has one; a bare one only with --dev. */
+	bool bare, has_dev;
 	int result_fd;
 	/* --size/--perms wait for the next --tmpfs/--dir */
 	bool has_size;
@@ -449,6 +452,8 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		r = o->id == OPT_PROC  ? box_spec_proc(s, v[0])
 		    : o->id == OPT_DEV ? box_spec_dev(s, v[0])
 				       : box_spec_remount_ro(s, v[0]);
+		if (o->id == OPT_DEV)
+			a->has_dev = true;
 		break;
 	case OPT_SYMLINK:
 		r = check_dst(opt, v[1]);
@@ -507,6 +512,7 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		else
 			return bad(opt, "'%s' is not one of default, bare",
 				   v[0]);
+		a->bare = strcmp(v[0], "bare") == 0;
 		break;
 	case OPT_NO_NEW_SESSION:
 		r = box_spec_set_new_session(s, false);
@@ -854,8 +860,11 @@ static bool want_tty(struct run_args *a)
 	unsigned rows, cols;
 	int size_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : STDOUT_FILENO;
 
+	/* Unasked, a run that could not make a terminal keeps the caller's
+	 * stdio, as it always did; --tty on such a run fails, saying why. */
 	if (a->tty < 0)
-		a->tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+		a->tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
+			 (!a->bare || a->has_dev);
 	if (!a->tty)
 		return false;
 	(void)box_spec_set_tty(a->spec, true);

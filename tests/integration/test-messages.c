@@ -71,8 +71,8 @@ static char *output_of(const char *const *argv, uid_t uid, int *ret_status)
 Test(messages, no_daemon_says_how_to_start_one)
 {
 	char dir[] = "/tmp/boxd-msg-XXXXXX", sock[64], want[1024];
-	const char *argv[] = {bin("BOXCTL_BIN"), "--socket", sock, "run",
-			      "--no-tty", "--", "true", NULL};
+	const char *argv[] = {bin("BOXCTL_BIN"), "--socket", sock,   "run",
+			      "--no-tty",        "--",       "true", NULL};
 	int status;
 	char *out;
 
@@ -96,8 +96,8 @@ Test(messages, a_socket_nobody_listens_on_says_the_same)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char dir[] = "/tmp/boxd-msg-XXXXXX", want[1024];
-	const char *argv[] = {bin("BOXCTL_BIN"), "--socket", sa.sun_path,
-			      "ps", NULL};
+	const char *argv[] = {bin("BOXCTL_BIN"), "--socket", sa.sun_path, "ps",
+			      NULL};
 	int fd, status;
 	char *out;
 
@@ -124,7 +124,7 @@ Test(messages, permission_denied_names_the_sockets_group)
 {
 	struct daemon d = {0};
 	const char *argv[] = {bin("BOXCTL_BIN"), "--socket", d.sock, "run",
-			      "--no-tty", "--", "true", NULL};
+			      "--no-tty",        "--",       "true", NULL};
 	struct group *g;
 	char want[1024];
 	int status;
@@ -153,8 +153,8 @@ Test(messages, permission_denied_names_the_sockets_group)
 
 Test(messages, bind_with_one_path)
 {
-	const char *argv[] = {bin("BOXCTL_BIN"), "run", "--bind", "/tmp", "--",
-			      "true", NULL};
+	const char *argv[] = {
+	    bin("BOXCTL_BIN"), "run", "--bind", "/tmp", "--", "true", NULL};
 	const char *last[] = {bin("BOXCTL_BIN"), "run", "--ro-bind", "/tmp",
 			      NULL};
 	int status;
@@ -173,8 +173,8 @@ Test(messages, more_cpus_than_the_host_has)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	char cpus[32], want[256];
-	const char *argv[] = {bin("BOXCTL_BIN"), "run", "--cpus", cpus, "--",
-			      "true", NULL};
+	const char *argv[] = {
+	    bin("BOXCTL_BIN"), "run", "--cpus", cpus, "--", "true", NULL};
 	int status;
 	char *out;
 
@@ -244,7 +244,8 @@ static pid_t boxctl_on(const char *sock, int err)
 
 Test(messages, waiting_on_a_silent_daemon_is_said_on_a_terminal)
 {
-	char dir[] = "/tmp/boxd-msg-XXXXXX", sock[64], want[256], buf[4096] = "";
+	char dir[] = "/tmp/boxd-msg-XXXXXX", sock[64], want[256],
+	     buf[4096] = "";
 	size_t len = 0;
 	int lfd, master, slave, conn;
 	pid_t pid;
@@ -273,8 +274,7 @@ Test(messages, waiting_on_a_silent_daemon_is_said_on_a_terminal)
 		buf[len] = 0;
 		if (strstr(buf, want))
 			break;
-		cr_assert(poll(&p, 1, TEST_PATIENCE_MS) > 0, "said: '%s'",
-			  buf);
+		cr_assert(poll(&p, 1, TEST_PATIENCE_MS) > 0, "said: '%s'", buf);
 		n = read(master, buf + len, sizeof(buf) - 1 - len);
 		cr_assert(n > 0);
 		len += (size_t)n;
