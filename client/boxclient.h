@@ -638,6 +638,8 @@ bool box_plan_private_ids(const box_plan *p);
 enum box_net box_plan_net(const box_plan *p);
 enum box_profile box_plan_profile(const box_plan *p);
 bool box_plan_new_session(const box_plan *p);
+/* A terminal of the sandbox's own (box_spec_set_tty()). */
+bool box_plan_tty(const box_plan *p);
 bool box_plan_die_with_client(const box_plan *p);
 
 /*

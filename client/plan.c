@@ -244,6 +244,11 @@ bool box_plan_new_session(const box_plan *p)
 	return p->msg->has_new_session ? p->msg->new_session : true;
 }
 
+bool box_plan_tty(const box_plan *p)
+{
+	return p->msg->has_tty && p->msg->tty;
+}
+
 bool box_plan_die_with_client(const box_plan *p)
 {
 	return p->msg->has_die_with_client ? p->msg->die_with_client : true;
@@ -525,6 +530,8 @@ int box_plan_json(const box_plan *p, char **ret_json)
 	json_object_object_add(
 	    o, "die_with_client",
 	    json_object_new_boolean(box_plan_die_with_client(p)));
+	json_object_object_add(o, "tty",
+			       json_object_new_boolean(box_plan_tty(p)));
 	json_object_object_add(o, "mounts", plan_mounts_json(p));
 
 	json_object_object_add(lim, "memory_bytes",

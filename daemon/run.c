@@ -249,6 +249,11 @@ static void run_sandbox_cb(evutil_socket_t fd, short what, void *arg)
 	ev = sandbox_dispatch(r->sb);
 	if ((ev & SANDBOX_EV_STARTED) && r->session)
 		send_started(r);
+	/* Nobody to hand a tty run's terminal to (its client left, the run
+	 * outlives it): closing the master hangs the terminal up, as a
+	 * closed terminal window would. */
+	if (ev & SANDBOX_EV_STARTED)
+		safe_close(sandbox_take_tty(r->sb));
 	if (ev & SANDBOX_EV_ENDED)
 		run_end(r);
 }

@@ -162,6 +162,9 @@ int boxctl_print_plan(FILE *f, const box_plan *p)
 					: "caller's session",
 		box_plan_die_with_client(p) ? "killed when the client goes"
 					    : "outlives the client");
+	fprintf(f, "%-14s %s\n", "terminal:",
+		box_plan_tty(p) ? "its own pty, in the sandbox's devpts"
+				: "the caller's stdin, stdout, stderr");
 	fprintf(f, "%-14s %s\n", "profile:",
 		box_plan_profile(p) == BOX_PROFILE_BARE ? "bare" : "default");
 
