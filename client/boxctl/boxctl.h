@@ -79,8 +79,9 @@ void tty_follow_run(box_client *c, box_run *run, int sfd, int size_fd,
  * timeout so the second is noticed, progress_run() speaks when due.
  */
 struct progress {
-	bool on;   /* stderr is a terminal */
-	bool done; /* the run started: nothing more to say */
+	bool on;        /* stderr is a terminal */
+	bool done;      /* the run started: nothing more to say */
+	bool busy_said; /* retries of a BUSY run need no second story */
 	uint64_t since_ns;
 	char last[512];
 };

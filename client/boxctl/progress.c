@@ -89,6 +89,8 @@ void progress_run(struct progress *p, const box_run *run)
 			snprintf(line, sizeof(line),
 				 "boxd is busy (%s); trying again",
 				 box_error_message(busy));
+		else if (p->busy_said)
+			return; /* a retry in flight: same story */
 		else
 			snprintf(line, sizeof(line),
 				 "waiting for boxd to accept the run");
@@ -104,6 +106,8 @@ void progress_run(struct progress *p, const box_run *run)
 		p->done = true;
 		return;
 	}
+	if (busy)
+		p->busy_said = true;
 	if (strcmp(line, p->last) != 0) {
 		boxctl_error("%s", line);
 		snprintf(p->last, sizeof(p->last), "%s", line);

@@ -318,3 +318,101 @@ Test(messages, waiting_is_not_said_when_stderr_is_not_a_terminal)
 	unlink(sock);
 	rmdir(dir);
 }
+
+static int count_of(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* Read the terminal until needle shows; what was read, into buf. */
+static void read_until(int master, char *buf, size_t cap, const char *needle)
+{
+	size_t len = strlen(buf);
+
+	while (!strstr(buf, needle)) {
+		struct pollfd p = {.fd = master, .events = POLLIN};
+		ssize_t n;
+
+		cr_assert(poll(&p, 1, TEST_PATIENCE_MS) > 0, "said: '%s'", buf);
+		n = read(master, buf + len, cap - 1 - len);
+		cr_assert(n > 0, "said: '%s'", buf);
+		len += (size_t)n;
+		buf[len] = 0;
+	}
+}
+
+Test(messages, a_busy_daemon_is_said_while_boxctl_retries)
+{
+	const char *argv[] = {"/bin/sleep", "60", NULL};
+	struct daemon d = {0};
+	char buf[4096] = "";
+	box_client *c;
+	box_spec *s;
+	box_run *hold;
+	int master, slave, status;
+	pid_t pid;
+
+	require_root();
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		cr_skip_test("no pseudo-terminal on this host (posix_openpt: "
+			     "%s)",
+			     strerror(errno));
+	cr_assert(grantpt(master) == 0 && unlockpt(master) == 0);
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	cr_assert(slave >= 0);
+	/* Callers other than root may have one run at a time. */
+	daemon_start(&d, NULL, "[default]\nmax-runs = 1\n");
+	cr_assert(chmod(d.dir, 0755) == 0);
+	c = connect_as(&d, NOBODY, NOBODY);
+	s = spec_argv(argv);
+	cr_assert_eq(box_run_start(c, s, -1, -1, -1, &hold), 0);
+	while (box_run_state(hold) < BOX_RUN_STARTED)
+		cr_assert_geq(box_run_dispatch(hold), 0);
+
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		const char *b = getenv("BOXCTL_BIN");
+
+		if (!b || dup2(slave, 1) < 0 || dup2(slave, 2) < 0 ||
+		    setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 ||
+		    setuid(NOBODY) < 0)
+			_exit(99);
+		execl(b, b, "--socket", d.sock, "run", "--no-tty", "--", "true",
+		      (char *)NULL);
+		_exit(98);
+	}
+	read_until(master, buf, sizeof(buf), "; trying again\r\n");
+	cr_expect_str_eq(buf, "boxctl: boxd is busy (tenant 'default' already "
+			      "has 1 runs (its ceiling)); trying again\r\n");
+	/* The held run ends, and the retried one goes through. */
+	cr_assert_eq(box_run_kill(hold, SIGKILL), 0);
+	cr_assert(waitpid(pid, &status, 0) == pid);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", buf);
+	/* Said once, however many times the run was sent again. */
+	for (;;) {
+		struct pollfd p = {.fd = master, .events = POLLIN};
+		size_t len = strlen(buf);
+		ssize_t n;
+
+		if (poll(&p, 1, 0) <= 0)
+			break;
+		n = read(master, buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			break;
+		buf[len + (size_t)n] = 0;
+	}
+	cr_expect_eq(count_of(buf, "boxd is busy"), 1, "%s", buf);
+	box_run_wait(hold);
+	box_run_free(hold);
+	box_spec_free(s);
+	box_client_free(c);
+	close(slave);
+	close(master);
+	daemon_stop(&d);
+}
