@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -185,12 +186,21 @@ Test(tty, the_command_gets_a_terminal_of_the_sandboxs_own)
 	const char *const args[] = {
 	    "--", "/bin/sh", "-c",
 	    "echo TTY=$(tty); echo PTS=$(ls /dev/pts | tr '\\n' ' '); "
-	    "test -t 0 && test -t 1 && test -t 2 && echo ALL-TERMINALS",
+	    "test -t 0 && test -t 1 && test -t 2 && echo ALL-TERMINALS; "
+	    "echo DEV=$(stat -L -c %d /proc/self/fd/0)=",
 	    NULL};
 	struct outer o;
+	struct stat st;
+	char dev[64];
 
 	outer_start(&o, args);
 	cr_assert_eq(outer_wait(&o), 0, "%s", o.out);
+	/* Another devpts instance than the caller's terminal lives on. */
+	cr_assert(fstat(o.slave, &st) == 0);
+	snprintf(dev, sizeof(dev), "DEV=%llu=", (unsigned long long)st.st_dev);
+	cr_expect(strstr(o.out, "DEV="), "%s", o.out);
+	cr_expect(!strstr(o.out, dev), "the caller's devpts (%s): %s", dev,
+		  o.out);
 	/* A pty, the first of a devpts instance holding nothing else: the
 	 * caller's terminal and every other of the host are not there. */
 	cr_expect(strstr(o.out, "TTY=/dev/pts/0"), "%s", o.out);
