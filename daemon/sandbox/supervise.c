@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/timerfd.h>
 
 #include "engine-internal.h"
@@ -32,6 +34,21 @@ static void close_watched(struct sandbox *sb, int *fd)
 {
 	sandbox_unwatch(sb, *fd);
 	*fd = safe_close(*fd);
+}
+
+/*
+ * What pid 1 passes on to the caller must be what the caller was
+ * promised: the master side of a pseudo-terminal (opened through a
+ * ptmx node, whatever devpts it is in: character device 5:2), never a
+ * socket, a directory or a file of the sandbox's that a subverted pid 1
+ * would like the caller to hold.
+ */
+static bool is_pty_master(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+	       major(st.st_rdev) == 5 && minor(st.st_rdev) == 2;
 }
 
 /* Read every report pid 1 has queued. Returns SANDBOX_EV_STARTED if the
@@ -68,7 +85,8 @@ static unsigned read_reports(struct sandbox *sb)
 		switch (rep.kind) {
 		case INIT_STARTED:
 			if (sb->state == SANDBOX_STARTING) {
-				if (sb->tty && sb->tty_master < 0)
+				if (sb->tty && sb->tty_master < 0 &&
+				    is_pty_master(fd))
 					sb->tty_master = TAKE_FD(fd);
 				sb->state = SANDBOX_RUNNING;
 				sandbox_drop_restart_state(sb);
