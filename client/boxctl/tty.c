@@ -195,6 +195,7 @@ void tty_follow_run(box_client *c, box_run *run, int sfd, int size_fd,
 		    {.fd = -1},
 		    {.fd = -1},
 		};
+		unsigned rows, cols;
 		int n;
 
 		if (r.master < 0 && box_run_tty_fd(run) >= 0) {
@@ -207,6 +208,11 @@ void tty_follow_run(box_client *c, box_run *run, int sfd, int size_fd,
 			 * pipe) has nothing to set. */
 			if (isatty(r.in))
 				(void)tty_make_raw(r.in);
+			/* A resize while the sandbox was being built found
+			 * no terminal to follow it yet. */
+			if (tty_size(size_fd, &rows, &cols) == 0 && rows &&
+			    cols)
+				(void)box_run_tty_resize(run, rows, cols);
 		}
 		if (r.master_open) {
 			pfd[2].fd = r.master;
