@@ -8,6 +8,10 @@
  * rusage. When pid 1 exits the kernel kills everything left in the pid
  * namespace, so the command's orphans never outlive it.
  *
+ * A tty run's stdio is a pseudo-terminal made here, in the sandbox's own
+ * devpts (init-mounts.c): the command gets its slave side, and the master
+ * goes to the daemon with STARTED, for the caller; pid 1 keeps neither.
+ *
  * If the daemon goes away (control socket EOF), pid 1 exits at once and
  * takes the sandbox with it. Never logs: it has no stderr worth writing to.
  *
