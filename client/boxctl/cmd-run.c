@@ -148,6 +148,7 @@ struct run_args {
 	/* Will the sandbox have a /dev of its own to make a terminal in?
 	 * The default profile has one; a bare one only with --dev. */
 	bool bare, has_dev;
+	bool tty_asked; /* --tty given, not the default's choice */
 	int result_fd;
 	/* --size/--perms wait for the next --tmpfs/--dir */
 	bool has_size;
@@ -862,6 +863,7 @@ static bool want_tty(struct run_args *a)
 
 	/* Unasked, a run that could not make a terminal keeps the caller's
 	 * stdio, as it always did; --tty on such a run fails, saying why. */
+	a->tty_asked = a->tty == 1;
 	if (a->tty < 0)
 		a->tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
 			 (!a->bare || a->has_dev);
@@ -870,6 +872,26 @@ static bool want_tty(struct run_args *a)
 	(void)box_spec_set_tty(a->spec, true);
 	if (tty_size(size_fd, &rows, &cols) == 0 && rows && cols)
 		(void)box_spec_set_tty_size(a->spec, rows, cols);
+	return true;
+}
+
+/*
+ * A daemon older than interactive runs would take a tty request for one
+ * with the wrong number of fds: asked for, say so; by default, run the
+ * way that daemon knows, with boxctl's own stdio. Returns whether to go
+ * on.
+ */
+static bool daemon_has_tty(box_client *c, struct run_args *a)
+{
+	if (box_host_has_feature(box_client_host(c), "tty"))
+		return true;
+	if (a->tty_asked) {
+		boxctl_error("--tty: this boxd cannot make terminals for runs "
+			     "(it does not list the feature \"tty\")");
+		return false;
+	}
+	a->tty = 0;
+	(void)box_spec_set_tty(a->spec, false);
 	return true;
 }
 
@@ -914,6 +936,11 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 		box_client_set_busy_retries(c, BOX_BUSY_RETRIES);
 		r = boxctl_client_connect(ctl, c);
 		connected = r >= 0;
+	}
+	if (r >= 0 && a.tty && !daemon_has_tty(c, &a)) {
+		box_client_free(c);
+		box_spec_free(a.spec);
+		return BOXCTL_EXIT_RUN_FAILED;
 	}
 	if (r >= 0) {
 		/*
