@@ -21,6 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "box.pb-c.h"
+#include "frame.h"
 #include "harness.h"
 
 #define NOBODY 65534
@@ -415,4 +417,71 @@ Test(messages, a_busy_daemon_is_said_while_boxctl_retries)
 	close(slave);
 	close(master);
 	daemon_stop(&d);
+}
+
+/* ---- a daemon from before interactive runs ---- */
+
+/* Answer one connection's Hello as a daemon without the "tty" feature
+ * would, then wait for the client to hang up. In a child process. */
+static _Noreturn void old_daemon(int lfd)
+{
+	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
+	Boxd__V1__HelloReply hr = BOXD__V1__HELLO_REPLY__INIT;
+	struct frame_reader r;
+	Boxd__V1__Request *req;
+	uint8_t body[256];
+	bool partial;
+	size_t len;
+	char c;
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), ret;
+
+	frame_reader_init(&r, FRAME_MAX_DEFAULT);
+	while ((ret = frame_read(&r, fd)) == 0)
+		;
+	if (ret != 1)
+		_exit(1);
+	req = boxd__v1__request__unpack(NULL, r.body_len, r.body);
+	if (!req)
+		_exit(2);
+	hr.version = 2;
+	hr.daemon_version = (char *)"0.0-before-tty";
+	ev.msg_case = BOXD__V1__EVENT__MSG_HELLO;
+	ev.hello = &hr;
+	ev.has_request_id = req->has_request_id;
+	ev.request_id = req->request_id;
+	len = boxd__v1__event__get_packed_size(&ev);
+	boxd__v1__event__pack(&ev, body);
+	if (frame_send(fd, body, (uint32_t)len, NULL, 0, &partial) < 0)
+		_exit(3);
+	while (read(fd, &c, 1) > 0)
+		;
+	_exit(0);
+}
+
+Test(messages, tty_asked_of_a_daemon_without_it)
+{
+	char dir[] = "/tmp/boxd-msg-XXXXXX", sock[64];
+	const char *argv[] = {bin("BOXCTL_BIN"), "--socket", sock,   "run",
+			      "--tty",           "--",       "true", NULL};
+	int lfd, status;
+	pid_t pid;
+	char *out;
+
+	lfd = silent_daemon(sock, sizeof(sock), dir);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0)
+		old_daemon(lfd);
+	out = output_of(argv, 0, &status);
+	cr_expect_str_eq(out, "boxctl: --tty: this boxd cannot make terminals "
+			      "for runs (it does not list the feature "
+			      "\"tty\")\n");
+	cr_expect_eq(status, 125);
+	free(out);
+	close(lfd);
+	waitpid(pid, &status, 0);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "the fake daemon failed: %d", status);
+	unlink(sock);
+	rmdir(dir);
 }
