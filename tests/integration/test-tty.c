@@ -4,8 +4,8 @@
  * boxctl has the slave as stdin, stdout, stderr and controlling
  * terminal). Checks that the sandbox's terminal is its own, that job
  * control and ^C work inside, that a resize reaches the command, and that
- * the caller's terminal modes come back after the run, also when the
- * daemon is killed in the middle of it.
+ * the caller's terminal modes come back after the run, also when a
+ * signal ends it or the daemon is killed in the middle of it.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -328,6 +328,26 @@ Test(tty, the_callers_modes_come_back_when_the_daemon_dies)
 	daemon_kill9(&d);
 	/* The connection's end finishes the run: 125, modes restored. */
 	cr_expect_eq(outer_wait(&o), 125, "%s", o.out);
+	cr_assert(tcgetattr(o.slave, &after) == 0);
+	cr_expect(same_modes(&before, &after),
+		  "lflag %#x -> %#x, iflag %#x -> %#x", before.c_lflag,
+		  after.c_lflag, before.c_iflag, after.c_iflag);
+	outer_close(&o);
+}
+
+Test(tty, the_callers_modes_come_back_after_a_forwarded_signal)
+{
+	const char *const args[] = {"--", "/bin/sh", "-c",
+				    "echo READY; sleep 60", NULL};
+	struct termios before, after;
+	struct outer o;
+
+	outer_start(&o, args);
+	cr_assert(tcgetattr(o.slave, &before) == 0);
+	cr_assert(outer_expect(&o, "READY"), "%s", o.out);
+	/* SIGTERM to boxctl goes to the run, which ends of it. */
+	cr_assert(kill(o.pid, SIGTERM) == 0);
+	cr_expect_eq(outer_wait(&o), 128 + SIGTERM, "%s", o.out);
 	cr_assert(tcgetattr(o.slave, &after) == 0);
 	cr_expect(same_modes(&before, &after),
 		  "lflag %#x -> %#x, iflag %#x -> %#x", before.c_lflag,
