@@ -266,6 +266,20 @@ static int load_seccomp(const struct init_spec *s, int listener_sock)
 	return 0;
 }
 
+/*
+ * An ignored signal stays ignored across execve, and an interactive shell
+ * may not undo what it found ignored at its start: whatever the daemon
+ * or whoever started it ignored (SIGPIPE, and SIGINT, SIGQUIT or SIGTSTP
+ * when started from a script) would make ^C, ^\ or ^Z do nothing in a
+ * tty run. Such a run starts from the defaults, as a login would.
+ */
+static void reset_signal_dispositions(void)
+{
+	for (int sig = 1; sig < _NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)signal(sig, SIG_DFL);
+}
+
 void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
 {
 	char cwd[4096];
@@ -274,6 +288,8 @@ void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (s->flags & INIT_FLAG_TTY)
+		reset_signal_dispositions();
 
 	/* A tty run's command always leads a session of its own: that is
 	 * what lets it take the pty as its controlling terminal below. */

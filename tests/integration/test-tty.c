@@ -138,7 +138,8 @@ static int outer_wait(struct outer *o)
 
 		if (w == o->pid)
 			break;
-		cr_assert(waited < TEST_PATIENCE_MS, "boxctl did not exit");
+		cr_assert(waited < TEST_PATIENCE_MS, "boxctl did not exit: %s",
+			  o->out);
 		if (poll(&p, 1, 50) > 0) {
 			ssize_t n = read(o->master, o->out + o->len,
 					 o->len + 1 < sizeof(o->out)
@@ -352,5 +353,46 @@ Test(tty, the_callers_modes_come_back_after_a_forwarded_signal)
 	cr_expect(same_modes(&before, &after),
 		  "lflag %#x -> %#x, iflag %#x -> %#x", before.c_lflag,
 		  after.c_lflag, before.c_iflag, after.c_iflag);
+	outer_close(&o);
+}
+
+Test(tty, ctrl_backslash_quits_the_foreground_group)
+{
+	const char *const args[] = {"--", "/bin/sh", "-c",
+				    "echo READY; /bin/sh -c 'sleep 30'", NULL};
+	struct outer o;
+
+	outer_start(&o, args);
+	cr_assert(outer_expect(&o, "READY"), "%s", o.out);
+	outer_type(&o, "\x1c");
+	cr_expect_eq(outer_wait(&o), 128 + SIGQUIT, "%s", o.out);
+	outer_close(&o);
+}
+
+Test(tty, ctrl_z_stops_a_job_of_an_interactive_shell)
+{
+	const char *const args[] = {"--setenv",    "PS1",  "PROMPT> ",
+				    "--",          "bash", "--norc",
+				    "--noprofile", "-i",   NULL};
+	struct outer o;
+
+	if (!host_has_program("bash"))
+		skip_test("bash is not installed");
+	outer_start(&o, args);
+	cr_assert(outer_expect(&o, "PROMPT> "), "no prompt: %s", o.out);
+	/* Said by the job itself, so it is in the foreground by then. */
+	outer_type(&o, "sh -c 'echo FG-$((6*7)); read x; "
+		       "echo RESUMED-$((6*7))-$x'\r");
+	cr_assert(outer_expect(&o, "FG-42"), "%s", o.out);
+	/* The foreground job stops; bash takes the terminal back. */
+	outer_type(&o, "\x1a");
+	cr_assert(outer_expect(&o, "Stopped"), "%s", o.out);
+	outer_type(&o, "jobs -s; echo STOPPED-$((6*7))\r");
+	cr_assert(outer_expect(&o, "STOPPED-42"), "%s", o.out);
+	/* bash holds its exit once for the stopped job, then goes. */
+	outer_type(&o, "exit\r");
+	cr_assert(outer_expect(&o, "There are stopped jobs"), "%s", o.out);
+	outer_type(&o, "exit 5\r");
+	cr_expect_eq(outer_wait(&o), 5, "%s", o.out);
 	outer_close(&o);
 }
