@@ -258,7 +258,8 @@ Test(tty, bash_has_job_control)
 Test(tty, ctrl_c_interrupts_the_foreground_grandchild)
 {
 	const char *const args[] = {"--", "/bin/sh", "-c",
-				    "echo READY; /bin/sh -c 'sleep 30'", NULL};
+				    "/bin/sh -c 'echo READY; exec sleep 30'",
+				    NULL};
 	struct outer o;
 
 	outer_start(&o, args);
@@ -359,7 +360,8 @@ Test(tty, the_callers_modes_come_back_after_a_forwarded_signal)
 Test(tty, ctrl_backslash_quits_the_foreground_group)
 {
 	const char *const args[] = {"--", "/bin/sh", "-c",
-				    "echo READY; /bin/sh -c 'sleep 30'", NULL};
+				    "/bin/sh -c 'echo READY; exec sleep 30'",
+				    NULL};
 	struct outer o;
 
 	outer_start(&o, args);
