@@ -304,7 +304,8 @@ const char *const *box_host_nets(const box_host_info *h);
 const char *const *box_host_profiles(const box_host_info *h);
 /* True if `name` is in box_host_limits(). */
 bool box_host_can_limit(const box_host_info *h, const char *name);
-/* Protocol features beyond the first cut of version 1: "dry_run". */
+/* Protocol features beyond the first cut of version 1: "dry_run",
+ * "tty". */
 const char *const *box_host_features(const box_host_info *h);
 /* True if `name` is in box_host_features(). */
 bool box_host_has_feature(const box_host_info *h, const char *name);
@@ -455,6 +456,24 @@ int box_spec_set_lenient(box_spec *s, bool on);
 /* Free text shown by list (ps). NULL unsets. */
 int box_spec_set_tag(box_spec *s, const char *tag);
 
+/*
+ * An interactive run (daemons whose host info lists the feature "tty"):
+ * the sandbox makes a pseudo-terminal in its own devpts instance and
+ * gives it to the command as stdin, stdout, stderr and controlling
+ * terminal, the command leading its session and foreground process
+ * group (job control works, ^C reaches what runs in the foreground).
+ * The stdio fds given to box_run_start() are then ignored and never
+ * sent: nothing of the caller's terminal reaches the sandbox. Once the
+ * run is STARTED, box_run_tty_fd() is the terminal's master side, for
+ * the caller to relay bytes through. The spec needs a /dev of the
+ * sandbox's own (the default profile has one; box_spec_dev()), or the
+ * run fails at its "tty" step. Off by default.
+ */
+int box_spec_set_tty(box_spec *s, bool on);
+/* The terminal's size at start (0: unset, the kernel's 0x0). -EINVAL
+ * above 65535. Typically the caller's own terminal's size. */
+int box_spec_set_tty_size(box_spec *s, unsigned rows, unsigned cols);
+
 /* ------------------------------------------------------------------- run */
 
 /*
@@ -491,6 +510,11 @@ int box_run_dispatch(box_run *run);
 
 enum box_run_state box_run_state(const box_run *run);
 
+/* While a PENDING run waits to be sent again after a BUSY answer
+ * (box_client_set_busy_retries()): that answer, whose message says what
+ * the daemon is short of. NULL otherwise. Owned by the run. */
+const box_error *box_run_busy(const box_run *run);
+
 /* The daemon's run id once accepted, else -1. */
 int64_t box_run_id(const box_run *run);
 /* The host pid of the sandbox's pid 1 once started, else -1. */
@@ -513,6 +537,23 @@ int box_run_kill(box_run *run, int signal);
  * already finished (nothing to do).
  */
 int box_run_kill_async(box_run *run, int signal);
+
+/*
+ * A tty run's terminal master, once STARTED: the library's (closed by
+ * box_run_free()), close-on-exec, blocking; the caller reads the
+ * command's output from it and writes its input to it, and may poll it
+ * (it reports POLLHUP, and reads fail with EIO, once every process in
+ * the sandbox has let go of the terminal). -ENOTTY before the run
+ * started or for a run without tty; -EINVAL for NULL.
+ */
+int box_run_tty_fd(const box_run *run);
+/*
+ * Set the terminal's size (TIOCSWINSZ on the master): the kernel sends
+ * SIGWINCH to the foreground process group inside. Call it on SIGWINCH
+ * of the caller's own terminal. -ENOTTY without a terminal, -EINVAL
+ * above 65535.
+ */
+int box_run_tty_resize(box_run *run, unsigned rows, unsigned cols);
 
 /* Shell-style status, see box_result_exit_status()/box_error_exit_status(). */
 int box_run_exit_status(const box_run *run);
@@ -641,6 +682,8 @@ bool box_plan_private_ids(const box_plan *p);
 enum box_net box_plan_net(const box_plan *p);
 enum box_profile box_plan_profile(const box_plan *p);
 bool box_plan_new_session(const box_plan *p);
+/* A terminal of the sandbox's own (box_spec_set_tty()). */
+bool box_plan_tty(const box_plan *p);
 bool box_plan_die_with_client(const box_plan *p);
 bool box_plan_no_exec(const box_plan *p);
 bool box_plan_write_ephemeral(const box_plan *p);

@@ -62,6 +62,7 @@ int box_client_new(box_client **ret_client)
 		return -ENOMEM;
 	c->fd = -1;
 	frame_reader_init(&c->reader, FRAME_MAX_DEFAULT);
+	c->event_fd = -1;
 	*ret_client = c;
 	return 0;
 }
@@ -407,7 +408,13 @@ static int conn_read(box_client *c)
 		}
 		ev = boxd__v1__event__unpack(NULL, c->reader.body_len,
 					     c->reader.body);
-		/* Events carry no fds: reset closes any that came along. */
+		/* One fd may come with an event: a tty run's Started takes
+		 * it (run.c); every other fd closes here, unused. */
+		if (ev && ev->msg_case == BOXD__V1__EVENT__MSG_STARTED &&
+		    c->reader.n_fds == 1) {
+			c->event_fd = c->reader.fds[0];
+			c->reader.fds[0] = -1;
+		}
 		frame_reader_reset(&c->reader);
 		if (!ev) {
 			r = -EPROTO;
@@ -415,6 +422,7 @@ static int conn_read(box_client *c)
 			break;
 		}
 		conn_handle(c, ev);
+		c->event_fd = safe_close(c->event_fd);
 	}
 	c->dispatching = false;
 	return r;

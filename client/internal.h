@@ -91,6 +91,8 @@ struct box_run {
 	int kill_signal; /* box_run_kill_async() before Accepted, else 0 */
 	bool orphaned;   /* freed by the caller while in flight */
 	bool dry_run;    /* box_run_plan(): answered by a Plan */
+	bool tty;        /* a terminal of the sandbox's own was asked for */
+	int tty_fd;      /* its master, from Started; -1 before and else */
 	struct box_result *result;
 	struct box_error *error;
 	Boxd__V1__Plan *plan;    /* a dry run's answer, until taken */
@@ -136,6 +138,9 @@ struct box_client {
 	uint64_t last_request_id; /* the ids handed out are 1, 2, 3, ... */
 	uint64_t hello_request_id;
 	struct frame_reader reader;
+	/* The fd that came with the event being routed (-1: none): only a
+	 * tty run's Started may take it; conn.c closes it otherwise. */
+	int event_fd;
 	Boxd__V1__HelloReply *hello;
 	struct box_host_info *host;
 	struct box_run *runs;             /* in flight, oldest first */

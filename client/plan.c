@@ -254,6 +254,11 @@ bool box_plan_write_ephemeral(const box_plan *p)
 	return p->msg->has_write_ephemeral && p->msg->write_ephemeral;
 }
 
+bool box_plan_tty(const box_plan *p)
+{
+	return p->msg->has_tty && p->msg->tty;
+}
+
 bool box_plan_die_with_client(const box_plan *p)
 {
 	return p->msg->has_die_with_client ? p->msg->die_with_client : true;
@@ -556,6 +561,8 @@ int box_plan_json(const box_plan *p, char **ret_json)
 	json_object_object_add(
 	    o, "write_ephemeral",
 	    json_object_new_boolean(box_plan_write_ephemeral(p)));
+	json_object_object_add(o, "tty",
+			       json_object_new_boolean(box_plan_tty(p)));
 	json_object_object_add(o, "mounts", plan_mounts_json(p));
 
 	json_object_object_add(lim, "memory_bytes",

@@ -13,8 +13,10 @@
  * the caller's fds kept, and only until the daemon accepts the run.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "internal.h"
 
@@ -40,6 +42,7 @@ static int run_new(box_client *c, struct box_run **ret_run)
 	run->client = c;
 	run->state = BOX_RUN_PENDING;
 	run->pid = -1;
+	run->tty_fd = -1;
 	*ret_run = run;
 	return 0;
 }
@@ -105,6 +108,7 @@ static uint64_t retry_delay_ns(uint32_t after_ms, unsigned n)
 void run_destroy(struct box_run *run)
 {
 	retry_free(run->retry);
+	safe_close(run->tty_fd);
 	boxd__v1__plan__free_unpacked(run->plan, NULL);
 	result_free(run->result);
 	if (run->error != &run_error_oom)
@@ -184,6 +188,10 @@ static void run_on_started(struct box_run *run,
 	}
 	if (started->has_pid)
 		run->pid = started->pid;
+	/* The terminal's master rides on a tty run's Started (fdpass.h:
+	 * received close-on-exec). A daemon that sent none leaves -1. */
+	if (run->tty && run->tty_fd < 0 && run->client)
+		run->tty_fd = TAKE_FD(run->client->event_fd);
 	run->state = BOX_RUN_STARTED;
 }
 
@@ -280,7 +288,8 @@ static void run_send_again(box_client *c, struct box_run *run)
 	rt->sent_again++;
 	req.msg_case = BOXD__V1__REQUEST__MSG_RUN;
 	req.run = rt->msg;
-	r = conn_send(c, &req, rt->fds, ELEMENTSOF(rt->fds), &run->request_id);
+	r = conn_send(c, &req, rt->fds, run->tty ? 0 : ELEMENTSOF(rt->fds),
+		      &run->request_id);
 	/* A broken connection has ended every run in flight, this one too. */
 	if (r < 0 && run->state != BOX_RUN_FINISHED)
 		run_give_up(run);
@@ -458,6 +467,8 @@ int run_send(box_client *c, const Boxd__V1__RunRequest *msg, int stdin_fd,
 	if (r < 0)
 		goto fail;
 	run->dry_run = msg->has_dry_run && msg->dry_run;
+	/* A tty run sends no stdio: its terminal is the sandbox's. */
+	run->tty = msg->has_tty && msg->tty;
 	/* Without memory or fds to spare, the run is simply not retried. */
 	if (may_retry && c->busy_retries && !run->dry_run)
 		run->retry = retry_new(msg, fds);
@@ -466,7 +477,8 @@ int run_send(box_client *c, const Boxd__V1__RunRequest *msg, int stdin_fd,
 	req.run = (Boxd__V1__RunRequest *)msg;
 	/* Nothing is read while a send succeeds: the run is linked before
 	 * any event about it can be routed. */
-	r = conn_send(c, &req, fds, ELEMENTSOF(fds), &run->request_id);
+	r = conn_send(c, &req, fds, run->tty ? 0 : ELEMENTSOF(fds),
+		      &run->request_id);
 	if (r < 0) {
 		run_destroy(run);
 		goto fail;
@@ -617,6 +629,34 @@ int box_run_json(const box_run *run, char **ret_json)
 	if (run->result)
 		return box_result_json(run->result, ret_json);
 	return box_error_json(run->error, ret_json);
+}
+
+const box_error *box_run_busy(const box_run *run)
+{
+	return run && run_waits_to_retry(run) ? run->retry->busy : NULL;
+}
+
+int box_run_tty_fd(const box_run *run)
+{
+	if (!run)
+		return -EINVAL;
+	return run->tty_fd >= 0 ? run->tty_fd : -ENOTTY;
+}
+
+int box_run_tty_resize(box_run *run, unsigned rows, unsigned cols)
+{
+	struct winsize ws = {.ws_row = (unsigned short)rows,
+			     .ws_col = (unsigned short)cols};
+
+	if (!run || rows > USHRT_MAX || cols > USHRT_MAX)
+		return -EINVAL;
+	if (run->tty_fd < 0)
+		return -ENOTTY;
+	/* The kernel sends SIGWINCH to the terminal's foreground group
+	 * inside when the size changes. */
+	if (ioctl(run->tty_fd, TIOCSWINSZ, &ws) < 0)
+		return negerrno();
+	return 0;
 }
 
 box_run *box_run_free(box_run *run)

@@ -556,6 +556,27 @@ int box_spec_set_no_exec(box_spec *s, bool on)
 	return 0;
 }
 
+int box_spec_set_tty(box_spec *s, bool on)
+{
+	if (!s)
+		return -EINVAL;
+	s->msg->has_tty = true;
+	s->msg->tty = on;
+	if (!on)
+		s->msg->has_tty_rows = s->msg->has_tty_cols = false;
+	return 0;
+}
+
+int box_spec_set_tty_size(box_spec *s, unsigned rows, unsigned cols)
+{
+	if (!s || rows > UINT16_MAX || cols > UINT16_MAX)
+		return -EINVAL;
+	s->msg->has_tty_rows = s->msg->has_tty_cols = true;
+	s->msg->tty_rows = rows;
+	s->msg->tty_cols = cols;
+	return 0;
+}
+
 int box_spec_set_die_with_client(box_spec *s, bool on)
 {
 	if (!s)

@@ -283,6 +283,8 @@ static int plan_fill(Boxd__V1__Plan *p, const Boxd__V1__RunRequest *req,
 	p->no_exec = s->no_exec;
 	p->has_write_ephemeral = true;
 	p->write_ephemeral = s->write_ephemeral;
+	p->has_tty = true;
+	p->tty = s->tty;
 
 	/* The profile's mounts, then the request's, then the tenant's
 	 * hides (host paths, the only hides with a source). */

@@ -483,6 +483,30 @@ static int convert_rlimits(const Boxd__V1__RunRequest *req, struct run_spec *s,
 	return 0;
 }
 
+/*
+ * A terminal of the sandbox's own. Its size is a struct winsize's
+ * (16-bit fields); a size without tty is a mistake worth saying.
+ */
+static int convert_tty(const Boxd__V1__RunRequest *req, struct run_spec *s,
+		       struct error_detail *err)
+{
+	if (!req->tty) {
+		if (req->has_tty_rows || req->has_tty_cols)
+			return BAD(err, "tty_rows and tty_cols need tty");
+		return 0;
+	}
+	if ((req->has_tty_rows && req->tty_rows > UINT16_MAX) ||
+	    (req->has_tty_cols && req->tty_cols > UINT16_MAX))
+		return BAD(err, "tty_rows and tty_cols must be at most %u",
+			   (unsigned)UINT16_MAX);
+	s->tty = true;
+	s->tty_rows = req->has_tty_rows ? (uint16_t)req->tty_rows : 0;
+	s->tty_cols = req->has_tty_cols ? (uint16_t)req->tty_cols : 0;
+	/* The command leads the terminal's session. */
+	s->new_session = true;
+	return 0;
+}
+
 int request_to_spec(const Boxd__V1__RunRequest *req,
 		    const struct request_ctx *ctx, struct error_detail *err,
 		    struct request_out *ret_out)
@@ -577,6 +601,8 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 	}
 	s->new_session = req->new_session;
 	out->die_with_client = req->die_with_client;
+	if ((r = convert_tty(req, s, &e)) < 0)
+		goto fail;
 	/* The kernel gives a process's filters one listener, and a policy
 	 * with kill rules already holds it. */
 	if (req->no_exec && s->seccomp &&

@@ -204,7 +204,11 @@ static void send_started(struct run *r)
 	st.pid = sandbox_pid(r->sb);
 	ev.msg_case = BOXD__V1__EVENT__MSG_STARTED;
 	ev.started = &st;
-	session_send(r->session, r->request_id, &ev);
+	/* A tty run's terminal master goes to the caller with Started and
+	 * the daemon keeps no copy: the caller is the only one who can type
+	 * into the sandbox's terminal or read it. */
+	session_send_fd(r->session, r->request_id, &ev,
+			sandbox_take_tty(r->sb));
 }
 
 /* The last event went out (or no one is left to hear it): the run leaves
@@ -245,6 +249,11 @@ static void run_sandbox_cb(evutil_socket_t fd, short what, void *arg)
 	ev = sandbox_dispatch(r->sb);
 	if ((ev & SANDBOX_EV_STARTED) && r->session)
 		send_started(r);
+	/* Nobody to hand a tty run's terminal to (its client left, the run
+	 * outlives it): closing the master hangs the terminal up, as a
+	 * closed terminal window would. */
+	if (ev & SANDBOX_EV_STARTED)
+		safe_close(sandbox_take_tty(r->sb));
 	if (ev & SANDBOX_EV_ENDED)
 		run_end(r);
 }
@@ -400,10 +409,15 @@ struct run *run_handle(struct server *srv, const struct run_caller *caller,
 	uint64_t rid = caller->request_id;
 	struct error_detail rerr;
 	struct run_error err = {0};
+	int no_stdio[3] = {-1, -1, -1};
 	struct run *r;
 	char why[256];
 
-	if (check_stdio(fds, why, sizeof(why)) < 0) {
+	/* A tty run carries no stdio (session.c counted none): the
+	 * sandbox's terminal is its stdio. */
+	if (req->tty)
+		fds = no_stdio;
+	else if (check_stdio(fds, why, sizeof(why)) < 0) {
 		session_send_error(s, rid, BOXD__V1__ERROR_CODE__BAD_REQUEST,
 				   why, NULL, 0, 0);
 		return NULL;

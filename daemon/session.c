@@ -30,6 +30,7 @@
 
 #include "config-build.h"
 #include "decoder.h"
+#include "fdpass.h"
 #include "frame.h"
 #include "log.h"
 #include "peer.h"
@@ -69,18 +70,69 @@ struct session {
 	bool closing;
 	struct run **runs; /* in flight, in start order */
 	size_t n_runs, cap_runs;
+	/* fds queued with their frames, oldest first: each goes out on the
+	 * sendmsg() of its frame's first byte. Offsets count every byte
+	 * ever queued on out; out_sent the ones written. */
+	struct out_fd *out_fds, **out_fds_tail;
+	uint64_t out_added, out_sent;
+};
+
+struct out_fd {
+	uint64_t at; /* offset of its frame's first byte */
+	int fd;
+	struct out_fd *next;
 };
 
 /* ---- sending ---- */
 
+/*
+ * One write of queued output: up to the next frame that carries an fd,
+ * or that frame's first bytes with its fd attached. The frame reader on
+ * the other side takes fds only with a frame's first byte, so an fd
+ * never arrives early or with the wrong frame. Returns bytes written,
+ * 0 for "try later", -errno when the connection is done.
+ */
+static ssize_t out_write(struct session *s)
+{
+	struct out_fd *f = s->out_fds;
+	ssize_t n;
+
+	if (f && f->at == s->out_sent) {
+		struct evbuffer_iovec v;
+		struct iovec iov;
+
+		if (evbuffer_peek(s->out, -1, NULL, &v, 1) < 1)
+			return 0;
+		iov = (struct iovec){.iov_base = v.iov_base,
+				     .iov_len = v.iov_len};
+		n = fdpass_send(s->fd, &iov, 1, &f->fd, 1);
+		if (n == -EAGAIN || n == -EINTR)
+			return 0;
+		if (n < 0)
+			return n;
+		evbuffer_drain(s->out, (size_t)n);
+		s->out_fds = f->next;
+		if (!s->out_fds)
+			s->out_fds_tail = &s->out_fds;
+		safe_close(f->fd);
+		free(f);
+	} else {
+		n = evbuffer_write_atmost(
+		    s->out, s->fd, f ? (ev_ssize_t)(f->at - s->out_sent) : -1);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0
+								 : negerrno();
+	}
+	s->out_sent += (uint64_t)n;
+	return n;
+}
+
 static void session_flush(struct session *s)
 {
 	while (evbuffer_get_length(s->out) > 0) {
-		int n = evbuffer_write(s->out, s->fd);
+		ssize_t n = out_write(s);
 
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
 			session_close(s);
 			return;
 		}
@@ -95,6 +147,13 @@ static void session_flush(struct session *s)
 
 void session_send(struct session *s, uint64_t request_id, Boxd__V1__Event *ev)
 {
+	session_send_fd(s, request_id, ev, -1);
+}
+
+void session_send_fd(struct session *s, uint64_t request_id,
+		     Boxd__V1__Event *ev, int fd)
+{
+	_cleanup_close_ int owned = fd;
 	uint8_t hdr[FRAME_HEADER_SIZE];
 	struct evbuffer_iovec vec;
 	size_t len;
@@ -115,6 +174,17 @@ void session_send(struct session *s, uint64_t request_id, Boxd__V1__Event *ev)
 		return;
 	}
 	frame_header(hdr, (uint32_t)len);
+	if (owned >= 0) {
+		struct out_fd *f = malloc(sizeof(*f));
+
+		if (!f) {
+			session_close(s);
+			return;
+		}
+		*f = (struct out_fd){.at = s->out_added, .fd = TAKE_FD(owned)};
+		*s->out_fds_tail = f;
+		s->out_fds_tail = &f->next;
+	}
 	if (evbuffer_add(s->out, hdr, sizeof(hdr)) < 0 ||
 	    evbuffer_reserve_space(s->out, len, &vec, 1) < 1) {
 		session_close(s);
@@ -123,6 +193,7 @@ void session_send(struct session *s, uint64_t request_id, Boxd__V1__Event *ev)
 	boxd__v1__event__pack(ev, vec.iov_base);
 	vec.iov_len = len;
 	evbuffer_commit_space(s->out, &vec, 1);
+	s->out_added += sizeof(hdr) + len;
 	session_flush(s);
 }
 
@@ -222,7 +293,8 @@ void session_run_ended(struct session *s, struct run *r)
 static const char *const namespaces[] = {"user", "mnt", "pid",   "net",
 					 "ipc",  "uts", "cgroup"};
 /* What a client must not assume of every daemon of its version. */
-static const char *const features[] = {"dry_run", "no_exec", "write_ephemeral"};
+static const char *const features[] = {"dry_run", "no_exec",
+					"write_ephemeral", "tty"};
 
 /* Room for what fill_host_info() points at; lives as long as the reply. */
 struct host_info_buf {
@@ -657,6 +729,15 @@ static const struct handler {
     {BOXD__V1__REQUEST__MSG_STATUS, "status", 0, true, handle_status},
 };
 
+/* The one exception to the table's count: a tty run's stdio is the
+ * terminal the sandbox makes, so it carries none. */
+static size_t handler_fds(const struct handler *h, const Boxd__V1__Request *req)
+{
+	if (req->msg_case == BOXD__V1__REQUEST__MSG_RUN && req->run->tty)
+		return 0;
+	return h->n_fds;
+}
+
 static const struct handler *find_handler(Boxd__V1__Request__MsgCase kind)
 {
 	for (size_t i = 0; i < ELEMENTSOF(handlers); i++)
@@ -715,11 +796,11 @@ static void handle_request(struct session *s, Boxd__V1__Request *req)
 				  "the daemon has no free file descriptor to "
 				  "receive this request's; try again",
 				  RETRY_SHORTAGE_MS);
-	} else if (s->rd.n_fds != h->n_fds) {
+	} else if (s->rd.n_fds != handler_fds(h, req)) {
 		snprintf(why, sizeof(why),
 			 "wrong number of file descriptors: %s request "
 			 "carries %zu, expected exactly %zu",
-			 h->name, s->rd.n_fds, h->n_fds);
+			 h->name, s->rd.n_fds, handler_fds(h, req));
 		session_protocol_error(s, rid, why);
 	} else if (h->needs_hello && !s->version) {
 		session_protocol_error(s, rid,
@@ -933,7 +1014,14 @@ void session_free(struct session *s)
 	/* A last error sent just before closing: one more non-blocking try
 	 * to get it out. */
 	if (s->out && evbuffer_get_length(s->out) > 0)
-		evbuffer_write(s->out, s->fd);
+		(void)out_write(s);
+	while (s->out_fds) {
+		struct out_fd *f = s->out_fds;
+
+		s->out_fds = f->next;
+		safe_close(f->fd);
+		free(f);
+	}
 	if (s->job) {
 		/* Still being decoded: the job keeps the body and frees it. */
 		s->job->userdata = NULL;
@@ -979,6 +1067,7 @@ struct session *session_new(struct server *srv, int fd, struct peer *peer)
 	s->rd.max_fds = 0;
 	s->rd.budget = server_frame_budget(srv);
 	s->out = evbuffer_new();
+	s->out_fds_tail = &s->out_fds;
 	s->rd_ev = event_new(server_base(srv), fd, EV_READ | EV_PERSIST,
 			     session_read_cb, s);
 	s->wr_ev =

@@ -40,6 +40,10 @@ void session_free(struct session *s);
 /* Send ev (an event for request_id, 0: none) on the connection; a
  * client that does not read its events is dropped. */
 void session_send(struct session *s, uint64_t request_id, Boxd__V1__Event *ev);
+/* The same, with fd (taken, closed in every case; -1: none) riding on
+ * the frame's first byte: a tty run's Started. */
+void session_send_fd(struct session *s, uint64_t request_id,
+		     Boxd__V1__Event *ev, int fd);
 void session_send_error(struct session *s, uint64_t request_id,
 			Boxd__V1__ErrorCode code, const char *msg,
 			const char *step, int err, uint64_t run_id);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "boxctl.h"
@@ -59,6 +60,79 @@ const char *boxctl_describe_error(const box_error *e, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * The name of group gid from /etc/group, or its number. Read by hand:
+ * boxctl is linked statically, where getgrgid() would need the NSS
+ * modules of the very glibc it was built with.
+ */
+static void group_name(gid_t gid, char *buf, size_t len)
+{
+	FILE *f = fopen("/etc/group", "re");
+	char line[4096];
+
+	snprintf(buf, len, "%u", (unsigned)gid);
+	while (f && fgets(line, sizeof(line), f)) {
+		char *name = strtok(line, ":"), *id;
+
+		if (!name || !strtok(NULL, ":") || !(id = strtok(NULL, ":")))
+			continue;
+		if (strtoul(id, NULL, 10) == gid) {
+			snprintf(buf, len, "'%s'", name);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+/*
+ * What to do about a socket that would not take us. The library said
+ * what failed; this says what a person can do next: start a daemon, or
+ * get into the group the socket belongs to (read from the socket itself,
+ * so the name is this host's, whatever the configuration chose).
+ */
+void boxctl_connect_hint(const struct boxctl *ctl, box_client *c, int r)
+{
+	const box_error *e = box_client_last_error(c);
+	const char *path = box_socket_path(ctl->socket);
+	struct stat st;
+	char group[256];
+
+	/* Only connect() itself: a daemon's refusal (DENIED) says why. */
+	if (e && box_error_code(e) != BOX_ERROR_CLIENT)
+		return;
+	if (r == -ENOENT || r == -ECONNREFUSED) {
+		boxctl_error("no daemon is listening there: start one with "
+			     "'systemctl start boxd.socket', or as root with "
+			     "'boxd --socket %s'",
+			     path);
+		return;
+	}
+	if (r != -EACCES || path[0] == '@' || stat(path, &st) < 0)
+		return;
+	group_name(st.st_gid, group, sizeof(group));
+	boxctl_error("%s belongs to group %s: members of that group may "
+		     "connect (ask an administrator to add you, then log in "
+		     "again)",
+		     path, group);
+}
+
+int boxctl_client_connect(const struct boxctl *ctl, box_client *c)
+{
+	char what[512];
+	int r;
+
+	/* A socket-activated daemon may take a while to answer its first
+	 * connection: say so rather than hang silently. */
+	snprintf(what, sizeof(what),
+		 "waiting for boxd at %s to answer (it may still be starting)",
+		 box_socket_path(ctl->socket));
+	progress_arm(what);
+	r = box_client_connect(c, ctl->socket);
+	progress_disarm();
+	return r;
+}
+
 int boxctl_connect(const struct boxctl *ctl, box_client **ret_client)
 {
 	box_client *c;
@@ -71,7 +145,7 @@ int boxctl_connect(const struct boxctl *ctl, box_client **ret_client)
 		return r;
 	}
 	box_client_set_name(c, "boxctl " BOXD_VERSION);
-	r = box_client_connect(c, ctl->socket);
+	r = boxctl_client_connect(ctl, c);
 	if (r < 0) {
 		const box_error *e = box_client_last_error(c);
 
@@ -82,6 +156,7 @@ int boxctl_connect(const struct boxctl *ctl, box_client **ret_client)
 			boxctl_error("cannot connect to boxd at %s: %s",
 				     box_socket_path(ctl->socket),
 				     strerror(-r));
+		boxctl_connect_hint(ctl, c, r);
 		box_client_free(c);
 		return r;
 	}

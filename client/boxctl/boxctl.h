@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "boxclient.h"
@@ -38,11 +40,56 @@ static inline void box_client_freep(box_client **c)
 	box_client_free(*c);
 }
 
+/* After a failed connect (r): a second line saying what to do, for a
+ * socket with no daemon behind it or one the caller may not open. */
+void boxctl_connect_hint(const struct boxctl *ctl, box_client *c, int r);
+
+/* box_client_connect() to ctl's socket, saying after a second (at a
+ * terminal) that boxctl waits for the daemon to answer. */
+int boxctl_client_connect(const struct boxctl *ctl, box_client *c);
+
 /* Connect to the daemon; prints why not on failure. */
 int boxctl_connect(const struct boxctl *ctl, box_client **ret_client);
 
 /* Write text and a newline to fd, all of it. */
 int boxctl_write_line(int fd, const char *text);
+
+/*
+ * tty.c: --tty runs. tty_make_raw() saves fd's modes and makes it raw
+ * (restored by tty_restore(), also at exit); tty_size() reads a
+ * terminal's size; tty_follow_run() relays between boxctl's stdin and
+ * stdout and the run's terminal until the run finishes, forwarding the
+ * signals read from sfd (SIGWINCH: size_fd's new size to the run). It
+ * makes stdin raw (if a terminal) once the run's terminal is there, so
+ * what is said before (progress, errors) reads normally.
+ */
+int tty_make_raw(int fd);
+void tty_restore(void);
+int tty_size(int fd, unsigned *ret_rows, unsigned *ret_cols);
+struct progress;
+void tty_follow_run(box_client *c, box_run *run, int sfd, int size_fd,
+		    struct progress *p);
+
+/*
+ * progress.c: after a second of waiting on the daemon, one line on
+ * stderr saying what for, only if stderr is a terminal.
+ * progress_arm()/progress_disarm() bracket a wait inside the library
+ * (the handshake): what is said if it lasts. For a run being followed:
+ * progress_init() when it is sent, progress_timeout() caps a poll
+ * timeout so the second is noticed, progress_run() speaks when due.
+ */
+struct progress {
+	bool on;        /* stderr is a terminal */
+	bool done;      /* the run started: nothing more to say */
+	bool busy_said; /* retries of a BUSY run need no second story */
+	uint64_t since_ns;
+	char last[512];
+};
+void progress_arm(const char *what);
+void progress_disarm(void);
+void progress_init(struct progress *p);
+int progress_timeout(const struct progress *p, int timeout_ms);
+void progress_run(struct progress *p, const box_run *run);
 
 /* A dry run's plan as text for people (plan-text.c). */
 int boxctl_print_plan(FILE *f, const box_plan *p);

@@ -53,6 +53,8 @@ enum run_opt {
 	OPT_NO_NEW_SESSION,
 	OPT_NO_EXEC,
 	OPT_NO_DIE_WITH_CLIENT,
+	OPT_TTY,
+	OPT_NO_TTY,
 	OPT_MEMORY,
 	OPT_MEMORY_SWAP,
 	OPT_CPUS,
@@ -78,10 +80,11 @@ struct run_option {
 };
 
 static const struct run_option run_options[] = {
-    {"--ro-bind", OPT_RO_BIND, 2, "SRC DST",
-     "bind host path SRC read-only on DST"},
-    {"--bind", OPT_BIND, 2, "SRC DST", "bind host path SRC read-write on DST"},
-    {"--dev-bind", OPT_DEV_BIND, 2, "SRC DST",
+    {"--ro-bind", OPT_RO_BIND, 2, "SRC DEST",
+     "bind host path SRC read-only on DEST"},
+    {"--bind", OPT_BIND, 2, "SRC DEST",
+     "bind host path SRC read-write on DEST"},
+    {"--dev-bind", OPT_DEV_BIND, 2, "SRC DEST",
      "like --bind, device nodes keep working"},
     {"--overlay", OPT_OVERLAY, 2, "SRC DST",
      "host dir SRC on DST, writable, writes discarded"},
@@ -122,6 +125,11 @@ static const struct run_option run_options[] = {
      "do not setsid(): the command may use the terminal"},
     {"--no-die-with-client", OPT_NO_DIE_WITH_CLIENT, 0, NULL,
      "keep the run going if boxctl goes away"},
+    {"--tty", OPT_TTY, 0, NULL,
+     "give the command a terminal of the sandbox's own\n"
+     "(default when stdin and stdout are terminals)"},
+    {"--no-tty", OPT_NO_TTY, 0, NULL,
+     "never: the command uses boxctl's stdin, stdout, stderr"},
     {"--memory", OPT_MEMORY, 1, "SIZE", "memory limit (e.g. 512M, 2G)"},
     {"--memory-swap", OPT_MEMORY_SWAP, 1, "SIZE",
      "memory + swap limit (default: no swap)"},
@@ -155,6 +163,11 @@ struct run_args {
 	bool json;
 	bool plan;
 	bool sort_mounts;
+	int tty; /* -1: when stdin and stdout are terminals; 0, 1: --(no-)tty */
+	/* Will the sandbox have a /dev of its own to make a terminal in?
+	 * The default profile has one; a bare one only with --dev. */
+	bool bare, has_dev;
+	bool tty_asked; /* --tty given, not the default's choice */
 	int result_fd;
 	/* --size/--perms wait for the next --tmpfs/--dir */
 	bool has_size;
@@ -172,6 +185,11 @@ static void run_usage(FILE *f)
 	      "Mount options apply in order, after the profile's mounts.\n"
 	      "SIGINT, SIGTERM and SIGHUP sent to boxctl are forwarded to "
 	      "the run.\n"
+	      "With a terminal on stdin and stdout (or --tty) the command gets "
+	      "a terminal\n"
+	      "of the sandbox's own; boxctl relays it to yours, raw, and "
+	      "restores yours\n"
+	      "when the run ends.\n"
 	      "\n"
 	      "Options:\n",
 	      f);
@@ -278,6 +296,20 @@ static int parse_mode(const char *opt, const char *s, int *ret)
 	if (errno || v > 07777)
 		return bad(opt, "mode out of range: '%s'", s);
 	*ret = (int)v;
+	return 0;
+}
+
+/* More CPUs than the host has would be a limit that never limits:
+ * almost certainly a mistake (a core count from another machine). */
+static int check_cpus(const char *opt, const char *value, uint32_t millis)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n > 0 && millis > (uint64_t)n * 1000)
+		return bad(opt,
+			   "%s is more than the %ld CPU%s this host has; a "
+			   "run cannot use more than all of them",
+			   value, n, n == 1 ? "" : "s");
 	return 0;
 }
 
@@ -489,6 +521,8 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		r = o->id == OPT_PROC  ? box_spec_proc(s, v[0])
 		    : o->id == OPT_DEV ? box_spec_dev(s, v[0])
 				       : box_spec_remount_ro(s, v[0]);
+		if (o->id == OPT_DEV)
+			a->has_dev = true;
 		break;
 	case OPT_FILE:
 	case OPT_FILE_DATA: {
@@ -579,6 +613,7 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		else
 			return bad(opt, "'%s' is not one of default, bare",
 				   v[0]);
+		a->bare = strcmp(v[0], "bare") == 0;
 		break;
 	case OPT_NO_NEW_SESSION:
 		r = box_spec_set_new_session(s, false);
@@ -602,6 +637,10 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 	case OPT_NO_DIE_WITH_CLIENT:
 		r = box_spec_set_die_with_client(s, false);
 		break;
+	case OPT_TTY:
+	case OPT_NO_TTY:
+		a->tty = o->id == OPT_TTY;
+		return 0;
 	case OPT_MEMORY:
 	case OPT_MEMORY_SWAP:
 		r = parse_positive_size(opt, v[0], &u64);
@@ -616,6 +655,9 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 			return bad_value(opt, "CPU count", v[0], r);
 		if (u32 == 0)
 			return bad(opt, "must be at least 0.001");
+		r = check_cpus(opt, v[0], u32);
+		if (r < 0)
+			return r;
 		r = box_spec_set_cpu_millis(s, u32);
 		break;
 	case OPT_PIDS:
@@ -695,6 +737,24 @@ static const struct run_option *find_option(const char *name, size_t len)
 	return NULL;
 }
 
+/*
+ * Fewer values than o takes: the arguments run out, or one of a pair is
+ * "--" or another option ("--bind /src -- cmd", "--bind /src --chdir
+ * /x"): a path or value of that spelling is far more likely a forgotten
+ * one than meant.
+ */
+static bool missing_value(const struct run_option *o, char **v, int left)
+{
+	if (left < o->nargs)
+		return true;
+	for (int k = 0; o->nargs > 1 && k < o->nargs; k++)
+		if (strcmp(v[k], "--") == 0 ||
+		    (strncmp(v[k], "--", 2) == 0 &&
+		     find_option(v[k], strlen(v[k]))))
+			return true;
+	return false;
+}
+
 static int parse_run_args(struct run_args *a, int argc, char **argv)
 {
 	int i = 0, r;
@@ -729,8 +789,10 @@ static int parse_run_args(struct run_args *a, int argc, char **argv)
 			vals[0] = (char *)eq + 1;
 			i++;
 		} else {
-			if (i + o->nargs >= argc)
-				return bad(o->name, "needs %s", o->args);
+			if (missing_value(o, argv + i + 1, argc - i - 1)) {
+				boxctl_error("%s takes %s", o->name, o->args);
+				return -EINVAL;
+			}
 			for (int k = 0; k < o->nargs; k++)
 				vals[k] = argv[i + 1 + k];
 			i += 1 + o->nargs;
@@ -821,7 +883,7 @@ static int fd_or_null(int fd)
 }
 
 /* Follow the run to its end, forwarding signals; returns when finished. */
-static void follow_run(box_client *c, box_run *run, int sfd)
+static void follow_run(box_client *c, box_run *run, int sfd, struct progress *p)
 {
 	while (box_run_state(run) != BOX_RUN_FINISHED) {
 		struct pollfd pfd[2] = {
@@ -829,7 +891,8 @@ static void follow_run(box_client *c, box_run *run, int sfd)
 		    {.fd = sfd, .events = POLLIN},
 		};
 
-		int n = poll(pfd, sfd >= 0 ? 2 : 1, box_client_timeout(c));
+		int n = poll(pfd, sfd >= 0 ? 2 : 1,
+			     progress_timeout(p, box_client_timeout(c)));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -848,6 +911,7 @@ static void follow_run(box_client *c, box_run *run, int sfd)
 		/* Readable, or a run to send again after a BUSY. */
 		if (pfd[0].revents || n == 0)
 			(void)box_run_dispatch(run);
+		progress_run(p, run);
 	}
 }
 
@@ -864,10 +928,13 @@ static int plan_only(const struct boxctl *ctl, const struct run_args *a)
 	char buf[1024];
 	int r;
 
+	bool connected = false;
+
 	r = box_client_new(&c);
 	if (r >= 0) {
 		box_client_set_name(c, "boxctl");
-		r = box_client_connect(c, ctl->socket);
+		r = boxctl_client_connect(ctl, c);
+		connected = r >= 0;
 	}
 	if (r >= 0)
 		r = box_run_plan(c, a->spec, &plan);
@@ -881,6 +948,8 @@ static int plan_only(const struct boxctl *ctl, const struct run_args *a)
 		} else {
 			boxctl_error("%s", strerror(-r));
 		}
+		if (c && !connected)
+			boxctl_connect_hint(ctl, c, r);
 		return BOXCTL_EXIT_RUN_FAILED;
 	}
 	if (a->json) {
@@ -898,13 +967,60 @@ static int plan_only(const struct boxctl *ctl, const struct run_args *a)
 	return 0;
 }
 
+/*
+ * --tty, or the default with a terminal on stdin and stdout: ask for a
+ * terminal of the sandbox's own, as large as ours. Returns whether the
+ * run has one.
+ */
+static bool want_tty(struct run_args *a)
+{
+	unsigned rows, cols;
+	int size_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : STDOUT_FILENO;
+
+	/* Unasked, a run that could not make a terminal keeps the caller's
+	 * stdio, as it always did; --tty on such a run fails, saying why. */
+	a->tty_asked = a->tty == 1;
+	if (a->tty < 0)
+		a->tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO) &&
+			 (!a->bare || a->has_dev);
+	if (!a->tty)
+		return false;
+	(void)box_spec_set_tty(a->spec, true);
+	if (tty_size(size_fd, &rows, &cols) == 0 && rows && cols)
+		(void)box_spec_set_tty_size(a->spec, rows, cols);
+	return true;
+}
+
+/*
+ * A daemon older than interactive runs would take a tty request for one
+ * with the wrong number of fds: asked for, say so; by default, run the
+ * way that daemon knows, with boxctl's own stdio. Returns whether to go
+ * on.
+ */
+static bool daemon_has_tty(box_client *c, struct run_args *a)
+{
+	if (box_host_has_feature(box_client_host(c), "tty"))
+		return true;
+	if (a->tty_asked) {
+		boxctl_error("--tty: this boxd cannot make terminals for runs "
+			     "(it does not list the feature \"tty\")");
+		return false;
+	}
+	a->tty = 0;
+	(void)box_spec_set_tty(a->spec, false);
+	return true;
+}
+
 int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 {
-	struct run_args a = {.result_fd = STDERR_FILENO, .perms = -1};
+	struct run_args a = {
+	    .result_fd = STDERR_FILENO, .perms = -1, .tty = -1};
 	box_client *c = NULL;
 	box_run *run = NULL;
 	_cleanup_close_ int sfd = -1;
 	char buf[1024];
+	struct progress progress;
+	bool connected = false;
 	sigset_t fwd;
 	int r, status;
 
@@ -922,6 +1038,7 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 		}
 		return BOXCTL_EXIT_RUN_FAILED;
 	}
+	want_tty(&a);
 	if (a.plan) {
 		status = plan_only(ctl, &a);
 		box_spec_free(a.spec);
@@ -933,7 +1050,13 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 		box_client_set_name(c, "boxctl");
 		/* follow_run() dispatches throughout: safe to retry. */
 		box_client_set_busy_retries(c, BOX_BUSY_RETRIES);
-		r = box_client_connect(c, ctl->socket);
+		r = boxctl_client_connect(ctl, c);
+		connected = r >= 0;
+	}
+	if (r >= 0 && a.tty && !daemon_has_tty(c, &a)) {
+		box_client_free(c);
+		box_spec_free(a.spec);
+		return BOXCTL_EXIT_RUN_FAILED;
 	}
 	if (r >= 0) {
 		/*
@@ -945,6 +1068,9 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 		sigaddset(&fwd, SIGINT);
 		sigaddset(&fwd, SIGTERM);
 		sigaddset(&fwd, SIGHUP);
+		/* A tty run follows our terminal's size. */
+		if (a.tty)
+			sigaddset(&fwd, SIGWINCH);
 		sigprocmask(SIG_BLOCK, &fwd, NULL);
 		sfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
 		r = box_run_start(c, a.spec, fd_or_null(STDIN_FILENO),
@@ -961,12 +1087,23 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 		} else {
 			boxctl_error("%s", strerror(-r));
 		}
+		if (c && !connected)
+			boxctl_connect_hint(ctl, c, r);
 		box_client_free(c);
 		box_spec_free(a.spec);
 		return BOXCTL_EXIT_RUN_FAILED;
 	}
 
-	follow_run(c, run, sfd);
+	progress_init(&progress);
+	if (a.tty) {
+		tty_follow_run(c, run, sfd,
+			       isatty(STDIN_FILENO) ? STDIN_FILENO
+						    : STDOUT_FILENO,
+			       &progress);
+		tty_restore();
+	} else {
+		follow_run(c, run, sfd, &progress);
+	}
 	if (box_run_error(run))
 		boxctl_error("%s", boxctl_describe_error(box_run_error(run),
 							 buf, sizeof(buf)));

@@ -168,6 +168,9 @@ int boxctl_print_plan(FILE *f, const box_plan *p)
 	if (box_plan_write_ephemeral(p))
 		fprintf(f, "%-14s %s\n", "writes:",
 			"anywhere, discarded at the end (ephemeral)");
+	fprintf(f, "%-14s %s\n", "terminal:",
+		box_plan_tty(p) ? "its own pty, in the sandbox's devpts"
+				: "the caller's stdin, stdout, stderr");
 	fprintf(f, "%-14s %s\n", "profile:",
 		box_plan_profile(p) == BOX_PROFILE_BARE ? "bare" : "default");
 

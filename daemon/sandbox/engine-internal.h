@@ -65,6 +65,8 @@ struct sandbox {
 	struct run_ids ids; /* ids.groups points to groups */
 	gid_t *groups;
 	bool new_net;
+	bool tty;       /* stdio holds /dev/null; the terminal is pid 1's */
+	int tty_master; /* from INIT_STARTED until sandbox_take_tty() */
 
 	struct cgroup_run *cg;
 	int wall_timer, cpu_timer; /* timerfds, -1 without that limit */

@@ -480,6 +480,7 @@ static int sandbox_keep_request(struct sandbox *sb, const struct run_spec *spec,
 	sb->uid = spec->uid;
 	sb->gid = spec->gid;
 	sb->new_net = spec->net != SPEC_NET_HOST;
+	sb->tty = spec->tty;
 	sb->ids = *ids;
 	sb->ids.groups = NULL;
 	if (ids->n_groups) {
@@ -491,8 +492,11 @@ static int sandbox_keep_request(struct sandbox *sb, const struct run_spec *spec,
 		memcpy(sb->groups, ids->groups, ids->n_groups * sizeof(gid_t));
 		sb->ids.groups = sb->groups;
 	}
+	/* A tty run has no stdio of the caller's: pid 1 gets /dev/null,
+	 * and the command the terminal pid 1 makes in its own devpts. */
 	for (int i = 0; i < 3; i++) {
-		sb->stdio[i] = fcntl(stdio[i], F_DUPFD_CLOEXEC, 3);
+		sb->stdio[i] = fcntl(spec->tty ? sb->e->devnull : stdio[i],
+				     F_DUPFD_CLOEXEC, 3);
 		if (sb->stdio[i] < 0) {
 			set_step(err, "stdio");
 			return negerrno();
@@ -599,7 +603,7 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 	sb->e = e;
 	sb->run_id = run_id;
 	sb->state = SANDBOX_STARTING;
-	sb->pidfd = sb->ctl = sb->memfd = -1;
+	sb->pidfd = sb->ctl = sb->memfd = sb->tty_master = -1;
 	sb->wall_timer = sb->cpu_timer = -1;
 	for (int i = 0; i < 3; i++)
 		sb->stdio[i] = -1;
@@ -671,6 +675,14 @@ fail:
 	*err = step;
 	sandbox_free(sb);
 	return r;
+}
+
+int sandbox_take_tty(struct sandbox *sb)
+{
+	int fd = sb->tty_master;
+
+	sb->tty_master = -1;
+	return fd;
 }
 
 int sandbox_fd(const struct sandbox *sb)

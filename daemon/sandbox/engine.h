@@ -88,12 +88,22 @@ uint64_t engine_tmpfs_default(const struct engine *e);
  * Start a run: create its cgroup, take a pooled pid 1 or clone one into
  * fresh namespaces, map its ids, hand it the spec and stdio. Returns once
  * pid 1 has everything; the sandbox then builds itself and execs. stdio
- * and ids->groups are copied, not taken. On failure err says which step.
+ * and ids->groups are copied, not taken (a tty run's stdio is ignored:
+ * pass -1s). On failure err says which step.
  */
 int sandbox_start(struct engine *e, uint64_t run_id,
 		  const struct run_spec *spec, const struct run_ids *ids,
 		  const int stdio[3], struct sandbox **ret,
 		  struct run_error *err);
+
+/*
+ * A tty run (spec->tty), once SANDBOX_EV_STARTED: the master side of the
+ * terminal pid 1 made in the sandbox's own devpts, the caller's to keep
+ * (close-on-exec); -1 before, after it was taken, or for other runs.
+ * The engine keeps no copy: when the caller closes it, the terminal
+ * hangs up and the command's foreground group gets SIGHUP.
+ */
+int sandbox_take_tty(struct sandbox *sb);
 
 /* Readable: call sandbox_dispatch(). One fd for the sandbox's life. */
 int sandbox_fd(const struct sandbox *sb);

@@ -23,6 +23,7 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -635,7 +636,35 @@ static int apply_proc(struct init_mount *m)
 	return mask_proc(m, proc);
 }
 
-static int apply_dev(struct init_mount *m)
+/*
+ * A tty run's terminal: opened through the mount fd of the devpts
+ * instance just made, never by a path. A path could meet a DEV_BIND of
+ * the host's /dev/pts laid over it later, or a symlink; the mount fd can
+ * only be this sandbox's own instance, so the pty's number, its
+ * /dev/pts/N and everything typed into it stay inside the sandbox. The
+ * slave is owned by the sandbox user: pid 1's fs ids are the caller's
+ * here (creds_as_user() ran before the mounts).
+ */
+static int open_tty_master(struct init_spec *s, int devpts)
+{
+	struct winsize ws = {.ws_row = s->tty_rows, .ws_col = s->tty_cols};
+	int unlock = 0;
+
+	if (!(s->flags & INIT_FLAG_TTY) || s->tty_master >= 0)
+		return 0;
+	s->tty_master = openat(devpts, "ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s->tty_master < 0)
+		return init_fail("tty", "ptmx", errno);
+	/* A new pty is locked until its opener says otherwise (unlockpt). */
+	if (ioctl(s->tty_master, TIOCSPTLCK, &unlock) < 0)
+		return init_fail("tty", "unlock", errno);
+	if ((ws.ws_row || ws.ws_col) &&
+	    ioctl(s->tty_master, TIOCSWINSZ, &ws) < 0)
+		return init_fail("tty", "window size", errno);
+	return 0;
+}
+
+static int apply_dev(struct init_spec *s, struct init_mount *m)
 {
 	static const char *const tmpfs_opts[] = {"mode", "0755", "size", "64k",
 						 NULL};
@@ -684,6 +713,9 @@ static int apply_dev(struct init_mount *m)
 	fs = new_fs("devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 	if (pts < 0 || fs < 0 || attach(fs, pts) < 0)
 		return init_fail("dev", "pts", fs < 0 ? -fs : errno);
+	r = open_tty_master(s, fs);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ELEMENTSOF(links); i++)
 		if (symlinkat(links[i][0], dev, links[i][1]) < 0)
 			return init_fail("dev", links[i][1], errno);
@@ -771,7 +803,7 @@ int mounts_apply(struct init_spec *s)
 			r = apply_proc(m);
 			break;
 		case SPEC_MOUNT_DEV:
-			r = apply_dev(m);
+			r = apply_dev(s, m);
 			break;
 		case SPEC_MOUNT_SYMLINK:
 			r = apply_symlink(m);
@@ -797,6 +829,13 @@ int mounts_apply(struct init_spec *s)
 		if (r < 0)
 			return r;
 	}
+	/* A tty run without a devpts of its own gets no terminal at all:
+	 * never one of the host's. */
+	if ((s->flags & INIT_FLAG_TTY) && s->tty_master < 0)
+		return init_fail("tty",
+				 "the sandbox has no /dev of its own (--dev "
+				 "/dev) to make its terminal in",
+				 ENODEV);
 	/* Every file and overlay is made: off the staging point. */
 	r = files_done();
 	return r < 0 ? r : overlay_done();

@@ -303,6 +303,20 @@ static int load_seccomp(const struct init_spec *s, int listener_sock)
 	return 0;
 }
 
+/*
+ * An ignored signal stays ignored across execve, and an interactive shell
+ * may not undo what it found ignored at its start: whatever the daemon
+ * or whoever started it ignored (SIGPIPE, and SIGINT, SIGQUIT or SIGTSTP
+ * when started from a script) would make ^C, ^\ or ^Z do nothing in a
+ * tty run. Such a run starts from the defaults, as a login would.
+ */
+static void reset_signal_dispositions(void)
+{
+	for (int sig = 1; sig < _NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)signal(sig, SIG_DFL);
+}
+
 void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
 {
 	char cwd[4096];
@@ -311,8 +325,13 @@ void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (s->flags & INIT_FLAG_TTY)
+		reset_signal_dispositions();
 
-	if ((s->flags & INIT_FLAG_NEW_SESSION) && setsid() < 0)
+	/* A tty run's command always leads a session of its own: that is
+	 * what lets it take the pty as its controlling terminal below. */
+	if ((s->flags & (INIT_FLAG_NEW_SESSION | INIT_FLAG_TTY)) &&
+	    setsid() < 0)
 		cmd_fail(errfd, "setsid", NULL, errno);
 
 	for (int i = 0; i < _SPEC_RLIMIT_MAX; i++) {
@@ -346,6 +365,12 @@ void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
 			cmd_fail(errfd, "stdio", NULL, errno);
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		cmd_fail(errfd, "close fds", NULL, errno);
+	/* The pty becomes the session's controlling terminal and the
+	 * command's process group its foreground group: ^C, ^Z and ^\
+	 * typed by the caller reach whatever runs in the foreground, and
+	 * job control works. The caller's own terminal never gets here. */
+	if ((s->flags & INIT_FLAG_TTY) && ioctl(0, TIOCSCTTY, 0) < 0)
+		cmd_fail(errfd, "controlling terminal", NULL, errno);
 
 	/* As the sandbox user: a cwd it may not enter is refused. The root
 	 * was pivoted and the old one detached, so no path leads outside;

@@ -8,6 +8,10 @@
  * rusage. When pid 1 exits the kernel kills everything left in the pid
  * namespace, so the command's orphans never outlive it.
  *
+ * A tty run's stdio is a pseudo-terminal made here, in the sandbox's own
+ * devpts (init-mounts.c): the command gets its slave side, and the master
+ * goes to the daemon with STARTED, for the caller; pid 1 keeps neither.
+ *
  * If the daemon goes away (control socket EOF), pid 1 exits at once and
  * takes the sandbox with it. Never logs: it has no stderr worth writing to.
  *
@@ -61,6 +65,47 @@ static void report(uint32_t kind, const struct init_report *extra)
 	rep.kind = kind;
 	/* Best effort: a daemon that stopped listening learns nothing. */
 	(void)!send(INIT_CTL_FD, &rep, sizeof(rep), MSG_NOSIGNAL);
+}
+
+/* INIT_STARTED, with the pty master of a tty run (-1: none). */
+static void report_started(pid_t cmd, int tty_master)
+{
+	struct init_report rep = {
+	    .magic = INIT_MAGIC,
+	    .kind = INIT_STARTED,
+	    .cmd_pid = cmd,
+	    .seccomp_nr = -1,
+	};
+	struct iovec iov = {.iov_base = &rep, .iov_len = sizeof(rep)};
+
+	(void)fdpass_send(INIT_CTL_FD, &iov, 1, &tty_master,
+			  tty_master >= 0 ? 1 : 0);
+}
+
+/*
+ * A tty run: the command's 0, 1 and 2 become the pty's slave side
+ * (replacing the /dev/null the daemon sent), got from the master with
+ * TIOCGPTPEER rather than by a path, so it is the very terminal whose
+ * master the caller will hold. O_NOCTTY: pid 1 must not take it as its
+ * own controlling terminal; the command does, as a session leader.
+ */
+static int tty_stdio(struct init_spec *s)
+{
+	_cleanup_close_ int slave = -1;
+
+	if (!(s->flags & INIT_FLAG_TTY))
+		return 0;
+	slave =
+	    ioctl(s->tty_master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return init_fail("tty", "slave", errno);
+	for (int i = 0; i < 3; i++) {
+		safe_close(s->stdio[i]);
+		s->stdio[i] = fcntl(slave, F_DUPFD_CLOEXEC, 3);
+		if (s->stdio[i] < 0)
+			return init_fail("tty", "slave", errno);
+	}
+	return 0;
 }
 
 static _noreturn_ void report_failure_and_exit(void)
@@ -305,7 +350,7 @@ static _noreturn_ void supervise(struct supervise *sv, int sigfd)
 
 _noreturn_ void init_member_main(void)
 {
-	struct init_spec spec = {.stdio = {-1, -1, -1}};
+	struct init_spec spec = {.stdio = {-1, -1, -1}, .tty_master = -1};
 	struct supervise sv = {
 	    .listener = -1, .seccomp_nr = -1, .exec_pipe = -1};
 	int memfd = -1, sigfd, errpipe[2], lsock[2] = {-1, -1};
@@ -346,7 +391,7 @@ _noreturn_ void init_member_main(void)
 		report_failure_and_exit();
 	}
 
-	if (setup_sandbox(&spec) < 0)
+	if (setup_sandbox(&spec) < 0 || tty_stdio(&spec) < 0)
 		report_failure_and_exit();
 
 	if (pipe2(errpipe, O_CLOEXEC) < 0) {
@@ -390,8 +435,11 @@ _noreturn_ void init_member_main(void)
 	/* r == 0: a kill rule stopped the command before its exec; the reap
 	 * below reports how it ended, and the call. */
 	if (r > 0)
-		report(INIT_STARTED,
-		       &(struct init_report){.cmd_pid = pid, .seccomp_nr = -1});
+		report_started(pid, spec.tty_master);
+	/* The daemon holds the master now (or the run is over): pid 1
+	 * keeps no end of the terminal, so the caller closing its master
+	 * hangs the terminal up. */
+	spec.tty_master = safe_close(spec.tty_master);
 
 	/* The command may already be gone. */
 	if (reap(&sv))

@@ -125,6 +125,11 @@ int init_blob_encode(struct init_blob *b, const struct run_spec *spec,
 		ids.flags |= INIT_FLAG_NO_EXEC;
 	if (spec->write_ephemeral)
 		ids.flags |= INIT_FLAG_WRITE_EPHEMERAL;
+	if (spec->tty) {
+		ids.flags |= INIT_FLAG_TTY;
+		ids.tty_rows = spec->tty_rows;
+		ids.tty_cols = spec->tty_cols;
+	}
 
 	r = init_blob_add(b, REC_IDS, &ids, sizeof(ids), NULL, 0, NULL, 0);
 	if (r >= 0)
@@ -284,6 +289,8 @@ static int parse_record(struct init_spec *s, uint32_t type, const uint8_t *p,
 		s->uid = ids.uid;
 		s->gid = ids.gid;
 		s->flags = ids.flags;
+		s->tty_rows = ids.tty_rows;
+		s->tty_cols = ids.tty_cols;
 		s->tmpfs_default = ids.tmpfs_default;
 		*have_ids = true;
 		return 0;

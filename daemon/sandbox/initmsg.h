@@ -5,7 +5,8 @@
  *
  *   init -> daemon  INIT_READY    the member is alive and waiting
  *   daemon -> init  take header   + fds [spec memfd, stdin, stdout, stderr]
- *   init -> daemon  INIT_STARTED  the command was exec'd
+ *   init -> daemon  INIT_STARTED  the command was exec'd (+ fd: the
+ *                                 pty master of a tty run, else none)
  *                   INIT_FAILED   a setup step failed (step, errno, detail)
  *                   INIT_EXITED   the command ended (wait status, rusage)
  *
@@ -119,12 +120,16 @@ enum init_rec {
 #define INIT_FLAG_SECCOMP_LISTENER (1u << 2)
 #define INIT_FLAG_NO_EXEC (1u << 3)
 #define INIT_FLAG_WRITE_EPHEMERAL (1u << 4)
+/* The command's stdio is a pty made in the sandbox's own devpts (the
+ * stdio fds of the take message are /dev/null then, and unused); its
+ * master rides on INIT_STARTED. */
+#define INIT_FLAG_TTY (1u << 5)
 
 struct init_rec_ids {
 	uint32_t uid, gid;
-	uint32_t flags; /* INIT_FLAG_* */
-	uint32_t pad;
-	uint64_t tmpfs_default; /* bytes for a TMPFS without size */
+	uint32_t flags;              /* INIT_FLAG_* */
+	uint16_t tty_rows, tty_cols; /* INIT_FLAG_TTY: first size, 0: unset */
+	uint64_t tmpfs_default;      /* bytes for a TMPFS without size */
 };
 
 struct init_rec_mount {
@@ -166,6 +171,7 @@ struct init_spec {
 	char **env;
 	const char *cwd, *hostname, *stage;
 	uint32_t uid, gid, flags;
+	uint16_t tty_rows, tty_cols;
 	uint64_t tmpfs_default;
 	struct init_mount *mounts;
 	size_t n_mounts;
@@ -174,6 +180,9 @@ struct init_spec {
 	const void *seccomp;
 	size_t seccomp_len;
 	int stdio[3];
+	/* INIT_FLAG_TTY: the master opened in the devpts instance the DEV
+	 * mount made (init-mounts.c), -1 until then. */
+	int tty_master;
 };
 
 /* A growable blob, written by the daemon. */

@@ -115,6 +115,11 @@ struct run_spec {
 	gid_t gid;
 	enum spec_net net;
 	bool new_session;
+	/* A pseudo-terminal of the sandbox's own devpts as the command's
+	 * stdio and controlling terminal; its master goes to the caller
+	 * (sandbox_take_tty()). rows/cols: its first size, 0 = unset. */
+	bool tty;
+	uint16_t tty_rows, tty_cols;
 	struct spec_mount *mounts; /* in order; the profile's come first */
 	size_t n_mounts;
 	struct spec_limits limits;

@@ -16,9 +16,12 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/timerfd.h>
 
 #include "engine-internal.h"
+#include "fdpass.h"
 
 void sandbox_drop_restart_state(struct sandbox *sb)
 {
@@ -33,6 +36,21 @@ static void close_watched(struct sandbox *sb, int *fd)
 	*fd = safe_close(*fd);
 }
 
+/*
+ * What pid 1 passes on to the caller must be what the caller was
+ * promised: the master side of a pseudo-terminal (opened through a
+ * ptmx node, whatever devpts it is in: character device 5:2), never a
+ * socket, a directory or a file of the sandbox's that a subverted pid 1
+ * would like the caller to hold.
+ */
+static bool is_pty_master(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+	       major(st.st_rdev) == 5 && minor(st.st_rdev) == 2;
+}
+
 /* Read every report pid 1 has queued. Returns SANDBOX_EV_STARTED if the
  * command was exec'd just now. At EOF the socket goes: pid 1 is exiting
  * and its pidfd tells the rest. */
@@ -42,12 +60,20 @@ static unsigned read_reports(struct sandbox *sb)
 	unsigned ev = 0;
 
 	while (sb->ctl >= 0) {
-		ssize_t n = recv(sb->ctl, &rep, sizeof(rep), MSG_DONTWAIT);
+		_cleanup_close_ int fd = -1;
+		size_t n_fds = 0;
+		/*
+		 * At most one fd, and only INIT_STARTED of a tty run keeps
+		 * it: any other fd is closed unread. The socket is
+		 * non-blocking (sandbox_watch), so this never waits.
+		 */
+		ssize_t n =
+		    fdpass_recv(sb->ctl, &rep, sizeof(rep), 1, &fd, &n_fds);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n == -EAGAIN || n == -EWOULDBLOCK)
 			break;
+		if (n == -EPROTO || n == -ETOOMANYREFS || n == -EMFILE)
+			continue; /* the report is lost; pid 1's exit is not */
 		if (n <= 0) {
 			close_watched(sb, &sb->ctl);
 			break;
@@ -59,6 +85,9 @@ static unsigned read_reports(struct sandbox *sb)
 		switch (rep.kind) {
 		case INIT_STARTED:
 			if (sb->state == SANDBOX_STARTING) {
+				if (sb->tty && sb->tty_master < 0 &&
+				    is_pty_master(fd))
+					sb->tty_master = TAKE_FD(fd);
 				sb->state = SANDBOX_RUNNING;
 				sandbox_drop_restart_state(sb);
 				ev |= SANDBOX_EV_STARTED;
@@ -338,6 +367,7 @@ struct sandbox *sandbox_free(struct sandbox *sb)
 		return NULL;
 	sandbox_drop_restart_state(sb);
 	sb->ctl = safe_close(sb->ctl);
+	sb->tty_master = safe_close(sb->tty_master);
 	sb->wall_timer = safe_close(sb->wall_timer);
 	sb->cpu_timer = safe_close(sb->cpu_timer);
 	sb->epfd = safe_close(sb->epfd);

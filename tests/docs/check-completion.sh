@@ -189,7 +189,7 @@ case_ 'boxctl run --seccomp=n' = none
 case_ 'boxctl run --ro-bind ' policy.txt rootfs
 case_ 'boxctl run --ro-bind r' = rootfs
 case_ 'boxctl run --ro-bind rootfs ' =
-case_ 'boxctl run --memory 1G --bind a /b --n' = --net --no-exec --no-new-session --no-die-with-client
+case_ 'boxctl run --memory 1G --bind a /b --n' = --net --no-exec --no-new-session --no-die-with-client --no-tty
 case_ 'boxctl run --sort-mounts --s' = --size --symlink --setenv --sort-mounts --seccomp
 case_ 'boxctl run --net host ech' echo
 case_ 'boxctl run -- ech' echo

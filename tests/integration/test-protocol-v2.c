@@ -6,11 +6,14 @@
  * Version 1 clients keep their old contract.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "box.pb-c.h"
+#include "frame.h"
 #include "harness.h"
 #include "rawproto.h"
 
@@ -263,5 +266,107 @@ Test(protocol_v2, version_1_keeps_one_run_per_connection_and_no_ids)
 	cr_expect(strstr(ev->error->message, "already in flight"), "%s",
 		  ev->error->message);
 	boxd__v1__event__free_unpacked(ev, NULL);
+	close(fd);
+}
+
+/* A tty run by hand: RunRequest{tty}, with the given fds. */
+static void send_tty_run(int fd, const char *script, uint64_t id,
+			 const int *fds, size_t n_fds)
+{
+	Boxd__V1__Request req = BOXD__V1__REQUEST__INIT;
+	Boxd__V1__RunRequest run = BOXD__V1__RUN_REQUEST__INIT;
+	ProtobufCBinaryData args[3] = {
+	    {7, (uint8_t *)"/bin/sh"},
+	    {2, (uint8_t *)"-c"},
+	    {strlen(script), (uint8_t *)script},
+	};
+
+	run.n_argv = 3;
+	run.argv = args;
+	run.has_tty = run.tty = true;
+	run.has_tty_rows = run.has_tty_cols = true;
+	run.tty_rows = 21;
+	run.tty_cols = 61;
+	req.msg_case = BOXD__V1__REQUEST__MSG_RUN;
+	req.run = &run;
+	raw_send_id(fd, &req, id, fds, n_fds);
+}
+
+Test(protocol_v2, a_tty_run_sends_no_fds_and_its_started_carries_the_master)
+{
+	int fd = connect_v2(), master = -1;
+	struct frame_reader r;
+	Boxd__V1__Event *ev;
+	char out[256] = "";
+	size_t len = 0;
+
+	send_tty_run(fd, "echo SIZE=$(stty size)", 2, NULL, 0);
+	ev = next_event(fd);
+	cr_assert_eq(ev->msg_case, BOXD__V1__EVENT__MSG_ACCEPTED);
+	boxd__v1__event__free_unpacked(ev, NULL);
+
+	/* Started, read by hand to keep the fd of its first byte. */
+	frame_reader_init(&r, FRAME_MAX_DEFAULT);
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int ret;
+
+		cr_assert(poll(&p, 1, TEST_PATIENCE_MS) == 1);
+		ret = frame_read(&r, fd);
+		cr_assert_geq(ret, 0);
+		if (ret == 1)
+			break;
+	}
+	ev = boxd__v1__event__unpack(NULL, r.body_len, r.body);
+	cr_assert_not_null(ev);
+	cr_assert_eq(ev->msg_case, BOXD__V1__EVENT__MSG_STARTED);
+	cr_assert_eq(ev->request_id, 2);
+	cr_assert_eq(r.n_fds, 1, "Started carries the master, and only it");
+	master = r.fds[0];
+	r.fds[0] = -1;
+	frame_reader_reset(&r);
+	boxd__v1__event__free_unpacked(ev, NULL);
+	cr_assert(isatty(master));
+	cr_assert(fcntl(master, F_GETFD) & FD_CLOEXEC);
+
+	/* The command writes on its terminal, sized as asked. */
+	while (!strstr(out, "\r\n") && len + 1 < sizeof(out)) {
+		struct pollfd p = {.fd = master, .events = POLLIN};
+		ssize_t n;
+
+		cr_assert(poll(&p, 1, TEST_PATIENCE_MS) == 1);
+		n = read(master, out + len, sizeof(out) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		out[len] = 0;
+	}
+	cr_expect_str_eq(out, "SIZE=21 61\r\n");
+	ev = next_event(fd);
+	cr_assert_eq(ev->msg_case, BOXD__V1__EVENT__MSG_RESULT);
+	cr_expect_eq(ev->result->exit_code, 0);
+	boxd__v1__event__free_unpacked(ev, NULL);
+	close(master);
+	close(fd);
+}
+
+Test(protocol_v2, a_tty_run_with_stdio_fds_is_a_protocol_error)
+{
+	int fd = connect_v2(), fds[3];
+	Boxd__V1__Event *ev;
+
+	for (int i = 0; i < 3; i++)
+		fds[i] = open("/dev/null", O_RDWR | O_CLOEXEC);
+	send_tty_run(fd, "true", 2, fds, 3);
+	ev = next_event(fd);
+	cr_assert_eq(ev->msg_case, BOXD__V1__EVENT__MSG_ERROR);
+	cr_expect_eq(ev->error->code, BOXD__V1__ERROR_CODE__PROTOCOL);
+	cr_expect_str_eq(ev->error->message,
+			 "wrong number of file descriptors: run request "
+			 "carries 3, expected exactly 0");
+	boxd__v1__event__free_unpacked(ev, NULL);
+	cr_expect_null(raw_read_event(fd), "the connection stays open");
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
 	close(fd);
 }

@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,6 +304,126 @@ Test(seccomp, tiocsti_without_the_filter_does_inject)
 	pty_drain_master(&p, echoed, sizeof(echoed));
 	cr_expect(strstr(echoed, "XYZ"), "echo: '%s'", echoed);
 	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+	close(p.master);
+	close(p.slave);
+}
+
+/* ---- TIOCSTI from a --tty run ---- */
+
+/*
+ * A tty run, started by a caller that holds a terminal of its own (p)
+ * and even offers it as stdio: a tty run must ignore those fds, so the
+ * only terminal inside is the one the sandbox made. What the run writes
+ * on that terminal comes back through the master the daemon handed over;
+ * it is returned in *ret_out.
+ */
+static box_run *run_tty_beside_pty(box_client *c, box_spec *s, struct pty *p,
+				   char **ret_out)
+{
+	size_t cap = 16384, len = 0;
+	char *out = malloc(cap);
+	box_run *run = NULL;
+	int master = -1;
+
+	cr_assert(out);
+	cr_assert(box_spec_set_tty(s, true) >= 0);
+	cr_assert(box_run_start(c, s, p->slave, p->slave, p->slave, &run) >= 0);
+	for (;;) {
+		struct pollfd pfd[2] = {
+		    {.fd = box_client_fd(c), .events = POLLIN},
+		    {.fd = master, .events = POLLIN},
+		};
+		ssize_t n;
+
+		if (box_run_state(run) == BOX_RUN_FINISHED && master < 0)
+			break;
+		cr_assert(poll(pfd, 2, TEST_PATIENCE_MS) > 0,
+			  "the run made no progress");
+		if (pfd[0].revents)
+			box_run_dispatch(run);
+		if (master < 0 && box_run_tty_fd(run) >= 0)
+			master = box_run_tty_fd(run);
+		if (master >= 0 && pfd[1].revents) {
+			n = read(master, out + len, cap - 1 - len);
+			if (n > 0)
+				len += (size_t)n;
+			else
+				master = -1; /* EIO: the terminal is gone */
+		}
+		/* A run that failed before it started has no terminal. */
+		if (box_run_state(run) == BOX_RUN_FINISHED &&
+		    box_run_tty_fd(run) < 0)
+			break;
+	}
+	out[len] = 0;
+	*ret_out = out;
+	return run;
+}
+
+Test(seccomp, tiocsti_in_a_tty_run_never_reaches_the_callers_terminal)
+{
+	box_client *c = connect_as(&d, NOBODY, NOBODY);
+	box_spec *s = sec_spec("probe-tiocsti", NULL);
+	char *out, queued[64], echoed[256];
+	struct pty p;
+	box_run *run;
+
+	pty_open(&p);
+	run = run_tty_beside_pty(c, s, &p, &out);
+	/* The filter refuses it on the sandbox's own terminal too. */
+	sec_expect_pass(run, out, "");
+	cr_expect_eq(pty_queued_input(&p, queued, sizeof(queued)), 0,
+		     "bytes waiting in the caller's terminal: '%s'", queued);
+	pty_drain_master(&p, echoed, sizeof(echoed));
+	cr_expect_str_empty(echoed, "the caller's terminal echoed '%s'",
+			    echoed);
+	free(out);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+	close(p.master);
+	close(p.slave);
+}
+
+Test(seccomp, tiocsti_in_an_unfiltered_tty_run_stays_inside)
+{
+	const char *const args[] = {"--control", NULL};
+	box_client *c = connect_root(&d);
+	box_spec *s = sec_spec("probe-tiocsti", args);
+	char *out, *knob, queued[64], echoed[256];
+	struct pty p;
+	box_run *run;
+
+	knob = sec_read_file("/proc/sys/dev/tty/legacy_tiocsti");
+	if (knob && knob[0] == '0') {
+		free(knob);
+		box_spec_free(s);
+		box_client_free(c);
+		skip_test("legacy_tiocsti is 0: the kernel itself refuses "
+			  "TIOCSTI, so there is no injection to show");
+	}
+	free(knob);
+	pty_open(&p);
+	/* No filter at all: the injection works, and lands in the only
+	 * terminal the sandbox has, its own. The caller's is out of reach
+	 * by construction, not by the filter. */
+	cr_assert(box_spec_set_seccomp(s, BOX_SECCOMP_NONE, NULL, 0) >= 0);
+	run = run_tty_beside_pty(c, s, &p, &out);
+	sec_expect_pass(run, out, "");
+	/* Each injected byte is echoed by the sandbox's terminal, between
+	 * the probe's own lines. */
+	cr_expect(strstr(out, "\nXPROBE") && strstr(out, "\nYPROBE") &&
+		      strstr(out, "\nZPROBE"),
+		  "no echo of X, Y and Z inside: '%s'", out);
+	cr_expect_eq(pty_queued_input(&p, queued, sizeof(queued)), 0,
+		     "bytes waiting in the caller's terminal: '%s'", queued);
+	pty_drain_master(&p, echoed, sizeof(echoed));
+	cr_expect_str_empty(echoed, "the caller's terminal echoed '%s'",
+			    echoed);
+	free(out);
 	box_run_free(run);
 	box_spec_free(s);
 	box_client_free(c);

@@ -85,6 +85,7 @@ static void send_plan(struct fake *f, uint64_t rid)
 	p.has_new_session = p.has_die_with_client = 1;
 	p.new_session = 1;
 	p.die_with_client = 0;
+	p.has_tty = p.tty = 1;
 	p.n_mounts = 3;
 	p.mounts = mounts;
 	p.limits = &lim;
@@ -166,6 +167,7 @@ Test(client, plan_round_trip_getters_and_json, .timeout = 120)
 	cr_assert_eq(box_plan_profile(p), BOX_PROFILE_DEFAULT);
 	cr_assert(box_plan_new_session(p));
 	cr_assert_not(box_plan_die_with_client(p));
+	cr_assert(box_plan_tty(p));
 
 	cr_assert_eq(box_plan_mount_count(p), 3);
 	cr_assert_eq(box_plan_mount_kind(p, 0), BOX_MOUNT_RO_BIND);

@@ -11,12 +11,15 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fakedaemon.h"
+#include "frame.h"
 
 struct fds_arg {
 	ino_t pipe_ino;
@@ -513,6 +516,111 @@ Test(client, freeing_the_client_ends_every_run_in_flight, .timeout = 120)
 	cr_assert_eq(box_run_kill_async(kept, SIGTERM), 0);
 	box_run_free(kept);
 	box_run_free(pending);
+	box_spec_free(s);
+	fake_join(&f);
+}
+
+/* ---- tty runs ---- */
+
+static void script_tty(struct fake *f)
+{
+	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
+	Boxd__V1__Started st = BOXD__V1__STARTED__INIT;
+	uint8_t body[64];
+	size_t len;
+	bool partial = false;
+	int master;
+	struct req r;
+
+	HANDSHAKE();
+	/* The caller's stdio is never sent: the terminal is the sandbox's. */
+	EXPECT(&r, RUN, 0);
+	CHECK(r.msg->run->has_tty && r.msg->run->tty);
+	CHECK(r.msg->run->has_tty_rows && r.msg->run->tty_rows == 30);
+	CHECK(r.msg->run->has_tty_cols && r.msg->run->tty_cols == 100);
+	fake_req_clear(&r);
+	fake_send_accepted(f, r.id, 4);
+	/* Started with the master side of a terminal on its first byte. */
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	CHECK(master >= 0);
+	st.run_id = 4;
+	ev.msg_case = BOXD__V1__EVENT__MSG_STARTED;
+	ev.started = &st;
+	ev.has_request_id = true;
+	ev.request_id = r.id;
+	len = boxd__v1__event__get_packed_size(&ev);
+	CHECK(len <= sizeof(body));
+	boxd__v1__event__pack(&ev, body);
+	CHECK(frame_send(f->sock, body, (uint32_t)len, &master, 1, &partial) ==
+	      0);
+	close(master);
+	fake_wait_step(f);
+	fake_send_result(f, r.id, 4, BOXD__V1__TERMINATION__EXITED, 0, 0);
+}
+
+Test(client, tty_run_sends_no_stdio_and_gets_the_master, .timeout = 120)
+{
+	struct winsize ws = {0};
+	struct fake f;
+	box_client *c;
+	box_spec *s = simple_spec();
+	box_run *run;
+	int fd;
+
+	cr_assert_eq(box_spec_set_tty(s, true), 0);
+	cr_assert_eq(box_spec_set_tty_size(s, 30, 100), 0);
+	cr_assert_eq(box_spec_set_tty_size(s, 65536, 1), -EINVAL);
+	c = fake_connect(&f, script_tty, NULL);
+	/* Offered stdio is ignored for a tty run. */
+	cr_assert_eq(box_run_start(c, s, 0, 1, 2, &run), 0);
+	cr_assert_eq(box_run_tty_fd(run), -ENOTTY, "not before Started");
+	while (box_run_state(run) < BOX_RUN_STARTED)
+		cr_assert_geq(box_run_dispatch(run), 0);
+	fd = box_run_tty_fd(run);
+	cr_assert_geq(fd, 0);
+	cr_assert(isatty(fd));
+	cr_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	cr_assert_eq(box_run_tty_resize(run, 40, 120), 0);
+	cr_assert_eq(ioctl(fd, TIOCGWINSZ, &ws), 0);
+	cr_assert_eq(ws.ws_row, 40);
+	cr_assert_eq(ws.ws_col, 120);
+	fake_step(&f);
+	cr_assert_eq(box_run_wait(run), 0);
+	/* Still the run's until it is freed. */
+	cr_assert_eq(box_run_tty_fd(run), fd);
+	box_run_free(run);
+	box_client_free(c);
+	box_spec_free(s);
+	fake_join(&f);
+}
+
+static void script_plain_started(struct fake *f)
+{
+	struct req r;
+
+	HANDSHAKE();
+	EXPECT(&r, RUN, 3);
+	fake_req_clear(&r);
+	fake_send_accepted(f, r.id, 5);
+	fake_send_started(f, r.id, 5, 9);
+	fake_send_result(f, r.id, 5, BOXD__V1__TERMINATION__EXITED, 0, 0);
+}
+
+Test(client, run_without_tty_has_no_master, .timeout = 120)
+{
+	struct fake f;
+	box_client *c;
+	box_spec *s = simple_spec();
+	box_run *run;
+
+	c = fake_connect(&f, script_plain_started, NULL);
+	cr_assert_eq(box_run_start(c, s, -1, -1, -1, &run), 0);
+	cr_assert_eq(box_run_wait(run), 0);
+	cr_assert_eq(box_run_tty_fd(run), -ENOTTY);
+	cr_assert_eq(box_run_tty_resize(run, 24, 80), -ENOTTY);
+	cr_assert_null(box_run_busy(run));
+	box_run_free(run);
+	box_client_free(c);
 	box_spec_free(s);
 	fake_join(&f);
 }

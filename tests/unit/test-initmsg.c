@@ -92,6 +92,34 @@ static void expect_str_or_null(const char *got, const char *want,
 		cr_assert_null(got, "%s %zu", what, i);
 }
 
+Test(initmsg, a_tty_run_carries_its_flag_and_size)
+{
+	struct run_spec spec = full_spec();
+	struct init_spec s = {.stdio = {-1, -1, -1}, .tty_master = -1};
+	struct init_blob b;
+
+	spec.tty = true;
+	spec.tty_rows = 33;
+	spec.tty_cols = 101;
+	encode(&spec, false, &b);
+	cr_assert_eq(init_blob_parse(b.data, b.len, &s), 0);
+	cr_assert(s.flags & INIT_FLAG_TTY);
+	cr_assert_eq(s.tty_rows, 33);
+	cr_assert_eq(s.tty_cols, 101);
+	/* Parsing opens nothing: the terminal is boxd-init's to make. */
+	cr_assert_eq(s.tty_master, -1);
+	init_spec_clear(&s);
+	init_blob_free(&b);
+
+	spec.tty = false;
+	encode(&spec, false, &b);
+	s = (struct init_spec){.stdio = {-1, -1, -1}, .tty_master = -1};
+	cr_assert_eq(init_blob_parse(b.data, b.len, &s), 0);
+	cr_assert_not(s.flags & INIT_FLAG_TTY);
+	init_spec_clear(&s);
+	init_blob_free(&b);
+}
+
 Test(initmsg, a_full_spec_reads_back_as_written)
 {
 	struct run_spec spec = full_spec();

@@ -282,6 +282,45 @@ Test(request, every_scalar_field)
 	request_out_clear(&out);
 }
 
+Test(request, tty_and_its_size)
+{
+	Boxd__V1__RunRequest req = base_request();
+	struct request_out out;
+	const struct run_spec *s;
+
+	s = accept(&req, &restricted, &out);
+	cr_assert_not(s->tty, "off unless asked for");
+	request_out_clear(&out);
+
+	req.has_tty = true;
+	req.tty = true;
+	req.has_new_session = true;
+	req.new_session = false;
+	s = accept(&req, &restricted, &out);
+	cr_assert(s->tty);
+	cr_assert_eq(s->tty_rows, 0, "no size: the kernel's 0x0");
+	cr_assert_eq(s->tty_cols, 0);
+	cr_assert(s->new_session, "the command leads the terminal's session");
+	request_out_clear(&out);
+
+	req.has_tty_rows = req.has_tty_cols = true;
+	req.tty_rows = 50;
+	req.tty_cols = 132;
+	s = accept(&req, &restricted, &out);
+	cr_assert_eq(s->tty_rows, 50);
+	cr_assert_eq(s->tty_cols, 132);
+	request_out_clear(&out);
+
+	/* A struct winsize holds 16 bits. */
+	req.tty_cols = 65536;
+	expect_bad(&req, &restricted,
+		   "tty_rows and tty_cols must be at most 65535");
+	/* A size without a terminal is a mistake worth saying. */
+	req.tty = false;
+	req.tty_cols = 80;
+	expect_bad(&req, &restricted, "tty_rows and tty_cols need tty");
+}
+
 Test(request, environment)
 {
 	static Boxd__V1__EnvVar set[] = {
