@@ -293,8 +293,8 @@ void session_run_ended(struct session *s, struct run *r)
 static const char *const namespaces[] = {"user", "mnt", "pid",   "net",
 					 "ipc",  "uts", "cgroup"};
 /* What a client must not assume of every daemon of its version. */
-static const char *const features[] = {"dry_run", "no_exec",
-					"write_ephemeral", "tty"};
+static const char *const features[] = {"dry_run", "no_exec", "write_ephemeral",
+				       "tty"};
 
 /* Room for what fill_host_info() points at; lives as long as the reply. */
 struct host_info_buf {

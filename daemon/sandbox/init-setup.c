@@ -304,11 +304,13 @@ static int load_seccomp(const struct init_spec *s, int listener_sock)
 }
 
 /*
- * An ignored signal stays ignored across execve, and an interactive shell
- * may not undo what it found ignored at its start: whatever the daemon
- * or whoever started it ignored (SIGPIPE, and SIGINT, SIGQUIT or SIGTSTP
- * when started from a script) would make ^C, ^\ or ^Z do nothing in a
- * tty run. Such a run starts from the defaults, as a login would.
+ * An ignored signal stays ignored across execve: whatever the daemon or
+ * whoever started it ignored (the daemon ignores SIGPIPE; a script that
+ * started it may have ignored SIGINT, SIGQUIT or SIGTSTP) would reach the
+ * command, so `yes | head` would see EPIPE instead of dying, and in a tty
+ * run ^C, ^\ or ^Z would do nothing (an interactive shell may not undo
+ * what it found ignored). Every command starts from the defaults, as a
+ * login would: nothing of the daemon's signal state reaches a sandbox.
  */
 static void reset_signal_dispositions(void)
 {
@@ -325,8 +327,7 @@ void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (s->flags & INIT_FLAG_TTY)
-		reset_signal_dispositions();
+	reset_signal_dispositions();
 
 	/* A tty run's command always leads a session of its own: that is
 	 * what lets it take the pty as its controlling terminal below. */

@@ -100,6 +100,31 @@ Test(run, signal_maps_to_128_plus_n)
 	box_client_free(c);
 }
 
+/*
+ * The daemon ignores SIGPIPE; an ignored signal survives execve. The
+ * command must start from the defaults all the same: nothing ignored,
+ * nothing blocked (/proc/self/status of grep itself, run without a
+ * shell in between).
+ */
+Test(run, the_command_starts_with_default_signal_dispositions)
+{
+	const char *argv[] = {"/bin/grep", "-E", "^Sig(Ign|Blk)",
+			      "/proc/self/status", NULL};
+	box_client *c = connect_root(&d);
+	box_spec *s = spec_argv(argv);
+	char *out, *err;
+	box_run *run = run_capture(c, s, NULL, &out, &err);
+
+	cr_assert_eq(box_run_exit_status(run), 0, "%s", err);
+	cr_expect_str_eq(out, "SigBlk:\t0000000000000000\n"
+			      "SigIgn:\t0000000000000000\n");
+	free(out);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+}
+
 Test(run, result_record_has_usage)
 {
 	box_client *c = connect_root(&d);
