@@ -103,6 +103,32 @@ static int refuse_unused_fields(const Boxd__V1__Mount *in,
 	return 0;
 }
 
+/* path is dir or below it. */
+static bool path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (!path[n] || path[n] == '/');
+}
+
+/*
+ * The default profile's /proc and /dev are the sandbox's own kernel views
+ * (a proc of its pid namespace with the host's sensitive files masked, a
+ * minimal dev): a mount onto or below them would replace or bury part of
+ * them, the masks included. Refused, so a mistake is said rather than
+ * half-working; --profile bare leaves both to the caller. Device nodes
+ * (dev-bind) belong in /dev, and hide and remount-ro only take away.
+ */
+static bool over_profile_kernel_mount(enum spec_mount_kind kind,
+				      const char *dst)
+{
+	if (kind == SPEC_MOUNT_HIDE || kind == SPEC_MOUNT_REMOUNT_RO)
+		return false;
+	if (kind == SPEC_MOUNT_DEV_BIND && strcmp(dst, "/dev") != 0)
+		return path_under(dst, "/proc");
+	return path_under(dst, "/proc") || path_under(dst, "/dev");
+}
+
 static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 			 const struct request_ctx *ctx, struct spec_mount *m,
 			 struct error_detail *err)
@@ -130,6 +156,11 @@ static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 			   "%s: only a bind as the first mount of the bare "
 			   "profile may target / (a root filesystem)",
 			   k->name);
+	if (!bare && over_profile_kernel_mount(k->kind, m->dst))
+		return BAD(err,
+			   "%s %s: the default profile mounts /proc and /dev "
+			   "itself; use --profile bare to mount your own",
+			   k->name, m->dst);
 	r = refuse_unused_fields(in, k, m->dst, err);
 	if (r < 0)
 		return r;

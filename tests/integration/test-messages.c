@@ -171,6 +171,41 @@ Test(messages, bind_with_one_path)
 	free(out);
 }
 
+/* A mount onto the default profile's own /proc or /dev: refused by the
+ * daemon, naming the way out; the bare profile takes it. */
+Test(messages, a_mount_over_the_profiles_dev_names_the_bare_profile)
+{
+	struct daemon d = {0};
+	const char *boxctl = bin("BOXCTL_BIN");
+	int status;
+	char *out;
+
+	require_root();
+	daemon_start(&d, NULL, NULL);
+	{
+		const char *argv[] = {boxctl, "--socket",  d.sock,
+				      "run",  "--tmpfs",   "/dev/shm",
+				      "--",   "/bin/true", NULL};
+		const char *bare[] = {boxctl,      "--socket",  d.sock,
+				      "run",       "--profile", "bare",
+				      "--tmpfs",   "/dev/shm",  "--",
+				      "/bin/true", NULL};
+
+		out = output_of(argv, 0, &status);
+		cr_expect_str_eq(out, "boxctl: tmpfs /dev/shm: the default "
+				      "profile mounts /proc and /dev itself; "
+				      "use --profile bare to mount your "
+				      "own\n");
+		cr_expect_eq(status, 125);
+		free(out);
+		/* Accepted: it fails later, for want of a /bin to run. */
+		out = output_of(bare, 0, &status);
+		cr_expect(!strstr(out, "profile mounts"), "%s", out);
+		free(out);
+	}
+	daemon_stop(&d);
+}
+
 Test(messages, more_cpus_than_the_host_has)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);

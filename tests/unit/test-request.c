@@ -455,6 +455,66 @@ Test(request, request_mounts_follow_the_profile)
 	request_out_clear(&out);
 }
 
+/* The default profile's /proc and /dev are its own: nothing is mounted
+ * onto or below them but device nodes (in /dev), hides and remount-ro;
+ * the bare profile leaves them to the caller. */
+Test(request, the_default_profiles_proc_and_dev_are_not_mounted_over)
+{
+	static const struct {
+		Boxd__V1__Mount__Kind kind;
+		const char *src, *dst, *why;
+	} refused[] = {
+	    {BOXD__V1__MOUNT__KIND__TMPFS, NULL, "/proc", "tmpfs /proc"},
+	    {BOXD__V1__MOUNT__KIND__BIND, "/srv", "/proc/sys",
+	     "bind /proc/sys"},
+	    {BOXD__V1__MOUNT__KIND__RO_BIND, "/srv", "/dev", "ro-bind /dev"},
+	    {BOXD__V1__MOUNT__KIND__TMPFS, NULL, "/dev/shm", "tmpfs /dev/shm"},
+	    {BOXD__V1__MOUNT__KIND__DEV_BIND, "/dev/fuse", "/dev",
+	     "dev-bind /dev"},
+	    {BOXD__V1__MOUNT__KIND__DEV_BIND, "/dev/fuse", "/proc/x",
+	     "dev-bind /proc/x"},
+	    {BOXD__V1__MOUNT__KIND__PROC, NULL, "/proc", "proc /proc"},
+	};
+	static const struct {
+		Boxd__V1__Mount__Kind kind;
+		const char *src, *dst;
+	} allowed[] = {
+	    {BOXD__V1__MOUNT__KIND__DEV_BIND, "/dev/fuse", "/dev/fuse"},
+	    {BOXD__V1__MOUNT__KIND__HIDE, NULL, "/proc/cpuinfo"},
+	    {BOXD__V1__MOUNT__KIND__TMPFS, NULL, "/procfs"},
+	    {BOXD__V1__MOUNT__KIND__TMPFS, NULL, "/devices"},
+	};
+	Boxd__V1__Mount m;
+	Boxd__V1__Mount *mp = &m;
+	Boxd__V1__RunRequest req = base_request();
+	struct request_out out;
+	char want[256];
+
+	req.n_mounts = 1;
+	req.mounts = &mp;
+	for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+		m = mount(refused[i].kind, refused[i].src, refused[i].dst);
+		req.profile = BOXD__V1__PROFILE__PROFILE_DEFAULT;
+		snprintf(want, sizeof(want),
+			 "%s: the default profile mounts /proc and /dev "
+			 "itself; use --profile bare to mount your own",
+			 refused[i].why);
+		expect_bad(&req, &cfg->root, want);
+		req.profile = BOXD__V1__PROFILE__PROFILE_BARE;
+		cr_assert_not_null(accept(&req, &cfg->root, &out),
+				   "%s refused in the bare profile",
+				   refused[i].why);
+		request_out_clear(&out);
+	}
+	req.profile = BOXD__V1__PROFILE__PROFILE_DEFAULT;
+	for (size_t i = 0; i < ELEMENTSOF(allowed); i++) {
+		m = mount(allowed[i].kind, allowed[i].src, allowed[i].dst);
+		cr_assert_not_null(accept(&req, &cfg->root, &out), "%s refused",
+				   allowed[i].dst);
+		request_out_clear(&out);
+	}
+}
+
 Test(request, a_rootfs_bind_may_target_root_first_in_bare)
 {
 	Boxd__V1__Mount m =
