@@ -51,6 +51,15 @@ void frame_reader_reset(struct frame_reader *r)
 	r->budget = budget;
 }
 
+uint8_t *frame_reader_take_body(struct frame_reader *r)
+{
+	uint8_t *body = r->body;
+
+	r->body = NULL;
+	frame_reader_reset(r);
+	return body;
+}
+
 /*
  * Drop everything of the broken frame so an error never holds resources;
  * only the reason stays, for the caller's message.

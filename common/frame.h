@@ -69,6 +69,9 @@ void frame_reader_init(struct frame_reader *r, uint32_t max);
 
 /* Free the body and close fds nobody took; ready for the next frame. */
 void frame_reader_reset(struct frame_reader *r);
+/* The whole frame's body, now the caller's to free(); the reader is reset
+ * as by frame_reader_reset(). */
+uint8_t *frame_reader_take_body(struct frame_reader *r);
 
 /*
  * Read as much of the current frame as the socket has (use a non-blocking

@@ -27,6 +27,7 @@ struct decoder {
 	pthread_cond_t wake;
 	struct decode_job *todo, **todo_tail; /* FIFO */
 	struct decode_job *done, **done_tail;
+	struct decode_job *trash, **trash_tail; /* to free */
 	bool stopping;
 	int efd;
 	struct event *ev;
@@ -80,10 +81,9 @@ static void arena_free(void *userdata, void *ptr)
 	(void)ptr;
 }
 
-void decode_job_free(struct decode_job *job)
+static void decode_job_free(struct decode_job *job)
 {
-	if (!job)
-		return;
+	free(job->body);
 	while (job->arena) {
 		struct decode_arena *next = job->arena->next;
 
@@ -148,10 +148,22 @@ static void *worker(void *arg)
 		struct decode_job *job;
 		uint64_t one = 1;
 
-		while (!d->todo && !d->stopping)
+		while (!d->todo && !d->trash && !d->stopping)
 			pthread_cond_wait(&d->wake, &d->lock);
 		if (d->stopping)
 			break;
+		if (d->trash) {
+			job = take_all(&d->trash, &d->trash_tail);
+			pthread_mutex_unlock(&d->lock);
+			while (job) {
+				struct decode_job *next = job->next;
+
+				decode_job_free(job);
+				job = next;
+			}
+			pthread_mutex_lock(&d->lock);
+			continue;
+		}
 		job = d->todo;
 		d->todo = job->next;
 		if (!d->todo)
@@ -207,6 +219,7 @@ int decoder_new(struct event_base *base, struct decoder **ret)
 	pthread_cond_init(&d->wake, NULL);
 	d->todo_tail = &d->todo;
 	d->done_tail = &d->done;
+	d->trash_tail = &d->trash;
 	d->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d->efd < 0) {
 		r = negerrno();
@@ -254,6 +267,11 @@ struct decoder *decoder_free(struct decoder *d)
 		j->req = NULL;
 	}
 	deliver(left);
+	for (struct decode_job *j = take_all(&d->trash, &d->trash_tail), *next;
+	     j; j = next) {
+		next = j->next;
+		decode_job_free(j);
+	}
 	if (d->ev)
 		event_free(d->ev);
 	safe_close(d->efd);
@@ -263,11 +281,30 @@ struct decoder *decoder_free(struct decoder *d)
 	return NULL;
 }
 
+void decode_job_dispose(struct decode_job *job)
+{
+	struct decoder *d = job->owner;
+	bool now;
+
+	pthread_mutex_lock(&d->lock);
+	now = d->stopping || !d->started;
+	if (!now) {
+		job->next = NULL;
+		*d->trash_tail = job;
+		d->trash_tail = &job->next;
+		pthread_cond_signal(&d->wake);
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (now)
+		decode_job_free(job);
+}
+
 void decoder_submit(struct decoder *d, struct decode_job *job)
 {
 	job->next = NULL;
 	job->peek = 0;
 	job->req = NULL;
+	job->owner = d;
 	job->arena = NULL;
 	pthread_mutex_lock(&d->lock);
 	*d->todo_tail = job;

@@ -58,12 +58,15 @@ struct decode_job {
 	struct error_detail err;
 	Boxd__V1__Request *req;
 	/* Private to decoder.c. */
+	struct decoder *owner;
 	struct decode_arena *arena;
 	struct decode_job *next;
 };
 
-/* Frees the job and its request, not its body. */
-void decode_job_free(struct decode_job *job);
+/* Frees the job, its request and its body (NULL if the caller kept it),
+ * on the worker: the unmapping of a large frame's memory (a TLB
+ * shoot-down on every CPU the daemon runs on) is not the loop's either. */
+void decode_job_dispose(struct decode_job *job);
 
 int decoder_new(struct event_base *base, struct decoder **ret);
 /* Stops the worker after the job in progress, then calls done() for every

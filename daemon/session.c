@@ -876,18 +876,19 @@ static void session_decoded(struct decode_job *job)
 	struct session *s = job->userdata;
 
 	if (!s) {
-		free(job->body);
-		decode_job_free(job);
+		decode_job_dispose(job); /* the body is the job's */
 		return;
 	}
 	s->job = NULL;
+	/* A closing session's reader keeps its body and frees it. */
+	job->body = NULL;
 	if (!s->closing) {
 		handle_checked(s, job->peek, &job->info, &job->err, job->req);
-		frame_reader_reset(&s->rd);
+		job->body = frame_reader_take_body(&s->rd);
 		if (!s->closing)
 			event_add(s->rd_ev, NULL);
 	}
-	decode_job_free(job);
+	decode_job_dispose(job);
 }
 
 /* A read error, said in words the peer can act on. */
