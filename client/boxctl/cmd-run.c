@@ -19,6 +19,7 @@
 
 #include "boxctl.h"
 #include "parse.h"
+#include "policy.h"
 #include "util.h"
 
 /* Larger seccomp policies are certainly a mistake (and would not fit). */
@@ -68,6 +69,7 @@ enum run_opt {
 	OPT_JSON,
 	OPT_RESULT_FD,
 	OPT_PLAN,
+	OPT_POLICY,
 	OPT_HELP,
 };
 
@@ -154,6 +156,9 @@ static const struct run_option run_options[] = {
     {"--plan", OPT_PLAN, 0, NULL,
      "run nothing: print what boxd would build\n"
      "(text, or JSON with --json); exit 0 if accepted"},
+    {"--policy", OPT_POLICY, 1, "FILE",
+     "read the run from policy FILE first; the other options\n"
+     "apply on top of it, in order (see boxctl(1))"},
     {"--help", OPT_HELP, 0, NULL, "this text"},
 };
 
@@ -169,6 +174,8 @@ struct run_args {
 	bool bare, has_dev;
 	bool tty_asked; /* --tty given, not the default's choice */
 	int result_fd;
+	const char *policy; /* --policy FILE, applied before the options */
+	char policy_pending[512]; /* "FILE:LINE: size" awaiting a tmpfs */
 	/* --size/--perms wait for the next --tmpfs/--dir */
 	bool has_size;
 	uint64_t size;
@@ -460,11 +467,12 @@ static int read_policy(const char *opt, const char *path, char **ret,
 	return 0;
 }
 
+/* opt names the option in messages: "--memory", or "FILE:LINE: memory"
+ * for one from a policy file. */
 static int apply_option(struct run_args *a, const struct run_option *o,
-			char **v)
+			const char *opt, char **v)
 {
 	box_spec *s = a->spec;
-	const char *opt = o->name;
 	uint64_t u64;
 	uint32_t u32;
 	int r = 0, mode = -1;
@@ -719,6 +727,9 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		a->result_fd = (int)u32;
 		a->json = true;
 		return 0;
+	case OPT_POLICY:
+		/* Read by parse_run_args() before every other option. */
+		return 0;
 	case OPT_HELP:
 		a->help = true;
 		return 0;
@@ -755,7 +766,45 @@ static bool missing_value(const struct run_option *o, char **v, int left)
 	return false;
 }
 
-static int parse_run_args(struct run_args *a, int argc, char **argv)
+/*
+ * One option from a policy file (policy.h): applied as the command-line
+ * option it stands for, so it is checked the same way.
+ */
+static int apply_policy_option(void *userdata, const char *where,
+			       const char *option, char **values, int nargs)
+{
+	struct run_args *a = userdata;
+	const struct run_option *o = find_option(option, strlen(option));
+
+	if (!o || o->nargs != nargs)
+		return bad(where, "internal error: no option %s", option);
+	if (o->id == OPT_SIZE || o->id == OPT_PERMS)
+		snprintf(a->policy_pending, sizeof(a->policy_pending), "%s",
+			 where);
+	return apply_option(a, o, where, values);
+}
+
+static int load_policy(struct run_args *a)
+{
+	int r = policy_load(a->policy, environ, apply_policy_option, a);
+
+	if (r < 0)
+		return r;
+	/* A --size or --perms from the file does not reach over to a
+	 * --tmpfs on the command line: a file says all it means. */
+	if (a->has_size || a->perms >= 0)
+		return bad(a->policy_pending, "must be followed by %s",
+			   a->has_size ? "tmpfs" : "tmpfs, dir or file");
+	return 0;
+}
+
+/*
+ * The options before the command, twice: first only --policy (the file
+ * is applied before every option, wherever --policy stands), then all
+ * the others, in order.
+ */
+static int parse_options(struct run_args *a, int argc, char **argv,
+			 bool policy_pass, int *ret_next)
 {
 	int i = 0, r;
 
@@ -797,12 +846,43 @@ static int parse_run_args(struct run_args *a, int argc, char **argv)
 				vals[k] = argv[i + 1 + k];
 			i += 1 + o->nargs;
 		}
-		r = apply_option(a, o, vals);
+		if (policy_pass) {
+			if (o->id == OPT_HELP) {
+				a->help = true;
+				return 0;
+			}
+			if (o->id != OPT_POLICY)
+				continue;
+			if (a->policy)
+				return bad(o->name, "given twice");
+			a->policy = vals[0];
+			continue;
+		}
+		r = apply_option(a, o, o->name, vals);
 		if (r < 0)
 			return r;
 		if (a->help)
 			return 0;
 	}
+	*ret_next = i;
+	return 0;
+}
+
+static int parse_run_args(struct run_args *a, int argc, char **argv)
+{
+	int i = 0, r;
+
+	r = parse_options(a, argc, argv, true, &i);
+	if (r < 0 || a->help)
+		return r;
+	if (a->policy) {
+		r = load_policy(a);
+		if (r < 0)
+			return r;
+	}
+	r = parse_options(a, argc, argv, false, &i);
+	if (r < 0 || a->help)
+		return r;
 	if (a->has_size || a->perms >= 0)
 		return bad(a->has_size ? "--size" : "--perms",
 			   "must be followed by --tmpfs%s",
