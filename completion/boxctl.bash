@@ -18,7 +18,7 @@ _boxctl_run_options='
 	--tty:0 --no-tty:0
 	--memory:1 --memory-swap:1 --cpus:1 --pids:1 --timeout:1
 	--cpu-time:1 --seccomp:1 --rlimit:1 --lenient:0 --tag:1 --json:0
-	--result-fd:1 --plan:0 --help:0 -h:0'
+	--result-fd:1 --plan:0 --policy:1 --help:0 -h:0'
 _boxctl_rlimits='nofile fsize core nproc stack as'
 
 # How many values run option $1 takes; nothing if it is not an option.
@@ -136,6 +136,10 @@ _boxctl_run_value()
 	--ro-bind | --bind | --dev-bind)
 		# The source is a host path; the destination is inside.
 		((n == 1)) && _boxctl_files "$word" "$prefix"
+		return
+		;;
+	--policy)
+		_boxctl_files "$word" "$prefix"
 		return
 		;;
 	--seccomp)

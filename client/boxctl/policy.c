@@ -302,8 +302,8 @@ static int expand(struct policy *p, const char *value, char **ret)
 				       "{NAME} or '$' (for a '$')");
 		if (!is_allowed(p, name, nlen))
 			return fail(p,
-				    "set: $%.*s is not allowed: name it in "
-				    "'allow' in [env] first",
+				    "set: $%.*s is not allowed: add it to "
+				    "'allow' first",
 				    (int)nlen, name);
 		val = caller_env(p, name, nlen);
 		if (!val)

@@ -2,8 +2,9 @@
 # What `meson install` puts where (from the build's own install plan,
 # meson-info/intro-installed.json): every man page in its section's
 # directory, every Markdown document of docs/ and README.md in
-# <datadir>/doc/boxd, the example configuration in its examples/, and the
-# completion scripts where bash-completion and zsh look for them.
+# <datadir>/doc/boxd, the example configuration and policy file in its
+# examples/, and the completion scripts where bash-completion and zsh look
+# for them.
 # Environment: SOURCE_ROOT, BUILD_ROOT.
 set -uo pipefail
 
@@ -41,6 +42,8 @@ for doc in docs + [os.path.join(src, "README.md")]:
 want(ends("/doc/boxd/box.proto"), "proto/box.proto in <datadir>/doc/boxd")
 want(ends("/doc/boxd/examples/boxd.conf.example"),
      "docs/boxd.conf.example in <datadir>/doc/boxd/examples")
+want(ends("/doc/boxd/examples/policy.example.ini"),
+     "docs/policy.example.ini in <datadir>/doc/boxd/examples")
 
 if options.get("bashcompletiondir") == "no":
     print("note: bash completion not installed (-Dbashcompletiondir=no)")
