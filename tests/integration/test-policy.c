@@ -103,8 +103,7 @@ static int boxctl(const char *args, char **out)
 			daemon_stop(&d);
 		cr_skip_test("BOXCTL_BIN is not set (run through meson test)");
 	}
-	snprintf(cmd, sizeof(cmd), "%s --socket %s %s 2>&1", bin, d.sock,
-		 args);
+	snprintf(cmd, sizeof(cmd), "%s --socket %s %s 2>&1", bin, d.sock, args);
 	p = popen(cmd, "r");
 	cr_assert_not_null(p);
 	*out = calloc(1, 1);
@@ -129,20 +128,21 @@ static const char *cgroups(void)
 
 Test(policy, the_run_gets_what_the_file_sets)
 {
-	const char *p = policy_file("run.ini", "# a policy\n"
-					       "[run]\n"
-					       "lenient = true\n"
-					       "[limits]\n"
-					       "memory = 64M\n"
-					       "pids = 32\n"
-					       "rlimit = nofile=100\n"
-					       "[env]\n"
-					       "set = GREETING hello from the file\n"
-					       "[mounts]\n"
-					       "ro-bind = data /data\n"
-					       "size = 1M\n"
-					       "tmpfs = /scratch\n"
-					       "file-data = /scratch/note a note\n");
+	const char *p =
+	    policy_file("run.ini", "# a policy\n"
+				   "[run]\n"
+				   "lenient = true\n"
+				   "[limits]\n"
+				   "memory = 64M\n"
+				   "pids = 32\n"
+				   "rlimit = nofile=100\n"
+				   "[env]\n"
+				   "set = GREETING hello from the file\n"
+				   "[mounts]\n"
+				   "ro-bind = data /data\n"
+				   "size = 1M\n"
+				   "tmpfs = /scratch\n"
+				   "file-data = /scratch/note a note\n");
 	char args[512], *out;
 
 	snprintf(args, sizeof(args),
@@ -213,11 +213,11 @@ Test(policy, the_command_line_applies_on_top)
 
 Test(policy, a_caller_variable_only_where_the_file_allows_it)
 {
-	const char *p = policy_file("env.ini",
-				    "[env]\n"
-				    "pass = POLICY_TEST_PASSED POLICY_TEST_NOT_SET\n"
-				    "allow = POLICY_TEST_SECRET\n"
-				    "set = X ${POLICY_TEST_SECRET}-ok $$HOME\n");
+	const char *p = policy_file(
+	    "env.ini", "[env]\n"
+		       "pass = POLICY_TEST_PASSED POLICY_TEST_NOT_SET\n"
+		       "allow = POLICY_TEST_SECRET\n"
+		       "set = X ${POLICY_TEST_SECRET}-ok $$HOME\n");
 	char args[512], *out;
 
 	setenv("POLICY_TEST_PASSED", "passed", 1);
@@ -273,8 +273,7 @@ static const struct policy_error errors[] = {
 			       "bare"},
     {"[run]\nno-exec = maybe\n",
      "2: no-exec: expected true or false, got 'maybe'"},
-    {"[run]\nno-exec\n",
-     "2: expected 'key = value', '[section]' or a comment"},
+    {"[run]\nno-exec\n", "2: expected 'key = value', '[section]' or a comment"},
     {"[run]\n  net = host\n", "2: indented line: keys and sections start "
 			      "at the beginning of the line"},
     {"[run] net = host\n", "1: unexpected text after the section header"},
@@ -326,8 +325,8 @@ Test(policy_errors, each_error_word_for_word)
 
 Test(policy_errors, a_relative_seccomp_policy_is_the_files_neighbour)
 {
-	const char *p = policy_file("sec.ini",
-				    "[run]\nseccomp = missing.policy\n");
+	const char *p =
+	    policy_file("sec.ini", "[run]\nseccomp = missing.policy\n");
 	char args[512], want[512], *out;
 
 	snprintf(args, sizeof(args), "run --policy %s -- true", p);
