@@ -175,7 +175,9 @@ struct run_args {
 	bool tty_asked; /* --tty given, not the default's choice */
 	int result_fd;
 	const char *policy; /* --policy FILE, applied before the options */
-	char policy_pending[512]; /* "FILE:LINE: size" awaiting a tmpfs */
+	/* Where the pending --size/--perms came from, for messages:
+	 * "--size", or "FILE:LINE: size" from a policy file. */
+	char size_where[512], perms_where[512];
 	/* --size/--perms wait for the next --tmpfs/--dir */
 	bool has_size;
 	uint64_t size;
@@ -504,7 +506,8 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		if (r < 0)
 			return r;
 		if (a->has_size)
-			return bad("--size", "applies to --tmpfs, not --dir");
+			return bad(a->size_where,
+				   "applies to --tmpfs, not --dir");
 		r = box_spec_dir(s, v[0], a->perms);
 		a->perms = -1;
 		break;
@@ -513,12 +516,14 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		if (r < 0)
 			return r;
 		a->has_size = true;
+		snprintf(a->size_where, sizeof(a->size_where), "%s", opt);
 		return 0;
 	case OPT_PERMS:
 		r = parse_mode(opt, v[0], &mode);
 		if (r < 0)
 			return r;
 		a->perms = mode;
+		snprintf(a->perms_where, sizeof(a->perms_where), "%s", opt);
 		return 0;
 	case OPT_PROC:
 	case OPT_DEV:
@@ -542,9 +547,10 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		if (r < 0)
 			return r;
 		if (a->has_size)
-			return bad("--size", "applies to --tmpfs, not %s", opt);
+			return bad(a->size_where, "applies to --tmpfs, not %s",
+				   opt);
 		if (a->perms == 0)
-			return bad("--perms",
+			return bad(a->perms_where,
 				   "a file needs a mode other than 0");
 		if (o->id == OPT_FILE) {
 			r = read_content(opt, v[1], &content, &len);
@@ -778,9 +784,6 @@ static int apply_policy_option(void *userdata, const char *where,
 
 	if (!o || o->nargs != nargs)
 		return bad(where, "internal error: no option %s", option);
-	if (o->id == OPT_SIZE || o->id == OPT_PERMS)
-		snprintf(a->policy_pending, sizeof(a->policy_pending), "%s",
-			 where);
 	return apply_option(a, o, where, values);
 }
 
@@ -793,7 +796,8 @@ static int load_policy(struct run_args *a)
 	/* A --size or --perms from the file does not reach over to a
 	 * --tmpfs on the command line: a file says all it means. */
 	if (a->has_size || a->perms >= 0)
-		return bad(a->policy_pending, "must be followed by %s",
+		return bad(a->has_size ? a->size_where : a->perms_where,
+			   "must be followed by %s",
 			   a->has_size ? "tmpfs" : "tmpfs, dir or file");
 	return 0;
 }

@@ -289,6 +289,10 @@ static const struct policy_error errors[] = {
      "2: file: '-' (stdin) only on the command line"},
     {"# end\n[mounts]\nsize = 1M\n\n", "3: size: must be followed by "
 				       "tmpfs"},
+    {"[mounts]\nsize = 1M\ndir = /x\n",
+     "2: size: applies to --tmpfs, not --dir"},
+    {"[mounts]\nperms = 0\nfile-data = /x y\n",
+     "2: perms: a file needs a mode other than 0"},
     {"[env]\nset = X $HOME\n",
      "2: set: $HOME is not allowed: add it to 'allow' first"},
     {"[env]\nset = X a$\n",
