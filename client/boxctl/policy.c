@@ -35,7 +35,8 @@ static const char *const section_names[] = {
 };
 
 enum key_kind {
-	KEY_VALUES,  /* nargs values; the last one takes the rest of the line */
+	KEY_VALUES,  /* nargs words; of 2, the second is the rest of the line */
+	KEY_TEXT,    /* one value: the rest of the line, spaces and all */
 	KEY_BOOL,    /* true: the option (no value); false: the default */
 	KEY_PATH,    /* one value; relative: to the policy file's directory */
 	KEY_SRC_DST, /* SRC DST; a relative SRC: to the file's directory */
@@ -62,7 +63,7 @@ static const struct policy_key policy_keys[] = {
     {SEC_RUN, "gid", "--gid", KEY_VALUES, 1, "N"},
     {SEC_RUN, "write", "--write", KEY_VALUES, 1, "ephemeral"},
     {SEC_RUN, "seccomp", "--seccomp", KEY_PATH, 1, "default, none or FILE"},
-    {SEC_RUN, "tag", "--tag", KEY_VALUES, 1, "TEXT"},
+    {SEC_RUN, "tag", "--tag", KEY_TEXT, 1, "TEXT"},
     {SEC_RUN, "no-exec", "--no-exec", KEY_BOOL, 0, NULL},
     {SEC_RUN, "no-new-session", "--no-new-session", KEY_BOOL, 0, NULL},
     {SEC_RUN, "no-die-with-client", "--no-die-with-client", KEY_BOOL, 0, NULL},
@@ -408,6 +409,8 @@ static int key_line(struct policy *p, const char *name, char *value)
 				return fail(p, "out of memory");
 			v[0] = owned;
 		}
+		return apply(p, k, v, 1);
+	case KEY_TEXT:
 		return apply(p, k, v, 1);
 	case KEY_VALUES:
 	case KEY_SRC_DST:

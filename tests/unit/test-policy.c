@@ -93,6 +93,7 @@ Test(policy, keys_become_options_in_file_order)
 		   "lenient = false\n"
 		   "net = loopback ; also a comment\n"
 		   "seccomp = default\n"
+		   "tag = a b  c\n"
 		   "[mounts]\n"
 		   "tmpfs = /t\n"
 		   "file-data = /t/f two  words\n"
@@ -106,13 +107,15 @@ Test(policy, keys_become_options_in_file_order)
 		 "%s|--no-exec\n"
 		 "%s|--net|loopback\n"
 		 "%s|--seccomp|default\n"
+		 "%s|--tag|a b  c\n"
 		 "%s|--tmpfs|/t\n"
 		 "%s|--file-data|/t/f|two  words\n"
 		 "%s|--symlink|target|/dst\n"
 		 "%s|--unsetenv|PATH\n",
 		 at(5, "memory"), at(6, "rlimit"), at(8, "no-exec"),
-		 at(10, "net"), at(11, "seccomp"), at(13, "tmpfs"),
-		 at(14, "file-data"), at(15, "symlink"), at(17, "unset"));
+		 at(10, "net"), at(11, "seccomp"), at(12, "tag"),
+		 at(14, "tmpfs"), at(15, "file-data"), at(16, "symlink"),
+		 at(18, "unset"));
 	cr_expect_str_eq(calls, want);
 }
 
