@@ -266,7 +266,8 @@ static char *relative_to_file(const struct policy *p, const char *path)
 
 	if (path[0] == '/')
 		return strdup(path);
-	if (asprintf(&out, "%s/%s", p->dir, path) < 0)
+	if (asprintf(&out, "%s/%s", strcmp(p->dir, "/") == 0 ? "" : p->dir,
+		     path) < 0)
 		return NULL;
 	return out;
 }
