@@ -371,3 +371,26 @@ Test(policy_errors, the_file_and_the_option)
 	cr_expect_str_eq(out, want);
 	free(out);
 }
+
+/* The installed example is a policy boxd accepts, as it stands. */
+Test(policy, the_example_policy_is_accepted)
+{
+	const char *src = getenv("BOXD_SOURCE_DIR");
+	char args[512], *out;
+
+	if (!src) {
+		daemon_stop(&d);
+		cr_skip_test("BOXD_SOURCE_DIR is not set (run through meson "
+			     "test)");
+	}
+	setenv("HOME", "/home/someone", 1);
+	snprintf(args, sizeof(args),
+		 "run --policy %s/docs/policy.example.ini --lenient --plan -- "
+		 "true",
+		 src);
+	cr_expect_eq(boxctl(args, &out), 0, "%s", out);
+	cr_expect(strstr(out, "BUILD_HOME=/home/someone/build") &&
+		      strstr(out, "PRICE=$5") && strstr(out, "/scratch/motd"),
+		  "%s", out);
+	free(out);
+}
