@@ -21,7 +21,8 @@ static uint64_t within_ceiling(const box_host_info *h, const char *name,
 			       uint64_t want)
 {
 	int i = box_host_capability_find(h, name);
-	int64_t ceiling = i >= 0 ? box_host_capability_ceiling(h, (size_t)i) : -1;
+	int64_t ceiling =
+	    i >= 0 ? box_host_capability_ceiling(h, (size_t)i) : -1;
 
 	return ceiling > 0 && (uint64_t)ceiling < want ? (uint64_t)ceiling
 						       : want;

@@ -15,7 +15,8 @@
 #include "cgroup.h"
 
 static void set_reason(Boxd__V1__Capability *c, char *buf, size_t size,
-		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+		       const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void set_reason(Boxd__V1__Capability *c, char *buf, size_t size,
 		       const char *fmt, ...)
 {
@@ -59,8 +60,7 @@ static const char *limit_controller(unsigned need)
 	}
 }
 
-static uint64_t limit_ceiling(const struct tenant_policy *t,
-			      const char *limit)
+static uint64_t limit_ceiling(const struct tenant_policy *t, const char *limit)
 {
 	if (!t)
 		return 0;
@@ -152,7 +152,8 @@ void capability_fill(Boxd__V1__HostInfo *h, const struct capability_host *host,
 			c->available = true;
 		}
 		if (strncmp(table[i].name, "limit:", 6) == 0 &&
-		    (ceiling = limit_ceiling(host->tenant, table[i].name + 6))) {
+		    (ceiling =
+			 limit_ceiling(host->tenant, table[i].name + 6))) {
 			c->has_ceiling = true;
 			c->ceiling = ceiling;
 		}
@@ -177,13 +178,13 @@ size_t capability_uses(const struct run_spec *s,
 	ret_names[n++] = "ns:ipc";
 	ret_names[n++] = "ns:uts";
 	ret_names[n++] = "ns:cgroup";
-	ret_names[n++] = s->net == SPEC_NET_NONE	 ? "net:none"
+	ret_names[n++] = s->net == SPEC_NET_NONE       ? "net:none"
 			 : s->net == SPEC_NET_LOOPBACK ? "net:loopback"
 						       : "net:host";
-	ret_names[n++] = seccomp == BOXD__V1__SECCOMP__MODE__NONE ? "seccomp:none"
-			 : seccomp == BOXD__V1__SECCOMP__MODE__CUSTOM
-			     ? "seccomp:custom"
-			     : "seccomp:default";
+	ret_names[n++] =
+	    seccomp == BOXD__V1__SECCOMP__MODE__NONE     ? "seccomp:none"
+	    : seccomp == BOXD__V1__SECCOMP__MODE__CUSTOM ? "seccomp:custom"
+							 : "seccomp:default";
 
 	for (size_t i = 0; i < s->n_mounts; i++) {
 		const struct spec_mount *m = &s->mounts[i];

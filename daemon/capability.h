@@ -14,8 +14,8 @@
 
 /* What decides availability: no protobuf here, so it can be tested. */
 struct capability_host {
-	bool cgroups;  /* false: --no-cgroups or none usable */
-	unsigned can;  /* CGROUP_CAN_* */
+	bool cgroups; /* false: --no-cgroups or none usable */
+	unsigned can; /* CGROUP_CAN_* */
 	bool overlayfs;
 	const struct tenant_policy *tenant; /* NULL: unrestricted */
 };
