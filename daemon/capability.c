@@ -50,6 +50,7 @@ static const char *limit_controller(unsigned need)
 	switch (need) {
 	case CGROUP_CAN_MEMORY:
 	case CGROUP_CAN_SWAP:
+	case CGROUP_CAN_PEAK_MEMORY:
 		return "memory";
 	case CGROUP_CAN_CPUS:
 		return "cpu";
@@ -117,8 +118,8 @@ static bool unavailable(const char *name, const struct capability_host *h,
 			return false;
 		if (!h->cgroups) {
 			set_reason(c, buf, size, "%s",
-				   "cgroups are disabled (--no-cgroups) or "
-				   "none were usable at startup");
+				   "cgroups are disabled (boxd runs with "
+				   "--no-cgroups)");
 			return true;
 		}
 		if (!(h->can & need)) {

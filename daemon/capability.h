@@ -14,7 +14,7 @@
 
 /* What decides availability: no protobuf here, so it can be tested. */
 struct capability_host {
-	bool cgroups; /* false: --no-cgroups or none usable */
+	bool cgroups; /* false: --no-cgroups */
 	unsigned can; /* CGROUP_CAN_* */
 	bool overlayfs;
 	const struct tenant_policy *tenant; /* NULL: unrestricted */

@@ -361,14 +361,16 @@ static void fill_host_info(struct session *s, Boxd__V1__HostInfo *h,
 	h->profiles = (char **)b->profiles;
 	h->n_features = ELEMENTSOF(features);
 	h->features = (char **)features;
-	capability_fill(h,
-			&(struct capability_host){
-			    .cgroups = cg != NULL,
-			    .can = can,
-			    .overlayfs = server_host_overlayfs(s->srv),
-			    .tenant = s->tenant,
-			},
-			&b->caps);
+	capability_fill(
+	    h,
+	    &(struct capability_host){
+		.cgroups =
+		    cg && strcmp(cgroup_manager_mode_name(cg), "none") != 0,
+		.can = can,
+		.overlayfs = server_host_overlayfs(s->srv),
+		.tenant = s->tenant,
+	    },
+	    &b->caps);
 }
 
 static uint32_t pick_version(const Boxd__V1__Hello *h)
