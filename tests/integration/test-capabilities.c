@@ -77,10 +77,9 @@ Test(capabilities, host_lists_each_guarantee_with_its_sentence)
 	const box_host_info *h = box_client_host(c);
 	size_t n = box_host_capability_count(h);
 	const char *const want[] = {
-	    "ns:user",	       "net:none",	"net:loopback",
-	    "net:host",	       "seccomp:default", "write:ephemeral",
-	    "exec:no_exec",    "read:hide",	"limit:timeout",
-	    "limit:memory",    "tty",		NULL,
+	    "ns:user",         "net:none",        "net:loopback", "net:host",
+	    "seccomp:default", "write:ephemeral", "exec:no_exec", "read:hide",
+	    "limit:timeout",   "limit:memory",    "tty",          NULL,
 	};
 
 	cr_assert_gt(n, 20);
@@ -104,9 +103,10 @@ Test(capabilities, host_lists_each_guarantee_with_its_sentence)
 	cr_expect(box_host_has_capability(h, "net:host"));
 	cr_expect(box_host_has_capability(h, "seccomp:none"));
 	cr_expect(box_host_has_capability(h, "limit:timeout"));
-	cr_expect_eq(box_host_capability_ceiling(
-			 h, (size_t)box_host_capability_find(h, "limit:memory")),
-		     -1);
+	cr_expect_eq(
+	    box_host_capability_ceiling(
+		h, (size_t)box_host_capability_find(h, "limit:memory")),
+	    -1);
 	box_client_free(c);
 }
 
@@ -205,8 +205,8 @@ Test(capabilities, boxctl_plan_prints_the_uses_in_words)
 
 	cr_assert_eq(boxctl(&d, "run --plan --json -- /bin/true", &out), 0,
 		     "%s", out);
-	cr_expect(strstr(out, "\"uses\":[") || strstr(out, "\"uses\": ["),
-		  "%s", out);
+	cr_expect(strstr(out, "\"uses\":[") || strstr(out, "\"uses\": ["), "%s",
+		  out);
 	cr_expect(strstr(out, "\"net:none\""), "%s", out);
 	free(out);
 }
@@ -217,20 +217,21 @@ Test(capabilities, max_isolation_is_the_tightest_and_runs)
 	char *out;
 
 	cr_assert_eq(
-	    boxctl(&d, "run --plan --json --net host --max-isolation -- /bin/true",
+	    boxctl(&d,
+		   "run --plan --json --net host --max-isolation -- /bin/true",
 		   &out),
 	    0, "%s", out);
 	o = json_tokener_parse(out);
 	cr_assert_not_null(o, "not JSON: %s", out);
-	cr_expect_str_eq(json_object_get_string(json_object_object_get(o, "net")),
-			 "none");
+	cr_expect_str_eq(
+	    json_object_get_string(json_object_object_get(o, "net")), "none");
 	cr_expect_str_eq(
 	    json_object_get_string(json_object_object_get(o, "seccomp")),
 	    "default");
 	cr_expect(
 	    json_object_get_boolean(json_object_object_get(o, "no_exec")));
-	cr_expect(json_object_get_boolean(
-	    json_object_object_get(o, "new_session")));
+	cr_expect(
+	    json_object_get_boolean(json_object_object_get(o, "new_session")));
 	cr_expect(json_object_get_boolean(
 	    json_object_object_get(o, "die_with_client")));
 	cr_expect(!json_object_get_boolean(
@@ -284,8 +285,8 @@ static void tenant_teardown(void)
 	daemon_stop(&t);
 }
 
-TestSuite(capabilities_tenant, .init = tenant_setup,
-	  .fini = tenant_teardown, .timeout = 120);
+TestSuite(capabilities_tenant, .init = tenant_setup, .fini = tenant_teardown,
+	  .timeout = 120);
 
 Test(capabilities_tenant, refusals_say_why_and_tightest_keeps_ceilings)
 {
@@ -356,9 +357,9 @@ Test(capabilities_nocgroups, limits_are_unavailable_and_say_why)
 
 	cr_assert_geq(i, 0);
 	cr_expect(!box_host_capability_available(h, (size_t)i));
-	cr_expect(strstr(box_host_capability_reason(h, (size_t)i),
-			 "--no-cgroups"),
-		  "%s", box_host_capability_reason(h, (size_t)i));
+	cr_expect(
+	    strstr(box_host_capability_reason(h, (size_t)i), "--no-cgroups"),
+	    "%s", box_host_capability_reason(h, (size_t)i));
 	cr_expect(!box_host_has_capability(h, "limit:pids"));
 	cr_expect(!box_host_has_capability(h, "accounting:peak_memory"));
 	/* Wall time is the daemon's own. */
@@ -369,10 +370,9 @@ Test(capabilities_nocgroups, limits_are_unavailable_and_say_why)
 	cr_assert_eq(box_host_tightest(h, s), 0);
 	run = run_capture(c, s, NULL, &out, &err);
 	cr_assert_not_null(run);
-	cr_expect_null(box_run_error(run), "%s",
-		       box_run_error(run)
-			   ? box_error_message(box_run_error(run))
-			   : "");
+	cr_expect_null(
+	    box_run_error(run), "%s",
+	    box_run_error(run) ? box_error_message(box_run_error(run)) : "");
 	cr_expect_eq(box_run_exit_status(run), 0);
 	free(out);
 	free(err);
