@@ -24,9 +24,9 @@ Test(capability, every_name_has_a_sentence_and_is_listed)
 	size_t n;
 	const struct capability_info *t = capability_table(&n);
 
-	capability_fill(&h, &(struct capability_host){.cgroups = true,
-						      .can = ~0u,
-						      .overlayfs = true},
+	capability_fill(&h,
+			&(struct capability_host){
+			    .cgroups = true, .can = ~0u, .overlayfs = true},
 			&b);
 	cr_assert_eq(h.n_capabilities, n);
 	cr_assert_leq(n, CAPABILITY_MAX);
@@ -52,11 +52,11 @@ Test(capability, unavailable_ones_say_why)
 				  .max_pids = 10};
 
 	capability_fill(&h,
-			&(struct capability_host){
-			    .cgroups = true,
-			    .can = CGROUP_CAN_MEMORY | CGROUP_CAN_PEAK_MEMORY,
-			    .overlayfs = false,
-			    .tenant = &t},
+			&(struct capability_host){.cgroups = true,
+						  .can = CGROUP_CAN_MEMORY |
+							 CGROUP_CAN_PEAK_MEMORY,
+						  .overlayfs = false,
+						  .tenant = &t},
 			&b);
 	cr_expect(!find(&h, "net:host")->available);
 	cr_expect_str_eq(find(&h, "net:host")->reason,
@@ -97,7 +97,8 @@ static bool has(const char *const *v, size_t n, const char *s)
 Test(capability, uses_are_exactly_what_the_spec_asks)
 {
 	struct spec_mount mounts[] = {
-	    {.kind = SPEC_MOUNT_RO_BIND, .src = (char *)"/usr",
+	    {.kind = SPEC_MOUNT_RO_BIND,
+	     .src = (char *)"/usr",
 	     .dst = (char *)"/usr"},
 	    {.kind = SPEC_MOUNT_TMPFS, .dst = (char *)"/tmp"},
 	};

@@ -126,10 +126,9 @@ Test(client, tightest_spec_within_host_and_ceilings, .timeout = 60)
 	cr_assert_eq(box_spec_set_hostname(s, "late"), 0);
 	cr_assert_eq(box_run_start(c, s, -1, -1, -1, &run), 0);
 	cr_assert_eq(box_run_wait(run), 0);
-	cr_assert_not_null(box_run_result(run), "%s",
-			   box_run_error(run)
-			       ? box_error_message(box_run_error(run))
-			       : "");
+	cr_assert_not_null(
+	    box_run_result(run), "%s",
+	    box_run_error(run) ? box_error_message(box_run_error(run)) : "");
 	box_run_free(run);
 	box_spec_free(s);
 	box_client_free(c);
