@@ -794,7 +794,8 @@ const char *const *box_plan_uses(const box_plan *p);
  *            "cpu_millis":N|null,"pids":N|null,"timeout_ns":N|null,
  *            "cpu_time_ns":N|null},
  *  "rlimits":{"core":{"soft":0,"hard":0},...},
- *  "seccomp":"default","seccomp_instructions":N|null,"caveats":[...]}
+ *  "seccomp":"default","seccomp_instructions":N|null,"uses":[...],
+ *  "caveats":[...]}
  * Rlimit values of BOX_RLIM_INFINITY are "unlimited".
  */
 int box_plan_json(const box_plan *p, char **ret_json);
@@ -921,6 +922,9 @@ int64_t box_status_pool_misses(const box_status *st);
 int64_t box_status_pool_refill_failures(const box_status *st);
 /* RSS of one pool member, bytes. */
 int64_t box_status_pool_member_rss_bytes(const box_status *st);
+/* The status as one JSON object; "host" holds the host info, its
+ * "capabilities" an array of {"name","description","available","reason",
+ * "ceiling"} (null where not reported). */
 int box_status_json(const box_status *st, char **ret_json);
 box_status *box_status_free(box_status *st);
 
