@@ -310,6 +310,50 @@ const char *const *box_host_features(const box_host_info *h);
 /* True if `name` is in box_host_features(). */
 bool box_host_has_feature(const box_host_info *h, const char *name);
 
+/*
+ * Capabilities: the guarantees boxd knows, each named ("net:none",
+ * "seccomp:default", "write:ephemeral", "exec:no_exec", "limit:memory",
+ * ...; boxctl(1) lists them), with one sentence saying what it means,
+ * and whether this host and this caller's tenant can give it. A plan's
+ * uses (box_plan_uses()) are given by the same names. Getters take an
+ * index below box_host_capability_count(); out of range they return NULL,
+ * false or -1. A daemon older than capabilities reports none.
+ */
+size_t box_host_capability_count(const box_host_info *h);
+const char *box_host_capability_name(const box_host_info *h, size_t i);
+const char *box_host_capability_description(const box_host_info *h, size_t i);
+/* True if the host and the tenant can give it. */
+bool box_host_capability_available(const box_host_info *h, size_t i);
+/* Why not, for one that is not available (NULL if not said). */
+const char *box_host_capability_reason(const box_host_info *h, size_t i);
+/* "limit:*": the tenant's ceiling in the unit of the matching box_spec
+ * setter (bytes, millis of CPU, count, ns), or -1 for none. */
+int64_t box_host_capability_ceiling(const box_host_info *h, size_t i);
+/* The index of `name`, or -ENOENT. */
+int box_host_capability_find(const box_host_info *h, const char *name);
+/* True if `name` is listed and available. */
+bool box_host_has_capability(const box_host_info *h, const char *name);
+/* The sentence for a capability name as this library knows it, whatever
+ * the daemon; NULL for a name it does not know. */
+const char *box_capability_describe(const char *name);
+
+/*
+ * Fill spec with the strongest isolation this host and this caller's
+ * tenant allow (sandboxlib's maximum_possible_isolation()), on top of
+ * what it holds (argv, env and the mounts already added are kept): no
+ * network, the default profile with the default seccomp filter, /run and
+ * /var read-only so that the profile's /tmp is the only writable place
+ * (every host path is read-only), no exec after the command's own where
+ * the daemon has it, a new session, the run killed with the client, no
+ * core dumps, and tight but usable limits where the host enforces them
+ * (memory 256 MiB, 1 CPU, 128 pids, 60 s of CPU time, 10 min of wall
+ * time), each lowered to the tenant's ceiling. Setters called afterwards
+ * loosen or tighten one setting. h is box_client_host() or
+ * box_status_host(). Returns 0 or -errno (-EINVAL for a NULL argument,
+ * -ENOMEM).
+ */
+int box_host_tightest(const box_host_info *h, box_spec *spec);
+
 /* ------------------------------------------------------------------ spec */
 
 /*
@@ -731,6 +775,10 @@ int64_t box_plan_seccomp_instructions(const box_plan *p);
 
 /* What lenient mode would not enforce (NULL-terminated, never NULL). */
 const char *const *box_plan_caveats(const box_plan *p);
+/* The guarantees the run relies on, by capability name (see
+ * box_host_capability_count()), in the daemon's order; box_capability_describe()
+ * gives each one's sentence. */
+const char *const *box_plan_uses(const box_plan *p);
 
 /*
  * The plan as one JSON object (malloc'd, caller frees):
@@ -746,7 +794,8 @@ const char *const *box_plan_caveats(const box_plan *p);
  *            "cpu_millis":N|null,"pids":N|null,"timeout_ns":N|null,
  *            "cpu_time_ns":N|null},
  *  "rlimits":{"core":{"soft":0,"hard":0},...},
- *  "seccomp":"default","seccomp_instructions":N|null,"caveats":[...]}
+ *  "seccomp":"default","seccomp_instructions":N|null,"uses":[...],
+ *  "caveats":[...]}
  * Rlimit values of BOX_RLIM_INFINITY are "unlimited".
  */
 int box_plan_json(const box_plan *p, char **ret_json);
@@ -873,6 +922,9 @@ int64_t box_status_pool_misses(const box_status *st);
 int64_t box_status_pool_refill_failures(const box_status *st);
 /* RSS of one pool member, bytes. */
 int64_t box_status_pool_member_rss_bytes(const box_status *st);
+/* The status as one JSON object; "host" holds the host info, its
+ * "capabilities" an array of {"name","description","available","reason",
+ * "ceiling"} (null where not reported). */
 int box_status_json(const box_status *st, char **ret_json);
 box_status *box_status_free(box_status *st);
 

@@ -4,8 +4,11 @@
  * figures, and the run list. Read-only views over decoded messages;
  * nothing here talks to the daemon.
  */
+#include <errno.h>
+#include <limits.h>
 #include <string.h>
 
+#include "capability-names.h"
 #include "internal.h"
 
 const char **strv_view(char **strv, size_t n)
@@ -296,4 +299,74 @@ const char *box_run_info_tag(const box_run_info *i)
 int64_t box_run_info_elapsed_ns(const box_run_info *i)
 {
 	return opt(i->msg->has_elapsed_ns, i->msg->elapsed_ns);
+}
+
+static const Boxd__V1__Capability *capability_at(const box_host_info *h,
+						 size_t i)
+{
+	return h && i < h->msg->n_capabilities ? h->msg->capabilities[i] : NULL;
+}
+
+size_t box_host_capability_count(const box_host_info *h)
+{
+	return h ? h->msg->n_capabilities : 0;
+}
+
+const char *box_host_capability_name(const box_host_info *h, size_t i)
+{
+	const Boxd__V1__Capability *c = capability_at(h, i);
+
+	return c ? c->name : NULL;
+}
+
+const char *box_host_capability_description(const box_host_info *h, size_t i)
+{
+	const Boxd__V1__Capability *c = capability_at(h, i);
+
+	return c ? c->description : NULL;
+}
+
+bool box_host_capability_available(const box_host_info *h, size_t i)
+{
+	const Boxd__V1__Capability *c = capability_at(h, i);
+
+	return c && c->has_available && c->available;
+}
+
+const char *box_host_capability_reason(const box_host_info *h, size_t i)
+{
+	const Boxd__V1__Capability *c = capability_at(h, i);
+
+	return c ? c->reason : NULL;
+}
+
+int64_t box_host_capability_ceiling(const box_host_info *h, size_t i)
+{
+	const Boxd__V1__Capability *c = capability_at(h, i);
+
+	return c && c->has_ceiling && c->ceiling <= INT64_MAX
+		   ? (int64_t)c->ceiling
+		   : -1;
+}
+
+int box_host_capability_find(const box_host_info *h, const char *name)
+{
+	if (!h || !name)
+		return -ENOENT;
+	for (size_t i = 0; i < h->msg->n_capabilities && i < INT_MAX; i++)
+		if (strcmp(h->msg->capabilities[i]->name, name) == 0)
+			return (int)i;
+	return -ENOENT;
+}
+
+bool box_host_has_capability(const box_host_info *h, const char *name)
+{
+	int i = box_host_capability_find(h, name);
+
+	return i >= 0 && box_host_capability_available(h, (size_t)i);
+}
+
+const char *box_capability_describe(const char *name)
+{
+	return capability_describe(name);
 }

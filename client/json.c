@@ -218,6 +218,34 @@ int box_error_json(const box_error *e, char **ret_json)
 	return json_finish(o, ret_json);
 }
 
+static json_object *capabilities_json(const struct box_host_info *h)
+{
+	json_object *a = json_object_new_array();
+	size_t n = box_host_capability_count(h);
+
+	for (size_t i = 0; a && i < n; i++) {
+		json_object *c = json_object_new_object();
+		int64_t ceiling = box_host_capability_ceiling(h, i);
+
+		if (!c)
+			break;
+		json_object_object_add(
+		    c, "name", json_str(box_host_capability_name(h, i)));
+		json_object_object_add(
+		    c, "description",
+		    json_str(box_host_capability_description(h, i)));
+		json_object_object_add(
+		    c, "available",
+		    json_object_new_boolean(
+			box_host_capability_available(h, i)));
+		json_object_object_add(
+		    c, "reason", json_str(box_host_capability_reason(h, i)));
+		json_object_object_add(c, "ceiling", json_u64_opt(ceiling));
+		json_object_array_add(a, c);
+	}
+	return a;
+}
+
 json_object *host_info_to_json(const struct box_host_info *h)
 {
 	json_object *o;
@@ -243,6 +271,7 @@ json_object *host_info_to_json(const struct box_host_info *h)
 	json_object_object_add(o, "nets", json_strv(box_host_nets(h)));
 	json_object_object_add(o, "profiles", json_strv(box_host_profiles(h)));
 	json_object_object_add(o, "features", json_strv(box_host_features(h)));
+	json_object_object_add(o, "capabilities", capabilities_json(h));
 	return o;
 }
 

@@ -21,6 +21,7 @@ struct box_plan {
 	char **mount_src; /* per mount, NULL where none */
 	char **mount_dst;
 	const char **caveats;
+	const char **uses;
 };
 
 static char **bytes_strv(const ProtobufCBinaryData *b, size_t n)
@@ -60,6 +61,7 @@ box_plan *box_plan_free(box_plan *p)
 	free(p->hostname);
 	free(p->tag);
 	free(p->caveats);
+	free(p->uses);
 	boxd__v1__plan__free_unpacked(p->msg, NULL);
 	free(p);
 	return NULL;
@@ -97,13 +99,14 @@ static int plan_new(Boxd__V1__Plan *msg, box_plan **ret_plan)
 	p->mount_src = calloc(nm + 1, sizeof(*p->mount_src));
 	p->mount_dst = calloc(nm + 1, sizeof(*p->mount_dst));
 	p->caveats = strv_view(msg->caveats, msg->n_caveats);
+	p->uses = strv_view(msg->uses, msg->n_uses);
 	p->cwd = msg->has_cwd ? bytes_dup(&msg->cwd) : strdup("/");
 	p->hostname =
 	    msg->has_hostname ? bytes_dup(&msg->hostname) : strdup("");
 	if (msg->has_tag)
 		p->tag = bytes_dup(&msg->tag);
 	ok = p->argv && p->env && p->mount_src && p->mount_dst && p->caveats &&
-	     p->cwd && p->hostname && (!msg->has_tag || p->tag);
+	     p->uses && p->cwd && p->hostname && (!msg->has_tag || p->tag);
 	for (size_t i = 0; ok && i < msg->n_env; i++)
 		ok = (p->env[i] = env_entry(msg->env[i])) != NULL;
 	for (size_t i = 0; ok && i < nm; i++) {
@@ -384,6 +387,11 @@ const char *const *box_plan_caveats(const box_plan *p)
 	return p->caveats;
 }
 
+const char *const *box_plan_uses(const box_plan *p)
+{
+	return p->uses;
+}
+
 const char *box_mount_kind_name(enum box_mount_kind kind)
 {
 	switch (kind) {
@@ -599,6 +607,7 @@ int box_plan_json(const box_plan *p, char **ret_json)
 	    json_object_new_string(seccomp_name(box_plan_seccomp_mode(p))));
 	json_object_object_add(o, "seccomp_instructions",
 			       json_i64_opt(box_plan_seccomp_instructions(p)));
+	json_object_object_add(o, "uses", json_strv(box_plan_uses(p)));
 	json_object_object_add(o, "caveats", json_strv(box_plan_caveats(p)));
 	return json_finish(o, ret_json);
 }

@@ -14,7 +14,7 @@ _boxctl_run_options='
 	--proc:1 --dev:1 --symlink:2 --dir:1 --remount-ro:1 --hide:1 --file:2
 	--file-data:2 --sort-mounts:0
 	--setenv:2 --unsetenv:1 --chdir:1 --hostname:1 --uid:1 --gid:1
-	--net:1 --profile:1 --write:1 --no-exec:0 --no-new-session:0 --no-die-with-client:0
+	--net:1 --profile:1 --write:1 --no-exec:0 --max-isolation:0 --no-new-session:0 --no-die-with-client:0
 	--tty:0 --no-tty:0
 	--memory:1 --memory-swap:1 --cpus:1 --pids:1 --timeout:1
 	--cpu-time:1 --seccomp:1 --rlimit:1 --lenient:0 --tag:1 --json:0

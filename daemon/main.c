@@ -483,6 +483,7 @@ int main(int argc, char **argv)
 	    .cfg = cfg,
 	    .listen_fd = lfd,
 	    .host_landlock = host.landlock,
+	    .host_overlayfs = host.overlayfs,
 	};
 	if (server_new(&sopt, &srv) < 0) {
 		log_error("cannot start the server");

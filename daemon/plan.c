@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capability.h"
 #include "plan.h"
 #include "seccomp.h"
 
@@ -228,6 +229,24 @@ static int plan_rlimits(Boxd__V1__Plan *p, const struct run_spec *s)
 	return 0;
 }
 
+/* The guarantees the run relies on, by their capability names. */
+static int plan_uses(Boxd__V1__Plan *p, const struct run_spec *s)
+{
+	const char *names[CAPABILITY_MAX];
+	size_t n = capability_uses(s, p->seccomp, names);
+
+	p->uses = array_new(n, sizeof(*p->uses));
+	if (!p->uses)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		p->uses[i] = strdup(names[i]);
+		if (!p->uses[i])
+			return -ENOMEM;
+		p->n_uses++;
+	}
+	return 0;
+}
+
 static int plan_fill(Boxd__V1__Plan *p, const Boxd__V1__RunRequest *req,
 		     const struct request_out *out, const struct plan_ids *ids,
 		     uint64_t tmpfs_default)
@@ -310,6 +329,9 @@ static int plan_fill(Boxd__V1__Plan *p, const Boxd__V1__RunRequest *req,
 		p->seccomp_instructions =
 		    (uint32_t)(len / sizeof(struct sock_filter));
 	}
+
+	if ((r = plan_uses(p, s)) < 0)
+		return r;
 
 	p->caveats = array_new(out->n_caveats, sizeof(*p->caveats));
 	if (!p->caveats)

@@ -58,6 +58,7 @@ struct server {
 	uint64_t start_ns;
 	uint32_t private_cursor; /* next private uid to try */
 	bool host_landlock;
+	bool host_overlayfs;
 	bool stopping;
 };
 
@@ -169,6 +170,11 @@ bool server_stopping(const struct server *srv)
 bool server_host_landlock(const struct server *srv)
 {
 	return srv->host_landlock;
+}
+
+bool server_host_overlayfs(const struct server *srv)
+{
+	return srv->host_overlayfs;
 }
 unsigned server_runs(const struct server *srv)
 {
@@ -611,6 +617,7 @@ int server_new(const struct server_options *opt, struct server **ret)
 	srv->listen_fd = opt->listen_fd;
 	srv->start_ns = now_ns();
 	srv->host_landlock = opt->host_landlock;
+	srv->host_overlayfs = opt->host_overlayfs;
 	srv->cfg = cfgref_new(opt->cfg);
 	srv->counts = uidcount_new();
 	srv->budget.max = opt->cfg->max_buffered_bytes;

@@ -28,7 +28,8 @@ struct server_options {
 	/* Bound, non-blocking; listening (from systemd) or listened on by
 	 * main() once the server is up. */
 	int listen_fd;
-	bool host_landlock; /* for HostInfo: the kernel has Landlock */
+	bool host_landlock;  /* for HostInfo: the kernel has Landlock */
+	bool host_overlayfs; /* for HostInfo: write:ephemeral, write:overlay */
 };
 
 int server_new(const struct server_options *opt, struct server **ret);
@@ -50,6 +51,7 @@ uint64_t server_uptime_ns(const struct server *s);
 struct event_base *server_base(struct server *s);
 struct engine *server_engine(struct server *s);
 bool server_host_landlock(const struct server *s);
+bool server_host_overlayfs(const struct server *s);
 
 /* A reference to the config in force: a session keeps the policy it was
  * admitted under until it closes. */

@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "capability.h"
 #include "config-build.h"
 #include "decoder.h"
 #include "fdpass.h"
@@ -301,6 +302,7 @@ struct host_info_buf {
 	const char *limits[8], *nets[4], *profiles[2];
 	char *controllers[16];
 	char ctl_buf[256];
+	struct capability_buf caps;
 };
 
 static void fill_host_info(struct session *s, Boxd__V1__HostInfo *h,
@@ -359,6 +361,16 @@ static void fill_host_info(struct session *s, Boxd__V1__HostInfo *h,
 	h->profiles = (char **)b->profiles;
 	h->n_features = ELEMENTSOF(features);
 	h->features = (char **)features;
+	capability_fill(
+	    h,
+	    &(struct capability_host){
+		.cgroups =
+		    cg && strcmp(cgroup_manager_mode_name(cg), "none") != 0,
+		.can = can,
+		.overlayfs = server_host_overlayfs(s->srv),
+		.tenant = s->tenant,
+	    },
+	    &b->caps);
 }
 
 static uint32_t pick_version(const Boxd__V1__Hello *h)

@@ -230,6 +230,51 @@ static const char *size(int64_t v, char *buf, size_t len)
 	return v < 0 ? "-" : format_size((uint64_t)v, buf, len);
 }
 
+/* A tenant's ceiling in the unit of its limit. */
+static const char *ceiling_text(const char *name, int64_t v, char *buf,
+				size_t len)
+{
+	if (strcmp(name, "limit:memory") == 0 ||
+	    strcmp(name, "limit:tmpfs_size") == 0)
+		return format_size((uint64_t)v, buf, len);
+	if (strcmp(name, "limit:timeout") == 0 ||
+	    strcmp(name, "limit:cpu_time") == 0)
+		return format_duration((uint64_t)v, buf, len);
+	if (strcmp(name, "limit:cpus") == 0)
+		snprintf(buf, len, "%g CPUs", (double)v / 1000.0);
+	else
+		snprintf(buf, len, "%lld", (long long)v);
+	return buf;
+}
+
+/* Each capability with its sentence: "yes" or "no" and why not. */
+static void print_capabilities(const box_host_info *h)
+{
+	size_t n = box_host_capability_count(h);
+	char buf[64];
+
+	if (!n) {
+		printf("%-13s -\n", "capabilities:");
+		return;
+	}
+	printf("capabilities:\n");
+	for (size_t i = 0; i < n; i++) {
+		const char *name = box_host_capability_name(h, i);
+		const char *why = box_host_capability_reason(h, i);
+		int64_t ceiling = box_host_capability_ceiling(h, i);
+		bool yes = box_host_capability_available(h, i);
+
+		printf("  %-22s %-3s %s\n", name, yes ? "yes" : "no",
+		       box_host_capability_description(h, i));
+		if (!yes)
+			printf("  %-22s     not here: %s\n", "",
+			       why ? why : "not said");
+		if (ceiling >= 0)
+			printf("  %-22s     tenant ceiling: %s\n", "",
+			       ceiling_text(name, ceiling, buf, sizeof(buf)));
+	}
+}
+
 int cmd_status(const struct boxctl *ctl, int argc, char **argv)
 {
 	_cleanup_(box_client_freep) box_client *c = NULL;
@@ -274,6 +319,7 @@ int cmd_status(const struct boxctl *ctl, int argc, char **argv)
 		print_list("networks:", box_host_nets(h));
 		print_list("profiles:", box_host_profiles(h));
 		print_list("features:", box_host_features(h));
+		print_capabilities(h);
 	}
 	printf("%-13s %s/%s members, %s hits, %s misses, %s refill failures, "
 	       "member RSS %s\n",

@@ -53,6 +53,7 @@ enum run_opt {
 	OPT_PROFILE,
 	OPT_NO_NEW_SESSION,
 	OPT_NO_EXEC,
+	OPT_MAX_ISOLATION,
 	OPT_NO_DIE_WITH_CLIENT,
 	OPT_TTY,
 	OPT_NO_TTY,
@@ -123,6 +124,9 @@ static const struct run_option run_options[] = {
      "writes anywhere, all discarded at the end"},
     {"--no-exec", OPT_NO_EXEC, 0, NULL,
      "no execve after the command's own (EPERM)"},
+    {"--max-isolation", OPT_MAX_ISOLATION, 0, NULL,
+     "the tightest settings this boxd allows you;\n"
+     "options after it apply on top"},
     {"--no-new-session", OPT_NO_NEW_SESSION, 0, NULL,
      "do not setsid(): the command may use the terminal"},
     {"--no-die-with-client", OPT_NO_DIE_WITH_CLIENT, 0, NULL,
@@ -183,6 +187,8 @@ struct run_args {
 	uint64_t size;
 	int perms;
 	char **cmd;
+	/* For --max-isolation: what the daemon said at the handshake. */
+	const box_host_info *host;
 };
 
 static void run_usage(FILE *f)
@@ -635,6 +641,12 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 	case OPT_NO_EXEC:
 		r = box_spec_set_no_exec(s, true);
 		break;
+	case OPT_MAX_ISOLATION:
+		/* Where it stands: it overrides what options before it set
+		 * of the same things; options after it apply on top. */
+		r = box_host_tightest(a->host, s);
+		a->bare = false;
+		break;
 	case OPT_WRITE:
 		if (strcmp(v[0], "ephemeral") != 0)
 			return bad(opt, "'%s' is not ephemeral", v[0]);
@@ -1004,21 +1016,24 @@ static void follow_run(box_client *c, box_run *run, int sfd, struct progress *p)
  * as text or as JSON; a refusal is one line on stderr, and with --json
  * also the error record on the result fd, as for a run.
  */
-static int plan_only(const struct boxctl *ctl, const struct run_args *a)
+static int plan_only(const struct boxctl *ctl, const struct run_args *a,
+		     box_client *early)
 {
-	_cleanup_(box_client_freep) box_client *c = NULL;
+	_cleanup_(box_client_freep) box_client *c = early;
 	_cleanup_free_ char *json = NULL;
 	box_plan *plan = NULL;
 	char buf[1024];
-	int r;
+	int r = 0;
 
-	bool connected = false;
+	bool connected = c != NULL;
 
-	r = box_client_new(&c);
-	if (r >= 0) {
-		box_client_set_name(c, "boxctl");
-		r = boxctl_client_connect(ctl, c);
-		connected = r >= 0;
+	if (!c) {
+		r = box_client_new(&c);
+		if (r >= 0) {
+			box_client_set_name(c, "boxctl");
+			r = boxctl_client_connect(ctl, c);
+			connected = r >= 0;
+		}
 	}
 	if (r >= 0)
 		r = box_run_plan(c, a->spec, &plan);
@@ -1095,6 +1110,56 @@ static bool daemon_has_tty(box_client *c, struct run_args *a)
 	return true;
 }
 
+/* Is --max-isolation among the options (before the command)? */
+/* -h or --help among the options: no daemon needed to print usage. */
+static bool run_args_ask_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0)
+			return true;
+	return false;
+}
+
+static bool wants_max_isolation(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strcmp(argv[i], "--max-isolation") == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The client for a run or a plan, connected; its errors are told here. */
+static int connect_client(const struct boxctl *ctl, box_client **ret)
+{
+	box_client *c = NULL;
+	int r = box_client_new(&c);
+
+	if (r >= 0) {
+		box_client_set_name(c, "boxctl");
+		r = boxctl_client_connect(ctl, c);
+	}
+	if (r < 0) {
+		const box_error *e = c ? box_client_last_error(c) : NULL;
+		char buf[1024];
+
+		if (e)
+			boxctl_error(
+			    "%s", boxctl_describe_error(e, buf, sizeof(buf)));
+		else
+			boxctl_error("%s", strerror(-r));
+		if (c)
+			boxctl_connect_hint(ctl, c, r);
+		box_client_free(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
 int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 {
 	struct run_args a = {
@@ -1113,8 +1178,19 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 		boxctl_error("%s", strerror(-r));
 		return BOXCTL_EXIT_RUN_FAILED;
 	}
+	/* --max-isolation needs the host's answer before the options that
+	 * follow it apply: connect first. */
+	if (wants_max_isolation(argc, argv) && !run_args_ask_help(argc, argv)) {
+		if (connect_client(ctl, &c) < 0) {
+			box_spec_free(a.spec);
+			return BOXCTL_EXIT_RUN_FAILED;
+		}
+		connected = true;
+		a.host = box_client_host(c);
+	}
 	r = parse_run_args(&a, argc, argv);
 	if (r < 0 || a.help) {
+		box_client_free(c);
 		box_spec_free(a.spec);
 		if (a.help) {
 			run_usage(stdout);
@@ -1124,13 +1200,15 @@ int cmd_run(const struct boxctl *ctl, int argc, char **argv)
 	}
 	want_tty(&a);
 	if (a.plan) {
-		status = plan_only(ctl, &a);
+		status = plan_only(ctl, &a, c);
 		box_spec_free(a.spec);
 		return status;
 	}
 
-	r = box_client_new(&c);
-	if (r >= 0) {
+	if (c) /* connected early, for --max-isolation */
+		box_client_set_busy_retries(c, BOX_BUSY_RETRIES);
+	r = c ? 0 : box_client_new(&c);
+	if (r >= 0 && !connected) {
 		box_client_set_name(c, "boxctl");
 		/* follow_run() dispatches throughout: safe to retry. */
 		box_client_set_busy_retries(c, BOX_BUSY_RETRIES);

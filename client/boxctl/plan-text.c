@@ -128,6 +128,64 @@ static const char *rlim_text(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
+/* The mount kind whose destinations say where a use applies. */
+static int use_mount_kind(const char *use)
+{
+	if (strcmp(use, "write:bind") == 0)
+		return BOX_MOUNT_BIND;
+	if (strcmp(use, "write:tmpfs") == 0)
+		return BOX_MOUNT_TMPFS;
+	if (strcmp(use, "write:overlay") == 0)
+		return BOX_MOUNT_OVERLAY;
+	if (strcmp(use, "read:hide") == 0)
+		return BOX_MOUNT_HIDE;
+	if (strcmp(use, "file") == 0)
+		return BOX_MOUNT_FILE;
+	return 0;
+}
+
+/* Is mount i's destination made read-only by a later remount? */
+static bool remounted_ro(const box_plan *p, size_t i)
+{
+	for (size_t j = i + 1; j < box_plan_mount_count(p); j++)
+		if (box_plan_mount_kind(p, j) == BOX_MOUNT_REMOUNT_RO &&
+		    strcmp(box_plan_mount_dst(p, j),
+			   box_plan_mount_dst(p, i)) == 0)
+			return true;
+	return false;
+}
+
+/* What the run relies on, each with the capability's sentence, and for
+ * the writes and hides the paths they apply to. */
+static void plan_uses_text(FILE *f, const box_plan *p)
+{
+	const char *const *v = box_plan_uses(p);
+
+	if (!*v)
+		fprintf(f, "%-14s -\n", "uses:");
+	for (; *v; v++) {
+		const char *sentence = box_capability_describe(*v);
+		int kind = use_mount_kind(*v);
+		bool any = false;
+
+		fprintf(f, "%-14s ", "uses:");
+		put_clean(f, *v);
+		fprintf(f, ": %s",
+			sentence ? sentence : "(not known to this boxctl)");
+		for (size_t i = 0; kind && i < box_plan_mount_count(p); i++) {
+			if ((int)box_plan_mount_kind(p, i) != kind ||
+			    (*v[0] == 'w' && remounted_ro(p, i)))
+				continue;
+			fputs(any ? " " : " [", f);
+			put_clean(f, box_plan_mount_dst(p, i));
+			any = true;
+		}
+		if (any)
+			fputc(']', f);
+		fputc('\n', f);
+	}
+}
+
 int boxctl_print_plan(FILE *f, const box_plan *p)
 {
 	const char *const *v;
@@ -224,6 +282,8 @@ int boxctl_print_plan(FILE *f, const box_plan *p)
 		fprintf(f, " (%lld BPF instructions)",
 			(long long)box_plan_seccomp_instructions(p));
 	fputc('\n', f);
+
+	plan_uses_text(f, p);
 
 	v = box_plan_caveats(p);
 	if (!*v)

@@ -191,6 +191,41 @@ static const char *host_profiles[] = {"default", "bare"};
 static const char *host_controllers[] = {"memory", "pids"};
 static const char *host_features[] = {"dry_run"};
 
+/* A few capabilities: one with a tenant ceiling, one not available. */
+static Boxd__V1__Capability cap_none = {
+    PROTOBUF_C_MESSAGE_INIT(&boxd__v1__capability__descriptor),
+    .name = (char *)"net:none",
+    .description = (char *)"The command has no network at all.",
+    .has_available = 1,
+    .available = 1,
+};
+static Boxd__V1__Capability cap_memory = {
+    PROTOBUF_C_MESSAGE_INIT(&boxd__v1__capability__descriptor),
+    .name = (char *)"limit:memory",
+    .description = (char *)"The run's memory is capped.",
+    .has_available = 1,
+    .available = 1,
+    .has_ceiling = 1,
+    .ceiling = 128u << 20,
+};
+static Boxd__V1__Capability cap_pids = {
+    PROTOBUF_C_MESSAGE_INIT(&boxd__v1__capability__descriptor),
+    .name = (char *)"limit:pids",
+    .description = (char *)"The number of processes is capped.",
+    .has_available = 1,
+    .available = 0,
+    .reason = (char *)"no cgroup pids controller delegated to boxd",
+};
+static Boxd__V1__Capability cap_timeout = {
+    PROTOBUF_C_MESSAGE_INIT(&boxd__v1__capability__descriptor),
+    .name = (char *)"limit:timeout",
+    .description = (char *)"The run is killed after a wall-clock time.",
+    .has_available = 1,
+    .available = 1,
+};
+static Boxd__V1__Capability *host_capabilities[] = {&cap_none, &cap_memory,
+						    &cap_pids, &cap_timeout};
+
 void fake_fill_host(Boxd__V1__HostInfo *h)
 {
 	h->n_namespaces = 4;
@@ -213,6 +248,9 @@ void fake_fill_host(Boxd__V1__HostInfo *h)
 	h->profiles = (char **)host_profiles;
 	h->n_features = 1;
 	h->features = (char **)host_features;
+	h->n_capabilities =
+	    sizeof(host_capabilities) / sizeof(host_capabilities[0]);
+	h->capabilities = host_capabilities;
 }
 
 void fake_send_hello_reply(struct fake *f, uint64_t rid, uint32_t version)

@@ -25,6 +25,8 @@ static void send_plan(struct fake *f, uint64_t rid)
 	static Boxd__V1__Rlimit core = BOXD__V1__RLIMIT__INIT,
 				as = BOXD__V1__RLIMIT__INIT;
 	static const char *caveats[] = {"limits not enforced: no cgroups"};
+	static const char *uses[] = {"net:loopback", "limit:memory",
+				     "write:tmpfs"};
 	Boxd__V1__EnvVar *env[] = {&path, &lang};
 	Boxd__V1__PlanMount *mounts[] = {&usr, &lnk, &tmp};
 	Boxd__V1__Rlimit *rlimits[] = {&core, &as};
@@ -96,6 +98,8 @@ static void send_plan(struct fake *f, uint64_t rid)
 	p.seccomp_instructions = 310;
 	p.n_caveats = 1;
 	p.caveats = (char **)caveats;
+	p.n_uses = 3;
+	p.uses = (char **)uses;
 	ev.msg_case = BOXD__V1__EVENT__MSG_PLAN;
 	ev.plan = &p;
 	fake_send_event_id(f, rid, &ev);
@@ -207,6 +211,10 @@ Test(client, plan_round_trip_getters_and_json, .timeout = 120)
 	cr_assert_str_eq(box_plan_caveats(p)[0],
 			 "limits not enforced: no cgroups");
 	cr_assert_null(box_plan_caveats(p)[1]);
+	cr_assert_str_eq(box_plan_uses(p)[0], "net:loopback");
+	cr_assert_str_eq(box_plan_uses(p)[1], "limit:memory");
+	cr_assert_str_eq(box_plan_uses(p)[2], "write:tmpfs");
+	cr_assert_null(box_plan_uses(p)[3]);
 
 	cr_assert_eq(box_plan_json(p, &json), 0);
 	o = parse_json(json);
@@ -231,6 +239,10 @@ Test(client, plan_round_trip_getters_and_json, .timeout = 120)
 	cr_assert_eq(json_object_get_int64(jget(o, "seccomp_instructions")),
 		     310);
 	cr_assert_str_eq(json_object_get_string(jget(o, "seccomp")), "default");
+	cr_assert_eq(json_object_array_length(jget(o, "uses")), 3);
+	cr_assert_str_eq(json_object_get_string(
+			     json_object_array_get_idx(jget(o, "uses"), 1)),
+			 "limit:memory");
 	json_object_put(o);
 	free(json);
 	cr_assert_null(box_plan_free(p));
