@@ -184,6 +184,38 @@ int empty_run_cgroups(const struct daemon *d)
 	return count_empty_runs(root);
 }
 
+int boxctl_shell(struct daemon *d, const char *args, bool with_stderr,
+		 char **out)
+{
+	const char *bin = getenv("BOXCTL_BIN");
+	char cmd[4096], buf[4096];
+	size_t len = 0, n;
+	FILE *p;
+	int status;
+
+	if (!bin || !*bin) {
+		if (d->pid > 0)
+			daemon_stop(d);
+		cr_skip_test("BOXCTL_BIN is not set (run through meson test)");
+	}
+	snprintf(cmd, sizeof(cmd), "%s --socket %s %s%s", bin, d->sock, args,
+		 with_stderr ? " 2>&1" : "");
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	*out = calloc(1, 1);
+	cr_assert_not_null(*out);
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
+		*out = realloc(*out, len + n + 1);
+		cr_assert_not_null(*out);
+		memcpy(*out + len, buf, n);
+		len += n;
+		(*out)[len] = '\0';
+	}
+	status = pclose(p);
+	cr_assert(WIFEXITED(status), "boxctl did not exit: %d", status);
+	return WEXITSTATUS(status);
+}
+
 bool path_exists(const char *path)
 {
 	return access(path, F_OK) == 0;

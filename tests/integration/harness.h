@@ -82,6 +82,15 @@ int count_procs(const char *needle);
  */
 int empty_run_cgroups(const struct daemon *d);
 
+/*
+ * "$BOXCTL_BIN --socket <d's socket> ARGS" through the shell (args are
+ * shell-quoted; with_stderr adds 2>&1): its stdout in *out (malloc'd),
+ * its exit status returned. Without BOXCTL_BIN (not run by meson test)
+ * the test is skipped, d stopped first: a skip runs no .fini.
+ */
+int boxctl_shell(struct daemon *d, const char *args, bool with_stderr,
+		 char **out);
+
 /* True if the path exists. */
 bool path_exists(const char *path);
 

@@ -92,30 +92,7 @@ static const char *policy_file(const char *name, const char *text)
  * together in *out; returns the exit status. */
 static int boxctl(const char *args, char **out)
 {
-	const char *bin = getenv("BOXCTL_BIN");
-	char cmd[4096], buf[4096];
-	size_t len = 0, n;
-	FILE *p;
-	int status;
-
-	if (!bin || !*bin) {
-		if (d.pid > 0)
-			daemon_stop(&d);
-		cr_skip_test("BOXCTL_BIN is not set (run through meson test)");
-	}
-	snprintf(cmd, sizeof(cmd), "%s --socket %s %s 2>&1", bin, d.sock, args);
-	p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	*out = calloc(1, 1);
-	while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
-		*out = realloc(*out, len + n + 1);
-		memcpy(*out + len, buf, n);
-		len += n;
-		(*out)[len] = '\0';
-	}
-	status = pclose(p);
-	cr_assert(WIFEXITED(status), "boxctl did not exit: %d", status);
-	return WEXITSTATUS(status);
+	return boxctl_shell(&d, args, true, out);
 }
 
 /* The "limits:" line of a text plan, or "" */

@@ -63,30 +63,7 @@ static box_run *run_spec(box_client *c, const box_spec *s, char **out)
  * returned. */
 static int boxctl(struct daemon *dm, const char *args, char **out)
 {
-	const char *bin = getenv("BOXCTL_BIN");
-	char cmd[4096], buf[4096];
-	size_t len = 0, n;
-	FILE *p;
-	int status;
-
-	if (!bin || !*bin) {
-		/* A skip runs no .fini: stop the daemon first. */
-		daemon_stop(dm);
-		cr_skip_test("BOXCTL_BIN is not set (run through meson test)");
-	}
-	snprintf(cmd, sizeof(cmd), "%s --socket %s %s", bin, dm->sock, args);
-	p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	*out = calloc(1, 1);
-	while ((n = fread(buf, 1, sizeof(buf), p)) > 0) {
-		*out = realloc(*out, len + n + 1);
-		memcpy(*out + len, buf, n);
-		len += n;
-		(*out)[len] = '\0';
-	}
-	status = pclose(p);
-	cr_assert(WIFEXITED(status), "boxctl did not exit: %d", status);
-	return WEXITSTATUS(status);
+	return boxctl_shell(dm, args, false, out);
 }
 
 /* ---------------------------------------------------- hakoniwa: the record */
