@@ -37,7 +37,8 @@ static unsigned files_made;
 static int make_files_fs(const struct init_spec *s)
 {
 	char size[32], inodes[32];
-	_cleanup_close_ int fs = -1;
+	const char *opts[] = {"size", size,   "nr_inodes", inodes,
+			      "mode", "0700", NULL};
 	uint64_t bytes = PAGE;
 	unsigned n = 1;
 
@@ -49,20 +50,12 @@ static int make_files_fs(const struct init_spec *s)
 	}
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)bytes);
 	snprintf(inodes, sizeof(inodes), "%u", n + 1);
-	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return -errno;
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", inodes, 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0700", 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return -errno;
 	/* No nosuid-less or dev-ful file can come out of it; exec stays,
 	 * for scripts the caller sends along. */
 	files_fs =
-	    fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	    mounts_new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (files_fs < 0)
-		return -errno;
+		return files_fs;
 	return stage_attach(files_fs);
 }
 

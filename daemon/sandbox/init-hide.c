@@ -271,26 +271,18 @@ int hide_begin(struct init_spec *s)
  * not in the namespace. */
 static int make_cover_fs(void)
 {
-	static const char *const opts[] = {"size", "4k",   "nr_inodes",
-					   "4",    "mode", "0700"};
-	_cleanup_close_ int fs = -1, mnt = -1, f = -1;
+	static const char *const opts[] = {"size", "4k",   "nr_inodes", "4",
+					   "mode", "0700", NULL};
+	_cleanup_close_ int mnt = -1, f = -1;
 	int r;
 
 	if (cover_fs >= 0)
 		return 0;
-	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return -errno;
-	for (size_t i = 0; i < ELEMENTSOF(opts); i += 2)
-		if (fsconfig(fs, FSCONFIG_SET_STRING, opts[i], opts[i + 1], 0) <
-		    0)
-			return -errno;
-	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return -errno;
-	mnt = fsmount(fs, FSMOUNT_CLOEXEC,
-		      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	mnt = mounts_new_fs("tmpfs", opts,
+			    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+				MOUNT_ATTR_NOEXEC);
 	if (mnt < 0)
-		return -errno;
+		return mnt;
 	f = openat(mnt, "empty", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0);
 	if (f < 0)
 		return -errno;
@@ -320,30 +312,18 @@ static int new_cover_file(void)
 
 static int cover(int target, bool is_dir)
 {
-	static const char *const dir_opts[] = {"size", "4k",   "nr_inodes",
-					       "2",    "mode", "0000"};
-	_cleanup_close_ int fs = -1, mnt = -1;
+	static const char *const dir_opts[] = {"size", "4k",   "nr_inodes", "2",
+					       "mode", "0000", NULL};
+	_cleanup_close_ int mnt = -1;
 
-	if (is_dir) {
-		fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-		if (fs < 0)
-			return -errno;
-		for (size_t i = 0; i < ELEMENTSOF(dir_opts); i += 2)
-			if (fsconfig(fs, FSCONFIG_SET_STRING, dir_opts[i],
-				     dir_opts[i + 1], 0) < 0)
-				return -errno;
-		if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-			return -errno;
-		mnt = fsmount(fs, FSMOUNT_CLOEXEC,
-			      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-				  MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-	} else {
+	if (is_dir)
+		mnt = mounts_new_fs("tmpfs", dir_opts,
+				    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+					MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	else
 		mnt = new_cover_file();
-		if (mnt < 0)
-			return mnt;
-	}
 	if (mnt < 0)
-		return -errno;
+		return mnt;
 	if (move_mount(mnt, "", target, "",
 		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return -errno;

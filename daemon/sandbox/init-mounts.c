@@ -274,7 +274,7 @@ static int prepare_bind(struct init_mount *m)
 	return 0;
 }
 
-static int new_fs(const char *type, const char *const *opts, uint64_t attr)
+int mounts_new_fs(const char *type, const char *const *opts, uint64_t attr)
 {
 	_cleanup_close_ int fs = -1;
 	int mnt;
@@ -319,9 +319,9 @@ static int prepare_proc(struct init_mount *m)
 
 	/* Must happen before pivot_root: the kernel only lets a user
 	 * namespace mount proc while a full proc is visible to it. */
-	m->tree =
-	    new_fs("proc", NULL,
-		   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	m->tree = mounts_new_fs("proc", NULL,
+				MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+				    MOUNT_ATTR_NOEXEC);
 	if (m->tree < 0)
 		return init_fail("proc", m->dst, -m->tree);
 	null = open("/dev/null", O_PATH | O_CLOEXEC | O_NOFOLLOW);
@@ -406,8 +406,8 @@ int mounts_enter_root(struct init_spec *s)
 		if (root < 0)
 			return init_fail("rootfs", rootfs->src, ENOENT);
 	} else {
-		root =
-		    new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+		root = mounts_new_fs("tmpfs", opts,
+				     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	}
 	if (root < 0)
 		return init_fail("root tmpfs", NULL, -root);
@@ -559,7 +559,7 @@ static int apply_tmpfs(struct init_spec *s, struct init_mount *m)
 	r = open_target(m->dst, true, true, 0755, &target);
 	if (r < 0)
 		return init_fail("tmpfs", m->dst, r);
-	fs = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	fs = mounts_new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (fs < 0)
 		return init_fail("tmpfs", m->dst, -fs);
 	r = attach(fs, target);
@@ -593,9 +593,9 @@ static int mask_proc(struct init_mount *m, int proc)
 
 		if (t < 0)
 			continue;
-		fs = new_fs("tmpfs", ro_opts,
-			    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-				MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+		fs = mounts_new_fs("tmpfs", ro_opts,
+				   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+				       MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 		if (fs < 0 || attach(fs, t) < 0)
 			return init_fail("mask /proc", proc_masked_dirs[i],
 					 fs < 0 ? -fs : errno);
@@ -681,7 +681,8 @@ static int apply_dev(struct init_spec *s, struct init_mount *m)
 	r = open_target(m->dst, true, true, 0755, &target);
 	if (r < 0)
 		return init_fail("dev", m->dst, r);
-	fs = new_fs("tmpfs", tmpfs_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+	fs = mounts_new_fs("tmpfs", tmpfs_opts,
+			   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 	if (fs < 0)
 		return init_fail("dev", m->dst, -fs);
 	if (attach(fs, target) < 0)
@@ -710,7 +711,8 @@ static int apply_dev(struct init_spec *s, struct init_mount *m)
 		return init_fail("dev", "shm", errno);
 	pts = openat(dev, "pts", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	fs = safe_close(fs);
-	fs = new_fs("devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+	fs = mounts_new_fs("devpts", pts_opts,
+			   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 	if (pts < 0 || fs < 0 || attach(fs, pts) < 0)
 		return init_fail("dev", "pts", fs < 0 ? -fs : errno);
 	r = open_tty_master(s, fs);

@@ -47,21 +47,14 @@ static unsigned n_made;
 static int make_upper_fs(const struct init_spec *s)
 {
 	char size[32];
-	_cleanup_close_ int fs = -1;
+	const char *opts[] = {"size", size, "mode", "0755", NULL};
 
 	snprintf(size, sizeof(size), "%llu",
 		 (unsigned long long)s->tmpfs_default);
-	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return -errno;
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return -errno;
 	upper_fs =
-	    fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	    mounts_new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (upper_fs < 0)
-		return -errno;
+		return upper_fs;
 	return stage_attach(upper_fs);
 }
 

@@ -55,23 +55,15 @@ static unsigned n_staged;
 /* The park: a tiny tmpfs of directories only, stacked on "/". */
 static int make_park(void)
 {
-	static const char *const opts[] = {"size", "4k",   "nr_inodes",
-					   "16",   "mode", "0700"};
-	_cleanup_close_ int fs = -1, mnt = -1, root = -1;
+	static const char *const opts[] = {"size", "4k",   "nr_inodes", "16",
+					   "mode", "0700", NULL};
+	_cleanup_close_ int mnt = -1, root = -1;
 
-	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return -errno;
-	for (size_t i = 0; i < ELEMENTSOF(opts); i += 2)
-		if (fsconfig(fs, FSCONFIG_SET_STRING, opts[i], opts[i + 1], 0) <
-		    0)
-			return -errno;
-	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return -errno;
-	mnt = fsmount(fs, FSMOUNT_CLOEXEC,
-		      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	mnt = mounts_new_fs("tmpfs", opts,
+			    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+				MOUNT_ATTR_NOEXEC);
 	if (mnt < 0)
-		return -errno;
+		return mnt;
 	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return -errno;

@@ -37,6 +37,10 @@ int mounts_finish(struct init_spec *s);     /* read-only root */
 int mounts_open_target(const char *dst, bool leaf_dir, int *ret_fd);
 /* Attach a bind prepared by mounts_prepare() (m->tree) at m->dst. */
 int mounts_bind_prepared(struct init_mount *m);
+/* A new, detached filesystem of type with opts ("key", "value" pairs,
+ * a NULL value for a flag, NULL-terminated; may be NULL) and the mount
+ * attributes attr: its fsmount() fd, or -errno. */
+int mounts_new_fs(const char *type, const char *const *opts, uint64_t attr);
 
 /* init-stage.c: the staging point, where a tmpfs pid 1 made (an
  * fsmount() fd, which goes on naming it) is attached while files are
