@@ -41,8 +41,8 @@ static const char *bin(const char *var)
 /*
  * boxctl where any uid may run it: a copy in d's directory (made
  * world-readable and searchable here). The build tree may sit in a
- * directory only root can enter (a checkout under mktemp -d); boxctl is
- * a static binary, so the copy runs alone.
+ * directory only root can enter (a checkout under mktemp -d); boxctl
+ * loads nothing from the build tree, so the copy runs alone.
  */
 static const char *boxctl_for_anyone(struct daemon *d)
 {
