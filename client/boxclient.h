@@ -73,6 +73,9 @@ enum box_net {
 	BOX_NET_NONE = 1,     /* own network namespace, no interface up */
 	BOX_NET_LOOPBACK = 2, /* own network namespace, lo up */
 	BOX_NET_HOST = 3,     /* the host's network (if policy allows) */
+	/* own network namespace with lo, and connections out (not in)
+	 * through a user-mode network stack; where the daemon has one */
+	BOX_NET_OUTBOUND = 4,
 };
 
 enum box_mount_kind {
@@ -298,7 +301,9 @@ const char *const *box_host_limits(const box_host_info *h);
 int box_host_seccomp(const box_host_info *h);
 /* 1 if Landlock is available, 0 if not, -1 if not reported. */
 int box_host_landlock(const box_host_info *h);
-/* Network modes this caller may ask for: "none", "loopback", "host". */
+/* Network modes this caller may ask for: "none", "loopback", "host",
+ * "outbound" (the last two only where allowed and, for outbound, where
+ * the daemon's host has pasta). */
 const char *const *box_host_nets(const box_host_info *h);
 /* Profiles the daemon offers: "default", "bare". */
 const char *const *box_host_profiles(const box_host_info *h);

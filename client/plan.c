@@ -455,6 +455,8 @@ static const char *net_name(enum box_net n)
 		return "loopback";
 	case BOX_NET_HOST:
 		return "host";
+	case BOX_NET_OUTBOUND:
+		return "outbound";
 	default:
 		return "unknown";
 	}

@@ -529,6 +529,7 @@ int box_spec_set_net(box_spec *s, enum box_net net)
 	case BOX_NET_NONE:
 	case BOX_NET_LOOPBACK:
 	case BOX_NET_HOST:
+	case BOX_NET_OUTBOUND:
 		break;
 	default:
 		return -EINVAL;

@@ -28,6 +28,11 @@ static const struct capability_info table[] = {
     {"net:none", "The command has no network at all, not even loopback."},
     {"net:loopback", "The command has a private loopback interface and no "
 		     "other network."},
+    {"net:outbound", "The command has its own network with a private "
+		     "loopback and can open TCP and UDP connections out "
+		     "through a user-mode network stack; nothing can "
+		     "connect in, and the host's loopback services are out "
+		     "of reach."},
     {"net:host", "The command shares the host's network: it can reach "
 		 "anything the host can."},
     {"seccomp:default", "A seccomp filter refuses system calls a sandbox "

@@ -148,7 +148,7 @@ _boxctl_run_value()
 		_boxctl_files "$word" "$prefix"
 		return
 		;;
-	--net) v=(none loopback host) ;;
+	--net) v=(none loopback host outbound) ;;
 	--profile) v=(default bare) ;;
 	--proc) v=(/proc) ;;
 	--dev) v=(/dev) ;;

@@ -90,6 +90,15 @@ static bool unavailable(const char *name, const struct capability_host *h,
 			   "tenant '%s' may not use the host's network", tn);
 		return true;
 	}
+	if (strcmp(name, "net:outbound") == 0 && t && !t->allow_net_outbound) {
+		set_reason(c, buf, size,
+			   "tenant '%s' may not use outbound network", tn);
+		return true;
+	}
+	if (strcmp(name, "net:outbound") == 0 && h->outbound_missing) {
+		set_reason(c, buf, size, "%s", h->outbound_missing);
+		return true;
+	}
 	if (strcmp(name, "seccomp:none") == 0 && t && !t->allow_seccomp_none) {
 		set_reason(c, buf, size,
 			   "tenant '%s' may not run without seccomp", tn);
@@ -181,6 +190,7 @@ size_t capability_uses(const struct run_spec *s,
 	ret_names[n++] = "ns:cgroup";
 	ret_names[n++] = s->net == SPEC_NET_NONE       ? "net:none"
 			 : s->net == SPEC_NET_LOOPBACK ? "net:loopback"
+			 : s->net == SPEC_NET_OUTBOUND ? "net:outbound"
 						       : "net:host";
 	ret_names[n++] =
 	    seccomp == BOXD__V1__SECCOMP__MODE__NONE     ? "seccomp:none"

@@ -30,6 +30,7 @@ static const char *const tenant_keys[_T_MAX] = {
     [T_MAX_RUNS] = "max-runs",
     [T_MAX_CONNECTIONS] = "max-connections",
     [T_NET_HOST] = "net-host",
+    [T_NET_OUTBOUND] = "net-outbound",
     [T_SECCOMP_NONE] = "seccomp-none",
     [T_CUSTOM_SECCOMP] = "custom-seccomp",
     [T_BIND] = "bind",
@@ -44,6 +45,8 @@ void tenant_init(struct tenant_policy *t)
 {
 	*t = (struct tenant_policy){
 	    .allow_connect = true,
+	    /* What any local user can do from a shell: connect out. */
+	    .allow_net_outbound = true,
 	    .uid_mode = UID_MODE_CALLER,
 	};
 }
@@ -194,6 +197,8 @@ int tenant_key(struct config_parser *p, struct tenant_policy *t,
 						&t->max_connections);
 	case T_NET_HOST:
 		return config_parse_bool(p, name, v, &t->allow_net_host);
+	case T_NET_OUTBOUND:
+		return config_parse_bool(p, name, v, &t->allow_net_outbound);
 	case T_SECCOMP_NONE:
 		return config_parse_bool(p, name, v, &t->allow_seccomp_none);
 	case T_CUSTOM_SECCOMP:
@@ -266,6 +271,7 @@ static int inherit(struct tenant_policy *t, const struct tenant_lines *tl,
 	INHERIT(T_MAX_RUNS, max_runs);
 	INHERIT(T_MAX_CONNECTIONS, max_connections);
 	INHERIT(T_NET_HOST, allow_net_host);
+	INHERIT(T_NET_OUTBOUND, allow_net_outbound);
 	INHERIT(T_SECCOMP_NONE, allow_seccomp_none);
 	INHERIT(T_CUSTOM_SECCOMP, allow_custom_seccomp);
 	INHERIT(T_UID_MODE, uid_mode);
@@ -434,10 +440,12 @@ int tenant_confine(const struct tenant_policy *base,
 	    lower_u64(base->max_timeout_ns, ceil->max_timeout_ns);
 	t.max_cpu_time_ns =
 	    lower_u64(base->max_cpu_time_ns, ceil->max_cpu_time_ns);
-	/* Never wider than a sandbox: no host network, no run without the
-	 * filter, no policy of its own (which could allow what the
-	 * default filter denies). */
+	/* Never wider than a sandbox: no host network, outbound only from
+	 * a run that has it, no run without the filter, no policy of its
+	 * own (which could allow what the default filter denies). */
 	t.allow_net_host = false;
+	t.allow_net_outbound =
+	    base->allow_net_outbound && ceil->allow_net_outbound;
 	t.allow_seccomp_none = false;
 	t.allow_custom_seccomp = false;
 	t.binds_restricted = true;

@@ -39,6 +39,7 @@ struct tenant_policy {
 	uint32_t max_runs;        /* concurrent */
 	uint32_t max_connections; /* concurrent */
 	bool allow_net_host;
+	bool allow_net_outbound; /* --net outbound (pasta) */
 	bool allow_seccomp_none;
 	bool allow_custom_seccomp;
 	bool binds_restricted; /* false: any path the caller can open */

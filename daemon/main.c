@@ -36,6 +36,7 @@ struct options {
 	bool config_explicit;
 	const char *state_dir;
 	const char *init_path;
+	const char *pasta_path;
 	const char *cgroup_root;
 	enum cgroup_mode cgroup_mode;
 	unsigned socket_mode;
@@ -64,6 +65,8 @@ static void usage(FILE *f)
 	    "      --state-dir DIR      runtime state (default /run/boxd)\n"
 	    "      --init PATH          boxd-init binary (default: next to boxd,\n"
 	    "                           else %s/boxd-init)\n"
+	    "      --pasta PATH         pasta, for --net outbound runs\n"
+	    "                           (default /usr/bin/pasta)\n"
 	    "      --cgroup-root PATH   delegated cgroup (v2) or name under each\n"
 	    "                           v1 controller (default: own cgroup / boxd)\n"
 	    "      --cgroup-mode MODE   auto, v2 or v1 (default auto)\n"
@@ -85,6 +88,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_CHECK_ENV,
 		OPT_STATE_DIR,
 		OPT_INIT,
+		OPT_PASTA,
 		OPT_CGROUP_ROOT,
 		OPT_CGROUP_MODE,
 		OPT_NO_CGROUPS,
@@ -101,6 +105,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"check-environment", no_argument, NULL, OPT_CHECK_ENV},
 	    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
 	    {"init", required_argument, NULL, OPT_INIT},
+	    {"pasta", required_argument, NULL, OPT_PASTA},
 	    {"cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT},
 	    {"cgroup-mode", required_argument, NULL, OPT_CGROUP_MODE},
 	    {"no-cgroups", no_argument, NULL, OPT_NO_CGROUPS},
@@ -146,6 +151,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_INIT:
 			o->init_path = optarg;
+			break;
+		case OPT_PASTA:
+			o->pasta_path = optarg;
 			break;
 		case OPT_CGROUP_ROOT:
 			o->cgroup_root = optarg;
@@ -442,6 +450,7 @@ int main(int argc, char **argv)
 
 	struct engine_config ecfg = {
 	    .init_path = opt.init_path,
+	    .pasta_path = opt.pasta_path,
 	    .state_dir = opt.state_dir,
 	    .cgroups = cg,
 	    .tmpfs_default = cfg->tmpfs_default_bytes ? cfg->tmpfs_default_bytes
@@ -456,6 +465,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ctx.engine = engine;
+	if (engine_outbound_missing(engine))
+		log_info("outbound network unavailable: %s",
+			 engine_outbound_missing(engine));
 
 	/* --socket, else the config's [daemon] socket, else the default. */
 	if (!opt.socket_path) {

@@ -292,6 +292,9 @@ static int plan_fill(Boxd__V1__Plan *p, const Boxd__V1__RunRequest *req,
 	case SPEC_NET_HOST:
 		p->net = BOXD__V1__NET__NET_HOST;
 		break;
+	case SPEC_NET_OUTBOUND:
+		p->net = BOXD__V1__NET__NET_OUTBOUND;
+		break;
 	}
 	p->has_profile = true;
 	p->profile = req->profile;

@@ -588,14 +588,22 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 		s->net = SPEC_NET_HOST;
 		break;
 	case BOXD__V1__NET__NET_OUTBOUND:
-		r = UNSUPPORTED(&e, "outbound network (a user-mode network "
-				    "stack per run) is not implemented by "
-				    "this daemon");
-		goto fail;
+		if (t && !t->allow_net_outbound) {
+			r = DENIED(&e,
+				   "tenant '%s' may not use outbound network",
+				   t->name);
+			goto fail;
+		}
+		if (ctx->outbound_missing) {
+			r = UNSUPPORTED(&e, "%s", ctx->outbound_missing);
+			goto fail;
+		}
+		s->net = SPEC_NET_OUTBOUND;
+		break;
 	default:
 		r = BAD(&e,
 			"unknown network mode %d (known: none, loopback, "
-			"host)",
+			"host, outbound)",
 			(int)req->net);
 		goto fail;
 	}

@@ -19,7 +19,9 @@ struct request_ctx {
 	const struct config *cfg;
 	const struct tenant_policy *tenant;
 	const struct cgroup_manager *cgroups; /* NULL: none */
-	uid_t uid;                            /* the peer, from SO_PEERCRED */
+	/* NULL when outbound runs can start, else why not (no pasta). */
+	const char *outbound_missing;
+	uid_t uid; /* the peer, from SO_PEERCRED */
 	gid_t gid;
 };
 

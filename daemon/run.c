@@ -402,6 +402,7 @@ struct run *run_handle(struct server *srv, const struct run_caller *caller,
 	    .cfg = caller->cfg,
 	    .tenant = tenant,
 	    .cgroups = engine_cgroups(server_engine(srv)),
+	    .outbound_missing = engine_outbound_missing(server_engine(srv)),
 	    .uid = caller->cred.uid,
 	    .gid = caller->cred.gid,
 	};
@@ -531,6 +532,8 @@ int run_confine(const struct run *r, const struct tenant_policy *base,
 	    .max_pids = lim->pids,
 	    .max_timeout_ns = lim->timeout_ns,
 	    .max_cpu_time_ns = lim->cpu_time_ns,
+	    /* A run without a network must not get one by asking boxd. */
+	    .allow_net_outbound = spec->net == SPEC_NET_OUTBOUND,
 	};
 	_cleanup_free_ struct bind_rule *binds = NULL;
 	size_t n = 0;

@@ -353,6 +353,10 @@ static void fill_host_info(struct session *s, Boxd__V1__HostInfo *h,
 	b->nets[nn++] = "loopback";
 	if (!s->tenant || s->tenant->allow_net_host)
 		b->nets[nn++] = "host";
+	/* Only where a run could get it: pasta installed, tenant allows. */
+	if ((!s->tenant || s->tenant->allow_net_outbound) &&
+	    !engine_outbound_missing(server_engine(s->srv)))
+		b->nets[nn++] = "outbound";
 	h->n_nets = nn;
 	h->nets = (char **)b->nets;
 	b->profiles[0] = "default";
@@ -368,6 +372,8 @@ static void fill_host_info(struct session *s, Boxd__V1__HostInfo *h,
 		    cg && strcmp(cgroup_manager_mode_name(cg), "none") != 0,
 		.can = can,
 		.overlayfs = server_host_overlayfs(s->srv),
+		.outbound_missing =
+		    engine_outbound_missing(server_engine(s->srv)),
 		.tenant = s->tenant,
 	    },
 	    &b->caps);

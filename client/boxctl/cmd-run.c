@@ -117,7 +117,8 @@ static const struct run_option run_options[] = {
     {"--hostname", OPT_HOSTNAME, 1, "NAME", "hostname (default boxd)"},
     {"--uid", OPT_UID, 1, "N", "uid inside the sandbox (default: yours)"},
     {"--gid", OPT_GID, 1, "N", "gid inside the sandbox (default: yours)"},
-    {"--net", OPT_NET, 1, "none|loopback|host", "network (default none)"},
+    {"--net", OPT_NET, 1, "none|loopback|host|outbound",
+     "network (default none)"},
     {"--profile", OPT_PROFILE, 1, "default|bare",
      "base filesystem (default: read-only system dirs, tmpfs /tmp)"},
     {"--write", OPT_WRITE, 1, "ephemeral",
@@ -620,9 +621,12 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 			r = box_spec_set_net(s, BOX_NET_LOOPBACK);
 		else if (strcmp(v[0], "host") == 0)
 			r = box_spec_set_net(s, BOX_NET_HOST);
+		else if (strcmp(v[0], "outbound") == 0)
+			r = box_spec_set_net(s, BOX_NET_OUTBOUND);
 		else
 			return bad(opt,
-				   "'%s' is not one of none, loopback, host",
+				   "'%s' is not one of none, loopback, host, "
+				   "outbound",
 				   v[0]);
 		break;
 	case OPT_PROFILE:

@@ -52,6 +52,9 @@ static const char *net_text(enum box_net n)
 		return "loopback (own namespace, lo up)";
 	case BOX_NET_HOST:
 		return "host (the host's network)";
+	case BOX_NET_OUTBOUND:
+		return "outbound (own namespace, lo up, connections out "
+		       "through pasta, none in)";
 	default:
 		return "unknown";
 	}

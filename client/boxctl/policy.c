@@ -56,7 +56,8 @@ struct policy_key {
 
 static const struct policy_key policy_keys[] = {
     {SEC_RUN, "profile", "--profile", KEY_VALUES, 1, "default or bare"},
-    {SEC_RUN, "net", "--net", KEY_VALUES, 1, "none, loopback or host"},
+    {SEC_RUN, "net", "--net", KEY_VALUES, 1,
+     "none, loopback, host or outbound"},
     {SEC_RUN, "hostname", "--hostname", KEY_VALUES, 1, "NAME"},
     {SEC_RUN, "chdir", "--chdir", KEY_VALUES, 1, "DIR"},
     {SEC_RUN, "uid", "--uid", KEY_VALUES, 1, "N"},

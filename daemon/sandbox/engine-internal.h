@@ -18,6 +18,8 @@
 
 struct engine {
 	int init_fd; /* O_PATH of boxd-init */
+	int pasta_fd; /* O_PATH of pasta, -1 without (netstack.c) */
+	char pasta_missing[160]; /* why there is none */
 	int devnull;
 	int last_cap;
 	char *stage; /* <state_dir>/root: mount point for new roots */
@@ -65,8 +67,14 @@ struct sandbox {
 	struct run_ids ids; /* ids.groups points to groups */
 	gid_t *groups;
 	bool new_net;
+	bool outbound; /* SPEC_NET_OUTBOUND: a pasta per pid 1 */
 	bool tty;       /* stdio holds /dev/null; the terminal is pid 1's */
 	int tty_master; /* from INIT_STARTED until sandbox_take_tty() */
+
+	/* Its pasta (netstack.c) while it runs, in epfd: pid and pidfd, 0
+	 * and -1 without. */
+	pid_t net_pid;
+	int net_pidfd;
 
 	struct cgroup_run *cg;
 	int wall_timer, cpu_timer; /* timerfds, -1 without that limit */
@@ -145,6 +153,16 @@ int member_spawn(struct engine *e, bool new_net, int cgfd, const gid_t *groups,
 		 size_t n_groups, struct member **ret, struct run_error *err);
 struct member *member_free(struct member *m, bool kill_it);
 bool member_alive(const struct member *m);
+
+/* netstack.c: pasta for an outbound sandbox. netstack_open(): its
+ * O_PATH fd, or -1 with why filled. netstack_start(): pid 1 exists and
+ * has its id maps; starts pasta (stopping one left from a lost pid 1)
+ * and returns the pipe end pid 1 waits on. netstack_check(): reap it if
+ * it has exited. netstack_stop(): kill and reap it; idempotent. */
+int netstack_open(const char *path, char *why, size_t why_size);
+int netstack_start(struct sandbox *sb, int *ret_ready, struct run_error *err);
+void netstack_check(struct sandbox *sb);
+void netstack_stop(struct sandbox *sb);
 
 /* engine.c: watch fd in the sandbox's epoll set, or stop watching it. */
 int sandbox_watch(struct sandbox *sb, int fd);

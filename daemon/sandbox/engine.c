@@ -100,7 +100,7 @@ int engine_new(const struct engine_config *cfg, struct engine **ret,
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return error_set(err, ERROR_INTERNAL, -ENOMEM, "out of memory");
-	e->init_fd = e->devnull = -1;
+	e->init_fd = e->devnull = e->pasta_fd = -1;
 	e->spawner_fd = e->spawner_pidfd = -1;
 	e->cg = cfg->cgroups;
 	e->tmpfs_default = cfg->tmpfs_default;
@@ -132,8 +132,13 @@ int engine_new(const struct engine_config *cfg, struct engine **ret,
 		error_set(err, ERROR_INTERNAL, errno, "open /dev/null: %m");
 		goto fail;
 	}
-	/* The clone child rearranges fds 0-3; keep ours out of the way. */
-	if (move_fd_high(&e->init_fd) < 0 || move_fd_high(&e->devnull) < 0) {
+	/* Without pasta every other kind of run still works. */
+	e->pasta_fd = netstack_open(cfg->pasta_path ? cfg->pasta_path
+						    : "/usr/bin/pasta",
+				    e->pasta_missing, sizeof(e->pasta_missing));
+	/* The clone child rearranges fds 0-4; keep ours out of the way. */
+	if (move_fd_high(&e->init_fd) < 0 || move_fd_high(&e->devnull) < 0 ||
+	    (e->pasta_fd >= 0 && move_fd_high(&e->pasta_fd) < 0)) {
 		error_set(err, ERROR_INTERNAL, errno, "fcntl: %m");
 		goto fail;
 	}
@@ -187,6 +192,7 @@ struct engine *engine_free(struct engine *e)
 		member_free(m, true);
 	}
 	safe_close(e->init_fd);
+	safe_close(e->pasta_fd);
 	safe_close(e->devnull);
 	free(e->stage);
 	free(e);
@@ -201,6 +207,11 @@ struct cgroup_manager *engine_cgroups(struct engine *e)
 uint64_t engine_tmpfs_default(const struct engine *e)
 {
 	return e->tmpfs_default;
+}
+
+const char *engine_outbound_missing(const struct engine *e)
+{
+	return e->pasta_fd >= 0 ? NULL : e->pasta_missing;
 }
 
 void engine_reap(struct engine *e)
@@ -317,21 +328,23 @@ static int spec_to_memfd(const struct engine *e, const struct run_spec *spec,
  * pid 1 gets references of its own; the engine's copies stay the engine's
  * (a restart sends the same ones again).
  */
-static int send_take(int ctl, int memfd, const int stdio[3])
+/* The take: the spec, the stdio and, for an outbound run, the pipe pid 1
+ * waits on until its network is up (net_ready, else -1). */
+static int send_take(int ctl, int memfd, const int stdio[3], int net_ready)
 {
 	struct stat st;
 	struct init_take take = {
 	    .magic = INIT_MAGIC,
 	    .kind = INIT_TAKE,
 	};
-	const int fds[4] = {memfd, stdio[0], stdio[1], stdio[2]};
+	const int fds[5] = {memfd, stdio[0], stdio[1], stdio[2], net_ready};
 	struct iovec iov = {.iov_base = &take, .iov_len = sizeof(take)};
 	ssize_t n;
 
 	if (fstat(memfd, &st) < 0)
 		return negerrno();
 	take.spec_size = (uint64_t)st.st_size;
-	n = fdpass_send(ctl, &iov, 1, fds, ELEMENTSOF(fds));
+	n = fdpass_send(ctl, &iov, 1, fds, net_ready < 0 ? 4 : 5);
 
 	if (n < 0)
 		return (int)n;
@@ -392,6 +405,7 @@ static void sandbox_drop_pid1(struct sandbox *sb)
 	siginfo_t si;
 	struct rusage ru;
 
+	netstack_stop(sb);
 	sandbox_unwatch(sb, sb->pidfd);
 	sandbox_unwatch(sb, sb->ctl);
 	if (sb->pidfd >= 0) {
@@ -407,6 +421,7 @@ static void sandbox_drop_pid1(struct sandbox *sb)
 static int sandbox_hand_over(struct sandbox *sb, bool migrate,
 			     struct run_error *err)
 {
+	_cleanup_close_ int net_ready = -1;
 	int r;
 
 	if (sb->cg && migrate) {
@@ -422,7 +437,11 @@ static int sandbox_hand_over(struct sandbox *sb, bool migrate,
 	r = write_id_maps(sb->pid, sb->uid, sb->gid, &sb->ids, err);
 	if (r < 0)
 		return r;
-	r = send_take(sb->ctl, sb->memfd, sb->stdio);
+	/* pasta starts while pid 1 builds the sandbox: both take a few
+	 * milliseconds, and pid 1 waits for the network only at the end. */
+	if (sb->outbound && (r = netstack_start(sb, &net_ready, err)) < 0)
+		return r;
+	r = send_take(sb->ctl, sb->memfd, sb->stdio, net_ready);
 	if (r < 0) {
 		set_step(err, "hand over spec");
 		return r;
@@ -480,6 +499,7 @@ static int sandbox_keep_request(struct sandbox *sb, const struct run_spec *spec,
 	sb->uid = spec->uid;
 	sb->gid = spec->gid;
 	sb->new_net = spec->net != SPEC_NET_HOST;
+	sb->outbound = spec->net == SPEC_NET_OUTBOUND;
 	sb->tty = spec->tty;
 	sb->ids = *ids;
 	sb->ids.groups = NULL;
@@ -604,6 +624,7 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 	sb->run_id = run_id;
 	sb->state = SANDBOX_STARTING;
 	sb->pidfd = sb->ctl = sb->memfd = sb->tty_master = -1;
+	sb->net_pidfd = -1;
 	sb->wall_timer = sb->cpu_timer = -1;
 	for (int i = 0; i < 3; i++)
 		sb->stdio[i] = -1;

@@ -50,6 +50,8 @@
 struct engine_config {
 	/* boxd-init; NULL: next to the daemon, else libexecdir */
 	const char *init_path;
+	/* pasta, for outbound runs; NULL: /usr/bin/pasta */
+	const char *pasta_path;
 	/* private dir for staging mounts, e.g. /run/boxd */
 	const char *state_dir;
 	struct cgroup_manager *cgroups; /* NULL: none */
@@ -83,6 +85,9 @@ struct engine *engine_free(struct engine *e);
 struct cgroup_manager *engine_cgroups(struct engine *e);
 /* The size of a tmpfs whose spec gives none. */
 uint64_t engine_tmpfs_default(const struct engine *e);
+/* NULL when outbound runs (SPEC_NET_OUTBOUND) can start here, else why
+ * not (pasta is missing or unsafe to run). */
+const char *engine_outbound_missing(const struct engine *e);
 
 /*
  * Start a run: create its cgroup, take a pooled pid 1 or clone one into

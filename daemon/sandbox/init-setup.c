@@ -19,6 +19,7 @@
 #include <linux/seccomp.h>
 #include <linux/securebits.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -117,7 +118,7 @@ static int bring_up_loopback(const struct init_spec *s)
 	struct ifreq ifr = {0};
 	_cleanup_close_ int fd = -1;
 
-	if (!(s->flags & INIT_FLAG_NET_LOOPBACK))
+	if (!(s->flags & (INIT_FLAG_NET_LOOPBACK | INIT_FLAG_NET_OUTBOUND)))
 		return 0;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -128,6 +129,46 @@ static int bring_up_loopback(const struct init_spec *s)
 	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
 	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
 		return init_fail("loopback", "lo", errno);
+	return 0;
+}
+
+/*
+ * An outbound sandbox's network is pasta's to configure (netstack.c): the
+ * command starts once pasta has written its pid file, our end of a pipe,
+ * after the interface, addresses and routes are in place. The pipe's end
+ * without a line is pasta's failure (its reason is in the daemon's log);
+ * silence for NET_READY_MS is a helper that hangs. Either fails the run
+ * rather than start a command whose network is not there.
+ */
+#define NET_READY_MS 10000
+
+static int wait_for_network(struct init_spec *s)
+{
+	struct pollfd p = {.fd = s->net_ready, .events = POLLIN};
+	char line[32];
+	ssize_t n;
+	int r;
+
+	if (!(s->flags & INIT_FLAG_NET_OUTBOUND)) {
+		s->net_ready = safe_close(s->net_ready);
+		return 0;
+	}
+	if (s->net_ready < 0)
+		return init_fail("outbound network", "no helper", EPROTO);
+	do
+		r = poll(&p, 1, NET_READY_MS);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return init_fail("outbound network",
+				 "pasta did not configure the network in time",
+				 ETIMEDOUT);
+	n = r < 0 ? -1 : read(s->net_ready, line, sizeof(line));
+	s->net_ready = safe_close(s->net_ready);
+	if (n <= 0)
+		return init_fail("outbound network",
+				 "pasta exited before configuring the network "
+				 "(see the daemon's log)",
+				 n < 0 ? errno : EHOSTUNREACH);
 	return 0;
 }
 
@@ -157,7 +198,8 @@ int setup_sandbox(struct init_spec *s)
 	    (r = stage_done()) < 0 ||         /* no staging point left */
 	    (r = creds_as_user(s)) < 0 ||     /* and back */
 	    (r = mounts_finish(s)) < 0 ||     /* root read-only */
-	    (r = set_hostname(s)) < 0 || (r = bring_up_loopback(s)) < 0)
+	    (r = set_hostname(s)) < 0 || (r = bring_up_loopback(s)) < 0 ||
+	    (r = wait_for_network(s)) < 0)
 		return r;
 	return 0;
 }

@@ -121,16 +121,19 @@ static _noreturn_ void report_failure_and_exit(void)
 
 /*
  * Receive the take header and its four fds: the spec memfd, then the
- * caller's stdin, stdout and stderr. The socket is the daemon's end of a
+ * caller's stdin, stdout and stderr; an outbound run's has a fifth, the
+ * pipe its network helper writes to when it is ready (*ret_net_ready,
+ * else -1; setup_sandbox() checks it against the spec). The socket is the daemon's end of a
  * pair it made for this pid 1, so the message is the daemon's; it is
  * still checked whole, and a wrong one leaves no fd open: fdpass_recv()
  * closes what came with a refused control message, and a message of the
  * wrong shape has its fds closed here before the failure is reported.
  */
-static int receive_take(int *ret_memfd, size_t *ret_size, int stdio[3])
+static int receive_take(int *ret_memfd, size_t *ret_size, int stdio[3],
+			int *ret_net_ready)
 {
 	struct init_take take;
-	int fds[4];
+	int fds[5];
 	size_t n_fds = 0;
 	ssize_t n;
 
@@ -141,7 +144,7 @@ static int receive_take(int *ret_memfd, size_t *ret_size, int stdio[3])
 	if (n < 0 && n != -EPROTO && n != -ETOOMANYREFS)
 		return init_fail("receive spec", NULL, (int)n);
 	if (n != (ssize_t)sizeof(take) || take.magic != INIT_MAGIC ||
-	    take.kind != INIT_TAKE || n_fds != ELEMENTSOF(fds)) {
+	    take.kind != INIT_TAKE || n_fds < 4) {
 		for (size_t i = 0; i < n_fds; i++)
 			safe_close(fds[i]);
 		return init_fail("receive spec", "malformed take message",
@@ -150,6 +153,7 @@ static int receive_take(int *ret_memfd, size_t *ret_size, int stdio[3])
 	*ret_memfd = fds[0];
 	*ret_size = take.spec_size;
 	memcpy(stdio, fds + 1, sizeof(int) * 3);
+	*ret_net_ready = n_fds == 5 ? fds[4] : -1;
 	return 0;
 }
 
@@ -350,7 +354,8 @@ static _noreturn_ void supervise(struct supervise *sv, int sigfd)
 
 _noreturn_ void init_member_main(void)
 {
-	struct init_spec spec = {.stdio = {-1, -1, -1}, .tty_master = -1};
+	struct init_spec spec = {
+	    .stdio = {-1, -1, -1}, .net_ready = -1, .tty_master = -1};
 	struct supervise sv = {
 	    .listener = -1, .seccomp_nr = -1, .exec_pipe = -1};
 	int memfd = -1, sigfd, errpipe[2], lsock[2] = {-1, -1};
@@ -377,7 +382,7 @@ _noreturn_ void init_member_main(void)
 	}
 
 	report(INIT_READY, NULL);
-	if (receive_take(&memfd, &size, spec.stdio) < 0)
+	if (receive_take(&memfd, &size, spec.stdio, &spec.net_ready) < 0)
 		report_failure_and_exit();
 	blob = mmap(NULL, size ? size : 1, PROT_READ, MAP_PRIVATE, memfd, 0);
 	if (blob == MAP_FAILED) {

@@ -119,6 +119,8 @@ int init_blob_encode(struct init_blob *b, const struct run_spec *spec,
 		ids.flags |= INIT_FLAG_NEW_SESSION;
 	if (spec->net == SPEC_NET_LOOPBACK)
 		ids.flags |= INIT_FLAG_NET_LOOPBACK;
+	if (spec->net == SPEC_NET_OUTBOUND)
+		ids.flags |= INIT_FLAG_NET_OUTBOUND;
 	if (seccomp_listener)
 		ids.flags |= INIT_FLAG_SECCOMP_LISTENER;
 	if (spec->no_exec)

@@ -124,6 +124,11 @@ enum init_rec {
  * stdio fds of the take message are /dev/null then, and unused); its
  * master rides on INIT_STARTED. */
 #define INIT_FLAG_TTY (1u << 5)
+/* Outbound network: the take carries a fifth fd, a pipe pasta writes a
+ * line to once the sandbox's interface is configured (netstack.c); pid 1
+ * waits for it before the command starts, and fails the run at its end
+ * without a line. lo is brought up as for NET_LOOPBACK. */
+#define INIT_FLAG_NET_OUTBOUND (1u << 6)
 
 struct init_rec_ids {
 	uint32_t uid, gid;
@@ -180,6 +185,7 @@ struct init_spec {
 	const void *seccomp;
 	size_t seccomp_len;
 	int stdio[3];
+	int net_ready; /* INIT_FLAG_NET_OUTBOUND: see above; else -1 */
 	/* INIT_FLAG_TTY: the master opened in the devpts instance the DEV
 	 * mount made (init-mounts.c), -1 until then. */
 	int tty_master;

@@ -61,6 +61,7 @@ enum spec_net {
 	SPEC_NET_NONE = 0,
 	SPEC_NET_LOOPBACK,
 	SPEC_NET_HOST,
+	SPEC_NET_OUTBOUND, /* own namespace, lo, outbound through pasta */
 };
 
 /* Every limit: 0 means "none". */

@@ -287,6 +287,7 @@ static unsigned sandbox_set_ended(struct sandbox *sb)
 	close_watched(sb, &sb->wall_timer);
 	close_watched(sb, &sb->cpu_timer);
 	sandbox_unwatch(sb, sb->pidfd);
+	netstack_stop(sb);
 	return SANDBOX_EV_ENDED;
 }
 
@@ -316,6 +317,7 @@ unsigned sandbox_dispatch(struct sandbox *sb)
 	if (sb->state == SANDBOX_ENDED)
 		return 0;
 	ev = read_reports(sb);
+	netstack_check(sb);
 	if (timer_fired(sb->wall_timer))
 		sandbox_kill(sb, RUN_WALL_TIMEOUT, SIGKILL);
 	if (timer_fired(sb->cpu_timer))
@@ -370,6 +372,7 @@ struct sandbox *sandbox_free(struct sandbox *sb)
 	sb->tty_master = safe_close(sb->tty_master);
 	sb->wall_timer = safe_close(sb->wall_timer);
 	sb->cpu_timer = safe_close(sb->cpu_timer);
+	netstack_stop(sb);
 	sb->epfd = safe_close(sb->epfd);
 	free(sb->groups);
 	sb->groups = NULL;
