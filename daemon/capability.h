@@ -17,7 +17,7 @@ struct capability_host {
 	bool cgroups; /* false: --no-cgroups */
 	unsigned can; /* CGROUP_CAN_* */
 	bool overlayfs;
-	const char *outbound_missing; /* NULL: pasta is there */
+	const char *outbound_missing;       /* NULL: pasta is there */
 	const struct tenant_policy *tenant; /* NULL: unrestricted */
 };
 

@@ -120,8 +120,9 @@ const struct tenant_policy *config_tenant_for_peer(const struct config *c,
 
 /*
  * The policy of a connection made from inside a run: base, with ceil's
- * non-zero ceilings where they are lower, no host network, no run without
- * the default filter or with a policy of its own, and binds restricted to
+ * non-zero ceilings where they are lower, no host network, outbound
+ * network only if both base and ceil allow it, no run without the
+ * default filter or with a policy of its own, and binds restricted to
  * the given rules (the run's own binds: what it already sees). name is
  * copied. Release ret with tenant_release().
  */

@@ -27,6 +27,8 @@ packages=(
 	bubblewrap hyperfine linux-perf
 	# systemd unit checks
 	systemd
+	# --net outbound's user-mode network stack (pasta)
+	passt
 	# tools the tests call
 	iproute2 procps python3
 )

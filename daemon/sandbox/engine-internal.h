@@ -17,8 +17,8 @@
 #include "util.h"
 
 struct engine {
-	int init_fd; /* O_PATH of boxd-init */
-	int pasta_fd; /* O_PATH of pasta, -1 without (netstack.c) */
+	int init_fd;             /* O_PATH of boxd-init */
+	int pasta_fd;            /* O_PATH of pasta, -1 without (netstack.c) */
 	char pasta_missing[160]; /* why there is none */
 	int devnull;
 	int last_cap;
@@ -67,7 +67,7 @@ struct sandbox {
 	struct run_ids ids; /* ids.groups points to groups */
 	gid_t *groups;
 	bool new_net;
-	bool outbound; /* SPEC_NET_OUTBOUND: a pasta per pid 1 */
+	bool outbound;  /* SPEC_NET_OUTBOUND: a pasta per pid 1 */
 	bool tty;       /* stdio holds /dev/null; the terminal is pid 1's */
 	int tty_master; /* from INIT_STARTED until sandbox_take_tty() */
 

@@ -133,9 +133,9 @@ int engine_new(const struct engine_config *cfg, struct engine **ret,
 		goto fail;
 	}
 	/* Without pasta every other kind of run still works. */
-	e->pasta_fd = netstack_open(cfg->pasta_path ? cfg->pasta_path
-						    : "/usr/bin/pasta",
-				    e->pasta_missing, sizeof(e->pasta_missing));
+	e->pasta_fd =
+	    netstack_open(cfg->pasta_path ? cfg->pasta_path : "/usr/bin/pasta",
+			  e->pasta_missing, sizeof(e->pasta_missing));
 	/* The clone child rearranges fds 0-4; keep ours out of the way. */
 	if (move_fd_high(&e->init_fd) < 0 || move_fd_high(&e->devnull) < 0 ||
 	    (e->pasta_fd >= 0 && move_fd_high(&e->pasta_fd) < 0)) {

@@ -187,6 +187,17 @@ int netstack_start(struct sandbox *sb, int *ret_ready, struct run_error *err)
 		set_step(err, "outbound network: pipe");
 		return r;
 	}
+	/* pasta reopens the write end by its /proc/self/fd path, which
+	 * checks the pipe's owner and mode like a file's: make it the
+	 * run's host uid's. */
+	if (fchown(pipefd[1], sb->ids.host_uid, sb->ids.host_gid) < 0) {
+		r = negerrno();
+		close(netns);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		set_step(err, "outbound network: pipe");
+		return r;
+	}
 	args.flags = CLONE_PIDFD;
 	if (cgfd >= 0) {
 		args.flags |= CLONE_INTO_CGROUP;

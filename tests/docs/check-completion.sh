@@ -176,9 +176,9 @@ case_ 'boxctl st' = status
 case_ 'boxctl --so' = --socket
 case_ 'boxctl --socket ' policy.txt rootfs
 case_ 'boxctl run --ne' = --net
-case_ 'boxctl run --net ' = none loopback host
+case_ 'boxctl run --net ' = none loopback host outbound
 case_ 'boxctl run --net l' = loopback
-case_ 'boxctl run --net=' = none loopback host
+case_ 'boxctl run --net=' = none loopback host outbound
 case_ 'boxctl run --net=lo' = loopback
 case_ 'boxctl run --profile ' = default bare
 case_ 'boxctl run --rlimit n' = nofile= nproc=

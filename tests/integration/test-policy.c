@@ -245,7 +245,7 @@ static const struct policy_error errors[] = {
      "as)"},
     {"[limits]\ntimeout = soon\n", "2: timeout: invalid duration 'soon'"},
     {"[run]\nnet = wifi\n",
-     "2: net: 'wifi' is not one of none, loopback, host"},
+     "2: net: 'wifi' is not one of none, loopback, host, outbound"},
     {"[run]\nprofile = fat\n", "2: profile: 'fat' is not one of default, "
 			       "bare"},
     {"[run]\nno-exec = maybe\n",

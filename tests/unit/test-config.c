@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "config-internal.h"
 #include "config.h"
 #include "util.h"
 
@@ -83,6 +84,7 @@ Test(config, defaults)
 	cr_assert_eq(c->n_tenants, 0);
 	cr_assert(c->fallback.allow_connect);
 	cr_assert_not(c->fallback.allow_net_host);
+	cr_assert(c->fallback.allow_net_outbound);
 	cr_assert_not(c->fallback.allow_seccomp_none);
 	cr_assert_not(c->fallback.binds_restricted);
 	cr_assert_eq(c->fallback.max_memory_bytes, 0);
@@ -154,6 +156,7 @@ Test(config, every_key)
 		    "max-runs = 4\n"
 		    "max-connections = 16\n"
 		    "net-host = no\n"
+		    "net-outbound = no\n"
 		    "seccomp-none = false\n"
 		    "custom-seccomp = true\n"
 		    "bind = /srv/data //opt///tools/\n"
@@ -192,6 +195,7 @@ Test(config, every_key)
 	cr_assert_eq(t->max_runs, 4);
 	cr_assert_eq(t->max_connections, 16);
 	cr_assert_not(t->allow_net_host);
+	cr_assert_not(t->allow_net_outbound);
 	cr_assert_not(t->allow_seccomp_none);
 	cr_assert(t->allow_custom_seccomp);
 	cr_assert(t->binds_restricted);
@@ -713,4 +717,26 @@ Test(config, documented_examples_load)
 	cr_assert_geq(blocks, 2);
 	free(example);
 	free(md);
+}
+
+/* A connection from inside a run gets outbound network only if its
+ * tenant allows it and the run it comes from has it. */
+Test(config, confined_outbound_follows_the_run)
+{
+	struct tenant_policy base, ceil = {0}, t;
+
+	tenant_init(&base);
+	base.name = (char *)"base";
+	cr_assert(base.allow_net_outbound, "allowed by default");
+	cr_assert_eq(tenant_confine(&base, &ceil, NULL, 0, "in", &t), 0);
+	cr_assert_not(t.allow_net_outbound, "the run had no network");
+	tenant_release(&t);
+	ceil.allow_net_outbound = true;
+	cr_assert_eq(tenant_confine(&base, &ceil, NULL, 0, "in", &t), 0);
+	cr_assert(t.allow_net_outbound);
+	tenant_release(&t);
+	base.allow_net_outbound = false;
+	cr_assert_eq(tenant_confine(&base, &ceil, NULL, 0, "in", &t), 0);
+	cr_assert_not(t.allow_net_outbound, "the tenant may not");
+	tenant_release(&t);
 }

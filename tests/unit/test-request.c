@@ -1170,11 +1170,33 @@ Test(request, scalar_refusals)
 		       "tenant 'restricted' may not use the host network");
 	req.net = (Boxd__V1__Net)9;
 	expect_bad(&req, &restricted,
-		   "unknown network mode 9 (known: none, loopback, host)");
+		   "unknown network mode 9 (known: none, loopback, host, "
+		   "outbound)");
+}
+
+Test(request, net_outbound)
+{
+	Boxd__V1__RunRequest req = base_request();
+	struct tenant_policy no_outbound = restricted;
+	struct request_ctx ctx = ctx_for(&restricted);
+	struct request_out out;
+
+	req.has_net = true;
 	req.net = BOXD__V1__NET__NET_OUTBOUND;
-	expect_refused(&req, &restricted, ERROR_UNSUPPORTED,
-		       "outbound network (a user-mode network stack per run) "
-		       "is not implemented by this daemon");
+	accept_with(&req, &ctx, &out);
+	cr_assert_eq(out.spec->net, SPEC_NET_OUTBOUND);
+	request_out_clear(&out);
+
+	/* The daemon found no pasta: refused with its reason. */
+	ctx.outbound_missing = "outbound network needs pasta: gone";
+	expect_refused_with(&req, &ctx, ERROR_UNSUPPORTED,
+			    "outbound network needs pasta: gone");
+
+	/* The tenant may not, whatever the host has. */
+	no_outbound.allow_net_outbound = false;
+	ctx = ctx_for(&no_outbound);
+	expect_refused_with(&req, &ctx, ERROR_DENIED,
+			    "tenant 'restricted' may not use outbound network");
 }
 
 /* ---- the pieces ------------------------------------------------------ */
