@@ -108,7 +108,8 @@ enum init_rec {
 	REC_CWD,
 	REC_HOSTNAME,
 	REC_IDS,     /* struct init_rec_ids */
-	REC_MOUNT,   /* struct init_rec_mount + src\0 + dst\0 + data */
+	REC_MOUNT,   /* struct init_rec_mount + src\0 + dst\0 + upper\0 +
+		      * data */
 	REC_RLIMIT,  /* struct init_rec_rlimit */
 	REC_SECCOMP, /* raw struct sock_filter array */
 	REC_STAGE,   /* staging directory for the new root */
@@ -138,8 +139,8 @@ struct init_rec_mount {
 	uint64_t size;
 	uint32_t mode;
 	uint32_t src_len;  /* including NUL; 0: no source */
-	uint32_t data_len; /* FILE: bytes of content after dst's NUL */
-	uint32_t pad;
+	uint32_t data_len;  /* FILE: bytes of content after the strings */
+	uint32_t upper_len; /* OVERLAY: including NUL; 0: no upper */
 };
 
 struct init_rec_rlimit {
@@ -162,8 +163,10 @@ struct init_mount {
 	const char *dst;
 	const uint8_t *data; /* FILE: its content, data_len bytes */
 	size_t data_len;
+	const char *upper; /* OVERLAY: host directory for writes, or NULL */
 	int tree;     /* prepared detached mount (binds, proc), or -1 */
-	int extra[8]; /* DEV: host device nodes; PROC: /dev/null for masks */
+	int extra[8]; /* DEV: host device nodes; PROC: /dev/null for masks;
+		       * OVERLAY with upper: init-overlay.c's OVERLAY_UPPER_* */
 };
 
 struct init_spec {
