@@ -109,8 +109,8 @@ static int plan_new(Boxd__V1__Plan *msg, box_plan **ret_plan)
 	if (msg->has_tag)
 		p->tag = bytes_dup(&msg->tag);
 	ok = p->argv && p->env && p->mount_src && p->mount_dst &&
-	     p->mount_upper && p->caveats &&
-	     p->uses && p->cwd && p->hostname && (!msg->has_tag || p->tag);
+	     p->mount_upper && p->caveats && p->uses && p->cwd && p->hostname &&
+	     (!msg->has_tag || p->tag);
 	for (size_t i = 0; ok && i < msg->n_env; i++)
 		ok = (p->env[i] = env_entry(msg->env[i])) != NULL;
 	for (size_t i = 0; ok && i < nm; i++) {

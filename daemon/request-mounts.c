@@ -142,10 +142,11 @@ static int convert_upper(const Boxd__V1__Mount *in,
 			      "caller's",
 			      m->dst, t->name);
 	if (t && t->binds_restricted && !tenant_may_bind(t, m->upper, true))
-		return DENIED(err,
-			      "overlay %s: tenant '%s' may not bind %s writable "
-			      "(the overlay's upper directory)",
-			      m->dst, t->name, m->upper);
+		return DENIED(
+		    err,
+		    "overlay %s: tenant '%s' may not bind %s writable "
+		    "(the overlay's upper directory)",
+		    m->dst, t->name, m->upper);
 	if (path_under(m->upper, m->src) || path_under(m->src, m->upper))
 		return BAD(err,
 			   "overlay %s: upper %s and source %s must not lie "

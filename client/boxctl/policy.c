@@ -41,9 +41,9 @@ enum key_kind {
 	KEY_PATH,    /* one value; relative: to the policy file's directory */
 	KEY_SRC_DST, /* SRC DST; a relative SRC: to the file's directory */
 	KEY_SRC_DST_DIR, /* SRC DST DIR; relative SRC, DIR: likewise */
-	KEY_SETENV,  /* NAME VALUE, $NAME expanded where allowed */
-	KEY_PASS,    /* names copied from the caller's environment */
-	KEY_ALLOW,   /* names "set" may expand */
+	KEY_SETENV,      /* NAME VALUE, $NAME expanded where allowed */
+	KEY_PASS,        /* names copied from the caller's environment */
+	KEY_ALLOW,       /* names "set" may expand */
 };
 
 struct policy_key {

@@ -315,8 +315,8 @@ static int prepare_dev(struct init_mount *m)
 		fd = open(path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
 			return init_fail("dev", path, errno);
-		m->extra[i] = mounts_clone_tree(fd, false,
-					 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+		m->extra[i] = mounts_clone_tree(
+		    fd, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 		if (m->extra[i] < 0)
 			return init_fail("dev", path, -m->extra[i]);
 	}
@@ -346,8 +346,8 @@ static int prepare_proc(struct init_mount *m)
 		snprintf(path, sizeof(path), "/proc/%s", proc_masked_files[i]);
 		if (access(path, F_OK) < 0)
 			continue;
-		m->extra[i] = mounts_clone_tree(null, false,
-					 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC);
+		m->extra[i] = mounts_clone_tree(
+		    null, false, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC);
 		if (m->extra[i] < 0)
 			return init_fail("proc", "/dev/null", -m->extra[i]);
 	}
@@ -619,8 +619,8 @@ static int mask_proc(struct init_mount *m, int proc)
 		if (t < 0)
 			continue;
 		tree = mounts_clone_tree(t, true,
-				  MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-				      MOUNT_ATTR_NODEV);
+					 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+					     MOUNT_ATTR_NODEV);
 		if (tree < 0 || attach(tree, t) < 0)
 			return init_fail("read-only /proc", proc_readonly[i],
 					 tree < 0 ? -tree : errno);

@@ -195,8 +195,8 @@ static int layer_paths(struct init_spec *s, struct init_mount *m, int lower,
 		r = stage_attach(m->extra[OVERLAY_UPPER_MNT]);
 		if (r < 0)
 			return r;
-		if ((r = fd_path(u, len, m->extra[OVERLAY_UPPER_LAYER],
-				 NULL)) < 0 ||
+		if ((r = fd_path(u, len, m->extra[OVERLAY_UPPER_LAYER], NULL)) <
+			0 ||
 		    (r = fd_path(w, len, m->extra[OVERLAY_UPPER_WORK], NULL)) <
 			0)
 			return r;

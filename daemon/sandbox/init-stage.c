@@ -63,8 +63,7 @@ static unsigned n_staged;
 static int make_park(void)
 {
 	static const char *const opts[] = {
-	    "size", "4k", "nr_inodes", PARK_INODES_STR, "mode", "0700",
-	    NULL};
+	    "size", "4k", "nr_inodes", PARK_INODES_STR, "mode", "0700", NULL};
 	_cleanup_close_ int mnt = -1, root = -1;
 
 	mnt = mounts_new_fs("tmpfs", opts,

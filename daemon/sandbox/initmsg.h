@@ -138,7 +138,7 @@ struct init_rec_mount {
 	uint32_t flags; /* SPEC_MOUNT_* */
 	uint64_t size;
 	uint32_t mode;
-	uint32_t src_len;  /* including NUL; 0: no source */
+	uint32_t src_len;   /* including NUL; 0: no source */
 	uint32_t data_len;  /* FILE: bytes of content after the strings */
 	uint32_t upper_len; /* OVERLAY: including NUL; 0: no upper */
 };
@@ -164,9 +164,10 @@ struct init_mount {
 	const uint8_t *data; /* FILE: its content, data_len bytes */
 	size_t data_len;
 	const char *upper; /* OVERLAY: host directory for writes, or NULL */
-	int tree;     /* prepared detached mount (binds, proc), or -1 */
-	int extra[8]; /* DEV: host device nodes; PROC: /dev/null for masks;
-		       * OVERLAY with upper: init-overlay.c's OVERLAY_UPPER_* */
+	int tree;          /* prepared detached mount (binds, proc), or -1 */
+	/* DEV: host device nodes; PROC: /dev/null for masks; OVERLAY with
+	 * upper: its directory's mount and layers (OVERLAY_UPPER_*, init.h) */
+	int extra[8];
 };
 
 struct init_spec {

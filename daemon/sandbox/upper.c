@@ -107,8 +107,8 @@ static int refuse(int err, char *why, size_t len, const char *reason)
 	return -err;
 }
 
-static int check_nesting(int dir, const struct stat *dir_st, int src,
-			 char *why, size_t len)
+static int check_nesting(int dir, const struct stat *dir_st, int src, char *why,
+			 size_t len)
 {
 	struct stat src_st;
 	bool nested = false;

@@ -187,8 +187,7 @@ static void keep_dir(char *path, size_t len, uid_t owner, mode_t mode)
 }
 
 /* A symlink owned by owner (the caller's own link) at a fresh path. */
-static void keep_link(char *path, size_t len, const char *target,
-		      uid_t owner)
+static void keep_link(char *path, size_t len, const char *target, uid_t owner)
 {
 	char dir[64];
 

@@ -36,8 +36,8 @@ static struct spec_mount mounts_full[] = {
     {SPEC_MOUNT_FILE, 0, NULL, (char *)"/etc/motd", 0, 0600,
      (uint8_t *)"hi\0there", 8},
     {SPEC_MOUNT_FILE, 0, NULL, (char *)"/empty", 0, 0, NULL, 0},
-    {SPEC_MOUNT_OVERLAY, 0, (char *)"/home/me/src", (char *)"/o", 0, 0,
-     NULL, 0},
+    {SPEC_MOUNT_OVERLAY, 0, (char *)"/home/me/src", (char *)"/o", 0, 0, NULL,
+     0},
     /* An overlay whose writes persist: upper travels after dst. */
     {SPEC_MOUNT_OVERLAY, SPEC_MOUNT_NO_SYMLINKS, (char *)"/home/me/src",
      (char *)"/p", 0, 0, NULL, 0, (char *)"/home/me/keep"},

@@ -1360,7 +1360,6 @@ Test(request, overlays_and_write_ephemeral)
 	cr_assert(s->mounts[1].flags & SPEC_MOUNT_EPHEMERAL);
 	cr_assert_eq(s->mounts[2].kind, SPEC_MOUNT_BIND);
 	request_out_clear(&out);
-
 }
 
 /* Mount.upper as far as the request layer can judge it: by its path.
@@ -1368,8 +1367,8 @@ Test(request, overlays_and_write_ephemeral)
  * check (tests/unit/test-upper.c, tests/security/test-overlay.c). */
 Test(request, overlay_upper_paths)
 {
-	Boxd__V1__Mount m = mount(BOXD__V1__MOUNT__KIND__OVERLAY, "/srv/data",
-				  "/data");
+	Boxd__V1__Mount m =
+	    mount(BOXD__V1__MOUNT__KIND__OVERLAY, "/srv/data", "/data");
 	Boxd__V1__Mount *mp = &m;
 	Boxd__V1__RunRequest req = with_mounts(&mp, 1);
 	struct tenant_policy priv = cfg->root;
@@ -1480,8 +1479,8 @@ Test(request, upper_belongs_to_overlays_only_and_is_bounded)
 	/* Each persistent overlay takes a place in boxd-init's park. */
 	for (size_t i = 0; i < ELEMENTSOF(m); i++) {
 		snprintf(dst[i], sizeof(dst[i]), "/o%zu", i);
-		m[i] = mount(BOXD__V1__MOUNT__KIND__OVERLAY, "/srv/data",
-			     dst[i]);
+		m[i] =
+		    mount(BOXD__V1__MOUNT__KIND__OVERLAY, "/srv/data", dst[i]);
 		m[i].has_upper = true;
 		m[i].upper = bytes("/srv/keep");
 		mp[i] = &m[i];
@@ -1492,6 +1491,7 @@ Test(request, upper_belongs_to_overlays_only_and_is_bounded)
 	req = with_mounts(mp, SPEC_MAX_PERSISTENT_OVERLAYS + 1);
 	snprintf(want, sizeof(want),
 		 "overlay: %d with an upper directory, at most %d",
-		 SPEC_MAX_PERSISTENT_OVERLAYS + 1, SPEC_MAX_PERSISTENT_OVERLAYS);
+		 SPEC_MAX_PERSISTENT_OVERLAYS + 1,
+		 SPEC_MAX_PERSISTENT_OVERLAYS);
 	expect_bad(&req, &cfg->root, want);
 }

@@ -70,8 +70,8 @@ struct outcome {
 /* In a child of uid CALLER: open base/dir as boxd-init does (O_PATH, its
  * last component not followed) and base/src, then check, or (layer set)
  * open that layer of dir. */
-static struct outcome check(const char *dir, const char *src,
-			    const char *layer, mode_t mode)
+static struct outcome check(const char *dir, const char *src, const char *layer,
+			    mode_t mode)
 {
 	struct outcome o = {0};
 	int pipefd[2], status;
@@ -85,7 +85,8 @@ static struct outcome check(const char *dir, const char *src,
 		int d, s = -1, fd = -1;
 
 		close(pipefd[0]);
-		if (setgroups(0, NULL) < 0 || setresgid(CALLER, CALLER, CALLER) ||
+		if (setgroups(0, NULL) < 0 ||
+		    setresgid(CALLER, CALLER, CALLER) ||
 		    setresuid(CALLER, CALLER, CALLER))
 			_exit(2);
 		snprintf(p, sizeof(p), "%s/%s", base, dir);
@@ -101,8 +102,8 @@ static struct outcome check(const char *dir, const char *src,
 			o.r = upper_open_layer(d, layer, mode, CALLER, &fd,
 					       o.why, sizeof(o.why));
 		} else {
-			o.r = upper_check_dir(d, s, CALLER, o.why,
-					      sizeof(o.why));
+			o.r =
+			    upper_check_dir(d, s, CALLER, o.why, sizeof(o.why));
 		}
 		if (write(pipefd[1], &o, sizeof(o)) != sizeof(o))
 			_exit(3);
