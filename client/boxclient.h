@@ -419,6 +419,20 @@ int box_spec_hide(box_spec *s, const char *dst);
  */
 int box_spec_overlay(box_spec *s, const char *src, const char *dst);
 /*
+ * As box_spec_overlay(), but the writes persist in the host directory
+ * upper (relative paths are taken from the current directory): they land
+ * in upper/upper, with upper/work as overlayfs's work directory, both
+ * made on first use and owned by the caller, and a later run given the
+ * same upper sees them. src is never modified. The daemon refuses, and
+ * the run fails to start for, an upper the caller does not own or may
+ * not write, a symlink, one on a kernel filesystem (proc, sysfs, ...),
+ * one at or below src or above it, and any upper for a tenant whose runs
+ * use private uids. Do not give one upper to two runs at once (overlayfs
+ * leaves the result undefined).
+ */
+int box_spec_overlay_persist(box_spec *s, const char *src, const char *dst,
+			     const char *upper);
+/*
  * Writes anywhere, all discarded at the end: every read-only bind (the
  * profile's system directories included) becomes an overlay as above
  * and the root stays writable; writable binds still write to the host.
@@ -748,6 +762,9 @@ enum box_mount_kind box_plan_mount_kind(const box_plan *p, size_t i);
  * from the tenant's deny list: the host path; else NULL. */
 const char *box_plan_mount_src(const box_plan *p, size_t i);
 const char *box_plan_mount_dst(const box_plan *p, size_t i);
+/* OVERLAY whose writes persist: the host directory they go to (its
+ * upper/ and work/ inside); else NULL (a tmpfs, discarded). */
+const char *box_plan_mount_upper(const box_plan *p, size_t i);
 /* TMPFS: its size in bytes (the daemon's default filled in), else -1. */
 int64_t box_plan_mount_size(const box_plan *p, size_t i);
 /* TMPFS, DIR, FILE: permission bits, else -1. */

@@ -20,6 +20,7 @@ struct box_plan {
 	char *tag;
 	char **mount_src; /* per mount, NULL where none */
 	char **mount_dst;
+	char **mount_upper; /* per mount, NULL where none */
 	const char **caveats;
 	const char **uses;
 };
@@ -57,6 +58,7 @@ box_plan *box_plan_free(box_plan *p)
 	strv_free(p->env, p->msg->n_env);
 	strv_free(p->mount_src, p->msg->n_mounts);
 	strv_free(p->mount_dst, p->msg->n_mounts);
+	strv_free(p->mount_upper, p->msg->n_mounts);
 	free(p->cwd);
 	free(p->hostname);
 	free(p->tag);
@@ -98,6 +100,7 @@ static int plan_new(Boxd__V1__Plan *msg, box_plan **ret_plan)
 	p->env = calloc(msg->n_env + 1, sizeof(*p->env));
 	p->mount_src = calloc(nm + 1, sizeof(*p->mount_src));
 	p->mount_dst = calloc(nm + 1, sizeof(*p->mount_dst));
+	p->mount_upper = calloc(nm + 1, sizeof(*p->mount_upper));
 	p->caveats = strv_view(msg->caveats, msg->n_caveats);
 	p->uses = strv_view(msg->uses, msg->n_uses);
 	p->cwd = msg->has_cwd ? bytes_dup(&msg->cwd) : strdup("/");
@@ -105,8 +108,9 @@ static int plan_new(Boxd__V1__Plan *msg, box_plan **ret_plan)
 	    msg->has_hostname ? bytes_dup(&msg->hostname) : strdup("");
 	if (msg->has_tag)
 		p->tag = bytes_dup(&msg->tag);
-	ok = p->argv && p->env && p->mount_src && p->mount_dst && p->caveats &&
-	     p->uses && p->cwd && p->hostname && (!msg->has_tag || p->tag);
+	ok = p->argv && p->env && p->mount_src && p->mount_dst &&
+	     p->mount_upper && p->caveats && p->uses && p->cwd && p->hostname &&
+	     (!msg->has_tag || p->tag);
 	for (size_t i = 0; ok && i < msg->n_env; i++)
 		ok = (p->env[i] = env_entry(msg->env[i])) != NULL;
 	for (size_t i = 0; ok && i < nm; i++) {
@@ -116,6 +120,8 @@ static int plan_new(Boxd__V1__Plan *msg, box_plan **ret_plan)
 			ok = (p->mount_src[i] = bytes_dup(&m->src)) != NULL;
 		if (ok)
 			ok = (p->mount_dst[i] = bytes_dup(&m->dst)) != NULL;
+		if (ok && m->has_upper)
+			ok = (p->mount_upper[i] = bytes_dup(&m->upper)) != NULL;
 	}
 	if (!ok) {
 		box_plan_free(p);
@@ -292,6 +298,11 @@ const char *box_plan_mount_src(const box_plan *p, size_t i)
 const char *box_plan_mount_dst(const box_plan *p, size_t i)
 {
 	return i < p->msg->n_mounts ? p->mount_dst[i] : NULL;
+}
+
+const char *box_plan_mount_upper(const box_plan *p, size_t i)
+{
+	return i < p->msg->n_mounts ? p->mount_upper[i] : NULL;
 }
 
 int64_t box_plan_mount_data_bytes(const box_plan *p, size_t i)
@@ -506,6 +517,8 @@ static json_object *plan_mounts_json(const box_plan *p)
 				       json_str(box_plan_mount_src(p, i)));
 		json_object_object_add(m, "dst",
 				       json_str(box_plan_mount_dst(p, i)));
+		json_object_object_add(m, "upper",
+				       json_str(box_plan_mount_upper(p, i)));
 		json_object_object_add(m, "size",
 				       json_i64_opt(box_plan_mount_size(p, i)));
 		json_object_object_add(m, "mode",

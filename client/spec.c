@@ -350,6 +350,33 @@ int box_spec_overlay(box_spec *s, const char *src, const char *dst)
 	return mount_add(s, BOX_MOUNT_OVERLAY, src, dst, false, 0, -1);
 }
 
+int box_spec_overlay_persist(box_spec *s, const char *src, const char *dst,
+			     const char *upper)
+{
+	_cleanup_free_ char *abs = NULL;
+	Boxd__V1__Mount *m;
+	int r;
+
+	if (!s || !upper || !*upper)
+		return -EINVAL;
+	/* Relative to the caller's working directory, like src: the daemon
+	 * has none of the caller's to resolve it against. */
+	r = absolute_path(upper, &abs);
+	if (r < 0)
+		return r;
+	r = mount_add(s, BOX_MOUNT_OVERLAY, src, dst, false, 0, -1);
+	if (r < 0)
+		return r;
+	m = s->msg->mounts[s->msg->n_mounts - 1];
+	if (bytes_set(&m->upper, abs) < 0) {
+		boxd__v1__mount__free_unpacked(m, NULL);
+		s->msg->n_mounts--;
+		return -ENOMEM;
+	}
+	m->has_upper = true;
+	return 0;
+}
+
 int box_spec_set_write_ephemeral(box_spec *s, bool on)
 {
 	if (!s)

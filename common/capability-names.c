@@ -52,8 +52,9 @@ static const struct capability_info table[] = {
 			"whose writes are discarded when the run ends; the "
 			"host is never modified."},
     {"write:overlay", "Listed host directories are writable through an "
-		      "overlay whose writes are discarded; the host copy is "
-		      "never modified."},
+		      "overlay whose writes are discarded, or kept in a host "
+		      "directory of the caller's; the host copy is never "
+		      "modified."},
     {"read:hide", "Listed paths are covered with an empty, inaccessible "
 		  "mount: the command cannot read them."},
     {"file", "Files whose content the caller supplies appear read-only in "

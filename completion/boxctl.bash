@@ -10,7 +10,8 @@
 _boxctl_commands='run ps kill status version help'
 _boxctl_global_options='--socket --help -h --version'
 _boxctl_run_options='
-	--ro-bind:2 --bind:2 --dev-bind:2 --overlay:2 --tmpfs:1 --size:1 --perms:1
+	--ro-bind:2 --bind:2 --dev-bind:2 --overlay:2 --overlay-persist:3
+	--tmpfs:1 --size:1 --perms:1
 	--proc:1 --dev:1 --symlink:2 --dir:1 --remount-ro:1 --hide:1 --file:2
 	--file-data:2 --sort-mounts:0
 	--setenv:2 --unsetenv:1 --chdir:1 --hostname:1 --uid:1 --gid:1
@@ -136,6 +137,15 @@ _boxctl_run_value()
 	--ro-bind | --bind | --dev-bind)
 		# The source is a host path; the destination is inside.
 		((n == 1)) && _boxctl_files "$word" "$prefix"
+		return
+		;;
+	--overlay)
+		((n == 1)) && _boxctl_files "$word" "$prefix"
+		return
+		;;
+	--overlay-persist)
+		# SRC and DIR are host paths; DST is inside.
+		((n != 2)) && _boxctl_files "$word" "$prefix"
 		return
 		;;
 	--policy)

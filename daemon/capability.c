@@ -211,6 +211,10 @@ size_t capability_uses(const struct run_spec *s,
 			/* write_ephemeral's own overlays are its use. */
 			if (!(m->flags & SPEC_MOUNT_EPHEMERAL))
 				overlay = true;
+			/* Writes kept in a host directory persist on the
+			 * host, as through a writable bind. */
+			if (m->upper)
+				writes_bind = true;
 			break;
 		case SPEC_MOUNT_HIDE:
 			hide = true;

@@ -125,6 +125,9 @@ static int plan_mounts(Boxd__V1__Plan *p, const struct run_spec *s,
 			return -ENOMEM;
 		if (bytes_copy(&pm->dst, &pm->has_dst, m->dst) < 0)
 			return -ENOMEM;
+		if (m->upper &&
+		    bytes_copy(&pm->upper, &pm->has_upper, m->upper) < 0)
+			return -ENOMEM;
 		/* The engine's defaults (init-mounts.c): a mode of 0 is
 		 * 0755, a size of 0 is the daemon's tmpfs default. */
 		if (m->kind == SPEC_MOUNT_TMPFS) {

@@ -1,7 +1,8 @@
 /*
  * RunRequest -> run_spec, the mounts (request-mounts.c): every kind a
  * request may ask for, the fields each uses, the tenant's bind rules and
- * deny list, files' sizes, hides last, write_ephemeral's overlays.
+ * deny list, files' sizes, persistent overlays' upper directories, hides
+ * last, write_ephemeral's overlays.
  * Shares request.c's rules: bytes from a client, checked before use,
  * and a refusal that says what and why.
  */
@@ -22,6 +23,7 @@ enum {
 	MOUNT_USES_SIZE = 1u << 1,
 	MOUNT_USES_MODE = 1u << 2,
 	MOUNT_USES_DATA = 1u << 3,
+	MOUNT_USES_UPPER = 1u << 4,
 };
 
 /*
@@ -60,7 +62,7 @@ static const struct mount_kind {
     /* Read-only as far as the host is concerned: held against the
      * tenant's bind rules like a read-only bind. */
     {BOXD__V1__MOUNT__KIND__OVERLAY, SPEC_MOUNT_OVERLAY, "overlay",
-     MOUNT_USES_SRC, true, false},
+     MOUNT_USES_SRC | MOUNT_USES_UPPER, true, false},
 };
 
 static const struct mount_kind *mount_kind_of(Boxd__V1__Mount__Kind pb)
@@ -91,24 +93,66 @@ static int refuse_unused_fields(const Boxd__V1__Mount *in,
 	if (in->has_data && !(k->uses & MOUNT_USES_DATA))
 		return BAD(err, "%s %s: data applies to file only", k->name,
 			   dst);
-	if (in->has_upper && k->kind == SPEC_MOUNT_OVERLAY)
-		return UNSUPPORTED(err,
-				   "overlay %s: upper (writes kept in a host "
-				   "directory) is not implemented by this "
-				   "daemon; without it writes go to a tmpfs",
-				   dst);
-	if (in->has_upper)
+	if (in->has_upper && !(k->uses & MOUNT_USES_UPPER))
 		return BAD(err, "%s %s: upper applies to overlay only", k->name,
 			   dst);
 	return 0;
 }
 
-/* path is dir or below it. */
+/* path is dir or below it (both normalised: "/" is above everything). */
 static bool path_under(const char *path, const char *dir)
 {
 	size_t n = strlen(dir);
 
+	if (strcmp(dir, "/") == 0)
+		return true;
 	return strncmp(path, dir, n) == 0 && (!path[n] || path[n] == '/');
+}
+
+/*
+ * A persistent overlay's host directory (Mount.upper), as far as its
+ * path tells: boxd-init checks the directory itself (upper.h), with the
+ * caller's rights, on what the path really resolves to. Refused here:
+ *  - a tenant whose runs use private uids: the sandbox user is then no
+ *    id of the caller's, and could neither own nor write a directory
+ *    the caller owns (nor should a private uid ever own one of the
+ *    caller's: the uid goes to another caller later);
+ *  - a directory the tenant's bind rules do not allow writable: the
+ *    run writes there as surely as through a writable bind;
+ *  - one at or below the source, or above it, by their paths: the
+ *    source must never change, and copy-up writes into the upper layer
+ *    (boxd-init repeats this on the directories, whatever the paths).
+ */
+static int convert_upper(const Boxd__V1__Mount *in,
+			 const struct request_ctx *ctx, struct spec_mount *m,
+			 struct error_detail *err)
+{
+	const struct tenant_policy *t = ctx->tenant;
+
+	if (request_normalize_path(in->upper.data, in->upper.len, &m->upper) <
+	    0)
+		return BAD(err,
+			   "overlay %s: upper must be an absolute path "
+			   "without '.' or '..' components",
+			   m->dst);
+	if (t && t->uid_mode == UID_MODE_PRIVATE)
+		return DENIED(err,
+			      "overlay %s: tenant '%s' runs with private uids, "
+			      "which cannot keep writes in a directory of the "
+			      "caller's",
+			      m->dst, t->name);
+	if (t && t->binds_restricted && !tenant_may_bind(t, m->upper, true))
+		return DENIED(
+		    err,
+		    "overlay %s: tenant '%s' may not bind %s writable "
+		    "(the overlay's upper directory)",
+		    m->dst, t->name, m->upper);
+	if (path_under(m->upper, m->src) || path_under(m->src, m->upper))
+		return BAD(err,
+			   "overlay %s: upper %s and source %s must not lie "
+			   "in one another",
+			   m->dst, m->upper, m->src);
+	return 0;
 }
 
 /*
@@ -189,6 +233,8 @@ static int convert_mount(const Boxd__V1__Mount *in, size_t idx, bool bare,
 		if (t && t->binds_restricted)
 			m->flags |= SPEC_MOUNT_NO_SYMLINKS;
 	}
+	if (in->has_upper && (r = convert_upper(in, ctx, m, err)) < 0)
+		return r;
 	if (k->kind == SPEC_MOUNT_FILE && in->has_data && in->data.len) {
 		m->data = malloc(in->data.len);
 		if (!m->data)
@@ -293,6 +339,22 @@ static int check_files_size(const Boxd__V1__RunRequest *req,
 	return 0;
 }
 
+/* Each persistent overlay stages its directory's mount in boxd-init's
+ * small park (init-stage.c) while it is made. */
+static int check_persistent_count(const Boxd__V1__RunRequest *req,
+				  struct error_detail *err)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < req->n_mounts; i++)
+		n += req->mounts[i]->has_upper;
+	if (n > SPEC_MAX_PERSISTENT_OVERLAYS)
+		return BAD(err,
+			   "overlay: %zu with an upper directory, at most %d",
+			   n, SPEC_MAX_PERSISTENT_OVERLAYS);
+	return 0;
+}
+
 /*
  * write_ephemeral: every read-only bind (the profile's system
  * directories, the request's) becomes an overlay whose writes go to a
@@ -338,6 +400,9 @@ int request_convert_mounts(const Boxd__V1__RunRequest *req,
 		return BAD(err, "too many mounts (%zu, at most %d)",
 			   req->n_mounts, MAX_MOUNTS);
 	r = check_files_size(req, ctx, err);
+	if (r < 0)
+		return r;
+	r = check_persistent_count(req, err);
 	if (r < 0)
 		return r;
 	total = req->n_mounts + (prof ? prof->n : 0) +

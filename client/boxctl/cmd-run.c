@@ -39,6 +39,7 @@ enum run_opt {
 	OPT_REMOUNT_RO,
 	OPT_HIDE,
 	OPT_OVERLAY,
+	OPT_OVERLAY_PERSIST,
 	OPT_WRITE,
 	OPT_FILE,
 	OPT_FILE_DATA,
@@ -91,6 +92,9 @@ static const struct run_option run_options[] = {
      "like --bind, device nodes keep working"},
     {"--overlay", OPT_OVERLAY, 2, "SRC DST",
      "host dir SRC on DST, writable, writes discarded"},
+    {"--overlay-persist", OPT_OVERLAY_PERSIST, 3, "SRC DST DIR",
+     "like --overlay, writes kept in DIR/upper (a dir\n"
+     "you own; DIR/work is overlayfs's)"},
     {"--tmpfs", OPT_TMPFS, 1, "DST", "mount a fresh tmpfs on DST"},
     {"--size", OPT_SIZE, 1, "BYTES", "size of the next --tmpfs (e.g. 64M)"},
     {"--perms", OPT_PERMS, 1, "MODE",
@@ -664,6 +668,14 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 			return bad(opt, "empty source path");
 		r = box_spec_overlay(s, v[0], v[1]);
 		break;
+	case OPT_OVERLAY_PERSIST:
+		r = check_dst(opt, v[1]);
+		if (r < 0)
+			return r;
+		if (!*v[0] || !*v[2])
+			return bad(opt, "empty source or directory path");
+		r = box_spec_overlay_persist(s, v[0], v[1], v[2]);
+		break;
 	case OPT_NO_DIE_WITH_CLIENT:
 		r = box_spec_set_die_with_client(s, false);
 		break;
@@ -832,7 +844,7 @@ static int parse_options(struct run_args *a, int argc, char **argv,
 		const char *arg = argv[i];
 		const struct run_option *o;
 		const char *eq;
-		char *vals[2];
+		char *vals[3];
 
 		if (strcmp(arg, "--") == 0) {
 			i++;

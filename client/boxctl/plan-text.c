@@ -78,6 +78,7 @@ static void put_mount(FILE *f, const box_plan *p, size_t i)
 {
 	enum box_mount_kind kind = box_plan_mount_kind(p, i);
 	const char *src = box_plan_mount_src(p, i);
+	const char *upper = box_plan_mount_upper(p, i);
 	int64_t size = box_plan_mount_size(p, i);
 	int mode = box_plan_mount_mode(p, i);
 	char buf[32];
@@ -92,6 +93,12 @@ static void put_mount(FILE *f, const box_plan *p, size_t i)
 	if (src && kind == BOX_MOUNT_SYMLINK) {
 		fputs(" -> ", f);
 		put_clean(f, src);
+	}
+	if (upper) {
+		fputs("  writes kept in ", f);
+		put_clean(f, upper);
+	} else if (kind == BOX_MOUNT_OVERLAY) {
+		fputs("  writes discarded", f);
 	}
 	if (size >= 0)
 		fprintf(f, "  size %s",

@@ -40,9 +40,10 @@ enum key_kind {
 	KEY_BOOL,    /* true: the option (no value); false: the default */
 	KEY_PATH,    /* one value; relative: to the policy file's directory */
 	KEY_SRC_DST, /* SRC DST; a relative SRC: to the file's directory */
-	KEY_SETENV,  /* NAME VALUE, $NAME expanded where allowed */
-	KEY_PASS,    /* names copied from the caller's environment */
-	KEY_ALLOW,   /* names "set" may expand */
+	KEY_SRC_DST_DIR, /* SRC DST DIR; relative SRC, DIR: likewise */
+	KEY_SETENV,      /* NAME VALUE, $NAME expanded where allowed */
+	KEY_PASS,        /* names copied from the caller's environment */
+	KEY_ALLOW,       /* names "set" may expand */
 };
 
 struct policy_key {
@@ -74,6 +75,8 @@ static const struct policy_key policy_keys[] = {
     {SEC_MOUNTS, "bind", "--bind", KEY_SRC_DST, 2, "SRC DEST"},
     {SEC_MOUNTS, "dev-bind", "--dev-bind", KEY_SRC_DST, 2, "SRC DEST"},
     {SEC_MOUNTS, "overlay", "--overlay", KEY_SRC_DST, 2, "SRC DST"},
+    {SEC_MOUNTS, "overlay-persist", "--overlay-persist", KEY_SRC_DST_DIR, 3,
+     "SRC DST DIR"},
     {SEC_MOUNTS, "tmpfs", "--tmpfs", KEY_VALUES, 1, "DST"},
     {SEC_MOUNTS, "size", "--size", KEY_VALUES, 1, "BYTES"},
     {SEC_MOUNTS, "perms", "--perms", KEY_VALUES, 1, "MODE"},
@@ -363,6 +366,32 @@ static int names_key(struct policy *p, const struct policy_key *k, char *value)
 	return 0;
 }
 
+/* Three words: SRC DST DIR, the last the rest of the line; SRC and DIR
+ * relative to the file's directory, like every host path in it. */
+static int src_dst_dir_key(struct policy *p, const struct policy_key *k,
+			   char *value)
+{
+	_cleanup_free_ char *src = NULL, *dir = NULL;
+	char *v[3];
+
+	v[0] = value;
+	for (int i = 1; i < 3; i++) {
+		v[i] = v[i - 1] + strcspn(v[i - 1], " \t");
+		if (!*v[i])
+			return fail(p, "%s: expected %s", k->name, k->args);
+		*v[i]++ = '\0';
+		while (is_space(*v[i]))
+			v[i]++;
+	}
+	src = relative_to_file(p, v[0]);
+	dir = relative_to_file(p, v[2]);
+	if (!src || !dir)
+		return fail(p, "out of memory");
+	v[0] = src;
+	v[2] = dir;
+	return apply(p, k, v, 3);
+}
+
 static int key_line(struct policy *p, const char *name, char *value)
 {
 	const struct policy_key *k = NULL;
@@ -414,6 +443,8 @@ static int key_line(struct policy *p, const char *name, char *value)
 		return apply(p, k, v, 1);
 	case KEY_TEXT:
 		return apply(p, k, v, 1);
+	case KEY_SRC_DST_DIR:
+		return src_dst_dir_key(p, k, value);
 	case KEY_VALUES:
 	case KEY_SRC_DST:
 	case KEY_SETENV:

@@ -65,6 +65,12 @@ static int openat2_in(int dirfd, const char *path, int flags,
 	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
 
+int mounts_openat2(int dirfd, const char *path, int flags,
+		   unsigned long long resolve)
+{
+	return openat2_in(dirfd, path, flags, resolve);
+}
+
 int mounts_begin(struct init_spec *s)
 {
 	/* Nothing we mount may leak to the host, and nothing the host mounts
@@ -78,7 +84,7 @@ int mounts_begin(struct init_spec *s)
 }
 
 /* Detached copy of a host mount tree, with its mount flags set. */
-static int clone_tree(int fd, bool recursive, uint64_t attr_set)
+int mounts_clone_tree(int fd, bool recursive, uint64_t attr_set)
 {
 	struct mount_attr attr = {.attr_set = attr_set};
 	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH;
@@ -193,13 +199,13 @@ static const struct {
  * judged by the filesystem of the opened source itself (fstatfs), so no
  * path trick can dress it up.
  */
-static int check_kernel_fs_source(int fd, const char *src)
+int mounts_check_kernel_fs(int fd, const char *step, const char *src)
 {
 	char detail[sizeof(init_failure.detail)];
 	struct statfs sfs;
 
 	if (fstatfs(fd, &sfs) < 0)
-		return init_fail("bind source", src, errno);
+		return init_fail(step, src, errno);
 	for (size_t i = 0; i < ELEMENTSOF(kernel_fs_magic); i++) {
 		if ((unsigned long)sfs.f_type != kernel_fs_magic[i].magic)
 			continue;
@@ -207,12 +213,12 @@ static int check_kernel_fs_source(int fd, const char *src)
 			 "%.100s (on %s, a kernel filesystem: it would expose "
 			 "the host's kernel state)",
 			 src, kernel_fs_magic[i].name);
-		return init_fail("bind source", detail, EPERM);
+		return init_fail(step, detail, EPERM);
 	}
 	return 0;
 }
 
-static int prepare_bind(struct init_mount *m)
+static int prepare_bind(const struct init_spec *s, struct init_mount *m)
 {
 	_cleanup_close_ int fd = -1;
 	struct stat st;
@@ -242,7 +248,7 @@ static int prepare_bind(struct init_mount *m)
 	/* What the source is decides first: a kernel filesystem is refused
 	 * whatever the caller's rights on it. */
 	if (!(m->flags & SPEC_MOUNT_TRUSTED) &&
-	    check_kernel_fs_source(fd, m->src) < 0)
+	    mounts_check_kernel_fs(fd, "bind source", m->src) < 0)
 		return -EPERM;
 	/* Opening with O_PATH only needs search rights on the way; the
 	 * caller must also be able to read (and for a writable bind, write)
@@ -268,9 +274,13 @@ static int prepare_bind(struct init_mount *m)
 		attr |= MOUNT_ATTR_RDONLY;
 	if (m->kind != SPEC_MOUNT_DEV_BIND)
 		attr |= MOUNT_ATTR_NODEV;
-	m->tree = clone_tree(fd, true, attr);
+	m->tree = mounts_clone_tree(fd, true, attr);
 	if (m->tree < 0)
 		return init_fail("bind source", m->src, -m->tree);
+	/* A persistent overlay's host directory: opened and checked now,
+	 * with the same rights, while the host's tree is still here. */
+	if (m->kind == SPEC_MOUNT_OVERLAY && m->upper)
+		return overlay_prepare_upper(s, m, fd);
 	return 0;
 }
 
@@ -305,8 +315,8 @@ static int prepare_dev(struct init_mount *m)
 		fd = open(path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
 			return init_fail("dev", path, errno);
-		m->extra[i] = clone_tree(fd, false,
-					 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+		m->extra[i] = mounts_clone_tree(
+		    fd, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 		if (m->extra[i] < 0)
 			return init_fail("dev", path, -m->extra[i]);
 	}
@@ -336,8 +346,8 @@ static int prepare_proc(struct init_mount *m)
 		snprintf(path, sizeof(path), "/proc/%s", proc_masked_files[i]);
 		if (access(path, F_OK) < 0)
 			continue;
-		m->extra[i] = clone_tree(null, false,
-					 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC);
+		m->extra[i] = mounts_clone_tree(
+		    null, false, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC);
 		if (m->extra[i] < 0)
 			return init_fail("proc", "/dev/null", -m->extra[i]);
 	}
@@ -357,7 +367,7 @@ int mounts_prepare(struct init_spec *s)
 		case SPEC_MOUNT_BIND:
 		case SPEC_MOUNT_DEV_BIND:
 		case SPEC_MOUNT_OVERLAY:
-			r = prepare_bind(m);
+			r = prepare_bind(s, m);
 			break;
 		case SPEC_MOUNT_PROC:
 			r = prepare_proc(m);
@@ -608,9 +618,9 @@ static int mask_proc(struct init_mount *m, int proc)
 
 		if (t < 0)
 			continue;
-		tree = clone_tree(t, true,
-				  MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-				      MOUNT_ATTR_NODEV);
+		tree = mounts_clone_tree(t, true,
+					 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+					     MOUNT_ATTR_NODEV);
 		if (tree < 0 || attach(tree, t) < 0)
 			return init_fail("read-only /proc", proc_readonly[i],
 					 tree < 0 ? -tree : errno);
@@ -775,7 +785,7 @@ static int apply_remount_ro(const struct init_mount *m)
 		return init_fail("remount-ro", m->dst, errno);
 	/* Not a mount point: bind it onto itself first, so only this path
 	 * changes, and nothing mounted below it. */
-	_cleanup_close_ int tree = clone_tree(target, true, 0);
+	_cleanup_close_ int tree = mounts_clone_tree(target, true, 0);
 	if (tree < 0)
 		return init_fail("remount-ro", m->dst, -tree);
 	if (attach(tree, target) < 0)

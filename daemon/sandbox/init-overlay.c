@@ -24,6 +24,27 @@
  * again once all are: each overlay keeps its own clone, which no path
  * names.
  *
+ * A persistent overlay (m->upper: the caller's host directory DIR,
+ * upper.h) writes to DIR/upper with DIR/work as its work directory
+ * instead. DIR is opened before pivot_root like a bind source, as the
+ * sandbox user, and must pass upper.h's checks and the bind sources'
+ * kernel-filesystem one; then a non-recursive clone of its mount is
+ * taken (nosuid, nodev), and both layers are opened through that clone
+ * without following symlinks, so what overlayfs is given is exactly
+ * what was checked: it is named the layers by descriptor, not by any
+ * path the caller could still change. The clone is staged like the
+ * tmpfs while its overlay is made, detached right after.
+ *
+ * What the upper layer cannot do to the host: overlayfs acts there with
+ * the credentials pid 1 had when mounting, the sandbox user's fs ids
+ * and capabilities that only cover files of ids the sandbox maps (the
+ * caller's), so a file in DIR/upper the caller hard-linked from
+ * somewhere else of someone else's stays out of reach. With userxattr
+ * the kernel also turns off redirect_dir following and metacopy, so
+ * user.overlay.* xattrs the caller plants in DIR/upper between runs can
+ * point lookups at nothing outside the lower layer, itself the caller's
+ * read-only view of the source.
+ *
  * What an overlay cannot do inside a user namespace: copy up a file or
  * directory whose owner is not mapped into it (the host's root-owned
  * files, for a caller whose runs are not root on the host). Writing to
@@ -32,6 +53,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -39,6 +61,7 @@
 #include <unistd.h>
 
 #include "init.h"
+#include "upper.h"
 #include "util.h"
 
 static int upper_fs = -1; /* the shared tmpfs, staged */
@@ -91,17 +114,14 @@ static int make_layers(unsigned n, int lower, char *upper, char *work,
 	return 0;
 }
 
-static int new_overlay(int lower, const char *upper, const char *work,
+/* The overlay of the layers l, u and w, paths overlayfs resolves from
+ * the host's /proc; its fsmount() fd, or -errno. */
+static int new_overlay(const char *l, const char *u, const char *w,
 		       bool userxattr)
 {
-	char l[64], u[96], w[96];
 	_cleanup_close_ int fs = -1;
 	int r;
 
-	if ((r = fd_path(l, sizeof(l), lower, NULL)) < 0 ||
-	    (r = fd_path(u, sizeof(u), upper_fs, upper)) < 0 ||
-	    (r = fd_path(w, sizeof(w), upper_fs, work)) < 0)
-		return r;
 	fs = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return -errno;
@@ -116,9 +136,100 @@ static int new_overlay(int lower, const char *upper, const char *work,
 	return r < 0 ? -errno : r;
 }
 
-int overlay_apply(struct init_spec *s, struct init_mount *m)
+int overlay_prepare_upper(const struct init_spec *s, struct init_mount *m,
+			  int src)
+{
+	char why[96], detail[sizeof(init_failure.detail)];
+	_cleanup_close_ int dir = -1, clone = -1;
+	struct stat src_st;
+	int r;
+
+	/* The path resolves as the caller would resolve it (no magic
+	 * links; no symlinks at all under a tenant's bind rules), and its
+	 * last component is never followed. */
+	dir = mounts_openat2(AT_FDCWD, m->upper, O_PATH | O_NOFOLLOW,
+			     (m->flags & SPEC_MOUNT_NO_SYMLINKS)
+				 ? RESOLVE_NO_SYMLINKS
+				 : RESOLVE_NO_MAGICLINKS);
+	if (dir < 0)
+		return init_fail("overlay upper", m->upper, errno);
+	if (mounts_check_kernel_fs(dir, "overlay upper", m->upper) < 0)
+		return -EPERM;
+	r = upper_check_dir(dir, src, s->uid, why, sizeof(why));
+	if (r >= 0 && fstat(src, &src_st) < 0)
+		r = -errno;
+	if (r >= 0) {
+		clone = mounts_clone_tree(dir, false,
+					  MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+		snprintf(why, sizeof(why), "cannot clone its mount");
+		r = clone;
+	}
+	/* A new upper layer starts with the source's permission bits: it
+	 * is the overlay's root directory. */
+	if (r >= 0)
+		r = upper_open_layer(clone, UPPER_LAYER, src_st.st_mode & 07777,
+				     s->uid, &m->extra[OVERLAY_UPPER_LAYER],
+				     why, sizeof(why));
+	if (r >= 0)
+		r = upper_open_layer(clone, UPPER_WORK, 0700, s->uid,
+				     &m->extra[OVERLAY_UPPER_WORK], why,
+				     sizeof(why));
+	if (r < 0) {
+		snprintf(detail, sizeof(detail), "%.90s: %s", m->upper, why);
+		return init_fail("overlay upper", detail, r);
+	}
+	m->extra[OVERLAY_UPPER_MNT] = TAKE_FD(clone);
+	return 0;
+}
+
+/* The tmpfs's layers for the next ephemeral overlay, or the caller's
+ * DIR/upper and DIR/work (staged) for a persistent one, as overlayfs
+ * will resolve them. */
+static int layer_paths(struct init_spec *s, struct init_mount *m, int lower,
+		       char *u, char *w, size_t len)
 {
 	char upper[32], work[32];
+	int r;
+
+	if (m->upper) {
+		r = stage_attach(m->extra[OVERLAY_UPPER_MNT]);
+		if (r < 0)
+			return r;
+		if ((r = fd_path(u, len, m->extra[OVERLAY_UPPER_LAYER], NULL)) <
+			0 ||
+		    (r = fd_path(w, len, m->extra[OVERLAY_UPPER_WORK], NULL)) <
+			0)
+			return r;
+		return 0;
+	}
+	if (upper_fs < 0 && (r = make_upper_fs(s)) < 0)
+		return r;
+	r = make_layers(n_made++, lower, upper, work, sizeof(upper));
+	if (r < 0)
+		return r;
+	if ((r = fd_path(u, len, upper_fs, upper)) < 0 ||
+	    (r = fd_path(w, len, upper_fs, work)) < 0)
+		return r;
+	return 0;
+}
+
+/* A persistent overlay's staged clone goes once the overlay holds its
+ * own; so do the descriptors of its layers. */
+static int release_upper(struct init_mount *m)
+{
+	int r = 0;
+
+	if (!m->upper)
+		return 0;
+	r = stage_detach(m->extra[OVERLAY_UPPER_MNT]);
+	for (int i = OVERLAY_UPPER_MNT; i <= OVERLAY_UPPER_WORK; i++)
+		m->extra[i] = safe_close(m->extra[i]);
+	return r;
+}
+
+int overlay_apply(struct init_spec *s, struct init_mount *m)
+{
+	char l[64], u[96], w[96];
 	_cleanup_close_ int lower = -1, mnt = -1, cwd = -1;
 	int proc = hide_proc_fd(), r;
 
@@ -132,11 +243,11 @@ int overlay_apply(struct init_spec *s, struct init_mount *m)
 		return init_fail("overlay", m->dst, r);
 	if (proc < 0)
 		return init_fail("overlay", "/proc", ENOENT);
-	if (upper_fs < 0 && (r = make_upper_fs(s)) < 0)
-		return init_fail("overlay", "tmpfs", r);
-	r = make_layers(n_made++, lower, upper, work, sizeof(upper));
+	r = fd_path(l, sizeof(l), lower, NULL);
+	if (r >= 0)
+		r = layer_paths(s, m, lower, u, w, sizeof(u));
 	if (r < 0)
-		return init_fail("overlay", m->dst, r);
+		return init_fail("overlay", m->upper ? m->upper : m->dst, r);
 	/* overlayfs resolves its layer paths from the caller's working
 	 * directory: the host's /proc, reached by descriptor only. */
 	cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -151,16 +262,19 @@ int overlay_apply(struct init_spec *s, struct init_mount *m)
 		return r;
 	/* user.* xattrs are what an overlay in a user namespace may use;
 	 * a kernel whose tmpfs lacks them gets the trusted.* default. */
-	mnt = new_overlay(lower, upper, work, true);
+	mnt = new_overlay(l, u, w, true);
 	if (mnt == -EINVAL)
-		mnt = new_overlay(lower, upper, work, false);
+		mnt = new_overlay(l, u, w, false);
 	r = creds_as_user(s);
 	if (r < 0)
 		return r;
 	if (fchdir(cwd) < 0)
 		return init_fail("overlay", "cwd", errno);
 	if (mnt < 0)
-		return init_fail("overlay", m->dst, mnt);
+		return init_fail("overlay", m->upper ? m->upper : m->dst, mnt);
+	r = release_upper(m);
+	if (r < 0)
+		return init_fail("overlay", "detach upper", r);
 	if (move_mount(mnt, "", lower, "",
 		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return init_fail("overlay", m->dst, errno);

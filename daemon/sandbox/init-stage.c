@@ -49,14 +49,21 @@
 #include "init.h"
 #include "util.h"
 
+/* The park's inodes: its root, one directory per staged mount (files,
+ * covers, the overlays' tmpfs, each persistent overlay's directory). */
+#define PARK_INODES 16
+#define PARK_INODES_STR "16"
+_Static_assert(1 + 3 + SPEC_MAX_PERSISTENT_OVERLAYS <= PARK_INODES,
+	       "the park has too few inodes");
+
 static int park_fd = -1; /* the park, once the first tmpfs is staged */
 static unsigned n_staged;
 
 /* The park: a tiny tmpfs of directories only, stacked on "/". */
 static int make_park(void)
 {
-	static const char *const opts[] = {"size", "4k",   "nr_inodes", "16",
-					   "mode", "0700", NULL};
+	static const char *const opts[] = {
+	    "size", "4k", "nr_inodes", PARK_INODES_STR, "mode", "0700", NULL};
 	_cleanup_close_ int mnt = -1, root = -1;
 
 	mnt = mounts_new_fs("tmpfs", opts,

@@ -37,6 +37,16 @@ int mounts_finish(struct init_spec *s);     /* read-only root */
 int mounts_open_target(const char *dst, bool leaf_dir, int *ret_fd);
 /* Attach a bind prepared by mounts_prepare() (m->tree) at m->dst. */
 int mounts_bind_prepared(struct init_mount *m);
+/* openat2() with O_CLOEXEC added: an fd, or -1 with errno set. */
+int mounts_openat2(int dirfd, const char *path, int flags,
+		   unsigned long long resolve);
+/* A detached copy of the mount at fd (with what is mounted below it if
+ * recursive), attr_set applied: its fd, or -errno. */
+int mounts_clone_tree(int fd, bool recursive, uint64_t attr_set);
+/* Refuse (init_fail(step), -EPERM) an fd on a kernel filesystem (proc, sysfs,
+ * cgroup, ...): what the caller named as src would show or change the
+ * host kernel's state. */
+int mounts_check_kernel_fs(int fd, const char *step, const char *src);
 /* A new, detached filesystem of type with opts ("key", "value" pairs,
  * a NULL value for a flag, NULL-terminated; may be NULL) and the mount
  * attributes attr: its fsmount() fd, or -errno. */
@@ -58,7 +68,17 @@ int files_done(void);
 
 /* init-overlay.c: an OVERLAY mount (m->tree: the lower directory's fd,
  * from mounts_prepare()); overlay_done() detaches and lets go of the
- * upper tmpfs. */
+ * upper tmpfs. overlay_prepare_upper(): before pivot_root, as the
+ * sandbox user, the host directory m->upper of a persistent overlay
+ * whose source is open at src, checked (upper.h) and held in m->extra
+ * at these places. */
+enum {
+	OVERLAY_UPPER_MNT,   /* detached, non-recursive clone of DIR */
+	OVERLAY_UPPER_LAYER, /* DIR/upper, reached through that clone */
+	OVERLAY_UPPER_WORK,  /* DIR/work, likewise */
+};
+int overlay_prepare_upper(const struct init_spec *s, struct init_mount *m,
+			  int src);
 int overlay_apply(struct init_spec *s, struct init_mount *m);
 int overlay_done(void);
 

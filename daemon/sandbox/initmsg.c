@@ -74,7 +74,8 @@ void init_blob_free(struct init_blob *b)
 	*b = (struct init_blob){0};
 }
 
-/* A mount record: the fixed part, src\0, dst\0, then a FILE's data. */
+/* A mount record: the fixed part, src\0, dst\0, an overlay's upper\0,
+ * then a FILE's data. */
 static int add_mount(struct init_blob *b, const struct spec_mount *m)
 {
 	struct init_rec_mount rm = {
@@ -84,6 +85,7 @@ static int add_mount(struct init_blob *b, const struct spec_mount *m)
 	    .mode = m->mode,
 	    .src_len = m->src ? (uint32_t)strlen(m->src) + 1 : 0,
 	    .data_len = (uint32_t)m->data_len,
+	    .upper_len = m->upper ? (uint32_t)strlen(m->upper) + 1 : 0,
 	};
 	size_t dst_len = strlen(m->dst) + 1, start = b->len;
 	uint8_t *w;
@@ -91,15 +93,18 @@ static int add_mount(struct init_blob *b, const struct spec_mount *m)
 
 	if (m->data_len > BLOB_MAX)
 		return -E2BIG;
-	/* dst and data go into the space the third part leaves zeroed. */
+	/* dst, upper and data go into the space the third part leaves
+	 * zeroed. */
 	r = init_blob_add(b, REC_MOUNT, &rm, sizeof(rm), m->src, rm.src_len,
-			  NULL, dst_len + m->data_len);
+			  NULL, dst_len + rm.upper_len + m->data_len);
 	if (r < 0)
 		return r;
 	w = b->data + start + 8 + sizeof(rm) + rm.src_len;
 	memcpy(w, m->dst, dst_len);
+	if (rm.upper_len)
+		memcpy(w + dst_len, m->upper, rm.upper_len);
 	if (m->data_len)
-		memcpy(w + dst_len, m->data, m->data_len);
+		memcpy(w + dst_len + rm.upper_len, m->data, m->data_len);
 	return 0;
 }
 
@@ -216,15 +221,23 @@ static int parse_mount(const uint8_t *p, uint32_t len, struct init_mount *m)
 	memcpy(&rm, p, sizeof(rm));
 	if (rm.kind < SPEC_MOUNT_RO_BIND || rm.kind > SPEC_MOUNT_KIND_LAST)
 		return -EBADMSG;
-	/* src\0 (if any), then dst\0, then data_len bytes of a FILE's
-	 * content, and nothing else. */
+	/* src\0 (if any), then dst\0, then an OVERLAY's upper\0 (if any),
+	 * then data_len bytes of a FILE's content, and nothing else. */
 	rest = (const char *)p + sizeof(rm);
 	rest_len = len - sizeof(rm);
 	if (rm.data_len && rm.kind != SPEC_MOUNT_FILE)
 		return -EBADMSG;
+	if (rm.upper_len && rm.kind != SPEC_MOUNT_OVERLAY)
+		return -EBADMSG;
 	if (rm.data_len >= rest_len)
 		return -EBADMSG;
 	rest_len -= rm.data_len;
+	if (rm.upper_len >= rest_len ||
+	    (rm.upper_len &&
+	     !rec_str((const uint8_t *)rest + rest_len - rm.upper_len,
+		      rm.upper_len)))
+		return -EBADMSG;
+	rest_len -= rm.upper_len;
 	if (rm.src_len >= rest_len ||
 	    (rm.src_len && !rec_str((const uint8_t *)rest, rm.src_len)) ||
 	    !rec_str((const uint8_t *)rest + rm.src_len,
@@ -237,8 +250,9 @@ static int parse_mount(const uint8_t *p, uint32_t len, struct init_mount *m)
 	    .mode = rm.mode,
 	    .src = rm.src_len ? rest : NULL,
 	    .dst = rest + rm.src_len,
-	    .data = (const uint8_t *)rest + rest_len,
+	    .data = (const uint8_t *)rest + rest_len + rm.upper_len,
 	    .data_len = rm.data_len,
+	    .upper = rm.upper_len ? rest + rest_len : NULL,
 	    .tree = -1,
 	};
 	return 0;

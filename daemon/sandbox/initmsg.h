@@ -108,7 +108,8 @@ enum init_rec {
 	REC_CWD,
 	REC_HOSTNAME,
 	REC_IDS,     /* struct init_rec_ids */
-	REC_MOUNT,   /* struct init_rec_mount + src\0 + dst\0 + data */
+	REC_MOUNT,   /* struct init_rec_mount + src\0 + dst\0 + upper\0 +
+		      * data */
 	REC_RLIMIT,  /* struct init_rec_rlimit */
 	REC_SECCOMP, /* raw struct sock_filter array */
 	REC_STAGE,   /* staging directory for the new root */
@@ -142,9 +143,9 @@ struct init_rec_mount {
 	uint32_t flags; /* SPEC_MOUNT_* */
 	uint64_t size;
 	uint32_t mode;
-	uint32_t src_len;  /* including NUL; 0: no source */
-	uint32_t data_len; /* FILE: bytes of content after dst's NUL */
-	uint32_t pad;
+	uint32_t src_len;   /* including NUL; 0: no source */
+	uint32_t data_len;  /* FILE: bytes of content after the strings */
+	uint32_t upper_len; /* OVERLAY: including NUL; 0: no upper */
 };
 
 struct init_rec_rlimit {
@@ -167,8 +168,11 @@ struct init_mount {
 	const char *dst;
 	const uint8_t *data; /* FILE: its content, data_len bytes */
 	size_t data_len;
-	int tree;     /* prepared detached mount (binds, proc), or -1 */
-	int extra[8]; /* DEV: host device nodes; PROC: /dev/null for masks */
+	const char *upper; /* OVERLAY: host directory for writes, or NULL */
+	int tree;          /* prepared detached mount (binds, proc), or -1 */
+	/* DEV: host device nodes; PROC: /dev/null for masks; OVERLAY with
+	 * upper: its directory's mount and layers (OVERLAY_UPPER_*, init.h) */
+	int extra[8];
 };
 
 struct init_spec {

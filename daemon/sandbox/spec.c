@@ -32,6 +32,7 @@ struct run_spec *spec_free(struct run_spec *s)
 		free(s->mounts[i].src);
 		free(s->mounts[i].dst);
 		free(s->mounts[i].data);
+		free(s->mounts[i].upper);
 	}
 	free(s->mounts);
 	seccomp_prog_unref(s->seccomp);

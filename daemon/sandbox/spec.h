@@ -28,7 +28,8 @@ enum spec_mount_kind {
 	 * run's own. */
 	SPEC_MOUNT_FILE,
 	/* Host src seen at dst through overlayfs, writes in a tmpfs of the
-	 * run's own; src is never modified. */
+	 * run's own or, with upper, in that host directory of the caller's
+	 * (upper/upper and upper/work); src is never modified. */
 	SPEC_MOUNT_OVERLAY,
 };
 #define SPEC_MOUNT_KIND_LAST SPEC_MOUNT_OVERLAY
@@ -46,6 +47,10 @@ enum spec_mount_kind {
  * that is not a directory (overlayfs needs one) stays a read-only bind. */
 #define SPEC_MOUNT_EPHEMERAL (1u << 3)
 
+/* OVERLAYs with an upper directory in one run, at most (boxd-init
+ * stages each one's mount while it is made; init-stage.c). */
+#define SPEC_MAX_PERSISTENT_OVERLAYS 8
+
 struct spec_mount {
 	enum spec_mount_kind kind;
 	uint32_t flags; /* SPEC_MOUNT_* */
@@ -55,6 +60,7 @@ struct spec_mount {
 	uint32_t mode;  /* TMPFS, DIR, FILE: permission bits */
 	uint8_t *data;  /* FILE: its content (NULL when empty) */
 	size_t data_len;
+	char *upper; /* OVERLAY: host directory the writes persist in */
 };
 
 enum spec_net {

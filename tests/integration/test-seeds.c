@@ -706,3 +706,85 @@ Test(seeds, boxctl_hide_file_overlay_no_exec_and_ephemeral)
 	cr_expect_str_eq(out, "700\n");
 	free(out);
 }
+
+/* A small file's whole text (malloc'd), or NULL. */
+static char *read_text(const char *path)
+{
+	char *buf = calloc(1, 4096);
+	FILE *f = fopen(path, "re");
+
+	if (!f || !buf) {
+		if (f)
+			fclose(f);
+		free(buf);
+		return NULL;
+	}
+	(void)!fread(buf, 1, 4095, f);
+	fclose(f);
+	return buf;
+}
+
+/* WriteOverlay with persistence: --overlay-persist SRC DST DIR keeps the
+ * run's writes in DIR/upper, where the next run over the same DIR finds
+ * them (from a policy file too); SRC never changes. */
+Test(seeds, boxctl_overlay_persist_keeps_writes_for_the_next_run)
+{
+	char src[] = "/tmp/boxd-seeds-lower-XXXXXX";
+	char keep[] = "/tmp/boxd-seeds-keep-XXXXXX";
+	char args[1024], path[300], *out, *text;
+	FILE *f;
+	int status;
+
+	cr_assert_not_null(mkdtemp(src));
+	cr_assert_not_null(mkdtemp(keep));
+	snprintf(path, sizeof(path), "%s/f", src);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fputs("orig\n", f);
+	fclose(f);
+
+	snprintf(args, sizeof(args),
+		 "run --overlay-persist %s /o %s -- /bin/sh -c 'cat /o/f; "
+		 "echo new > /o/f; echo add > /o/added'",
+		 src, keep);
+	status = boxctl(&d, args, &out);
+	cr_expect_eq(status, 0, "%s", out);
+	cr_expect_str_eq(out, "orig\n");
+	free(out);
+	/* The source as it was; the writes in DIR/upper. */
+	cr_assert_not_null(text = read_text(path));
+	cr_expect_str_eq(text, "orig\n", "the source changed");
+	free(text);
+	snprintf(path, sizeof(path), "%s/added", src);
+	cr_expect_neq(access(path, F_OK), 0, "the overlay wrote to SRC");
+	snprintf(path, sizeof(path), "%s/upper/f", keep);
+	cr_assert_not_null(text = read_text(path), "no %s", path);
+	cr_expect_str_eq(text, "new\n");
+	free(text);
+	snprintf(path, sizeof(path), "%s/work", keep);
+	cr_expect_eq(access(path, F_OK), 0, "no %s", path);
+
+	/* A second run, from a policy file, sees the first one's writes. */
+	snprintf(path, sizeof(path), "%s/policy.ini", keep);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fprintf(f, "[mounts]\noverlay-persist = %s /o %s\n", src, keep);
+	fclose(f);
+	snprintf(args, sizeof(args),
+		 "run --policy %s -- /bin/sh -c 'cat /o/f /o/added'", path);
+	status = boxctl(&d, args, &out);
+	cr_expect_eq(status, 0, "%s", out);
+	cr_expect_str_eq(out, "new\nadd\n");
+	free(out);
+
+	/* The plan says where the writes go. */
+	snprintf(args, sizeof(args),
+		 "run --plan --overlay-persist %s /o %s -- /bin/true", src,
+		 keep);
+	status = boxctl(&d, args, &out);
+	cr_expect_eq(status, 0, "%s", out);
+	snprintf(path, sizeof(path), "%s on /o  writes kept in %s", src, keep);
+	cr_expect(strstr(out, path), "plan without '%s':\n%s", path, out);
+	free(out);
+
+	snprintf(args, sizeof(args), "rm -rf '%s' '%s'", src, keep);
+	cr_expect_eq(system(args), 0);
+}

@@ -218,6 +218,10 @@ Test(client, spec_rejects_bad_arguments)
 		     -EINVAL);
 	cr_assert_eq(box_spec_add_mount(s, (enum box_mount_kind)42, NULL, "/x"),
 		     -EINVAL);
+	cr_assert_eq(box_spec_overlay_persist(s, "/src", "/o", NULL), -EINVAL);
+	cr_assert_eq(box_spec_overlay_persist(s, "/src", "/o", ""), -EINVAL);
+	cr_assert_eq(box_spec_overlay_persist(s, "/src", "o", "/k"), -EINVAL);
+	cr_assert_eq(box_spec_overlay_persist(s, "", "/o", "/k"), -EINVAL);
 	cr_assert_eq(box_spec_setenv(s, "A=B", "c"), -EINVAL);
 	cr_assert_eq(box_spec_setenv(s, "", "c"), -EINVAL);
 	cr_assert_eq(box_spec_unsetenv(s, "X=1"), -EINVAL);

@@ -36,6 +36,11 @@ static struct spec_mount mounts_full[] = {
     {SPEC_MOUNT_FILE, 0, NULL, (char *)"/etc/motd", 0, 0600,
      (uint8_t *)"hi\0there", 8},
     {SPEC_MOUNT_FILE, 0, NULL, (char *)"/empty", 0, 0, NULL, 0},
+    {SPEC_MOUNT_OVERLAY, 0, (char *)"/home/me/src", (char *)"/o", 0, 0, NULL,
+     0},
+    /* An overlay whose writes persist: upper travels after dst. */
+    {SPEC_MOUNT_OVERLAY, SPEC_MOUNT_NO_SYMLINKS, (char *)"/home/me/src",
+     (char *)"/p", 0, 0, NULL, 0, (char *)"/home/me/keep"},
 };
 /* Two instructions' worth of bytes: the blob carries them opaquely. */
 static const uint8_t seccomp_full[16] = {1, 2,  3,  4,  5,  6,  7,  8,
@@ -153,6 +158,7 @@ Test(initmsg, a_full_spec_reads_back_as_written)
 		cr_assert_eq(m->mode, w->mode, "mount %zu", i);
 		expect_str_or_null(m->src, w->src, "mount src", i);
 		cr_assert_str_eq(m->dst, w->dst, "mount %zu", i);
+		expect_str_or_null(m->upper, w->upper, "mount upper", i);
 		cr_assert_eq(m->data_len, w->data_len, "mount %zu", i);
 		if (w->data_len)
 			cr_assert(memcmp(m->data, w->data, w->data_len) == 0,
@@ -331,6 +337,32 @@ static void mount_src_without_nul(struct init_blob *b)
 {
 	mount_of_kind(b, SPEC_MOUNT_BIND, 2, "/a/b", 5);
 }
+static void mount_with_upper(struct init_blob *b, uint32_t kind,
+			     uint32_t upper_len, const char *strings, size_t n)
+{
+	struct init_rec_mount rm = {
+	    .kind = kind, .src_len = 3, .upper_len = upper_len};
+
+	cr_assert_eq(
+	    init_blob_add(b, REC_MOUNT, &rm, sizeof(rm), strings, n, NULL, 0),
+	    0);
+}
+static void mount_upper_on_a_bind(struct init_blob *b)
+{
+	mount_with_upper(b, SPEC_MOUNT_BIND, 3, "/a\0/x\0/u", 9);
+}
+static void mount_upper_too_long(struct init_blob *b)
+{
+	mount_with_upper(b, SPEC_MOUNT_OVERLAY, 7, "/a\0/x\0/u", 9);
+}
+static void mount_upper_without_nul(struct init_blob *b)
+{
+	mount_with_upper(b, SPEC_MOUNT_OVERLAY, 2, "/a\0/x\0/u/v", 10);
+}
+static void mount_upper_eats_dst(struct init_blob *b)
+{
+	mount_with_upper(b, SPEC_MOUNT_OVERLAY, 3, "/a\0/u", 6);
+}
 static void mount_short_header(struct init_blob *b)
 {
 	add(b, REC_MOUNT, "12345678", 8);
@@ -395,6 +427,10 @@ Test(initmsg, malformed_blobs_are_refused)
 	expect_bad(SKIP_NONE, mount_src_too_long, "src_len past the record");
 	expect_bad(SKIP_NONE, mount_src_without_nul, "src without NUL");
 	expect_bad(SKIP_NONE, mount_short_header, "short mount header");
+	expect_bad(SKIP_NONE, mount_upper_on_a_bind, "upper on a bind");
+	expect_bad(SKIP_NONE, mount_upper_too_long, "upper_len past dst");
+	expect_bad(SKIP_NONE, mount_upper_without_nul, "upper without NUL");
+	expect_bad(SKIP_NONE, mount_upper_eats_dst, "upper leaves no dst");
 	expect_bad(SKIP_NONE, rlimit_out_of_range, "rlimit resource");
 	expect_bad(SKIP_NONE, rlimit_twice, "rlimit twice");
 	expect_bad(SKIP_NONE, seccomp_partial_instruction,

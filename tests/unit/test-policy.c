@@ -128,16 +128,28 @@ Test(policy, relative_paths_are_relative_to_the_file)
 		   "[mounts]\n"
 		   "ro-bind = src /dst\n"
 		   "overlay = /abs /o\n"
-		   "file = /f ../f\n");
+		   "file = /f ../f\n"
+		   "overlay-persist = in /in   keep\n"
+		   "overlay-persist = /abs /in /k  # a comment\n");
 	cr_assert_eq(policy_load(path, no_env, record, NULL), 0);
 	snprintf(want, sizeof(want),
 		 "%s|--seccomp|%s/filter.policy\n"
 		 "%s|--ro-bind|%s/src|/dst\n"
 		 "%s|--overlay|/abs|/o\n"
-		 "%s|--file|/f|%s/../f\n",
+		 "%s|--file|/f|%s/../f\n"
+		 "%s|--overlay-persist|%s/in|/in|%s/keep\n"
+		 "%s|--overlay-persist|/abs|/in|/k\n",
 		 at(2, "seccomp"), dir, at(4, "ro-bind"), dir, at(5, "overlay"),
-		 at(6, "file"), dir);
+		 at(6, "file"), dir, at(7, "overlay-persist"), dir, dir,
+		 at(8, "overlay-persist"));
 	cr_expect_str_eq(calls, want);
+}
+
+Test(policy, overlay_persist_takes_three_values)
+{
+	write_file("[mounts]\noverlay-persist = /src /dst\n");
+	cr_expect_lt(policy_load(path, no_env, record, NULL), 0);
+	cr_expect_str_eq(calls, "");
 }
 
 Test(policy, the_environment_only_where_named)

@@ -1382,12 +1382,138 @@ Test(request, overlays_and_write_ephemeral)
 	cr_assert(s->mounts[1].flags & SPEC_MOUNT_EPHEMERAL);
 	cr_assert_eq(s->mounts[2].kind, SPEC_MOUNT_BIND);
 	request_out_clear(&out);
+}
 
-	/* Writes kept in a host directory: not implemented, and said so. */
-	m[0].has_upper = true;
-	m[0].upper = bytes("/srv/upper");
-	expect_refused(&req, &cfg->root, ERROR_UNSUPPORTED,
-		       "overlay /data: upper (writes kept in a host directory) "
-		       "is not implemented by this daemon; without it writes "
-		       "go to a tmpfs");
+/* Mount.upper as far as the request layer can judge it: by its path.
+ * What the directory is (owner, symlink, filesystem) is boxd-init's to
+ * check (tests/unit/test-upper.c, tests/security/test-overlay.c). */
+Test(request, overlay_upper_paths)
+{
+	Boxd__V1__Mount m =
+	    mount(BOXD__V1__MOUNT__KIND__OVERLAY, "/srv/data", "/data");
+	Boxd__V1__Mount *mp = &m;
+	Boxd__V1__RunRequest req = with_mounts(&mp, 1);
+	struct tenant_policy priv = cfg->root;
+	struct request_out out;
+	const struct run_spec *s;
+
+	m.has_upper = true;
+	m.upper = bytes("/srv//keep/");
+	s = accept(&req, &cfg->root, &out);
+	cr_assert_eq(s->mounts[0].kind, SPEC_MOUNT_OVERLAY);
+	cr_assert_str_eq(s->mounts[0].upper, "/srv/keep");
+	request_out_clear(&out);
+	/* A sibling whose name starts like the source's is not in it. */
+	m.upper = bytes("/srv/data2");
+	s = accept(&req, &cfg->root, &out);
+	cr_assert_str_eq(s->mounts[0].upper, "/srv/data2");
+	request_out_clear(&out);
+
+	/* No directory named, or not one the daemon can take as is. */
+	m.upper = bytes("");
+	expect_bad(&req, &cfg->root,
+		   "overlay /data: upper must be an absolute path without "
+		   "'.' or '..' components");
+	m.upper = bytes("keep");
+	expect_bad(&req, &cfg->root,
+		   "overlay /data: upper must be an absolute path without "
+		   "'.' or '..' components");
+	m.upper = bytes("/srv/data/../keep");
+	expect_bad(&req, &cfg->root,
+		   "overlay /data: upper must be an absolute path without "
+		   "'.' or '..' components");
+
+	/* The source must never change: no upper in it, above it, or it. */
+	m.upper = bytes("/srv/data/keep");
+	expect_bad(&req, &cfg->root,
+		   "overlay /data: upper /srv/data/keep and source /srv/data "
+		   "must not lie in one another");
+	m.upper = bytes("/srv/data");
+	expect_bad(&req, &cfg->root,
+		   "overlay /data: upper /srv/data and source /srv/data must "
+		   "not lie in one another");
+	m.upper = bytes("/srv");
+	expect_bad(&req, &cfg->root,
+		   "overlay /data: upper /srv and source /srv/data must not "
+		   "lie in one another");
+	m.upper = bytes("/");
+	expect_bad(&req, &cfg->root,
+		   "overlay /data: upper / and source /srv/data must not lie "
+		   "in one another");
+
+	/* Held against the tenant's bind rules as a writable bind. */
+	m.upper = bytes("/srv/work/keep");
+	s = accept(&req, &restricted, &out);
+	cr_assert(s->mounts[0].flags & SPEC_MOUNT_NO_SYMLINKS);
+	request_out_clear(&out);
+	m.upper = bytes("/srv/elsewhere");
+	expect_refused(&req, &restricted, ERROR_DENIED,
+		       "overlay /data: tenant 'restricted' may not bind "
+		       "/srv/elsewhere writable (the overlay's upper "
+		       "directory)");
+
+	/* A private uid owns nothing of the caller's. */
+	priv.name = (char *)"priv";
+	priv.uid_mode = UID_MODE_PRIVATE;
+	m.upper = bytes("/srv/keep");
+	expect_refused(&req, &priv, ERROR_DENIED,
+		       "overlay /data: tenant 'priv' runs with private uids, "
+		       "which cannot keep writes in a directory of the "
+		       "caller's");
+}
+
+Test(request, upper_belongs_to_overlays_only_and_is_bounded)
+{
+	static const Boxd__V1__Mount__Kind others[] = {
+	    BOXD__V1__MOUNT__KIND__RO_BIND, BOXD__V1__MOUNT__KIND__BIND,
+	    BOXD__V1__MOUNT__KIND__TMPFS,   BOXD__V1__MOUNT__KIND__DIR,
+	    BOXD__V1__MOUNT__KIND__HIDE,
+	};
+	Boxd__V1__Mount m[SPEC_MAX_PERSISTENT_OVERLAYS + 1];
+	Boxd__V1__Mount *mp[SPEC_MAX_PERSISTENT_OVERLAYS + 1];
+	Boxd__V1__RunRequest req;
+	struct request_out out;
+	char dst[SPEC_MAX_PERSISTENT_OVERLAYS + 1][16];
+	char want[128];
+
+	for (size_t i = 0; i < ELEMENTSOF(others); i++) {
+		bool src = others[i] == BOXD__V1__MOUNT__KIND__RO_BIND ||
+			   others[i] == BOXD__V1__MOUNT__KIND__BIND;
+		const char *name =
+		    others[i] == BOXD__V1__MOUNT__KIND__RO_BIND ? "ro-bind"
+		    : others[i] == BOXD__V1__MOUNT__KIND__BIND  ? "bind"
+		    : others[i] == BOXD__V1__MOUNT__KIND__TMPFS ? "tmpfs"
+		    : others[i] == BOXD__V1__MOUNT__KIND__DIR   ? "dir"
+								: "hide";
+
+		m[0] = mount(others[i], src ? "/srv/data" : NULL, "/x");
+		mp[0] = &m[0];
+		req = with_mounts(mp, 1);
+		accept(&req, &cfg->root, &out);
+		request_out_clear(&out);
+		m[0].has_upper = true;
+		m[0].upper = bytes("/srv/keep");
+		snprintf(want, sizeof(want),
+			 "%s /x: upper applies to overlay only", name);
+		expect_bad(&req, &cfg->root, want);
+	}
+
+	/* Each persistent overlay takes a place in boxd-init's park. */
+	for (size_t i = 0; i < ELEMENTSOF(m); i++) {
+		snprintf(dst[i], sizeof(dst[i]), "/o%zu", i);
+		m[i] =
+		    mount(BOXD__V1__MOUNT__KIND__OVERLAY, "/srv/data", dst[i]);
+		m[i].has_upper = true;
+		m[i].upper = bytes("/srv/keep");
+		mp[i] = &m[i];
+	}
+	req = with_mounts(mp, SPEC_MAX_PERSISTENT_OVERLAYS);
+	accept(&req, &cfg->root, &out);
+	request_out_clear(&out);
+	req = with_mounts(mp, SPEC_MAX_PERSISTENT_OVERLAYS + 1);
+	snprintf(want, sizeof(want),
+		 "overlay: %d with an upper directory, at most %d",
+		 SPEC_MAX_PERSISTENT_OVERLAYS + 1,
+		 SPEC_MAX_PERSISTENT_OVERLAYS);
+	expect_bad(&req, &cfg->root, want);
 }
