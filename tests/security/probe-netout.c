@@ -35,8 +35,8 @@
 /* connect() with a deadline: 0, or the errno (ETIMEDOUT for silence). */
 static int connect_to(const struct sockaddr *sa, socklen_t len, int *ret_fd)
 {
-	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			0);
+	int fd = socket(sa->sa_family,
+			SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	struct pollfd p = {.events = POLLOUT};
 	int err = 0;
 	socklen_t elen = sizeof(err);
@@ -95,8 +95,9 @@ static void check_tcp_out(const char *addr, int port)
 		    err ? probe_errno_name(err) : "connected");
 	if (err)
 		return;
-	probe_check("tcp_out_reads", read_with_deadline(fd, buf, sizeof(buf)) &&
-					 strncmp(buf, "hello", 5) == 0,
+	probe_check("tcp_out_reads",
+		    read_with_deadline(fd, buf, sizeof(buf)) &&
+			strncmp(buf, "hello", 5) == 0,
 		    "got '%.20s'", buf);
 	close(fd);
 }
@@ -110,8 +111,8 @@ static void check_udp_out(const char *addr, int port)
 
 	/* The first datagram may race the flow's set-up: try a few. */
 	for (int i = 0; i < 5 && fd >= 0 && !ok; i++) {
-		if (sendto(fd, "ping", 4, 0, (struct sockaddr *)&a, sizeof(a)) !=
-		    4)
+		if (sendto(fd, "ping", 4, 0, (struct sockaddr *)&a,
+			   sizeof(a)) != 4)
 			break;
 		ok = read_with_deadline(fd, buf, sizeof(buf)) &&
 		     strcmp(buf, "ping") == 0;
@@ -150,7 +151,8 @@ static bool gateway(char *gw, size_t len)
 	if (probe_read_file("/proc/net/route", buf, sizeof(buf)) <= 0)
 		return false;
 	for (line = strchr(buf, '\n'); line; line = strchr(line + 1, '\n'))
-		if (sscanf(line + 1, "%*s %x %x", &dest, &g) == 2 && dest == 0) {
+		if (sscanf(line + 1, "%*s %x %x", &dest, &g) == 2 &&
+		    dest == 0) {
 			struct in_addr a = {.s_addr = g};
 
 			return inet_ntop(AF_INET, &a, gw, (socklen_t)len);

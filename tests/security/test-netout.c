@@ -90,7 +90,7 @@ static void require_outbound_host(void)
 	require_root();
 	if (stat(PASTA, &st) < 0)
 		skip_test(PASTA " is missing (Debian package passt): "
-			  "--net outbound cannot be tested");
+				"--net outbound cannot be tested");
 	if (sh("command -v ip >/dev/null") != 0)
 		skip_test("ip (iproute2) is missing: cannot build the test's "
 			  "network");
@@ -198,7 +198,8 @@ static void net_up(void)
 		serve(tcp, udp);
 	}
 	close(ready[1]);
-	cr_assert(read(ready[0], &c, 1) == 1, "the test's server did not start");
+	cr_assert(read(ready[0], &c, 1) == 1,
+		  "the test's server did not start");
 	close(ready[0]);
 }
 
@@ -334,8 +335,8 @@ static bool connects(bool in_ns, const char *addr, int port)
 			_exit(2);
 		inet_pton(AF_INET, addr, &a.sin_addr);
 		fd = socket(AF_INET, SOCK_STREAM, 0);
-		_exit(fd >= 0 && connect(fd, (struct sockaddr *)&a,
-					 sizeof(a)) == 0
+		_exit(fd >= 0 &&
+			      connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0
 			  ? 0
 			  : 1);
 	}
@@ -494,8 +495,8 @@ Test(netout, refused_where_pasta_is_missing)
 	line = strstr(out, "networks:");
 	cr_assert(line, "%s", out);
 	*strchrnul(line, '\n') = 0;
-	cr_assert(strstr(line, "loopback") && !strstr(line, "outbound"),
-		  "%s", line);
+	cr_assert(strstr(line, "loopback") && !strstr(line, "outbound"), "%s",
+		  line);
 	free(out);
 	cr_assert(boxctl_shell(&d, "status", false, &out) == 0);
 	/* "net:outbound  no  <sentence>", then "not here: <reason>" */
