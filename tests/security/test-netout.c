@@ -99,13 +99,68 @@ static void require_outbound_host(void)
 			  "interface to copy for the sandbox");
 }
 
-static void serve(int tcp, int udp)
+/*
+ * A resolver for one name: DNS_NAME has the A record DNS_ADDR; every
+ * other question gets an empty NOERROR answer. Enough for getaddrinfo:
+ * the question is echoed, EDNS and the rest dropped.
+ */
+#define DNS_NAME "boxd-test.example"
+#define DNS_ADDR "10.231.255.7"
+
+static size_t dns_answer(uint8_t *m, size_t n, size_t cap)
 {
-	struct pollfd p[2] = {{.fd = tcp, .events = POLLIN},
-			      {.fd = udp, .events = POLLIN}};
+	static const uint8_t want[] = "\x09"
+				      "boxd-test"
+				      "\x07"
+				      "example";
+	size_t q = 12, end;
+	bool a_record;
+
+	if (n < 17 || (m[2] & 0x80))
+		return 0;
+	while (q < n && m[q])
+		q += (size_t)m[q] + 1;
+	end = q + 5; /* the root label, type, class */
+	if (end > n || end + 16 > cap)
+		return 0;
+	a_record =
+	    q - 12 == sizeof(want) - 1 &&
+	    strncasecmp((char *)m + 12, (const char *)want, q - 12) == 0 &&
+	    m[q + 1] == 0 && m[q + 2] == 1;
+	m[2] = 0x81; /* response, recursion desired */
+	m[3] = 0x80; /* recursion available, NOERROR */
+	m[6] = m[8] = m[9] = m[10] = m[11] = 0;
+	m[7] = a_record;
+	if (!a_record)
+		return end;
+	memcpy(m + end, "\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04", 12);
+	inet_pton(AF_INET, DNS_ADDR, m + end + 12);
+	return end + 16;
+}
+
+static void echo_datagram(int fd, bool dns)
+{
+	struct sockaddr_storage from;
+	socklen_t len = sizeof(from);
+	uint8_t buf[512];
+	ssize_t n =
+	    recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len);
+	size_t out = n > 0 ? (size_t)n : 0;
+
+	if (dns && out)
+		out = dns_answer(buf, out, sizeof(buf));
+	if (out)
+		sendto(fd, buf, out, 0, (struct sockaddr *)&from, len);
+}
+
+static void serve(int tcp, int udp, int dns)
+{
+	struct pollfd p[3] = {{.fd = tcp, .events = POLLIN},
+			      {.fd = udp, .events = POLLIN},
+			      {.fd = dns, .events = POLLIN}};
 
 	for (;;) {
-		if (poll(p, 2, -1) < 0)
+		if (poll(p, 3, -1) < 0)
 			continue;
 		if (p[0].revents) {
 			int c = accept(tcp, NULL, NULL);
@@ -115,17 +170,10 @@ static void serve(int tcp, int udp)
 				close(c);
 			}
 		}
-		if (p[1].revents) {
-			struct sockaddr_storage from;
-			socklen_t len = sizeof(from);
-			char buf[64];
-			ssize_t n = recvfrom(udp, buf, sizeof(buf), 0,
-					     (struct sockaddr *)&from, &len);
-
-			if (n > 0)
-				sendto(udp, buf, (size_t)n, 0,
-				       (struct sockaddr *)&from, len);
-		}
+		if (p[1].revents)
+			echo_datagram(udp, false);
+		if (p[2].revents)
+			echo_datagram(dns, true);
 	}
 }
 
@@ -184,18 +232,19 @@ static void net_up(void)
 	server = fork();
 	cr_assert(server >= 0);
 	if (server == 0) {
-		int tcp, udp;
+		int tcp, udp, dns;
 
 		close(ready[0]);
 		if (enter_ns() < 0)
 			_exit(1);
 		tcp = bound_socket(SOCK_STREAM, srv_addr, TCP_PORT);
 		udp = bound_socket(SOCK_DGRAM, srv_addr, UDP_PORT);
-		if (tcp < 0 || udp < 0)
+		dns = bound_socket(SOCK_DGRAM, srv_addr, 53);
+		if (tcp < 0 || udp < 0 || dns < 0)
 			_exit(1);
 		(void)!write(ready[1], "x", 1);
 		close(ready[1]);
-		serve(tcp, udp);
+		serve(tcp, udp, dns);
 	}
 	close(ready[1]);
 	cr_assert(read(ready[0], &c, 1) == 1,
@@ -242,6 +291,31 @@ Test(netout, connects_out_through_pasta)
 	snprintf(tcp, sizeof(tcp), "%d", TCP_PORT);
 	snprintf(udp, sizeof(udp), "%d", UDP_PORT);
 	expect_probe_passes(c, args);
+	box_client_free(c);
+}
+
+/* Names resolve through a resolver outside (the test's, named by the
+ * run's own /etc/resolv.conf): the query goes out as UDP like any other
+ * datagram. */
+Test(netout, resolves_names)
+{
+	const char *const argv[] = {"getent", "ahostsv4", DNS_NAME, NULL};
+	box_client *c = connect_as(&d, NOBODY, NOBODY);
+	box_spec *s = spec_argv(argv);
+	char conf[64], *out, *err;
+	box_run *run;
+
+	snprintf(conf, sizeof(conf), "nameserver %s\n", srv_addr);
+	cr_assert(box_spec_set_net(s, BOX_NET_OUTBOUND) >= 0);
+	cr_assert(box_spec_add_file(s, "/etc/resolv.conf", conf, strlen(conf),
+				    0644) >= 0);
+	run = sec_run(c, s, &out, &err);
+	cr_assert(box_run_exit_status(run) == 0, "getent: %s %s", out, err);
+	cr_assert(strstr(out, DNS_ADDR), "%s", out);
+	free(out);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
 	box_client_free(c);
 }
 
