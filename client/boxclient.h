@@ -655,6 +655,9 @@ int64_t box_result_oom_kills(const box_result *r);
 int64_t box_result_peak_pids(const box_result *r);
 /* The system call a seccomp kill fired on, else NULL. */
 const char *box_result_seccomp_syscall(const box_result *r);
+/* --no-exec runs: how many execve/execveat calls after the command's own
+ * were refused; -1 for other runs or a daemon that does not say. */
+int64_t box_result_execs_refused(const box_result *r);
 /* What lenient mode did not enforce (NULL-terminated, never NULL). */
 const char *const *box_result_caveats(const box_result *r);
 /* Wall-clock time (CLOCK_REALTIME, ns since the epoch) at which the
@@ -673,8 +676,8 @@ int box_result_exit_status(const box_result *r);
  *  cpu_timeout|killed","exit_code":N|null,"signal":N|null,"wall_ns":N,
  *  "user_ns":N,"system_ns":N,"peak_rss_bytes":N,"peak_memory_bytes":N|null,
  *  "peak_memory_source":"cgroup|rusage|none","oom_kills":N|null,
- *  "peak_pids":N|null,"seccomp_syscall":"name"|null,"caveats":[...],
- *  "start_time_unix_ns":N|null}
+ *  "peak_pids":N|null,"seccomp_syscall":"name"|null,
+ *  "execs_refused":N|null,"caveats":[...],"start_time_unix_ns":N|null}
  */
 int box_result_json(const box_result *r, char **ret_json);
 

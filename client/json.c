@@ -180,6 +180,8 @@ int box_result_json(const box_result *r, char **ret_json)
 			       json_u64_opt(box_result_peak_pids(r)));
 	json_object_object_add(o, "seccomp_syscall",
 			       json_str(box_result_seccomp_syscall(r)));
+	json_object_object_add(o, "execs_refused",
+			       json_u64_opt(box_result_execs_refused(r)));
 	json_object_object_add(o, "caveats", json_strv(box_result_caveats(r)));
 	json_object_object_add(o, "start_time_unix_ns",
 			       json_u64_opt(box_result_start_time_unix_ns(r)));

@@ -289,6 +289,11 @@ const char *box_result_seccomp_syscall(const box_result *r)
 	return r->msg->seccomp_syscall;
 }
 
+int64_t box_result_execs_refused(const box_result *r)
+{
+	return opt_u64(r->msg->has_execs_refused, r->msg->execs_refused);
+}
+
 const char *const *box_result_caveats(const box_result *r)
 {
 	return r->caveats;

@@ -172,6 +172,10 @@ static void send_result(struct run *r, const struct run_result *res)
 		}
 		out.seccomp_syscall = (char *)name;
 	}
+	if (r->req.spec->no_exec) {
+		out.has_execs_refused = true;
+		out.execs_refused = res->execs_refused;
+	}
 	out.n_caveats = r->req.n_caveats;
 	out.caveats = r->req.caveats;
 	out.has_start_time_unix_ns = r->start_unix_ns != 0;

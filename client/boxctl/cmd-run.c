@@ -985,6 +985,11 @@ static void report_result(const box_result *res)
 		boxctl_error("run %llu killed by seccomp on system call %s",
 			     (unsigned long long)box_result_run_id(res),
 			     box_result_seccomp_syscall(res));
+	if (box_result_execs_refused(res) > 0)
+		boxctl_error("run %llu: --no-exec refused %lld exec%s",
+			     (unsigned long long)box_result_run_id(res),
+			     (long long)box_result_execs_refused(res),
+			     box_result_execs_refused(res) == 1 ? "" : "s");
 	for (const char *const *c = box_result_caveats(res); *c; c++)
 		boxctl_error("warning: not enforced: %s", *c);
 }

@@ -294,6 +294,7 @@ static int reap(struct supervise *sv)
 		    .cmd_pid = pid,
 		    .seccomp_nr = sv->seccomp_nr,
 		    .seccomp_arch = sv->seccomp_arch,
+		    .execs_refused = sv->execs_refused,
 		    .utime_ns = tv_ns(&ru.ru_utime),
 		    .stime_ns = tv_ns(&ru.ru_stime),
 		    .maxrss_bytes = (uint64_t)ru.ru_maxrss * 1024,

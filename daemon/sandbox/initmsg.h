@@ -92,7 +92,7 @@ struct init_report {
 	int32_t cmd_pid;    /* pid of the command inside the sandbox */
 	int32_t seccomp_nr; /* -1, or the syscall a kill rule stopped */
 	uint32_t seccomp_arch;
-	uint32_t pad;
+	uint32_t execs_refused; /* INIT_EXITED: --no-exec's refusals */
 	uint64_t utime_ns, stime_ns, maxrss_bytes;
 	char step[32];    /* INIT_FAILED */
 	char detail[192]; /* INIT_FAILED: path or value, may be empty */

@@ -35,6 +35,9 @@ struct run_result {
 	uint64_t peak_pids; /* 0: not known */
 	int seccomp_syscall; /* -1: none; else the syscall nr that hit a kill rule */
 	uint32_t seccomp_arch; /* AUDIT_ARCH_* of that call */
+	/* --no-exec: execve/execveat calls refused after the command's own
+	 * (0 when none, or when pid 1 died before it could say) */
+	uint32_t execs_refused;
 };
 
 /* Why a run could not start: the setup step that failed and its errno. */

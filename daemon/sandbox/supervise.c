@@ -257,6 +257,7 @@ static void sandbox_conclude(struct sandbox *sb, const siginfo_t *si,
 			out.seccomp_syscall = sb->exit_report.seccomp_nr;
 			out.seccomp_arch = sb->exit_report.seccomp_arch;
 		}
+		out.execs_refused = sb->exit_report.execs_refused;
 	} else {
 		/* pid 1 itself was killed: by us, or by the OOM killer with
 		 * memory.oom.group. */

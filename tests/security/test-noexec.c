@@ -113,6 +113,42 @@ Test(noexec, the_commands_own_exec_goes_through)
 	box_client_free(c);
 }
 
+/* The result counts what was refused: two programs the shell tried to
+ * run, each refused once; a run without --no-exec has no count. */
+Test(noexec, the_result_counts_refused_execs)
+{
+	const char *const argv[] = {"sh", "-c", "/bin/true; /bin/false; :",
+				    NULL};
+	box_client *c = connect_as(&d, NOBODY, NOBODY);
+	box_spec *s = spec_argv(argv);
+	char *out, *err, *json = NULL;
+	box_run *run;
+
+	cr_assert(box_spec_set_no_exec(s, true) >= 0);
+	run = sec_run(c, s, &out, &err);
+	cr_assert_not_null(box_run_result(run), "%s", err);
+	cr_expect_eq(box_result_execs_refused(box_run_result(run)), 2,
+		     "execs_refused %lld; stderr: %s",
+		     (long long)box_result_execs_refused(box_run_result(run)),
+		     err);
+	cr_assert(box_result_json(box_run_result(run), &json) >= 0);
+	cr_expect(strstr(json, "\"execs_refused\":2"), "%s", json);
+	free(json);
+	free(out);
+	free(err);
+	box_run_free(run);
+
+	cr_assert(box_spec_set_no_exec(s, false) >= 0);
+	run = sec_run(c, s, &out, &err);
+	cr_assert_not_null(box_run_result(run), "%s", err);
+	cr_expect_eq(box_result_execs_refused(box_run_result(run)), -1);
+	free(out);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+}
+
 Test(noexec, with_a_kill_rule_policy_is_refused)
 {
 	static const char policy[] = "base default\nkill ptrace\n";
