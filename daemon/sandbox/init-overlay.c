@@ -53,11 +53,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -114,6 +116,16 @@ static int make_layers(unsigned n, int lower, char *upper, char *work,
 	return 0;
 }
 
+/* The kernel refuses an overlayfs as an upper layer (EINVAL at mount):
+ * say why before trying. */
+static bool on_overlayfs(int fd)
+{
+	struct statfs sfs;
+
+	return fstatfs(fd, &sfs) == 0 &&
+	       (unsigned long)sfs.f_type == OVERLAYFS_SUPER_MAGIC;
+}
+
 /* The overlay of the layers l, u and w, paths overlayfs resolves from
  * the host's /proc; its fsmount() fd, or -errno. */
 static int new_overlay(const char *l, const char *u, const char *w,
@@ -156,6 +168,12 @@ int overlay_prepare_upper(const struct init_spec *s, struct init_mount *m,
 	if (mounts_check_kernel_fs(dir, "overlay upper", m->upper) < 0)
 		return -EPERM;
 	r = upper_check_dir(dir, src, s->uid, why, sizeof(why));
+	if (r >= 0 && on_overlayfs(dir)) {
+		snprintf(why, sizeof(why),
+			 "on an overlayfs, which cannot hold an overlay's "
+			 "upper layer: use a disk or a tmpfs");
+		r = -EINVAL;
+	}
 	if (r >= 0 && fstat(src, &src_st) < 0)
 		r = -errno;
 	if (r >= 0) {

@@ -10,6 +10,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -817,6 +819,18 @@ bool proc_comm(pid_t pid, char *buf, size_t len)
 	if (ok)
 		buf[strcspn(buf, "\n")] = 0;
 	return ok;
+}
+
+const char *overlay_upper_base(void)
+{
+	static const char *const bases[] = {"/tmp", "/dev/shm"};
+	struct statfs sfs;
+
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++)
+		if (statfs(bases[i], &sfs) == 0 &&
+		    (unsigned long)sfs.f_type != OVERLAYFS_SUPER_MAGIC)
+			return bases[i];
+	return NULL;
 }
 
 bool host_has_swap(void)

@@ -104,6 +104,11 @@ int children_of(pid_t parent, pid_t *out, int max);
 /* Name of the process (/proc/<pid>/comm) into buf; false if it is gone. */
 bool proc_comm(pid_t pid, char *buf, size_t len);
 
+/* A world-writable directory (for fresh test directories) whose
+ * filesystem can hold an overlay's upper layer: /tmp, unless it is an
+ * overlayfs itself (as in the test VM), then /dev/shm; NULL if neither. */
+const char *overlay_upper_base(void);
+
 /* True if the host has swap space in use as swap (a line in /proc/swaps
  * beyond its header). A memory limit cannot keep a run from swapping
  * where it has and the cgroup has no swap accounting. */

@@ -730,11 +730,14 @@ static char *read_text(const char *path)
 Test(seeds, boxctl_overlay_persist_keeps_writes_for_the_next_run)
 {
 	char src[] = "/tmp/boxd-seeds-lower-XXXXXX";
-	char keep[] = "/tmp/boxd-seeds-keep-XXXXXX";
+	const char *base = overlay_upper_base();
+	char keep[64];
 	char args[1024], path[300], *out, *text;
 	FILE *f;
 	int status;
 
+	cr_assert(base, "no /tmp or /dev/shm that can hold an upper layer");
+	snprintf(keep, sizeof(keep), "%s/boxd-seeds-keep-XXXXXX", base);
 	cr_assert_not_null(mkdtemp(src));
 	cr_assert_not_null(mkdtemp(keep));
 	snprintf(path, sizeof(path), "%s/f", src);

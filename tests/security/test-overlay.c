@@ -16,9 +16,11 @@
  * source itself reached through another path.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -180,7 +182,10 @@ Test(overlay, write_ephemeral_writes_anywhere_and_keeps_nothing)
  * owned by owner, removed with the suite. */
 static void keep_dir(char *path, size_t len, uid_t owner, mode_t mode)
 {
-	snprintf(path, len, "/tmp/boxd-overlay-keep-XXXXXX");
+	const char *base = overlay_upper_base();
+
+	cr_assert(base, "no /tmp or /dev/shm that can hold an upper layer");
+	snprintf(path, len, "%s/boxd-overlay-keep-XXXXXX", base);
 	sec_track(mkdtemp(path));
 	cr_assert_eq(chown(path, owner, owner), 0);
 	cr_assert_eq(chmod(path, mode), 0);
@@ -356,4 +361,33 @@ Test(overlay, dir_inside_the_source_by_another_path_is_refused)
 	snprintf(dir, sizeof(dir), "%s/sub", link);
 	expect_persist_refused(NOBODY, -1, dir, host_sub, "source");
 	cr_expect(!has_entry(host, "upper") && !has_entry(host, "work"));
+}
+
+/* A DIR on an overlayfs (as the test VM's /tmp is) cannot be an upper
+ * layer: refused before the mount, saying why, not the kernel's bare
+ * EINVAL. The test makes its own overlayfs to put DIR on. */
+Test(overlay, dir_on_an_overlayfs_is_refused_with_the_reason)
+{
+	char base[64], opts[512], lower[100], upper[100], work[100], mnt[100];
+	char dir[160];
+
+	keep_dir(base, sizeof(base), 0, 0755);
+	snprintf(lower, sizeof(lower), "%s/lower", base);
+	snprintf(upper, sizeof(upper), "%s/upper", base);
+	snprintf(work, sizeof(work), "%s/work", base);
+	snprintf(mnt, sizeof(mnt), "%s/mnt", base);
+	cr_assert(mkdir(lower, 0755) == 0 && mkdir(upper, 0755) == 0 &&
+		  mkdir(work, 0755) == 0 && mkdir(mnt, 0755) == 0);
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s",
+		 lower, upper, work);
+	if (mount("overlay", mnt, "overlay", 0, opts) < 0)
+		cr_skip_test("cannot mount an overlayfs here: %s",
+			     strerror(errno));
+	snprintf(dir, sizeof(dir), "%s/keep", mnt);
+	if (mkdir(dir, 0700) < 0 || chown(dir, NOBODY, NOBODY) < 0) {
+		umount2(mnt, MNT_DETACH);
+		cr_assert_fail("cannot make %s: %s", dir, strerror(errno));
+	}
+	expect_persist_refused(NOBODY, -1, dir, dir, "on an overlayfs");
+	cr_assert(umount2(mnt, MNT_DETACH) == 0);
 }
