@@ -622,6 +622,18 @@ int request_to_spec(const Boxd__V1__RunRequest *req,
 		goto fail;
 	}
 	s->no_exec = req->no_exec;
+	/* pasta lives in the run's cgroup and touches about 30 MiB of
+	 * buffers as it starts: below that it is OOM-killed before the
+	 * command could run. Say so now rather than fail the run. */
+	if (s->net == SPEC_NET_OUTBOUND && s->limits.memory_bytes &&
+	    s->limits.memory_bytes < OUTBOUND_MIN_MEMORY) {
+		r = BAD(&e,
+			"outbound network runs pasta in the run's memory "
+			"(about 30 MiB): a memory limit below %lluM cannot "
+			"hold it",
+			(unsigned long long)(OUTBOUND_MIN_MEMORY >> 20));
+		goto fail;
+	}
 	if (req->write_ephemeral)
 		request_make_ephemeral(s);
 	*ret_out = o;

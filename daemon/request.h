@@ -26,6 +26,8 @@ struct request_ctx {
 };
 
 #define REQUEST_MAX_CAVEATS 8
+/* The smallest memory limit an outbound run may have: pasta's share. */
+#define OUTBOUND_MIN_MEMORY (48ull << 20)
 
 struct request_out {
 	struct run_spec *spec;

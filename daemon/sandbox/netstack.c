@@ -242,14 +242,19 @@ void netstack_check(struct sandbox *sb)
 		return;
 	/* Killed with the run's cgroup, or its own end: either way the
 	 * sandbox has lost its interface; the command sees the network go
-	 * unreachable. */
-	if (sb->state == SANDBOX_RUNNING && !sb->forced && !sb->kill_requested)
+	 * unreachable (or, before it started, pid 1 fails the run). */
+	if (!sb->forced && !sb->kill_requested)
 		log_warning("run %llu: pasta (outbound network) exited "
-			    "(code %d, signal %d); the run goes on without "
-			    "network",
+			    "(code %d, signal %d%s); %s",
 			    (unsigned long long)sb->run_id,
 			    si.si_code == CLD_EXITED ? si.si_status : 0,
-			    si.si_code == CLD_EXITED ? 0 : si.si_status);
+			    si.si_code == CLD_EXITED ? 0 : si.si_status,
+			    si.si_code == CLD_KILLED && si.si_status == SIGKILL
+				? ": the run's memory limit?"
+				: "",
+			    sb->state == SANDBOX_RUNNING
+				? "the run goes on without network"
+				: "the run cannot start");
 	sandbox_unwatch(sb, sb->net_pidfd);
 	sb->net_pidfd = safe_close(sb->net_pidfd);
 	sb->net_pid = 0;

@@ -520,6 +520,40 @@ Test(netout, nothing_connects_in_and_pasta_is_the_callers)
 	box_client_free(c);
 }
 
+/* pasta shares the run's memory: a limit it cannot fit in is refused
+ * up front, and the smallest one allowed still carries the traffic. */
+Test(netout, memory_floor)
+{
+	char tcp[8], udp[8];
+	const char *args[] = {"out", srv_addr, tcp, udp, NULL};
+	const char *const needles[] = {"below 48M cannot hold it", NULL};
+	box_client *c = connect_as(&d, NOBODY, NOBODY);
+	box_spec *s;
+	char *out, *err;
+	box_run *run;
+
+	if (strcmp(d.cgroup_mode, "none") == 0)
+		skip_test("no cgroups here: no memory limit to test");
+	snprintf(tcp, sizeof(tcp), "%d", TCP_PORT);
+	snprintf(udp, sizeof(udp), "%d", UDP_PORT);
+	s = netout_spec(args);
+	cr_assert(box_spec_set_memory(s, (48u << 20) - (1u << 20)) >= 0);
+	run = sec_run(c, s, &out, &err);
+	sec_expect_error(run, BOX_ERROR_BAD_REQUEST, needles);
+	free(out);
+	free(err);
+	box_run_free(run);
+
+	cr_assert(box_spec_set_memory(s, 48u << 20) >= 0);
+	run = sec_run(c, s, &out, &err);
+	sec_expect_pass(run, out, err);
+	free(out);
+	free(err);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(c);
+}
+
 /* Runs in a row: each gets its own pasta, and none is left behind. */
 Test(netout, each_run_its_own_pasta_none_left)
 {
