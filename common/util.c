@@ -1,4 +1,6 @@
 /* Out-of-line pieces of util.h. */
+#include <fcntl.h>
+#include <signal.h>
 #include <time.h>
 
 #include "util.h"
@@ -26,4 +28,18 @@ void mountinfo_unescape(char *s)
 		}
 	}
 	*w = 0;
+}
+
+void child_unshield(void)
+{
+	sigset_t none;
+	int fd;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, "0", 1);
+		close(fd);
+	}
 }

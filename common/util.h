@@ -73,6 +73,12 @@ static inline struct timeval ns_to_timeval(uint64_t ns)
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t now_ns(void);
 
+/* In a child of the daemon about to exec something of a run's: no signal
+ * blocked, and the daemon's shield from the OOM killer dropped (raising
+ * oom_score_adj needs no privilege). Allocates nothing: safe between
+ * fork and exec. */
+void child_unshield(void);
+
 /* Undo /proc/<pid>/mountinfo's escapes (space, tab, newline and
  * backslash as \ooo), in place. */
 void mountinfo_unescape(char *s);

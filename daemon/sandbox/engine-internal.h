@@ -105,6 +105,13 @@ struct member {
 	struct member *next;
 };
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
 static inline int sys_clone3(struct clone_args *args)
 {
 	return (int)syscall(SYS_clone3, args, sizeof(*args));
@@ -146,6 +153,10 @@ int spawner_request(struct engine *e, struct cgroup_run *cg);
 int spawner_receive(struct engine *e, struct member **ret,
 		    struct run_error *err, bool *ret_gone);
 
+/* spawn.c: in a clone child about to exec: every permitted capability
+ * made effective, inheritable and ambient, so that the exec of a binary
+ * by a uid that is not root in the namespace keeps them. -1 on failure. */
+int caps_to_ambient(int last_cap);
 /* spawn.c: clone a pid 1 into fresh namespaces and exec boxd-init in it
  * (born in cgroup cgfd unless -1, with these supplementary groups); free
  * one, killing it if asked. */

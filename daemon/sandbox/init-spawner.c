@@ -45,22 +45,14 @@
  */
 static _noreturn_ void member_child(int ctl, char *spawner_arg)
 {
-	sigset_t none;
-	int fd;
 
 	/* Look like the pid 1 it is, not like the spawner (ps, tests). */
 	memset(spawner_arg, 0, strlen(spawner_arg));
 	prctl(PR_SET_NAME, "boxd-init", 0, 0, 0);
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* The daemon shields itself (and so the spawner) from the OOM
 	 * killer; sandboxes must not inherit that. */
-	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)!write(fd, "0", 1);
-		close(fd);
-	}
+	child_unshield();
 	if (dup2(ctl, INIT_CTL_FD) < 0)
 		_exit(127);
 	if (syscall(SYS_close_range, INIT_CTL_FD + 1, ~0U, 0) < 0)

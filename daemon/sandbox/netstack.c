@@ -47,13 +47,6 @@
 #include "engine-internal.h"
 #include "log.h"
 
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-
 /* Where pasta finds what it is handed (its argv names them). */
 #define NETNS_FD 3
 #define READY_FD 4
@@ -89,25 +82,12 @@ int netstack_open(const char *path, char *why, size_t why_size)
  * exec of pasta (not a root binary there) keeps them. */
 static int become_sandbox_user(const struct sandbox *sb, int last_cap)
 {
-	struct __user_cap_header_struct hdr = {
-	    .version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2];
-
 	if (setns(sb->pidfd, CLONE_NEWUSER) < 0 ||
 	    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
 	    setresgid(sb->gid, sb->gid, sb->gid) < 0 ||
-	    setresuid(sb->uid, sb->uid, sb->uid) < 0 ||
-	    syscall(SYS_capget, &hdr, data) < 0)
+	    setresuid(sb->uid, sb->uid, sb->uid) < 0)
 		return -1;
-	data[0].effective = data[0].inheritable = data[0].permitted;
-	data[1].effective = data[1].inheritable = data[1].permitted;
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		return -1;
-	for (int cap = 0; cap <= last_cap; cap++)
-		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
-			return -1;
-	return 0;
+	return caps_to_ambient(last_cap);
 }
 
 static _noreturn_ void child_exec_pasta(const struct sandbox *sb, int netns,
@@ -125,21 +105,13 @@ static _noreturn_ void child_exec_pasta(const struct sandbox *sb, int netns,
 	    (char *)"--pid", (char *)"/proc/self/fd/4", (char *)"--netns",
 	    (char *)"/proc/self/fd/3", (char *)"--netns-only", NULL};
 	char *const envp[] = {NULL};
-	sigset_t none;
-	int fd;
 
 	/* Default dispositions, as every program expects at start (pasta
 	 * refuses to run with SIGPIPE ignored, as the daemon has it). */
 	for (int sig = 1; sig < _NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)!write(fd, "0", 1);
-		close(fd);
-	}
+	child_unshield();
 	snprintf(runas, sizeof(runas), "%u:%u", sb->uid, sb->gid);
 	if (become_sandbox_user(sb, e->last_cap) < 0)
 		_exit(127);

@@ -22,13 +22,6 @@
 #include "engine-internal.h"
 #include "initmsg.h"
 
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-
 static _noreturn_ void child_fail(int ctl, const char *step)
 {
 	struct init_report rep = {
@@ -43,42 +36,41 @@ static _noreturn_ void child_fail(int ctl, const char *step)
 	_exit(127);
 }
 
-static _noreturn_ void child_exec_init(const struct engine *e, int ctl)
+int caps_to_ambient(int last_cap)
 {
 	struct __user_cap_header_struct hdr = {
 	    .version = _LINUX_CAPABILITY_VERSION_3,
 	};
 	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -1;
+	data[0].effective = data[0].inheritable = data[0].permitted;
+	data[1].effective = data[1].inheritable = data[1].permitted;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -1;
+	for (int cap = 0; cap <= last_cap; cap++)
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+			return -1;
+	return 0;
+}
+
+static _noreturn_ void child_exec_init(const struct engine *e, int ctl)
+{
 	char *const argv[] = {(char *)"boxd-init", NULL};
 	char *const envp[] = {NULL};
-	sigset_t none;
-	int fd;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-
-	/* The daemon shields itself from the OOM killer; its sandboxes must
-	 * not inherit that. Raising the value needs no privilege. */
-	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)!write(fd, "0", 1);
-		close(fd);
-	}
+	/* The daemon shields itself from the OOM killer; its sandboxes
+	 * must not inherit that. */
+	child_unshield();
 
 	/* We hold every capability of the new user namespace (and none
 	 * outside it), but execve of a binary by a uid that is not root in
 	 * that namespace would drop them. Carry them over as ambient caps so
 	 * boxd-init can build the sandbox; it drops them all before the
 	 * command runs. */
-	if (syscall(SYS_capget, &hdr, data) < 0)
-		child_fail(ctl, "capget");
-	data[0].inheritable = data[0].permitted;
-	data[1].inheritable = data[1].permitted;
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		child_fail(ctl, "capset");
-	for (int cap = 0; cap <= e->last_cap; cap++)
-		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
-			child_fail(ctl, "ambient caps");
+	if (caps_to_ambient(e->last_cap) < 0)
+		child_fail(ctl, "ambient caps");
 
 	/* fds: /dev/null on 0-2, the control socket on 3, nothing else. */
 	if (dup2(e->devnull, 0) < 0 || dup2(e->devnull, 1) < 0 ||

@@ -378,3 +378,14 @@ void sec_wait_log(const struct daemon *d, const char *needle, int count)
 		usleep(10000);
 	}
 }
+
+void sec_run_expect_pass(box_client *c, const box_spec *s)
+{
+	char *out, *err;
+	box_run *run = sec_run(c, s, &out, &err);
+
+	sec_expect_pass(run, out, err);
+	free(out);
+	free(err);
+	box_run_free(run);
+}

@@ -39,6 +39,8 @@ void sec_bind_probes(box_spec *s);
 box_run *sec_run(box_client *c, const box_spec *s, char **out, char **err);
 /* Assert the probe ran, exited 0 and printed "VERDICT pass". */
 void sec_expect_pass(const box_run *run, const char *out, const char *err);
+/* sec_run() then sec_expect_pass(), releasing what they made. */
+void sec_run_expect_pass(box_client *c, const box_spec *s);
 /* Assert the run was refused or failed with code, message holding each
  * needle (NULL-terminated list). */
 void sec_expect_error(const box_run *run, enum box_error_code code,

@@ -103,17 +103,6 @@ static box_run *run_with_stdin(box_client *c, const box_spec *s, int in,
 	return run;
 }
 
-static void expect_probe_passes(box_client *c, box_spec *s)
-{
-	char *out, *err;
-	box_run *run = sec_run(c, s, &out, &err);
-
-	sec_expect_pass(run, out, err);
-	free(out);
-	free(err);
-	box_run_free(run);
-}
-
 /* ---- descriptors, cwd, root ---- */
 
 Test(confinement, only_stdio_is_open_and_no_fd_leads_out)
@@ -169,7 +158,7 @@ Test(confinement, proc_is_masked_and_sys_is_absent)
 		box_client *c = connect_caller(root);
 		box_spec *s = sec_spec("probe-procfs", args);
 
-		expect_probe_passes(c, s);
+		sec_run_expect_pass(c, s);
 		box_spec_free(s);
 		box_client_free(c);
 	}
@@ -227,7 +216,7 @@ Test(confinement, host_sysctls_and_sysrq_cannot_be_written)
 			}
 		args[n] = NULL;
 		s = sec_spec("probe-hostwrite", args);
-		expect_probe_passes(c, s);
+		sec_run_expect_pass(c, s);
 		box_spec_free(s);
 		box_client_free(c);
 	}
@@ -565,7 +554,7 @@ Test(confinement, setuid_root_binary_gains_nothing)
 		      st.st_uid == 0,
 		  "the copy is not setuid root");
 	cr_assert(box_spec_ro_bind(s, dir, "/suid") >= 0);
-	expect_probe_passes(c, s);
+	sec_run_expect_pass(c, s);
 	box_spec_free(s);
 	box_client_free(c);
 }
@@ -582,7 +571,7 @@ Test(confinement, uid_0_inside_has_no_capabilities)
 		/* For nobody: uid 0 inside, mapped to 65534 outside. */
 		cr_assert(box_spec_set_uid(s, 0) >= 0);
 		cr_assert(box_spec_set_gid(s, 0) >= 0);
-		expect_probe_passes(c, s);
+		sec_run_expect_pass(c, s);
 		box_spec_free(s);
 		box_client_free(c);
 	}
@@ -625,7 +614,7 @@ Test(confinement, environment_is_scrubbed_and_the_daemon_unreachable)
 		box_spec *s = sec_spec("probe-env", args);
 
 		cr_assert(box_spec_setenv(s, "REQUESTED", "yes") >= 0);
-		expect_probe_passes(c, s);
+		sec_run_expect_pass(c, s);
 		box_spec_free(s);
 		box_client_free(c);
 	}

@@ -91,17 +91,6 @@ static const char *const attacked[] = {
     "/sub",        "/sub/inner",        NULL,
 };
 
-static void expect_probe_passes(box_client *c, box_spec *s)
-{
-	char *out, *err;
-	box_run *run = sec_run(c, s, &out, &err);
-
-	sec_expect_pass(run, out, err);
-	free(out);
-	free(err);
-	box_run_free(run);
-}
-
 Test(hide, request_hides_hold_against_every_other_way_in)
 {
 	box_client *c;
@@ -114,7 +103,7 @@ Test(hide, request_hides_hold_against_every_other_way_in)
 	cr_assert(box_spec_hide(s, "/h/secret") >= 0);
 	cr_assert(box_spec_hide(s, "/h/sdir") >= 0);
 	bind_tree(s);
-	expect_probe_passes(c, s);
+	sec_run_expect_pass(c, s);
 	box_spec_free(s);
 	box_client_free(c);
 }
@@ -128,7 +117,7 @@ Test(hide, tenant_deny_holds_against_every_other_way_in)
 	c = connect_as(&d, NOBODY, NOBODY);
 	s = sec_spec("probe-hide", attacked);
 	bind_tree(s);
-	expect_probe_passes(c, s);
+	sec_run_expect_pass(c, s);
 	box_spec_free(s);
 	box_client_free(c);
 }
@@ -200,7 +189,7 @@ Test(hide, covers_hold_in_a_user_namespace_of_the_commands_own)
 	bind_tree(s);
 	cr_assert(box_spec_hide(s, "/h/secret") >= 0);
 	cr_assert(box_spec_hide(s, "/h/sdir") >= 0);
-	expect_probe_passes(c, s);
+	sec_run_expect_pass(c, s);
 	box_spec_free(s);
 	box_client_free(c);
 }
@@ -232,13 +221,13 @@ Test(hide, overlays_do_not_uncover_what_is_hidden)
 	/* A request's hide of a path seen through the overlay covers the
 	 * same file under the other bind too. */
 	cr_assert(box_spec_hide(s, "/o/plain") >= 0);
-	expect_probe_passes(c, s);
+	sec_run_expect_pass(c, s);
 	box_spec_free(s);
 
 	s = sec_spec("probe-hide", eph_args);
 	bind_tree(s);
 	cr_assert(box_spec_set_write_ephemeral(s, true) >= 0);
-	expect_probe_passes(c, s);
+	sec_run_expect_pass(c, s);
 	box_spec_free(s);
 	box_client_free(c);
 }

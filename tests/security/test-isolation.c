@@ -72,17 +72,6 @@ static void expect_victim_survived(struct sec_bg *bg, pid_t cmd)
 	box_run_free(bg->run);
 }
 
-static void run_attacker(box_client *c, box_spec *s)
-{
-	char *out, *err;
-	box_run *run = sec_run(c, s, &out, &err);
-
-	sec_expect_pass(run, out, err);
-	free(out);
-	free(err);
-	box_run_free(run);
-}
-
 Test(isolation, kill_minus_one_spares_other_sandboxes_and_the_daemon)
 {
 	box_client *vc, *ac;
@@ -99,11 +88,11 @@ Test(isolation, kill_minus_one_spares_other_sandboxes_and_the_daemon)
 	 * reach the victim. */
 	ac = connect_as(&d, NOBODY, NOBODY);
 	s = sec_spec("probe-killall", NULL);
-	run_attacker(ac, s);
+	sec_run_expect_pass(ac, s);
 	box_client_free(ac);
 	/* Host uid 0: on the host, kill(-1) would take everything. */
 	ac = connect_root(&d);
-	run_attacker(ac, s);
+	sec_run_expect_pass(ac, s);
 	box_spec_free(s);
 	box_client_free(ac);
 
@@ -130,7 +119,7 @@ static void attack_by_pids(box_client *c, struct sec_bg *victim, pid_t cmd,
 			  0);
 	if (host_net)
 		cr_assert(box_spec_set_net(s, BOX_NET_HOST) >= 0);
-	run_attacker(c, s);
+	sec_run_expect_pass(c, s);
 	box_spec_free(s);
 }
 

@@ -272,13 +272,8 @@ static box_spec *netout_spec(const char *const *args)
 static void expect_probe_passes(box_client *c, const char *const *args)
 {
 	box_spec *s = netout_spec(args);
-	char *out, *err;
-	box_run *run = sec_run(c, s, &out, &err);
 
-	sec_expect_pass(run, out, err);
-	free(out);
-	free(err);
-	box_run_free(run);
+	sec_run_expect_pass(c, s);
 	box_spec_free(s);
 }
 

@@ -42,24 +42,13 @@ static box_spec *probe_spec(const char *mode)
 	return s;
 }
 
-static void expect_probe_passes(box_client *c, box_spec *s)
-{
-	char *out, *err;
-	box_run *run = sec_run(c, s, &out, &err);
-
-	sec_expect_pass(run, out, err);
-	free(out);
-	free(err);
-	box_run_free(run);
-}
-
 Test(noexec, every_later_exec_is_refused)
 {
 	box_client *c = connect_as(&d, NOBODY, NOBODY);
 	box_spec *s = probe_spec("refused");
 
 	cr_assert(box_spec_set_no_exec(s, true) >= 0);
-	expect_probe_passes(c, s);
+	sec_run_expect_pass(c, s);
 	box_spec_free(s);
 	box_client_free(c);
 }
@@ -73,7 +62,7 @@ Test(noexec, holds_without_the_default_filter)
 
 	cr_assert(box_spec_set_no_exec(s, true) >= 0);
 	cr_assert(box_spec_set_seccomp(s, BOX_SECCOMP_NONE, NULL, 0) >= 0);
-	expect_probe_passes(c, s);
+	sec_run_expect_pass(c, s);
 	box_spec_free(s);
 	box_client_free(c);
 }
@@ -83,7 +72,7 @@ Test(noexec, without_it_every_exec_runs)
 	box_client *c = connect_as(&d, NOBODY, NOBODY);
 	box_spec *s = probe_spec("allowed");
 
-	expect_probe_passes(c, s);
+	sec_run_expect_pass(c, s);
 	box_spec_free(s);
 	box_client_free(c);
 }
@@ -117,8 +106,8 @@ Test(noexec, the_commands_own_exec_goes_through)
  * run, each refused once; a run without --no-exec has no count. */
 Test(noexec, the_result_counts_refused_execs)
 {
-	const char *const argv[] = {"sh", "-c", "/bin/true; /bin/false; :",
-				    NULL};
+	const char *const argv[] = {"sh", "-c",
+				    "/bin/true; /bin/false; :", NULL};
 	box_client *c = connect_as(&d, NOBODY, NOBODY);
 	box_spec *s = spec_argv(argv);
 	char *out, *err, *json = NULL;
