@@ -89,6 +89,8 @@ Test(client, result_getters_and_json, .timeout = 120)
 	cr_assert_eq(box_result_oom_kills(r), 0);
 	cr_assert_eq(box_result_peak_pids(r), 5);
 	cr_assert_null(box_result_seccomp_syscall(r));
+	cr_assert_eq(box_result_execs_refused(r), -1,
+		     "a run without --no-exec");
 	cr_assert_str_eq(box_result_caveats(r)[0],
 			 "swap: not enforced (cgroup v1)");
 	cr_assert_str_eq(box_result_caveats(r)[1], "cpu_time: polled");
@@ -99,15 +101,16 @@ Test(client, result_getters_and_json, .timeout = 120)
 
 	cr_assert_eq(box_run_json(run, &json), 0);
 	cr_assert_str_eq(
-	    json, "{\"run_id\":7,\"termination\":\"exited\",\"exit_code\":3,"
-		  "\"signal\":null,\"wall_ns\":1500000,\"user_ns\":700000,"
-		  "\"system_ns\":300000,\"peak_rss_bytes\":4194304,"
-		  "\"peak_memory_bytes\":6291456,"
-		  "\"peak_memory_source\":\"cgroup\",\"oom_kills\":0,"
-		  "\"peak_pids\":5,\"seccomp_syscall\":null,"
-		  "\"caveats\":[\"swap: not enforced (cgroup v1)\","
-		  "\"cpu_time: polled\"],"
-		  "\"start_time_unix_ns\":1660459098589010919}");
+	    json,
+	    "{\"run_id\":7,\"termination\":\"exited\",\"exit_code\":3,"
+	    "\"signal\":null,\"wall_ns\":1500000,\"user_ns\":700000,"
+	    "\"system_ns\":300000,\"peak_rss_bytes\":4194304,"
+	    "\"peak_memory_bytes\":6291456,"
+	    "\"peak_memory_source\":\"cgroup\",\"oom_kills\":0,"
+	    "\"peak_pids\":5,\"seccomp_syscall\":null,\"execs_refused\":null,"
+	    "\"caveats\":[\"swap: not enforced (cgroup v1)\","
+	    "\"cpu_time: polled\"],"
+	    "\"start_time_unix_ns\":1660459098589010919}");
 	free(json);
 	box_run_free(run);
 	box_client_free(c);
