@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "config-parse.h"
+#include "ini-lines.h"
 #include "parse.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
@@ -36,6 +37,7 @@ static int config_parse_vfail_at(struct config_parser *p, unsigned line,
 		return -EINVAL;
 	p->err = -EINVAL;
 	p->err_line = line;
+	p->lines.failed = true; /* inih reads no further line */
 	vsnprintf(p->why, sizeof(p->why), fmt, ap);
 	return -EINVAL;
 }
@@ -56,7 +58,7 @@ int config_parse_fail(struct config_parser *p, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	config_parse_vfail_at(p, p->line, fmt, ap);
+	config_parse_vfail_at(p, p->lines.line, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }
@@ -95,86 +97,23 @@ int config_key_index(const char *const *keys, size_t n, const char *name)
 
 /* ----------------------------------------------------------------- lines */
 
-/* A "[...]" line. inih would take everything up to the first ']' as the
- * name and ignore the rest; here the rest may only be a comment. */
-static int begin_section(struct config_parser *p, const char *line)
+/* A "[name]" header (ini-lines.c checked the line): remembered for the
+ * keys that follow, and handed to the file's code. */
+static int on_section(void *user, const char *name, size_t n)
 {
-	const char *end = strchr(line, ']'), *rest;
-	size_t n;
+	struct config_parser *p = user;
 
-	if (!end)
-		return config_parse_fail(p, "section header without ']'");
-	for (rest = end + 1; is_space(*rest); rest++)
-		;
-	if (*rest && *rest != '\n' && *rest != ';' && *rest != '#')
-		return config_parse_fail(
-		    p, "unexpected text after the section header");
-	n = (size_t)(end - line - 1);
 	if (n >= sizeof(p->section))
 		return config_parse_fail(p, "section name too long");
-	memcpy(p->section, line + 1, n);
+	memcpy(p->section, name, n);
 	p->section[n] = '\0';
 	p->in_section = true;
 	return p->ops->section(p, p->section, p->userdata);
 }
 
-/* inih's line reader, wrapped: counts lines for messages, refuses what
- * inih would mangle (a line longer than its buffer would be split into
- * two lines, a NUL would cut one short) and sees every section header,
- * even one with no keys, which inih never reports. */
-static char *read_line(char *str, int num, void *stream)
+static void on_line_refused(void *user, const char *message)
 {
-	struct config_parser *p = stream;
-	const char *s;
-	ssize_t n;
-
-	if (p->err)
-		return NULL;
-	n = getline(&p->buf, &p->buf_cap, p->f);
-	if (n < 0) {
-		if (ferror(p->f))
-			config_parse_fail(p, "read error: %s", strerror(errno));
-		return NULL;
-	}
-	p->line++;
-	p->bytes += (size_t)n;
-	if (p->bytes > CONFIG_MAX_BYTES) {
-		config_parse_fail(p, "file larger than %d bytes",
-				  CONFIG_MAX_BYTES);
-		return NULL;
-	}
-	if (memchr(p->buf, '\0', (size_t)n)) {
-		config_parse_fail(p, "NUL byte");
-		return NULL;
-	}
-	/* inih's buffer holds num bytes: the line, its newline and a NUL. */
-	if ((size_t)n + 1 > (size_t)num) {
-		config_parse_fail(p,
-				  "line longer than %d characters; split long "
-				  "lists over several lines",
-				  num - 2);
-		return NULL;
-	}
-	memcpy(str, p->buf, (size_t)n + 1);
-
-	s = p->buf;
-	if (p->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
-		s += 3;
-	if (s[0] == '[') {
-		if (begin_section(p, s) < 0)
-			return NULL;
-	} else {
-		while (is_space(*s))
-			s++;
-		/* Indented, inih would read it as a continuation of the
-		 * previous value or as a section, depending on context. */
-		if (*s == '[') {
-			config_parse_fail(p, "section headers start at the "
-					     "beginning of the line");
-			return NULL;
-		}
-	}
-	return str;
+	config_parse_fail(user, "%s", message);
 }
 
 /* A "name = value" line as inih split it: checked and trimmed, then
@@ -235,15 +174,21 @@ int config_parse_file(const char *path, const struct config_parse_ops *ops,
 		return error_set(err, ERROR_INTERNAL, r, "%s: %s", path,
 				 strerror(-r));
 	}
-	p.f = fdopen(fd, "re");
-	if (!p.f) {
+	p.lines = (struct ini_lines){
+	    .max_bytes = CONFIG_MAX_BYTES,
+	    .section = on_section,
+	    .fail = on_line_refused,
+	    .userdata = &p,
+	};
+	p.lines.f = fdopen(fd, "re");
+	if (!p.lines.f) {
 		r = negerrno();
 		return error_set(err, ERROR_INTERNAL, r, "%s: %s", path,
 				 strerror(-r));
 	}
-	fd = -1; /* owned by p.f now */
+	fd = -1; /* owned by p.lines.f now */
 
-	r = ini_parse_stream(read_line, &p, on_key, &p);
+	r = ini_parse_stream(ini_lines_read, &p.lines, on_key, &p);
 	/* inih's own syntax errors (a line without '=') come back as a
 	 * line number; ours were recorded with theirs. The first wins. */
 	if (r > 0 && (!p.err || (unsigned)r < p.err_line)) {
@@ -257,8 +202,8 @@ int config_parse_file(const char *path, const struct config_parse_ops *ops,
 	if (!p.err && ops->end)
 		ops->end(&p, userdata);
 
-	fclose(p.f);
-	free(p.buf);
+	fclose(p.lines.f);
+	ini_lines_done(&p.lines);
 	if (p.err)
 		return error_set(err, ERROR_INVALID, p.err, "%s:%u: %s", path,
 				 p.err_line, p.why);

@@ -15,6 +15,8 @@
  */
 #pragma once
 
+#include "ini-lines.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,16 +27,12 @@
 
 struct config_parser {
 	const char *path;
-	unsigned line;    /* the line being read, from 1 */
-	char section[64]; /* the current section's name, "" before any */
+	struct ini_lines lines; /* lines.line: the line being read, from 1 */
+	char section[64];       /* the current section's name, "" before any */
 
 	/* Private to config-parse.c. */
 	const struct config_parse_ops *ops;
 	void *userdata;
-	FILE *f;
-	char *buf;
-	size_t buf_cap;
-	size_t bytes;
 	bool in_section;
 	int err;
 	unsigned err_line;

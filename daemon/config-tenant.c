@@ -159,7 +159,7 @@ int tenant_key(struct config_parser *p, struct tenant_policy *t,
 		return config_parse_fail(
 		    p, "'%s' given twice (first on line %u)", name, tl->key[k]);
 	if (!tl->key[k])
-		tl->key[k] = p->line;
+		tl->key[k] = p->lines.line;
 
 	switch ((enum tenant_key)k) {
 	case T_UIDS:

@@ -170,7 +170,7 @@ static int daemon_key(struct config_parser *p, struct load *ld,
 		return config_parse_fail(p,
 					 "'%s' given twice (first on line %u)",
 					 name, ld->daemon_lines[k]);
-	ld->daemon_lines[k] = p->line;
+	ld->daemon_lines[k] = p->lines.line;
 
 	switch ((enum daemon_key)k) {
 	case D_SOCKET: {
@@ -302,7 +302,7 @@ static int private_key(struct config_parser *p, struct load *ld,
 		return config_parse_fail(p,
 					 "'%s' given twice (first on line %u)",
 					 name, ld->private_lines[k]);
-	ld->private_lines[k] = p->line;
+	ld->private_lines[k] = p->lines.line;
 	if (parse_uint32(v, &n) < 0)
 		return config_parse_fail(p, "%s: '%s' is not a number", name,
 					 v);
@@ -378,7 +378,8 @@ static int begin_tenant(struct config_parser *p, struct load *ld,
 	c->tenants[c->n_tenants].name = strdup(name);
 	if (!c->tenants[c->n_tenants].name)
 		return config_parse_fail(p, "out of memory");
-	ld->tenant_lines[c->n_tenants] = (struct tenant_lines){p->line, {0}};
+	ld->tenant_lines[c->n_tenants] =
+	    (struct tenant_lines){p->lines.line, {0}};
 	ld->tenant = c->n_tenants++;
 	ld->kind = SECTION_TENANT;
 	return 0;
@@ -392,7 +393,7 @@ static int begin_once(struct config_parser *p, struct load *ld,
 		return config_parse_fail(
 		    p, "[%s] appears twice (first on line %u)", p->section,
 		    *header);
-	*header = p->line;
+	*header = p->lines.line;
 	ld->kind = kind;
 	return 0;
 }

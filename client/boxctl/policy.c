@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ini-lines.h"
 #include "policy.h"
 #include "util.h"
 
@@ -107,10 +108,7 @@ struct policy {
 	char *const *env;
 	policy_apply_fn apply;
 	void *userdata;
-	FILE *f;
-	char *buf;
-	size_t buf_cap, bytes;
-	unsigned line;
+	struct ini_lines lines; /* lines.line: the line being read */
 	enum section section;
 	int err;
 	char **allowed; /* names "set" may expand */
@@ -125,12 +123,13 @@ static int fail(struct policy *p, const char *fmt, ...)
 
 	if (p->err)
 		return p->err;
-	fprintf(stderr, "boxctl: %s:%u: ", p->path, p->line);
+	fprintf(stderr, "boxctl: %s:%u: ", p->path, p->lines.line);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	p->err = -EINVAL;
+	p->lines.failed = true; /* inih reads no further line */
 	return -EINVAL;
 }
 
@@ -171,84 +170,24 @@ static bool is_allowed(const struct policy *p, const char *name, size_t len)
 
 /* ------------------------------------------------------------- the lines */
 
-static int begin_section(struct policy *p, const char *line)
+/* A "[name]" header (ini-lines.c checked the line): one of ours. */
+static int on_section(void *user, const char *name, size_t n)
 {
-	const char *end = strchr(line, ']'), *rest;
-	size_t n;
+	struct policy *p = user;
 
-	if (!end)
-		return fail(p, "section header without ']'");
-	for (rest = end + 1; is_space(*rest); rest++)
-		;
-	if (*rest && *rest != ';' && *rest != '#')
-		return fail(p, "unexpected text after the section header");
-	n = (size_t)(end - line - 1);
 	for (size_t i = 1; i < ELEMENTSOF(section_names); i++)
 		if (strlen(section_names[i]) == n &&
-		    strncmp(section_names[i], line + 1, n) == 0) {
+		    strncmp(section_names[i], name, n) == 0) {
 			p->section = (enum section)i;
 			return 0;
 		}
 	return fail(p, "unknown section [%.*s] (run, mounts, env, limits)",
-		    (int)n, line + 1);
+		    (int)n, name);
 }
 
-/* inih's line reader, wrapped: counts lines for messages, refuses what
- * inih would mangle or read differently from how it looks (a line longer
- * than its buffer would become two, an indented line would continue the
- * previous value) and sees every section header, even one without keys,
- * which inih never reports. */
-static char *read_line(char *str, int num, void *stream)
+static void on_line_refused(void *user, const char *message)
 {
-	struct policy *p = stream;
-	const char *s;
-	ssize_t n;
-
-	if (p->err)
-		return NULL;
-	n = getline(&p->buf, &p->buf_cap, p->f);
-	if (n < 0) {
-		if (ferror(p->f))
-			fail(p, "read error: %s", strerror(errno));
-		return NULL;
-	}
-	p->line++;
-	p->bytes += (size_t)n;
-	if (p->bytes > POLICY_MAX_BYTES) {
-		fail(p, "file larger than %d bytes", POLICY_MAX_BYTES);
-		return NULL;
-	}
-	if (memchr(p->buf, '\0', (size_t)n)) {
-		fail(p, "NUL byte");
-		return NULL;
-	}
-	/* inih's buffer holds num bytes: the line, its newline and a NUL. */
-	if ((size_t)n + 1 > (size_t)num) {
-		fail(p, "line longer than %d characters", num - 2);
-		return NULL;
-	}
-	memcpy(str, p->buf, (size_t)n + 1);
-
-	s = p->buf;
-	if (p->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
-		s += 3;
-	if (s[0] == '[') {
-		if (begin_section(p, s) < 0)
-			return NULL;
-	} else if (is_space(s[0])) {
-		while (is_space(*s))
-			s++;
-		if (*s && *s != ';' && *s != '#') {
-			fail(p, "indented line: keys and sections start at "
-				"the beginning of the line");
-			return NULL;
-		}
-	} else if (*s && *s != ';' && *s != '#' && !strpbrk(s, "=:")) {
-		/* inih would note the line and read on: stop here. */
-		fail(p, "expected 'key = value', '[section]' or a comment");
-		return NULL;
-	}
-	return str;
+	fail(user, "%s", message);
 }
 
 /* ------------------------------------------------------------ the values */
@@ -258,7 +197,8 @@ static int apply(struct policy *p, const struct policy_key *k, char **v,
 {
 	char where[512];
 
-	snprintf(where, sizeof(where), "%s:%u: %s", p->path, p->line, k->name);
+	snprintf(where, sizeof(where), "%s:%u: %s", p->path, p->lines.line,
+		 k->name);
 	return p->apply(p->userdata, where, k->option, v, nargs);
 }
 
@@ -527,25 +467,32 @@ int policy_load(const char *path, char *const *env, policy_apply_fn fn,
 		fprintf(stderr, "boxctl: --policy: %s\n", strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	p.f = fopen(path, "re");
-	if (!p.f) {
+	p.lines = (struct ini_lines){
+	    .max_bytes = POLICY_MAX_BYTES,
+	    .strict = true,
+	    .section = on_section,
+	    .fail = on_line_refused,
+	    .userdata = &p,
+	};
+	p.lines.f = fopen(path, "re");
+	if (!p.lines.f) {
 		r = -errno;
 		fprintf(stderr, "boxctl: --policy: %s: %s\n", path,
 			strerror(-r));
 		free(p.dir);
 		return r;
 	}
-	r = ini_parse_stream(read_line, &p, on_key, &p);
+	r = ini_parse_stream(ini_lines_read, &p.lines, on_key, &p);
 	/* inih's own syntax errors (a line without '=') come back as a
 	 * line number. */
 	if (r > 0 && !p.err) {
-		p.line = (unsigned)r;
+		p.lines.line = (unsigned)r;
 		fail(&p, "expected 'key = value', '[section]' or a comment");
 	} else if (r < 0 && !p.err) {
 		fail(&p, "out of memory");
 	}
-	fclose(p.f);
-	free(p.buf);
+	fclose(p.lines.f);
+	ini_lines_done(&p.lines);
 	free(p.dir);
 	for (size_t i = 0; i < p.n_allowed; i++)
 		free(p.allowed[i]);
