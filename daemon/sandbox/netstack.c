@@ -160,9 +160,11 @@ int netstack_start(struct sandbox *sb, int *ret_ready, struct run_error *err)
 		return r;
 	}
 	/* pasta reopens the write end by its /proc/self/fd path, which
-	 * checks the pipe's owner and mode like a file's: make it the
-	 * run's host uid's. */
-	if (fchown(pipefd[1], sb->ids.host_uid, sb->ids.host_gid) < 0) {
+	 * checks the pipe's mode like a file's: open it to everyone (the
+	 * daemon's unit has no CAP_CHOWN to give it away). Only processes
+	 * that may trace pasta or pid 1 can reach it by that path, and all
+	 * it carries is the readiness of a run they could kill anyway. */
+	if (fchmod(pipefd[1], 0666) < 0) {
 		r = negerrno();
 		close(netns);
 		close(pipefd[0]);

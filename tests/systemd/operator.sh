@@ -595,6 +595,47 @@ import os; os.close(os.open("/dev/autofs", os.O_RDONLY))' || fail "--dev-bind of
 	fi
 	note "binds under /home and /tmp (read-write), hostname, /proc, loopback, netlink,"
 	note "linux32, --dev-bind, --uid, private ids, rlimits; AF_VSOCK refused"
+	check_outbound
+}
+
+# --net outbound under the hardened unit: pasta, started by boxd, joins a
+# member's namespaces and carries a connection to a server in a network
+# namespace of the suite's (no outside network here). Where the guest has
+# no default route, a dummy interface gives pasta one to copy.
+check_outbound() {
+	local out dummy=0
+	if ! command -v pasta >/dev/null || ! command -v ip >/dev/null; then
+		note "SKIP: --net outbound: pasta or ip is not installed"
+		return 0
+	fi
+	if ! ip -4 route show default | grep -q .; then
+		ip link add bxdummy0 type dummy
+		ip addr add 198.51.100.2/24 dev bxdummy0
+		ip link set bxdummy0 up
+		ip route add default via 198.51.100.1
+		dummy=1
+	fi
+	ip netns add bxsrv
+	ip link add bxh type veth peer name bxs netns bxsrv
+	ip addr add 10.231.9.1/30 dev bxh
+	ip link set bxh up
+	ip -n bxsrv addr add 10.231.9.2/30 dev bxs
+	ip -n bxsrv link set bxs up
+	ip netns exec bxsrv timeout 60 python3 -c '
+import socket
+s = socket.socket(); s.bind(("10.231.9.2", 7301)); s.listen()
+c, _ = s.accept(); c.sendall(b"hello\n")' &
+	sleep 0.5
+	out=$(as_user "$member" boxctl run --net outbound -- python3 -c '
+import socket
+c = socket.create_connection(("10.231.9.2", 7301), timeout=10)
+print(c.recv(16).decode().strip())' 2>&1) || true
+	wait || true
+	ip netns del bxsrv
+	if [ $dummy = 1 ]; then ip link del bxdummy0; fi
+	[ "$out" = hello ] || fail "--net outbound under the unit: '$out'"
+	! pgrep -f '^pasta ' >/dev/null || fail "a pasta outlived its run"
+	note "--net outbound: a connection out through pasta, as $member"
 }
 
 check_documentation() {
