@@ -74,6 +74,18 @@ int netstack_open(const char *path, char *why, size_t why_size)
 		close(fd);
 		return -1;
 	}
+	/* pasta opens the tap device as the run's uid: where the node is
+	 * there, it must be everyone's (udev's rule on Debian makes it
+	 * 0666). A missing node is the tun module not loaded yet. */
+	if (stat("/dev/net/tun", &st) == 0 &&
+	    (st.st_mode & (S_IROTH | S_IWOTH)) != (S_IROTH | S_IWOTH)) {
+		snprintf(why, why_size,
+			 "outbound network needs /dev/net/tun usable by every "
+			 "user (pasta runs as the caller); it has mode %04o",
+			 (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
