@@ -1,7 +1,7 @@
 /*
  * boxctl run --policy FILE: an INI file describing a run, read line by
  * line into the same options the command line has. This module knows the
- * file's sections and keys; cmd-run.c applies each option as it would
+ * file's sections and keys; run-args.c applies each option as it would
  * one given on the command line, so a value is checked the same way
  * wherever it comes from.
  */
