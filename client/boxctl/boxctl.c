@@ -1,8 +1,9 @@
 /*
  * boxctl: the command line of boxd. Parses the global options, picks the
  * command and turns its return into the exit status; the commands live
- * in cmd-run.c (with run-args.c) and cmd-admin.c. boxctl only talks to the daemon through
- * libboxclient and never touches the sandbox itself.
+ * in cmd-run.c (its options in run-args.c) and cmd-admin.c. boxctl only
+ * talks to the daemon through libboxclient and never touches the sandbox
+ * itself.
  */
 #include <errno.h>
 #include <signal.h>
