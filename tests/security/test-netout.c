@@ -82,12 +82,33 @@ static void teardown(void)
 		cr_skip_test(__VA_ARGS__); \
 	} while (0)
 
+/*
+ * The test VM (tests/vm, BOXD_VM=1) is thrown away after the run: give it
+ * what a Debian host has and it lacks (a default route for pasta to copy,
+ * the tun module loaded and its node everyone's, as udev makes it)
+ * rather than skip. Never done on a real host.
+ */
+static void vm_network(void)
+{
+	const char *vm = getenv("BOXD_VM");
+
+	if (!vm || strcmp(vm, "1") != 0)
+		return;
+	if (sh("ip -4 route show default | grep -q .") != 0)
+		sh("ip link add bxvm0 type dummy 2>/dev/null; "
+		   "ip addr add 198.51.100.2/24 dev bxvm0 2>/dev/null; "
+		   "ip link set bxvm0 up; "
+		   "ip route add default via 198.51.100.1 2>/dev/null");
+	sh("modprobe -q tun; chmod 0666 /dev/net/tun 2>/dev/null");
+}
+
 /* What the mode needs and this machine may lack: skip, saying which. */
 static void require_outbound_host(void)
 {
 	struct stat st;
 
 	require_root();
+	vm_network();
 	if (stat(PASTA, &st) < 0)
 		skip_test(PASTA " is missing (Debian package passt): "
 				"--net outbound cannot be tested");
