@@ -389,3 +389,18 @@ void sec_run_expect_pass(box_client *c, const box_spec *s)
 	free(err);
 	box_run_free(run);
 }
+
+long sec_host_uid(pid_t pid)
+{
+	char path[64], *status, *uid;
+	long v = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	status = sec_read_file(path);
+	cr_assert_not_null(status);
+	uid = strstr(status, "\nUid:");
+	if (uid)
+		v = strtol(uid + 5, NULL, 10);
+	free(status);
+	return v;
+}

@@ -74,6 +74,9 @@ void sec_bg_finish(struct sec_bg *bg, char **out, char **err);
 
 /* First child of parent found in /proc, or -1. */
 pid_t sec_child_of(pid_t parent);
+/* The host uid a process runs as (real uid, /proc/PID/status), -1 if
+ * it cannot be read. */
+long sec_host_uid(pid_t pid);
 /* Whole file, malloc'd (NULL if unreadable). */
 char *sec_read_file(const char *path);
 /* Block until the daemon's log holds needle count times. */

@@ -164,22 +164,6 @@ Test(isolation, another_tenant_cannot_see_signal_or_trace_a_run)
 	cr_expect(daemon_alive(&d));
 }
 
-/* The host uid a held run's command runs as (from /proc/PID/status). */
-static long host_uid_of(pid_t pid)
-{
-	char path[64], *status, *uid;
-	long v = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	status = sec_read_file(path);
-	cr_assert_not_null(status);
-	uid = strstr(status, "\nUid:");
-	if (uid)
-		v = strtol(uid + 5, NULL, 10);
-	free(status);
-	return v;
-}
-
 /* "inside outside count" from a uid_map line. */
 static long outside_uid(const char *map)
 {
@@ -236,7 +220,7 @@ Test(isolation, private_uid_runs_get_their_own_host_uid)
 	cr_expect_neq(ua, ub, "both runs got host uid %ld", ua);
 	/* The host agrees: the first run's command runs as its private
 	 * uid, not as the tenant. */
-	cr_expect_eq(host_uid_of(cmd), ua);
+	cr_expect_eq(sec_host_uid(cmd), ua);
 
 	free(out);
 	free(err);

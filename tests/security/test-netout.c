@@ -465,20 +465,6 @@ static unsigned long ns_inode(pid_t pid, const char *ns)
 	return stat(path, &st) == 0 ? (unsigned long)st.st_ino : 0;
 }
 
-static uid_t proc_uid(pid_t pid)
-{
-	char path[64], *status, *line;
-	unsigned uid = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	status = sec_read_file(path);
-	cr_assert(status);
-	line = strstr(status, "\nUid:");
-	cr_assert(line && sscanf(line, "\nUid: %u", &uid) == 1);
-	free(status);
-	return (uid_t)uid;
-}
-
 Test(netout, nothing_connects_in_and_pasta_is_the_callers)
 {
 	char port[8];
@@ -514,8 +500,8 @@ Test(netout, nothing_connects_in_and_pasta_is_the_callers)
 	pasta = find_pasta();
 	cmd = sec_bg_command_pid(&bg);
 	cr_assert(pasta > 0, "no pasta among the daemon's children");
-	cr_expect(proc_uid(pasta) == NOBODY, "pasta runs as uid %u",
-		  (unsigned)proc_uid(pasta));
+	cr_expect(sec_host_uid(pasta) == NOBODY, "pasta runs as uid %u",
+		  (unsigned)sec_host_uid(pasta));
 	cr_expect(ns_inode(pasta, "user") == ns_inode(cmd, "user"),
 		  "pasta is not in the sandbox's user namespace");
 	cr_expect(ns_inode(pasta, "user") != ns_inode(1, "user"),
