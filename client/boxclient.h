@@ -947,6 +947,9 @@ int64_t box_status_pool_misses(const box_status *st);
 int64_t box_status_pool_refill_failures(const box_status *st);
 /* RSS of one pool member, bytes. */
 int64_t box_status_pool_member_rss_bytes(const box_status *st);
+/* Of the hits, runs whose default-profile filesystem the member had
+ * built before the run asked for it. */
+int64_t box_status_pool_prebuilt(const box_status *st);
 /* The status as one JSON object; "host" holds the host info, its
  * "capabilities" an array of {"name","description","available","reason",
  * "ceiling"} (null where not reported). */

@@ -217,6 +217,7 @@ POOL_GETTER(box_status_pool_hits, hits)
 POOL_GETTER(box_status_pool_misses, misses)
 POOL_GETTER(box_status_pool_refill_failures, refill_failures)
 POOL_GETTER(box_status_pool_member_rss_bytes, member_rss_bytes)
+POOL_GETTER(box_status_pool_prebuilt, prebuilt)
 
 struct box_run_list *run_list_new(Boxd__V1__RunList *msg)
 {

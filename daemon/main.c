@@ -27,6 +27,7 @@
 #include "hostcheck.h"
 #include "log.h"
 #include "parse.h"
+#include "profile.h"
 #include "server.h"
 
 struct options {
@@ -448,6 +449,7 @@ int main(int argc, char **argv)
 		 cgroup_manager_path(cg) ? cgroup_manager_path(cg) : "-",
 		 cgroup_manager_controllers(cg));
 
+	const struct profile *plan = profile_default();
 	struct engine_config ecfg = {
 	    .init_path = opt.init_path,
 	    .pasta_path = opt.pasta_path,
@@ -459,6 +461,10 @@ int main(int argc, char **argv)
 		opt.pool_size >= 0 ? (unsigned)opt.pool_size : cfg->pool_size,
 	    .pool_low =
 		opt.pool_low >= 0 ? (unsigned)opt.pool_low : cfg->pool_low,
+	    /* Pool members build the default profile's tree before their
+	     * take; a run that asks for it gets it built. */
+	    .plan = plan ? plan->mounts : NULL,
+	    .n_plan = plan ? plan->n : 0,
 	};
 	if (engine_new(&ecfg, &engine, &err) < 0) {
 		log_error("engine: %s", err.message);

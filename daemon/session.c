@@ -718,13 +718,14 @@ static void handle_status(struct session *s, uint64_t rid,
 	engine_pool_stats(server_engine(s->srv), &ps);
 	pool.has_size = pool.has_target = pool.has_hits = true;
 	pool.has_misses = pool.has_refill_failures = true;
-	pool.has_member_rss_bytes = true;
+	pool.has_member_rss_bytes = pool.has_prebuilt = true;
 	pool.size = ps.size;
 	pool.target = ps.target;
 	pool.hits = ps.hits;
 	pool.misses = ps.misses;
 	pool.refill_failures = ps.refill_failures;
 	pool.member_rss_bytes = ps.member_rss_bytes;
+	pool.prebuilt = ps.prebuilt;
 	st.pool = &pool;
 	ev.msg_case = BOXD__V1__EVENT__MSG_STATUS;
 	ev.status = &st;

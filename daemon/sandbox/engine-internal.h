@@ -23,6 +23,10 @@ struct engine {
 	int devnull;
 	int last_cap;
 	char *stage; /* <state_dir>/root: mount point for new roots */
+	/* The default profile's mounts (engine_config.plan): a run whose
+	 * mounts are exactly these takes a member's prebuilt tree. */
+	const struct spec_mount *plan;
+	size_t n_plan;
 	uint64_t tmpfs_default;
 	struct cgroup_manager *cg;
 	struct sandbox *dying; /* freed while pid 1 was still exiting */
@@ -58,7 +62,9 @@ struct sandbox {
 	uint64_t pidns; /* inode of pid 1's pid namespace, 0 if unknown */
 	bool pooled;
 	bool restarted;
-	uint64_t start_ns; /* CLOCK_MONOTONIC, when this pid 1 was taken */
+	bool fs_is_plan;     /* its mounts are the plan's (see engine) */
+	uint32_t take_flags; /* INIT_TAKE_*, for the pid 1 it has now */
+	uint64_t start_ns;   /* CLOCK_MONOTONIC, when this pid 1 was taken */
 
 	/* What a restart needs, held until the command starts. */
 	int memfd; /* the sealed spec */
@@ -101,6 +107,8 @@ struct member {
 	 * without cgroups. */
 	struct cgroup_run *cg;
 	bool ready; /* boxd-init said INIT_READY: it runs and waits */
+	bool
+	    prebuilt; /* ... with the plan's tree built (INIT_READY_PREBUILT) */
 	uint64_t born_ns;
 	struct member *next;
 };
@@ -140,9 +148,10 @@ struct spawn_pending {
 	struct spawn_pending *next;
 };
 
-/* spawner.c: start the spawner (boxd-init SPAWNER_ARG), or stop it and
- * drop what it was asked for. */
-int spawner_start(struct engine *e);
+/* spawner.c: start the spawner (boxd-init SPAWNER_ARG; plan: a memfd of
+ * the plan's spec blob for it, or -1), or stop it and drop what it was
+ * asked for. */
+int spawner_start(struct engine *e, int plan);
 void spawner_stop(struct engine *e);
 /* Ask for one member in cg (owned by the request until its answer). */
 int spawner_request(struct engine *e, struct cgroup_run *cg);
@@ -199,3 +208,6 @@ bool pool_pids_fit(const struct engine *e, uint64_t n);
 /* Read what a member sent while idle: 1 if it is ready, 0 if not yet,
  * -errno if it failed or is gone. */
 int member_poll_ready(struct member *m);
+/* Are spec's mounts exactly the plan's, so that a prebuilt tree serves
+ * it? */
+bool pool_spec_is_plan(const struct engine *e, const struct run_spec *spec);

@@ -79,6 +79,8 @@ static int open_init_binary(const char *explicit_path)
 	return open(BOXD_LIBEXECDIR "/boxd-init", O_PATH | O_CLOEXEC);
 }
 
+static int plan_to_memfd(const struct engine *e);
+
 static int move_fd_high(int *fd)
 {
 	int n = fcntl(*fd, F_DUPFD_CLOEXEC, 10);
@@ -104,6 +106,8 @@ int engine_new(const struct engine_config *cfg, struct engine **ret,
 	e->spawner_fd = e->spawner_pidfd = -1;
 	e->cg = cfg->cgroups;
 	e->tmpfs_default = cfg->tmpfs_default;
+	e->plan = cfg->plan;
+	e->n_plan = cfg->plan ? cfg->n_plan : 0;
 	/* The one place the watermarks are derived: the low one defaults
 	 * to half the target and never exceeds it. */
 	e->stats.target = cfg->pool_size;
@@ -158,9 +162,14 @@ int engine_new(const struct engine_config *cfg, struct engine **ret,
 		error_set(err, ERROR_INTERNAL, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	/* Without a spawner the pool still works, cloned on this thread. */
-	if (e->stats.target)
-		(void)spawner_start(e);
+	/* Without a spawner the pool still works, cloned on this thread
+	 * (and with every root built after the take). */
+	if (e->stats.target) {
+		int plan = plan_to_memfd(e);
+
+		(void)spawner_start(e, plan);
+		safe_close(plan);
+	}
 	*ret = e;
 	return 0;
 fail:
@@ -287,6 +296,19 @@ static int write_id_maps(pid_t pid, uid_t uid, gid_t gid,
 	return r;
 }
 
+/* A sealed memfd holding the blob: its fd or -errno. */
+static int blob_to_memfd(const struct init_blob *blob)
+{
+	_cleanup_close_ int fd =
+	    memfd_create("boxd-spec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0 || write(fd, blob->data, blob->len) != (ssize_t)blob->len ||
+	    fcntl(fd, F_ADD_SEALS,
+		  F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		return negerrno();
+	return TAKE_FD(fd);
+}
+
 static int spec_to_memfd(const struct engine *e, const struct run_spec *spec,
 			 struct run_error *err)
 {
@@ -308,18 +330,40 @@ static int spec_to_memfd(const struct engine *e, const struct run_spec *spec,
 		init_blob_free(&blob);
 		return r;
 	}
-	fd = memfd_create("boxd-spec", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0 || write(fd, blob.data, blob.len) != (ssize_t)blob.len ||
-	    fcntl(fd, F_ADD_SEALS,
-		  F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) <
-		0) {
-		r = negerrno();
-		set_step(err, "spec memfd");
-		init_blob_free(&blob);
-		return r;
-	}
+	fd = blob_to_memfd(&blob);
 	init_blob_free(&blob);
-	return TAKE_FD(fd);
+	if (fd < 0)
+		set_step(err, "spec memfd");
+	return fd < 0 ? fd : TAKE_FD(fd);
+}
+
+/*
+ * The plan for the spawner: a spec blob with the plan's mounts, the
+ * engine's staging directory and tmpfs size, and placeholders where a
+ * run has its own (argv, cwd, ids). -1 without a plan or on failure:
+ * members then build every root after the take.
+ */
+static int plan_to_memfd(const struct engine *e)
+{
+	char *argv[] = {(char *)"-", NULL}, *env[] = {NULL};
+	struct run_spec plan = {
+	    .argv = argv,
+	    .env = env,
+	    .mounts = (struct spec_mount *)e->plan,
+	    .n_mounts = e->n_plan,
+	};
+	struct init_blob blob = {0};
+	int fd = -1;
+
+	if (!e->n_plan)
+		return -1;
+	if (init_blob_encode(&blob, &plan, e->stage, e->tmpfs_default, NULL, 0,
+			     false) >= 0)
+		fd = blob_to_memfd(&blob);
+	init_blob_free(&blob);
+	if (fd >= 0 && move_fd_high(&fd) < 0)
+		fd = safe_close(fd);
+	return fd < 0 ? -1 : fd;
 }
 
 /*
@@ -330,12 +374,14 @@ static int spec_to_memfd(const struct engine *e, const struct run_spec *spec,
  */
 /* The take: the spec, the stdio and, for an outbound run, the pipe pid 1
  * waits on until its network is up (net_ready, else -1). */
-static int send_take(int ctl, int memfd, const int stdio[3], int net_ready)
+static int send_take(int ctl, int memfd, const int stdio[3], int net_ready,
+		     uint32_t flags)
 {
 	struct stat st;
 	struct init_take take = {
 	    .magic = INIT_MAGIC,
 	    .kind = INIT_TAKE,
+	    .flags = flags,
 	};
 	const int fds[5] = {memfd, stdio[0], stdio[1], stdio[2], net_ready};
 	struct iovec iov = {.iov_base = &take, .iov_len = sizeof(take)};
@@ -441,7 +487,7 @@ static int sandbox_hand_over(struct sandbox *sb, bool migrate,
 	 * milliseconds, and pid 1 waits for the network only at the end. */
 	if (sb->outbound && (r = netstack_start(sb, &net_ready, err)) < 0)
 		return r;
-	r = send_take(sb->ctl, sb->memfd, sb->stdio, net_ready);
+	r = send_take(sb->ctl, sb->memfd, sb->stdio, net_ready, sb->take_flags);
 	if (r < 0) {
 		set_step(err, "hand over spec");
 		return r;
@@ -461,6 +507,7 @@ static int sandbox_start_cold(struct sandbox *sb, struct run_error *err)
 	int cgfd = sb->cg ? cgroup_run_clone_fd(sb->cg) : -1;
 	int r;
 
+	sb->take_flags = 0; /* a cold pid 1 builds its own root */
 	r = member_spawn(e, sb->new_net, cgfd, sb->ids.groups, sb->ids.n_groups,
 			 &m, err);
 	if (r < 0)
@@ -501,6 +548,7 @@ static int sandbox_keep_request(struct sandbox *sb, const struct run_spec *spec,
 	sb->new_net = spec->net != SPEC_NET_HOST;
 	sb->outbound = spec->net == SPEC_NET_OUTBOUND;
 	sb->tty = spec->tty;
+	sb->fs_is_plan = pool_spec_is_plan(sb->e, spec);
 	sb->ids = *ids;
 	sb->ids.groups = NULL;
 	if (ids->n_groups) {
@@ -561,6 +609,7 @@ static int sandbox_take_member(struct sandbox *sb, struct member *m,
 	int r;
 
 	*ret_lost = true;
+	sb->take_flags = m->prebuilt && sb->fs_is_plan ? INIT_TAKE_PREBUILT : 0;
 	r = sandbox_adopt(sb, m, true);
 	if (r < 0)
 		return r;
@@ -572,7 +621,10 @@ static int sandbox_take_member(struct sandbox *sb, struct member *m,
 			return r;
 		}
 	}
-	return sandbox_hand_over(sb, false, &ignored);
+	r = sandbox_hand_over(sb, false, &ignored);
+	if (r >= 0 && sb->take_flags)
+		sb->e->stats.prebuilt++;
+	return r;
 }
 
 /* The wall-clock limit runs from now and the CPU-time limit is checked

@@ -58,6 +58,11 @@ struct engine_config {
 	uint64_t tmpfs_default; /* size of a tmpfs without an explicit size */
 	unsigned pool_size;     /* pre-warmed members to keep (0: no pool) */
 	unsigned pool_low;      /* refill below this (0: half of pool_size) */
+	/* The default profile's mounts, which pool members build before
+	 * their take (init-prebuilt.c); NULL: none. Must outlive the
+	 * engine. */
+	const struct spec_mount *plan;
+	size_t n_plan;
 };
 
 struct engine_pool_stats {
@@ -65,6 +70,7 @@ struct engine_pool_stats {
 	unsigned target;   /* high watermark */
 	unsigned low;      /* refill starts below this */
 	uint64_t hits;     /* runs that took a member */
+	uint64_t prebuilt; /* ... and its tree built before the take */
 	uint64_t misses;   /* runs that had to clone cold */
 	uint64_t restarts; /* lost members replaced for their run */
 	uint64_t refill_failures;

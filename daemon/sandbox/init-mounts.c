@@ -36,9 +36,14 @@
 static int stage_fd = -1;
 
 /* Host device nodes a minimal /dev gets, bound one by one: a user
- * namespace cannot mknod them. */
-static const char *const dev_nodes[] = {
+ * namespace cannot mknod them. Then its symlinks (target, name). */
+const char *const init_dev_nodes[INIT_N_DEV_NODES] = {
     "null", "zero", "full", "random", "urandom", "tty",
+};
+const char *const init_dev_links[INIT_N_DEV_LINKS][2] = {
+    {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
+    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+    {"pts/ptmx", "ptmx"},
 };
 
 /* Parts of /proc that expose the host kernel beyond what a sandbox
@@ -51,7 +56,7 @@ static const char *const proc_masked_files[] = {
 static const char *const proc_masked_dirs[] = {"acpi", "asound", "scsi"};
 static const char *const proc_readonly[] = {"sys", "irq", "bus", "fs"};
 
-_Static_assert(ELEMENTSOF(dev_nodes) <= 8, "extra[] too small");
+_Static_assert(ELEMENTSOF(init_dev_nodes) <= 8, "extra[] too small");
 _Static_assert(ELEMENTSOF(proc_masked_files) <= 8, "extra[] too small");
 
 static int openat2_in(int dirfd, const char *path, int flags,
@@ -305,13 +310,22 @@ int mounts_new_fs(const char *type, const char *const *opts, uint64_t attr)
 	return mnt;
 }
 
+int mounts_new_devpts(void)
+{
+	static const char *const opts[] = {
+	    "newinstance", NULL, "ptmxmode", "0666", "mode", "0620", NULL};
+
+	return mounts_new_fs("devpts", opts,
+			     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+}
+
 static int prepare_dev(struct init_mount *m)
 {
-	for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(init_dev_nodes); i++) {
 		char path[32];
 		_cleanup_close_ int fd = -1;
 
-		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
+		snprintf(path, sizeof(path), "/dev/%s", init_dev_nodes[i]);
 		fd = open(path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0)
 			return init_fail("dev", path, errno);
@@ -354,37 +368,38 @@ static int prepare_proc(struct init_mount *m)
 	return 0;
 }
 
+int mounts_prepare_one(const struct init_spec *s, struct init_mount *m)
+{
+	m->tree = -1;
+	for (size_t j = 0; j < ELEMENTSOF(m->extra); j++)
+		m->extra[j] = -1;
+	switch (m->kind) {
+	case SPEC_MOUNT_RO_BIND:
+	case SPEC_MOUNT_BIND:
+	case SPEC_MOUNT_DEV_BIND:
+	case SPEC_MOUNT_OVERLAY:
+		return prepare_bind(s, m);
+	case SPEC_MOUNT_PROC:
+		return prepare_proc(m);
+	case SPEC_MOUNT_DEV:
+		return prepare_dev(m);
+	case SPEC_MOUNT_TMPFS:
+	case SPEC_MOUNT_SYMLINK:
+	case SPEC_MOUNT_DIR:
+	case SPEC_MOUNT_REMOUNT_RO:
+	case SPEC_MOUNT_HIDE: /* init-hide.c */
+	case SPEC_MOUNT_FILE: /* init-files.c */
+		return 0;
+	default:
+		return init_fail("mount", m->dst, EINVAL);
+	}
+}
+
 int mounts_prepare(struct init_spec *s)
 {
 	for (size_t i = 0; i < s->n_mounts; i++) {
-		struct init_mount *m = &s->mounts[i];
-		int r = 0;
+		int r = mounts_prepare_one(s, &s->mounts[i]);
 
-		for (size_t j = 0; j < ELEMENTSOF(m->extra); j++)
-			m->extra[j] = -1;
-		switch (m->kind) {
-		case SPEC_MOUNT_RO_BIND:
-		case SPEC_MOUNT_BIND:
-		case SPEC_MOUNT_DEV_BIND:
-		case SPEC_MOUNT_OVERLAY:
-			r = prepare_bind(s, m);
-			break;
-		case SPEC_MOUNT_PROC:
-			r = prepare_proc(m);
-			break;
-		case SPEC_MOUNT_DEV:
-			r = prepare_dev(m);
-			break;
-		case SPEC_MOUNT_TMPFS:
-		case SPEC_MOUNT_SYMLINK:
-		case SPEC_MOUNT_DIR:
-		case SPEC_MOUNT_REMOUNT_RO:
-		case SPEC_MOUNT_HIDE: /* init-hide.c */
-		case SPEC_MOUNT_FILE: /* init-files.c */
-			break;
-		default:
-			return init_fail("mount", m->dst, EINVAL);
-		}
 		if (r < 0)
 			return r;
 	}
@@ -524,7 +539,7 @@ static int open_parent(const char *dst, int *ret_fd, const char **ret_name)
 	return open_target(len ? parent : "/", true, true, 0755, ret_fd);
 }
 
-static int attach(int tree, int target)
+int mounts_attach(int tree, int target)
 {
 	if (move_mount(tree, "", target, "",
 		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
@@ -544,7 +559,7 @@ static int apply_bind(struct init_mount *m)
 		return init_fail("bind", m->dst, errno);
 	r = open_target(m->dst, true, S_ISDIR(st.st_mode), 0755, &target);
 	if (r >= 0)
-		r = attach(m->tree, target);
+		r = mounts_attach(m->tree, target);
 	if (r < 0)
 		return init_fail("bind", m->dst, r);
 	m->tree = safe_close(m->tree);
@@ -556,7 +571,7 @@ int mounts_bind_prepared(struct init_mount *m)
 	return apply_bind(m);
 }
 
-static int apply_tmpfs(struct init_spec *s, struct init_mount *m)
+int mounts_apply_tmpfs(const struct init_spec *s, const struct init_mount *m)
 {
 	char size[32], mode[16];
 	const char *opts[] = {"size", size, "mode", mode, NULL};
@@ -572,13 +587,13 @@ static int apply_tmpfs(struct init_spec *s, struct init_mount *m)
 	fs = mounts_new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (fs < 0)
 		return init_fail("tmpfs", m->dst, -fs);
-	r = attach(fs, target);
+	r = mounts_attach(fs, target);
 	if (r < 0)
 		return init_fail("tmpfs", m->dst, r);
 	return 0;
 }
 
-static int mask_proc(struct init_mount *m, int proc)
+int mounts_mask_proc(struct init_mount *m, int proc)
 {
 	static const char *const ro_opts[] = {"size", "0", "mode", "0555",
 					      NULL};
@@ -590,7 +605,7 @@ static int mask_proc(struct init_mount *m, int proc)
 
 		if (t < 0 || m->extra[i] < 0)
 			continue; /* not on this kernel */
-		if (attach(m->extra[i], t) < 0)
+		if (mounts_attach(m->extra[i], t) < 0)
 			return init_fail("mask /proc", proc_masked_files[i],
 					 errno);
 		m->extra[i] = safe_close(m->extra[i]);
@@ -606,7 +621,7 @@ static int mask_proc(struct init_mount *m, int proc)
 		fs = mounts_new_fs("tmpfs", ro_opts,
 				   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 				       MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-		if (fs < 0 || attach(fs, t) < 0)
+		if (fs < 0 || mounts_attach(fs, t) < 0)
 			return init_fail("mask /proc", proc_masked_dirs[i],
 					 fs < 0 ? -fs : errno);
 	}
@@ -621,7 +636,7 @@ static int mask_proc(struct init_mount *m, int proc)
 		tree = mounts_clone_tree(t, true,
 					 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 					     MOUNT_ATTR_NODEV);
-		if (tree < 0 || attach(tree, t) < 0)
+		if (tree < 0 || mounts_attach(tree, t) < 0)
 			return init_fail("read-only /proc", proc_readonly[i],
 					 tree < 0 ? -tree : errno);
 	}
@@ -635,7 +650,7 @@ static int apply_proc(struct init_mount *m)
 
 	r = open_target(m->dst, true, true, 0555, &target);
 	if (r >= 0)
-		r = attach(m->tree, target);
+		r = mounts_attach(m->tree, target);
 	if (r < 0)
 		return init_fail("proc", m->dst, r);
 	m->tree = safe_close(m->tree);
@@ -643,7 +658,7 @@ static int apply_proc(struct init_mount *m)
 			  RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 	if (proc < 0)
 		return init_fail("proc", m->dst, errno);
-	return mask_proc(m, proc);
+	return mounts_mask_proc(m, proc);
 }
 
 /*
@@ -655,7 +670,7 @@ static int apply_proc(struct init_mount *m)
  * slave is owned by the sandbox user: pid 1's fs ids are the caller's
  * here (creds_as_user() ran before the mounts).
  */
-static int open_tty_master(struct init_spec *s, int devpts)
+int mounts_open_tty_master(struct init_spec *s, int devpts)
 {
 	struct winsize ws = {.ws_row = s->tty_rows, .ws_col = s->tty_cols};
 	int unlock = 0;
@@ -678,13 +693,6 @@ static int apply_dev(struct init_spec *s, struct init_mount *m)
 {
 	static const char *const tmpfs_opts[] = {"mode", "0755", "size", "64k",
 						 NULL};
-	static const char *const pts_opts[] = {
-	    "newinstance", NULL, "ptmxmode", "0666", "mode", "0620", NULL};
-	static const char *const links[][2] = {
-	    {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
-	    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
-	    {"pts/ptmx", "ptmx"},
-	};
 	_cleanup_close_ int target = -1, fs = -1, dev = -1, pts = -1;
 	int r;
 
@@ -695,24 +703,24 @@ static int apply_dev(struct init_spec *s, struct init_mount *m)
 			   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 	if (fs < 0)
 		return init_fail("dev", m->dst, -fs);
-	if (attach(fs, target) < 0)
+	if (mounts_attach(fs, target) < 0)
 		return init_fail("dev", m->dst, errno);
 	dev = openat2_in(AT_FDCWD, m->dst, O_PATH | O_DIRECTORY,
 			 RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 	if (dev < 0)
 		return init_fail("dev", m->dst, errno);
 
-	for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+	for (size_t i = 0; i < ELEMENTSOF(init_dev_nodes); i++) {
 		_cleanup_close_ int node = -1;
-		int f = openat(dev, dev_nodes[i],
+		int f = openat(dev, init_dev_nodes[i],
 			       O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0444);
 
 		if (f < 0)
-			return init_fail("dev", dev_nodes[i], errno);
+			return init_fail("dev", init_dev_nodes[i], errno);
 		close(f);
-		node = openat(dev, dev_nodes[i], O_PATH | O_CLOEXEC);
-		if (node < 0 || attach(m->extra[i], node) < 0)
-			return init_fail("dev", dev_nodes[i], errno);
+		node = openat(dev, init_dev_nodes[i], O_PATH | O_CLOEXEC);
+		if (node < 0 || mounts_attach(m->extra[i], node) < 0)
+			return init_fail("dev", init_dev_nodes[i], errno);
 		m->extra[i] = safe_close(m->extra[i]);
 	}
 	if (mkdirat(dev, "shm", 01777) < 0 || mkdirat(dev, "pts", 0755) < 0)
@@ -721,16 +729,16 @@ static int apply_dev(struct init_spec *s, struct init_mount *m)
 		return init_fail("dev", "shm", errno);
 	pts = openat(dev, "pts", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	fs = safe_close(fs);
-	fs = mounts_new_fs("devpts", pts_opts,
-			   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
-	if (pts < 0 || fs < 0 || attach(fs, pts) < 0)
+	fs = mounts_new_devpts();
+	if (pts < 0 || fs < 0 || mounts_attach(fs, pts) < 0)
 		return init_fail("dev", "pts", fs < 0 ? -fs : errno);
-	r = open_tty_master(s, fs);
+	r = mounts_open_tty_master(s, fs);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < ELEMENTSOF(links); i++)
-		if (symlinkat(links[i][0], dev, links[i][1]) < 0)
-			return init_fail("dev", links[i][1], errno);
+	for (size_t i = 0; i < INIT_N_DEV_LINKS; i++)
+		if (symlinkat(init_dev_links[i][0], dev, init_dev_links[i][1]) <
+		    0)
+			return init_fail("dev", init_dev_links[i][1], errno);
 	return 0;
 }
 
@@ -788,7 +796,7 @@ static int apply_remount_ro(const struct init_mount *m)
 	_cleanup_close_ int tree = mounts_clone_tree(target, true, 0);
 	if (tree < 0)
 		return init_fail("remount-ro", m->dst, -tree);
-	if (attach(tree, target) < 0)
+	if (mounts_attach(tree, target) < 0)
 		return init_fail("remount-ro", m->dst, errno);
 	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
 		return init_fail("remount-ro", m->dst, errno);
@@ -809,7 +817,7 @@ int mounts_apply(struct init_spec *s)
 			r = apply_bind(m);
 			break;
 		case SPEC_MOUNT_TMPFS:
-			r = apply_tmpfs(s, m);
+			r = mounts_apply_tmpfs(s, m);
 			break;
 		case SPEC_MOUNT_PROC:
 			r = apply_proc(m);

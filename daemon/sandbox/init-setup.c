@@ -182,10 +182,26 @@ static int reroot_cgroup_ns(void)
 	return 0;
 }
 
-int setup_sandbox(struct init_spec *s)
+/* The default profile's tree, built before the take (init-prebuilt.c):
+ * only the caller's part is left, as the caller. */
+static int setup_prebuilt(struct init_spec *s)
 {
 	int r;
 
+	if ((r = reroot_cgroup_ns()) < 0 || (r = creds_as_user(s)) < 0 ||
+	    (r = prebuilt_enter(s)) < 0 || (r = set_hostname(s)) < 0 ||
+	    (r = bring_up_loopback(s)) < 0 || (r = wait_for_network(s)) < 0)
+		return r;
+	return 0;
+}
+
+int setup_sandbox(struct init_spec *s, bool prebuilt)
+{
+	int r;
+
+	if (prebuilt)
+		return setup_prebuilt(s);
+	prebuilt_drop();
 	if ((r = reroot_cgroup_ns()) < 0 ||
 	    (r = mounts_begin(s)) < 0 ||      /* private propagation */
 	    (r = hide_begin(s)) < 0 ||        /* find hidden host paths */

@@ -22,8 +22,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -137,9 +139,41 @@ static void spawn_one(const struct spawn_request *req, const int *fds,
 	ret_fds[1] = sv[0];
 }
 
+/*
+ * The plan on SPAWN_PLAN_FD, if the daemon gave one: parsed once and
+ * kept mapped (its strings point into the blob), so that every member,
+ * a copy of this process, has it in its own memory. Without a plan, or
+ * with one whose skeleton cannot be made, members build their root after
+ * the take, as before.
+ */
+static void load_plan(void)
+{
+	static struct init_spec plan = {
+	    .stdio = {-1, -1, -1}, .net_ready = -1, .tty_master = -1};
+	struct stat st;
+	void *blob;
+
+	if (fstat(SPAWN_PLAN_FD, &st) < 0)
+		return;
+	blob = st.st_size > 0 ? mmap(NULL, (size_t)st.st_size, PROT_READ,
+				     MAP_PRIVATE, SPAWN_PLAN_FD, 0)
+			      : MAP_FAILED;
+	close(SPAWN_PLAN_FD);
+	if (blob == MAP_FAILED)
+		return;
+	if (init_blob_parse(blob, (size_t)st.st_size, &plan) < 0 ||
+	    prebuilt_skeleton(&plan) < 0) {
+		init_spec_clear(&plan);
+		munmap(blob, (size_t)st.st_size);
+		return;
+	}
+	init_plan = &plan;
+}
+
 _noreturn_ void spawner_main(char *spawner_arg)
 {
 	prctl(PR_SET_NAME, "boxd-spawner", 0, 0, 0);
+	load_plan();
 	for (;;) {
 		struct spawn_request req;
 		struct spawn_reply rep = {.magic = INIT_MAGIC};

@@ -130,7 +130,7 @@ static _noreturn_ void report_failure_and_exit(void)
  * wrong shape has its fds closed here before the failure is reported.
  */
 static int receive_take(int *ret_memfd, size_t *ret_size, int stdio[3],
-			int *ret_net_ready)
+			int *ret_net_ready, uint32_t *ret_flags)
 {
 	struct init_take take;
 	int fds[5];
@@ -154,6 +154,7 @@ static int receive_take(int *ret_memfd, size_t *ret_size, int stdio[3],
 	*ret_size = take.spec_size;
 	memcpy(stdio, fds + 1, sizeof(int) * 3);
 	*ret_net_ready = n_fds == 5 ? fds[4] : -1;
+	*ret_flags = take.flags;
 	return 0;
 }
 
@@ -359,6 +360,8 @@ _noreturn_ void init_member_main(void)
 	    .stdio = {-1, -1, -1}, .net_ready = -1, .tty_master = -1};
 	struct supervise sv = {
 	    .listener = -1, .seccomp_nr = -1, .exec_pipe = -1};
+	struct init_report ready = {0};
+	uint32_t take_flags = 0;
 	int memfd = -1, sigfd, errpipe[2], lsock[2] = {-1, -1};
 	size_t size = 0;
 	sigset_t mask;
@@ -382,9 +385,19 @@ _noreturn_ void init_member_main(void)
 		report_failure_and_exit();
 	}
 
-	report(INIT_READY, NULL);
-	if (receive_take(&memfd, &size, spec.stdio, &spec.net_ready) < 0)
+	/* A spawner's member with a plan: build what does not depend on
+	 * the caller now, while nobody waits. */
+	if (init_plan && prebuilt_build(init_plan) == 0)
+		ready.ready_flags |= INIT_READY_PREBUILT;
+	report(INIT_READY, &ready);
+	if (receive_take(&memfd, &size, spec.stdio, &spec.net_ready,
+			 &take_flags) < 0)
 		report_failure_and_exit();
+	if ((take_flags & INIT_TAKE_PREBUILT) &&
+	    !(ready.ready_flags & INIT_READY_PREBUILT)) {
+		init_fail("receive spec", "no prebuilt root here", EPROTO);
+		report_failure_and_exit();
+	}
 	blob = mmap(NULL, size ? size : 1, PROT_READ, MAP_PRIVATE, memfd, 0);
 	if (blob == MAP_FAILED) {
 		init_fail("map spec", NULL, errno);
@@ -397,7 +410,8 @@ _noreturn_ void init_member_main(void)
 		report_failure_and_exit();
 	}
 
-	if (setup_sandbox(&spec) < 0 || tty_stdio(&spec) < 0)
+	if (setup_sandbox(&spec, take_flags & INIT_TAKE_PREBUILT) < 0 ||
+	    tty_stdio(&spec) < 0)
 		report_failure_and_exit();
 
 	if (pipe2(errpipe, O_CLOEXEC) < 0) {

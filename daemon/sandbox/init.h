@@ -35,6 +35,28 @@ int mounts_finish(struct init_spec *s);     /* read-only root */
  * last component (a directory or an empty file per leaf_dir) as the
  * sandbox user, never following a magic link. */
 int mounts_open_target(const char *dst, bool leaf_dir, int *ret_fd);
+/* Open one mount's source (binds), or make its kernel view (proc, and
+ * the host device nodes of a dev), detached, in m->tree and m->extra[];
+ * mounts_prepare() does it for every mount of s. */
+int mounts_prepare_one(const struct init_spec *s, struct init_mount *m);
+/* Attach the detached tree at the directory (or file) target: 0 or
+ * -errno. */
+int mounts_attach(int tree, int target);
+/* A TMPFS mount at m->dst, as the current fs ids (its owner). */
+int mounts_apply_tmpfs(const struct init_spec *s, const struct init_mount *m);
+/* Cover the parts of the proc mount at proc that expose the host (m: the
+ * PROC mount mounts_prepare_one() made). */
+int mounts_mask_proc(struct init_mount *m, int proc);
+/* A new devpts instance, detached: its fsmount() fd or -errno. */
+int mounts_new_devpts(void);
+/* A tty run: open its terminal in the devpts instance devpts. */
+int mounts_open_tty_master(struct init_spec *s, int devpts);
+/* A minimal /dev: these host device nodes, bound, and these symlinks
+ * (target, name), plus the directories pts (a devpts) and shm. */
+#define INIT_N_DEV_NODES 6
+#define INIT_N_DEV_LINKS 5
+extern const char *const init_dev_nodes[INIT_N_DEV_NODES];
+extern const char *const init_dev_links[INIT_N_DEV_LINKS][2];
 /* Attach a bind prepared by mounts_prepare() (m->tree) at m->dst. */
 int mounts_bind_prepared(struct init_mount *m);
 /* openat2() with O_CLOEXEC added: an fd, or -1 with errno set. */
@@ -92,8 +114,24 @@ int hide_apply(struct init_spec *s);
 int hide_proc_fd(void);
 
 /* init.c: a sandbox's pid 1, from saying READY on INIT_CTL_FD to the
- * command's end. */
+ * command's end. A member of a spawner with a plan builds the plan's
+ * tree first (init_plan, set by the spawner; NULL otherwise). */
 void init_member_main(void) __attribute__((noreturn));
+extern struct init_spec *init_plan;
+
+/* init-prebuilt.c: the default profile's tree, built before the take.
+ * prebuilt_skeleton(): in the spawner, (re)make the plan's skeleton
+ * directory (SPAWN_SKELETON next to plan->stage). prebuilt_build(): in a
+ * member before INIT_READY, build the plan's tree on the staging
+ * directory. prebuilt_enter(): after a take with INIT_TAKE_PREBUILT and
+ * the caller's ids, add what is the caller's and make the tree the
+ * root. */
+int prebuilt_skeleton(const struct init_spec *plan);
+int prebuilt_build(struct init_spec *plan);
+int prebuilt_enter(struct init_spec *s);
+/* A take without INIT_TAKE_PREBUILT: let go of the tree (it stays below
+ * the root the take builds, and goes with the old root). */
+void prebuilt_drop(void);
 
 /* init-spawner.c: the pool's spawner (initmsg.h), named "boxd-spawner";
  * exits when the daemon closes its socket. spawner_arg: its argv[1],
@@ -114,7 +152,8 @@ int noexec_answer(int listener, pid_t cmd, int errfd);
  * (creds_with_fs_caps: capabilities over the user's own files only). */
 int creds_as_user(const struct init_spec *s);
 int creds_with_fs_caps(void);
-int setup_sandbox(struct init_spec *s);
+/* Build the sandbox; prebuilt: on the tree prebuilt_build() made. */
+int setup_sandbox(struct init_spec *s, bool prebuilt);
 /* In the forked command process: drop everything, exec. Never returns;
  * failures go to errfd as a struct init_report. */
 void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)

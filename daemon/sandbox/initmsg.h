@@ -3,8 +3,11 @@
  * (boxd-init), over a SOCK_SEQPACKET pair. Both ends are built from this
  * tree, so the format has no compatibility story beyond a magic number.
  *
- *   init -> daemon  INIT_READY    the member is alive and waiting
+ *   init -> daemon  INIT_READY    the member is alive and waiting (and,
+ *                                 with INIT_READY_PREBUILT, has the
+ *                                 default profile's tree built)
  *   daemon -> init  take header   + fds [spec memfd, stdin, stdout, stderr]
+ *                                 (INIT_TAKE_PREBUILT: use that tree)
  *   init -> daemon  INIT_STARTED  the command was exec'd (+ fd: the
  *                                 pty master of a tty run, else none)
  *                   INIT_FAILED   a setup step failed (step, errno, detail)
@@ -57,6 +60,8 @@ enum init_msg_kind {
  */
 #define SPAWNER_ARG "--spawner"
 #define SPAWN_MAX_FDS 8
+#define SPAWN_PLAN_FD (INIT_CTL_FD + 1)
+#define SPAWN_SKELETON "skeleton"
 
 enum spawn_cgroup {
 	SPAWN_CGROUP_NONE = 0,
@@ -78,10 +83,19 @@ struct spawn_reply {
 	char step[32];
 };
 
+/* INIT_READY: the member built the plan's tree (see the spawner). */
+#define INIT_READY_PREBUILT (1u << 0)
+/* The take: the spec's filesystem is the plan's; enter the tree built
+ * before the take, add only what depends on the caller. Sent only to a
+ * member that said INIT_READY_PREBUILT. */
+#define INIT_TAKE_PREBUILT (1u << 0)
+
 struct init_take {
 	uint32_t magic;
 	uint32_t kind; /* INIT_TAKE */
 	uint64_t spec_size;
+	uint32_t flags; /* INIT_TAKE_* */
+	uint32_t pad;
 };
 
 struct init_report {
@@ -93,6 +107,8 @@ struct init_report {
 	int32_t seccomp_nr; /* -1, or the syscall a kill rule stopped */
 	uint32_t seccomp_arch;
 	uint32_t execs_refused; /* INIT_EXITED: --no-exec's refusals */
+	uint32_t ready_flags;   /* INIT_READY: INIT_READY_* */
+	uint32_t pad;
 	uint64_t utime_ns, stime_ns, maxrss_bytes;
 	char step[32];    /* INIT_FAILED */
 	char detail[192]; /* INIT_FAILED: path or value, may be empty */

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "engine-internal.h"
@@ -34,8 +35,32 @@ int member_poll_ready(struct member *m)
 		    rep.kind != INIT_READY)
 			return -EPROTO;
 		m->ready = true;
+		m->prebuilt = rep.ready_flags & INIT_READY_PREBUILT;
 	}
 	return 1;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_mount(const struct spec_mount *a, const struct spec_mount *b)
+{
+	return a->kind == b->kind && a->flags == b->flags &&
+	       a->size == b->size && a->mode == b->mode &&
+	       same_str(a->src, b->src) && same_str(a->dst, b->dst) &&
+	       !a->upper && !b->upper && !a->data_len && !b->data_len;
+}
+
+bool pool_spec_is_plan(const struct engine *e, const struct run_spec *spec)
+{
+	if (!e->n_plan || spec->n_mounts != e->n_plan || spec->write_ephemeral)
+		return false;
+	for (size_t i = 0; i < e->n_plan; i++)
+		if (!same_mount(&spec->mounts[i], &e->plan[i]))
+			return false;
+	return true;
 }
 
 /* Unlink *pp from the pool; returns it. */

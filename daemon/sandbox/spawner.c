@@ -24,9 +24,10 @@
 #include "fdpass.h"
 #include "initmsg.h"
 
-/* The forked child: socket on INIT_CTL_FD, /dev/null on 0-2, nothing
- * else; exec boxd-init as the spawner. */
-static _noreturn_ void spawner_child(const struct engine *e, int sock,
+/* The forked child: socket on INIT_CTL_FD, the plan (if any) on
+ * SPAWN_PLAN_FD, /dev/null on 0-2, nothing else; exec boxd-init as the
+ * spawner. plan is one of the engine's fds, above both. */
+static _noreturn_ void spawner_child(const struct engine *e, int sock, int plan,
 				     pid_t daemon)
 {
 	char *const argv[] = {(char *)"boxd-init", (char *)SPAWNER_ARG, NULL};
@@ -43,15 +44,18 @@ static _noreturn_ void spawner_child(const struct engine *e, int sock,
 	} else if (dup2(sock, INIT_CTL_FD) < 0) {
 		_exit(127);
 	}
+	if (plan >= 0 && dup2(plan, SPAWN_PLAN_FD) < 0)
+		_exit(127);
 	/* init_fd must survive until the exec: mark, do not close. */
-	if (syscall(SYS_close_range, INIT_CTL_FD + 1, ~0U,
+	if (syscall(SYS_close_range,
+		    (plan >= 0 ? SPAWN_PLAN_FD : INIT_CTL_FD) + 1, ~0U,
 		    1U << 2 /* CLOSE_RANGE_CLOEXEC */) < 0)
 		_exit(127);
 	syscall(SYS_execveat, e->init_fd, "", argv, envp, AT_EMPTY_PATH);
 	_exit(127);
 }
 
-int spawner_start(struct engine *e)
+int spawner_start(struct engine *e, int plan)
 {
 	struct clone_args args = {
 	    .flags = CLONE_PIDFD,
@@ -74,7 +78,7 @@ int spawner_start(struct engine *e)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		spawner_child(e, sv[1], daemon);
+		spawner_child(e, sv[1], plan, daemon);
 	}
 	close(sv[1]);
 	/* Answers are read as they come, from the loop. */

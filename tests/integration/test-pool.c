@@ -55,6 +55,22 @@ static void pool_counts(unsigned *size, uint64_t *hits, uint64_t *misses)
 	box_client_free(c);
 }
 
+/* Of the runs that took a member, those that found the default
+ * profile's tree built. */
+static uint64_t prebuilt_count(void)
+{
+	box_client *c = connect_root(&d);
+	box_status *st = NULL;
+	int64_t n;
+
+	cr_assert(box_client_status(c, &st) >= 0);
+	n = box_status_pool_prebuilt(st);
+	box_status_free(st);
+	box_client_free(c);
+	cr_assert_geq(n, 0, "the daemon does not report prebuilt runs");
+	return (uint64_t)n;
+}
+
 static void wait_pool_full(void)
 {
 	unsigned size = 0;
@@ -69,10 +85,21 @@ static void wait_pool_full(void)
 	cr_assert_fail("the pool did not fill (size %u)", size);
 }
 
+static char *run_spec_out(box_client *c, box_spec *s, int *status);
+
 static char *run_sh_as(box_client *c, const char *script, int *status)
 {
 	const char *argv[] = {"/bin/sh", "-c", script, NULL};
 	box_spec *s = spec_argv(argv);
+	char *out = run_spec_out(c, s, status);
+
+	box_spec_free(s);
+	return out;
+}
+
+/* Run s, return its stdout (or "error: ..." if the run failed). */
+static char *run_spec_out(box_client *c, box_spec *s, int *status)
+{
 	char *out, *err;
 	box_run *run = run_capture(c, s, NULL, &out, &err);
 
@@ -87,7 +114,6 @@ static char *run_sh_as(box_client *c, const char *script, int *status)
 	}
 	free(err);
 	box_run_free(run);
-	box_spec_free(s);
 	return out;
 }
 
@@ -283,16 +309,19 @@ Test(pool, dead_members_are_replaced_and_never_used)
 
 /*
  * Does pid hold only what a pool member or the spawner may: /dev/null on
- * 0-2, a socket (to the daemon) on 3, and boxd-init's own signalfd
- * (members only)? Says which fd is wrong in why.
+ * 0-2, a socket (to the daemon) on 3, and (members only) boxd-init's own
+ * signalfd and the tree it built before its take, mounted on the
+ * daemon's staging directory in its own namespace (the root and its
+ * devpts)? Says which fd is wrong in why.
  */
 static bool holds_only_its_own(pid_t pid, bool member, char *why, size_t len)
 {
-	char path[64], link[256];
+	char path[64], link[256], stage[256];
 	struct dirent *de;
 	bool ok = true;
 	DIR *dir;
 
+	snprintf(stage, sizeof(stage), "%s/state/root", d.dir);
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
 	dir = opendir(path);
 	cr_assert_not_null(dir, "%s: %s", path, strerror(errno));
@@ -312,8 +341,12 @@ static bool holds_only_its_own(pid_t pid, bool member, char *why, size_t len)
 		else if (fd == 3)
 			ok = strncmp(link, "socket:", 7) == 0;
 		else
-			ok = member &&
-			     strcmp(link, "anon_inode:[signalfd]") == 0;
+			ok =
+			    member &&
+			    (strcmp(link, "anon_inode:[signalfd]") == 0 ||
+			     (strncmp(link, stage, strlen(stage)) == 0 &&
+			      (!link[strlen(stage)] ||
+			       strcmp(link + strlen(stage), "/dev/pts") == 0)));
 		if (!ok)
 			snprintf(why, len, "fd %ld is %s", fd, link);
 	}
@@ -579,4 +612,126 @@ Test(pool, out_of_processes_the_daemon_says_busy)
 	box_spec_free(s);
 	box_client_free(c);
 	cr_expect(daemon_alive(&d));
+}
+
+/* ---- the default profile's tree, built before the take ---- */
+
+/* What a sandbox's filesystem looks like from inside, as a script: the
+ * entries of / and /dev, what the sandbox user can write (and owns), and
+ * whether the daemon's directory shows anywhere in the mount table. */
+static const char probe_fs[] =
+    "ls -A / | tr '\\n' ' '; echo; ls -A /dev | tr '\\n' ' '; echo; "
+    "for p in / /dev /usr /etc /tmp /run /var /dev/shm /proc/sys; do "
+    "  if touch $p/.w 2>/dev/null; then echo \"$p writable $(stat -c %u $p)\"; "
+    "  else echo \"$p read-only\"; fi; done; "
+    "[ -s /proc/keys ] && echo 'keys visible'; "
+    "echo x > /dev/null && head -c 4 /dev/zero | wc -c; "
+    "grep -c \"$1\" /proc/self/mountinfo";
+
+static char *probe(box_client *c, bool add_a_mount)
+{
+	const char *argv[] = {"/bin/sh", "-c", probe_fs, "probe", d.dir, NULL};
+	box_spec *s = spec_argv(argv);
+	char *out;
+
+	/* Anything beyond the default profile's mounts: a root built after
+	 * the take. */
+	if (add_a_mount)
+		cr_assert(box_spec_tmpfs(s, "/scratch", 1 << 20, 0755) >= 0);
+	out = run_spec_out(c, s, NULL);
+	box_spec_free(s);
+	return out;
+}
+
+/*
+ * A pooled member builds the default profile's tree while it waits; a run
+ * that asks for exactly that filesystem gets it (the prebuilt count says
+ * so), any other request gets a root built for it from the same member
+ * (a hit, not prebuilt). The sandbox looks the same either way, for root
+ * and for an unprivileged caller: the same entries in / and /dev, the same
+ * places writable by the sandbox user and owned by it (but /dev itself,
+ * read-only in the prebuilt tree), /proc masked, the daemon's directories
+ * nowhere in the mount table.
+ */
+Test(pool, the_prebuilt_tree_serves_default_runs_and_looks_the_same)
+{
+	for (int who = 0; who < 2; who++) {
+		box_client *c =
+		    who ? connect_as(&d, NOBODY, NOBODY) : connect_root(&d);
+		uint64_t pre0, pre1, pre2, hits0, hits1, misses;
+		unsigned size;
+		char *fast, *built;
+		char *scratch, *dev;
+
+		wait_pool_full();
+		pool_counts(&size, &hits0, &misses);
+		pre0 = prebuilt_count();
+		fast = probe(c, false);
+		pre1 = prebuilt_count();
+		cr_expect_eq(pre1, pre0 + 1,
+			     "a default run did not use the "
+			     "prebuilt tree");
+		wait_pool_full();
+		built = probe(c, true);
+		pre2 = prebuilt_count();
+		pool_counts(&size, &hits1, &misses);
+		cr_expect_eq(pre2, pre1,
+			     "a run with a mount of its own got "
+			     "the prebuilt tree");
+		cr_expect_eq(hits1, hits0 + 2,
+			     "both runs should take a member");
+
+		/* The built root has /scratch besides, and its /dev is a
+		 * tmpfs of the user's, where the prebuilt /dev is read-only
+		 * (its shm is the writable part); nothing else differs. */
+		scratch = strstr(built, "scratch ");
+		cr_assert_not_null(scratch, "%s", built);
+		memmove(scratch, scratch + 8, strlen(scratch + 8) + 1);
+		dev = strstr(built, "/dev writable ");
+		cr_assert_not_null(dev, "%s", built);
+		memmove(dev + 5, "read-only", 9);
+		memmove(dev + 14, strchr(dev + 14, '\n'),
+			strlen(strchr(dev + 14, '\n')) + 1);
+		cr_expect_str_eq(fast, built);
+		cr_expect(strstr(fast, "keys visible") == NULL, "%s", fast);
+		cr_expect(strstr(fast, "/dev/shm writable") != NULL, "%s",
+			  fast);
+		cr_expect(strstr(fast, "/tmp writable") != NULL, "%s", fast);
+		cr_expect(strstr(fast, "/proc/sys read-only") != NULL, "%s",
+			  fast);
+		cr_expect(strstr(fast, "/usr read-only") != NULL, "%s", fast);
+		cr_expect(strstr(fast, "\n4\n0\n") != NULL,
+			  "devices or mount table: %s", fast);
+		free(fast);
+		free(built);
+		box_client_free(c);
+	}
+}
+
+/*
+ * A request with binds of its own takes a member that built the tree: the
+ * member lets go of it before it resolves the sources, so binding the
+ * directory that holds the daemon's staging directory (here the test's
+ * own directory; as root, who may) sees no trace of it: no proc below it
+ * to refuse, and an empty staging directory.
+ */
+Test(pool, a_bind_above_the_staging_directory_sees_no_prebuilt_tree)
+{
+	box_client *c = connect_root(&d);
+	const char *argv[] = {"/bin/sh", "-c", "ls -A /work/state/root | wc -l",
+			      NULL};
+	box_spec *s = spec_argv(argv);
+	uint64_t pre0 = prebuilt_count();
+	int status = -1;
+	char *out;
+
+	wait_pool_full();
+	cr_assert(box_spec_bind(s, d.dir, "/work") >= 0);
+	out = run_spec_out(c, s, &status);
+	cr_expect_str_eq(out, "0\n");
+	cr_expect_eq(status, 0);
+	cr_expect_eq(prebuilt_count(), pre0);
+	free(out);
+	box_spec_free(s);
+	box_client_free(c);
 }
