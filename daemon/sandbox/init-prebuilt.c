@@ -13,18 +13,22 @@
  * daemon says INIT_TAKE_PREBUILT only for a spec whose mounts are exactly
  * the plan's.
  *
- * Why a skeleton directory: until the take the member's user namespace
- * has no id map, and the kernel lets no process whose fs ids are unmapped
- * create a file on a filesystem of that namespace (EOVERFLOW), so a fresh
- * tmpfs root could not get its mount points. The spawner, root on the
- * host, makes them once (prebuilt_skeleton()): <state>/skeleton holds
- * exactly the directories, empty files and symlinks the plan mounts on or
- * shows, root-owned, not writable by anyone else. Each member attaches a
- * read-only clone of it on the staging directory, in its own mount
- * namespace, and mounts onto its entries.
+ * Why a skeleton: until the take the member's user namespace has no id
+ * map, and the kernel lets no process whose fs ids are unmapped create a
+ * file on a filesystem of that namespace (EOVERFLOW), so a fresh tmpfs
+ * root could not get its mount points. The spawner, root on the host,
+ * makes them once (prebuilt_skeleton()): a small tmpfs holding exactly
+ * the directories, empty files and symlinks the plan mounts on or shows,
+ * root-owned and then read-only, attached on <state>/skeleton in a mount
+ * namespace of the spawner's own (a slave of the daemon's: the host's
+ * mounts still reach it, nothing of it reaches the host, where
+ * <state>/skeleton stays an empty directory). Each member, cloned with a
+ * copy of that namespace, attaches a read-only clone of it on the
+ * staging directory and mounts onto its entries. The sandbox's mount
+ * table shows a tmpfs root, as for a built root, and no host path.
  *
  * What differs from a root built after the take, and why it is no weaker:
- *  - "/" and /dev are directories of the skeleton, read-only mounts
+ *  - "/" and /dev are directories of the skeleton, a read-only mount
  *    owned by host root, which the sandbox shows as the overflow ids
  *    (65534); a built root shows its directories as the sandbox user's.
  *    No process in the sandbox owns them or has a capability over them,
@@ -40,11 +44,18 @@
  *    old root happen after the take as for a built root, and the command
  *    is forked only after that.
  *
- * A take without INIT_TAKE_PREBUILT (any other filesystem) builds its own
- * root exactly as a member without a plan does: that root is attached on
- * the staging directory on top of this tree, and the old root's detach
- * after pivot_root takes both out of the namespace; prebuilt_drop()
- * closes what pid 1 held of it.
+ *  - Every member builds its own tree from its own mounts and serves one
+ *    run: nothing of one run is visible to the next. The skeleton is
+ *    shared, but read-only and owned by nobody in any sandbox.
+ *  - An idle member keeps receiving the host's mounts (its namespace is
+ *    a slave), so a run's binds may name one made since the member was
+ *    cloned; the tree itself is made private once built, so nothing the
+ *    host mounts later appears in a sandbox.
+ *
+ * A take without INIT_TAKE_PREBUILT (any other filesystem) first detaches
+ * the tree (prebuilt_drop(): a bind of a directory above the staging one
+ * must not meet it), then builds its root exactly as a member without a
+ * plan does.
  */
 #include <errno.h>
 #include <fcntl.h>

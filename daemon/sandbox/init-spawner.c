@@ -15,6 +15,11 @@
  * peer is the daemon that forked it; every request is still checked
  * whole, and a malformed one ends the spawner (the daemon then clones
  * members itself).
+ *
+ * Given a plan (the default profile) it also makes the skeleton its
+ * members build that profile's tree on (init-prebuilt.c), in a mount
+ * namespace of its own, and keeps the plan mapped: each member is a copy
+ * and has it in its own memory.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -57,6 +57,13 @@ enum init_msg_kind {
  * daemon (PR_SET_PDEATHSIG). It is a copy of the spawner, a fresh
  * boxd-init with nothing of the daemon's, and runs boxd-init from there
  * without an execve.
+ *
+ * The spawner is exec'd with a second fd, SPAWN_PLAN_FD: a sealed memfd
+ * holding a spec blob whose mounts are the default profile's (its argv,
+ * cwd and ids are placeholders), or nothing. With a plan it makes the
+ * skeleton once, a tmpfs on SPAWN_SKELETON next to the plan's staging
+ * directory in a mount namespace of its own, and every member it clones
+ * builds the plan's tree before it says INIT_READY (init-prebuilt.c).
  */
 #define SPAWNER_ARG "--spawner"
 #define SPAWN_MAX_FDS 8
