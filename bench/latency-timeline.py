@@ -106,13 +106,13 @@ def main():
         steps[name].append(ms)
 
     # Members are taken newest first: match a take to the member whose
-    # wait ended first after it.
+    # wait ended first after it (the take header is 24 bytes).
     take_recvs = sorted((e for e in evs if e.comm == "boxd-init" and
-                         e.name == "recvmsg" and e.retval() == 16),
+                         e.name == "recvmsg" and e.retval() == 24),
                         key=lambda e: e.end)
-    # The command's execve; a member's execveat of boxd-init shows up as
-    # "execve" too, under the name boxd-init.
     execs = [e for e in evs if e.name == "execve" and e.comm != "boxd-init"]
+    spawner = [e for e in evs if e.comm == "boxd-spawner" and
+               e.name == "clone3"]
     for n, s in enumerate(starts):
         t_end = starts[n + 1].ts if n + 1 < len(starts) else float("inf")
         win = lambda l: [e for e in l if s.ts <= e.ts < t_end]
@@ -126,19 +126,21 @@ def main():
                          (e.retval() or 0) > 4)
         if d_req is None:
             continue
-        _, d_mk = first(dm, lambda e: e.name == "mkdirat", i)
-        j, d_poll = first(dm, lambda e: e.name == "poll", i)
-        # /proc/<pid> is the first openat after the take that is followed
-        # by another openat (its uid_map) rather than by a write.
+        # The spec memfd is made first, then the member taken and its
+        # cgroup given the limits (openat, write, close each); /proc/<pid>
+        # is the first openat after that followed by another openat (its
+        # uid_map) rather than by a write.
+        m_i, d_memfd = first(dm, lambda e: e.name == "memfd_create", i)
+        if d_memfd is None:
+            continue
         d_proc = None
-        for x in range(j or i, len(dm) - 1):
+        for x in range(m_i, len(dm) - 1):
             if dm[x].name == "openat" and dm[x + 1].name == "openat":
                 d_proc = dm[x]
                 break
-        _, d_memfd = first(dm, lambda e: e.name == "memfd_create", i)
-        k, d_take = first(dm, lambda e: e.name == "sendmsg", i)
-        _, d_accv = first(dm, lambda e: e.name == "writev", i)
-        if None in (d_mk, d_poll, d_proc, d_memfd, d_take, d_accv):
+        k, d_take = first(dm, lambda e: e.name == "sendmsg", m_i)
+        _, d_accv = first(dm, lambda e: e.name == "writev", m_i)
+        if None in (d_proc, d_take, d_accv):
             continue
         # The member woken by this take.
         member_rx = None
@@ -151,9 +153,15 @@ def main():
         mem = [e for e in by_tid[member_rx.tid] if e.ts >= member_rx.end]
         _, fork = first(mem, lambda e: e.name in ("clone", "clone3") and
                         (e.retval() or 0) > 0)
+        # pid 1's INIT_EXITED: its last send before exit_group.
         _, m_exit = first(mem, lambda e: e.name == "exit_group")
         if fork is None or m_exit is None:
             continue
+        reports = [e for e in mem if e.name in ("sendto", "sendmsg") and
+                   e.ts < m_exit.ts]
+        if not reports:
+            continue
+        m_report = reports[-1]
         # clone() returns the pid inside the sandbox's pid namespace:
         # the command is the first process to execve after the fork.
         _, c_exec = first(execs, lambda e: e.ts >= fork.ts and
@@ -162,24 +170,19 @@ def main():
             continue
         cmd = by_tid[c_exec.tid]
         _, c_exit = first(cmd, lambda e: e.name == "exit_group")
-        l, d_wait = first(dm, lambda e: e.name == "waitid" and
-                          e.ts >= m_exit.ts)
-        if c_exit is None or d_wait is None:
-            continue
-        _, d_rm = first(dm, lambda e: e.name == "unlinkat", l)
-        _, d_res = first(dm, lambda e: e.name == "writev", l)
-        if d_rm is None or d_res is None:
+        # The result: the daemon's first writev after the report.
+        _, d_res = first(dm, lambda e: e.name == "writev" and
+                         e.ts >= m_report.end)
+        if c_exit is None or d_res is None:
             continue
 
         step("client: request sent -> daemon reads it", d_req.end - s.ts)
-        step("daemon: decode, policy, stdio checks", d_mk.ts - d_req.end)
-        step("daemon: run cgroup mkdir x5 + limit writes", d_poll.ts -
-             d_mk.ts)
-        step("daemon: take member, attach to run cgroup (5 writes)",
-             d_proc.ts - d_poll.ts)
-        step("daemon: uid/gid maps, setgroups", d_memfd.ts - d_proc.ts)
-        step("daemon: spec memfd + sendmsg to pid 1", d_take.end -
-             d_memfd.ts)
+        step("daemon: decode, policy, stdio checks", d_memfd.ts -
+             d_req.end)
+        step("daemon: spec memfd, take member, limits into its cgroup",
+             d_proc.ts - d_memfd.ts)
+        step("daemon: uid/gid maps, setgroups, sendmsg to pid 1",
+             d_take.end - d_proc.ts)
         step("daemon: register events, send accepted", d_accv.end -
              d_take.end)
         step("pid 1: wake-up after the take", member_rx.end - d_take.end)
@@ -191,11 +194,10 @@ def main():
                        and e.name not in PATH_CALLS and
                        e.name != "pivot_root")
         total = fork.ts - member_rx.end
-        step("pid 1 setup: mount syscalls (open_tree, fsconfig, "
-             "move_mount, ...)", mount_ms)
+        step("pid 1 setup: mount syscalls (fsopen, fsconfig, move_mount, "
+             "...)", mount_ms)
         step("pid 1 setup: pivot_root", pivot_ms)
-        step("pid 1 setup: path syscalls (openat2, mkdirat, symlinkat, "
-             "close)", path_ms)
+        step("pid 1 setup: path syscalls (openat2, close, ...)", path_ms)
         step("pid 1 setup: other syscalls", other_ms)
         step("pid 1 setup: user code, page faults, scheduling",
              total - mount_ms - pivot_ms - path_ms - other_ms)
@@ -208,14 +210,12 @@ def main():
         step("command: execve", c_exec.dur)
         step("command: /bin/true runs (loader, libc start, exit)",
              c_exit.ts - c_exec.end)
-        step("pid 1: reap, report, exit_group", m_exit.ts - c_exit.ts)
-        step("pid 1 exit (namespaces, mounts torn down) -> daemon waitid",
-             d_wait.ts - m_exit.ts)
-        step("daemon: cgroup stats + emptiness checks", d_rm.ts - d_wait.ts)
-        step("daemon: cgroup rmdir x5, send result", d_res.end - d_rm.ts)
+        step("pid 1: reap, report the exit", m_report.end - c_exit.ts)
+        step("daemon: read the report, cgroup stats, send result",
+             d_res.end - m_report.end)
         step("client: result delivered", t_result - d_res.end)
-        refill = sum(e.dur for e in dm if e.name == "clone3")
-        step("(daemon time in pool refill clone3 during this run)", refill)
+        refill = sum(e.dur for e in spawner if s.ts <= e.ts < t_result)
+        step("(spawner time in clone3 during this run)", refill)
         step("(whole run as the client saw it)", t_result - s.ts)
         step("(client: accepted at)", t_acc - s.ts)
         step("(client: started at)", t_started - s.ts)

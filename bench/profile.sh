@@ -10,6 +10,7 @@
 #  3. the same CPU view of plain posix_spawn + waitpid of /bin/true.
 #
 # Usage: bench/profile.sh [--runs N]   (root; needs perf: linux-perf)
+# BOXD_PROFILE_KEEP=FILE also keeps the decoded system-call trace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,6 +59,11 @@ perf trace record -a -o "$dir/trace.data" -- \
 echo
 perf trace -i "$dir/trace.data" -o "$dir/trace.txt" 2>/dev/null
 bench/latency-timeline.py --daemon-pid "$pid" <"$dir/trace.txt"
+# BOXD_PROFILE_KEEP=FILE keeps the decoded trace for a closer look.
+if [ -n "${BOXD_PROFILE_KEEP:-}" ]; then
+	cp "$dir/trace.txt" "$BOXD_PROFILE_KEEP"
+	echo "(the trace, daemon pid $pid: $BOXD_PROFILE_KEEP)"
+fi
 rm -f "$dir/trace.data" "$dir/trace.txt"
 
 cpu_runs=$((runs * 3))

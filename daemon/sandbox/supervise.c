@@ -378,9 +378,17 @@ struct sandbox *sandbox_free(struct sandbox *sb)
 	free(sb->groups);
 	sb->groups = NULL;
 	if (sb->pidfd >= 0) {
+		/*
+		 * pid 1's death takes its whole pid namespace (and every
+		 * namespace below it) with it; the one process of the run's
+		 * cgroup outside it, pasta, is stopped above. Nothing else of
+		 * the run can be left, so its cgroup is not killed here: on
+		 * v1 that freezes and walks every hierarchy, right after the
+		 * result, while the caller's next request waits. Whatever the
+		 * cgroup still holds when it is removed, once pid 1 is reaped,
+		 * is killed then (cgroup_run_free()).
+		 */
 		sys_pidfd_send_signal(sb->pidfd, SIGKILL);
-		if (sb->cg)
-			cgroup_run_kill(sb->cg);
 		if (sys_waitid_rusage(sb->pidfd, &si, WEXITED | WNOHANG, &ru) <
 			0 ||
 		    si.si_pid == 0) {
