@@ -440,6 +440,11 @@ int mounts_enter_root(struct init_spec *s)
 		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return init_fail("attach root", NULL, errno);
 	stage_fd = safe_close(stage_fd);
+	return mounts_pivot_into(root);
+}
+
+int mounts_pivot_into(int root)
+{
 	/* pivot_root(".", ".") stacks the old root on top of the new one;
 	 * detaching "." then removes the old root from this namespace
 	 * entirely, without needing a directory to park it in. */

@@ -66,7 +66,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -433,20 +432,6 @@ static bool is_plan(const struct init_spec *s)
 	return s->tmpfs_default == built->tmpfs_default;
 }
 
-/* The tree becomes "/", as mounts_enter_root() does with a built one. */
-static int enter_tree(void)
-{
-	if (fchdir(pre_root) < 0)
-		return init_fail("pivot_root", NULL, errno);
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return init_fail("pivot_root", NULL, errno);
-	if (umount2(".", MNT_DETACH) < 0)
-		return init_fail("detach old root", NULL, errno);
-	if (chdir("/") < 0)
-		return init_fail("pivot_root", NULL, errno);
-	return 0;
-}
-
 /* /dev's own part: its shm, and a tty run's terminal. */
 static int enter_dev(struct init_spec *s, const struct init_mount *m)
 {
@@ -474,7 +459,7 @@ int prebuilt_enter(struct init_spec *s)
 		return init_fail(
 		    "prebuilt root",
 		    "the spec is not the one the tree was built for", EPROTO);
-	r = enter_tree();
+	r = mounts_pivot_into(pre_root); /* as with a built root */
 	for (size_t i = 0; r >= 0 && i < s->n_mounts; i++) {
 		struct init_mount *m = &s->mounts[i];
 

@@ -39,6 +39,9 @@ int mounts_open_target(const char *dst, bool leaf_dir, int *ret_fd);
  * the host device nodes of a dev), detached, in m->tree and m->extra[];
  * mounts_prepare() does it for every mount of s. */
 int mounts_prepare_one(const struct init_spec *s, struct init_mount *m);
+/* The attached mount root becomes "/" (pivot_root), the old root is
+ * detached, and pid 1's cwd is the new "/". */
+int mounts_pivot_into(int root);
 /* Attach the detached tree at the directory (or file) target: 0 or
  * -errno. */
 int mounts_attach(int tree, int target);
