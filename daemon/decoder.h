@@ -17,8 +17,9 @@
  * no file, no log. A job's body belongs to the worker from submit to
  * completion; everything else about it is the loop's.
  *
- * It is the daemon's only thread besides the loop, and what makes that
- * safe is written down where it matters: the code between clone3() and
+ * It and the cgroup remover (daemon/sandbox/cgroup-remover.c) are the
+ * daemon's only threads besides the loop, and what makes that safe is
+ * written down where it matters: the code between clone3() and
  * execveat() (spawn.c) takes no lock and allocates nothing, so a worker
  * holding malloc's lock at the instant of a clone cannot wedge the child;
  * and the caller's groups that the daemon takes for the instant of a

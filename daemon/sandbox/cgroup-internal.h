@@ -88,10 +88,23 @@ struct cgroup_manager {
 	bool v1_usage_split; /* cpuacct.usage_user/usage_sys exist */
 
 	uint64_t next_sandbox; /* n of the next sandbox-<n> */
+	/* rmdir of emptied runs' cgroups off the caller's thread, or NULL
+	 * (cgroup_manager_remove_in_background()). */
+	struct cgroup_remover *remover;
 
 	LIST_HEAD(, cgroup_run) runs;
 	LIST_HEAD(, cgroup_run) busy;
 };
+
+/* cgroup-remover.c: a thread that rmdirs rel under each of dirfds (the
+ * manager's root fds, which must outlive it), retrying a busy directory
+ * for CGROUP_EMPTY_WAIT_NS. remover_stop() removes what is queued, then
+ * joins it. */
+struct cgroup_remover;
+int remover_start(struct cgroup_remover **ret);
+int remover_queue(struct cgroup_remover *rm, const int *dirfds, size_t n,
+		  const char *rel);
+struct cgroup_remover *remover_stop(struct cgroup_remover *rm);
 
 /* rmdir a cgroup at shutdown, waiting (at most ~1 s) for tasks that
  * were just killed, or a child cgroup, to leave it. */

@@ -541,6 +541,16 @@ static int v1_run_rmdir(struct cgroup_run *r)
 	return ret;
 }
 
+static size_t v1_rmdir_dirs(const struct cgroup_run *r, int *fds, size_t max)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < _CGROUP_V1_MAX && n < max; i++)
+		if (hier_owner(r->m, i))
+			fds[n++] = r->m->v1[i].root_fd;
+	return n;
+}
+
 /* Does a cgroup with these limits need hierarchy i? Only cpu can be left
  * out, and only when it is a hierarchy of its own: cpuacct, memory, pids
  * and the freezer serve every run (usage, peaks, kills). */
@@ -765,6 +775,7 @@ const struct cgroup_ops cgroup_v1_ops = {
     .run_cpu_ns = v1_run_cpu_ns,
     .run_stats = v1_run_stats,
     .run_kill = v1_run_kill,
+    .rmdir_dirs = v1_rmdir_dirs,
     .run_rmdir = v1_run_rmdir,
     .run_populated = v1_run_populated,
 };

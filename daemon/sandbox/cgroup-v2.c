@@ -663,6 +663,14 @@ static int v2_run_rmdir(struct cgroup_run *r)
 	return 0;
 }
 
+static size_t v2_rmdir_dirs(const struct cgroup_run *r, int *fds, size_t max)
+{
+	if (max < 1)
+		return 0;
+	fds[0] = r->m->root_fd;
+	return 1;
+}
+
 static bool v2_run_populated(struct cgroup_run *r)
 {
 	return r->fd >= 0 && v2_populated_fd(r->fd);
@@ -679,5 +687,6 @@ const struct cgroup_ops cgroup_v2_ops = {
     .run_stats = v2_run_stats,
     .run_kill = v2_run_kill,
     .run_rmdir = v2_run_rmdir,
+    .rmdir_dirs = v2_rmdir_dirs,
     .run_populated = v2_run_populated,
 };

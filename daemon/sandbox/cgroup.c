@@ -457,6 +457,27 @@ static void run_release(struct cgroup_run *r)
 	free(r);
 }
 
+int cgroup_manager_remove_in_background(struct cgroup_manager *m)
+{
+	if (!m || m->remover || m->mode == CGROUP_MODE_NONE)
+		return 0;
+	return remover_start(&m->remover);
+}
+
+/* rmdir an empty run cgroup: queued for the remover when there is one. */
+static int run_rmdir(struct cgroup_run *r)
+{
+	int fds[_CGROUP_V1_MAX];
+	size_t n;
+
+	if (r->m->remover && r->m->ops->rmdir_dirs) {
+		n = r->m->ops->rmdir_dirs(r, fds, ELEMENTSOF(fds));
+		if (remover_queue(r->m->remover, fds, n, r->rel) == 0)
+			return 0;
+	}
+	return r->m->ops->run_rmdir(r);
+}
+
 /* Kill what is left, wait (bounded) for it to go if asked to, and rmdir.
  * An empty process list is not yet an rmdir-able cgroup: a killed task
  * leaves the list as it starts exiting but keeps its cgroup busy a little
@@ -481,7 +502,7 @@ static int run_try_remove(struct cgroup_run *r, bool wait)
 				killed = true;
 			}
 		} else {
-			k = ops->run_rmdir(r);
+			k = run_rmdir(r);
 			if (k >= 0)
 				break;
 			if (k != -EBUSY)
@@ -605,6 +626,7 @@ struct cgroup_manager *cgroup_manager_free(struct cgroup_manager *m)
 		return NULL;
 	cgroup_manager_reap(m);
 	manager_release_runs(m);
+	m->remover = remover_stop(m->remover);
 	m->ops->close(m);
 	free(m);
 	return NULL;

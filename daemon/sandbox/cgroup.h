@@ -158,6 +158,13 @@ struct cgroup_run *cgroup_run_free(struct cgroup_run *r);
 /* Retry removing cgroups that were still busy. */
 void cgroup_manager_reap(struct cgroup_manager *m);
 
+/* From now on a destroyed run's cgroup, once seen empty, is removed by a
+ * thread of the manager's (cgroup-remover.c), so the caller never waits
+ * for the kernel's teardown; cgroup_manager_free() waits for what is
+ * queued. Until then (and if the thread cannot start: -errno) removal is
+ * synchronous. */
+int cgroup_manager_remove_in_background(struct cgroup_manager *m);
+
 /* How many more processes the daemon's subtree may hold: the smallest
  * pids.max - pids.current of its root and every ancestor (UINT64_MAX if
  * none is limited). -EOPNOTSUPP without a pids controller. */
@@ -180,5 +187,7 @@ struct cgroup_ops {
 	int (*run_stats)(struct cgroup_run *r, struct run_result *res);
 	int (*run_kill)(struct cgroup_run *r);
 	int (*run_rmdir)(struct cgroup_run *r);
+	/* The directories run_rmdir() removes r->rel from: n fds. */
+	size_t (*rmdir_dirs)(const struct cgroup_run *r, int *fds, size_t max);
 	bool (*run_populated)(struct cgroup_run *r);
 };

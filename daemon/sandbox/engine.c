@@ -105,6 +105,10 @@ int engine_new(const struct engine_config *cfg, struct engine **ret,
 	e->init_fd = e->devnull = e->pasta_fd = -1;
 	e->spawner_fd = e->spawner_pidfd = -1;
 	e->cg = cfg->cgroups;
+	/* A finished run's rmdir can wait for the kernel for milliseconds:
+	 * never on the caller's loop (synchronous if the thread cannot
+	 * start). */
+	(void)cgroup_manager_remove_in_background(e->cg);
 	e->tmpfs_default = cfg->tmpfs_default;
 	e->plan = cfg->plan;
 	e->n_plan = cfg->plan ? cfg->n_plan : 0;

@@ -787,6 +787,53 @@ static void busy_test(const char *sub)
 	cr_assert_not(exists(sub), "%s left behind", sub);
 }
 
+/*
+ * Removal in the background (the daemon's setting): destroy returns at
+ * once for an empty run and the remover's thread takes the directory away
+ * soon after; a run that still holds processes is killed first, as
+ * always; freeing the manager waits for whatever is still queued, so
+ * nothing is left once it returns.
+ */
+static void background_removal_test(const char *path_a, const char *path_b,
+				    const char *path_c)
+{
+	struct cgroup_run *a = NULL, *b = NULL, *c = NULL;
+	pid_t pid;
+	int gofd, status, n = 0;
+
+	cr_assert_eq(cgroup_manager_remove_in_background(mgr), 0);
+	cr_assert_eq(cgroup_run_create(mgr, 7, 1, NULL, &a), 0);
+	cr_assert_eq(cgroup_run_create(mgr, 7, 2, NULL, &b), 0);
+	cr_assert_eq(cgroup_run_create(mgr, 7, 3, NULL, &c), 0);
+	cr_assert(exists(path_a) && exists(path_b) && exists(path_c));
+
+	cr_assert_eq(cgroup_run_destroy(a), 0);
+	a = cgroup_run_free(a);
+	for (int i = 0; i < PATIENCE_MS / 10 && exists(path_a); i++)
+		sleep_ms(10);
+	cr_assert_not(exists(path_a), "%s left behind", path_a);
+
+	pid = spawn_waiting(JOB_SLEEPERS, &gofd);
+	cr_assert_eq(cgroup_run_attach(b, pid), 0);
+	go(gofd);
+	for (int i = 0; i < PATIENCE_MS / 10 && (n = count_procs(path_b)) < 6;
+	     i++)
+		sleep_ms(10);
+	cr_assert_eq(n, 6, "expected 6 processes, saw %d", n);
+	cr_assert_eq(cgroup_run_destroy(b), 0);
+	status = wait_status(pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	b = cgroup_run_free(b);
+	for (int i = 0; i < PATIENCE_MS / 10 && exists(path_b); i++)
+		sleep_ms(10);
+	cr_assert_not(exists(path_b), "%s left behind", path_b);
+
+	cr_assert_eq(cgroup_run_destroy(c), 0);
+	c = cgroup_run_free(c);
+	mgr = cgroup_manager_free(mgr);
+	cr_assert_not(exists(path_c), "%s left behind by the manager", path_c);
+}
+
 Test(v1, busy_runs_are_reaped)
 {
 	char sub[512];
@@ -795,6 +842,18 @@ Test(v1, busy_runs_are_reaped)
 	v1_open();
 	v1_path(sub, sizeof(sub), "memory", "tenant-9/run-77/sub");
 	busy_test(sub);
+}
+
+Test(v1, removal_in_the_background)
+{
+	char a[512], b[512], c[512];
+
+	v1_require();
+	v1_open();
+	v1_path(a, sizeof(a), "memory", "tenant-7/run-1");
+	v1_path(b, sizeof(b), "pids", "tenant-7/run-2");
+	v1_path(c, sizeof(c), "freezer", "tenant-7/run-3");
+	background_removal_test(a, b, c);
 }
 
 Test(v1, check_refuses)
@@ -1248,6 +1307,18 @@ Test(v2, clone_into_cgroup_and_stats)
 	cr_assert_eq(res.oom_kills, 0);
 	cr_assert_eq(cgroup_run_destroy(run), 0);
 	cgroup_run_free(run);
+}
+
+Test(v2, removal_in_the_background)
+{
+	char a[600], b[600], c[600];
+
+	v2_require();
+	v2_open();
+	snprintf(a, sizeof(a), "%s/tenant-7/run-1", v2_root);
+	snprintf(b, sizeof(b), "%s/tenant-7/run-2", v2_root);
+	snprintf(c, sizeof(c), "%s/tenant-7/run-3", v2_root);
+	background_removal_test(a, b, c);
 }
 
 /* A pool member is born in its own cgroup, which becomes its run's: the
