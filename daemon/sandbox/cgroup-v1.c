@@ -621,6 +621,38 @@ fail:
 	return k;
 }
 
+static size_t v1_prepare_dirs(const struct cgroup_run *r, int *fds, size_t max)
+{
+	static const struct spec_limits none = {0};
+	const struct cgroup_manager *m = r->m;
+	size_t n = 0;
+
+	if (hier_needed(m, CGROUP_V1_MEMORY, &none) && n < max)
+		fds[n++] = m->v1[CGROUP_V1_MEMORY].root_fd;
+	for (int i = 0; i < _CGROUP_V1_MAX && n < max; i++)
+		if (i != CGROUP_V1_MEMORY && hier_needed(m, i, &none))
+			fds[n++] = m->v1[i].root_fd;
+	return n;
+}
+
+static int v1_run_adopt(struct cgroup_run *r)
+{
+	static const struct spec_limits none = {0};
+
+	for (int i = 0; i < _CGROUP_V1_MAX; i++) {
+		if (!hier_needed(r->m, i, &none) || r->v1_fd[i] >= 0)
+			continue;
+		r->v1_fd[i] = cgroup_open_dir_at(r->m->v1[i].root_fd, r->rel);
+		if (r->v1_fd[i] < 0) {
+			int k = r->v1_fd[i];
+
+			r->v1_fd[i] = -1;
+			return k;
+		}
+	}
+	return write_limits(r->m, r, &none);
+}
+
 /* A member's cgroup at the take: the cpu hierarchy only now, and only for
  * a CPU limit; pid 1 runs nothing of the caller's yet, so moving it here
  * is not racy. Then the limits. */
@@ -776,6 +808,8 @@ const struct cgroup_ops cgroup_v1_ops = {
     .run_stats = v1_run_stats,
     .run_kill = v1_run_kill,
     .rmdir_dirs = v1_rmdir_dirs,
+    .prepare_dirs = v1_prepare_dirs,
+    .run_adopt = v1_run_adopt,
     .run_rmdir = v1_run_rmdir,
     .run_populated = v1_run_populated,
 };

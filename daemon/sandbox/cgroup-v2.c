@@ -590,6 +590,36 @@ fail:
 	return k;
 }
 
+static size_t v2_prepare_dirs(const struct cgroup_run *r, int *fds, size_t max)
+{
+	if (max < 1)
+		return 0;
+	fds[0] = r->m->root_fd;
+	return 1;
+}
+
+/* What v2_run_create() does after its mkdir, for a prepared cgroup. */
+static int v2_run_adopt(struct cgroup_run *r)
+{
+	static const struct spec_limits none = {0};
+
+	if (r->fd < 0)
+		r->fd = cgroup_open_dir_at(r->m->root_fd, r->rel);
+	if (r->fd < 0) {
+		int k = r->fd;
+
+		r->fd = -1;
+		return k;
+	}
+	if (r->m->v2_memory) {
+		int k = cgroup_write_at(r->fd, "memory.oom.group", "1");
+
+		if (k < 0)
+			return k;
+	}
+	return v2_write_limits(r->m, r->fd, &none);
+}
+
 /* Every controller is enabled for the cgroup since its mkdir: the limits
  * are all a take writes. */
 static int v2_run_limit(struct cgroup_run *r, const struct spec_limits *lim,
@@ -688,5 +718,7 @@ const struct cgroup_ops cgroup_v2_ops = {
     .run_kill = v2_run_kill,
     .run_rmdir = v2_run_rmdir,
     .rmdir_dirs = v2_rmdir_dirs,
+    .prepare_dirs = v2_prepare_dirs,
+    .run_adopt = v2_run_adopt,
     .run_populated = v2_run_populated,
 };

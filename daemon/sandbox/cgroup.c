@@ -779,6 +779,48 @@ int cgroup_run_prepare(struct cgroup_manager *m, struct cgroup_run **ret)
 	return run_make(m, r, NULL, ret);
 }
 
+int cgroup_run_reserve(struct cgroup_manager *m, struct cgroup_run **ret)
+{
+	struct cgroup_run *r;
+	char rel[64];
+
+	if (!m->ops->prepare_dirs || !m->ops->run_adopt)
+		return -EOPNOTSUPP;
+	snprintf(rel, sizeof(rel), "sandbox-%" PRIu64, m->next_sandbox++);
+	r = run_new(m, rel);
+	if (!r)
+		return -ENOMEM;
+	/* Listed like any run: freeing it removes what was made. */
+	LIST_INSERT_HEAD(&m->runs, r, live);
+	*ret = r;
+	return 0;
+}
+
+const char *cgroup_run_name(const struct cgroup_run *r)
+{
+	return r->rel;
+}
+
+size_t cgroup_run_reserve_dirs(const struct cgroup_run *r, int *ret_fds,
+			       size_t max)
+{
+	if (!r->m || r->removed)
+		return 0;
+	return r->m->ops->prepare_dirs(r, ret_fds, max);
+}
+
+int cgroup_run_adopt(struct cgroup_run *r)
+{
+	int k;
+
+	if (!r->m)
+		return -ENODEV;
+	k = r->m->ops->run_adopt(r);
+	if (k < 0)
+		log_debug("cgroup: adopt %s: %s", r->rel, strerror(-k));
+	return k;
+}
+
 int cgroup_run_bind(struct cgroup_run *r, uid_t tenant, uint64_t run_id,
 		    const struct spec_limits *lim, pid_t pid)
 {

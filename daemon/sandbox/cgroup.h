@@ -108,6 +108,21 @@ int cgroup_run_create(struct cgroup_manager *m, uid_t tenant, uint64_t run_id,
 int cgroup_run_prepare(struct cgroup_manager *m, struct cgroup_run **ret);
 
 /*
+ * cgroup_run_prepare() in two halves, for a cgroup another process makes
+ * (the pool's spawner, so that the daemon's loop never waits on a
+ * mkdir): cgroup_run_reserve() names it (sandbox-<n>, nothing made yet);
+ * cgroup_run_reserve_dirs() gives the directories to make that name in,
+ * memory first (v1: one per hierarchy a prepared cgroup has; v2: one);
+ * cgroup_run_adopt() opens what was made there and sets it up. Freeing a
+ * reserved run removes whatever was made of it.
+ */
+int cgroup_run_reserve(struct cgroup_manager *m, struct cgroup_run **ret);
+const char *cgroup_run_name(const struct cgroup_run *r);
+size_t cgroup_run_reserve_dirs(const struct cgroup_run *r, int *ret_fds,
+			       size_t max);
+int cgroup_run_adopt(struct cgroup_run *r);
+
+/*
  * The take: a prepared cgroup becomes run_id's, of tenant, and gets the
  * run's limits (checked as cgroup_run_create() does). Its path does not
  * change. pid is the member's pid 1, which has run nothing of the
@@ -189,5 +204,11 @@ struct cgroup_ops {
 	int (*run_rmdir)(struct cgroup_run *r);
 	/* The directories run_rmdir() removes r->rel from: n fds. */
 	size_t (*rmdir_dirs)(const struct cgroup_run *r, int *fds, size_t max);
+	/* A prepared cgroup someone else made: the directories to make
+	 * r->rel in (memory first), and, once made, open and set it up as
+	 * run_create(lim NULL) would have. */
+	size_t (*prepare_dirs)(const struct cgroup_run *r, int *fds,
+			       size_t max);
+	int (*run_adopt)(struct cgroup_run *r);
 	bool (*run_populated)(struct cgroup_run *r);
 };

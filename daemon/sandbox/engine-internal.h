@@ -141,10 +141,12 @@ static inline void set_step(struct run_error *err, const char *step)
 	snprintf(err->step, sizeof(err->step), "%s", step);
 }
 
-/* A member asked of the spawner: the cgroup made for it. */
+/* A member asked of the spawner: the cgroup made (or, reserved, only
+ * named) for it. */
 struct spawn_pending {
 	uint64_t seq;
 	struct cgroup_run *cg;
+	bool reserved; /* the spawner makes it; adopted on the answer */
 	struct spawn_pending *next;
 };
 
@@ -153,8 +155,10 @@ struct spawn_pending {
  * asked for. */
 int spawner_start(struct engine *e, int plan);
 void spawner_stop(struct engine *e);
-/* Ask for one member in cg (owned by the request until its answer). */
-int spawner_request(struct engine *e, struct cgroup_run *cg);
+/* Ask for one member in cg (owned by the request until its answer);
+ * reserved: cg is only named (cgroup_run_reserve()), the spawner makes
+ * it and the answer adopts it. */
+int spawner_request(struct engine *e, struct cgroup_run *cg, bool reserved);
 /* Read one answer: 1 with a member (ready to join the pool), 0 when
  * nothing is waiting, -errno for a member that failed (err says which
  * step; its cgroup is gone) or, with *ret_gone set, a spawner that

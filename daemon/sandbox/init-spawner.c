@@ -90,11 +90,51 @@ static int attach_all(const int *fds, size_t n, pid_t pid)
 	return 0;
 }
 
-/* One member for req, its cgroup in fds. Fills rep; on success the two
- * fds for the daemon are in ret_fds. */
-static void spawn_one(const struct spawn_request *req, const int *fds,
-		      size_t n_fds, struct spawn_reply *rep, int ret_fds[2],
-		      char *spawner_arg)
+/* A name the daemon may ask us to make: "sandbox-<digits>" and nothing
+ * else, so that no request can reach outside the directories it gave. */
+static bool valid_name(const char *name, size_t size)
+{
+	size_t len = strnlen(name, size);
+
+	if (len == size || len <= 8 || strncmp(name, "sandbox-", 8) != 0)
+		return false;
+	return strspn(name + 8, "0123456789") == len - 8;
+}
+
+/* mkdir name in each of parents, and open each new directory into dirs;
+ * on failure nothing made is left. */
+static int make_cgroup(const int *parents, size_t n, const char *name,
+		       int *dirs)
+{
+	size_t made = 0;
+	int r = 0;
+
+	for (; made < n; made++) {
+		if (mkdirat(parents[made], name, 0755) < 0) {
+			r = -errno;
+			break;
+		}
+		dirs[made] = openat(parents[made], name,
+				    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dirs[made] < 0) {
+			r = -errno;
+			(void)unlinkat(parents[made], name, AT_REMOVEDIR);
+			break;
+		}
+	}
+	if (r < 0)
+		while (made--) {
+			close(dirs[made]);
+			(void)unlinkat(parents[made], name, AT_REMOVEDIR);
+		}
+	return r;
+}
+
+/* One member, its cgroup in fds as mode says (SPAWN_CGROUP_NONE,
+ * _CLONE_INTO or _ATTACH). Fills rep; on success the two fds for the
+ * daemon are in ret_fds. */
+static void spawn_in(uint32_t mode, const int *fds, size_t n_fds,
+		     struct spawn_reply *rep, int ret_fds[2], char *spawner_arg)
 {
 	struct clone_args args = {
 	    .flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
@@ -105,7 +145,7 @@ static void spawn_one(const struct spawn_request *req, const int *fds,
 	int sv[2], pidfd = -1;
 	long pid;
 
-	if (req->cgroup == SPAWN_CGROUP_CLONE_INTO) {
+	if (mode == SPAWN_CGROUP_CLONE_INTO) {
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)fds[0];
 	}
@@ -126,7 +166,7 @@ static void spawn_one(const struct spawn_request *req, const int *fds,
 		member_child(sv[1], spawner_arg);
 	}
 	close(sv[1]);
-	if (req->cgroup == SPAWN_CGROUP_ATTACH) {
+	if (mode == SPAWN_CGROUP_ATTACH) {
 		int r = attach_all(fds, n_fds, (pid_t)pid);
 
 		if (r < 0) {
@@ -142,6 +182,34 @@ static void spawn_one(const struct spawn_request *req, const int *fds,
 	rep->pid = (int32_t)pid;
 	ret_fds[0] = pidfd;
 	ret_fds[1] = sv[0];
+}
+
+/* One member for req, in the cgroup fds name or, for the MKDIR modes,
+ * one made here in them. A made cgroup stays even if the member fails:
+ * the daemon named it and removes it. */
+static void spawn_one(const struct spawn_request *req, const int *fds,
+		      size_t n_fds, struct spawn_reply *rep, int ret_fds[2],
+		      char *spawner_arg)
+{
+	int dirs[SPAWN_MAX_FDS];
+	int r;
+
+	if (req->cgroup != SPAWN_CGROUP_MKDIR_CLONE_INTO &&
+	    req->cgroup != SPAWN_CGROUP_MKDIR_ATTACH) {
+		spawn_in(req->cgroup, fds, n_fds, rep, ret_fds, spawner_arg);
+		return;
+	}
+	r = make_cgroup(fds, n_fds, req->name, dirs);
+	if (r < 0) {
+		reply_failure(rep, "make cgroup", -r);
+		return;
+	}
+	spawn_in(req->cgroup == SPAWN_CGROUP_MKDIR_ATTACH
+		     ? SPAWN_CGROUP_ATTACH
+		     : SPAWN_CGROUP_CLONE_INTO,
+		 dirs, n_fds, rep, ret_fds, spawner_arg);
+	for (size_t i = 0; i < n_fds; i++)
+		close(dirs[i]);
 }
 
 /*
@@ -192,10 +260,16 @@ _noreturn_ void spawner_main(char *spawner_arg)
 		if (n == 0 && n_fds == 0)
 			_exit(0); /* the daemon closed its end */
 		if (n != (ssize_t)sizeof(req) || req.magic != INIT_MAGIC ||
-		    req.cgroup > SPAWN_CGROUP_ATTACH ||
+		    req.cgroup > SPAWN_CGROUP_MKDIR_ATTACH ||
 		    (req.cgroup == SPAWN_CGROUP_NONE && n_fds) ||
-		    (req.cgroup == SPAWN_CGROUP_CLONE_INTO && n_fds != 1) ||
-		    (req.cgroup == SPAWN_CGROUP_ATTACH && !n_fds))
+		    ((req.cgroup == SPAWN_CGROUP_CLONE_INTO ||
+		      req.cgroup == SPAWN_CGROUP_MKDIR_CLONE_INTO) &&
+		     n_fds != 1) ||
+		    ((req.cgroup == SPAWN_CGROUP_ATTACH ||
+		      req.cgroup == SPAWN_CGROUP_MKDIR_ATTACH) &&
+		     !n_fds) ||
+		    (req.cgroup >= SPAWN_CGROUP_MKDIR_CLONE_INTO &&
+		     !valid_name(req.name, sizeof(req.name))))
 			_exit(1);
 		rep.seq = req.seq;
 		spawn_one(&req, fds, n_fds, &rep, out, spawner_arg);

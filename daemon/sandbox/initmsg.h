@@ -74,12 +74,19 @@ enum spawn_cgroup {
 	SPAWN_CGROUP_NONE = 0,
 	SPAWN_CGROUP_CLONE_INTO, /* fds[0]: clone3(CLONE_INTO_CGROUP) */
 	SPAWN_CGROUP_ATTACH,     /* each fd: write the pid to cgroup.procs */
+	/* The same, in a cgroup the spawner first makes: mkdir name in each
+	 * fd (the daemon's cgroup root, v2; each hierarchy's, memory first,
+	 * v1), so that no mkdir ever holds up the daemon's loop. On failure
+	 * what was made is removed again. */
+	SPAWN_CGROUP_MKDIR_CLONE_INTO,
+	SPAWN_CGROUP_MKDIR_ATTACH,
 };
 
 struct spawn_request {
 	uint32_t magic;
 	uint32_t cgroup; /* enum spawn_cgroup */
 	uint64_t seq;
+	char name[32]; /* SPAWN_CGROUP_MKDIR_*: "sandbox-<n>" */
 };
 
 struct spawn_reply {

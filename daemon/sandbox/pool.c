@@ -236,12 +236,20 @@ static uint64_t refill_back_off(struct engine *e, uint64_t now)
 static int refill_by_spawner(struct engine *e)
 {
 	struct cgroup_run *cg = NULL;
+	bool reserved = false;
 	int r;
 
-	r = member_cgroup(e, &cg);
-	if (r < 0)
-		return r;
-	r = spawner_request(e, cg);
+	/* Named here, made by the spawner: a mkdir of a cgroup can wait
+	 * milliseconds for the kernel, and never on the loop. */
+	if (e->cg && cgroup_manager_mode(e->cg) != CGROUP_MODE_NONE) {
+		r = cgroup_run_reserve(e->cg, &cg);
+		reserved = r >= 0;
+		if (r == -EOPNOTSUPP)
+			r = cgroup_run_prepare(e->cg, &cg);
+		if (r < 0)
+			return r;
+	}
+	r = spawner_request(e, cg, reserved);
 	if (r < 0) {
 		/* The spawner is gone or stuck: clone here from now on. */
 		cgroup_run_free(cg);

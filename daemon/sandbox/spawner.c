@@ -120,7 +120,7 @@ void spawner_stop(struct engine *e)
 	e->inflight = 0;
 }
 
-int spawner_request(struct engine *e, struct cgroup_run *cg)
+int spawner_request(struct engine *e, struct cgroup_run *cg, bool reserved)
 {
 	struct spawn_request req = {.magic = INIT_MAGIC};
 	struct iovec iov = {.iov_base = &req, .iov_len = sizeof(req)};
@@ -129,7 +129,17 @@ int spawner_request(struct engine *e, struct cgroup_run *cg)
 	size_t n_fds = 0;
 	ssize_t n;
 
-	if (cg) {
+	if (cg && reserved) {
+		/* The spawner makes it: the loop never waits on a mkdir. */
+		n_fds = cgroup_run_reserve_dirs(cg, fds, SPAWN_MAX_FDS);
+		req.cgroup =
+		    cgroup_manager_mode(engine_cgroups(e)) == CGROUP_MODE_V2
+			? SPAWN_CGROUP_MKDIR_CLONE_INTO
+			: SPAWN_CGROUP_MKDIR_ATTACH;
+		snprintf(req.name, sizeof(req.name), "%s", cgroup_run_name(cg));
+		if (!n_fds)
+			return -ENOENT;
+	} else if (cg) {
 		int cgfd = cgroup_run_clone_fd(cg);
 
 		if (cgfd >= 0) {
@@ -151,6 +161,7 @@ int spawner_request(struct engine *e, struct cgroup_run *cg)
 		return n < 0 ? (int)n : -EIO;
 	}
 	p->cg = cg;
+	p->reserved = cg && reserved;
 	for (tail = &e->pending; *tail; tail = &(*tail)->next)
 		;
 	*tail = p;
@@ -167,6 +178,7 @@ int spawner_receive(struct engine *e, struct member **ret,
 	int fds[2] = {-1, -1};
 	size_t n_fds = 0;
 	ssize_t n;
+	int k;
 
 	*ret_gone = false;
 	n = fdpass_recv(e->spawner_fd, &rep, sizeof(rep), 2, fds, &n_fds);
@@ -194,7 +206,10 @@ int spawner_receive(struct engine *e, struct member **ret,
 		return -(rep.err > 0 ? rep.err : EIO);
 	}
 	m = calloc(1, sizeof(*m));
-	if (!m) {
+	k = !m ? -ENOMEM : p->reserved ? cgroup_run_adopt(p->cg) : 0;
+	if (k < 0) {
+		set_step(err, m ? "adopt cgroup" : "member");
+		free(m);
 		/* Dropping the fds lets go of the member: its control
 		 * socket closes and it exits; its pidfd is the only way to
 		 * reap it, so kill and reap it now (bounded: it runs
@@ -206,8 +221,7 @@ int spawner_receive(struct engine *e, struct member **ret,
 		safe_close(fds[1]);
 		cgroup_run_free(p->cg);
 		free(p);
-		set_step(err, "member");
-		return -ENOMEM;
+		return k;
 	}
 	m->pid = rep.pid;
 	m->pidfd = fds[0];
