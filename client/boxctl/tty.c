@@ -129,6 +129,18 @@ struct relay {
 	size_t len;
 };
 
+/* Take the run's terminal once Started has brought it: true the first
+ * time. */
+static bool relay_attach(struct relay *r, box_run *run)
+{
+	if (r->master >= 0 || box_run_tty_fd(run) < 0)
+		return false;
+	r->master = box_run_tty_fd(run);
+	r->master_open = true;
+	(void)fcntl(r->master, F_SETFL, fcntl(r->master, F_GETFL) | O_NONBLOCK);
+	return true;
+}
+
 static void on_input(struct relay *r)
 {
 	ssize_t n = read(r->in, r->buf, sizeof(r->buf));
@@ -198,11 +210,7 @@ void tty_follow_run(box_client *c, box_run *run, int sfd, int size_fd,
 		unsigned rows, cols;
 		int n;
 
-		if (r.master < 0 && box_run_tty_fd(run) >= 0) {
-			r.master = box_run_tty_fd(run);
-			r.master_open = true;
-			(void)fcntl(r.master, F_SETFL,
-				    fcntl(r.master, F_GETFL) | O_NONBLOCK);
+		if (relay_attach(&r, run)) {
 			/* Raw from here to the end of the run; a caller
 			 * whose stdin is not a terminal (--tty with a
 			 * pipe) has nothing to set. */
@@ -242,6 +250,10 @@ void tty_follow_run(box_client *c, box_run *run, int sfd, int size_fd,
 			(void)box_run_dispatch(run);
 		progress_run(p, run);
 	}
+	/* A short run's Started and result can come in one read: the
+	 * loop above then never saw the terminal, which still holds all
+	 * the command wrote. */
+	(void)relay_attach(&r, run);
 	if (r.master_open)
 		drain(r.master, r.out);
 }
