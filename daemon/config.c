@@ -32,6 +32,7 @@ enum daemon_key {
 	D_MAX_CONNECTIONS,
 	D_POOL_SIZE,
 	D_POOL_LOW,
+	D_POOL_WAIT,
 	D_TMPFS_SIZE,
 	D_HANDSHAKE_TIMEOUT,
 	D_FRAME_TIMEOUT,
@@ -76,6 +77,7 @@ static const char *const daemon_keys[_D_MAX] = {
     [D_MAX_CONNECTIONS] = "max-connections",
     [D_POOL_SIZE] = "pool-size",
     [D_POOL_LOW] = "pool-low",
+    [D_POOL_WAIT] = "pool-wait-ms",
     [D_TMPFS_SIZE] = "tmpfs-size",
     [D_HANDSHAKE_TIMEOUT] = "handshake-timeout",
     [D_FRAME_TIMEOUT] = "frame-timeout",
@@ -103,6 +105,7 @@ static struct config *config_alloc(void)
 	c->max_connections = 4096;
 	c->pool_size = 8;
 	c->pool_low = 0; /* unset: the engine takes half of pool-size */
+	c->pool_wait_ms = 4;
 	c->tmpfs_default_bytes = 64ull << 20;
 	/* A Hello is one small frame: ten seconds is generous even on a
 	 * loaded host, and bounds how long a silent peer holds a slot. */
@@ -220,6 +223,14 @@ static int daemon_key(struct config_parser *p, struct load *ld,
 			return config_parse_fail(
 			    p, "pool-low: '%s' is not a number from 0 to 1024",
 			    v);
+		return 0;
+	case D_POOL_WAIT:
+		if (parse_uint32(v, &c->pool_wait_ms) < 0 ||
+		    c->pool_wait_ms > POOL_WAIT_MS_MAX)
+			return config_parse_fail(
+			    p,
+			    "pool-wait-ms: '%s' is not a number from 0 to %u",
+			    v, POOL_WAIT_MS_MAX);
 		return 0;
 	case D_TMPFS_SIZE:
 		if (parse_size(v, &size) < 0 || size == 0)

@@ -13,6 +13,10 @@
 
 #include "error.h"
 
+/* How long a run may wait for a pool member on its way (pool-wait-ms):
+ * the daemon's loop waits with it, so this stays short. */
+#define POOL_WAIT_MS_MAX 1000
+
 enum uid_mode {
 	UID_MODE_CALLER = 0, /* sandbox ids map to the caller's uid/gid */
 	UID_MODE_PRIVATE,    /* each run gets a unique uid from a range */
@@ -65,6 +69,7 @@ struct config {
 	uint32_t max_connections; /* all tenants together */
 	uint32_t pool_size;       /* high watermark; 0 disables the pool */
 	uint32_t pool_low;        /* refill when below (0: half the size) */
+	uint32_t pool_wait_ms;    /* for a member on its way (0: never) */
 	/* The cost of a connection to the daemon, bounded. */
 	uint64_t handshake_timeout_ns; /* accept to answered Hello */
 	uint64_t frame_timeout_ns;     /* first to last byte of one frame */

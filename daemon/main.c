@@ -45,6 +45,7 @@ struct options {
 	bool check_environment;
 	int pool_size; /* -1: from the config */
 	int pool_low;
+	int pool_wait_ms;
 };
 
 static void usage(FILE *f)
@@ -76,6 +77,9 @@ static void usage(FILE *f)
 	    "                           default from the config, else 8)\n"
 	    "      --pool-low N         refill when fewer are left (default from\n"
 	    "                           the config, else half the pool size)\n"
+	    "      --pool-wait-ms MS    how long a run waits for a member on its\n"
+	    "                           way before starting cold (default from\n"
+	    "                           the config, else 4; 0: never waits)\n"
 	    "  -v, --verbose            log debug messages\n"
 	    "  -h, --help               this text\n"
 	    "      --version            print the version\n",
@@ -97,6 +101,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		OPT_VERSION,
 		OPT_POOL_SIZE,
 		OPT_POOL_LOW,
+		OPT_POOL_WAIT,
 	};
 	static const struct option longopts[] = {
 	    {"socket", required_argument, NULL, 's'},
@@ -115,6 +120,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"version", no_argument, NULL, OPT_VERSION},
 	    {"pool-size", required_argument, NULL, OPT_POOL_SIZE},
 	    {"pool-low", required_argument, NULL, OPT_POOL_LOW},
+	    {"pool-wait-ms", required_argument, NULL, OPT_POOL_WAIT},
 	    {0},
 	};
 	int c;
@@ -192,6 +198,20 @@ static int parse_options(int argc, char **argv, struct options *o)
 				o->pool_size = (int)v;
 			else
 				o->pool_low = (int)v;
+			break;
+		}
+		case OPT_POOL_WAIT: {
+			uint32_t v;
+
+			if (parse_uint32(optarg, &v) < 0 ||
+			    v > POOL_WAIT_MS_MAX) {
+				fprintf(stderr,
+					"boxd: --pool-wait-ms: a number from 0 "
+					"to %u\n",
+					POOL_WAIT_MS_MAX);
+				return -EINVAL;
+			}
+			o->pool_wait_ms = (int)v;
 			break;
 		}
 		case 'v':
@@ -377,6 +397,7 @@ int main(int argc, char **argv)
 	    .socket_mode = 0666,
 	    .pool_size = -1,
 	    .pool_low = -1,
+	    .pool_wait_ms = -1,
 	};
 	struct cgroup_config cgcfg = {0};
 	struct cgroup_manager *cg = NULL;
@@ -461,6 +482,9 @@ int main(int argc, char **argv)
 		opt.pool_size >= 0 ? (unsigned)opt.pool_size : cfg->pool_size,
 	    .pool_low =
 		opt.pool_low >= 0 ? (unsigned)opt.pool_low : cfg->pool_low,
+	    .pool_wait_ns =
+		1000000ULL * (opt.pool_wait_ms >= 0 ? (unsigned)opt.pool_wait_ms
+						    : cfg->pool_wait_ms),
 	    /* Pool members build the default profile's tree before their
 	     * take; a run that asks for it gets it built. */
 	    .plan = plan ? plan->mounts : NULL,

@@ -467,6 +467,7 @@ struct run *run_handle(struct server *srv, const struct run_caller *caller,
 		return NULL;
 	}
 	r->id = server_next_run_id(srv);
+	server_pool_await(srv, r->req.spec, &r->ids);
 	if (sandbox_start(server_engine(srv), r->id, r->req.spec, &r->ids, fds,
 			  &r->sb, &err) < 0) {
 		char msg[512];

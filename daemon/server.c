@@ -389,16 +389,10 @@ static void refill_cb(evutil_socket_t fd, short what, void *arg)
 	srv->refilling = false;
 }
 
-/* Members the spawner cloned join the pool here. */
-static void spawner_cb(evutil_socket_t fd, short what, void *arg)
+/* After the spawner's answers were read (r and retry from
+ * engine_pool_dispatch() or engine_pool_await()). */
+static void spawner_answered(struct server *srv, int r, uint64_t retry)
 {
-	struct server *srv = arg;
-	uint64_t retry = 0;
-	int r;
-
-	(void)fd;
-	(void)what;
-	r = engine_pool_dispatch(srv->engine, &retry);
 	if (engine_pool_fd(srv->engine) < 0 && srv->spawner_ev) {
 		/* Gone for good: refills clone on this thread from now on. */
 		log_warning("pool: the spawner stopped (%s); cloning members "
@@ -417,6 +411,35 @@ static void spawner_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	server_pool_kick(srv);
+}
+
+/* Members the spawner cloned join the pool here. */
+static void spawner_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	uint64_t retry = 0;
+	int r;
+
+	(void)fd;
+	(void)what;
+	r = engine_pool_dispatch(srv->engine, &retry);
+	spawner_answered(srv, r, retry);
+}
+
+void server_pool_await(struct server *srv, const struct run_spec *spec,
+		       const struct run_ids *ids)
+{
+	uint64_t retry = 0, later = 0;
+	int r;
+
+	if (srv->stopping || engine_pool_fd(srv->engine) < 0)
+		return;
+	/* A refill this loop turn has not got to yet is a member on its
+	 * way too: ask for it now (a back-off stays refill_cb()'s). */
+	if (srv->refilling && engine_pool_wants(srv->engine))
+		(void)engine_pool_refill(srv->engine, &later);
+	r = engine_pool_await(srv->engine, spec, ids, &retry);
+	spawner_answered(srv, r, retry);
 }
 
 static void maint_cb(evutil_socket_t fd, short what, void *arg)

@@ -109,3 +109,11 @@ struct decoder *server_decoder(struct server *s);
 
 /* The pool may have shrunk: refill it between requests. */
 void server_pool_kick(struct server *s);
+/*
+ * A run is about to start: if the pool has no member ready for it but one
+ * is on its way, wait for it, blocking the loop for at most pool-wait-ms
+ * (engine_pool_await()): less than the cold clone the run would get
+ * instead takes on the loop.
+ */
+void server_pool_await(struct server *s, const struct run_spec *spec,
+		       const struct run_ids *ids);

@@ -40,6 +40,7 @@ struct engine {
 	uint64_t spawn_seq;
 	struct spawn_pending *pending;
 	unsigned inflight;
+	uint64_t pool_wait_ns; /* engine_pool_await()'s bound */
 	unsigned fail_streak;
 	uint64_t retry_at_ns; /* refill backs off after failures */
 };
@@ -201,6 +202,8 @@ void sandbox_drop_restart_state(struct sandbox *sb);
  * the soonest moment the run could reach it. */
 void sandbox_check_cpu(struct sandbox *sb);
 
+/* pool.c: could a member serve this run? */
+bool pool_serves(const struct run_spec *spec, const struct run_ids *ids);
 /* pool.c: take a live member that said it is ready, or NULL. */
 struct member *pool_take(struct engine *e);
 /* pool.c: give idle members back while they hold more pids than are

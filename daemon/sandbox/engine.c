@@ -115,6 +115,7 @@ int engine_new(const struct engine_config *cfg, struct engine **ret,
 	/* The one place the watermarks are derived: the low one defaults
 	 * to half the target and never exceeds it. */
 	e->stats.target = cfg->pool_size;
+	e->pool_wait_ns = cfg->pool_wait_ns;
 	e->stats.low = cfg->pool_low ? cfg->pool_low : (cfg->pool_size + 1) / 2;
 	if (e->stats.low > cfg->pool_size)
 		e->stats.low = cfg->pool_size;
@@ -532,15 +533,6 @@ int sandbox_restart(struct sandbox *sb, struct run_error *err)
 	return sandbox_start_cold(sb, err);
 }
 
-/* Groups beyond the primary one change permission checks. */
-static bool needs_groups(const struct run_ids *ids)
-{
-	for (size_t i = 0; i < ids->n_groups; i++)
-		if (ids->groups[i] != ids->host_gid)
-			return true;
-	return false;
-}
-
 /* What a sandbox keeps of the request: ids (with its own copy of the
  * groups), a duplicate of each stdio fd and the sealed spec. */
 static int sandbox_keep_request(struct sandbox *sb, const struct run_spec *spec,
@@ -694,9 +686,7 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 	if (r < 0)
 		goto fail;
 
-	/* A pooled member has every namespace but the host's network, and
-	 * no supplementary groups: a caller with groups gets a fresh one. */
-	if (sb->new_net && !needs_groups(ids))
+	if (pool_serves(spec, ids))
 		m = pool_take(e);
 	/* The run about to start needs pids: idle members must not be
 	 * what its forks run out of. */

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -63,6 +64,19 @@ bool pool_spec_is_plan(const struct engine *e, const struct run_spec *spec)
 	return true;
 }
 
+/* A pooled member has every namespace but the host's network, and no
+ * supplementary groups (groups beyond the primary one change permission
+ * checks): a caller with groups gets a fresh pid 1. */
+bool pool_serves(const struct run_spec *spec, const struct run_ids *ids)
+{
+	if (spec->net == SPEC_NET_HOST)
+		return false;
+	for (size_t i = 0; i < ids->n_groups; i++)
+		if (ids->groups[i] != ids->host_gid)
+			return false;
+	return true;
+}
+
 /* Unlink *pp from the pool; returns it. */
 static struct member *pool_unlink(struct engine *e, struct member **pp)
 {
@@ -93,6 +107,69 @@ struct member *pool_take(struct engine *e)
 		member_free(pool_unlink(e, pp), true);
 	}
 	return NULL;
+}
+
+/* At most this many members still finishing their set-up are waited on
+ * at once (the pool's target is rarely larger), plus the spawner. */
+#define AWAIT_MAX_FDS 32
+
+/*
+ * Fill fds with what to wait on for a member: the control socket of each
+ * live member not ready yet, and the spawner's while it owes answers.
+ * Returns how many, or -1 when a member is ready now.
+ */
+static int await_fds(struct engine *e, struct pollfd *fds, int max)
+{
+	int n = 0;
+
+	for (struct member *m = e->pool; m; m = m->next) {
+		int r = member_poll_ready(m);
+
+		if (!member_alive(m))
+			continue; /* pool_take() will drop it */
+		if (r > 0)
+			return -1;
+		if (r == 0 && n < max - 1)
+			fds[n++] =
+			    (struct pollfd){.fd = m->ctl, .events = POLLIN};
+	}
+	if (e->inflight && e->spawner_fd >= 0)
+		fds[n++] =
+		    (struct pollfd){.fd = e->spawner_fd, .events = POLLIN};
+	return n;
+}
+
+int engine_pool_await(struct engine *e, const struct run_spec *spec,
+		      const struct run_ids *ids, uint64_t *ret_retry_ns)
+{
+	uint64_t deadline = now_ns() + e->pool_wait_ns;
+
+	if (!e->pool_wait_ns || !pool_serves(spec, ids))
+		return 0;
+	for (;;) {
+		struct pollfd fds[AWAIT_MAX_FDS];
+		int n = await_fds(e, fds, AWAIT_MAX_FDS);
+		uint64_t now = now_ns();
+		struct timespec left;
+		int r;
+
+		if (n < 0)
+			return 1;
+		if (n == 0 || now >= deadline)
+			return 0;
+		left.tv_sec = (time_t)((deadline - now) / 1000000000ULL);
+		left.tv_nsec = (long)((deadline - now) % 1000000000ULL);
+		r = ppoll(fds, (nfds_t)n, &left, NULL);
+		if (r < 0 && errno != EINTR)
+			return 0;
+		/* The spawner is always the last entry when it is there. */
+		if (r > 0 && fds[n - 1].fd == e->spawner_fd &&
+		    fds[n - 1].revents) {
+			r = engine_pool_dispatch(e, ret_retry_ns);
+			if (r < 0)
+				return r;
+		}
+	}
 }
 
 /*

@@ -80,6 +80,7 @@ Test(config, defaults)
 	cr_assert_eq(c->max_frame_bytes, 4u << 20);
 	cr_assert_gt(c->max_connections, 1000);
 	cr_assert_leq(c->pool_low, c->pool_size);
+	cr_assert_eq(c->pool_wait_ms, 4);
 	cr_assert_gt(c->tmpfs_default_bytes, 0);
 	cr_assert_eq(c->n_tenants, 0);
 	cr_assert(c->fallback.allow_connect);
@@ -137,6 +138,7 @@ Test(config, every_key)
 		    "max-connections = 100\n"
 		    "pool-size = 6\n"
 		    "pool-low = 2\n"
+		    "pool-wait-ms = 0\n"
 		    "tmpfs-size = 1G\n"
 		    "\n"
 		    "[private-ids]\n"
@@ -172,6 +174,7 @@ Test(config, every_key)
 	cr_assert_eq(c->max_connections, 100);
 	cr_assert_eq(c->pool_size, 6);
 	cr_assert_eq(c->pool_low, 2);
+	cr_assert_eq(c->pool_wait_ms, 0);
 	cr_assert_eq(c->tmpfs_default_bytes, 1ull << 30);
 	cr_assert_eq(c->private_uid_first, 200000);
 	cr_assert_eq(c->private_uid_count, 65536);
@@ -401,6 +404,9 @@ static const struct bad_config bad_configs[] = {
     {"[daemon]\npool-size = 4\npool-low = 5\n", 3,
      "pool-low 5 is above pool-size 4"},
     {"[daemon]\npool-size = 5000\n", 2, "pool-size: '5000' is not a number"},
+    {"[daemon]\npool-wait-ms = 1001\n", 2,
+     "pool-wait-ms: '1001' is not a number from 0 to 1000"},
+    {"[daemon]\npool-wait-ms = 2ms\n", 2, "pool-wait-ms: '2ms' is not"},
     {"[daemon]\nmax-frame = 1K\n", 2,
      "max-frame: '1K' is not a size from 64K to 256M"},
     {"[daemon]\nmax-frame = 1G\n", 2, "max-frame: '1G' is not a size"},
