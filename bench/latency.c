@@ -88,15 +88,47 @@ static void run_batch(struct variant *v, unsigned n, bool record)
 	}
 }
 
+/* A fixed-seed shuffle of 0..n-1 (xorshift64): the same orders every
+ * run, none favoured. */
+static void shuffle(size_t *order, size_t n, uint64_t *state)
+{
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (size_t i = n; i > 1; i--) {
+		size_t j, t;
+
+		*state ^= *state << 13;
+		*state ^= *state >> 7;
+		*state ^= *state << 17;
+		j = (size_t)(*state % i);
+		t = order[i - 1];
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
+}
+
+/*
+ * Each round runs every variant once, in an order of its own. A variant
+ * feels the one before it (a daemon still refilling its pool after its
+ * batch takes CPU from the next batch), so a fixed order would put the
+ * same neighbour's cost on the same variant every round: with --compare,
+ * always on one of the two daemons.
+ */
 void bench_latency_rounds(struct variant *vs, size_t nv, unsigned rounds,
 			  unsigned batch)
 {
+	uint64_t state = 0x9e3779b97f4a7c15ULL;
+	size_t order[64];
+
+	if (nv > 64)
+		nv = 64;
 	for (size_t i = 0; i < nv; i++)
 		if (!vs[i].skip)
 			run_batch(&vs[i], batch / 4 + 1, false);
 	for (unsigned round = 0; round < rounds && !interrupted; round++) {
+		shuffle(order, nv, &state);
 		for (size_t k = 0; k < nv; k++) {
-			struct variant *v = &vs[(round + k) % nv];
+			struct variant *v = &vs[order[k]];
 
 			if (!v->skip)
 				run_batch(v, batch, true);
