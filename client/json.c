@@ -216,6 +216,10 @@ int box_error_json(const box_error *e, char **ret_json)
 	json_object_object_add(inner, "run_id",
 			       e->has_run_id ? json_object_new_uint64(e->run_id)
 					     : NULL);
+	json_object_object_add(inner, "retry_after_ms",
+			       e->retry_after_ms >= 0
+				   ? json_object_new_int64(e->retry_after_ms)
+				   : NULL);
 	json_object_object_add(o, "error", inner);
 	return json_finish(o, ret_json);
 }

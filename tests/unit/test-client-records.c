@@ -279,7 +279,8 @@ Test(client, error_records_and_exit_status, .timeout = 120)
 	cr_assert_str_eq(json, "{\"error\":{\"code\":\"denied\",\"message\":"
 			       "\"net host is not allowed for uid 1000\","
 			       "\"step\":null,\"errno\":null,"
-			       "\"errno_name\":null,\"run_id\":null}}");
+			       "\"errno_name\":null,\"run_id\":null,"
+			       "\"retry_after_ms\":null}}");
 	free(json);
 	box_run_free(run);
 
@@ -294,7 +295,8 @@ Test(client, error_records_and_exit_status, .timeout = 120)
 	cr_assert_str_eq(json, "{\"error\":{\"code\":\"setup_failed\","
 			       "\"message\":\"mount /data: Permission "
 			       "denied\",\"step\":\"mount\",\"errno\":13,"
-			       "\"errno_name\":\"EACCES\",\"run_id\":12}}");
+			       "\"errno_name\":\"EACCES\",\"run_id\":12,"
+			       "\"retry_after_ms\":null}}");
 	free(json);
 	box_run_free(run);
 

@@ -176,6 +176,7 @@ Test(client_retry, spent_retries_end_with_the_last_busy, .timeout = 120)
 	box_client *c = fake_connect(&f, script_retry, &a);
 	int p[2], before;
 	box_run *run;
+	char *json;
 
 	cr_assert_eq(box_client_set_busy_retries(c, 2), 0);
 	before = count_fds();
@@ -185,6 +186,11 @@ Test(client_retry, spent_retries_end_with_the_last_busy, .timeout = 120)
 	cr_assert_str_eq(box_error_message(box_run_error(run)), "try later");
 	cr_assert_eq(box_error_retry_after_ms(box_run_error(run)), 1);
 	cr_assert_eq(box_run_exit_status(run), 125);
+	/* The record says when to try again, as the error line does. */
+	cr_assert_eq(box_run_json(run, &json), 0);
+	cr_assert(strstr(json, "\"code\":\"busy\""), "%s", json);
+	cr_assert(strstr(json, "\"retry_after_ms\":1}"), "%s", json);
+	free(json);
 	/* The pipe's two ends are ours; no duplicate is left behind. */
 	cr_assert_eq(count_fds(), before + 2);
 	ask_status(c);
