@@ -201,12 +201,16 @@ def main():
         step("pid 1 setup: other syscalls", other_ms)
         step("pid 1 setup: user code, page faults, scheduling",
              total - mount_ms - pivot_ms - path_ms - other_ms)
-        step("pid 1: fork of the command", fork.dur)
+        # The command runs from its first system call, or from pid 1's
+        # clone's return if that comes first: a clone with CLONE_VFORK
+        # returns only once the command has exec'd.
+        c_start = min([fork.end] + [e.ts for e in cmd if e.ts >= fork.ts][:1])
+        step("pid 1: fork of the command", c_start - fork.ts)
         pre = [e for e in cmd if e.ts < c_exec.ts]
         sec = sum(e.dur for e in pre if e.name == "seccomp")
         step("command before exec: seccomp load", sec)
         step("command before exec: caps, ids, fds, cwd, rest",
-             c_exec.ts - fork.end - sec)
+             c_exec.ts - c_start - sec)
         step("command: execve", c_exec.dur)
         step("command: /bin/true runs (loader, libc start, exit)",
              c_exit.ts - c_exec.end)

@@ -2,7 +2,9 @@
  * The sandbox's setup, as two ordered lists of named steps:
  *
  *   setup_sandbox()       in pid 1: filesystem, hostname, network
- *   setup_exec_command()  in the forked command: session, limits, ids,
+ *   setup_exec_command()  in the command's process (a fork, or a child
+ *                         on pid 1's memory until its execve: it writes
+ *                         only its stack), session, limits, ids,
  *                         capabilities, no_new_privs, fds, cwd, seccomp,
  *                         execve
  *

@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,66 @@ static int tty_stdio(struct init_spec *s)
 			return init_fail("tty", "slave", errno);
 	}
 	return 0;
+}
+
+struct command_start {
+	struct init_spec *spec;
+	int errfd, listener_sock;
+};
+
+static int command_main(void *arg)
+{
+	const struct command_start *c = arg;
+
+	setup_exec_command(c->spec, c->errfd, c->listener_sock);
+	return 127; /* not reached: it execs or reports and exits */
+}
+
+/* Stack of a command started by borrowing pid 1's memory. */
+#define COMMAND_STACK_SIZE (256 * 1024)
+
+/*
+ * The command's process; its pid, or -errno. A fork copies pid 1's
+ * address space only for the command to drop it at execve a moment
+ * later. Unless pid 1 has to answer the command before that execve (a
+ * kill rule's or no-exec's filter traps it into pid 1's listener), the
+ * child borrows pid 1's memory instead, as posix_spawn does:
+ * CLONE_VM | CLONE_VFORK, and pid 1 sleeps until the child has exec'd or
+ * exited. This is safe because the child runs only setup_exec_command(),
+ * which writes no memory of pid 1's but its own stack (a fresh mapping)
+ * and errno; its fds, signal dispositions and mask, credentials and
+ * seccomp filter are its own (no CLONE_FILES or CLONE_SIGHAND, no filter
+ * sync); and after execve the command has an address space of its own:
+ * nothing of the caller's runs in pid 1's memory.
+ */
+static pid_t start_command(struct init_spec *spec, const int errpipe[2],
+			   const int lsock[2])
+{
+	struct command_start c = {
+	    .spec = spec, .errfd = errpipe[1], .listener_sock = lsock[1]};
+	void *stack;
+	pid_t pid;
+
+	if (lsock[0] < 0) {
+		stack = mmap(NULL, COMMAND_STACK_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (stack == MAP_FAILED)
+			return -errno;
+		pid = clone(command_main, (char *)stack + COMMAND_STACK_SIZE,
+			    CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+		pid = pid < 0 ? -errno : pid;
+		munmap(stack, COMMAND_STACK_SIZE);
+		return pid;
+	}
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		close(errpipe[0]);
+		close(lsock[0]);
+		setup_exec_command(spec, errpipe[1], lsock[1]);
+	}
+	return pid;
 }
 
 static _noreturn_ void report_failure_and_exit(void)
@@ -425,15 +486,10 @@ _noreturn_ void init_member_main(void)
 		report_failure_and_exit();
 	}
 
-	pid = fork();
+	pid = start_command(&spec, errpipe, lsock);
 	if (pid < 0) {
-		init_fail("fork", NULL, errno);
+		init_fail("fork", NULL, -pid);
 		report_failure_and_exit();
-	}
-	if (pid == 0) {
-		close(errpipe[0]);
-		safe_close(lsock[0]);
-		setup_exec_command(&spec, errpipe[1], lsock[1]);
 	}
 	sv.cmd = pid;
 	close(errpipe[1]);

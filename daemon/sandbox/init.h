@@ -157,7 +157,12 @@ int creds_as_user(const struct init_spec *s);
 int creds_with_fs_caps(void);
 /* Build the sandbox; prebuilt: on the tree prebuilt_build() made. */
 int setup_sandbox(struct init_spec *s, bool prebuilt);
-/* In the forked command process: drop everything, exec. Never returns;
- * failures go to errfd as a struct init_report. */
+/*
+ * In the command's process: drop everything, exec. Never returns;
+ * failures go to errfd as a struct init_report. That process may run on
+ * pid 1's memory (CLONE_VM | CLONE_VFORK, init.c's start_command()), so
+ * this must write no memory but its own stack and errno: no allocation,
+ * no store through s, no static state.
+ */
 void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
     __attribute__((noreturn));
