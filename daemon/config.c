@@ -104,7 +104,7 @@ static struct config *config_alloc(void)
 	c->max_frame_bytes = 4u << 20; /* argv + env may be ~2 MiB */
 	c->max_connections = 4096;
 	c->pool_size = 8;
-	c->pool_low = 0; /* unset: the engine takes half of pool-size */
+	c->pool_low = 0; /* unset: the engine takes 3/4 of pool-size */
 	c->pool_wait_ms = 4;
 	c->tmpfs_default_bytes = 64ull << 20;
 	/* A Hello is one small frame: ten seconds is generous even on a

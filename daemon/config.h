@@ -68,7 +68,7 @@ struct config {
 	uint32_t max_frame_bytes;
 	uint32_t max_connections; /* all tenants together */
 	uint32_t pool_size;       /* high watermark; 0 disables the pool */
-	uint32_t pool_low;        /* refill when below (0: half the size) */
+	uint32_t pool_low;        /* refill when below (0: 3/4 of the size) */
 	uint32_t pool_wait_ms;    /* for a member on its way (0: never) */
 	/* The cost of a connection to the daemon, bounded. */
 	uint64_t handshake_timeout_ns; /* accept to answered Hello */

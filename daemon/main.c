@@ -76,7 +76,7 @@ static void usage(FILE *f)
 	    "      --pool-size N        pre-warmed sandboxes to keep (0: none;\n"
 	    "                           default from the config, else 8)\n"
 	    "      --pool-low N         refill when fewer are left (default from\n"
-	    "                           the config, else half the pool size)\n"
+	    "                           the config, else 3/4 of the pool size)\n"
 	    "      --pool-wait-ms MS    how long a run waits for a member on its\n"
 	    "                           way before starting cold (default from\n"
 	    "                           the config, else 4; 0: never waits)\n"

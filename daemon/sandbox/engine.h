@@ -57,7 +57,7 @@ struct engine_config {
 	struct cgroup_manager *cgroups; /* NULL: none */
 	uint64_t tmpfs_default; /* size of a tmpfs without an explicit size */
 	unsigned pool_size;     /* pre-warmed members to keep (0: no pool) */
-	unsigned pool_low;      /* refill below this (0: half of pool_size) */
+	unsigned pool_low;      /* refill below this (0: 3/4 of pool_size) */
 	uint64_t pool_wait_ns;  /* engine_pool_await()'s bound (0: no wait) */
 	/* The default profile's mounts, which pool members build before
 	 * their take (init-prebuilt.c); NULL: none. Must outlive the
