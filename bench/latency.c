@@ -274,16 +274,32 @@ static void measure_members(const struct daemon *d, struct memory_report *m)
 	}
 }
 
-/* The daemon at rest after runs: its pool refilled, nothing running. */
+/*
+ * The daemon at rest after runs: its pool refilled, nothing running, and
+ * what ended runs leave to later (closed sessions freed on a later loop
+ * turn, cgroups removed by a thread) done: the same number of open fds
+ * twice 50 ms apart, for 2 s at most. A reading in the middle of that
+ * would count a few fds that are on their way out as growth.
+ */
 static void measure_point(const struct daemon *d, unsigned runs,
 			  struct memory_report *m)
 {
 	struct growth_point *p = &m->pts[m->n_pts];
+	unsigned before;
 
 	daemon_wait_pool_full(d, 5000);
 	p->runs = runs;
-	if (proc_mem_read(d->pid, &p->mem) >= 0 &&
-	    m->n_pts + 1 < ELEMENTSOF(m->pts))
+	if (proc_mem_read(d->pid, &p->mem) < 0)
+		return;
+	for (int i = 0; i < 40; i++) {
+		before = p->mem.fds;
+		usleep(50000);
+		if (proc_mem_read(d->pid, &p->mem) < 0)
+			return;
+		if (p->mem.fds == before)
+			break;
+	}
+	if (m->n_pts + 1 < ELEMENTSOF(m->pts))
 		m->n_pts++;
 }
 
