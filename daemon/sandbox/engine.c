@@ -119,7 +119,8 @@ int engine_new(const struct engine_config *cfg, struct engine **ret,
 	 * (bench/README.md: p99 0.58x, median 1.01x against half). */
 	e->stats.target = cfg->pool_size;
 	e->pool_wait_ns = cfg->pool_wait_ns;
-	e->stats.low = cfg->pool_low ? cfg->pool_low : cfg->pool_size - cfg->pool_size / 4;
+	e->stats.low =
+	    cfg->pool_low ? cfg->pool_low : cfg->pool_size - cfg->pool_size / 4;
 	if (e->stats.low > cfg->pool_size)
 		e->stats.low = cfg->pool_size;
 	e->last_cap = read_last_cap();
