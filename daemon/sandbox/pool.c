@@ -146,6 +146,11 @@ int engine_pool_await(struct engine *e, const struct run_spec *spec,
 
 	if (!e->pool_wait_ns || !pool_serves(spec, ids))
 		return 0;
+	/* The usual case, a member known ready, costs no system call here:
+	 * pool_take() checks that it lives. */
+	for (struct member *m = e->pool; m; m = m->next)
+		if (m->ready)
+			return 1;
 	for (;;) {
 		struct pollfd fds[AWAIT_MAX_FDS];
 		int n = await_fds(e, fds, AWAIT_MAX_FDS);
