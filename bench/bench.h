@@ -8,6 +8,7 @@
  *   daemon.c   private boxd daemons, and reading a process's memory
  *   stats.c    sample sets and percentiles
  *   compare.c  --compare: two builds of boxd in the same rounds
+ *   probe.c    what this machine charges for a wake-up and a cpuid
  *
  * The benchmark never decides anything about the daemon's behaviour: it
  * times what a client sees and reads what /proc shows.
@@ -207,6 +208,12 @@ struct compare_settings {
 /* Both daemons in the same alternating rounds; prints the report. */
 int compare_main(const struct compare_settings *set,
 		 const struct runner_env *env);
+
+/* ---- probe.c ---- */
+
+/* The costs of a cpuid instruction and of a wake-up across CPUs, as
+ * lines of the report's machine description. */
+void print_probes(void);
 
 /* ---- report.c: the Markdown report ---- */
 

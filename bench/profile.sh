@@ -7,7 +7,9 @@
 #     (perf trace record -a, then bench/latency-timeline.py);
 #  2. the CPU each run costs, system-wide, with 4 clients on all cores,
 #     by process and activity (perf record -a -g, bench/cpu-breakdown.py);
-#  3. the same CPU view of plain posix_spawn + waitpid of /bin/true.
+#  3. the same CPU view of plain posix_spawn + waitpid of /bin/true;
+#  4. the wake-ups a run causes, on the waker's CPU or another, for both
+#     (perf record -e sched:sched_wakeup*, bench/wakeups.py).
 #
 # Usage: bench/profile.sh [--runs N]   (root; needs perf: linux-perf)
 # BOXD_PROFILE_KEEP=FILE also keeps the decoded system-call trace.
@@ -87,3 +89,21 @@ perf record -a -g -e cpu-clock -o "$dir/floor.data" -- \
 echo
 perf script -i "$dir/floor.data" -F comm,tid,period,ip,sym,dso 2>/dev/null |
 	bench/cpu-breakdown.py --runs "$cpu_runs"
+rm -f "$dir/floor.data"
+
+echo
+echo "## Wake-ups per run (sequential, $runs runs each)"
+echo
+for what in boxd floor; do
+	target="$dir/boxd.sock"
+	[ "$what" = floor ] && target=floor
+	perf record -a -e sched:sched_wakeup -e sched:sched_wakeup_new \
+		-o "$dir/wake.data" -- "$bin" --hammer "$target" --runs "$runs" \
+		>/dev/null 2>&1
+	label="boxd, pooled run"
+	[ "$what" = floor ] && label="posix_spawn + waitpid"
+	perf script -i "$dir/wake.data" 2>/dev/null |
+		bench/wakeups.py --runs "$runs" --label "$label"
+	echo
+	rm -f "$dir/wake.data"
+done

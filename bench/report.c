@@ -106,6 +106,7 @@ void print_machine(const struct daemon *d, const char *bwrap,
 			printf("%s%s", i ? " " : "", bwrap_argv[i]);
 		printf("`\n");
 	}
+	print_probes();
 	box_status_free(st);
 }
 
