@@ -418,7 +418,7 @@ struct run *run_handle(struct server *srv, const struct run_caller *caller,
 	struct run *r;
 	char why[256];
 
-	/* A tty run carries no stdio (session.c counted none): the
+	/* A tty run carries no stdio (session-requests.c counted none): the
 	 * sandbox's terminal is its stdio. */
 	if (req->tty)
 		fds = no_stdio;
