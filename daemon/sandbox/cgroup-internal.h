@@ -1,7 +1,9 @@
 /*
- * Private to cgroup.c, cgroup-v1.c and cgroup-v2.c: the manager and run
- * structures the backends fill in, and the small cgroupfs file helpers they
- * share. Nothing outside the cgroup manager includes this header.
+ * Private to the cgroup manager (cgroup.c, its backends cgroup-v1.c and
+ * cgroup-v2.c, and what they share: cgroup-files.c, cgroup-tree.c,
+ * cgroup-remover.c): the manager and run structures the backends fill
+ * in, and the helpers they share. Nothing outside the cgroup manager
+ * includes this header.
  */
 #pragma once
 
