@@ -1,24 +1,20 @@
 /*
  * boxctl run's options (run-args.h): each option's table entry, its help
- * and how it changes the spec. A policy file goes through the same
- * table (policy.c reads it, apply_policy_option() applies it).
+ * and how it changes the spec; option.c checks and reads their values. A
+ * policy file goes through the same table (policy.c reads it,
+ * apply_policy_option() applies it).
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "boxctl.h"
+#include "option.h"
 #include "parse.h"
 #include "policy.h"
 #include "run-args.h"
 #include "util.h"
-
-/* Larger seccomp policies are certainly a mistake (and would not fit). */
-#define SECCOMP_POLICY_MAX (1u << 20)
 
 enum run_opt {
 	OPT_RO_BIND,
@@ -216,240 +212,6 @@ void run_usage(FILE *f)
 	      f);
 }
 
-static int bad(const char *opt, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int bad(const char *opt, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "boxctl: %s: ", opt);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return -EINVAL;
-}
-
-static int bad_value(const char *opt, const char *what, const char *value,
-		     int r)
-{
-	if (r == -ERANGE)
-		return bad(opt, "%s out of range: '%s'", what, value);
-	return bad(opt, "invalid %s '%s'", what, value);
-}
-
-static int spec_failed(const char *opt, int r)
-{
-	return bad(opt, "%s", r == -EINVAL ? "invalid argument" : strerror(-r));
-}
-
-static int check_dst(const char *opt, const char *dst)
-{
-	if (dst[0] != '/')
-		return bad(opt, "'%s' is not an absolute path", dst);
-	return 0;
-}
-
-static int parse_positive_size(const char *opt, const char *s, uint64_t *ret)
-{
-	int r = parse_size(s, ret);
-
-	if (r < 0)
-		return bad_value(opt, "size", s, r);
-	if (*ret == 0)
-		return bad(opt, "must be more than 0");
-	return 0;
-}
-
-static int parse_positive_duration(const char *opt, const char *s,
-				   uint64_t *ret)
-{
-	int r = parse_duration(s, ret);
-
-	if (r < 0)
-		return bad_value(opt, "duration", s, r);
-	if (*ret == 0)
-		return bad(opt, "must be more than 0");
-	return 0;
-}
-
-static int parse_mode(const char *opt, const char *s, int *ret)
-{
-	char *end;
-	unsigned long v;
-
-	if (!*s || strspn(s, "01234567") != strlen(s))
-		return bad(opt, "invalid octal mode '%s'", s);
-	errno = 0;
-	v = strtoul(s, &end, 8);
-	if (errno || v > 07777)
-		return bad(opt, "mode out of range: '%s'", s);
-	*ret = (int)v;
-	return 0;
-}
-
-/* More CPUs than the host has would be a limit that never limits:
- * almost certainly a mistake (a core count from another machine). */
-static int check_cpus(const char *opt, const char *value, uint32_t millis)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (n > 0 && millis > (uint64_t)n * 1000)
-		return bad(opt,
-			   "%s is more than the %ld CPU%s this host has; a "
-			   "run cannot use more than all of them",
-			   value, n, n == 1 ? "" : "s");
-	return 0;
-}
-
-static int parse_rlimit_value(const char *opt, const char *s, uint64_t *ret)
-{
-	int r;
-
-	if (strcmp(s, "unlimited") == 0 || strcmp(s, "infinity") == 0) {
-		*ret = BOX_RLIM_INFINITY;
-		return 0;
-	}
-	r = parse_size(s, ret);
-	if (r < 0)
-		return bad_value(opt, "rlimit value", s, r);
-	return 0;
-}
-
-static int parse_rlimit(box_spec *spec, const char *opt, const char *arg)
-{
-	static const struct {
-		const char *name;
-		enum box_rlimit_resource res;
-	} names[] = {
-	    {"nofile", BOX_RLIMIT_NOFILE}, {"fsize", BOX_RLIMIT_FSIZE},
-	    {"core", BOX_RLIMIT_CORE},     {"nproc", BOX_RLIMIT_NPROC},
-	    {"stack", BOX_RLIMIT_STACK},   {"as", BOX_RLIMIT_AS},
-	};
-	_cleanup_free_ char *copy = strdup(arg);
-	char *eq, *colon;
-	uint64_t soft, hard;
-	int res = -1, r;
-
-	if (!copy)
-		return bad(opt, "%s", strerror(ENOMEM));
-	eq = strchr(copy, '=');
-	if (!eq)
-		return bad(opt, "expected NAME=SOFT[:HARD], got '%s'", arg);
-	*eq = '\0';
-	for (size_t i = 0; i < ELEMENTSOF(names); i++)
-		if (strcasecmp(copy, names[i].name) == 0)
-			res = (int)names[i].res;
-	if (res < 0)
-		return bad(opt,
-			   "unknown resource '%s' (nofile fsize core nproc "
-			   "stack as)",
-			   copy);
-	colon = strchr(eq + 1, ':');
-	if (colon)
-		*colon = '\0';
-	r = parse_rlimit_value(opt, eq + 1, &soft);
-	if (r < 0)
-		return r;
-	hard = soft;
-	if (colon) {
-		r = parse_rlimit_value(opt, colon + 1, &hard);
-		if (r < 0)
-			return r;
-	}
-	if (soft > hard)
-		return bad(opt, "soft limit above hard limit in '%s'", arg);
-	r = box_spec_add_rlimit(spec, (enum box_rlimit_resource)res, soft,
-				hard);
-	if (r < 0)
-		return spec_failed(opt, r);
-	return 0;
-}
-
-/* The whole of path ("-": stdin) for --file. The daemon holds the
- * total to its tmpfs-size; this only keeps boxctl's memory bounded. */
-#define FILE_CONTENT_MAX (256u << 20)
-
-static int read_content(const char *opt, const char *path, char **ret,
-			size_t *ret_len)
-{
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	if (strcmp(path, "-") == 0) {
-		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
-		if (fd < 0)
-			return bad(opt, "stdin: %s", strerror(errno));
-	} else {
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		if (fd < 0)
-			return bad(opt, "%s: %s", path, strerror(errno));
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			char *grown;
-
-			if (cap >= FILE_CONTENT_MAX)
-				return bad(opt, "%s: larger than %u MiB", path,
-					   FILE_CONTENT_MAX >> 20);
-			cap = cap ? cap * 2 : 65536;
-			grown = realloc(buf, cap);
-			if (!grown)
-				return bad(opt, "%s", strerror(ENOMEM));
-			buf = grown;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return bad(opt, "%s: %s", path, strerror(errno));
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	*ret = TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
-}
-
-static int read_policy(const char *opt, const char *path, char **ret,
-		       size_t *ret_len)
-{
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return bad(opt, "%s: %s", path, strerror(errno));
-	buf = malloc(SECCOMP_POLICY_MAX + 1);
-	if (!buf)
-		return bad(opt, "%s", strerror(ENOMEM));
-	for (;;) {
-		ssize_t n = read(fd, buf + len, SECCOMP_POLICY_MAX + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return bad(opt, "%s: %s", path, strerror(errno));
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > SECCOMP_POLICY_MAX)
-			return bad(opt, "%s: larger than %u bytes", path,
-				   SECCOMP_POLICY_MAX);
-	}
-	if (len == 0)
-		return bad(opt, "%s: empty policy", path);
-	*ret = TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
-}
-
 /* opt names the option in messages: "--memory", or "FILE:LINE: memory"
  * for one from a policy file. */
 static int apply_option(struct run_args *a, const struct run_option *o,
@@ -464,17 +226,17 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 	case OPT_RO_BIND:
 	case OPT_BIND:
 	case OPT_DEV_BIND:
-		r = check_dst(opt, v[1]);
+		r = option_check_dst(opt, v[1]);
 		if (r < 0)
 			return r;
 		if (!*v[0])
-			return bad(opt, "empty source path");
+			return option_bad(opt, "empty source path");
 		r = o->id == OPT_RO_BIND ? box_spec_ro_bind(s, v[0], v[1])
 		    : o->id == OPT_BIND  ? box_spec_bind(s, v[0], v[1])
 					 : box_spec_dev_bind(s, v[0], v[1]);
 		break;
 	case OPT_TMPFS:
-		r = check_dst(opt, v[0]);
+		r = option_check_dst(opt, v[0]);
 		if (r < 0)
 			return r;
 		r = box_spec_tmpfs(s, v[0], a->has_size ? a->size : 0,
@@ -483,24 +245,24 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		a->perms = -1;
 		break;
 	case OPT_DIR:
-		r = check_dst(opt, v[0]);
+		r = option_check_dst(opt, v[0]);
 		if (r < 0)
 			return r;
 		if (a->has_size)
-			return bad(a->size_where,
-				   "applies to --tmpfs, not --dir");
+			return option_bad(a->size_where,
+					  "applies to --tmpfs, not --dir");
 		r = box_spec_dir(s, v[0], a->perms);
 		a->perms = -1;
 		break;
 	case OPT_SIZE:
-		r = parse_positive_size(opt, v[0], &a->size);
+		r = option_size(opt, v[0], &a->size);
 		if (r < 0)
 			return r;
 		a->has_size = true;
 		snprintf(a->size_where, sizeof(a->size_where), "%s", opt);
 		return 0;
 	case OPT_PERMS:
-		r = parse_mode(opt, v[0], &mode);
+		r = option_mode(opt, v[0], &mode);
 		if (r < 0)
 			return r;
 		a->perms = mode;
@@ -509,7 +271,7 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 	case OPT_PROC:
 	case OPT_DEV:
 	case OPT_REMOUNT_RO:
-		r = check_dst(opt, v[0]);
+		r = option_check_dst(opt, v[0]);
 		if (r < 0)
 			return r;
 		r = o->id == OPT_PROC  ? box_spec_proc(s, v[0])
@@ -524,17 +286,17 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		const char *data = v[1];
 		size_t len = strlen(v[1]);
 
-		r = check_dst(opt, v[0]);
+		r = option_check_dst(opt, v[0]);
 		if (r < 0)
 			return r;
 		if (a->has_size)
-			return bad(a->size_where, "applies to --tmpfs, not %s",
-				   opt);
+			return option_bad(a->size_where,
+					  "applies to --tmpfs, not %s", opt);
 		if (a->perms == 0)
-			return bad(a->perms_where,
-				   "a file needs a mode other than 0");
+			return option_bad(a->perms_where,
+					  "a file needs a mode other than 0");
 		if (o->id == OPT_FILE) {
-			r = read_content(opt, v[1], &content, &len);
+			r = option_read_file(opt, v[1], &content, &len);
 			if (r < 0)
 				return r;
 			data = content;
@@ -544,47 +306,49 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		break;
 	}
 	case OPT_HIDE:
-		r = check_dst(opt, v[0]);
+		r = option_check_dst(opt, v[0]);
 		if (r < 0)
 			return r;
 		if (strcmp(v[0], "/") == 0)
-			return bad(opt, "/ cannot be hidden");
+			return option_bad(opt, "/ cannot be hidden");
 		r = box_spec_hide(s, v[0]);
 		break;
 	case OPT_SYMLINK:
-		r = check_dst(opt, v[1]);
+		r = option_check_dst(opt, v[1]);
 		if (r < 0)
 			return r;
 		if (!*v[0])
-			return bad(opt, "empty target");
+			return option_bad(opt, "empty target");
 		r = box_spec_symlink(s, v[0], v[1]);
 		break;
 	case OPT_SETENV:
 		if (!*v[0] || strchr(v[0], '='))
-			return bad(opt, "invalid variable name '%s'", v[0]);
+			return option_bad(opt, "invalid variable name '%s'",
+					  v[0]);
 		r = box_spec_setenv(s, v[0], v[1]);
 		break;
 	case OPT_UNSETENV:
 		if (!*v[0] || strchr(v[0], '='))
-			return bad(opt, "invalid variable name '%s'", v[0]);
+			return option_bad(opt, "invalid variable name '%s'",
+					  v[0]);
 		r = box_spec_unsetenv(s, v[0]);
 		break;
 	case OPT_CHDIR:
-		r = check_dst(opt, v[0]);
+		r = option_check_dst(opt, v[0]);
 		if (r < 0)
 			return r;
 		r = box_spec_set_cwd(s, v[0]);
 		break;
 	case OPT_HOSTNAME:
 		if (!*v[0])
-			return bad(opt, "empty hostname");
+			return option_bad(opt, "empty hostname");
 		r = box_spec_set_hostname(s, v[0]);
 		break;
 	case OPT_UID:
 	case OPT_GID:
 		r = parse_uint32(v[0], &u32);
 		if (r < 0 || u32 == UINT32_MAX)
-			return bad_value(opt, "id", v[0], r);
+			return option_bad_value(opt, "id", v[0], r);
 		r = o->id == OPT_UID ? box_spec_set_uid(s, u32)
 				     : box_spec_set_gid(s, u32);
 		break;
@@ -598,10 +362,11 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		else if (strcmp(v[0], "outbound") == 0)
 			r = box_spec_set_net(s, BOX_NET_OUTBOUND);
 		else
-			return bad(opt,
-				   "'%s' is not one of none, loopback, host, "
-				   "outbound",
-				   v[0]);
+			return option_bad(
+			    opt,
+			    "'%s' is not one of none, loopback, host, "
+			    "outbound",
+			    v[0]);
 		break;
 	case OPT_PROFILE:
 		if (strcmp(v[0], "default") == 0)
@@ -609,8 +374,8 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		else if (strcmp(v[0], "bare") == 0)
 			r = box_spec_set_profile(s, BOX_PROFILE_BARE);
 		else
-			return bad(opt, "'%s' is not one of default, bare",
-				   v[0]);
+			return option_bad(
+			    opt, "'%s' is not one of default, bare", v[0]);
 		a->bare = strcmp(v[0], "bare") == 0;
 		break;
 	case OPT_NO_NEW_SESSION:
@@ -627,23 +392,24 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		break;
 	case OPT_WRITE:
 		if (strcmp(v[0], "ephemeral") != 0)
-			return bad(opt, "'%s' is not ephemeral", v[0]);
+			return option_bad(opt, "'%s' is not ephemeral", v[0]);
 		r = box_spec_set_write_ephemeral(s, true);
 		break;
 	case OPT_OVERLAY:
-		r = check_dst(opt, v[1]);
+		r = option_check_dst(opt, v[1]);
 		if (r < 0)
 			return r;
 		if (!*v[0])
-			return bad(opt, "empty source path");
+			return option_bad(opt, "empty source path");
 		r = box_spec_overlay(s, v[0], v[1]);
 		break;
 	case OPT_OVERLAY_PERSIST:
-		r = check_dst(opt, v[1]);
+		r = option_check_dst(opt, v[1]);
 		if (r < 0)
 			return r;
 		if (!*v[0] || !*v[2])
-			return bad(opt, "empty source or directory path");
+			return option_bad(opt,
+					  "empty source or directory path");
 		r = box_spec_overlay_persist(s, v[0], v[1], v[2]);
 		break;
 	case OPT_NO_DIE_WITH_CLIENT:
@@ -655,7 +421,7 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		return 0;
 	case OPT_MEMORY:
 	case OPT_MEMORY_SWAP:
-		r = parse_positive_size(opt, v[0], &u64);
+		r = option_size(opt, v[0], &u64);
 		if (r < 0)
 			return r;
 		r = o->id == OPT_MEMORY ? box_spec_set_memory(s, u64)
@@ -664,10 +430,10 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 	case OPT_CPUS:
 		r = parse_cpus(v[0], &u32);
 		if (r < 0)
-			return bad_value(opt, "CPU count", v[0], r);
+			return option_bad_value(opt, "CPU count", v[0], r);
 		if (u32 == 0)
-			return bad(opt, "must be at least 0.001");
-		r = check_cpus(opt, v[0], u32);
+			return option_bad(opt, "must be at least 0.001");
+		r = option_check_cpus(opt, v[0], u32);
 		if (r < 0)
 			return r;
 		r = box_spec_set_cpu_millis(s, u32);
@@ -675,14 +441,14 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 	case OPT_PIDS:
 		r = parse_uint32(v[0], &u32);
 		if (r < 0)
-			return bad_value(opt, "number", v[0], r);
+			return option_bad_value(opt, "number", v[0], r);
 		if (u32 == 0)
-			return bad(opt, "must be more than 0");
+			return option_bad(opt, "must be more than 0");
 		r = box_spec_set_pids(s, u32);
 		break;
 	case OPT_TIMEOUT:
 	case OPT_CPU_TIME:
-		r = parse_positive_duration(opt, v[0], &u64);
+		r = option_duration(opt, v[0], &u64);
 		if (r < 0)
 			return r;
 		r = o->id == OPT_TIMEOUT ? box_spec_set_timeout_ns(s, u64)
@@ -698,7 +464,7 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 			_cleanup_free_ char *policy = NULL;
 			size_t len = 0;
 
-			r = read_policy(opt, v[0], &policy, &len);
+			r = option_read_policy(opt, v[0], &policy, &len);
 			if (r < 0)
 				return r;
 			r = box_spec_set_seccomp(s, BOX_SECCOMP_CUSTOM, policy,
@@ -706,7 +472,7 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		}
 		break;
 	case OPT_RLIMIT:
-		return parse_rlimit(s, opt, v[0]);
+		return option_rlimit(s, opt, v[0]);
 	case OPT_LENIENT:
 		r = box_spec_set_lenient(s, true);
 		break;
@@ -725,9 +491,10 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 	case OPT_RESULT_FD:
 		r = parse_uint32(v[0], &u32);
 		if (r < 0 || u32 > INT32_MAX)
-			return bad_value(opt, "fd", v[0], r);
+			return option_bad_value(opt, "fd", v[0], r);
 		if (fcntl((int)u32, F_GETFD) < 0)
-			return bad(opt, "fd %u: %s", u32, strerror(errno));
+			return option_bad(opt, "fd %u: %s", u32,
+					  strerror(errno));
 		a->result_fd = (int)u32;
 		a->json = true;
 		return 0;
@@ -739,7 +506,7 @@ static int apply_option(struct run_args *a, const struct run_option *o,
 		return 0;
 	}
 	if (r < 0)
-		return spec_failed(opt, r);
+		return option_spec_failed(opt, r);
 	return 0;
 }
 
@@ -781,7 +548,8 @@ static int apply_policy_option(void *userdata, const char *where,
 	const struct run_option *o = find_option(option, strlen(option));
 
 	if (!o || o->nargs != nargs)
-		return bad(where, "internal error: no option %s", option);
+		return option_bad(where, "internal error: no option %s",
+				  option);
 	return apply_option(a, o, where, values);
 }
 
@@ -794,9 +562,9 @@ static int load_policy(struct run_args *a)
 	/* A --size or --perms from the file does not reach over to a
 	 * --tmpfs on the command line: a file says all it means. */
 	if (a->has_size || a->perms >= 0)
-		return bad(a->has_size ? a->size_where : a->perms_where,
-			   "must be followed by %s",
-			   a->has_size ? "tmpfs" : "tmpfs, dir or file");
+		return option_bad(a->has_size ? a->size_where : a->perms_where,
+				  "must be followed by %s",
+				  a->has_size ? "tmpfs" : "tmpfs, dir or file");
 	return 0;
 }
 
@@ -830,13 +598,13 @@ static int parse_options(struct run_args *a, int argc, char **argv,
 		eq = strchr(arg, '=');
 		o = find_option(arg, eq ? (size_t)(eq - arg) : strlen(arg));
 		if (!o)
-			return bad(arg,
-				   "unknown option (see boxctl run --help)");
+			return option_bad(
+			    arg, "unknown option (see boxctl run --help)");
 		if (eq) {
 			if (o->nargs != 1)
-				return bad(o->name, "takes %s, not '=%s'",
-					   o->args ? o->args : "no value",
-					   eq + 1);
+				return option_bad(
+				    o->name, "takes %s, not '=%s'",
+				    o->args ? o->args : "no value", eq + 1);
 			vals[0] = (char *)eq + 1;
 			i++;
 		} else {
@@ -856,7 +624,7 @@ static int parse_options(struct run_args *a, int argc, char **argv,
 			if (o->id != OPT_POLICY)
 				continue;
 			if (a->policy)
-				return bad(o->name, "given twice");
+				return option_bad(o->name, "given twice");
 			a->policy = vals[0];
 			continue;
 		}
@@ -886,19 +654,20 @@ int parse_run_args(struct run_args *a, int argc, char **argv)
 	if (r < 0 || a->help)
 		return r;
 	if (a->has_size || a->perms >= 0)
-		return bad(a->has_size ? "--size" : "--perms",
-			   "must be followed by --tmpfs%s",
-			   a->has_size ? "" : ", --dir or --file");
+		return option_bad(a->has_size ? "--size" : "--perms",
+				  "must be followed by --tmpfs%s",
+				  a->has_size ? "" : ", --dir or --file");
 	if (i >= argc)
-		return bad("run", "no command given (see boxctl run --help)");
+		return option_bad("run",
+				  "no command given (see boxctl run --help)");
 	/* After every mount option, wherever --sort-mounts stood. */
 	if (a->sort_mounts && (r = box_spec_sort_mounts(a->spec)) < 0)
-		return spec_failed("--sort-mounts", r);
+		return option_spec_failed("--sort-mounts", r);
 	a->cmd = argv + i;
 	for (; i < argc; i++) {
 		r = box_spec_add_arg(a->spec, argv[i]);
 		if (r < 0)
-			return spec_failed("run", r);
+			return option_spec_failed("run", r);
 	}
 	return 0;
 }
