@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -87,4 +88,10 @@ void mountinfo_unescape(char *s);
 static inline int negerrno(void)
 {
 	return errno > 0 ? -errno : -EIO;
+}
+
+/* Equal strings, or both NULL. */
+static inline bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
 }

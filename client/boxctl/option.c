@@ -41,7 +41,8 @@ int option_bad_value(const char *opt, const char *what, const char *value,
 
 int option_spec_failed(const char *opt, int r)
 {
-	return option_bad(opt, "%s", r == -EINVAL ? "invalid argument" : strerror(-r));
+	return option_bad(opt, "%s",
+			  r == -EINVAL ? "invalid argument" : strerror(-r));
 }
 
 int option_check_dst(const char *opt, const char *dst)
@@ -62,8 +63,7 @@ int option_size(const char *opt, const char *s, uint64_t *ret)
 	return 0;
 }
 
-int option_duration(const char *opt, const char *s,
-				   uint64_t *ret)
+int option_duration(const char *opt, const char *s, uint64_t *ret)
 {
 	int r = parse_duration(s, ret);
 
@@ -96,10 +96,11 @@ int option_check_cpus(const char *opt, const char *value, uint32_t millis)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (n > 0 && millis > (uint64_t)n * 1000)
-		return option_bad(opt,
-			   "%s is more than the %ld CPU%s this host has; a "
-			   "run cannot use more than all of them",
-			   value, n, n == 1 ? "" : "s");
+		return option_bad(
+		    opt,
+		    "%s is more than the %ld CPU%s this host has; a "
+		    "run cannot use more than all of them",
+		    value, n, n == 1 ? "" : "s");
 	return 0;
 }
 
@@ -136,16 +137,18 @@ int option_rlimit(box_spec *spec, const char *opt, const char *arg)
 		return option_bad(opt, "%s", strerror(ENOMEM));
 	eq = strchr(copy, '=');
 	if (!eq)
-		return option_bad(opt, "expected NAME=SOFT[:HARD], got '%s'", arg);
+		return option_bad(opt, "expected NAME=SOFT[:HARD], got '%s'",
+				  arg);
 	*eq = '\0';
 	for (size_t i = 0; i < ELEMENTSOF(names); i++)
 		if (strcasecmp(copy, names[i].name) == 0)
 			res = (int)names[i].res;
 	if (res < 0)
-		return option_bad(opt,
-			   "unknown resource '%s' (nofile fsize core nproc "
-			   "stack as)",
-			   copy);
+		return option_bad(
+		    opt,
+		    "unknown resource '%s' (nofile fsize core nproc "
+		    "stack as)",
+		    copy);
 	colon = strchr(eq + 1, ':');
 	if (colon)
 		*colon = '\0';
@@ -159,7 +162,8 @@ int option_rlimit(box_spec *spec, const char *opt, const char *arg)
 			return r;
 	}
 	if (soft > hard)
-		return option_bad(opt, "soft limit above hard limit in '%s'", arg);
+		return option_bad(opt, "soft limit above hard limit in '%s'",
+				  arg);
 	r = box_spec_add_rlimit(spec, (enum box_rlimit_resource)res, soft,
 				hard);
 	if (r < 0)
@@ -172,7 +176,7 @@ int option_rlimit(box_spec *spec, const char *opt, const char *arg)
 #define FILE_CONTENT_MAX (256u << 20)
 
 int option_read_file(const char *opt, const char *path, char **ret,
-			size_t *ret_len)
+		     size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
@@ -194,8 +198,8 @@ int option_read_file(const char *opt, const char *path, char **ret,
 			char *grown;
 
 			if (cap >= FILE_CONTENT_MAX)
-				return option_bad(opt, "%s: larger than %u MiB", path,
-					   FILE_CONTENT_MAX >> 20);
+				return option_bad(opt, "%s: larger than %u MiB",
+						  path, FILE_CONTENT_MAX >> 20);
 			cap = cap ? cap * 2 : 65536;
 			grown = realloc(buf, cap);
 			if (!grown)
@@ -241,7 +245,7 @@ int option_read_policy(const char *opt, const char *path, char **ret,
 		len += (size_t)n;
 		if (len > SECCOMP_POLICY_MAX)
 			return option_bad(opt, "%s: larger than %u bytes", path,
-				   SECCOMP_POLICY_MAX);
+					  SECCOMP_POLICY_MAX);
 	}
 	if (len == 0)
 		return option_bad(opt, "%s: empty policy", path);

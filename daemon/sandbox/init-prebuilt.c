@@ -407,11 +407,6 @@ void prebuilt_drop(void)
 	forget();
 }
 
-static bool same_str(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 /* The daemon's word is that s's filesystem is the plan's; check it, it
  * costs nothing. */
 static bool is_plan(const struct init_spec *s)
@@ -425,7 +420,7 @@ static bool is_plan(const struct init_spec *s)
 
 		if (a->kind != b->kind || a->flags != b->flags ||
 		    a->size != b->size || a->mode != b->mode ||
-		    !same_str(a->src, b->src) || !same_str(a->dst, b->dst) ||
+		    !str_same(a->src, b->src) || !str_same(a->dst, b->dst) ||
 		    a->upper || a->data_len)
 			return false;
 	}

@@ -41,16 +41,11 @@ int member_poll_ready(struct member *m)
 	return 1;
 }
 
-static bool same_str(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 static bool same_mount(const struct spec_mount *a, const struct spec_mount *b)
 {
 	return a->kind == b->kind && a->flags == b->flags &&
 	       a->size == b->size && a->mode == b->mode &&
-	       same_str(a->src, b->src) && same_str(a->dst, b->dst) &&
+	       str_same(a->src, b->src) && str_same(a->dst, b->dst) &&
 	       !a->upper && !b->upper && !a->data_len && !b->data_len;
 }
 
