@@ -8,7 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cf=$(command -v clang-format-14 || command -v clang-format || true)
 [ -n "$cf" ] || { echo "format.sh: clang-format not installed" >&2; exit 1; }
-mapfile -t files < <(git ls-files '*.c' '*.h')
+# Tracked files and new ones not ignored: a file is checked before its
+# first commit too.
+mapfile -t files < <(git ls-files --cached --others --exclude-standard \
+	'*.c' '*.h')
 if [ "${1:-}" = --check ]; then
 	"$cf" --dry-run --Werror "${files[@]}"
 else
