@@ -9,18 +9,24 @@
  *   stats.c    sample sets and percentiles
  *   compare.c  --compare: two builds of boxd in the same rounds
  *   probe.c    what this machine charges for a wake-up and a cpuid
+ *   rounds.c   how the variants take turns (latency rounds, throughput
+ *              slices)
  *
  * The benchmark never decides anything about the daemon's behaviour: it
  * times what a client sees and reads what /proc shows.
  */
 #pragma once
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "boxclient.h"
+
+/* Set on SIGINT/SIGTERM (latency.c): every loop stops early. */
+extern volatile sig_atomic_t bench_interrupted;
 
 /* ---- stats.c ---- */
 
@@ -184,8 +190,11 @@ struct phase_report {
 	unsigned failures;
 };
 
-/* Latency rounds over the variants (latency.c): one warm-up batch each,
- * then rounds x batch runs, each round starting from the next variant. */
+/* ---- rounds.c ---- */
+
+/* Latency rounds over the variants: one warm-up batch each, then rounds
+ * of a batch of every variant, each round in an order of its own (a
+ * fixed-seed shuffle). */
 void bench_latency_rounds(struct variant *vs, size_t nv, unsigned rounds,
 			  unsigned batch);
 /* Throughput cells, alternated in slices of duration / slices seconds. */

@@ -4,10 +4,10 @@
  * bwrap with equivalent mounts, all measured in one run of this program
  * and printed as a Markdown report (bench/README.md explains it).
  *
- * Latency variants run in rounds: each round runs a batch of every
- * variant, starting from a different variant each time, so that drift of
- * a noisy machine (other jobs, CPU frequency, page cache) lands on every
- * variant alike instead of on whichever happened to run last.
+ * Latency variants run in rounds, throughput cells in slices (rounds.c),
+ * so that drift of a noisy machine (other jobs, CPU frequency, page
+ * cache) lands on every variant alike instead of on whichever happened
+ * to run last.
  *
  * It starts its own daemons on private sockets in a temporary directory
  * and stops them; it never talks to a system daemon. It measures, it does
@@ -66,170 +66,12 @@ static const struct settings full = {
     .pool_size = 8,
 };
 
-static volatile sig_atomic_t interrupted;
+volatile sig_atomic_t bench_interrupted;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	interrupted = 1;
-}
-
-/* ------------------------------------------------------------ latency */
-
-static void run_batch(struct variant *v, unsigned n, bool record)
-{
-	for (unsigned i = 0; i < n && !interrupted; i++) {
-		uint64_t t0 = now_ns();
-
-		if (runner_once(&v->r) < 0)
-			continue;
-		if (record)
-			samples_add(&v->s, now_ns() - t0);
-	}
-}
-
-/* A fixed-seed shuffle of 0..n-1 (xorshift64): the same orders every
- * run, none favoured. */
-static void shuffle(size_t *order, size_t n, uint64_t *state)
-{
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	for (size_t i = n; i > 1; i--) {
-		size_t j, t;
-
-		*state ^= *state << 13;
-		*state ^= *state >> 7;
-		*state ^= *state << 17;
-		j = (size_t)(*state % i);
-		t = order[i - 1];
-		order[i - 1] = order[j];
-		order[j] = t;
-	}
-}
-
-/*
- * Each round runs every variant once, in an order of its own. A variant
- * feels the one before it (a daemon still refilling its pool after its
- * batch takes CPU from the next batch), so a fixed order would put the
- * same neighbour's cost on the same variant every round: with --compare,
- * always on one of the two daemons.
- */
-void bench_latency_rounds(struct variant *vs, size_t nv, unsigned rounds,
-			  unsigned batch)
-{
-	uint64_t state = 0x9e3779b97f4a7c15ULL;
-	size_t order[64];
-
-	if (nv > 64)
-		nv = 64;
-	for (size_t i = 0; i < nv; i++)
-		if (!vs[i].skip)
-			run_batch(&vs[i], batch / 4 + 1, false);
-	for (unsigned round = 0; round < rounds && !interrupted; round++) {
-		shuffle(order, nv, &state);
-		for (size_t k = 0; k < nv; k++) {
-			struct variant *v = &vs[order[k]];
-
-			if (!v->skip)
-				run_batch(v, batch, true);
-		}
-		fprintf(stderr, "\rlatency: round %u/%u", round + 1, rounds);
-	}
-	fprintf(stderr, "\n");
-}
-/* ------------------------------------------------------------ throughput */
-
-struct worker {
-	struct cell *c;
-	const struct runner_env *env;
-	pthread_barrier_t *go;
-	uint64_t slice_ns;
-	uint64_t t_begin, t_end, runs;
-	struct samples s;
-	struct runner r;
-	int open_err;
-};
-
-static void *worker_main(void *arg)
-{
-	struct worker *w = arg;
-	uint64_t deadline;
-
-	w->open_err = runner_open(&w->r, w->c->kind, w->env, w->c->sock);
-	pthread_barrier_wait(w->go);
-	if (w->open_err < 0)
-		return NULL;
-	w->t_begin = now_ns();
-	deadline = w->t_begin + w->slice_ns;
-	/* A run started before the deadline counts, however late it ends. */
-	while (now_ns() < deadline && !interrupted) {
-		uint64_t t0 = now_ns();
-
-		if (runner_once(&w->r) < 0)
-			continue;
-		samples_add(&w->s, now_ns() - t0);
-		w->runs++;
-	}
-	w->t_end = now_ns();
-	runner_close(&w->r);
-	return NULL;
-}
-
-static void run_cell(struct cell *c, const struct runner_env *env,
-		     double seconds)
-{
-	struct worker ws[64];
-	pthread_t th[64];
-	pthread_barrier_t go;
-	uint64_t begin = UINT64_MAX, end = 0;
-	unsigned n = c->conc > 64 ? 64 : c->conc;
-
-	pthread_barrier_init(&go, NULL, n);
-	for (unsigned i = 0; i < n; i++) {
-		ws[i] = (struct worker){
-		    .c = c,
-		    .env = env,
-		    .go = &go,
-		    .slice_ns = (uint64_t)(seconds * 1e9),
-		};
-		pthread_create(&th[i], NULL, worker_main, &ws[i]);
-	}
-	for (unsigned i = 0; i < n; i++) {
-		pthread_join(th[i], NULL);
-		if (ws[i].open_err < 0) {
-			c->failures++;
-			snprintf(c->errmsg, sizeof(c->errmsg), "open: %s",
-				 strerror(-ws[i].open_err));
-			continue;
-		}
-		if (ws[i].t_begin < begin)
-			begin = ws[i].t_begin;
-		if (ws[i].t_end > end)
-			end = ws[i].t_end;
-		c->runs += ws[i].runs;
-		for (size_t j = 0; j < ws[i].s.n; j++)
-			samples_add(&c->s, ws[i].s.ns[j]);
-		samples_free(&ws[i].s);
-		if (ws[i].r.failures && !c->failures)
-			snprintf(c->errmsg, sizeof(c->errmsg), "%s",
-				 ws[i].r.errmsg);
-		c->failures += ws[i].r.failures;
-	}
-	if (end > begin)
-		c->elapsed_ns += end - begin;
-	pthread_barrier_destroy(&go);
-}
-
-void bench_throughput_slices(struct cell *cs, size_t nc,
-			     const struct runner_env *env, double duration,
-			     unsigned slices)
-{
-	for (unsigned sl = 0; sl < slices && nc && !interrupted; sl++) {
-		for (size_t k = 0; k < nc && !interrupted; k++)
-			run_cell(&cs[(sl + k) % nc], env, duration / slices);
-		fprintf(stderr, "\rthroughput: slice %u/%u", sl + 1, slices);
-	}
-	fprintf(stderr, "\n");
+	bench_interrupted = 1;
 }
 
 /* ------------------------------------------------------------ memory */
@@ -331,13 +173,13 @@ static void memory_phase(const struct daemon_paths *dp,
 	if (marks[n_marks - 1] < set->growth_runs)
 		marks[n_marks++] = set->growth_runs;
 
-	for (size_t i = 0; i < n_marks && !interrupted; i++) {
+	for (size_t i = 0; i < n_marks && !bench_interrupted; i++) {
 		/* Four connections, each its share of the runs back to back. */
 		struct cell c = {
 		    .kind = RUN_BOXD_CONN, .sock = d.sock, .conc = 4};
 
 		next = marks[i];
-		while (done < next && !interrupted) {
+		while (done < next && !bench_interrupted) {
 			struct runner rs[4];
 			unsigned todo = next - done;
 
@@ -348,7 +190,8 @@ static void memory_phase(const struct daemon_paths *dp,
 			/* Round-robin over the connections in one thread:
 			 * the count is exact and the daemon still sees four
 			 * clients. */
-			for (unsigned j = 0; j < todo && !interrupted; j++) {
+			for (unsigned j = 0; j < todo && !bench_interrupted;
+			     j++) {
 				runner_once(&rs[j % 4]);
 				done++;
 			}
@@ -379,7 +222,7 @@ static void phase_runs(const struct daemon *d, const struct runner_env *env,
 	*p = (struct phase_report){0};
 	if (runner_open(&r, RUN_BOXD_CONN, env, d->sock) < 0)
 		return;
-	for (unsigned i = 0; i < n && !interrupted; i++) {
+	for (unsigned i = 0; i < n && !bench_interrupted; i++) {
 		struct run_phases ph;
 
 		if (runner_once_phased(&r, &ph) < 0)
@@ -409,7 +252,7 @@ static void *hammer_main(void *arg)
 {
 	struct hammer_thread *h = arg;
 
-	for (unsigned j = 0; j < h->runs && !interrupted; j++) {
+	for (unsigned j = 0; j < h->runs && !bench_interrupted; j++) {
 		uint64_t t = now_ns();
 
 		if (runner_once(&h->r) == 0)
@@ -861,7 +704,7 @@ int main(int argc, char **argv)
 	daemon_stop(&dpool);
 	daemon_stop(&dnopool);
 
-	if (!interrupted)
+	if (!bench_interrupted)
 		memory_phase(&dp, &env, &set, &mem);
 	else
 		mem = (struct memory_report){0};
@@ -877,7 +720,7 @@ int main(int argc, char **argv)
 
 	print_memory(&mem);
 	print_targets(vs, cs, nc, &mem);
-	if (interrupted)
+	if (bench_interrupted)
 		printf("\n**Interrupted: partial results.**\n");
 
 	for (size_t i = 0; i < _V_MAX; i++)
