@@ -1,6 +1,7 @@
 /* Out-of-line pieces of util.h. */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "util.h"
@@ -42,4 +43,25 @@ void child_unshield(void)
 		(void)!write(fd, "0", 1);
 		close(fd);
 	}
+}
+
+uint64_t proc_rss_bytes(pid_t pid)
+{
+	char path[64], buf[128] = "";
+	unsigned long size, rss;
+	ssize_t n;
+	int fd;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/statm");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || sscanf(buf, "%lu %lu", &size, &rss) != 2)
+		return 0;
+	return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
 }

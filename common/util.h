@@ -90,6 +90,10 @@ static inline int negerrno(void)
 	return errno > 0 ? -errno : -EIO;
 }
 
+/* Resident memory of process pid (0: this one), from /proc/PID/statm;
+ * 0 if it cannot be read. */
+uint64_t proc_rss_bytes(pid_t pid);
+
 /* Equal strings, or both NULL. */
 static inline bool str_same(const char *a, const char *b)
 {

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <event2/event.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -410,22 +409,6 @@ static void handle_list(struct session *s, uint64_t rid,
 	free(l.ptrs);
 }
 
-static uint64_t self_rss_bytes(void)
-{
-	char buf[128] = "";
-	unsigned long size = 0, rss = 0;
-	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0 || sscanf(buf, "%lu %lu", &size, &rss) != 2)
-		return 0;
-	return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
 static void handle_status(struct session *s, uint64_t rid,
 			  const Boxd__V1__Request *req, int *fds)
 {
@@ -445,7 +428,7 @@ static void handle_status(struct session *s, uint64_t rid,
 	st.runs = server_runs(s->srv);
 	st.connections = server_sessions(s->srv);
 	st.has_daemon_rss_bytes = true;
-	st.daemon_rss_bytes = self_rss_bytes();
+	st.daemon_rss_bytes = proc_rss_bytes(0);
 	st.has_uptime_ns = true;
 	st.uptime_ns = server_uptime_ns(s->srv);
 	engine_pool_stats(server_engine(s->srv), &ps);

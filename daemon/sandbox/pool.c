@@ -8,7 +8,6 @@
  * the daemon into a clone loop.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -427,26 +426,8 @@ unsigned engine_pool_maintain(struct engine *e)
 	return dead;
 }
 
-static uint64_t pid_rss_bytes(pid_t pid)
-{
-	char path[64], buf[128] = "";
-	unsigned long size, rss;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0 || sscanf(buf, "%lu %lu", &size, &rss) != 2)
-		return 0;
-	return (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
 void engine_pool_stats(struct engine *e, struct engine_pool_stats *ret)
 {
 	*ret = e->stats;
-	ret->member_rss_bytes = e->pool ? pid_rss_bytes(e->pool->pid) : 0;
+	ret->member_rss_bytes = e->pool ? proc_rss_bytes(e->pool->pid) : 0;
 }
