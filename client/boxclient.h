@@ -950,6 +950,8 @@ int64_t box_status_pool_member_rss_bytes(const box_status *st);
 /* Of the hits, runs whose default-profile filesystem the member had
  * built before the run asked for it. */
 int64_t box_status_pool_prebuilt(const box_status *st);
+/* Runs waiting right now for a member on its way (pool-wait-ms). */
+int64_t box_status_pool_waiting(const box_status *st);
 /* The status as one JSON object; "host" holds the host info, its
  * "capabilities" an array of {"name","description","available","reason",
  * "ceiling"} (null where not reported). */

@@ -218,6 +218,7 @@ POOL_GETTER(box_status_pool_misses, misses)
 POOL_GETTER(box_status_pool_refill_failures, refill_failures)
 POOL_GETTER(box_status_pool_member_rss_bytes, member_rss_bytes)
 POOL_GETTER(box_status_pool_prebuilt, prebuilt)
+POOL_GETTER(box_status_pool_waiting, waiting)
 
 struct box_run_list *run_list_new(Boxd__V1__RunList *msg)
 {

@@ -322,6 +322,8 @@ int box_status_json(const box_status *st, char **ret_json)
 		json_object_object_add(
 		    pool, "prebuilt",
 		    json_u64_opt(box_status_pool_prebuilt(st)));
+		json_object_object_add(
+		    pool, "waiting", json_u64_opt(box_status_pool_waiting(st)));
 	}
 	json_object_object_add(o, "pool", pool);
 	json_object_object_add(o, "host", host_info_to_json(st->host));

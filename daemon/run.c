@@ -43,6 +43,11 @@ struct run {
 	char *argv0, *tag;
 	uint64_t start_unix_ns; /* CLOCK_REALTIME of the sandbox's start */
 	bool ended;
+	/* Waiting for a pool member (run_handle()): the stdio it will
+	 * start with, and when the wait ends at the latest. */
+	bool waiting;
+	int fds[3];
+	uint64_t wait_deadline;
 };
 
 uint64_t run_id(const struct run *r)
@@ -56,6 +61,18 @@ uint64_t run_request_id(const struct run *r)
 uid_t run_uid(const struct run *r)
 {
 	return r->uid;
+}
+const struct run_spec *run_spec(const struct run *r)
+{
+	return r->req.spec;
+}
+const struct run_ids *run_ids(const struct run *r)
+{
+	return &r->ids;
+}
+uint64_t run_wait_deadline(const struct run *r)
+{
+	return r->wait_deadline;
 }
 
 int run_has_peer(const struct run *r, const struct peer *p)
@@ -84,6 +101,8 @@ void run_free(struct run *r)
 	if (r->ev)
 		event_free(r->ev);
 	sandbox_free(r->sb);
+	for (int i = 0; i < 3; i++)
+		safe_close(r->fds[i]);
 	if (r->private_id)
 		server_private_id_release(r->srv, r->ids.host_uid);
 	request_out_clear(&r->req);
@@ -398,6 +417,9 @@ static const char *daemon_shortage(int errnum)
 	}
 }
 
+static struct run *run_begin(struct run *r, int fds[3]);
+static struct run *run_wait(struct run *r, int fds[3]);
+
 struct run *run_handle(struct server *srv, const struct run_caller *caller,
 		       const Boxd__V1__RunRequest *req, int fds[3])
 {
@@ -413,7 +435,6 @@ struct run *run_handle(struct server *srv, const struct run_caller *caller,
 	struct session *s = caller->session;
 	uint64_t rid = caller->request_id;
 	struct error_detail rerr;
-	struct run_error err = {0};
 	int no_stdio[3] = {-1, -1, -1};
 	struct run *r;
 	char why[256];
@@ -444,6 +465,7 @@ struct run *run_handle(struct server *srv, const struct run_caller *caller,
 		return NULL;
 	}
 	r->srv = srv;
+	r->fds[0] = r->fds[1] = r->fds[2] = -1;
 	if (request_to_spec(req, &ctx, &rerr, &r->req) < 0) {
 		session_send_error(s, rid, request_error_code(rerr.kind),
 				   rerr.message, NULL, 0, 0);
@@ -467,7 +489,23 @@ struct run *run_handle(struct server *srv, const struct run_caller *caller,
 		return NULL;
 	}
 	r->id = server_next_run_id(srv);
-	server_pool_await(srv, r->req.spec, &r->ids);
+	if (server_pool_should_wait(srv, r->req.spec, &r->ids))
+		return run_wait(r, fds);
+	return run_begin(r, fds);
+}
+
+/*
+ * Start r's sandbox with fds as its stdio (the slots it takes are set to
+ * -1) and answer Accepted; or answer why not, take r off its session's
+ * runs, free it and return NULL.
+ */
+static struct run *run_begin(struct run *r, int fds[3])
+{
+	struct server *srv = r->srv;
+	struct session *s = r->session;
+	uint64_t rid = r->request_id;
+	struct run_error err = {0};
+
 	if (sandbox_start(server_engine(srv), r->id, r->req.spec, &r->ids, fds,
 			  &r->sb, &err) < 0) {
 		char msg[512];
@@ -475,8 +513,7 @@ struct run *run_handle(struct server *srv, const struct run_caller *caller,
 		snprintf(msg, sizeof(msg), "%s%s%s: %s", err.step,
 			 err.detail[0] ? " " : "", err.detail,
 			 strerror(err.err));
-		log_warning("run for uid %u failed to start: %s",
-			    caller->cred.uid, msg);
+		log_warning("run for uid %u failed to start: %s", r->uid, msg);
 		if (daemon_shortage(err.err)) {
 			char busy[600];
 
@@ -489,6 +526,8 @@ struct run *run_handle(struct server *srv, const struct run_caller *caller,
 					   BOXD__V1__ERROR_CODE__SETUP_FAILED,
 					   msg, err.step, err.err, 0);
 		}
+		if (s)
+			session_run_ended(s, r);
 		run_free(r);
 		return NULL;
 	}
@@ -503,6 +542,8 @@ struct run *run_handle(struct server *srv, const struct run_caller *caller,
 		sandbox_kill(r->sb, RUN_KILLED, SIGKILL);
 		session_send_error(s, rid, BOXD__V1__ERROR_CODE__INTERNAL,
 				   "cannot watch the run", NULL, 0, r->id);
+		if (s)
+			session_run_ended(s, r);
 		r->session = NULL;
 		r->ended = true;
 		server_run_ended(srv, r, r->uid);
@@ -510,6 +551,43 @@ struct run *run_handle(struct server *srv, const struct run_caller *caller,
 	}
 	send_accepted(r);
 	return r;
+}
+
+/*
+ * Park r until a pool member is ready for it (run_resume()), holding its
+ * stdio and its session: the client's next request is read once this one
+ * has its answer, as for any other. Without memory to park it, it starts
+ * now (cold) instead.
+ */
+static struct run *run_wait(struct run *r, int fds[3])
+{
+	r->wait_deadline =
+	    now_ns() + engine_pool_wait_ns(server_engine(r->srv));
+	if (server_park_run(r->srv, r) < 0)
+		return run_begin(r, fds);
+	for (int i = 0; i < 3; i++) {
+		r->fds[i] = fds[i];
+		fds[i] = -1;
+	}
+	r->waiting = true;
+	session_hold(r->session);
+	return r;
+}
+
+void run_resume(struct run *r)
+{
+	struct session *s = r->session;
+
+	r->waiting = false;
+	if (server_stopping(r->srv)) {
+		session_send_error(s, r->request_id, BOXD__V1__ERROR_CODE__BUSY,
+				   "the daemon is shutting down", NULL, 0, 0);
+		session_run_ended(s, r);
+		run_free(r);
+	} else {
+		(void)run_begin(r, r->fds);
+	}
+	session_release(s);
 }
 
 int run_signal(struct run *r, int sig)
@@ -521,6 +599,11 @@ int run_signal(struct run *r, int sig)
 
 void run_detach(struct run *r)
 {
+	if (r->waiting) {
+		server_unpark_run(r->srv, r);
+		run_free(r);
+		return;
+	}
 	r->session = NULL;
 	if (r->req.die_with_client && !r->ended)
 		sandbox_kill(r->sb, RUN_KILLED, SIGKILL);

@@ -30,14 +30,28 @@ struct run_caller {
 };
 
 /*
- * Handle a RunRequest with its three stdio fds (taken from fds on
- * success: the slots are set to -1). Every answer goes to the caller's
- * session: a refusal, a Plan for a dry run, or Accepted followed later
- * by the run's events. Returns the run now in flight, or NULL if none
- * was started.
+ * Handle a RunRequest with its three stdio fds (taken from fds when the
+ * run starts or waits: the slots are set to -1). Every answer goes to the
+ * caller's session: a refusal, a Plan for a dry run, or Accepted followed
+ * later by the run's events. Returns the run now in flight, or NULL if
+ * none was started.
+ *
+ * A run that should wait for a pool member on its way
+ * (server_pool_should_wait()) is returned waiting: parked with the
+ * server, its session held (session_hold(): no request is read before
+ * this one is answered). run_resume() starts it, or answers why not,
+ * and releases the session; run_detach() of a waiting run drops it.
  */
 struct run *run_handle(struct server *srv, const struct run_caller *caller,
 		       const Boxd__V1__RunRequest *req, int fds[3]);
+void run_resume(struct run *r);
+struct run_spec;
+struct run_ids;
+/* A waiting run's spec and ids (what the pool is asked about), and when
+ * its wait ends at the latest (CLOCK_MONOTONIC ns). */
+const struct run_spec *run_spec(const struct run *r);
+const struct run_ids *run_ids(const struct run *r);
+uint64_t run_wait_deadline(const struct run *r);
 
 uint64_t run_id(const struct run *r);
 uint64_t run_request_id(const struct run *r);
@@ -57,7 +71,8 @@ bool run_visible_to(const struct run *r, uid_t uid);
 int run_signal(struct run *r, int sig);
 
 /* Its session is closing: answer no one from now on, and die with it
- * unless started with die_with_client off. */
+ * unless started with die_with_client off. A run still waiting for a
+ * pool member is dropped (freed) here: it never started. */
 void run_detach(struct run *r);
 
 /* The policy for a connection made from inside this run, under base

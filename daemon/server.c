@@ -48,6 +48,11 @@ struct server {
 	struct event *refill_ev, *retry_ev, *maint_ev;
 	struct event *spawner_ev; /* the pool's spawner answers, or NULL */
 	bool refilling;
+	/* Runs waiting for a pool member, oldest first; woken by the
+	 * spawner's answers, a member's READY (await_ev) or the soonest
+	 * deadline (wait_ev). */
+	struct ptrset waiting;
+	struct event *wait_ev, *await_ev;
 	struct ptrset sessions, runs;           /* alive */
 	struct ptrset dead_sessions, dead_runs; /* freed next loop turn */
 	struct uidcount *counts;
@@ -349,6 +354,8 @@ void server_private_id_release(struct server *srv, uid_t id)
 
 /* ---- the pre-warmed pool ---- */
 
+static void wake_waiters(struct server *srv);
+
 void server_pool_kick(struct server *srv)
 {
 	if (srv->stopping || srv->refilling || !engine_pool_wants(srv->engine))
@@ -390,7 +397,7 @@ static void refill_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* After the spawner's answers were read (r and retry from
- * engine_pool_dispatch() or engine_pool_await()). */
+ * engine_pool_dispatch()). */
 static void spawner_answered(struct server *srv, int r, uint64_t retry)
 {
 	if (engine_pool_fd(srv->engine) < 0 && srv->spawner_ev) {
@@ -424,22 +431,130 @@ static void spawner_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	r = engine_pool_dispatch(srv->engine, &retry);
 	spawner_answered(srv, r, retry);
+	if (srv->waiting.n)
+		wake_waiters(srv);
 }
 
-void server_pool_await(struct server *srv, const struct run_spec *spec,
-		       const struct run_ids *ids)
-{
-	uint64_t retry = 0, later = 0;
-	int r;
+/* ---- runs waiting for a member ---- */
 
-	if (srv->stopping || engine_pool_fd(srv->engine) < 0)
+static void wait_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	wake_waiters(arg);
+}
+
+/* Watch what may end the waits: the soonest deadline, and the members
+ * on their way (the spawner's socket has its own watch). */
+static void watch_waiters(struct server *srv)
+{
+	uint64_t soonest = UINT64_MAX, now = now_ns();
+	struct timeval tv;
+	int fd;
+
+	if (srv->await_ev)
+		event_free(srv->await_ev);
+	srv->await_ev = NULL;
+	if (!srv->waiting.n) {
+		event_del(srv->wait_ev);
 		return;
-	/* A refill this loop turn has not got to yet is a member on its
-	 * way too: ask for it now (a back-off stays refill_cb()'s). */
+	}
+	for (size_t i = 0; i < srv->waiting.n; i++) {
+		uint64_t d = run_wait_deadline(srv->waiting.v[i]);
+
+		if (d < soonest)
+			soonest = d;
+	}
+	tv = ns_to_timeval(soonest > now ? soonest - now : 0);
+	evtimer_add(srv->wait_ev, &tv);
+	fd = engine_pool_await_fd(srv->engine);
+	if (fd >= 0) {
+		srv->await_ev = event_new(srv->base, fd, EV_READ, wait_cb, srv);
+		if (srv->await_ev && event_add(srv->await_ev, NULL) < 0) {
+			event_free(srv->await_ev);
+			srv->await_ev = NULL;
+		}
+		/* Without the watch the deadline still ends each wait. */
+	}
+}
+
+/* A refill this loop turn has not got to yet (a take just asked for
+ * one) is a member on its way too: ask for it now, so that the runs that
+ * wait see it coming. A back-off stays refill_cb()'s. */
+static void refill_now(struct server *srv)
+{
+	uint64_t later = 0;
+
 	if (srv->refilling && engine_pool_wants(srv->engine))
 		(void)engine_pool_refill(srv->engine, &later);
-	r = engine_pool_await(srv->engine, spec, ids, &retry);
-	spawner_answered(srv, r, retry);
+}
+
+/* Every waiting run, oldest first, that has a member now, none coming
+ * any more, or no time left, starts (or fails) now. */
+static void wake_waiters(struct server *srv)
+{
+	uint64_t now = now_ns();
+	size_t i = 0;
+
+	while (i < srv->waiting.n) {
+		struct run *r = srv->waiting.v[i];
+
+		refill_now(srv);
+		if (!srv->stopping && now < run_wait_deadline(r) &&
+		    engine_pool_should_wait(srv->engine, run_spec(r),
+					    run_ids(r)) > 0) {
+			i++;
+			continue;
+		}
+		memmove(&srv->waiting.v[i], &srv->waiting.v[i + 1],
+			(srv->waiting.n - i - 1) * sizeof(*srv->waiting.v));
+		srv->waiting.n--;
+		(void)uidcount_add(srv->counts, run_uid(r), UIDCOUNT_RUNS, -1);
+		run_resume(r);
+	}
+	watch_waiters(srv);
+}
+
+bool server_pool_should_wait(struct server *srv, const struct run_spec *spec,
+			     const struct run_ids *ids)
+{
+	if (srv->stopping || engine_pool_fd(srv->engine) < 0)
+		return false;
+	/* Runs that waited first get the first member: if one is left
+	 * waiting, no member is ready, and this run queues behind it. */
+	if (srv->waiting.n)
+		wake_waiters(srv);
+	refill_now(srv);
+	return engine_pool_should_wait(srv->engine, spec, ids) > 0;
+}
+
+int server_park_run(struct server *srv, struct run *r)
+{
+	if (ptrset_add(&srv->waiting, r) < 0)
+		return -ENOMEM;
+	/* It counts against its tenant's runs while it waits. */
+	(void)uidcount_add(srv->counts, run_uid(r), UIDCOUNT_RUNS, +1);
+	watch_waiters(srv);
+	return 0;
+}
+
+size_t server_pool_waiting(const struct server *srv)
+{
+	return srv->waiting.n;
+}
+
+void server_unpark_run(struct server *srv, struct run *r)
+{
+	for (size_t i = 0; i < srv->waiting.n; i++) {
+		if (srv->waiting.v[i] != r)
+			continue;
+		memmove(&srv->waiting.v[i], &srv->waiting.v[i + 1],
+			(srv->waiting.n - i - 1) * sizeof(*srv->waiting.v));
+		srv->waiting.n--;
+		(void)uidcount_add(srv->counts, run_uid(r), UIDCOUNT_RUNS, -1);
+		watch_waiters(srv);
+		return;
+	}
 }
 
 static void maint_cb(evutil_socket_t fd, short what, void *arg)
@@ -656,6 +771,7 @@ int server_new(const struct server_options *opt, struct server **ret)
 	srv->refill_ev = event_new(srv->base, -1, 0, refill_cb, srv);
 	srv->retry_ev = evtimer_new(srv->base, refill_cb, srv);
 	srv->maint_ev = event_new(srv->base, -1, EV_PERSIST, maint_cb, srv);
+	srv->wait_ev = evtimer_new(srv->base, wait_cb, srv);
 	if (engine_pool_fd(srv->engine) >= 0) {
 		srv->spawner_ev =
 		    event_new(srv->base, engine_pool_fd(srv->engine),
@@ -667,7 +783,8 @@ int server_new(const struct server_options *opt, struct server **ret)
 	}
 	if (!srv->cfg || !srv->counts || !srv->listen_ev || !srv->resume_ev ||
 	    !srv->gc_ev || !srv->refill_ev || !srv->retry_ev ||
-	    !srv->maint_ev || event_add(srv->listen_ev, NULL) < 0 ||
+	    !srv->maint_ev || !srv->wait_ev ||
+	    event_add(srv->listen_ev, NULL) < 0 ||
 	    event_add(srv->maint_ev, &(struct timeval){1, 0}) < 0) {
 		server_free(srv);
 		return -ENOMEM;
@@ -708,6 +825,9 @@ struct server *server_free(struct server *srv)
 	event_freep(&srv->retry_ev);
 	event_freep(&srv->maint_ev);
 	event_freep(&srv->spawner_ev);
+	event_freep(&srv->wait_ev);
+	event_freep(&srv->await_ev);
+	free(srv->waiting.v);
 	free(srv->sessions.v);
 	free(srv->runs.v);
 	free(srv->dead_sessions.v);
@@ -743,6 +863,8 @@ void server_shutdown(struct server *srv)
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
+	/* Runs waiting for a member are told the daemon is stopping. */
+	wake_waiters(srv);
 	event_del(srv->listen_ev);
 	event_del(srv->resume_ev);
 	event_del(srv->retry_ev);

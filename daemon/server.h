@@ -110,10 +110,17 @@ struct decoder *server_decoder(struct server *s);
 /* The pool may have shrunk: refill it between requests. */
 void server_pool_kick(struct server *s);
 /*
- * A run is about to start: if the pool has no member ready for it but one
- * is on its way, wait for it, blocking the loop for at most pool-wait-ms
- * (engine_pool_await()): less than the cold clone the run would get
- * instead takes on the loop.
+ * A run is about to start. Should it wait for a pool member on its way
+ * (engine_pool_should_wait())? Then server_park_run() keeps it, counted
+ * against its tenant's runs, until a member is ready, none is coming,
+ * its wait deadline (run_wait_deadline()) passes or the daemon stops,
+ * and hands it to run_resume(): oldest first, and never blocking the
+ * loop. server_unpark_run(): a waiting run that goes away first (its
+ * client left). -ENOMEM from server_park_run(): start it now instead.
  */
-void server_pool_await(struct server *s, const struct run_spec *spec,
-		       const struct run_ids *ids);
+bool server_pool_should_wait(struct server *s, const struct run_spec *spec,
+			     const struct run_ids *ids);
+int server_park_run(struct server *s, struct run *r);
+void server_unpark_run(struct server *s, struct run *r);
+/* How many runs wait now. */
+size_t server_pool_waiting(const struct server *s);

@@ -29,6 +29,8 @@ struct session {
 	struct server *srv;
 	int fd;
 	struct event *rd_ev, *wr_ev;
+	/* While held (session_hold()): the peer's hang-up, read or not. */
+	struct event *hup_ev;
 	struct evbuffer *out;
 	struct frame_reader rd;
 	struct peer peer;
@@ -46,6 +48,7 @@ struct session {
 	const struct tenant_policy *tenant;
 	uint32_t version; /* 0 until the Hello is answered */
 	bool closing;
+	bool held;         /* session_hold(): reading waits */
 	struct run **runs; /* in flight, in start order */
 	size_t n_runs, cap_runs;
 	/* fds queued with their frames, oldest first: each goes out on the

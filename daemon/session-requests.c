@@ -435,6 +435,8 @@ static void handle_status(struct session *s, uint64_t rid,
 	pool.has_size = pool.has_target = pool.has_hits = true;
 	pool.has_misses = pool.has_refill_failures = true;
 	pool.has_member_rss_bytes = pool.has_prebuilt = true;
+	pool.has_waiting = true;
+	pool.waiting = (uint32_t)server_pool_waiting(s->srv);
 	pool.size = ps.size;
 	pool.target = ps.target;
 	pool.hits = ps.hits;

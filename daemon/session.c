@@ -311,7 +311,7 @@ static void session_decoded(struct decode_job *job)
 		session_handle_checked(s, job->peek, &job->info, &job->err,
 				       job->req);
 		job->body = frame_reader_take_body(&s->rd);
-		if (!s->closing)
+		if (!s->closing && !s->held)
 			event_add(s->rd_ev, NULL);
 	}
 	decode_job_dispose(job);
@@ -374,6 +374,8 @@ static void session_read_cb(evutil_socket_t fd, short what, void *arg)
 			return; /* decoding off the loop; reading waits */
 		/* fds the handler did not take and the body go now. */
 		frame_reader_reset(&s->rd);
+		if (s->held)
+			return; /* its answer comes later; reading waits */
 	}
 	if (s->closing || !s->version)
 		return;
@@ -422,6 +424,34 @@ static void session_write_cb(evutil_socket_t fd, short what, void *arg)
 	session_flush(arg);
 }
 
+/* A held session's peer hung up: nobody is left to answer, and the run
+ * it waits for is dropped (run_detach()). */
+static void session_hup_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	session_close(arg);
+}
+
+void session_hold(struct session *s)
+{
+	s->held = true;
+	event_del(s->rd_ev);
+	/* No frame is half read: the deadline of one does not run. */
+	event_del(s->timer_ev);
+	/* Requests the peer sends meanwhile wait in the socket; its
+	 * hang-up does not. */
+	event_add(s->hup_ev, NULL);
+}
+
+void session_release(struct session *s)
+{
+	s->held = false;
+	event_del(s->hup_ev);
+	if (!s->closing && !s->job)
+		event_add(s->rd_ev, NULL);
+}
+
 void session_close(struct session *s)
 {
 	if (s->closing)
@@ -430,6 +460,7 @@ void session_close(struct session *s)
 	event_del(s->rd_ev);
 	event_del(s->wr_ev);
 	event_del(s->timer_ev);
+	event_del(s->hup_ev);
 	for (size_t i = 0; i < s->n_runs; i++)
 		run_detach(s->runs[i]);
 	s->n_runs = 0;
@@ -460,6 +491,8 @@ void session_free(struct session *s)
 		event_free(s->wr_ev);
 	if (s->timer_ev)
 		event_free(s->timer_ev);
+	if (s->hup_ev)
+		event_free(s->hup_ev);
 	if (s->out)
 		evbuffer_free(s->out);
 	frame_reader_reset(&s->rd);
@@ -500,7 +533,9 @@ struct session *session_new(struct server *srv, int fd, struct peer *peer)
 	s->wr_ev =
 	    event_new(server_base(srv), fd, EV_WRITE, session_write_cb, s);
 	s->timer_ev = evtimer_new(server_base(srv), session_timer_cb, s);
-	if (!s->out || !s->rd_ev || !s->wr_ev || !s->timer_ev) {
+	s->hup_ev =
+	    event_new(server_base(srv), fd, EV_CLOSED, session_hup_cb, s);
+	if (!s->out || !s->rd_ev || !s->wr_ev || !s->timer_ev || !s->hup_ev) {
 		s->closing = true;
 		session_free(s);
 		return NULL;

@@ -66,3 +66,8 @@ const struct peer *session_peer(const struct session *s);
 /* A run of this session ended (its last event was sent): it no longer
  * counts as in flight. */
 void session_run_ended(struct session *s, struct run *r);
+
+/* Read no request until session_release(): the one being handled has
+ * no answer yet (a run waiting for a pool member). */
+void session_hold(struct session *s);
+void session_release(struct session *s);

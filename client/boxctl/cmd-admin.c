@@ -280,7 +280,7 @@ int cmd_status(const struct boxctl *ctl, int argc, char **argv)
 	_cleanup_(box_client_freep) box_client *c = NULL;
 	box_status *st = NULL;
 	const box_host_info *h;
-	char a[64], b[64], d[64], e[64], f[64], g[64], p[64];
+	char a[64], b[64], d[64], e[64], f[64], g[64], p[64], w[64];
 	int ex, r;
 	bool json = want_json("status", argc, argv, &ex);
 
@@ -322,14 +322,15 @@ int cmd_status(const struct boxctl *ctl, int argc, char **argv)
 		print_capabilities(h);
 	}
 	printf("%-13s %s/%s members, %s hits (%s prebuilt), %s misses, "
-	       "%s refill failures, member RSS %s\n",
+	       "%s refill failures, member RSS %s, %s runs waiting\n",
 	       "pool:", num(box_status_pool_size(st), a, sizeof(a)),
 	       num(box_status_pool_target(st), b, sizeof(b)),
 	       num(box_status_pool_hits(st), d, sizeof(d)),
 	       num(box_status_pool_prebuilt(st), p, sizeof(p)),
 	       num(box_status_pool_misses(st), e, sizeof(e)),
 	       num(box_status_pool_refill_failures(st), f, sizeof(f)),
-	       size(box_status_pool_member_rss_bytes(st), g, sizeof(g)));
+	       size(box_status_pool_member_rss_bytes(st), g, sizeof(g)),
+	       num(box_status_pool_waiting(st), w, sizeof(w)));
 	printf("%-13s %s\n", "runs:", num(box_status_runs(st), a, sizeof(a)));
 	printf("%-13s %s\n",
 	       "connections:", num(box_status_connections(st), a, sizeof(a)));

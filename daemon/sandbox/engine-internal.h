@@ -40,7 +40,8 @@ struct engine {
 	uint64_t spawn_seq;
 	struct spawn_pending *pending;
 	unsigned inflight;
-	uint64_t pool_wait_ns; /* engine_pool_await()'s bound */
+	uint64_t pool_wait_ns; /* how long a run may wait for a member */
+	int await_ep;          /* engine_pool_await_fd()'s epoll set, or -1 */
 	unsigned fail_streak;
 	uint64_t retry_at_ns; /* refill backs off after failures */
 };

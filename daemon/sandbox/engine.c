@@ -104,6 +104,7 @@ int engine_new(const struct engine_config *cfg, struct engine **ret,
 		return error_set(err, ERROR_INTERNAL, -ENOMEM, "out of memory");
 	e->init_fd = e->devnull = e->pasta_fd = -1;
 	e->spawner_fd = e->spawner_pidfd = -1;
+	e->await_ep = -1;
 	e->cg = cfg->cgroups;
 	/* A finished run's rmdir can wait for the kernel for milliseconds:
 	 * never on the caller's loop (synchronous if the thread cannot
@@ -203,6 +204,7 @@ struct engine *engine_free(struct engine *e)
 		free(sb);
 	}
 	spawner_stop(e);
+	safe_close(e->await_ep);
 	while (e->pool) {
 		struct member *m = e->pool;
 

@@ -58,7 +58,7 @@ struct engine_config {
 	uint64_t tmpfs_default; /* size of a tmpfs without an explicit size */
 	unsigned pool_size;     /* pre-warmed members to keep (0: no pool) */
 	unsigned pool_low;      /* refill below this (0: 3/4 of pool_size) */
-	uint64_t pool_wait_ns;  /* engine_pool_await()'s bound (0: no wait) */
+	uint64_t pool_wait_ns;  /* a run's wait for a member (0: none) */
 	/* The default profile's mounts, which pool members build before
 	 * their take (init-prebuilt.c); NULL: none. Must outlive the
 	 * engine. */
@@ -200,16 +200,24 @@ int engine_pool_dispatch(struct engine *e, uint64_t *ret_retry_ns);
  * A run that would take a member finds none ready, but one is on its way:
  * a member in the pool still building its tree, or one asked of the
  * spawner. Waiting for it costs the run less than the cold clone it gets
- * otherwise (made on the caller's thread, its cgroup made there too, its
+ * otherwise (made on the daemon's thread, its cgroup made there too, its
  * root built after the take), and meanwhile costs no CPU the spawner
- * could use. engine_pool_await() blocks the caller for at most the
- * engine's pool_wait_ns:
- * 1 when a member is ready (the next sandbox_start() for the same spec
- * and ids takes it), 0 when none came in time, none is coming or a member
- * could not serve this run, -errno as engine_pool_dispatch(), whose work
- * it does for the spawner's answers it reads (ret_retry_ns likewise).
+ * could use. Nothing here blocks: the caller parks the run and looks
+ * again when something changes.
+ *
+ * engine_pool_should_wait(): 1 when a run of spec and ids should wait (no
+ * member ready, one on its way, waiting allowed), 0 when it should start
+ * now: a member is ready (the next sandbox_start() for the same spec and
+ * ids takes it), none is coming, or the pool cannot serve it.
+ * engine_pool_wait_ns(): how long a run may wait at most (pool-wait-ms).
+ * engine_pool_await_fd(): an fd (the engine's, valid until the next call
+ * or engine_free()) that turns readable when a member on its way says it
+ * is ready; the spawner's answers come on engine_pool_fd(). -1 when
+ * there is nothing to wait on. Each call replaces the previous fd.
  */
-int engine_pool_await(struct engine *e, const struct run_spec *spec,
-		      const struct run_ids *ids, uint64_t *ret_retry_ns);
+int engine_pool_should_wait(struct engine *e, const struct run_spec *spec,
+			    const struct run_ids *ids);
+uint64_t engine_pool_wait_ns(const struct engine *e);
+int engine_pool_await_fd(struct engine *e);
 unsigned engine_pool_maintain(struct engine *e);
 void engine_pool_stats(struct engine *e, struct engine_pool_stats *ret);

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "engine-internal.h"
@@ -133,10 +134,10 @@ static int await_fds(struct engine *e, struct pollfd *fds, int max)
 	return n;
 }
 
-int engine_pool_await(struct engine *e, const struct run_spec *spec,
-		      const struct run_ids *ids, uint64_t *ret_retry_ns)
+int engine_pool_should_wait(struct engine *e, const struct run_spec *spec,
+			    const struct run_ids *ids)
 {
-	uint64_t deadline = now_ns() + e->pool_wait_ns;
+	struct pollfd fds[AWAIT_MAX_FDS];
 
 	if (!e->pool_wait_ns || !pool_serves(spec, ids))
 		return 0;
@@ -144,31 +145,36 @@ int engine_pool_await(struct engine *e, const struct run_spec *spec,
 	 * pool_take() checks that it lives. */
 	for (struct member *m = e->pool; m; m = m->next)
 		if (m->ready)
-			return 1;
-	for (;;) {
-		struct pollfd fds[AWAIT_MAX_FDS];
-		int n = await_fds(e, fds, AWAIT_MAX_FDS);
-		uint64_t now = now_ns();
-		struct timespec left;
-		int r;
+			return 0;
+	return await_fds(e, fds, AWAIT_MAX_FDS) > 0;
+}
 
-		if (n < 0)
-			return 1;
-		if (n == 0 || now >= deadline)
-			return 0;
-		left.tv_sec = (time_t)((deadline - now) / 1000000000ULL);
-		left.tv_nsec = (long)((deadline - now) % 1000000000ULL);
-		r = ppoll(fds, (nfds_t)n, &left, NULL);
-		if (r < 0 && errno != EINTR)
-			return 0;
-		/* The spawner is always the last entry when it is there. */
-		if (r > 0 && fds[n - 1].fd == e->spawner_fd &&
-		    fds[n - 1].revents) {
-			r = engine_pool_dispatch(e, ret_retry_ns);
-			if (r < 0)
-				return r;
-		}
+uint64_t engine_pool_wait_ns(const struct engine *e)
+{
+	return e->pool_wait_ns;
+}
+
+int engine_pool_await_fd(struct engine *e)
+{
+	struct pollfd fds[AWAIT_MAX_FDS];
+	int n = await_fds(e, fds, AWAIT_MAX_FDS);
+
+	e->await_ep = safe_close(e->await_ep);
+	if (n <= 0)
+		return -1;
+	e->await_ep = epoll_create1(EPOLL_CLOEXEC);
+	if (e->await_ep < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		struct epoll_event ev = {.events = EPOLLIN};
+
+		/* The spawner's socket has its own watch (engine_pool_fd()). */
+		if (fds[i].fd == e->spawner_fd)
+			continue;
+		ev.data.fd = fds[i].fd;
+		(void)epoll_ctl(e->await_ep, EPOLL_CTL_ADD, fds[i].fd, &ev);
 	}
+	return e->await_ep;
 }
 
 /*

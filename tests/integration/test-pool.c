@@ -802,3 +802,178 @@ Test(pool_wait, concurrent_runs_wait_for_the_member_on_its_way)
 		     (unsigned long long)(misses1 - misses0), N);
 	cr_expect_eq(hits1 - hits0, N);
 }
+
+/* The pool of one filled, the spawner stopped, and its member taken: no
+ * member is ready, and the one asked of the spawner is on its way but
+ * will not come while the spawner stays stopped. */
+static pid_t drain_with_member_owed(void)
+{
+	unsigned size = 0;
+	uint64_t hits, misses;
+	box_client *c;
+	pid_t spawner;
+	int status = -1;
+	char *out;
+
+	for (int i = 0; i < TEST_PATIENCE_MS / 10; i++) {
+		pool_counts(&size, &hits, &misses);
+		if (size == 1)
+			break;
+		usleep(10000);
+	}
+	cr_assert_eq(size, 1, "the pool did not fill");
+	spawner = spawner_pid();
+	cr_assert_gt(spawner, 0, "the daemon has no spawner");
+	cr_assert_eq(kill(spawner, SIGSTOP), 0);
+	c = connect_root(&d);
+	out = run_sh_as(c, "echo took", &status);
+	cr_assert_str_eq(out, "took\n");
+	free(out);
+	box_client_free(c);
+	/* The take asked for a refill on the daemon's next loop turn; one
+	 * more request answered, and it has been asked of the spawner. */
+	pool_counts(&size, &hits, &misses);
+	cr_assert_eq(size, 0, "a member came from a stopped spawner");
+	return spawner;
+}
+
+/* Ask c for the pool's waiting runs until there are n; false if that
+ * never happens (each answer came while they waited). */
+static bool wait_for_waiting(box_client *c, int64_t n)
+{
+	for (int i = 0; i < TEST_PATIENCE_MS / 10; i++) {
+		box_status *st = NULL;
+		int64_t w;
+
+		cr_assert(box_client_status(c, &st) >= 0);
+		w = box_status_pool_waiting(st);
+		box_status_free(st);
+		if (w == n)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * A run waiting for a member holds up no one else: while it waits (here
+ * up to the whole pool-wait-ms of 1 s, the member it waits for being
+ * owed by a stopped spawner), another connection's request is answered,
+ * and the waiting run is not. Once the spawner goes on, the run takes
+ * the member and runs as usual.
+ */
+Test(pool_wait, a_waiting_run_holds_up_no_other_client)
+{
+	const char *argv[] = {"/bin/sh", "-c", "echo waited", NULL};
+	pid_t spawner = drain_with_member_owed();
+	box_client *a = connect_root(&d), *b = connect_root(&d);
+	box_spec *s = spec_argv(argv);
+	box_run *run = NULL;
+	int pout[2];
+	char buf[64];
+	ssize_t n;
+
+	cr_assert_eq(pipe2(pout, O_CLOEXEC), 0);
+	cr_assert(box_run_start(a, s, -1, pout[1], -1, &run) >= 0);
+	close(pout[1]);
+	/* b is answered while a's run waits (the daemon says it waits). */
+	cr_assert(wait_for_waiting(b, 1), "no run was waiting for a member");
+	cr_expect_eq(box_run_dispatch(run), BOX_RUN_PENDING,
+		     "a's run was answered while it waited");
+	kill(spawner, SIGCONT);
+	cr_assert_eq(box_run_wait(run), 0);
+	cr_expect_null(box_run_error(run));
+	cr_expect_eq(box_run_exit_status(run), 0);
+	n = read(pout[0], buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = 0;
+	cr_expect_str_eq(buf, "waited\n");
+	close(pout[0]);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(a);
+	box_client_free(b);
+}
+
+/*
+ * A client that hangs up while its run waits for a member leaves nothing
+ * behind: the run never starts (its command would have written to the
+ * pipe), the daemon lets go of the stdio it was handed (the pipe reads
+ * EOF), and the run is not counted.
+ */
+Test(pool_wait, a_client_that_leaves_while_its_run_waits_leaves_nothing)
+{
+	const char *argv[] = {"/bin/sh", "-c", "echo ran", NULL};
+	pid_t spawner = drain_with_member_owed();
+	box_client *a = connect_root(&d), *b = connect_root(&d);
+	box_spec *s = spec_argv(argv);
+	box_status *st = NULL;
+	box_run *run = NULL;
+	struct pollfd p;
+	int pout[2];
+	char buf[64];
+
+	cr_assert_eq(pipe2(pout, O_CLOEXEC), 0);
+	cr_assert(box_run_start(a, s, -1, pout[1], -1, &run) >= 0);
+	close(pout[1]);
+	cr_assert(wait_for_waiting(b, 1), "no run was waiting for a member");
+	box_run_free(run);
+	box_client_free(a);
+	p = (struct pollfd){.fd = pout[0], .events = POLLIN};
+	cr_assert_eq(poll(&p, 1, TEST_PATIENCE_MS), 1,
+		     "the daemon still holds the waiting run's stdout");
+	cr_expect_eq(read(pout[0], buf, sizeof(buf)), 0,
+		     "the run that was waiting when its client left ran");
+	close(pout[0]);
+	kill(spawner, SIGCONT);
+	cr_assert(box_client_status(b, &st) >= 0);
+	cr_expect_eq(box_status_runs(st), 0);
+	cr_expect_eq(box_status_pool_waiting(st), 0);
+	box_status_free(st);
+	box_spec_free(s);
+	box_client_free(b);
+}
+
+/*
+ * A waiting run counts against its tenant's max-runs: a second run of
+ * the same tenant, sent while the first waits, is refused as over the
+ * ceiling rather than let through to start later beside it.
+ */
+Test(pool_wait, a_waiting_run_counts_against_max_runs)
+{
+	static const char *const args[] = {
+	    "--pool-size",    "1",    "--pool-low", "1",
+	    "--pool-wait-ms", "1000", NULL};
+	const char *argv[] = {"/bin/sh", "-c", "echo first", NULL};
+	box_client *a, *b;
+	box_spec *s = spec_argv(argv);
+	box_run *first = NULL, *second = NULL;
+	const box_error *e;
+	pid_t spawner;
+
+	/* Callers other than root may have one run at a time. */
+	daemon_stop(&d);
+	daemon_start(&d, args, "[default]\nmax-runs = 1\n");
+	cr_assert(chmod(d.dir, 0755) == 0);
+	spawner = drain_with_member_owed();
+	a = connect_as(&d, NOBODY, NOBODY);
+	b = connect_as(&d, NOBODY, NOBODY);
+	cr_assert(box_run_start(a, s, -1, -1, -1, &first) >= 0);
+	cr_assert(wait_for_waiting(b, 1), "the first run did not wait");
+	cr_assert(box_run_start(b, s, -1, -1, -1, &second) >= 0);
+	cr_assert_eq(box_run_wait(second), 0);
+	e = box_run_error(second);
+	cr_assert_not_null(e, "a second run of the tenant was let through");
+	cr_expect_eq(box_error_code(e), BOX_ERROR_BUSY, "%s",
+		     box_error_message(e));
+	cr_expect_eq(box_run_dispatch(first), BOX_RUN_PENDING,
+		     "the first run did not wait for the member");
+	kill(spawner, SIGCONT);
+	cr_assert_eq(box_run_wait(first), 0);
+	cr_expect_null(box_run_error(first));
+	cr_expect_eq(box_run_exit_status(first), 0);
+	box_run_free(first);
+	box_run_free(second);
+	box_spec_free(s);
+	box_client_free(a);
+	box_client_free(b);
+}

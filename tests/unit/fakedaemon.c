@@ -379,6 +379,8 @@ void fake_send_status(struct fake *f, uint64_t rid)
 	pool.misses = 3;
 	pool.refill_failures = 1;
 	pool.member_rss_bytes = 800 * 1024;
+	pool.has_waiting = 1;
+	pool.waiting = 2;
 	st.pool = &pool;
 	ev.msg_case = BOXD__V1__EVENT__MSG_STATUS;
 	ev.status = &st;

@@ -72,12 +72,14 @@ Test(client, replies_interleave_with_run_events, .timeout = 120)
 	cr_assert_eq(box_status_pool_misses(st), 3);
 	cr_assert_eq(box_status_pool_refill_failures(st), 1);
 	cr_assert_eq(box_status_pool_member_rss_bytes(st), 800 * 1024);
+	cr_assert_eq(box_status_pool_waiting(st), 2);
 	h = box_status_host(st);
 	cr_assert_not_null(h);
 	cr_assert_str_eq(box_host_limits(h)[1], "memory");
 	cr_assert_eq(box_status_json(st, &json), 0);
 	o = parse_json(json);
 	cr_assert_eq(json_object_get_int(jget(jget(o, "pool"), "hits")), 120);
+	cr_assert_eq(json_object_get_int(jget(jget(o, "pool"), "waiting")), 2);
 	cr_assert_str_eq(
 	    json_object_get_string(jget(jget(o, "host"), "cgroup_mode")), "v1");
 	cr_assert_eq(json_object_get_boolean(jget(jget(o, "host"), "landlock")),
