@@ -977,3 +977,33 @@ Test(pool_wait, a_waiting_run_counts_against_max_runs)
 	box_client_free(a);
 	box_client_free(b);
 }
+
+/*
+ * A daemon told to stop while a run waits for a member answers that run
+ * (BUSY, shutting down) rather than leaving its client without one.
+ */
+Test(pool_wait, a_run_waiting_when_the_daemon_stops_is_answered)
+{
+	const char *argv[] = {"/bin/sh", "-c", "echo late", NULL};
+	pid_t spawner = drain_with_member_owed();
+	box_client *a = connect_root(&d), *b = connect_root(&d);
+	box_spec *s = spec_argv(argv);
+	box_run *run = NULL;
+	const box_error *e;
+
+	cr_assert(box_run_start(a, s, -1, -1, -1, &run) >= 0);
+	cr_assert(wait_for_waiting(b, 1), "no run was waiting for a member");
+	cr_assert_eq(kill(d.pid, SIGTERM), 0);
+	cr_assert_eq(box_run_wait(run), 0, "the waiting run got no answer");
+	e = box_run_error(run);
+	cr_assert_not_null(e, "the run started while the daemon stopped");
+	cr_expect_eq(box_error_code(e), BOX_ERROR_BUSY, "%s",
+		     box_error_message(e));
+	cr_expect(strstr(box_error_message(e), "shutting down") != NULL, "%s",
+		  box_error_message(e));
+	kill(spawner, SIGCONT);
+	box_run_free(run);
+	box_spec_free(s);
+	box_client_free(a);
+	box_client_free(b);
+}
