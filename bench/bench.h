@@ -197,7 +197,8 @@ struct phase_report {
  * fixed-seed shuffle). */
 void bench_latency_rounds(struct variant *vs, size_t nv, unsigned rounds,
 			  unsigned batch);
-/* Throughput cells, alternated in slices of duration / slices seconds. */
+/* Throughput cells, alternated in slices of duration / slices seconds,
+ * each slice in a shuffled order. */
 void bench_throughput_slices(struct cell *cs, size_t nc,
 			     const struct runner_env *env, double duration,
 			     unsigned slices);

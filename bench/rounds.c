@@ -2,7 +2,8 @@
  * How the compared variants take turns, for a report and for --compare:
  * latency in rounds (each a batch of every variant, in an order of the
  * round's own), throughput in slices (each cell's clients busy for a
- * share of the duration, the cells one after the other). Both stop early
+ * share of the duration, the cells one after the other, in an order of
+ * the slice's own). Both stop early
  * once bench_interrupted is set.
  */
 #include <pthread.h>
@@ -159,13 +160,22 @@ static void run_cell(struct cell *c, const struct runner_env *env,
 	pthread_barrier_destroy(&go);
 }
 
+/* Each slice runs every cell once, in an order of its own, for the same
+ * reason as the latency rounds: a fixed order would always put one
+ * daemon's cell after the other's, while that one still refills. */
 void bench_throughput_slices(struct cell *cs, size_t nc,
 			     const struct runner_env *env, double duration,
 			     unsigned slices)
 {
+	uint64_t state = 0x9e3779b97f4a7c15ULL;
+	size_t order[64];
+
+	if (nc > 64)
+		nc = 64;
 	for (unsigned sl = 0; sl < slices && nc && !bench_interrupted; sl++) {
+		shuffle(order, nc, &state);
 		for (size_t k = 0; k < nc && !bench_interrupted; k++)
-			run_cell(&cs[(sl + k) % nc], env, duration / slices);
+			run_cell(&cs[order[k]], env, duration / slices);
 		fprintf(stderr, "\rthroughput: slice %u/%u", sl + 1, slices);
 	}
 	fprintf(stderr, "\n");
