@@ -52,26 +52,26 @@ int option_check_dst(const char *opt, const char *dst)
 	return 0;
 }
 
-int option_size(const char *opt, const char *s, uint64_t *ret)
+/* r: what parsing s as a what into *v gave; refused unless *v is a
+ * number above 0. */
+static int positive(const char *opt, const char *what, const char *s, int r,
+		    const uint64_t *v)
 {
-	int r = parse_size(s, ret);
-
 	if (r < 0)
-		return option_bad_value(opt, "size", s, r);
-	if (*ret == 0)
+		return option_bad_value(opt, what, s, r);
+	if (*v == 0)
 		return option_bad(opt, "must be more than 0");
 	return 0;
 }
 
+int option_size(const char *opt, const char *s, uint64_t *ret)
+{
+	return positive(opt, "size", s, parse_size(s, ret), ret);
+}
+
 int option_duration(const char *opt, const char *s, uint64_t *ret)
 {
-	int r = parse_duration(s, ret);
-
-	if (r < 0)
-		return option_bad_value(opt, "duration", s, r);
-	if (*ret == 0)
-		return option_bad(opt, "must be more than 0");
-	return 0;
+	return positive(opt, "duration", s, parse_duration(s, ret), ret);
 }
 
 int option_mode(const char *opt, const char *s, int *ret)

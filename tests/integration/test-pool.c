@@ -889,6 +889,20 @@ static bool wait_for_waiting(box_client *c, int64_t n)
 	return false;
 }
 
+/* Start s on a with stdout out_fd (closed here; -1: none) and return
+ * the run once b hears from the daemon that it waits for a member. */
+static box_run *start_waiting(box_client *a, box_client *b, box_spec *s,
+			      int out_fd)
+{
+	box_run *run = NULL;
+
+	cr_assert(box_run_start(a, s, -1, out_fd, -1, &run) >= 0);
+	if (out_fd >= 0)
+		close(out_fd);
+	cr_assert(wait_for_waiting(b, 1), "no run was waiting for a member");
+	return run;
+}
+
 /*
  * A run waiting for a member holds up no one else: while it waits (here
  * up to the whole pool-wait-ms of 1 s, the member it waits for being
@@ -908,10 +922,8 @@ Test(pool_wait, a_waiting_run_holds_up_no_other_client)
 	ssize_t n;
 
 	cr_assert_eq(pipe2(pout, O_CLOEXEC), 0);
-	cr_assert(box_run_start(a, s, -1, pout[1], -1, &run) >= 0);
-	close(pout[1]);
 	/* b is answered while a's run waits (the daemon says it waits). */
-	cr_assert(wait_for_waiting(b, 1), "no run was waiting for a member");
+	run = start_waiting(a, b, s, pout[1]);
 	cr_expect_eq(box_run_dispatch(run), BOX_RUN_PENDING,
 		     "a's run was answered while it waited");
 	kill(spawner, SIGCONT);
@@ -947,9 +959,7 @@ Test(pool_wait, a_client_that_leaves_while_its_run_waits_leaves_nothing)
 	char buf[64];
 
 	cr_assert_eq(pipe2(pout, O_CLOEXEC), 0);
-	cr_assert(box_run_start(a, s, -1, pout[1], -1, &run) >= 0);
-	close(pout[1]);
-	cr_assert(wait_for_waiting(b, 1), "no run was waiting for a member");
+	run = start_waiting(a, b, s, pout[1]);
 	box_run_free(run);
 	box_client_free(a);
 	p = (struct pollfd){.fd = pout[0], .events = POLLIN};
@@ -991,8 +1001,7 @@ Test(pool_wait, a_waiting_run_counts_against_max_runs)
 	spawner = drain_with_member_owed();
 	a = connect_as(&d, NOBODY, NOBODY);
 	b = connect_as(&d, NOBODY, NOBODY);
-	cr_assert(box_run_start(a, s, -1, -1, -1, &first) >= 0);
-	cr_assert(wait_for_waiting(b, 1), "the first run did not wait");
+	first = start_waiting(a, b, s, -1);
 	cr_assert(box_run_start(b, s, -1, -1, -1, &second) >= 0);
 	cr_assert_eq(box_run_wait(second), 0);
 	e = box_run_error(second);
@@ -1025,8 +1034,7 @@ Test(pool_wait, a_run_waiting_when_the_daemon_stops_is_answered)
 	box_run *run = NULL;
 	const box_error *e;
 
-	cr_assert(box_run_start(a, s, -1, -1, -1, &run) >= 0);
-	cr_assert(wait_for_waiting(b, 1), "no run was waiting for a member");
+	run = start_waiting(a, b, s, -1);
 	cr_assert_eq(kill(d.pid, SIGTERM), 0);
 	cr_assert_eq(box_run_wait(run), 0, "the waiting run got no answer");
 	e = box_run_error(run);
