@@ -1,6 +1,8 @@
 /*
- * The sandbox's setup, as two ordered lists of named steps:
+ * The sandbox's setup, as three ordered lists of named steps:
  *
+ *   setup_before_take()   in pid 1 before the take (while a pool member
+ *                         idles): the bounding set
  *   setup_sandbox()       in pid 1: filesystem, hostname, network
  *   setup_exec_command()  in the command's process (a fork, or a child
  *                         on pid 1's memory until its execve: it writes
@@ -252,8 +254,58 @@ static int drop_capabilities(void)
 	return 0;
 }
 
-/* Empty the bounding set and lock the securebits: uid 0 in the sandbox
- * gets no capabilities back on execve, and nothing can undo that. */
+/*
+ * What pid 1 knows of its own process before any caller is involved, so
+ * that the command's process does not ask the kernel on the run's path:
+ * the highest capability this kernel has, and the signals pid 1 inherited
+ * as ignored. Learned once by the spawner (its members are copies of its
+ * memory and of its signal dispositions) or by a pid 1 started on its
+ * own; read-only after that.
+ */
+static struct {
+	bool learned;
+	int last_cap;
+	sigset_t ignored;
+} inherited;
+
+void setup_learn_process(void)
+{
+	struct sigaction sa;
+
+	if (inherited.learned)
+		return;
+	inherited.last_cap = -1;
+	while (prctl(PR_CAPBSET_READ, inherited.last_cap + 1, 0, 0, 0) >= 0)
+		inherited.last_cap++;
+	sigemptyset(&inherited.ignored);
+	for (int sig = 1; sig < _NSIG; sig++)
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			sigaddset(&inherited.ignored, sig);
+	inherited.learned = true;
+}
+
+/*
+ * The bounding set only limits what an execve grants, and pid 1 execs
+ * nothing: emptying it here, before the take, costs pid 1 no capability
+ * it uses (its own permitted and effective sets are untouched) and every
+ * process of the sandbox inherits the empty set. A fresh user namespace
+ * starts with a full one, so this is the member's own step, never the
+ * spawner's. pid 1 never changes a signal disposition after this (its
+ * signals come through a signalfd), so the ignored set stays true.
+ */
+int setup_before_take(void)
+{
+	setup_learn_process();
+	for (int cap = 0; cap <= inherited.last_cap; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			return init_fail("drop capabilities", "bounding set",
+					 errno);
+	return 0;
+}
+
+/* Lock the securebits: uid 0 in the sandbox gets no capabilities back
+ * on execve (the bounding set is already empty: setup_before_take()),
+ * and nothing can undo that. */
 static int lock_down_capabilities(void)
 {
 	if (prctl(PR_SET_SECUREBITS,
@@ -263,9 +315,6 @@ static int lock_down_capabilities(void)
 		      SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
 		  0, 0, 0) < 0)
 		return -errno;
-	for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-			return -errno;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		return -errno;
 	return 0;
@@ -371,11 +420,13 @@ static int load_seccomp(const struct init_spec *s, int listener_sock)
  * run ^C, ^\ or ^Z would do nothing (an interactive shell may not undo
  * what it found ignored). Every command starts from the defaults, as a
  * login would: nothing of the daemon's signal state reaches a sandbox.
+ * A caught signal needs nothing (execve resets it); the ignored ones are
+ * those setup_learn_process() found.
  */
 static void reset_signal_dispositions(void)
 {
 	for (int sig = 1; sig < _NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
+		if (sigismember(&inherited.ignored, sig) == 1)
 			(void)signal(sig, SIG_DFL);
 }
 

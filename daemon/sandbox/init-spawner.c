@@ -246,6 +246,7 @@ static void load_plan(void)
 _noreturn_ void spawner_main(char *spawner_arg)
 {
 	prctl(PR_SET_NAME, "boxd-spawner", 0, 0, 0);
+	setup_learn_process();
 	load_plan();
 	for (;;) {
 		struct spawn_request req;

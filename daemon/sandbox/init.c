@@ -446,6 +446,8 @@ _noreturn_ void init_member_main(void)
 		report_failure_and_exit();
 	}
 
+	if (setup_before_take() < 0)
+		report_failure_and_exit();
 	/* A spawner's member with a plan: build what does not depend on
 	 * the caller now, while nobody waits. */
 	if (init_plan && prebuilt_build(init_plan) == 0)

@@ -155,6 +155,13 @@ int noexec_answer(int listener, pid_t cmd, int errfd);
  * (creds_with_fs_caps: capabilities over the user's own files only). */
 int creds_as_user(const struct init_spec *s);
 int creds_with_fs_caps(void);
+/* setup_learn_process(): learn once what the command's process must
+ * undo of its inheritance (the capabilities this kernel has, the signals
+ * ignored); in the spawner for all its members, else in pid 1.
+ * setup_before_take(): in pid 1 before it reports INIT_READY, empty the
+ * bounding set that every process of the sandbox inherits. */
+void setup_learn_process(void);
+int setup_before_take(void);
 /* Build the sandbox; prebuilt: on the tree prebuilt_build() made. */
 int setup_sandbox(struct init_spec *s, bool prebuilt);
 /*
@@ -162,7 +169,8 @@ int setup_sandbox(struct init_spec *s, bool prebuilt);
  * failures go to errfd as a struct init_report. That process may run on
  * pid 1's memory (CLONE_VM | CLONE_VFORK, init.c's start_command()), so
  * this must write no memory but its own stack and errno: no allocation,
- * no store through s, no static state.
+ * no store through s, no static state (it reads what
+ * setup_learn_process() recorded).
  */
 void setup_exec_command(struct init_spec *s, int errfd, int listener_sock)
     __attribute__((noreturn));

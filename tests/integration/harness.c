@@ -317,6 +317,14 @@ static void daemon_spawn(struct daemon *d, const char *const *extra,
 		if (d->without_cap_kill &&
 		    prctl(PR_CAPBSET_DROP, CAP_KILL, 0, 0, 0) < 0)
 			_exit(126);
+		if (d->ignoring_signals) {
+			static const int ignored[] = {SIGHUP, SIGINT, SIGQUIT,
+						      SIGUSR1, SIGTSTP};
+
+			for (size_t i = 0;
+			     i < sizeof(ignored) / sizeof(*ignored); i++)
+				signal(ignored[i], SIG_IGN);
+		}
 		execv(bin, (char **)argv);
 		_exit(127);
 	}
@@ -358,9 +366,11 @@ void daemon_start(struct daemon *d, const char *const *extra,
 		  const char *config_text)
 {
 	bool without_cap_kill = d->without_cap_kill;
+	bool ignoring_signals = d->ignoring_signals;
 
 	memset(d, 0, sizeof(*d));
 	d->without_cap_kill = without_cap_kill;
+	d->ignoring_signals = ignoring_signals;
 	strcpy(d->dir, "/tmp/boxd-test-XXXXXX");
 	cr_assert_not_null(mkdtemp(d->dir), "mkdtemp: %s", strerror(errno));
 	chmod(d->dir, 0755);

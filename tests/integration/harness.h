@@ -23,6 +23,10 @@ struct daemon {
 	 * CAP_KILL, as the hardened systemd unit does, so that it cannot
 	 * signal other users' processes. */
 	bool without_cap_kill;
+	/* Also kept by daemon_start: start it with SIGHUP, SIGINT, SIGQUIT,
+	 * SIGUSR1 and SIGTSTP ignored, as a shell script's `nohup boxd &`
+	 * or a careless service manager would hand it over. */
+	bool ignoring_signals;
 };
 
 /* How long a test waits for something that must happen (a process to

@@ -573,6 +573,57 @@ Test(pool, a_full_pool_never_takes_the_pids_a_run_needs)
 	cr_expect(daemon_alive(&d));
 }
 
+/* The signal state the command starts with, as grep itself sees it. */
+static char *signal_state(void)
+{
+	box_client *c = connect_root(&d);
+	box_spec *s = spec_argv((const char *[]){"/bin/grep", "-E",
+						 "^(Sig(Ign|Blk)|CapBnd)",
+						 "/proc/self/status", NULL});
+	char *out = run_spec_out(c, s, NULL);
+
+	box_spec_free(s);
+	box_client_free(c);
+	return out;
+}
+
+/*
+ * Whatever signals the daemon was started with ignored, the command
+ * starts with none ignored and none blocked, and with an empty bounding
+ * set, whether it ran in a pool member (which learned its inheritance
+ * from the spawner, and emptied the set before its take) or in a member
+ * made for the run.
+ */
+Test(pool, what_the_daemon_inherited_never_reaches_the_command)
+{
+	static const char *const pooled[] = {"--pool-size", "4", NULL};
+	static const char *const cold[] = {"--pool-size", "0", NULL};
+	const char *want = "SigBlk:\t0000000000000000\n"
+			   "SigIgn:\t0000000000000000\n"
+			   "CapBnd:\t0000000000000000\n";
+	uint64_t hits0, hits1, misses;
+	unsigned size;
+	char *out;
+
+	daemon_stop(&d);
+	d.ignoring_signals = true;
+	daemon_start(&d, pooled, NULL);
+	wait_pool_full();
+	pool_counts(&size, &hits0, &misses);
+	out = signal_state();
+	pool_counts(&size, &hits1, &misses);
+	cr_expect_eq(hits1, hits0 + 1, "the run did not take a pool member");
+	cr_expect_str_eq(out, want, "pooled run");
+	free(out);
+
+	daemon_stop(&d);
+	d.ignoring_signals = true;
+	daemon_start(&d, cold, NULL);
+	out = signal_state();
+	cr_expect_str_eq(out, want, "run without a pool");
+	free(out);
+}
+
 /*
  * The daemon out of processes (its cgroup's pids budget spent, no pool
  * member to give back): the run is answered BUSY, naming the shortage
