@@ -217,7 +217,7 @@ static void send_run_error(struct run *r, const struct run_error *err)
 			   msg, err->step, err->err, r->id);
 }
 
-static void send_started(struct run *r)
+static void send_started(struct run *r, bool result_follows)
 {
 	Boxd__V1__Event ev = BOXD__V1__EVENT__INIT;
 	Boxd__V1__Started st = BOXD__V1__STARTED__INIT;
@@ -230,8 +230,12 @@ static void send_started(struct run *r)
 	/* A tty run's terminal master goes to the caller with Started and
 	 * the daemon keeps no copy: the caller is the only one who can type
 	 * into the sandbox's terminal or read it. */
-	session_send_fd(r->session, r->request_id, &ev,
-			sandbox_take_tty(r->sb));
+	if (result_follows)
+		session_queue_fd(r->session, r->request_id, &ev,
+				 sandbox_take_tty(r->sb));
+	else
+		session_send_fd(r->session, r->request_id, &ev,
+				sandbox_take_tty(r->sb));
 }
 
 /* The last event went out (or no one is left to hear it): the run leaves
@@ -270,8 +274,11 @@ static void run_sandbox_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	ev = sandbox_dispatch(r->sb);
+	/* A short run's start and end come in one read of pid 1's reports:
+	 * run_end() sends the Result (or the error), and Started goes out
+	 * in the same write. */
 	if ((ev & SANDBOX_EV_STARTED) && r->session)
-		send_started(r);
+		send_started(r, ev & SANDBOX_EV_ENDED);
 	/* Nobody to hand a tty run's terminal to (its client left, the run
 	 * outlives it): closing the master hangs the terminal up, as a
 	 * closed terminal window would. */

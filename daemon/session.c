@@ -121,6 +121,14 @@ void session_send(struct session *s, uint64_t request_id, Boxd__V1__Event *ev)
 void session_send_fd(struct session *s, uint64_t request_id,
 		     Boxd__V1__Event *ev, int fd)
 {
+	session_queue_fd(s, request_id, ev, fd);
+	if (s && !s->closing)
+		session_flush(s);
+}
+
+void session_queue_fd(struct session *s, uint64_t request_id,
+		      Boxd__V1__Event *ev, int fd)
+{
 	_cleanup_close_ int owned = fd;
 	uint8_t hdr[FRAME_HEADER_SIZE];
 	struct evbuffer_iovec vec;
@@ -162,7 +170,6 @@ void session_send_fd(struct session *s, uint64_t request_id,
 	vec.iov_len = len;
 	evbuffer_commit_space(s->out, &vec, 1);
 	s->out_added += sizeof(hdr) + len;
-	session_flush(s);
 }
 
 void session_send_error(struct session *s, uint64_t request_id,

@@ -44,6 +44,12 @@ void session_send(struct session *s, uint64_t request_id, Boxd__V1__Event *ev);
  * the frame's first byte: a tty run's Started. */
 void session_send_fd(struct session *s, uint64_t request_id,
 		     Boxd__V1__Event *ev, int fd);
+/* The same, but the frame waits for the session's next send, which
+ * writes both at once: only where another event surely follows in the
+ * same turn of the loop (a short run's Started, then its Result: one
+ * wake-up of the client, not two). */
+void session_queue_fd(struct session *s, uint64_t request_id,
+		      Boxd__V1__Event *ev, int fd);
 void session_send_error(struct session *s, uint64_t request_id,
 			Boxd__V1__ErrorCode code, const char *msg,
 			const char *step, int err, uint64_t run_id);
