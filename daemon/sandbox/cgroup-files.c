@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cgroup-internal.h"
 
@@ -120,18 +121,12 @@ int cgroup_read_u64_at(int dfd, const char *file, uint64_t *ret)
 	return parse_u64(buf, ret);
 }
 
-int cgroup_read_key_at(int dfd, const char *file, const char *key,
-		       uint64_t *ret)
+int cgroup_key_value(const char *text, const char *key, uint64_t *ret)
 {
-	char buf[4096];
 	size_t klen = strlen(key);
 	const char *p, *next;
-	int r;
 
-	r = cgroup_read_at(dfd, file, buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	for (p = buf; p && *p; p = next) {
+	for (p = text; p && *p; p = next) {
 		next = strchr(p, '\n');
 		if (next)
 			next++;
@@ -139,6 +134,108 @@ int cgroup_read_key_at(int dfd, const char *file, const char *key,
 			return parse_u64(p + klen + 1, ret);
 	}
 	return -ENOENT;
+}
+
+int cgroup_read_key_at(int dfd, const char *file, const char *key,
+		       uint64_t *ret)
+{
+	char buf[4096];
+	int r;
+
+	r = cgroup_read_at(dfd, file, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	return cgroup_key_value(buf, key, ret);
+}
+
+static int run_file(struct cgroup_run *r, enum cgroup_run_file f, int dfd,
+		    const char *name, bool write)
+{
+	if (r->file[f] < 0) {
+		int fd = openat(dfd, name,
+				(write ? O_WRONLY : O_RDONLY) | O_CLOEXEC |
+				    O_NOCTTY);
+
+		if (fd < 0)
+			return negerrno();
+		r->file[f] = fd;
+	}
+	return r->file[f];
+}
+
+void cgroup_run_keep_file(struct cgroup_run *r, enum cgroup_run_file f, int dfd,
+			  const char *name, bool write)
+{
+	if (dfd >= 0)
+		(void)run_file(r, f, dfd, name, write);
+}
+
+int cgroup_run_read(struct cgroup_run *r, enum cgroup_run_file f, int dfd,
+		    const char *name, char *buf, size_t size)
+{
+	int fd = run_file(r, f, dfd, name, false);
+	size_t len = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	if (size == 0)
+		return -EINVAL;
+	while (len < size - 1) {
+		n = pread(fd, buf + len, size - 1 - len, (off_t)len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return negerrno();
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return (int)len;
+}
+
+int cgroup_run_read_u64(struct cgroup_run *r, enum cgroup_run_file f, int dfd,
+			const char *name, uint64_t *ret)
+{
+	char buf[64];
+	int k = cgroup_run_read(r, f, dfd, name, buf, sizeof(buf));
+
+	return k < 0 ? k : parse_u64(buf, ret);
+}
+
+int cgroup_run_writef(struct cgroup_run *r, enum cgroup_run_file f, int dfd,
+		      const char *name, const char *fmt, ...)
+{
+	char buf[128];
+	va_list ap;
+	ssize_t n;
+	int fd, len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (len < 0 || (size_t)len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	fd = run_file(r, f, dfd, name, true);
+	if (fd < 0)
+		return fd;
+	/* cgroupfs takes each write(2) as one complete value. */
+	do {
+		n = write(fd, buf, (size_t)len);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return negerrno();
+	return n == len ? 0 : -EIO;
+}
+
+void cgroup_run_close(struct cgroup_run *r)
+{
+	r->fd = safe_close(r->fd);
+	for (int i = 0; i < _CGROUP_V1_MAX; i++)
+		r->v1_fd[i] = safe_close(r->v1_fd[i]);
+	for (int i = 0; i < _RUN_FILE_MAX; i++)
+		r->file[i] = safe_close(r->file[i]);
 }
 
 bool cgroup_has_file_at(int dfd, const char *file)

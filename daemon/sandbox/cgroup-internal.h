@@ -40,6 +40,28 @@ enum cgroup_v1_hier {
  * children of its own; anything deeper than this was not made by boxd. */
 #define CGROUP_SWEEP_MAX_DEPTH 8
 
+/*
+ * The files of a run's cgroup the daemon reads at the run's end (and
+ * during it, for a CPU-time limit) or writes at its take. A pool member's
+ * are opened when its cgroup is adopted, off the run's path, so that the
+ * run pays one pread(2) or write(2) for each instead of an open, reads to
+ * the end and a close; a cold run's are opened at first use. Both stay
+ * open until the run's cgroup goes. Which file each slot names is the
+ * backend's.
+ */
+enum cgroup_run_file {
+	RUN_FILE_CPU,        /* v2 cpu.stat; v1 cpuacct.usage */
+	RUN_FILE_CPU_USER,   /* v1 cpuacct.usage_user, or cpuacct.stat */
+	RUN_FILE_CPU_SYS,    /* v1 cpuacct.usage_sys */
+	RUN_FILE_MEM_PEAK,   /* v2 memory.peak; v1 memory.max_usage_in_bytes */
+	RUN_FILE_MEM_EVENTS, /* v2 memory.events; v1 memory.oom_control */
+	RUN_FILE_PIDS_PEAK,  /* pids.peak */
+	RUN_FILE_MEM_MAX,    /* v2 memory.max; v1 memory.limit_in_bytes */
+	RUN_FILE_SWAP_MAX,   /* v2 memory.swap.max; v1 memsw.limit_in_bytes */
+	RUN_FILE_PIDS_MAX,   /* pids.max */
+	_RUN_FILE_MAX,
+};
+
 struct cgroup_run {
 	struct cgroup_manager *m; /* NULL once the manager is gone */
 	uid_t tenant;
@@ -49,6 +71,7 @@ struct cgroup_run {
 
 	int fd;                    /* v2: the run's directory (clone3, files) */
 	int v1_fd[_CGROUP_V1_MAX]; /* v1: the run's directory per hierarchy */
+	int file[_RUN_FILE_MAX];   /* open files, -1 where not (yet) open */
 
 	bool removed;        /* rmdir done: nothing left on disk */
 	bool on_busy_list;   /* rmdir failed; cgroup_manager_reap() retries */
@@ -128,7 +151,25 @@ int cgroup_read_u64_at(int dfd, const char *file, uint64_t *ret);
 /* "key value" lines (cpu.stat, memory.events, memory.oom_control). */
 int cgroup_read_key_at(int dfd, const char *file, const char *key,
 		       uint64_t *ret);
+/* The value of key in "key value" lines already read. */
+int cgroup_key_value(const char *text, const char *key, uint64_t *ret);
 bool cgroup_has_file_at(int dfd, const char *file);
+
+/* A run's file in slot f, name in the directory dfd (the run's own, in
+ * the hierarchy that has it): cgroup_run_keep_file() opens it ahead, if
+ * it exists (for reading, or for writing with write); the others use it,
+ * opening it at first use. Reads come from offset 0 each time, so the
+ * same fd reads a counter again. */
+void cgroup_run_keep_file(struct cgroup_run *r, enum cgroup_run_file f, int dfd,
+			  const char *name, bool write);
+int cgroup_run_read(struct cgroup_run *r, enum cgroup_run_file f, int dfd,
+		    const char *name, char *buf, size_t size);
+int cgroup_run_read_u64(struct cgroup_run *r, enum cgroup_run_file f, int dfd,
+			const char *name, uint64_t *ret);
+int cgroup_run_writef(struct cgroup_run *r, enum cgroup_run_file f, int dfd,
+		      const char *name, const char *fmt, ...) _printf_(5, 6);
+/* Close every directory and file the run holds. */
+void cgroup_run_close(struct cgroup_run *r);
 /* Does the whitespace-separated list contain word? */
 bool cgroup_word_in(const char *list, const char *word);
 /* Opens a subdirectory O_DIRECTORY|O_CLOEXEC. */

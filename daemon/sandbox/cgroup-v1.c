@@ -494,8 +494,9 @@ static int write_limits(struct cgroup_manager *m, struct cgroup_run *r,
 
 	if (lim->memory_bytes) {
 		/* limit first: memsw may never be below it. */
-		k = cgroup_writef_at(mem, "memory.limit_in_bytes", "%" PRIu64,
-				     lim->memory_bytes);
+		k = cgroup_run_writef(r, RUN_FILE_MEM_MAX, mem,
+				      "memory.limit_in_bytes", "%" PRIu64,
+				      lim->memory_bytes);
 		if (k < 0)
 			return k;
 		if (m->can & CGROUP_CAN_SWAP) {
@@ -504,8 +505,9 @@ static int write_limits(struct cgroup_manager *m, struct cgroup_run *r,
 
 			if (sum < lim->memory_bytes)
 				sum = UINT64_MAX;
-			k = cgroup_writef_at(mem, "memory.memsw.limit_in_bytes",
-					     "%" PRIu64, sum);
+			k = cgroup_run_writef(r, RUN_FILE_SWAP_MAX, mem,
+					      "memory.memsw.limit_in_bytes",
+					      "%" PRIu64, sum);
 			if (k < 0)
 				return k;
 		}
@@ -520,7 +522,8 @@ static int write_limits(struct cgroup_manager *m, struct cgroup_run *r,
 			return k;
 	}
 	if (lim->pids) {
-		k = cgroup_writef_at(pids, "pids.max", "%" PRIu32, lim->pids);
+		k = cgroup_run_writef(r, RUN_FILE_PIDS_MAX, pids, "pids.max",
+				      "%" PRIu32, lim->pids);
 		if (k < 0)
 			return k;
 	}
@@ -590,6 +593,39 @@ static int make_in(struct cgroup_manager *m, struct cgroup_run *r, int i)
 	return 0;
 }
 
+/* What the take writes and the end reads (cgroup-internal.h). */
+static void keep_files(struct cgroup_run *r)
+{
+	struct cgroup_manager *m = r->m;
+	int acct = v1_fd_of(m, CGROUP_V1_CPUACCT, r->v1_fd);
+	int mem = v1_fd_of(m, CGROUP_V1_MEMORY, r->v1_fd);
+	int pids = v1_fd_of(m, CGROUP_V1_PIDS, r->v1_fd);
+
+	cgroup_run_keep_file(r, RUN_FILE_CPU, acct, "cpuacct.usage", false);
+	if (m->v1_usage_split) {
+		cgroup_run_keep_file(r, RUN_FILE_CPU_USER, acct,
+				     "cpuacct.usage_user", false);
+		cgroup_run_keep_file(r, RUN_FILE_CPU_SYS, acct,
+				     "cpuacct.usage_sys", false);
+	} else {
+		cgroup_run_keep_file(r, RUN_FILE_CPU_USER, acct, "cpuacct.stat",
+				     false);
+	}
+	cgroup_run_keep_file(r, RUN_FILE_MEM_PEAK, mem,
+			     "memory.max_usage_in_bytes", false);
+	cgroup_run_keep_file(r, RUN_FILE_MEM_EVENTS, mem, "memory.oom_control",
+			     false);
+	cgroup_run_keep_file(r, RUN_FILE_MEM_MAX, mem, "memory.limit_in_bytes",
+			     true);
+	if (m->can & CGROUP_CAN_SWAP)
+		cgroup_run_keep_file(r, RUN_FILE_SWAP_MAX, mem,
+				     "memory.memsw.limit_in_bytes", true);
+	if (m->has_pids_peak)
+		cgroup_run_keep_file(r, RUN_FILE_PIDS_PEAK, pids, "pids.peak",
+				     false);
+	cgroup_run_keep_file(r, RUN_FILE_PIDS_MAX, pids, "pids.max", true);
+}
+
 static int v1_run_create(struct cgroup_manager *m, struct cgroup_run *r,
 			 const struct spec_limits *lim)
 {
@@ -605,6 +641,7 @@ static int v1_run_create(struct cgroup_manager *m, struct cgroup_run *r,
 		if (k < 0)
 			goto fail;
 	}
+	keep_files(r);
 	k = write_limits(m, r, lim);
 	if (k < 0)
 		goto fail;
@@ -650,6 +687,7 @@ static int v1_run_adopt(struct cgroup_run *r)
 			return k;
 		}
 	}
+	keep_files(r);
 	return write_limits(r->m, r, &none);
 }
 
@@ -710,7 +748,7 @@ static int v1_run_cpu_ns(struct cgroup_run *r, uint64_t *ret)
 
 	if (fd < 0)
 		return -EOPNOTSUPP;
-	return cgroup_read_u64_at(fd, "cpuacct.usage", ret);
+	return cgroup_run_read_u64(r, RUN_FILE_CPU, fd, "cpuacct.usage", ret);
 }
 
 static int v1_run_stats(struct cgroup_run *r, struct run_result *res)
@@ -720,26 +758,29 @@ static int v1_run_stats(struct cgroup_run *r, struct run_result *res)
 	int mem = v1_fd_of(m, CGROUP_V1_MEMORY, r->v1_fd);
 	int pids = v1_fd_of(m, CGROUP_V1_PIDS, r->v1_fd);
 	uint64_t user = 0, sys = 0, v;
+	char text[1024];
 	int k, ret = 0;
 
 	if (acct >= 0) {
 		if (m->v1_usage_split) {
-			k = cgroup_read_u64_at(acct, "cpuacct.usage_user",
-					       &user);
+			k = cgroup_run_read_u64(r, RUN_FILE_CPU_USER, acct,
+						"cpuacct.usage_user", &user);
 			if (k >= 0)
-				k = cgroup_read_u64_at(
-				    acct, "cpuacct.usage_sys", &sys);
+				k = cgroup_run_read_u64(
+				    r, RUN_FILE_CPU_SYS, acct,
+				    "cpuacct.usage_sys", &sys);
 		} else {
 			/* cpuacct.stat counts USER_HZ ticks. */
 			long hz = sysconf(_SC_CLK_TCK);
 			uint64_t tick =
 			    1000000000ULL / (uint64_t)(hz > 0 ? hz : 100);
 
-			k = cgroup_read_key_at(acct, "cpuacct.stat", "user",
-					       &user);
+			k = cgroup_run_read(r, RUN_FILE_CPU_USER, acct,
+					    "cpuacct.stat", text, sizeof(text));
 			if (k >= 0)
-				k = cgroup_read_key_at(acct, "cpuacct.stat",
-						       "system", &sys);
+				k = cgroup_key_value(text, "user", &user);
+			if (k >= 0)
+				k = cgroup_key_value(text, "system", &sys);
 			user *= tick;
 			sys *= tick;
 		}
@@ -748,7 +789,8 @@ static int v1_run_stats(struct cgroup_run *r, struct run_result *res)
 		 * runtime, the figure the CPU-time limit is held against.
 		 * Report that total, split in the ticks' proportion. */
 		if (k >= 0 && user + sys > 0 &&
-		    cgroup_read_u64_at(acct, "cpuacct.usage", &v) >= 0) {
+		    cgroup_run_read_u64(r, RUN_FILE_CPU, acct, "cpuacct.usage",
+					&v) >= 0) {
 			uint64_t u = (uint64_t)((double)v * (double)user /
 						(double)(user + sys));
 
@@ -763,17 +805,20 @@ static int v1_run_stats(struct cgroup_run *r, struct run_result *res)
 		}
 	}
 	if (mem >= 0) {
-		if (cgroup_read_u64_at(mem, "memory.max_usage_in_bytes", &v) >=
-		    0) {
+		if (cgroup_run_read_u64(r, RUN_FILE_MEM_PEAK, mem,
+					"memory.max_usage_in_bytes", &v) >= 0) {
 			res->peak_memory_bytes = v;
 			res->peak_source = RUN_PEAK_CGROUP;
 		}
-		if (cgroup_read_key_at(mem, "memory.oom_control", "oom_kill",
-				       &v) >= 0)
+		if (cgroup_run_read(r, RUN_FILE_MEM_EVENTS, mem,
+				    "memory.oom_control", text,
+				    sizeof(text)) >= 0 &&
+		    cgroup_key_value(text, "oom_kill", &v) >= 0)
 			res->oom_kills = v;
 	}
 	if (pids >= 0 && m->has_pids_peak &&
-	    cgroup_read_u64_at(pids, "pids.peak", &v) >= 0)
+	    cgroup_run_read_u64(r, RUN_FILE_PIDS_PEAK, pids, "pids.peak", &v) >=
+		0)
 		res->peak_pids = v;
 	return ret;
 }

@@ -492,38 +492,67 @@ static void v2_close(struct cgroup_manager *m)
 }
 
 /* memory.max, swap, cpu.max, pids.max: what lim sets. */
-static int v2_write_limits(struct cgroup_manager *m, int fd,
-			   const struct spec_limits *lim)
+static int v2_write_limits(struct cgroup_run *r, const struct spec_limits *lim)
 {
+	struct cgroup_manager *m = r->m;
 	int k;
 
 	if (m->v2_memory) {
 		if (lim->memory_bytes) {
-			k = cgroup_writef_at(fd, "memory.max", "%" PRIu64,
-					     lim->memory_bytes);
+			k = cgroup_run_writef(r, RUN_FILE_MEM_MAX, r->fd,
+					      "memory.max", "%" PRIu64,
+					      lim->memory_bytes);
 			if (k < 0)
 				return k;
 		}
 		if (m->can & CGROUP_CAN_SWAP) {
-			k = cgroup_writef_at(fd, "memory.swap.max", "%" PRIu64,
-					     lim->memory_swap_bytes);
+			k = cgroup_run_writef(r, RUN_FILE_SWAP_MAX, r->fd,
+					      "memory.swap.max", "%" PRIu64,
+					      lim->memory_swap_bytes);
 			if (k < 0)
 				return k;
 		}
 	}
 	if (lim->cpu_millis) {
 		/* millis / 1000 CPUs of each 100ms period. */
-		k = cgroup_writef_at(fd, "cpu.max", "%" PRIu64 " 100000",
+		k = cgroup_writef_at(r->fd, "cpu.max", "%" PRIu64 " 100000",
 				     (uint64_t)lim->cpu_millis * 100);
 		if (k < 0)
 			return k;
 	}
 	if (lim->pids) {
-		k = cgroup_writef_at(fd, "pids.max", "%" PRIu32, lim->pids);
+		k = cgroup_run_writef(r, RUN_FILE_PIDS_MAX, r->fd, "pids.max",
+				      "%" PRIu32, lim->pids);
 		if (k < 0)
 			return k;
 	}
 	return 0;
+}
+
+/* What the take writes and the end reads (cgroup-internal.h). */
+static void keep_files(struct cgroup_run *r)
+{
+	struct cgroup_manager *m = r->m;
+
+	cgroup_run_keep_file(r, RUN_FILE_CPU, r->fd, "cpu.stat", false);
+	if (m->has_memory_peak)
+		cgroup_run_keep_file(r, RUN_FILE_MEM_PEAK, r->fd, "memory.peak",
+				     false);
+	if (m->v2_memory) {
+		cgroup_run_keep_file(r, RUN_FILE_MEM_EVENTS, r->fd,
+				     "memory.events", false);
+		cgroup_run_keep_file(r, RUN_FILE_MEM_MAX, r->fd, "memory.max",
+				     true);
+	}
+	if (m->v2_memory && (m->can & CGROUP_CAN_SWAP))
+		cgroup_run_keep_file(r, RUN_FILE_SWAP_MAX, r->fd,
+				     "memory.swap.max", true);
+	if (m->has_pids_peak)
+		cgroup_run_keep_file(r, RUN_FILE_PIDS_PEAK, r->fd, "pids.peak",
+				     false);
+	if (m->v2_pids)
+		cgroup_run_keep_file(r, RUN_FILE_PIDS_MAX, r->fd, "pids.max",
+				     true);
 }
 
 /* mkdir tenant-<uid>/ with the controllers enabled for its runs. */
@@ -572,6 +601,7 @@ static int v2_run_create(struct cgroup_manager *m, struct cgroup_run *r,
 		k = r->fd;
 		goto fail;
 	}
+	keep_files(r);
 	/* One OOM kill takes the whole run: a half-killed build is worse
 	 * than a failed one. */
 	if (m->v2_memory) {
@@ -579,13 +609,13 @@ static int v2_run_create(struct cgroup_manager *m, struct cgroup_run *r,
 		if (k < 0)
 			goto fail;
 	}
-	k = v2_write_limits(m, r->fd, lim);
+	k = v2_write_limits(r, lim);
 	if (k < 0)
 		goto fail;
 	return 0;
 
 fail:
-	r->fd = safe_close(r->fd);
+	cgroup_run_close(r);
 	(void)unlinkat(m->root_fd, r->rel, AT_REMOVEDIR);
 	return k;
 }
@@ -617,7 +647,8 @@ static int v2_run_adopt(struct cgroup_run *r)
 		if (k < 0)
 			return k;
 	}
-	return v2_write_limits(r->m, r->fd, &none);
+	keep_files(r);
+	return v2_write_limits(r, &none);
 }
 
 /* Every controller is enabled for the cgroup since its mkdir: the limits
@@ -625,7 +656,7 @@ static int v2_run_adopt(struct cgroup_run *r)
 static int v2_run_limit(struct cgroup_run *r, const struct spec_limits *lim,
 			pid_t pid _unused_)
 {
-	return v2_write_limits(r->m, r->fd, lim);
+	return v2_write_limits(r, lim);
 }
 
 static int v2_run_attach(struct cgroup_run *r, pid_t pid)
@@ -636,9 +667,12 @@ static int v2_run_attach(struct cgroup_run *r, pid_t pid)
 static int v2_run_cpu_ns(struct cgroup_run *r, uint64_t *ret)
 {
 	uint64_t usec;
-	int k;
+	char text[1024];
+	int k = cgroup_run_read(r, RUN_FILE_CPU, r->fd, "cpu.stat", text,
+				sizeof(text));
 
-	k = cgroup_read_key_at(r->fd, "cpu.stat", "usage_usec", &usec);
+	if (k >= 0)
+		k = cgroup_key_value(text, "usage_usec", &usec);
 	if (k < 0)
 		return k;
 	*ret = usec * 1000;
@@ -649,11 +683,15 @@ static int v2_run_stats(struct cgroup_run *r, struct run_result *res)
 {
 	struct cgroup_manager *m = r->m;
 	uint64_t user, sys, v, group;
+	char text[1024];
 	int k, ret = 0;
 
-	k = cgroup_read_key_at(r->fd, "cpu.stat", "user_usec", &user);
+	k = cgroup_run_read(r, RUN_FILE_CPU, r->fd, "cpu.stat", text,
+			    sizeof(text));
 	if (k >= 0)
-		k = cgroup_read_key_at(r->fd, "cpu.stat", "system_usec", &sys);
+		k = cgroup_key_value(text, "user_usec", &user);
+	if (k >= 0)
+		k = cgroup_key_value(text, "system_usec", &sys);
 	if (k >= 0) {
 		res->user_ns = user * 1000;
 		res->system_ns = sys * 1000;
@@ -663,19 +701,23 @@ static int v2_run_stats(struct cgroup_run *r, struct run_result *res)
 	/* Without memory.peak there is no honest whole-run peak: the
 	 * engine's rusage figure (peak_source) stays as it is. */
 	if (m->has_memory_peak &&
-	    cgroup_read_u64_at(r->fd, "memory.peak", &v) >= 0) {
+	    cgroup_run_read_u64(r, RUN_FILE_MEM_PEAK, r->fd, "memory.peak",
+				&v) >= 0) {
 		res->peak_memory_bytes = v;
 		res->peak_source = RUN_PEAK_CGROUP;
 	}
 	if (m->v2_memory &&
-	    cgroup_read_key_at(r->fd, "memory.events", "oom_kill", &v) >= 0) {
-		if (cgroup_read_key_at(r->fd, "memory.events", "oom_group_kill",
-				       &group) >= 0 &&
+	    cgroup_run_read(r, RUN_FILE_MEM_EVENTS, r->fd, "memory.events",
+			    text, sizeof(text)) >= 0 &&
+	    cgroup_key_value(text, "oom_kill", &v) >= 0) {
+		if (cgroup_key_value(text, "oom_group_kill", &group) >= 0 &&
 		    group > v)
 			v = group;
 		res->oom_kills = v;
 	}
-	if (m->has_pids_peak && cgroup_read_u64_at(r->fd, "pids.peak", &v) >= 0)
+	if (m->has_pids_peak &&
+	    cgroup_run_read_u64(r, RUN_FILE_PIDS_PEAK, r->fd, "pids.peak",
+				&v) >= 0)
 		res->peak_pids = v;
 	return ret;
 }

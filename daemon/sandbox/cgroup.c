@@ -198,9 +198,7 @@ static void run_release(struct cgroup_run *r)
 		if (r->on_busy_list)
 			LIST_REMOVE(r, busy);
 	}
-	r->fd = safe_close(r->fd);
-	for (int i = 0; i < _CGROUP_V1_MAX; i++)
-		r->v1_fd[i] = safe_close(r->v1_fd[i]);
+	cgroup_run_close(r);
 	free(r);
 }
 
@@ -264,9 +262,7 @@ static int run_try_remove(struct cgroup_run *r, bool wait)
 		cgroup_backoff(&round);
 	}
 	r->removed = true;
-	r->fd = safe_close(r->fd);
-	for (int i = 0; i < _CGROUP_V1_MAX; i++)
-		r->v1_fd[i] = safe_close(r->v1_fd[i]);
+	cgroup_run_close(r);
 	return 0;
 }
 
@@ -288,9 +284,7 @@ static void manager_release_runs(struct cgroup_manager *m)
 			LIST_REMOVE(r, busy);
 		r->on_busy_list = false;
 		r->m = NULL;
-		r->fd = safe_close(r->fd);
-		for (int i = 0; i < _CGROUP_V1_MAX; i++)
-			r->v1_fd[i] = safe_close(r->v1_fd[i]);
+		cgroup_run_close(r);
 	}
 }
 
@@ -470,6 +464,8 @@ static struct cgroup_run *run_new(struct cgroup_manager *m, const char *rel)
 	r->fd = -1;
 	for (int i = 0; i < _CGROUP_V1_MAX; i++)
 		r->v1_fd[i] = -1;
+	for (int i = 0; i < _RUN_FILE_MAX; i++)
+		r->file[i] = -1;
 	snprintf(r->rel, sizeof(r->rel), "%s", rel);
 	cgroup_make_suffix(m, r->rel, r->suffix, sizeof(r->suffix));
 	return r;
@@ -482,9 +478,7 @@ static int run_make(struct cgroup_manager *m, struct cgroup_run *r,
 	int k = m->ops->run_create(m, r, lim);
 
 	if (k < 0) {
-		r->fd = safe_close(r->fd);
-		for (int i = 0; i < _CGROUP_V1_MAX; i++)
-			r->v1_fd[i] = safe_close(r->v1_fd[i]);
+		cgroup_run_close(r);
 		log_debug("cgroup: create %s: %s", r->rel, strerror(-k));
 		free(r);
 		return k;

@@ -486,6 +486,60 @@ Test(v1, limits_are_written)
 /* A pool member's cgroup: made before its run is known, in every
  * hierarchy but a cpu of its own; the take writes the limits and adds cpu
  * (with a move) only for a CPU limit. */
+/* Files of this process open below the cgroup directory dir. */
+static int files_open_below(const char *dir)
+{
+	char link[PATH_MAX], path[300];
+	size_t len = strlen(dir);
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while ((de = readdir(d))) {
+		struct stat st;
+		ssize_t k;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		k = readlink(path, link, sizeof(link) - 1);
+		if (k <= 0 || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		link[k] = '\0';
+		if (strncmp(link, dir, len) == 0 && link[len] == '/')
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * A prepared cgroup holds its files open from the start (files_open_below()
+ * before the take), so the run pays no open at its end; the same files
+ * read again give fresh values: the CPU time before the work and after
+ * it, and the stats after it.
+ */
+static void work_and_read_counters(struct cgroup_run *run, int gofd, pid_t pid)
+{
+	struct run_result res = {0};
+	uint64_t before = 0, after = 0;
+	int status;
+
+	cr_assert_eq(cgroup_run_cpu_ns(run, &before), 0);
+	cr_assert_lt(before, 250000000ULL, "cpu %llu ns before the work",
+		     (unsigned long long)before);
+	go(gofd);
+	status = wait_status(pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x",
+		  status);
+	cr_assert_eq(cgroup_run_cpu_ns(run, &after), 0);
+	cr_assert_geq(after, before + 250000000ULL, "cpu %llu ns, then %llu",
+		      (unsigned long long)before, (unsigned long long)after);
+	cr_assert_eq(cgroup_run_stats(run, &res), 0);
+	cr_assert_geq(res.user_ns + res.system_ns, 250000000ULL);
+	if (cgroup_manager_can(mgr) & CGROUP_CAN_PEAK_MEMORY)
+		cr_assert_geq(res.peak_memory_bytes, 48 * MIB);
+}
+
 Test(v1, prepared_cgroup_is_bound_at_the_take)
 {
 	struct spec_limits lim = {.memory_bytes = 64 * MIB, .pids = 32};
@@ -508,6 +562,9 @@ Test(v1, prepared_cgroup_is_bound_at_the_take)
 	}
 	cr_assert_eq(cgroup_run_prepare(mgr, &run), 0);
 	cr_assert_eq(cgroup_run_clone_fd(run), -1);
+	v1_path(path, sizeof(path), "memory", "sandbox-0");
+	cr_assert_gt(files_open_below(path), 0, "no file of %s kept open",
+		     path);
 	for (size_t i = 1; i < ELEMENTSOF(v1_dirs); i++) {
 		if (!v1_mounts[i][0])
 			continue;
@@ -527,9 +584,7 @@ Test(v1, prepared_cgroup_is_bound_at_the_take)
 	cr_assert_eq(read_ull(path), 64 * MIB);
 	v1_path(path, sizeof(path), "pids", "sandbox-0/pids.max");
 	cr_assert_eq(read_ull(path), 32);
-	go(gofd);
-	status = wait_status(pid);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	work_and_read_counters(run, gofd, pid);
 	cr_assert_eq(cgroup_run_destroy(run), 0);
 	cgroup_run_free(run);
 
@@ -1328,13 +1383,16 @@ Test(v2, member_born_in_its_run_cgroup)
 	struct spec_limits lim = {.memory_bytes = 64 * MIB, .pids = 32};
 	struct cgroup_run *run = NULL;
 	char suffix[600], path[640];
-	int p[2], status;
+	int p[2];
 	pid_t pid;
 
 	v2_require();
 	require_clone_into_cgroup();
 	v2_open();
 	cr_assert_eq(cgroup_run_prepare(mgr, &run), 0);
+	snprintf(path, sizeof(path), "%s/sandbox-0", v2_root);
+	cr_assert_gt(files_open_below(path), 0, "no file of %s kept open",
+		     path);
 	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
 	pid = clone_into(cgroup_run_clone_fd(run), p[0]);
 	cr_assert_gt(pid, 0, "clone3: %s", strerror(errno));
@@ -1349,9 +1407,7 @@ Test(v2, member_born_in_its_run_cgroup)
 	snprintf(path, sizeof(path), "%s/sandbox-0/pids.max", v2_root);
 	cr_assert_eq(read_ull(path), 32);
 	cr_assert(pid_cgroup_has(pid, suffix), "member left %s", suffix);
-	go(p[1]);
-	status = wait_status(pid);
-	cr_assert(WIFEXITED(status));
+	work_and_read_counters(run, p[1], pid);
 	cr_assert_eq(cgroup_run_destroy(run), 0);
 	snprintf(path, sizeof(path), "%s/sandbox-0", v2_root);
 	cr_assert_not(exists(path));
