@@ -64,7 +64,7 @@ static _noreturn_ void member_child(int ctl, char *spawner_arg)
 		_exit(127);
 	if (syscall(SYS_close_range, INIT_CTL_FD + 1, ~0U, 0) < 0)
 		_exit(127);
-	init_member_main();
+	init_member_main(true);
 }
 
 static void reply_failure(struct spawn_reply *rep, const char *step, int err)

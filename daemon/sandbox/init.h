@@ -118,8 +118,10 @@ int hide_proc_fd(void);
 
 /* init.c: a sandbox's pid 1, from saying READY on INIT_CTL_FD to the
  * command's end. A member of a spawner with a plan builds the plan's
- * tree first (init_plan, set by the spawner; NULL otherwise). */
-void init_member_main(void) __attribute__((noreturn));
+ * tree first (init_plan, set by the spawner; NULL otherwise); a pooled
+ * one (the spawner's) also faults in the memory it will need after its
+ * take. */
+void init_member_main(bool pooled) __attribute__((noreturn));
 extern struct init_spec *init_plan;
 
 /* init-prebuilt.c: the default profile's tree, built before the take.
