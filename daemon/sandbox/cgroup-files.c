@@ -22,38 +22,70 @@ int cgroup_open_dir_at(int dfd, const char *name)
 	return fd < 0 ? negerrno() : fd;
 }
 
-int cgroup_write_at(int dfd, const char *file, const char *value)
+/* cgroupfs takes each write(2) as one complete value. */
+static int write_value(int fd, const char *value)
 {
-	_cleanup_close_ int fd = -1;
 	size_t len = strlen(value);
 	ssize_t n;
 
-	fd = openat(dfd, file, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return negerrno();
-	/* cgroupfs takes each write(2) as one complete value. */
 	do {
 		n = write(fd, value, len);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return negerrno();
-	if ((size_t)n != len)
-		return -EIO;
-	return 0;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+static int format_value(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(buf, size, fmt, ap);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* The whole file from offset 0, NUL-terminated: the same fd reads a
+ * counter again. */
+static int read_from_start(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	if (size == 0)
+		return -EINVAL;
+	while (len < size - 1) {
+		n = pread(fd, buf + len, size - 1 - len, (off_t)len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return negerrno();
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return (int)len;
+}
+
+int cgroup_write_at(int dfd, const char *file, const char *value)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = openat(dfd, file, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return negerrno();
+	return write_value(fd, value);
 }
 
 int cgroup_writef_at(int dfd, const char *file, const char *fmt, ...)
 {
 	char buf[128];
 	va_list ap;
-	int n;
+	int k;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	k = format_value(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return -ENAMETOOLONG;
-	return cgroup_write_at(dfd, file, buf);
+	return k < 0 ? k : cgroup_write_at(dfd, file, buf);
 }
 
 ssize_t cgroup_read_fd(int fd, void *buf, size_t len)
@@ -69,24 +101,11 @@ ssize_t cgroup_read_fd(int fd, void *buf, size_t len)
 int cgroup_read_at(int dfd, const char *file, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = -1;
-	size_t len = 0;
-	ssize_t n;
 
-	if (size == 0)
-		return -EINVAL;
 	fd = openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return negerrno();
-	while (len < size - 1) {
-		n = cgroup_read_fd(fd, buf + len, size - 1 - len);
-		if (n < 0)
-			return (int)n;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	return (int)len;
+	return read_from_start(fd, buf, size);
 }
 
 static int parse_u64(const char *s, uint64_t *ret)
@@ -174,25 +193,8 @@ int cgroup_run_read(struct cgroup_run *r, enum cgroup_run_file f, int dfd,
 		    const char *name, char *buf, size_t size)
 {
 	int fd = run_file(r, f, dfd, name, false);
-	size_t len = 0;
-	ssize_t n;
 
-	if (fd < 0)
-		return fd;
-	if (size == 0)
-		return -EINVAL;
-	while (len < size - 1) {
-		n = pread(fd, buf + len, size - 1 - len, (off_t)len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return negerrno();
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	return (int)len;
+	return fd < 0 ? fd : read_from_start(fd, buf, size);
 }
 
 int cgroup_run_read_u64(struct cgroup_run *r, enum cgroup_run_file f, int dfd,
@@ -209,24 +211,15 @@ int cgroup_run_writef(struct cgroup_run *r, enum cgroup_run_file f, int dfd,
 {
 	char buf[128];
 	va_list ap;
-	ssize_t n;
-	int fd, len;
+	int k;
 
 	va_start(ap, fmt);
-	len = vsnprintf(buf, sizeof(buf), fmt, ap);
+	k = format_value(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (len < 0 || (size_t)len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	fd = run_file(r, f, dfd, name, true);
-	if (fd < 0)
-		return fd;
-	/* cgroupfs takes each write(2) as one complete value. */
-	do {
-		n = write(fd, buf, (size_t)len);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return negerrno();
-	return n == len ? 0 : -EIO;
+	if (k < 0)
+		return k;
+	k = run_file(r, f, dfd, name, true);
+	return k < 0 ? k : write_value(k, buf);
 }
 
 void cgroup_run_close(struct cgroup_run *r)
