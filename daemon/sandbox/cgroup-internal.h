@@ -135,6 +135,20 @@ struct cgroup_remover *remover_stop(struct cgroup_remover *rm);
  * were just killed, or a child cgroup, to leave it. */
 int cgroup_rmdir_patient(int dirfd, const char *name);
 
+/* cgroup-v1-files.c: a run's v1 files. cgroup_v1_fd_of(): the run's
+ * directory fd (in fds, indexed like m->v1) of the hierarchy that has
+ * controller h, -1 without one. cgroup_v1_write_limits(): what lim sets
+ * (not the cpu hierarchy's, which the caller makes first).
+ * cgroup_v1_keep_files(): open what the take writes and the end reads.
+ * The other two are the backend's run_cpu_ns and run_stats. */
+int cgroup_v1_fd_of(const struct cgroup_manager *m, enum cgroup_v1_hier h,
+		    const int *fds);
+int cgroup_v1_write_limits(struct cgroup_manager *m, struct cgroup_run *r,
+			   const struct spec_limits *lim);
+void cgroup_v1_keep_files(struct cgroup_run *r);
+int cgroup_v1_run_cpu_ns(struct cgroup_run *r, uint64_t *ret);
+int cgroup_v1_run_stats(struct cgroup_run *r, struct run_result *res);
+
 extern const struct cgroup_ops cgroup_v2_ops;
 extern const struct cgroup_ops cgroup_v1_ops;
 
