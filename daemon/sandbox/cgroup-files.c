@@ -36,7 +36,8 @@ static int write_value(int fd, const char *value)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
-static int format_value(char *buf, size_t size, const char *fmt, va_list ap)
+static _printf_(3, 0) int format_value(char *buf, size_t size, const char *fmt,
+				       va_list ap)
 {
 	int n = vsnprintf(buf, size, fmt, ap);
 
