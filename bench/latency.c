@@ -41,8 +41,9 @@ struct settings {
 	const char *hammer_sock; /* --hammer: load an existing daemon */
 	unsigned hammer_runs, hammer_conc;
 	bool hammer_connect;
-	bool hammer_floor; /* --hammer floor: posix_spawn instead */
-	bool memory_only;  /* --memory-only: skip the timings */
+	unsigned hammer_gap_ms; /* pause after each run (0: none) */
+	bool hammer_floor;      /* --hammer floor: posix_spawn instead */
+	bool memory_only;       /* --memory-only: skip the timings */
 	/* --compare-boxd: a second build, measured against --boxd */
 	const char *cmp_boxd, *cmp_boxctl, *cmp_label, *label;
 };
@@ -243,7 +244,7 @@ static void phase_runs(const struct daemon *d, const struct runner_env *env,
  * --runs runs split over --concurrency threads, one connection each. */
 struct hammer_thread {
 	struct runner r;
-	unsigned runs;
+	unsigned runs, gap_ms;
 	struct samples s;
 	int open_err;
 };
@@ -257,6 +258,14 @@ static void *hammer_main(void *arg)
 
 		if (runner_once(&h->r) == 0)
 			samples_add(&h->s, now_ns() - t);
+		if (h->gap_ms) {
+			struct timespec gap = {
+			    .tv_sec = h->gap_ms / 1000,
+			    .tv_nsec = (long)(h->gap_ms % 1000) * 1000000L,
+			};
+
+			nanosleep(&gap, NULL);
+		}
 	}
 	return NULL;
 }
@@ -277,6 +286,7 @@ static int hammer(const struct settings *set, const struct runner_env *env)
 	for (unsigned i = 0; i < n; i++) {
 		hs[i] = (struct hammer_thread){
 		    .runs = set->hammer_runs / n + (i < set->hammer_runs % n),
+		    .gap_ms = set->hammer_gap_ms,
 		};
 		if (runner_open(&hs[i].r, kind, env,
 				set->hammer_floor ? NULL : set->hammer_sock) <
@@ -315,7 +325,7 @@ static void usage(FILE *f)
 {
 	fputs("Usage: boxd-bench [--quick|--full] [OPTIONS]\n"
 	      "       boxd-bench --hammer SOCKET [--runs N] [--concurrency N]"
-	      " [--connect-per-run]\n"
+	      " [--connect-per-run] [--gap-ms MS]\n"
 	      "\n"
 	      "Time /bin/true through boxd against posix_spawn and bwrap;\n"
 	      "print a Markdown report on stdout, progress on stderr.\n"
@@ -339,6 +349,10 @@ static void usage(FILE *f)
 	      "                     runs of /bin/true (default 2000) over\n"
 	      "                     --concurrency connections (default 1);\n"
 	      "                     SOCKET 'floor': posix_spawn instead\n"
+	      "  --gap-ms MS        with --hammer: pause after each run, so\n"
+	      "                     that the next starts on a quiet machine\n"
+	      "                     (the previous run's teardown and the\n"
+	      "                     pool's refill done)\n"
 	      "  --compare-boxd PATH    a base build's daemon: run it and\n"
 	      "                     --boxd in the same rounds, report ratios\n"
 	      "  --compare-boxctl PATH  the base build's boxctl\n"
@@ -394,6 +408,7 @@ static void parse_options(int argc, char **argv, struct settings *set)
 		O_RUNS,
 		O_CONC,
 		O_CONNECT,
+		O_GAP,
 		O_MEMORY_ONLY,
 		O_CMP_BOXD,
 		O_CMP_BOXCTL,
@@ -416,6 +431,7 @@ static void parse_options(int argc, char **argv, struct settings *set)
 	    {"runs", required_argument, NULL, O_RUNS},
 	    {"concurrency", required_argument, NULL, O_CONC},
 	    {"connect-per-run", no_argument, NULL, O_CONNECT},
+	    {"gap-ms", required_argument, NULL, O_GAP},
 	    {"memory-only", no_argument, NULL, O_MEMORY_ONLY},
 	    {"compare-boxd", required_argument, NULL, O_CMP_BOXD},
 	    {"compare-boxctl", required_argument, NULL, O_CMP_BOXCTL},
@@ -475,6 +491,9 @@ static void parse_options(int argc, char **argv, struct settings *set)
 		case O_CONNECT:
 			over.hammer_connect = true;
 			break;
+		case O_GAP:
+			over.hammer_gap_ms = arg_uint("--gap-ms", optarg);
+			break;
 		case O_MEMORY_ONLY:
 			over.memory_only = true;
 			break;
@@ -519,6 +538,7 @@ static void parse_options(int argc, char **argv, struct settings *set)
 	OVER(bwrap);
 	OVER(hammer_sock);
 	OVER(hammer_connect);
+	OVER(hammer_gap_ms);
 	OVER(memory_only);
 	OVER(cmp_boxd);
 	OVER(cmp_boxctl);

@@ -208,11 +208,9 @@ bool pool_serves(const struct run_spec *spec, const struct run_ids *ids);
 /* pool.c: take a live member that said it is ready, or NULL. */
 struct member *pool_take(struct engine *e);
 /* pool.c: give idle members back while they hold more pids than are
- * left for runs. */
-void pool_fit(struct engine *e);
-/* Has the daemon's pids budget room for n more processes (true when it
- * has no budget, or it cannot be read)? */
-bool pool_pids_fit(const struct engine *e, uint64_t n);
+ * left for runs; the room left in the daemon's pids budget (UINT64_MAX
+ * when it has no budget, or it cannot be read). */
+uint64_t pool_fit(struct engine *e);
 /* Read what a member sent while idle: 1 if it is ready, 0 if not yet,
  * -errno if it failed or is gone. */
 int member_poll_ready(struct member *m);

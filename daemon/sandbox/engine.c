@@ -669,6 +669,7 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 	struct run_error step = {0};
 	struct member *m = NULL;
 	struct sandbox *sb;
+	uint64_t room;
 	int r;
 
 	sb = calloc(1, sizeof(*sb));
@@ -696,7 +697,7 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 		m = pool_take(e);
 	/* The run about to start needs pids: idle members must not be
 	 * what its forks run out of. */
-	pool_fit(e);
+	room = pool_fit(e);
 	/*
 	 * Not even room for the command (and pid 1, unless pooled): the
 	 * daemon is short of processes, which no request is to blame for.
@@ -704,7 +705,7 @@ int sandbox_start(struct engine *e, uint64_t run_id,
 	 * fork would fail the run instead. (pid 1 itself gets in whatever
 	 * the budget: a move into a cgroup is not counted against it.)
 	 */
-	if (!pool_pids_fit(e, m ? 1 : 2)) {
+	if (room < (m ? 1 : 2)) {
 		if (m)
 			member_free(m, true);
 		r = -EAGAIN;

@@ -312,6 +312,8 @@ static int wait_exec(int errfd, int listener_sock, struct supervise *sv)
 	sv->exec_pipe = errfd;
 	if (listener_sock >= 0)
 		receive_listener(listener_sock, &sv->listener);
+	else
+		goto read_report; /* started on pid 1's memory: see below */
 	for (;;) {
 		struct pollfd pfd[2] = {
 		    {.fd = errfd, .events = POLLIN},
@@ -328,12 +330,25 @@ static int wait_exec(int errfd, int listener_sock, struct supervise *sv)
 		if (pfd[0].revents)
 			break;
 	}
-	/* Readable: the command exec'd (EOF) or reported a failure. */
+	/*
+	 * Readable: the command exec'd (EOF) or reported a failure.
+	 *
+	 * A command without a listener was started on pid 1's memory, and
+	 * clone() came back only once it had exited or its execve had
+	 * dropped that memory, which the kernel does after the point where
+	 * an exec can still fail and return. A failure report is written
+	 * before the exit, so it is in the pipe by now; if none is (EAGAIN:
+	 * the pipe is non-blocking, and its write end may close a moment
+	 * later, with the exec), the exec went through: a fault still to
+	 * come kills the command, and the reap reports that. So pid 1 reads
+	 * at once instead of sleeping until the pipe's end closes.
+	 */
+read_report:
 	sv->exec_pipe = -1;
 	do
 		n = read(errfd, &rep, sizeof(rep));
 	while (n < 0 && errno == EINTR);
-	if (n == 0)
+	if (n == 0 || (n < 0 && errno == EAGAIN && listener_sock < 0))
 		return sv->seccomp_nr >= 0 ? 0 : 1;
 	if (n != sizeof(rep))
 		return init_fail("start command", NULL, EPROTO);
@@ -522,7 +537,9 @@ _noreturn_ void init_member_main(bool pooled)
 	    tty_stdio(&spec) < 0)
 		report_failure_and_exit();
 
-	if (pipe2(errpipe, O_CLOEXEC) < 0) {
+	/* Non-blocking for wait_exec(); a report fits the empty pipe
+	 * whole, so the command's one write never meets EAGAIN. */
+	if (pipe2(errpipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		init_fail("pipe", NULL, errno);
 		report_failure_and_exit();
 	}

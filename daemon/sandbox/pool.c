@@ -202,17 +202,16 @@ static uint64_t pids_room(const struct engine *e)
 	return room;
 }
 
-bool pool_pids_fit(const struct engine *e, uint64_t n)
+/*
+ * Drop the oldest members while fewer pids than the reserve are free.
+ * Returns the room left for runs (UINT64_MAX: no budget, or unreadable).
+ * A dropped member's pid is free only once it is reaped, so after a drop
+ * the room is read again rather than counted.
+ */
+uint64_t pool_fit(struct engine *e)
 {
 	uint64_t room = pids_room(e);
-
-	return room == UINT64_MAX || room >= n;
-}
-
-/* Drop the oldest members while fewer pids than the reserve are free. */
-void pool_fit(struct engine *e)
-{
-	uint64_t room = pids_room(e);
+	bool dropped = false;
 
 	while (e->pool && room < pids_reserve(e)) {
 		struct member **pp = &e->pool;
@@ -222,7 +221,9 @@ void pool_fit(struct engine *e)
 		member_free(pool_unlink(e, pp), true);
 		e->stats.released++;
 		room++;
+		dropped = true;
 	}
+	return dropped ? pids_room(e) : room;
 }
 
 bool engine_pool_wants(const struct engine *e)
@@ -425,7 +426,7 @@ unsigned engine_pool_maintain(struct engine *e)
 		dead++;
 		member_free(pool_unlink(e, pp), true);
 	}
-	pool_fit(e);
+	(void)pool_fit(e);
 	/* The quiet moment to top the pool up to its target. */
 	if (e->stats.size < e->stats.target)
 		e->refilling = true;
