@@ -130,11 +130,21 @@ char **bwrap_argv_new(const char *bwrap);
 
 /* ---- latency.c: what the phases measured ---- */
 
+/* The pause after each run of the spaced latency rows: long enough for
+ * a finished run's teardown and a member's refill on this kind of
+ * machine (a few ms of CPU each), short enough to keep the rounds
+ * short. */
+#define SPACED_GAP_MS 20
+
+/* Sleep ms milliseconds (the spaced rows, --hammer --gap-ms). */
+void bench_pause_ms(unsigned ms);
+
 /* One way of running /bin/true in the latency rounds. */
 struct variant {
 	const char *name;
 	enum runner_kind kind;
 	const char *sock;
+	unsigned gap_ms; /* pause after each run (the spaced rows), or 0 */
 	struct runner r;
 	struct samples s;
 	bool skip;
@@ -149,6 +159,11 @@ enum variant_id {
 	V_NOPOOL_CONN,
 	V_NOPOOL_CONNECT,
 	V_BOXCTL,
+	/* The floor and the pooled run again, each run followed by a
+	 * pause: the previous run's teardown and the pool's refill are
+	 * over when the next starts (SPACED_GAP_MS). */
+	V_SPAWN_SPACED,
+	V_POOL_SPACED,
 	_V_MAX,
 };
 

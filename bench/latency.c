@@ -258,14 +258,8 @@ static void *hammer_main(void *arg)
 
 		if (runner_once(&h->r) == 0)
 			samples_add(&h->s, now_ns() - t);
-		if (h->gap_ms) {
-			struct timespec gap = {
-			    .tv_sec = h->gap_ms / 1000,
-			    .tv_nsec = (long)(h->gap_ms % 1000) * 1000000L,
-			};
-
-			nanosleep(&gap, NULL);
-		}
+		if (h->gap_ms)
+			bench_pause_ms(h->gap_ms);
 	}
 	return NULL;
 }
@@ -678,6 +672,15 @@ int main(int argc, char **argv)
 	    .name = "`boxctl run -- /bin/true` as a process (pool on)",
 	    .kind = RUN_BOXCTL,
 	    .sock = dpool.sock};
+	vs[V_SPAWN_SPACED] =
+	    (struct variant){.name = "spaced: posix_spawn + waitpid",
+			     .kind = RUN_SPAWN,
+			     .gap_ms = SPACED_GAP_MS};
+	vs[V_POOL_SPACED] =
+	    (struct variant){.name = "spaced: boxd pool on, one connection",
+			     .kind = RUN_BOXD_CONN,
+			     .sock = dpool.sock,
+			     .gap_ms = SPACED_GAP_MS};
 	for (size_t i = 0; i < _V_MAX; i++)
 		if (!vs[i].skip &&
 		    runner_open(&vs[i].r, vs[i].kind, &env, vs[i].sock) < 0) {

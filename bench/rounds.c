@@ -6,24 +6,38 @@
  * the slice's own). Both stop early
  * once bench_interrupted is set.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench.h"
 #include "util.h"
 
 /* ---- latency ---- */
 
+void bench_pause_ms(unsigned ms)
+{
+	struct timespec t = {
+	    .tv_sec = ms / 1000,
+	    .tv_nsec = (long)(ms % 1000) * 1000000L,
+	};
+
+	while (nanosleep(&t, &t) < 0 && errno == EINTR && !bench_interrupted)
+		;
+}
+
 static void run_batch(struct variant *v, unsigned n, bool record)
 {
 	for (unsigned i = 0; i < n && !bench_interrupted; i++) {
 		uint64_t t0 = now_ns();
+		int r = runner_once(&v->r);
 
-		if (runner_once(&v->r) < 0)
-			continue;
-		if (record)
+		if (r == 0 && record)
 			samples_add(&v->s, now_ns() - t0);
+		if (v->gap_ms)
+			bench_pause_ms(v->gap_ms);
 	}
 }
 
