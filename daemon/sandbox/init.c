@@ -295,25 +295,15 @@ static void receive_listener(int listener_sock, int *ret_listener)
 }
 
 /*
- * Wait for the command's exec: EOF on the CLOEXEC pipe means it happened,
- * a report means a step failed. Meanwhile the filter is loaded, and its
- * kill rules may already fire on the command's own last steps (execve
- * itself, or the write of a failure report): those notifications are
- * answered here, or the command would wait on them forever while we wait
- * on it. Returns 1 if the command was exec'd, 0 if a kill rule stopped it
- * first (the caller reaps it and reports the call), -errno if a step
- * failed (init_failure says which).
+ * A command with a listener was forked: until the pipe is readable, its
+ * filter is loaded and its kill rules may already fire on its own last
+ * steps (execve itself, or the write of a failure report). Those
+ * notifications are answered here, or the command would wait on them
+ * forever while pid 1 waits on it. 0 once the pipe is readable, or
+ * -errno.
  */
-static int wait_exec(int errfd, int listener_sock, struct supervise *sv)
+static int await_exec_pipe(int errfd, struct supervise *sv)
 {
-	struct init_report rep;
-	ssize_t n;
-
-	sv->exec_pipe = errfd;
-	if (listener_sock >= 0)
-		receive_listener(listener_sock, &sv->listener);
-	else
-		goto read_report; /* started on pid 1's memory: see below */
 	for (;;) {
 		struct pollfd pfd[2] = {
 		    {.fd = errfd, .events = POLLIN},
@@ -328,22 +318,40 @@ static int wait_exec(int errfd, int listener_sock, struct supervise *sv)
 		if (sv->listener >= 0 && (pfd[1].revents & POLLIN))
 			on_seccomp_notification(sv);
 		if (pfd[0].revents)
-			break;
+			return 0;
 	}
-	/*
-	 * Readable: the command exec'd (EOF) or reported a failure.
-	 *
-	 * A command without a listener was started on pid 1's memory, and
-	 * clone() came back only once it had exited or its execve had
-	 * dropped that memory, which the kernel does after the point where
-	 * an exec can still fail and return. A failure report is written
-	 * before the exit, so it is in the pipe by now; if none is (EAGAIN:
-	 * the pipe is non-blocking, and its write end may close a moment
-	 * later, with the exec), the exec went through: a fault still to
-	 * come kills the command, and the reap reports that. So pid 1 reads
-	 * at once instead of sleeping until the pipe's end closes.
-	 */
-read_report:
+}
+
+/*
+ * Learn how the command's start ended: EOF on its CLOEXEC error pipe
+ * means it exec'd, a report means a step failed. Returns 1 if the
+ * command was exec'd, 0 if a kill rule stopped it first (the caller
+ * reaps it and reports the call), -errno if a step failed (init_failure
+ * says which).
+ *
+ * A command without a listener was started on pid 1's memory, and
+ * clone() came back only once it had exited or its execve had dropped
+ * that memory, which the kernel does after the point where an exec can
+ * still fail and return. A failure report is written before the exit,
+ * so it is in the pipe by now; if none is (EAGAIN: the pipe is
+ * non-blocking, and its write end may close a moment later, with the
+ * exec), the exec went through: a fault still to come kills the
+ * command, and the reap reports that. So pid 1 reads at once instead of
+ * sleeping until the pipe's end closes.
+ */
+static int wait_exec(int errfd, int listener_sock, struct supervise *sv)
+{
+	struct init_report rep;
+	ssize_t n;
+	int r;
+
+	sv->exec_pipe = errfd;
+	if (listener_sock >= 0) {
+		receive_listener(listener_sock, &sv->listener);
+		r = await_exec_pipe(errfd, sv);
+		if (r < 0)
+			return r;
+	}
 	sv->exec_pipe = -1;
 	do
 		n = read(errfd, &rep, sizeof(rep));
